@@ -1,0 +1,276 @@
+//! The production bus: NATS JetStream through async-nats. Publishes are pipelined (the
+//! returned future awaits the PubAck); consumers are durable pull consumers with
+//! explicit acks, which survive restarts and are shared by replicas.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer::pull, message::PublishMessage, stream};
+use async_trait::async_trait;
+use futures::StreamExt;
+
+use super::{
+    Acker, Bus, BusError, ConsumerSpec, Delivery, Headers, OutgoingMessage, PendingAck, PublishAck,
+    StreamSpec, Subscription,
+};
+use crate::config::NatsSettings;
+
+#[derive(Clone)]
+pub struct NatsBus {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+}
+
+impl NatsBus {
+    /// Connects in the background: the call returns at once, and the client keeps
+    /// reconnecting forever, so a service starts (NOT_SERVING) while NATS is down.
+    pub async fn connect(settings: &NatsSettings, client_name: &str) -> Result<Self, BusError> {
+        let mut options = match &settings.credentials {
+            Some(path) => async_nats::ConnectOptions::with_credentials_file(path)
+                .await
+                .map_err(|e| {
+                    BusError::Other(format!("NATS credentials file {}: {e}", path.display()))
+                })?,
+            None => async_nats::ConnectOptions::new(),
+        };
+        if let (Some(user), Some(password)) = (&settings.user, &settings.password) {
+            options = options.user_and_password(user.clone(), password.expose().to_string());
+        }
+        if let Some(ca) = &settings.tls_ca {
+            options = options.add_root_certificates(ca.clone());
+        }
+        let client = options
+            .name(client_name)
+            .require_tls(settings.tls_required)
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .connection_timeout(Duration::from_secs(3))
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis(
+                    (100 * 2u64.saturating_pow(attempts.min(6) as u32)).min(2_000),
+                )
+            })
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::Connected => tracing::info!("connected to NATS"),
+                    async_nats::Event::Disconnected => tracing::warn!("disconnected from NATS"),
+                    other => tracing::info!(event = %other, "NATS event"),
+                }
+            })
+            .connect(settings.url.as_str())
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let jetstream = jetstream::ContextBuilder::new()
+            .timeout(Duration::from_secs(5))
+            .max_ack_inflight(4096)
+            .backpressure_on_inflight(true)
+            .build(client.clone());
+        Ok(Self { client, jetstream })
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    fn connected(&self) -> bool {
+        matches!(
+            self.client.connection_state(),
+            async_nats::connection::State::Connected
+        )
+    }
+}
+
+fn to_nats_headers(headers: &Headers) -> async_nats::HeaderMap {
+    let mut map = async_nats::HeaderMap::new();
+    for (name, value) in headers.iter() {
+        map.insert(name, value);
+    }
+    map
+}
+
+fn from_nats_headers(map: Option<&async_nats::HeaderMap>) -> Headers {
+    let mut headers = Headers::new();
+    if let Some(map) = map {
+        for (name, values) in map.iter() {
+            if let Some(value) = values.first() {
+                headers.insert(name.to_string(), value.as_str());
+            }
+        }
+    }
+    headers
+}
+
+#[async_trait]
+impl Bus for NatsBus {
+    async fn ensure_stream(&self, spec: &StreamSpec) -> Result<(), BusError> {
+        let config = stream::Config {
+            name: spec.name.clone(),
+            subjects: spec.subjects.clone(),
+            duplicate_window: spec.duplicate_window,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        };
+        self.jetstream
+            .create_or_update_stream(config)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                if self.connected() {
+                    BusError::Other(format!("stream {}: {e}", spec.name))
+                } else {
+                    BusError::Unavailable(e.to_string())
+                }
+            })
+    }
+
+    async fn publish(&self, message: OutgoingMessage) -> Result<PendingAck, BusError> {
+        let publish = PublishMessage::build()
+            .payload(message.payload)
+            .headers(to_nats_headers(&message.headers));
+        let subject = message.subject;
+        let pending = self
+            .jetstream
+            .send_publish(subject.clone(), publish)
+            .await
+            .map_err(|e| publish_error(&subject, e))?;
+        Ok(Box::pin(async move {
+            let ack = pending.await.map_err(|e| publish_error(&subject, e))?;
+            Ok(PublishAck {
+                stream: ack.stream,
+                sequence: ack.sequence,
+                duplicate: ack.duplicate,
+            })
+        }))
+    }
+
+    async fn subscribe(&self, spec: &ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
+        let stream = self
+            .jetstream
+            .get_stream(&spec.stream)
+            .await
+            .map_err(|e| match e.kind() {
+                jetstream::context::GetStreamErrorKind::JetStream(ref j)
+                    if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND =>
+                {
+                    BusError::StreamNotFound(spec.stream.clone())
+                }
+                _ => BusError::Unavailable(e.to_string()),
+            })?;
+        let (filter_subject, filter_subjects) = match spec.filter_subjects.as_slice() {
+            [one] => (one.clone(), Vec::new()),
+            many => (String::new(), many.to_vec()),
+        };
+        let config = pull::Config {
+            durable_name: Some(spec.durable_name.clone()),
+            filter_subject,
+            filter_subjects,
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ack_wait: spec.ack_wait,
+            // The consumer runner counts deliveries itself and dead-letters; the server
+            // must keep redelivering until it does.
+            max_deliver: -1,
+            max_ack_pending: 1024,
+            deliver_policy: jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        };
+        let consumer: jetstream::consumer::Consumer<pull::Config> =
+            match stream.create_consumer(config.clone()).await {
+                Ok(consumer) => consumer,
+                Err(_) => stream
+                    .update_consumer(config)
+                    .await
+                    .map_err(|e| BusError::Other(format!("consumer {}: {e}", spec.durable_name)))?,
+            };
+        let messages = consumer
+            .stream()
+            .max_messages_per_batch(256)
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        Ok(Box::new(NatsSubscription { messages }))
+    }
+
+    async fn ready(&self, timeout: Duration) -> Result<(), BusError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.connected() {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(BusError::Unavailable("not connected to NATS".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    fn kind(&self) -> &'static str {
+        "nats"
+    }
+}
+
+fn publish_error(subject: &str, error: jetstream::context::PublishError) -> BusError {
+    use jetstream::context::PublishErrorKind as Kind;
+    match error.kind() {
+        Kind::StreamNotFound => BusError::NoStream(subject.to_string()),
+        Kind::TimedOut | Kind::BrokenPipe | Kind::MaxAckPending => {
+            BusError::Unavailable(error.to_string())
+        }
+        _ => BusError::Other(error.to_string()),
+    }
+}
+
+struct NatsSubscription {
+    messages: pull::Stream,
+}
+
+#[async_trait]
+impl Subscription for NatsSubscription {
+    async fn next(&mut self) -> Option<Result<Delivery, BusError>> {
+        let message = match self.messages.next().await? {
+            Ok(message) => message,
+            Err(error) => return Some(Err(BusError::Unavailable(error.to_string()))),
+        };
+        let (delivered, stream_sequence) = match message.info() {
+            Ok(info) => (
+                u64::try_from(info.delivered).unwrap_or(1),
+                info.stream_sequence,
+            ),
+            Err(error) => return Some(Err(BusError::Other(error.to_string()))),
+        };
+        let (message, acker) = message.split();
+        Some(Ok(Delivery {
+            subject: message.subject.to_string(),
+            headers: from_nats_headers(message.headers.as_ref()),
+            payload: message.payload,
+            delivered,
+            stream_sequence,
+            acker: Box::new(NatsAcker(acker)),
+        }))
+    }
+}
+
+struct NatsAcker(jetstream::message::Acker);
+
+#[async_trait]
+impl Acker for NatsAcker {
+    async fn ack(&self) -> Result<(), BusError> {
+        // Double ack: the server confirms, so an ack lost in a reconnect is noticed.
+        self.0
+            .double_ack()
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+
+    async fn nak(&self, delay: Duration) -> Result<(), BusError> {
+        self.0
+            .ack_with(jetstream::AckKind::Nak(Some(delay)))
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+
+    async fn in_progress(&self) -> Result<(), BusError> {
+        self.0
+            .ack_with(jetstream::AckKind::Progress)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
+}

@@ -1,0 +1,402 @@
+//! Configuration: command-line flags with `FABRIQUE_*` environment fallbacks, parsed by
+//! clap into [`ServeArgs`], then validated once into the typed [`Settings`] the rest of
+//! the platform uses. Tests build `Settings` directly and never touch the environment.
+//! OpenTelemetry reads the standard `OTEL_*` variables itself; logs follow `RUST_LOG`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must never be printed: `Debug` and `Display` show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Flags shared by every command that touches a service's database or the bus.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StoreArgs {
+    /// Database URL. PostgreSQL (`postgres://user@host/db`): each service uses its own
+    /// schema named after it, or its own database when the URL contains `{service}`.
+    /// SQLite (`sqlite://path/{service}.db`). Default: SQLite files under --data-dir.
+    #[arg(long, env = "FABRIQUE_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory of the embedded default: SQLite files and the generated JWT secret.
+    #[arg(long, env = "FABRIQUE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Connections per service database pool.
+    #[arg(long, env = "FABRIQUE_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+/// Flags of `fabrique serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "FABRIQUE_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    /// NATS server URL(s), comma-separated. Unset: the in-process bus (one process only).
+    #[arg(long, env = "FABRIQUE_NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// NATS user (with --nats-password).
+    #[arg(long, env = "FABRIQUE_NATS_USER")]
+    pub nats_user: Option<String>,
+
+    /// NATS password.
+    #[arg(long, env = "FABRIQUE_NATS_PASSWORD", hide_env_values = true)]
+    pub nats_password: Option<Secret>,
+
+    /// NATS credentials file (JWT + NKey seed).
+    #[arg(long, env = "FABRIQUE_NATS_CREDENTIALS")]
+    pub nats_credentials: Option<PathBuf>,
+
+    /// PEM file of the CA that signed the NATS server certificate; implies TLS.
+    #[arg(long, env = "FABRIQUE_NATS_TLS_CA")]
+    pub nats_tls_ca: Option<PathBuf>,
+
+    /// Require TLS to NATS.
+    #[arg(long, env = "FABRIQUE_NATS_TLS", default_value_t = false)]
+    pub nats_tls: bool,
+
+    /// Prefix of every subject and stream, so environments and tests can share one NATS
+    /// server (e.g. `staging.` gives `staging.fabrique.members.member.joined`).
+    #[arg(long, env = "FABRIQUE_SUBJECT_PREFIX", default_value = "")]
+    pub subject_prefix: String,
+
+    /// HS256 secret that signs the bearer JWTs. Default on the embedded setup: a secret
+    /// generated once into `<data-dir>/jwt-secret`.
+    #[arg(long, env = "FABRIQUE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "FABRIQUE_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "FABRIQUE_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// Accept calls without a token as an admin. Only on the embedded default (SQLite and
+    /// the in-process bus); never in production.
+    #[arg(long, env = "FABRIQUE_INSECURE_DEV_AUTH", default_value_t = false)]
+    pub insecure_dev_auth: bool,
+
+    /// Largest gRPC message accepted or sent, in bytes.
+    #[arg(long, env = "FABRIQUE_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_message_bytes: usize,
+
+    /// RPCs handled at once; beyond, calls are refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "FABRIQUE_MAX_CONCURRENT_RPCS", default_value_t = 512)]
+    pub max_concurrent_rpcs: usize,
+
+    /// Seconds given to in-flight calls and the outbox relay to finish on shutdown.
+    #[arg(long, env = "FABRIQUE_DRAIN_SECONDS", default_value_t = 20)]
+    pub drain_seconds: u64,
+
+    /// Deliveries of an event before a consumer sends it to `fabrique.dlq.<service>`.
+    #[arg(long, env = "FABRIQUE_CONSUMER_MAX_DELIVER", default_value_t = 5)]
+    pub consumer_max_deliver: u32,
+
+    /// Log format on stderr.
+    #[arg(long, env = "FABRIQUE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// Where each service keeps its data.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// URL, possibly with a `{service}` placeholder.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl DatabaseSettings {
+    pub fn from_args(args: &StoreArgs) -> Result<Self, ConfigError> {
+        let url = match &args.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}/{{service}}.db", args.data_dir.display()),
+        };
+        let settings = Self {
+            url,
+            max_connections: args.db_max_connections.max(1),
+        };
+        if !settings.is_postgres() && !settings.is_sqlite() {
+            return Err(ConfigError(format!(
+                "FABRIQUE_DATABASE_URL must start with postgres://, postgresql:// or sqlite://, got {:?}",
+                scheme_of(&settings.url)
+            )));
+        }
+        if settings.is_sqlite() && !settings.url.contains("{service}") {
+            return Err(ConfigError(
+                "a SQLite FABRIQUE_DATABASE_URL must contain {service}: every service keeps its own file".into(),
+            ));
+        }
+        Ok(settings)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.url.starts_with("sqlite:")
+    }
+
+    /// The URL of one service's database.
+    pub fn url_for(&self, service: &str) -> String {
+        self.url.replace("{service}", service)
+    }
+}
+
+fn scheme_of(url: &str) -> &str {
+    url.split("://").next().unwrap_or(url)
+}
+
+#[derive(Debug, Clone)]
+pub enum BusSettings {
+    /// In-process bus: one process, nothing survives a restart.
+    InProcess,
+    Nats(NatsSettings),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NatsSettings {
+    pub url: String,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub credentials: Option<PathBuf>,
+    pub tls_ca: Option<PathBuf>,
+    pub tls_required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub jwt_secret: Secret,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    /// Calls without a token act as an admin.
+    pub insecure_dev: bool,
+}
+
+/// Everything `serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub database: DatabaseSettings,
+    pub bus: BusSettings,
+    /// Empty, or ends with a dot.
+    pub subject_prefix: String,
+    pub auth: AuthSettings,
+    pub max_message_bytes: usize,
+    pub max_concurrent_rpcs: usize,
+    pub drain_timeout: Duration,
+    pub consumer_max_deliver: u32,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Validates the flags. `jwt_secret` is what to use when none was given (the
+    /// embedded default's generated secret), resolved by the caller because it touches
+    /// the file system.
+    pub fn from_args(
+        args: &ServeArgs,
+        default_secret: Option<Secret>,
+    ) -> Result<Self, ConfigError> {
+        let database = DatabaseSettings::from_args(&args.store)?;
+        let bus = match &args.nats_url {
+            Some(url) if !url.trim().is_empty() => BusSettings::Nats(NatsSettings {
+                url: url.clone(),
+                user: args.nats_user.clone(),
+                password: args.nats_password.clone(),
+                credentials: args.nats_credentials.clone(),
+                tls_ca: args.nats_tls_ca.clone(),
+                tls_required: args.nats_tls || args.nats_tls_ca.is_some(),
+            }),
+            _ => BusSettings::InProcess,
+        };
+        if args.nats_user.is_some() != args.nats_password.is_some() {
+            return Err(ConfigError(
+                "FABRIQUE_NATS_USER and FABRIQUE_NATS_PASSWORD go together".into(),
+            ));
+        }
+        let embedded = database.is_sqlite() && matches!(bus, BusSettings::InProcess);
+        if args.insecure_dev_auth && !embedded {
+            return Err(ConfigError(
+                "--insecure-dev-auth is only allowed on the embedded default (SQLite and the in-process bus)".into(),
+            ));
+        }
+        let jwt_secret = match args.jwt_secret.clone().or(default_secret) {
+            Some(secret) if secret.expose().len() >= 32 => secret,
+            Some(_) => {
+                return Err(ConfigError(
+                    "FABRIQUE_JWT_SECRET must be at least 32 bytes".into(),
+                ));
+            }
+            None => {
+                return Err(ConfigError(
+                    "FABRIQUE_JWT_SECRET is required outside the embedded default".into(),
+                ));
+            }
+        };
+        if args.max_concurrent_rpcs == 0 {
+            return Err(ConfigError(
+                "FABRIQUE_MAX_CONCURRENT_RPCS must be at least 1".into(),
+            ));
+        }
+        if args.consumer_max_deliver == 0 {
+            return Err(ConfigError(
+                "FABRIQUE_CONSUMER_MAX_DELIVER must be at least 1".into(),
+            ));
+        }
+        Ok(Settings {
+            listen: args.listen,
+            database,
+            bus,
+            subject_prefix: normalize_prefix(&args.subject_prefix)?,
+            auth: AuthSettings {
+                jwt_secret,
+                issuer: args.jwt_issuer.clone(),
+                audience: args.jwt_audience.clone(),
+                insecure_dev: args.insecure_dev_auth,
+            },
+            max_message_bytes: args.max_message_bytes.max(64 * 1024),
+            max_concurrent_rpcs: args.max_concurrent_rpcs,
+            drain_timeout: Duration::from_secs(args.drain_seconds),
+            consumer_max_deliver: args.consumer_max_deliver,
+            log_format: args.log_format,
+        })
+    }
+
+    /// Whether this is the zero-set-up default: SQLite and the in-process bus.
+    pub fn is_embedded(&self) -> bool {
+        self.database.is_sqlite() && matches!(self.bus, BusSettings::InProcess)
+    }
+}
+
+/// A subject prefix is empty or dot-separated tokens of `[A-Za-z0-9_-]`, ending with a dot.
+pub fn normalize_prefix(prefix: &str) -> Result<String, ConfigError> {
+    let trimmed = prefix.trim().trim_end_matches('.');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = trimmed.split('.').all(|token| {
+        !token.is_empty()
+            && token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    if !valid {
+        return Err(ConfigError(format!(
+            "FABRIQUE_SUBJECT_PREFIX {prefix:?} must be dot-separated tokens of letters, digits, '_' or '-'"
+        )));
+    }
+    Ok(format!("{trimmed}."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn parse(args: &[&str]) -> ServeArgs {
+        Cli::try_parse_from(std::iter::once("fabrique").chain(args.iter().copied()))
+            .expect("flags parse")
+            .serve
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn no_flags_is_the_embedded_default() {
+        let settings = Settings::from_args(&parse(&[]), Some(Secret::new(SECRET))).unwrap();
+        assert!(settings.is_embedded());
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(
+            settings.database.url_for("members"),
+            "sqlite://data/members.db"
+        );
+    }
+
+    #[test]
+    fn dev_auth_is_refused_with_nats_or_postgres() {
+        let with_nats = parse(&["--insecure-dev-auth", "--nats-url", "nats://127.0.0.1:4222"]);
+        assert!(Settings::from_args(&with_nats, Some(Secret::new(SECRET))).is_err());
+        let with_pg = parse(&["--insecure-dev-auth", "--database-url", "postgres://h/db"]);
+        assert!(Settings::from_args(&with_pg, Some(Secret::new(SECRET))).is_err());
+    }
+
+    #[test]
+    fn production_needs_a_long_enough_secret() {
+        let args = parse(&["--database-url", "postgres://h/db", "--jwt-secret", "short"]);
+        let error = Settings::from_args(&args, None).unwrap_err();
+        assert!(error.to_string().contains("32 bytes"));
+        assert!(Settings::from_args(&parse(&["--database-url", "postgres://h/db"]), None).is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let args = parse(&["--jwt-secret", SECRET]);
+        assert!(!format!("{args:?}").contains(SECRET));
+    }
+
+    #[test]
+    fn subject_prefix_is_normalized_and_checked() {
+        assert_eq!(normalize_prefix("").unwrap(), "");
+        assert_eq!(normalize_prefix("t1").unwrap(), "t1.");
+        assert_eq!(normalize_prefix("a.b.").unwrap(), "a.b.");
+        assert!(normalize_prefix("a b").is_err());
+        assert!(normalize_prefix("a.*").is_err());
+        assert!(normalize_prefix("a..b").is_err());
+    }
+}

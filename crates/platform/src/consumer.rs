@@ -1,0 +1,381 @@
+//! Idempotent consumers of other services' events.
+//!
+//! A [`ConsumerRunner`] binds a durable consumer (explicit ack) and, for every event:
+//! records its id in `fabrique_processed_events` and applies the handler's effect in one
+//! transaction, then acks. A redelivered event finds its id and changes nothing.
+//! A failing handler is retried in place (so one aggregate's events stay in order) up to
+//! `max_deliver` deliveries, then the message goes to `fabrique.dlq.<service>` with the
+//! error, and is acked: a poison message never blocks the stream. A message that can
+//! never be handled (bad headers, wrong `ce-type`, undecodable payload) goes there at once.
+//! An unreachable database is waited for, never dead-lettered.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, Set, TransactionTrait,
+};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::bus::{
+    Bus, BusError, ConsumerSpec, Delivery, Headers, MSG_ID_HEADER, OutgoingMessage, Subjects,
+};
+use crate::event::IncomingEvent;
+use crate::metrics;
+
+mod processed;
+
+/// Header of a dead letter: why it could not be handled.
+pub const DLQ_REASON: &str = "fabrique-dlq-reason";
+/// Header of a dead letter: the subject it was published on.
+pub const DLQ_SUBJECT: &str = "fabrique-dlq-subject";
+/// Header of a dead letter: the durable consumer that gave up.
+pub const DLQ_CONSUMER: &str = "fabrique-dlq-consumer";
+/// Header of a dead letter: how many deliveries were attempted.
+pub const DLQ_DELIVERIES: &str = "fabrique-dlq-deliveries";
+/// Header of a dead letter: the stream sequence of the original message.
+pub const DLQ_STREAM_SEQUENCE: &str = "fabrique-dlq-stream-sequence";
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Will never succeed (malformed or unexpected event): dead-lettered at once.
+    #[error("{0}")]
+    Permanent(String),
+    /// May succeed later: retried, then dead-lettered after `max_deliver` deliveries.
+    #[error("{0}")]
+    Transient(String),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+}
+
+/// The effect of one kind of event on a service's own data.
+#[async_trait]
+pub trait EventHandler: Send + Sync + 'static {
+    /// Applies the event inside `txn`; the runner commits it with the processed id.
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &IncomingEvent,
+    ) -> Result<(), HandlerError>;
+}
+
+/// A consumer a service declares.
+#[derive(Clone)]
+pub struct ConsumerDef {
+    /// Durable name, unique per stream: e.g. `registry-members`.
+    pub name: String,
+    /// Service whose stream is consumed, e.g. `members`.
+    pub source_service: String,
+    /// Subjects (without prefix) to receive, e.g. `fabrique.members.member.>`.
+    pub subjects: Vec<String>,
+    pub handler: Arc<dyn EventHandler>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    pub max_deliver: u32,
+    pub ack_wait: Duration,
+    /// First retry delay of a failing handler; doubles up to 5 s.
+    pub retry_delay: Duration,
+}
+
+impl Default for ConsumerSettings {
+    fn default() -> Self {
+        Self {
+            max_deliver: 5,
+            ack_wait: Duration::from_secs(30),
+            retry_delay: Duration::from_millis(200),
+        }
+    }
+}
+
+pub struct ConsumerRunner {
+    service: &'static str,
+    def: ConsumerDef,
+    db: DatabaseConnection,
+    bus: Arc<dyn Bus>,
+    subjects: Subjects,
+    settings: ConsumerSettings,
+}
+
+enum Outcome {
+    Applied,
+    Duplicate,
+}
+
+enum Failure {
+    Handler(HandlerError),
+    Unavailable(DbErr),
+}
+
+impl ConsumerRunner {
+    pub fn new(
+        service: &'static str,
+        def: ConsumerDef,
+        db: DatabaseConnection,
+        bus: Arc<dyn Bus>,
+        subjects: Subjects,
+        settings: ConsumerSettings,
+    ) -> Self {
+        Self {
+            service,
+            def,
+            db,
+            bus,
+            subjects,
+            settings,
+        }
+    }
+
+    fn spec(&self) -> ConsumerSpec {
+        ConsumerSpec {
+            stream: self.subjects.stream_name(&self.def.source_service),
+            durable_name: self.def.name.clone(),
+            filter_subjects: self
+                .def
+                .subjects
+                .iter()
+                .map(|s| self.subjects.full(s))
+                .collect(),
+            ack_wait: self.settings.ack_wait,
+        }
+    }
+
+    /// Consumes until `shutdown`. Waits for the source stream to exist, and binds again
+    /// whenever the subscription ends.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let spec = self.spec();
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let mut subscription = match self.bus.subscribe(&spec).await {
+                Ok(subscription) => {
+                    tracing::info!(consumer = %spec.durable_name, stream = %spec.stream, "consuming");
+                    backoff = Duration::from_millis(100);
+                    subscription
+                }
+                Err(error) => {
+                    if matches!(error, BusError::StreamNotFound(_)) {
+                        tracing::debug!(consumer = %spec.durable_name, %error, "waiting for the stream");
+                    } else {
+                        tracing::warn!(consumer = %spec.durable_name, %error, "cannot bind the consumer");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.cancelled() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            loop {
+                let next = tokio::select! {
+                    next = subscription.next() => next,
+                    _ = shutdown.cancelled() => return,
+                };
+                match next {
+                    None => break,
+                    Some(Err(error)) => {
+                        tracing::debug!(consumer = %spec.durable_name, %error, "subscription error");
+                    }
+                    Some(Ok(delivery)) => self.process(delivery, &shutdown).await,
+                }
+            }
+        }
+    }
+
+    /// Handles one delivery to the end: applied, duplicate, dead-lettered, or (only on
+    /// shutdown) handed back to the bus.
+    async fn process(&self, delivery: Delivery, shutdown: &CancellationToken) {
+        let subject = self.subjects.strip(&delivery.subject).to_string();
+        let event =
+            match IncomingEvent::parse(&subject, &delivery.headers, delivery.payload.clone()) {
+                Ok(event) => event,
+                Err(reason) => {
+                    self.dead_letter(&delivery, delivery.delivered, &reason, shutdown)
+                        .await;
+                    return;
+                }
+            };
+        let span = tracing::info_span!(
+            "consume",
+            otel.name = format!("process {subject}"),
+            otel.kind = "consumer",
+            messaging.system = "nats",
+            messaging.operation.type = "process",
+            messaging.destination.name = %subject,
+            messaging.consumer.group.name = %self.def.name,
+            messaging.message.id = %event.id,
+            messaging.message.delivery_count = delivery.delivered,
+        );
+        crate::telemetry::set_parent(
+            &span,
+            event.headers.get(crate::event::TRACEPARENT),
+            event.headers.get(crate::event::TRACESTATE),
+        );
+
+        let mut deliveries = delivery.delivered.max(1);
+        let mut retry = self.settings.retry_delay;
+        loop {
+            match self.apply(&event).instrument(span.clone()).await {
+                Ok(outcome) => {
+                    if let Err(error) = delivery.acker.ack().await {
+                        // Redelivered later and recognised as a duplicate.
+                        tracing::warn!(consumer = %self.def.name, %error, "ack failed");
+                    }
+                    let outcome = match outcome {
+                        Outcome::Applied => "applied",
+                        Outcome::Duplicate => "duplicate",
+                    };
+                    metrics::event_consumed(&self.def.name, &subject, outcome);
+                    return;
+                }
+                Err(Failure::Handler(HandlerError::Permanent(reason))) => {
+                    let _entered = span.enter();
+                    tracing::warn!(consumer = %self.def.name, %reason, "event cannot be handled");
+                    drop(_entered);
+                    self.dead_letter(&delivery, deliveries, &reason, shutdown)
+                        .await;
+                    return;
+                }
+                Err(Failure::Handler(error)) => {
+                    let _entered = span.enter();
+                    tracing::warn!(consumer = %self.def.name, %error, deliveries, "handler failed");
+                    drop(_entered);
+                    if deliveries >= u64::from(self.settings.max_deliver) {
+                        let reason = format!("failed {deliveries} times; last error: {error}");
+                        self.dead_letter(&delivery, deliveries, &reason, shutdown)
+                            .await;
+                        return;
+                    }
+                    deliveries += 1;
+                }
+                Err(Failure::Unavailable(error)) => {
+                    tracing::warn!(consumer = %self.def.name, %error, "database unavailable; waiting");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(retry) => {}
+                _ = shutdown.cancelled() => {
+                    let _ = delivery.acker.nak(Duration::ZERO).await;
+                    return;
+                }
+            }
+            retry = (retry * 2).min(Duration::from_secs(5));
+            let _ = delivery.acker.in_progress().await;
+        }
+    }
+
+    /// Records the event id and applies the handler, in one transaction.
+    async fn apply(&self, event: &IncomingEvent) -> Result<Outcome, Failure> {
+        let unavailable_or = |error: DbErr| {
+            if crate::db::is_unavailable(&error) {
+                Failure::Unavailable(error)
+            } else {
+                Failure::Handler(HandlerError::Db(error))
+            }
+        };
+        let txn = self.db.begin().await.map_err(unavailable_or)?;
+        // Inserting first makes a concurrent replica handling the same event wait on
+        // the key, then fail as a duplicate, instead of doing the work twice.
+        let recorded = processed::ActiveModel {
+            consumer: Set(self.def.name.clone()),
+            event_id: Set(event.id),
+            subject: Set(event.subject.clone()),
+            processed_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await;
+        match recorded {
+            Ok(_) => {}
+            Err(error) if crate::db::is_unique_violation(&error) => {
+                let _ = txn.rollback().await;
+                return Ok(Outcome::Duplicate);
+            }
+            Err(error) => return Err(unavailable_or(error)),
+        }
+        match self.def.handler.handle(&txn, event).await {
+            Ok(()) => {}
+            Err(HandlerError::Db(error)) => {
+                let _ = txn.rollback().await;
+                return Err(unavailable_or(error));
+            }
+            Err(error) => {
+                let _ = txn.rollback().await;
+                return Err(Failure::Handler(error));
+            }
+        }
+        txn.commit().await.map_err(unavailable_or)?;
+        Ok(Outcome::Applied)
+    }
+
+    /// Publishes the message to `fabrique.dlq.<service>` with the reason, then acks it.
+    /// Retries until the bus takes it (or shutdown, when the message is handed back).
+    async fn dead_letter(
+        &self,
+        delivery: &Delivery,
+        deliveries: u64,
+        reason: &str,
+        shutdown: &CancellationToken,
+    ) {
+        let mut headers = Headers::new();
+        for (name, value) in delivery.headers.iter() {
+            if name != MSG_ID_HEADER {
+                headers.insert(name, value);
+            }
+        }
+        headers.insert(DLQ_REASON, header_safe(reason));
+        headers.insert(DLQ_SUBJECT, delivery.subject.as_str());
+        headers.insert(DLQ_CONSUMER, self.def.name.as_str());
+        headers.insert(DLQ_DELIVERIES, deliveries.to_string());
+        headers.insert(DLQ_STREAM_SEQUENCE, delivery.stream_sequence.to_string());
+        headers.insert(
+            MSG_ID_HEADER,
+            format!("dlq-{}-{}", self.def.name, delivery.stream_sequence),
+        );
+        let message = OutgoingMessage {
+            subject: self.subjects.dlq_subject(self.service),
+            headers,
+            payload: delivery.payload.clone(),
+        };
+        let mut retry = Duration::from_millis(100);
+        loop {
+            let published = match self.bus.publish(message.clone()).await {
+                Ok(ack) => ack.await,
+                Err(error) => Err(error),
+            };
+            match published {
+                Ok(_) => {
+                    tracing::warn!(consumer = %self.def.name, subject = %delivery.subject, reason, "event dead-lettered");
+                    metrics::event_dead_lettered(
+                        &self.def.name,
+                        self.subjects.strip(&delivery.subject),
+                    );
+                    let _ = delivery.acker.ack().await;
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(consumer = %self.def.name, %error, "cannot publish to the DLQ; retrying");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(retry) => {}
+                _ = shutdown.cancelled() => {
+                    let _ = delivery.acker.nak(Duration::ZERO).await;
+                    return;
+                }
+            }
+            retry = (retry * 2).min(Duration::from_secs(5));
+        }
+    }
+}
+
+/// Header values are one line of printable text, of bounded size.
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(1000)
+        .collect()
+}

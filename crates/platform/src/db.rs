@@ -1,0 +1,185 @@
+//! Databases: one per service, PostgreSQL in production and SQLite for the embedded
+//! default, chosen by URL; running a service's migrations (with the platform's own
+//! tables) exactly once even when several replicas start together.
+
+use std::time::Duration;
+
+use sea_orm::sqlx;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+use crate::config::DatabaseSettings;
+
+/// Opens the pool of one service's database without touching the server yet (the gRPC
+/// server starts before the database is reachable and reports NOT_SERVING meanwhile).
+///
+/// PostgreSQL: unless the URL names a per-service database with `{service}`, every
+/// service lives in its own schema named after it. SQLite: the file and its directory
+/// are created; one connection per pool, so that writers queue instead of failing with
+/// SQLITE_BUSY on a lock upgrade.
+pub async fn connect(
+    settings: &DatabaseSettings,
+    service: &str,
+) -> Result<DatabaseConnection, DbErr> {
+    let url = settings.url_for(service);
+    let mut options = ConnectOptions::new(url.clone());
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        // A checkout test costs a round trip per query; idle connections are still
+        // checked, which catches a restarted server.
+        .test_before_acquire(false)
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .connect_lazy(true);
+    if settings.is_sqlite() {
+        let path = sqlite_path(&url);
+        if let Some(parent) = std::path::Path::new(&path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .connect_lazy(false)
+            .map_sqlx_sqlite_opts(|opts| {
+                opts.create_if_missing(true)
+                    .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            });
+    } else {
+        options
+            .max_connections(settings.max_connections)
+            .set_application_name(format!("fabrique-{service}"));
+        if !settings.url.contains("{service}") {
+            options.set_schema_search_path(service.to_string());
+        }
+    }
+    Database::connect(options).await
+}
+
+fn sqlite_path(url: &str) -> String {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    rest.split('?').next().unwrap_or(rest).to_string()
+}
+
+/// Creates the service's schema (PostgreSQL, schema per service) and applies every
+/// pending migration. Replicas starting together serialize on an advisory lock.
+pub async fn migrate<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    service: &str,
+) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            let mut lock = pool.acquire().await.map_err(sqlx_err)?;
+            sqlx::query("SELECT pg_advisory_lock($1)")
+                .bind(lock_key("migrate", service))
+                .execute(&mut *lock)
+                .await
+                .map_err(sqlx_err)?;
+            let result = async {
+                db.execute_unprepared(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                    service.replace('"', "")
+                ))
+                .await?;
+                M::up(db, None).await
+            }
+            .await;
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(lock_key("migrate", service))
+                .execute(&mut *lock)
+                .await;
+            if let Err(error) = unlocked {
+                // Dropping the connection ends the session and with it the lock.
+                tracing::warn!(%error, "could not release the migration lock");
+                lock.detach();
+            }
+            result
+        }
+        _ => M::up(db, None).await,
+    }
+}
+
+fn sqlx_err(error: sqlx::Error) -> DbErr {
+    DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
+}
+
+/// A stable 64-bit key for PostgreSQL advisory locks, distinct per purpose and service.
+pub fn lock_key(purpose: &str, service: &str) -> i64 {
+    crate::hash::fnv1a64(format!("fabrique:{purpose}:{service}").as_bytes()) as i64
+}
+
+/// The migrations of the platform's own tables (outbox, processed events), which every
+/// service's migrator lists first.
+pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
+    crate::migrations::all()
+}
+
+/// Whether an error means the database cannot be reached right now (retry later) rather
+/// than a bug: connection refused or reset, pool exhausted, server shutting down.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        _ => false,
+    }
+}
+
+fn sqlx_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(db) => match db.code() {
+            // PostgreSQL: connection exceptions, shutdown, too many connections, and
+            // SQLite's BUSY / LOCKED.
+            Some(code) => {
+                code.starts_with("08")
+                    || matches!(
+                        code.as_ref(),
+                        "57P01" | "57P02" | "57P03" | "53300" | "5" | "6"
+                    )
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether an error is a unique-constraint violation (e.g. a concurrent duplicate).
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(
+        error.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_come_out_of_urls() {
+        assert_eq!(sqlite_path("sqlite://data/members.db"), "data/members.db");
+        assert_eq!(sqlite_path("sqlite:///tmp/x.db?mode=rwc"), "/tmp/x.db");
+    }
+
+    #[test]
+    fn lock_keys_differ_per_service() {
+        assert_ne!(lock_key("relay", "members"), lock_key("relay", "registry"));
+        assert_eq!(lock_key("relay", "members"), lock_key("relay", "members"));
+    }
+}

@@ -1,0 +1,297 @@
+//! The one error type every service returns, and its single mapping to `tonic::Status`.
+//!
+//! Each variant's doc names the gRPC code it becomes. Internal details (SQL, I/O) are
+//! logged with an error id and never sent to the client; only `Unavailable` tells a
+//! client to retry (AIP-194).
+
+use std::collections::HashMap;
+use std::fmt;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The `google.rpc.ErrorInfo.domain` of every error Fabrique sends.
+pub const ERROR_DOMAIN: &str = "fabrique.alliance";
+
+/// One invalid field of a request: `field` is the path in the request message
+/// (e.g. `member.siren`), `description` says what is wrong in words a caller can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+impl FieldViolation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Collects the violations of one request so all of them are reported at once.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// Records the error of a parse, keeping the value when it succeeded.
+    pub fn check<T, E: fmt::Display>(&mut self, field: &str, parsed: Result<T, E>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error.to_string());
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when nothing was recorded, else the `InvalidArgument` error.
+    pub fn into_result(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(self.0))
+        }
+    }
+}
+
+/// What went wrong, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// INVALID_ARGUMENT with a `BadRequest` listing every field violation.
+    #[error("invalid argument: {}", describe_violations(.0))]
+    InvalidArgument(Vec<FieldViolation>),
+    /// NOT_FOUND: `resource` is the resource name asked for, e.g. `members/0190…`.
+    #[error("{resource} not found")]
+    NotFound { resource: String },
+    /// ALREADY_EXISTS.
+    #[error("{message}")]
+    AlreadyExists {
+        reason: &'static str,
+        message: String,
+    },
+    /// FAILED_PRECONDITION: the system is not in a state that allows the call (an illegal
+    /// lifecycle transition, an inactive member). `reason` is a stable UPPER_SNAKE code.
+    #[error("{message}")]
+    FailedPrecondition {
+        reason: &'static str,
+        message: String,
+    },
+    /// ABORTED: a concurrency conflict, e.g. a stale `etag`. Re-read, then retry.
+    #[error("{message}")]
+    Aborted {
+        reason: &'static str,
+        message: String,
+    },
+    /// PERMISSION_DENIED: authenticated, but not allowed to do this.
+    #[error("{message}")]
+    PermissionDenied { message: String },
+    /// UNAUTHENTICATED: no valid credentials.
+    #[error("{message}")]
+    Unauthenticated { message: String },
+    /// UNAVAILABLE: a dependency (database, bus) is down or the service is starting;
+    /// the only error a client should retry as is.
+    #[error("{message}")]
+    Unavailable { message: String },
+    /// RESOURCE_EXHAUSTED: too much at once.
+    #[error("{message}")]
+    ResourceExhausted { message: String },
+    /// INTERNAL: a bug or an unexpected failure. The detail is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+fn describe_violations(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+
+    pub fn not_found(resource: impl Into<String>) -> Self {
+        Error::NotFound {
+            resource: resource.into(),
+        }
+    }
+
+    pub fn failed_precondition(reason: &'static str, message: impl Into<String>) -> Self {
+        Error::FailedPrecondition {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        Error::PermissionDenied {
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Error::Unauthenticated {
+            message: message.into(),
+        }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Error::Unavailable {
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(error.into())
+    }
+
+    /// A stale or wrong `etag`.
+    pub fn stale_etag(resource: &str) -> Self {
+        Error::Aborted {
+            reason: "ETAG_MISMATCH",
+            message: format!(
+                "{resource} was changed by someone else (etag mismatch): read it again and retry"
+            ),
+        }
+    }
+
+    pub fn code(&self) -> Code {
+        match self {
+            Error::InvalidArgument(_) => Code::InvalidArgument,
+            Error::NotFound { .. } => Code::NotFound,
+            Error::AlreadyExists { .. } => Code::AlreadyExists,
+            Error::FailedPrecondition { .. } => Code::FailedPrecondition,
+            Error::Aborted { .. } => Code::Aborted,
+            Error::PermissionDenied { .. } => Code::PermissionDenied,
+            Error::Unauthenticated { .. } => Code::Unauthenticated,
+            Error::Unavailable { .. } => Code::Unavailable,
+            Error::ResourceExhausted { .. } => Code::ResourceExhausted,
+            Error::Internal(_) => Code::Internal,
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Status {
+        let code = error.code();
+        match error {
+            Error::InvalidArgument(violations) => {
+                let message = format!("invalid argument: {}", describe_violations(&violations));
+                let mut details = ErrorDetails::new();
+                details.set_bad_request(
+                    violations
+                        .into_iter()
+                        .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+                        .collect::<Vec<_>>(),
+                );
+                details.set_error_info("INVALID_ARGUMENT", ERROR_DOMAIN, HashMap::new());
+                Status::with_error_details(code, message, details)
+            }
+            Error::NotFound { resource } => {
+                let message = format!("{resource} not found");
+                let details = ErrorDetails::with_error_info(
+                    "NOT_FOUND",
+                    ERROR_DOMAIN,
+                    HashMap::from([("resource".to_string(), resource)]),
+                );
+                Status::with_error_details(code, message, details)
+            }
+            Error::AlreadyExists { reason, message }
+            | Error::FailedPrecondition { reason, message }
+            | Error::Aborted { reason, message } => Status::with_error_details(
+                code,
+                message,
+                ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new()),
+            ),
+            Error::PermissionDenied { message }
+            | Error::Unauthenticated { message }
+            | Error::Unavailable { message }
+            | Error::ResourceExhausted { message } => Status::new(code, message),
+            Error::Internal(source) => {
+                let error_id = uuid::Uuid::now_v7();
+                tracing::error!(%error_id, error = %source, "internal error");
+                Status::with_error_details(
+                    code,
+                    format!("internal error (id {error_id}); it has been logged"),
+                    ErrorDetails::with_error_info(
+                        "INTERNAL",
+                        ERROR_DOMAIN,
+                        HashMap::from([("error_id".to_string(), error_id.to_string())]),
+                    ),
+                )
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(error: sea_orm::DbErr) -> Self {
+        if crate::db::is_unavailable(&error) {
+            tracing::warn!(%error, "database unavailable");
+            Error::unavailable("the database is unavailable; retry later")
+        } else {
+            Error::internal(error)
+        }
+    }
+}
+
+impl<E> From<sea_orm::TransactionError<E>> for Error
+where
+    E: Into<Error> + std::error::Error,
+{
+    fn from(error: sea_orm::TransactionError<E>) -> Self {
+        match error {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_carries_every_field_violation() {
+        let mut violations = Violations::new();
+        violations.add("member.siren", "checksum fails");
+        violations.add("member.display_name", "must not be empty");
+        let status: Status = violations.into_result().unwrap_err().into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let details = status.get_error_details();
+        let fields: Vec<_> = details
+            .bad_request()
+            .expect("bad request details")
+            .field_violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["member.siren", "member.display_name"]);
+        assert!(status.message().contains("member.siren"));
+    }
+
+    #[test]
+    fn internal_errors_hide_their_source() {
+        let status: Status = Error::internal("SELECT secret FROM members failed").into();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("SELECT"));
+        assert!(status.message().contains("error id") || status.message().contains("id "));
+    }
+}

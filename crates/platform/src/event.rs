@@ -1,0 +1,198 @@
+//! Events as they travel: the CloudEvents NATS-binding headers every event carries, an
+//! [`OutgoingEvent`] a service writes to its outbox, and an [`IncomingEvent`] a consumer
+//! receives, decoded and checked.
+//!
+//! Headers: `ce-specversion` (1.0), `ce-id` (the event id, a UUIDv7), `ce-source`
+//! (`/fabrique/<service>`), `ce-type` (full proto message name), `ce-time` (RFC 3339),
+//! `ce-subject` (resource name of the aggregate, e.g. `members/{id}`), `content-type`
+//! (`application/protobuf`), `Nats-Msg-Id` (= `ce-id`, JetStream de-duplication) and
+//! W3C `traceparent` / `tracestate`.
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use uuid::Uuid;
+
+use crate::bus::{Headers, MSG_ID_HEADER};
+
+pub const CE_SPECVERSION: &str = "ce-specversion";
+pub const CE_ID: &str = "ce-id";
+pub const CE_SOURCE: &str = "ce-source";
+pub const CE_TYPE: &str = "ce-type";
+pub const CE_TIME: &str = "ce-time";
+pub const CE_SUBJECT: &str = "ce-subject";
+pub const CONTENT_TYPE: &str = "content-type";
+pub const TRACEPARENT: &str = "traceparent";
+pub const TRACESTATE: &str = "tracestate";
+pub const PROTOBUF: &str = "application/protobuf";
+
+/// An event a service produces, before the outbox relay publishes it.
+#[derive(Debug, Clone)]
+pub struct OutgoingEvent {
+    pub id: Uuid,
+    /// Without the environment's subject prefix: `fabrique.members.member.joined`.
+    pub subject: String,
+    /// Full proto message name, e.g. `fabrique.members.v1.MemberJoined`.
+    pub ce_type: String,
+    /// Resource name of the aggregate, e.g. `members/{id}`; events of one aggregate are
+    /// published in the order they were written.
+    pub ce_subject: String,
+    pub payload: Vec<u8>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+impl OutgoingEvent {
+    pub fn new<M: prost::Message + prost::Name>(
+        subject: impl Into<String>,
+        aggregate: impl Into<String>,
+        occurred_at: DateTime<Utc>,
+        message: &M,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            subject: subject.into(),
+            ce_type: M::full_name(),
+            ce_subject: aggregate.into(),
+            payload: message.encode_to_vec(),
+            occurred_at,
+        }
+    }
+}
+
+/// The headers of an event on the bus.
+pub fn event_headers(
+    id: Uuid,
+    source: &str,
+    ce_type: &str,
+    ce_subject: &str,
+    time: DateTime<Utc>,
+) -> Headers {
+    let mut headers = Headers::new();
+    headers.insert(CE_SPECVERSION, "1.0");
+    headers.insert(CE_ID, id.to_string());
+    headers.insert(CE_SOURCE, source);
+    headers.insert(CE_TYPE, ce_type);
+    headers.insert(CE_TIME, time.to_rfc3339_opts(SecondsFormat::Micros, true));
+    headers.insert(CE_SUBJECT, ce_subject);
+    headers.insert(CONTENT_TYPE, PROTOBUF);
+    headers.insert(MSG_ID_HEADER, id.to_string());
+    headers
+}
+
+/// `/fabrique/<service>`, the `ce-source` of a service's events.
+pub fn source_of(service: &str) -> String {
+    format!("/fabrique/{service}")
+}
+
+/// An event received by a consumer, with its CloudEvents attributes checked.
+#[derive(Debug, Clone)]
+pub struct IncomingEvent {
+    pub id: Uuid,
+    /// Without the environment's subject prefix.
+    pub subject: String,
+    pub ce_type: String,
+    pub source: String,
+    pub ce_subject: Option<String>,
+    pub time: Option<DateTime<Utc>>,
+    pub headers: Headers,
+    pub payload: Bytes,
+}
+
+impl IncomingEvent {
+    /// Checks the CloudEvents headers; the error says what is wrong, for the DLQ.
+    pub fn parse(subject: &str, headers: &Headers, payload: Bytes) -> Result<Self, String> {
+        let required = |name: &str| {
+            headers
+                .get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("missing header {name}"))
+        };
+        let version = required(CE_SPECVERSION)?;
+        if version != "1.0" {
+            return Err(format!("unsupported {CE_SPECVERSION} {version:?}"));
+        }
+        let id = required(CE_ID)?;
+        let id = Uuid::parse_str(id).map_err(|_| format!("{CE_ID} {id:?} is not a UUID"))?;
+        let content_type = headers.get(CONTENT_TYPE).unwrap_or(PROTOBUF);
+        if content_type != PROTOBUF {
+            return Err(format!("unsupported {CONTENT_TYPE} {content_type:?}"));
+        }
+        let time = match headers.get(CE_TIME) {
+            Some(time) => Some(
+                DateTime::parse_from_rfc3339(time)
+                    .map_err(|_| format!("{CE_TIME} {time:?} is not RFC 3339"))?
+                    .with_timezone(&Utc),
+            ),
+            None => None,
+        };
+        Ok(Self {
+            id,
+            subject: subject.to_string(),
+            ce_type: required(CE_TYPE)?.to_string(),
+            source: required(CE_SOURCE)?.to_string(),
+            ce_subject: headers.get(CE_SUBJECT).map(str::to_owned),
+            time,
+            headers: headers.clone(),
+            payload,
+        })
+    }
+
+    /// Decodes the payload as `M`, refusing an event whose `ce-type` is another message.
+    pub fn decode<M: prost::Message + prost::Name + Default>(&self) -> Result<M, String> {
+        let expected = M::full_name();
+        if self.ce_type != expected {
+            return Err(format!(
+                "{CE_TYPE} is {:?}, expected {expected:?} on {}",
+                self.ce_type, self.subject
+            ));
+        }
+        M::decode(self.payload.clone())
+            .map_err(|e| format!("payload is not a valid {expected}: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers() -> Headers {
+        event_headers(
+            Uuid::now_v7(),
+            "/fabrique/members",
+            "fabrique.members.v1.MemberJoined",
+            "members/1",
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn parses_what_it_writes() {
+        let headers = headers();
+        let event = IncomingEvent::parse("fabrique.members.member.joined", &headers, Bytes::new())
+            .expect("valid headers");
+        assert_eq!(event.ce_type, "fabrique.members.v1.MemberJoined");
+        assert_eq!(headers.get(MSG_ID_HEADER), headers.get(CE_ID));
+        assert_eq!(event.ce_subject.as_deref(), Some("members/1"));
+    }
+
+    #[test]
+    fn refuses_missing_or_malformed_attributes() {
+        let mut bad_id = headers();
+        bad_id.insert(CE_ID, "nope");
+        assert!(
+            IncomingEvent::parse("s", &bad_id, Bytes::new())
+                .unwrap_err()
+                .contains("UUID")
+        );
+        let mut no_type = headers();
+        no_type.insert(CE_TYPE, "");
+        assert!(
+            IncomingEvent::parse("s", &no_type, Bytes::new())
+                .unwrap_err()
+                .contains(CE_TYPE)
+        );
+        let mut json = headers();
+        json.insert(CONTENT_TYPE, "application/json");
+        assert!(IncomingEvent::parse("s", &json, Bytes::new()).is_err());
+        assert!(IncomingEvent::parse("s", &Headers::new(), Bytes::new()).is_err());
+    }
+}

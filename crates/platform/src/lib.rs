@@ -1,0 +1,23 @@
+//! What every Fabrique service stands on: configuration, telemetry, databases and their
+//! migrations, the event bus (NATS JetStream or in-process), the transactional outbox and
+//! its relay, idempotent consumers, the gRPC server bootstrap, authentication, errors,
+//! metrics and page tokens.
+
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod consumer;
+pub mod db;
+pub mod error;
+pub mod event;
+mod hash;
+pub mod metrics;
+mod migrations;
+pub mod outbox;
+pub mod page;
+pub mod server;
+pub mod service;
+pub mod telemetry;
+
+pub use error::{Error, FieldViolation, Violations};
+pub use hash::fnv1a64;

@@ -1,0 +1,14 @@
+//! Migrations of the tables the platform keeps in every service's database: the
+//! transactional outbox and the processed-event ids of idempotent consumers.
+
+use sea_orm_migration::MigrationTrait;
+
+mod m20261129_000001_platform_outbox;
+mod m20261129_000002_platform_processed_events;
+
+pub fn all() -> Vec<Box<dyn MigrationTrait>> {
+    vec![
+        Box::new(m20261129_000001_platform_outbox::Migration),
+        Box::new(m20261129_000002_platform_processed_events::Migration),
+    ]
+}

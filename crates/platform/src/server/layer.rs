@@ -1,0 +1,182 @@
+//! The tower layer in front of every service: refuses calls to a service that is not
+//! ready yet (UNAVAILABLE), sheds calls beyond the concurrency limit at once
+//! (RESOURCE_EXHAUSTED, instead of queueing without bound), opens the server span
+//! (continuing the caller's W3C trace context) and records per-RPC metrics.
+//! Health and reflection calls pass straight through, so probes answer under load.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use http::{Request, Response};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::TraceContextExt;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tokio::sync::Semaphore;
+use tonic::Status;
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// Which services finished starting.
+#[derive(Clone, Debug)]
+pub struct Readiness(Arc<Vec<(String, AtomicBool)>>);
+
+impl Readiness {
+    pub fn new(grpc_names: Vec<String>) -> Self {
+        Self(Arc::new(
+            grpc_names
+                .into_iter()
+                .map(|name| (name, AtomicBool::new(false)))
+                .collect(),
+        ))
+    }
+
+    pub fn set_ready(&self, grpc_name: &str) {
+        for (name, ready) in self.0.iter() {
+            if name == grpc_name {
+                ready.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// `None` when the service is not one of ours (health, reflection).
+    fn is_ready(&self, grpc_name: &str) -> Option<bool> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == grpc_name)
+            .map(|(_, ready)| ready.load(Ordering::Acquire))
+    }
+}
+
+#[derive(Clone)]
+pub struct RpcLayer {
+    readiness: Readiness,
+    permits: Arc<Semaphore>,
+}
+
+impl RpcLayer {
+    pub fn new(readiness: Readiness, max_concurrent: usize) -> Self {
+        Self {
+            readiness,
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+        }
+    }
+}
+
+impl<S> tower::Layer<S> for RpcLayer {
+    type Service = RpcService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RpcService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct RpcService<S> {
+    inner: S,
+    layer: RpcLayer,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<S, ReqBody> tower::Service<Request<ReqBody>> for RpcService<S>
+where
+    S: tower::Service<Request<ReqBody>, Response = Response<tonic::body::Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError> + Send,
+    ReqBody: Send + 'static,
+{
+    type Response = Response<tonic::body::Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        // The clone that was polled ready serves this call (tower's contract).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+
+        let path = request.uri().path().trim_start_matches('/');
+        let (service, method) = path.split_once('/').unwrap_or((path, ""));
+        let (service, method) = (service.to_string(), method.to_string());
+        match self.layer.readiness.is_ready(&service) {
+            None => return Box::pin(inner.call(request)),
+            Some(false) => {
+                let status = Status::unavailable(format!("{service} is starting; retry shortly"));
+                crate::metrics::record_rpc(
+                    &service,
+                    &method,
+                    status.code() as i32,
+                    Default::default(),
+                );
+                return Box::pin(async move { Ok(status.into_http()) });
+            }
+            Some(true) => {}
+        }
+        let Ok(permit) = self.layer.permits.clone().try_acquire_owned() else {
+            let status = Status::resource_exhausted(
+                "the server is at its concurrency limit; retry with backoff",
+            );
+            crate::metrics::record_rpc(&service, &method, status.code() as i32, Default::default());
+            return Box::pin(async move { Ok(status.into_http()) });
+        };
+
+        let span = tracing::info_span!(
+            "rpc",
+            otel.name = %path,
+            otel.kind = "server",
+            rpc.system = "grpc",
+            rpc.service = %service,
+            rpc.method = %method,
+            rpc.grpc.status_code = tracing::field::Empty,
+        );
+        let parent = TraceContextPropagator::new().extract(&HeaderCarrier(request.headers()));
+        if parent.span().span_context().is_valid() {
+            let _ = span.set_parent(parent);
+        }
+        let started = Instant::now();
+        Box::pin(
+            async move {
+                let response = inner.call(request).await;
+                drop(permit);
+                if let Ok(response) = &response {
+                    // Errors travel as trailers-only responses (grpc-status in headers);
+                    // a success puts it in the trailers, after the body.
+                    let code = response
+                        .headers()
+                        .get("grpc-status")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<i32>().ok())
+                        .unwrap_or(0);
+                    tracing::Span::current().record("rpc.grpc.status_code", code);
+                    crate::metrics::record_rpc(&service, &method, code, started.elapsed());
+                }
+                response
+            }
+            .instrument(span),
+        )
+    }
+}
+
+struct HeaderCarrier<'a>(&'a http::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderCarrier<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}

@@ -1,0 +1,47 @@
+//! The contract between the platform and a service: what a service crate provides (its
+//! name, migrations, gRPC routes, consumers) and what the platform hands it to run
+//! ([`ServiceContext`]).
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sea_orm::{DatabaseConnection, DbErr};
+
+use crate::auth::Authenticator;
+use crate::consumer::ConsumerDef;
+use crate::outbox::OutboxSignal;
+
+/// What a service gets from the platform.
+#[derive(Clone)]
+pub struct ServiceContext {
+    pub name: &'static str,
+    /// The service's own database.
+    pub db: DatabaseConnection,
+    /// Call [`OutboxSignal::notify`] after committing events.
+    pub outbox: OutboxSignal,
+    pub auth: Arc<Authenticator>,
+    /// Largest gRPC message decoded or encoded.
+    pub max_message_bytes: usize,
+}
+
+pub trait Service: Send + Sync + 'static {
+    /// Short name: database schema or file, stream `fabrique.<name>.>`, DLQ
+    /// `fabrique.dlq.<name>`, `fabrique serve --services <name>`.
+    fn name(&self) -> &'static str;
+
+    /// Full gRPC service name, as health checks ask for it
+    /// (e.g. `fabrique.members.v1.MembersService`).
+    fn grpc_name(&self) -> &'static str;
+
+    /// Applies pending migrations, the platform's tables included
+    /// (see [`crate::db::migrate`]).
+    fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>>;
+
+    /// Adds the gRPC services to serve, authenticated with [`crate::auth::interceptor`].
+    fn add_routes(&self, ctx: &ServiceContext, routes: &mut tonic::service::RoutesBuilder);
+
+    /// Consumers of other services' events; started once migrations ran.
+    fn consumers(&self, _ctx: &ServiceContext) -> Vec<ConsumerDef> {
+        Vec::new()
+    }
+}

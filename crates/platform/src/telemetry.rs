@@ -1,0 +1,183 @@
+//! Logs, traces and metrics, initialised once per process.
+//!
+//! Logs go to stderr (text or JSON), filtered by `RUST_LOG`. Spans are always given W3C
+//! trace context, so a trace continues from a gRPC call through the outbox and the bus
+//! into consumers; they are exported over OTLP/gRPC, together with metrics, when the
+//! standard `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set.
+
+use std::collections::HashMap;
+
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+use crate::config::LogFormat;
+
+/// Used when `RUST_LOG` is unset: sqlx logs every statement at INFO.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn";
+
+#[derive(Debug, Clone)]
+pub struct TelemetryOptions {
+    /// `service.name` of the resource, unless `OTEL_SERVICE_NAME` is set.
+    pub service_name: String,
+    pub log_format: LogFormat,
+}
+
+/// Flushes and stops the exporters when dropped (or on [`TelemetryGuard::shutdown`]).
+pub struct TelemetryGuard {
+    tracer_provider: Option<SdkTracerProvider>,
+    meter_provider: Option<SdkMeterProvider>,
+}
+
+impl TelemetryGuard {
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(provider) = self.tracer_provider.take() {
+            let _ = provider.force_flush();
+            let _ = provider.shutdown();
+        }
+        if let Some(provider) = self.meter_provider.take() {
+            let _ = provider.force_flush();
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("telemetry: {0}")]
+pub struct TelemetryError(String);
+
+/// Whether the standard OTLP environment asks for export.
+pub fn otlp_configured() -> bool {
+    let set = |name: &str| {
+        std::env::var(name)
+            .map(|v| !v.trim().is_empty())
+            .unwrap_or(false)
+    };
+    let disabled = std::env::var("OTEL_SDK_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    !disabled && (set("OTEL_EXPORTER_OTLP_ENDPOINT") || set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+}
+
+fn resource(service_name: &str) -> Resource {
+    let builder = Resource::builder();
+    if std::env::var("OTEL_SERVICE_NAME").is_ok_and(|v| !v.is_empty()) {
+        builder.build()
+    } else {
+        builder.with_service_name(service_name.to_string()).build()
+    }
+}
+
+/// Installs logging, tracing and (with OTLP) metrics for the process.
+pub fn init(options: &TelemetryOptions) -> Result<TelemetryGuard, TelemetryError> {
+    let resource = resource(&options.service_name);
+    let mut tracer = SdkTracerProvider::builder().with_resource(resource.clone());
+    let mut meter_provider = None;
+    if otlp_configured() {
+        let spans = opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()
+            .map_err(|e| TelemetryError(e.to_string()))?;
+        tracer = tracer.with_batch_exporter(spans);
+        let metrics = opentelemetry_otlp::MetricExporter::builder()
+            .with_tonic()
+            .build()
+            .map_err(|e| TelemetryError(e.to_string()))?;
+        meter_provider = Some(
+            SdkMeterProvider::builder()
+                .with_periodic_exporter(metrics)
+                .with_resource(resource)
+                .build(),
+        );
+    }
+    Ok(install(options, tracer.build(), meter_provider))
+}
+
+/// Like [`init`], exporting spans to `exporter` as each ends (tests read them back).
+pub fn init_with_span_exporter<E: SpanExporter + 'static>(
+    options: &TelemetryOptions,
+    exporter: E,
+) -> TelemetryGuard {
+    let tracer = SdkTracerProvider::builder()
+        .with_resource(resource(&options.service_name))
+        .with_simple_exporter(exporter)
+        .build();
+    install(options, tracer, None)
+}
+
+fn install(
+    options: &TelemetryOptions,
+    tracer_provider: SdkTracerProvider,
+    meter_provider: Option<SdkMeterProvider>,
+) -> TelemetryGuard {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    opentelemetry::global::set_tracer_provider(tracer_provider.clone());
+    if let Some(meter_provider) = &meter_provider {
+        opentelemetry::global::set_meter_provider(meter_provider.clone());
+    }
+    let tracer = tracer_provider.tracer("fabrique");
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    let logs = match options.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    // A second init (several platforms in one test process) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(logs)
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .try_init();
+    TelemetryGuard {
+        tracer_provider: Some(tracer_provider),
+        meter_provider,
+    }
+}
+
+/// The W3C `traceparent` and `tracestate` of the current span, if it has a trace.
+pub fn current_trace_headers() -> (Option<String>, Option<String>) {
+    let context = tracing::Span::current().context();
+    if !context.span().span_context().is_valid() {
+        return (None, None);
+    }
+    let mut carrier = HashMap::new();
+    TraceContextPropagator::new().inject_context(&context, &mut carrier);
+    (carrier.remove("traceparent"), carrier.remove("tracestate"))
+}
+
+/// Makes `span` a child of the remote span described by these W3C headers.
+pub fn set_parent(span: &tracing::Span, traceparent: Option<&str>, tracestate: Option<&str>) {
+    let Some(traceparent) = traceparent else {
+        return;
+    };
+    let mut carrier = HashMap::new();
+    carrier.insert("traceparent".to_string(), traceparent.to_string());
+    if let Some(tracestate) = tracestate {
+        carrier.insert("tracestate".to_string(), tracestate.to_string());
+    }
+    let context = TraceContextPropagator::new().extract(&carrier);
+    if context.span().span_context().is_valid() {
+        let _ = span.set_parent(context);
+    }
+}

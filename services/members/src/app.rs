@@ -1,0 +1,378 @@
+//! What the members service does, one use case per method: each checks who may do it,
+//! applies the domain rules, and writes the change and its event in one transaction
+//! (then wakes the outbox relay). Shared by the gRPC layer and `fabrique seed`.
+
+use fabrique_platform::auth::Caller;
+use fabrique_platform::outbox::{self, OutboxSignal};
+use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::{Error, db};
+use sea_orm::{DatabaseConnection, TransactionTrait};
+use uuid::Uuid;
+
+use crate::domain::{
+    Contact, DisplayName, InseeCode, Member, MemberId, MemberKind, MemberState, Profile, Siren,
+    Transition, Website,
+};
+use crate::events;
+use crate::store::{self, ListFilter};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// The fields an update changes (those named in its update mask).
+#[derive(Debug, Clone, Default)]
+pub struct Patch {
+    pub display_name: Option<DisplayName>,
+    pub kind: Option<MemberKind>,
+    pub siren: Option<Option<Siren>>,
+    pub insee_code: Option<Option<InseeCode>>,
+    pub territory: Option<Option<String>>,
+    pub website: Option<Option<Website>>,
+    pub contacts: Option<Vec<Contact>>,
+}
+
+impl Patch {
+    /// Fields that define who the member is, and so what it is entitled to.
+    fn touches_identity(&self) -> bool {
+        self.kind.is_some() || self.siren.is_some() || self.insee_code.is_some()
+    }
+
+    /// Applies the patch; returns the names of the fields whose value changed.
+    fn apply(self, profile: &mut Profile) -> Vec<String> {
+        let mut changed = Vec::new();
+        fn set<T: PartialEq>(
+            slot: &mut T,
+            value: Option<T>,
+            name: &str,
+            changed: &mut Vec<String>,
+        ) {
+            if let Some(value) = value {
+                if *slot != value {
+                    *slot = value;
+                    changed.push(name.to_string());
+                }
+            }
+        }
+        set(
+            &mut profile.display_name,
+            self.display_name,
+            "display_name",
+            &mut changed,
+        );
+        set(&mut profile.kind, self.kind, "kind", &mut changed);
+        set(&mut profile.siren, self.siren, "siren", &mut changed);
+        set(
+            &mut profile.insee_code,
+            self.insee_code,
+            "insee_code",
+            &mut changed,
+        );
+        set(
+            &mut profile.territory,
+            self.territory,
+            "territory",
+            &mut changed,
+        );
+        set(&mut profile.website, self.website, "website", &mut changed);
+        set(
+            &mut profile.contacts,
+            self.contacts,
+            "contacts",
+            &mut changed,
+        );
+        changed
+    }
+}
+
+/// A page of members and the token of the next one (empty on the last page).
+#[derive(Debug)]
+pub struct Page {
+    pub members: Vec<Member>,
+    pub next_page_token: String,
+}
+
+#[derive(Clone)]
+pub struct Members {
+    db: DatabaseConnection,
+    outbox: OutboxSignal,
+}
+
+/// How many times a lifecycle call without an etag re-reads after a concurrent change.
+const CONFLICT_RETRIES: usize = 5;
+
+impl Members {
+    pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
+        Self { db, outbox }
+    }
+
+    pub async fn get(&self, id: MemberId) -> Result<Member, Error> {
+        store::get(&self.db, id)
+            .await?
+            .ok_or_else(|| Error::not_found(id.name()))
+    }
+
+    pub async fn list(
+        &self,
+        filter: ListFilter,
+        page_size: u64,
+        page_token: &str,
+    ) -> Result<Page, Error> {
+        let fingerprint = fingerprint(&filter);
+        let after = if page_token.is_empty() {
+            None
+        } else {
+            let cursor = page::decode(page_token, fingerprint)?;
+            Some(Uuid::from_slice(&cursor).map_err(|_| {
+                Error::invalid("page_token", "is not a page token returned by this method")
+            })?)
+        };
+        let mut members = store::list(&self.db, &filter, after, page_size + 1).await?;
+        let next_page_token = if members.len() as u64 > page_size {
+            members.truncate(page_size as usize);
+            members
+                .last()
+                .map(|m| page::encode(fingerprint, m.id.uuid().as_bytes()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Page {
+            members,
+            next_page_token,
+        })
+    }
+
+    /// An ally applies: a PENDING member. Any authenticated caller may apply.
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        profile: Profile,
+        request_id: Option<Uuid>,
+    ) -> Result<Member, Error> {
+        if let Some(request_id) = request_id {
+            if let Some(existing) = self.created_by_request(caller, request_id).await? {
+                return Ok(existing);
+            }
+        }
+        profile
+            .check()
+            .map_err(|(field, invalid)| Error::invalid(format!("member.{field}"), invalid.0))?;
+        if let Some(siren) = &profile.siren {
+            self.ensure_siren_free(siren, None).await?;
+        }
+        let now = store::now();
+        let member = Member {
+            id: MemberId::new(),
+            profile,
+            state: MemberState::Pending,
+            state_reason: None,
+            joined_at: None,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let txn = self.db.begin().await?;
+        let inserted = store::insert(&txn, &member, request_id, &caller.subject).await;
+        if let Err(error) = inserted {
+            let _ = txn.rollback().await;
+            if db::is_unique_violation(&error) {
+                // A concurrent retry with the same request id, or the same SIREN.
+                if let Some(request_id) = request_id {
+                    if let Some(existing) = self.created_by_request(caller, request_id).await? {
+                        return Ok(existing);
+                    }
+                }
+                if let Some(siren) = &member.profile.siren {
+                    self.ensure_siren_free(siren, None).await?;
+                }
+            }
+            return Err(error.into());
+        }
+        outbox::enqueue(&txn, vec![events::applied(&member)]).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        tracing::info!(member = %member.id.name(), kind = %member.profile.kind, "member applied");
+        Ok(member)
+    }
+
+    async fn created_by_request(
+        &self,
+        caller: &Caller,
+        request_id: Uuid,
+    ) -> Result<Option<Member>, Error> {
+        match store::by_request_id(&self.db, request_id).await? {
+            Some((member, created_by)) if created_by == caller.subject => Ok(Some(member)),
+            Some(_) => Err(Error::AlreadyExists {
+                reason: "REQUEST_ID_REUSED",
+                message: "request_id was already used by another caller; use a new UUID".into(),
+            }),
+            None => Ok(None),
+        }
+    }
+
+    async fn ensure_siren_free(
+        &self,
+        siren: &Siren,
+        except: Option<MemberId>,
+    ) -> Result<(), Error> {
+        match store::current_by_siren(&self.db, siren).await? {
+            Some(holder) if Some(holder) != except => Err(Error::AlreadyExists {
+                reason: "SIREN_ALREADY_MEMBER",
+                message: format!(
+                    "SIREN {} already belongs to {}",
+                    siren.as_str(),
+                    holder.name()
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Changes the patched fields if `etag_version` is still current. A member may
+    /// change its own description; kind, SIREN and INSEE code only an admin.
+    pub async fn update(
+        &self,
+        caller: &Caller,
+        id: MemberId,
+        etag_version: i64,
+        patch: Patch,
+    ) -> Result<Member, Error> {
+        caller.require_admin_or_member(id.uuid(), "update a member")?;
+        if patch.touches_identity() && !caller.is_admin() {
+            return Err(Error::permission_denied(
+                "only an admin may change kind, siren or insee_code",
+            ));
+        }
+        let current = self.get(id).await?;
+        if current.state == MemberState::Left {
+            return Err(Error::failed_precondition(
+                "MEMBER_LEFT",
+                format!("{} has left; it can no longer be changed", id.name()),
+            ));
+        }
+        if current.version != etag_version {
+            return Err(Error::stale_etag(&id.name()));
+        }
+        let mut updated = current.clone();
+        let new_siren = patch.siren.clone().flatten();
+        let changed = patch.apply(&mut updated.profile);
+        if changed.is_empty() {
+            return Ok(current);
+        }
+        updated
+            .profile
+            .check()
+            .map_err(|(field, invalid)| Error::invalid(format!("member.{field}"), invalid.0))?;
+        if let Some(siren) = new_siren.filter(|_| changed.iter().any(|f| f == "siren")) {
+            self.ensure_siren_free(&siren, Some(id)).await?;
+        }
+        updated.version += 1;
+        updated.updated_at = store::now();
+        self.save(&current, &updated, events::updated(&updated, changed))
+            .await?
+            .then_some(())
+            .ok_or_else(|| Error::stale_etag(&id.name()))?;
+        Ok(updated)
+    }
+
+    /// Approve, suspend, reinstate or leave. `etag_version`, when given, must be current.
+    pub async fn transition(
+        &self,
+        caller: &Caller,
+        id: MemberId,
+        transition: Transition,
+        reason: Option<String>,
+        etag_version: Option<i64>,
+    ) -> Result<Member, Error> {
+        self.transition_at(caller, id, transition, reason, etag_version, None)
+            .await
+    }
+
+    /// Like [`transition`](Self::transition); an approval may record an earlier
+    /// `joined_at` (an ally that joined before it was registered here).
+    pub async fn transition_at(
+        &self,
+        caller: &Caller,
+        id: MemberId,
+        transition: Transition,
+        reason: Option<String>,
+        etag_version: Option<i64>,
+        joined_at: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Member, Error> {
+        match transition {
+            Transition::Leave => {
+                caller.require_admin_or_member(id.uuid(), "make a member leave")?
+            }
+            Transition::Approve => caller.require_admin("approve a member")?,
+            Transition::Suspend => caller.require_admin("suspend a member")?,
+            Transition::Reinstate => caller.require_admin("reinstate a member")?,
+        }
+        for _ in 0..CONFLICT_RETRIES {
+            let current = self.get(id).await?;
+            if etag_version.is_some_and(|v| v != current.version) {
+                return Err(Error::stale_etag(&id.name()));
+            }
+            let state = current
+                .next_state(transition)
+                .map_err(|illegal| Error::failed_precondition(illegal.reason, illegal.message))?;
+            let mut next = current.clone();
+            next.state = state;
+            next.version += 1;
+            next.updated_at = store::now();
+            next.state_reason = match transition {
+                Transition::Suspend | Transition::Leave => reason.clone(),
+                Transition::Approve | Transition::Reinstate => None,
+            };
+            if transition == Transition::Approve && next.joined_at.is_none() {
+                next.joined_at = Some(joined_at.unwrap_or(next.updated_at));
+            }
+            let event = events::transitioned(&next, transition, reason.as_deref());
+            if self.save(&current, &next, event).await? {
+                tracing::info!(member = %id.name(), state = %next.state, "member lifecycle");
+                return Ok(next);
+            }
+            if etag_version.is_some() {
+                return Err(Error::stale_etag(&id.name()));
+            }
+        }
+        Err(Error::Aborted {
+            reason: "CONCURRENT_CHANGES",
+            message: format!("{} keeps changing concurrently; retry", id.name()),
+        })
+    }
+
+    /// Writes `next` over `current` with its event, unless `current` is no longer the
+    /// stored version (then `false`).
+    async fn save(
+        &self,
+        current: &Member,
+        next: &Member,
+        event: fabrique_platform::event::OutgoingEvent,
+    ) -> Result<bool, Error> {
+        let txn = self.db.begin().await?;
+        if !store::update_versioned(&txn, next, current.version).await? {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        outbox::enqueue(&txn, vec![event]).await?;
+        txn.commit().await?;
+        self.outbox.notify();
+        Ok(true)
+    }
+}
+
+fn fingerprint(filter: &ListFilter) -> u64 {
+    let mut fingerprint = Fingerprint::new("fabrique.members.v1.MembersService/ListMembers");
+    let mut kinds: Vec<_> = filter.kinds.iter().map(|k| k.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    fingerprint = fingerprint.add(kinds.join(","));
+    let mut states: Vec<_> = filter.states.iter().map(|s| s.as_str()).collect();
+    states.sort_unstable();
+    states.dedup();
+    fingerprint
+        .add(states.join(","))
+        .add(filter.department.as_ref().map(|d| d.as_str()).unwrap_or(""))
+        .add(filter.query.as_deref().unwrap_or(""))
+        .finish()
+}

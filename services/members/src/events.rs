@@ -1,0 +1,133 @@
+//! What the members service publishes: one event per change of a member, on
+//! `fabrique.members.member.<verb>`, each carrying a snapshot of the member (contact
+//! e-mails left out: consumers need roles, not personal data). It consumes nothing.
+
+use chrono::{DateTime, Utc};
+use fabrique_api::members as proto;
+use fabrique_platform::event::OutgoingEvent;
+use prost_types::Timestamp;
+
+use crate::domain::{Member, Transition};
+
+pub const APPLIED: &str = "fabrique.members.member.applied";
+pub const JOINED: &str = "fabrique.members.member.joined";
+pub const UPDATED: &str = "fabrique.members.member.updated";
+pub const SUSPENDED: &str = "fabrique.members.member.suspended";
+pub const REINSTATED: &str = "fabrique.members.member.reinstated";
+pub const LEFT: &str = "fabrique.members.member.left";
+
+/// Every subject this service publishes on.
+pub const ALL: &[&str] = &[APPLIED, JOINED, UPDATED, SUSPENDED, REINSTATED, LEFT];
+
+pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
+    Timestamp {
+        seconds: time.timestamp(),
+        nanos: time.timestamp_subsec_nanos() as i32,
+    }
+}
+
+pub fn snapshot(member: &Member) -> proto::MemberSnapshot {
+    let p = &member.profile;
+    proto::MemberSnapshot {
+        id: member.id.uuid().to_string(),
+        display_name: p.display_name.as_str().to_string(),
+        kind: crate::grpc::kind_to_proto(p.kind) as i32,
+        siren: p
+            .siren
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        insee_code: p
+            .insee_code
+            .as_ref()
+            .map(|c| c.as_str().to_string())
+            .unwrap_or_default(),
+        territory: p.territory.clone().unwrap_or_default(),
+        state: crate::grpc::state_to_proto(member.state) as i32,
+        contacts: p
+            .contacts
+            .iter()
+            .map(|c| crate::grpc::contact_to_proto(c, false))
+            .collect(),
+        joined_at: member.joined_at.map(timestamp),
+        version: member.version,
+    }
+}
+
+fn event<M: prost::Message + prost::Name>(
+    subject: &str,
+    member: &Member,
+    message: &M,
+) -> OutgoingEvent {
+    OutgoingEvent::new(subject, member.id.name(), member.updated_at, message)
+}
+
+pub fn applied(member: &Member) -> OutgoingEvent {
+    event(
+        APPLIED,
+        member,
+        &proto::MemberApplied {
+            member: Some(snapshot(member)),
+            occurred_at: Some(timestamp(member.updated_at)),
+        },
+    )
+}
+
+pub fn updated(member: &Member, changed_fields: Vec<String>) -> OutgoingEvent {
+    event(
+        UPDATED,
+        member,
+        &proto::MemberUpdated {
+            member: Some(snapshot(member)),
+            occurred_at: Some(timestamp(member.updated_at)),
+            changed_fields,
+        },
+    )
+}
+
+/// The event of a lifecycle transition that `member` (as it is after it) went through.
+pub fn transitioned(
+    member: &Member,
+    transition: Transition,
+    reason: Option<&str>,
+) -> OutgoingEvent {
+    let snapshot = Some(snapshot(member));
+    let occurred_at = Some(timestamp(member.updated_at));
+    let reason = reason.unwrap_or_default().to_string();
+    match transition {
+        Transition::Approve => event(
+            JOINED,
+            member,
+            &proto::MemberJoined {
+                member: snapshot,
+                occurred_at,
+            },
+        ),
+        Transition::Suspend => event(
+            SUSPENDED,
+            member,
+            &proto::MemberSuspended {
+                member: snapshot,
+                occurred_at,
+                reason,
+            },
+        ),
+        Transition::Reinstate => event(
+            REINSTATED,
+            member,
+            &proto::MemberReinstated {
+                member: snapshot,
+                occurred_at,
+            },
+        ),
+        Transition::Leave => event(
+            LEFT,
+            member,
+            &proto::MemberLeft {
+                member: snapshot,
+                occurred_at,
+                reason,
+            },
+        ),
+    }
+}

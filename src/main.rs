@@ -1,0 +1,187 @@
+//! `fabrique`: one binary for every service and deployment shape.
+//!
+//! - `fabrique serve [--services all|members,...]` — run services (default: all, on
+//!   SQLite under `./data` and the in-process bus, on 127.0.0.1:50051);
+//! - `fabrique migrate` — apply database migrations and exit;
+//! - `fabrique seed` — load the example alliance of the source text;
+//! - `fabrique token` — sign a bearer token for a member or an admin.
+
+mod seed;
+mod services;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fabrique_platform::auth;
+use fabrique_platform::config::{
+    DatabaseSettings, LogFormat, Secret, ServeArgs, Settings, StoreArgs,
+};
+use fabrique_platform::server::{Application, shutdown_signal};
+use fabrique_platform::telemetry::{self, TelemetryOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "fabrique",
+    version,
+    about = "The Fabrique des transitions platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run services over gRPC.
+    Serve {
+        /// Services to run: `all`, or names separated by commas.
+        #[arg(long, env = "FABRIQUE_SERVICES", default_value = "all")]
+        services: String,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Apply every pending database migration, then exit.
+    Migrate {
+        #[arg(long, env = "FABRIQUE_SERVICES", default_value = "all")]
+        services: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Load the example alliance of the source text (idempotent).
+    Seed {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Print a signed bearer token.
+    Token {
+        /// The `sub` claim: a member id (UUID) to act for that member, or any name.
+        #[arg(long, default_value = "admin")]
+        sub: String,
+        /// Roles: admin, member.
+        #[arg(long = "role", default_values = ["admin"])]
+        roles: Vec<String>,
+        /// Validity in hours.
+        #[arg(long, default_value_t = 24)]
+        hours: i64,
+        /// Secret to sign with; default: the embedded default's generated secret.
+        #[arg(long, env = "FABRIQUE_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: Option<Secret>,
+        #[arg(long, env = "FABRIQUE_DATA_DIR", default_value = "data")]
+        data_dir: std::path::PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("fabrique: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("fabrique: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { services, args } => serve(&services, args).await,
+        Command::Migrate { services, store } => {
+            let _telemetry =
+                telemetry::init(&telemetry_options("fabrique-migrate", LogFormat::Text))?;
+            let database = DatabaseSettings::from_args(&store)?;
+            for service in services::select(&services).map_err(anyhow::Error::msg)? {
+                let db = fabrique_platform::db::connect(&database, service.name()).await?;
+                service.migrate(&db).await?;
+                tracing::info!(service = service.name(), "migrated");
+            }
+            Ok(())
+        }
+        Command::Seed { store } => {
+            let _telemetry = telemetry::init(&telemetry_options("fabrique-seed", LogFormat::Text))?;
+            seed::run(&DatabaseSettings::from_args(&store)?).await
+        }
+        Command::Token {
+            sub,
+            roles,
+            hours,
+            jwt_secret,
+            data_dir,
+        } => {
+            let secret = match jwt_secret {
+                Some(secret) => secret,
+                None => auth::load_or_create_secret(&data_dir.join("jwt-secret"))?,
+            };
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+            let token = auth::mint(
+                &secret,
+                &auth::claims(sub, &roles, chrono::Duration::hours(hours)),
+            )
+            .map_err(anyhow::Error::msg)?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+fn telemetry_options(service_name: &str, log_format: LogFormat) -> TelemetryOptions {
+    TelemetryOptions {
+        service_name: service_name.to_string(),
+        log_format,
+    }
+}
+
+async fn serve(services: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let services = services::select(services).map_err(anyhow::Error::msg)?;
+    let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
+    let service_name = if names.len() == fabrique_count() {
+        "fabrique".to_string()
+    } else {
+        format!("fabrique-{}", names.join("-"))
+    };
+    let _telemetry = telemetry::init(&telemetry_options(&service_name, args.log_format))?;
+
+    // The embedded default needs no configuration: its JWT secret is generated once
+    // under the data directory (`fabrique token` signs with the same one).
+    let database = DatabaseSettings::from_args(&args.store)?;
+    let default_secret =
+        if args.jwt_secret.is_none() && database.is_sqlite() && args.nats_url.is_none() {
+            Some(auth::load_or_create_secret(
+                &args.store.data_dir.join("jwt-secret"),
+            )?)
+        } else {
+            None
+        };
+    let settings = Settings::from_args(&args, default_secret)?;
+    if settings.auth.insecure_dev {
+        let banner = "INSECURE DEV AUTH: calls without a token act as an ADMIN. Never use this outside a local trial.";
+        eprintln!(
+            "\n{}\n{banner}\n{}\n",
+            "!".repeat(banner.len()),
+            "!".repeat(banner.len())
+        );
+        tracing::warn!("{banner}");
+    }
+    if settings.is_embedded() {
+        tracing::info!(
+            data_dir = %args.store.data_dir.display(),
+            "embedded mode: SQLite files and the in-process bus; `fabrique token` prints a bearer token"
+        );
+    }
+    let application = Application::build(settings, services).await?;
+    application.run(shutdown_signal()).await?;
+    Ok(())
+}
+
+fn fabrique_count() -> usize {
+    services::all().len()
+}
