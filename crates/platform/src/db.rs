@@ -34,12 +34,11 @@ pub async fn connect(
         .connect_lazy(true);
     if settings.is_sqlite() {
         let path = sqlite_path(&url);
-        if let Some(parent) = std::path::Path::new(&path).parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    DbErr::Custom(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
+        if let Some(parent) = std::path::Path::new(&path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
         }
         options
             .max_connections(1)

@@ -24,7 +24,7 @@ impl Fingerprint {
         Self(bytes)
     }
 
-    pub fn add(mut self, part: impl AsRef<[u8]>) -> Self {
+    pub fn with(mut self, part: impl AsRef<[u8]>) -> Self {
         let part = part.as_ref();
         self.0.extend_from_slice(&(part.len() as u64).to_le_bytes());
         self.0.extend_from_slice(part);
@@ -98,15 +98,15 @@ mod tests {
 
     #[test]
     fn a_token_round_trips_with_its_filters() {
-        let fingerprint = Fingerprint::new("ListMembers").add("63").finish();
+        let fingerprint = Fingerprint::new("ListMembers").with("63").finish();
         let token = encode(fingerprint, b"cursor");
         assert_eq!(decode(&token, fingerprint).unwrap(), b"cursor");
     }
 
     #[test]
     fn other_filters_and_forgeries_are_refused() {
-        let a = Fingerprint::new("ListMembers").add("63").finish();
-        let b = Fingerprint::new("ListMembers").add("62").finish();
+        let a = Fingerprint::new("ListMembers").with("63").finish();
+        let b = Fingerprint::new("ListMembers").with("62").finish();
         let token = encode(a, b"cursor");
         assert!(decode(&token, b).is_err());
         assert!(decode("not-a-token", a).is_err());
@@ -118,8 +118,8 @@ mod tests {
 
     #[test]
     fn fingerprints_separate_their_parts() {
-        let ab_c = Fingerprint::new("m").add("ab").add("c").finish();
-        let a_bc = Fingerprint::new("m").add("a").add("bc").finish();
+        let ab_c = Fingerprint::new("m").with("ab").with("c").finish();
+        let a_bc = Fingerprint::new("m").with("a").with("bc").finish();
         assert_ne!(ab_c, a_bc);
     }
 

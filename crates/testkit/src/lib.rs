@@ -1,1 +1,60 @@
+//! Test support shared by every crate's tests: a fresh PostgreSQL database per test, the
+//! shared NATS server (or a private one a test may stop and restart), a platform spawned
+//! in the test process on a free port, tokens, and reads of what reached JetStream.
+//!
+//! The servers come from the environment that `scripts/test` prepares:
+//! `FABRIQUE_TEST_DATABASE_URL` (an admin URL of PostgreSQL), `FABRIQUE_TEST_NATS_URL`
+//! (NATS 2.10+ with JetStream) and `FABRIQUE_TEST_NATS_SERVER` (the nats-server binary
+//! for private servers). A missing server fails the test with a message saying so.
 
+pub mod nats;
+pub mod platform;
+pub mod postgres;
+
+pub use nats::{NatsServer, shared_nats_url, stream_messages, unique_prefix};
+pub use platform::{Backend, BusChoice, SECRET, TestPlatform, authed, token};
+pub use postgres::TestDatabase;
+
+/// A directory removed when dropped.
+#[derive(Debug)]
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "fabrique-{label}-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        Self(path)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: std::time::Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -46,11 +46,11 @@ impl Patch {
             name: &str,
             changed: &mut Vec<String>,
         ) {
-            if let Some(value) = value {
-                if *slot != value {
-                    *slot = value;
-                    changed.push(name.to_string());
-                }
+            if let Some(value) = value
+                && *slot != value
+            {
+                *slot = value;
+                changed.push(name.to_string());
             }
         }
         set(
@@ -149,10 +149,10 @@ impl Members {
         profile: Profile,
         request_id: Option<Uuid>,
     ) -> Result<Member, Error> {
-        if let Some(request_id) = request_id {
-            if let Some(existing) = self.created_by_request(caller, request_id).await? {
-                return Ok(existing);
-            }
+        if let Some(request_id) = request_id
+            && let Some(existing) = self.created_by_request(caller, request_id).await?
+        {
+            return Ok(existing);
         }
         profile
             .check()
@@ -177,10 +177,10 @@ impl Members {
             let _ = txn.rollback().await;
             if db::is_unique_violation(&error) {
                 // A concurrent retry with the same request id, or the same SIREN.
-                if let Some(request_id) = request_id {
-                    if let Some(existing) = self.created_by_request(caller, request_id).await? {
-                        return Ok(existing);
-                    }
+                if let Some(request_id) = request_id
+                    && let Some(existing) = self.created_by_request(caller, request_id).await?
+                {
+                    return Ok(existing);
                 }
                 if let Some(siren) = &member.profile.siren {
                     self.ensure_siren_free(siren, None).await?;
@@ -366,13 +366,13 @@ fn fingerprint(filter: &ListFilter) -> u64 {
     let mut kinds: Vec<_> = filter.kinds.iter().map(|k| k.as_str()).collect();
     kinds.sort_unstable();
     kinds.dedup();
-    fingerprint = fingerprint.add(kinds.join(","));
+    fingerprint = fingerprint.with(kinds.join(","));
     let mut states: Vec<_> = filter.states.iter().map(|s| s.as_str()).collect();
     states.sort_unstable();
     states.dedup();
     fingerprint
-        .add(states.join(","))
-        .add(filter.department.as_ref().map(|d| d.as_str()).unwrap_or(""))
-        .add(filter.query.as_deref().unwrap_or(""))
+        .with(states.join(","))
+        .with(filter.department.as_ref().map(|d| d.as_str()).unwrap_or(""))
+        .with(filter.query.as_deref().unwrap_or(""))
         .finish()
 }

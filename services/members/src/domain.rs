@@ -116,7 +116,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// An INSEE commune code: 5 digits, or `2A`/`2B` then 3 digits for Corsica.

@@ -1,0 +1,251 @@
+//! One contract, two buses: whatever the in-process bus promises, JetStream does too.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use fabrique_platform::bus::{
+    Bus, BusError, ConsumerSpec, Headers, MSG_ID_HEADER, OutgoingMessage, StreamSpec, Subscription,
+};
+
+use crate::{Kind, bus};
+
+fn stream(prefix: &str) -> StreamSpec {
+    StreamSpec {
+        name: format!("{}S", prefix.trim_end_matches('.').to_uppercase()),
+        subjects: vec![format!("{prefix}fabrique.demo.>")],
+        duplicate_window: Duration::from_secs(60),
+    }
+}
+
+fn message(subject: String, id: &str, body: &str) -> OutgoingMessage {
+    let mut headers = Headers::new();
+    headers.insert(MSG_ID_HEADER, id);
+    headers.insert("x-body", body);
+    OutgoingMessage {
+        subject,
+        headers,
+        payload: Bytes::from(body.to_string()),
+    }
+}
+
+async fn publish(bus: &dyn Bus, message: OutgoingMessage) -> fabrique_platform::bus::PublishAck {
+    bus.publish(message)
+        .await
+        .expect("sent")
+        .await
+        .expect("acked")
+}
+
+async fn next(subscription: &mut Box<dyn Subscription>) -> fabrique_platform::bus::Delivery {
+    tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .expect("a delivery within 10 s")
+        .expect("subscription open")
+        .expect("no error")
+}
+
+async fn nothing_within(subscription: &mut Box<dyn Subscription>, wait: Duration) {
+    if let Ok(Some(Ok(delivery))) = tokio::time::timeout(wait, subscription.next()).await {
+        panic!("unexpected delivery on {}", delivery.subject);
+    }
+}
+
+fn consumer(stream: &StreamSpec, name: &str, filters: Vec<String>) -> ConsumerSpec {
+    ConsumerSpec {
+        stream: stream.name.clone(),
+        durable_name: name.to_string(),
+        filter_subjects: filters,
+        ack_wait: Duration::from_secs(30),
+    }
+}
+
+async fn filters_follow_subject_wildcards(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    bus.ensure_stream(&spec)
+        .await
+        .expect("ensuring twice is fine");
+    for (i, subject) in ["a.created", "a.deleted", "b.created", "b.x.created"]
+        .iter()
+        .enumerate()
+    {
+        publish(
+            &*bus,
+            message(
+                format!("{prefix}fabrique.demo.{subject}"),
+                &format!("m{i}"),
+                subject,
+            ),
+        )
+        .await;
+    }
+    let mut created = bus
+        .subscribe(&consumer(
+            &spec,
+            "created",
+            vec![format!("{prefix}fabrique.demo.*.created")],
+        ))
+        .await
+        .expect("subscribe");
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        let delivery = next(&mut created).await;
+        got.push(delivery.subject.clone());
+        delivery.acker.ack().await.expect("ack");
+    }
+    assert_eq!(
+        got,
+        [
+            format!("{prefix}fabrique.demo.a.created"),
+            format!("{prefix}fabrique.demo.b.created")
+        ]
+    );
+    nothing_within(&mut created, Duration::from_millis(300)).await;
+
+    let mut everything = bus
+        .subscribe(&consumer(
+            &spec,
+            "all",
+            vec![format!("{prefix}fabrique.demo.>")],
+        ))
+        .await
+        .expect("subscribe");
+    for _ in 0..4 {
+        next(&mut everything).await.acker.ack().await.expect("ack");
+    }
+    nothing_within(&mut everything, Duration::from_millis(300)).await;
+}
+
+async fn repeated_message_ids_are_stored_once(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    let subject = format!("{prefix}fabrique.demo.a.created");
+    let first = publish(&*bus, message(subject.clone(), "same-id", "one")).await;
+    let second = publish(&*bus, message(subject.clone(), "same-id", "two")).await;
+    assert!(!first.duplicate);
+    assert!(second.duplicate);
+    assert_eq!(first.sequence, second.sequence);
+    let mut subscription = bus
+        .subscribe(&consumer(&spec, "c", vec![subject]))
+        .await
+        .expect("subscribe");
+    let delivery = next(&mut subscription).await;
+    assert_eq!(delivery.payload, Bytes::from("one"));
+    delivery.acker.ack().await.expect("ack");
+    nothing_within(&mut subscription, Duration::from_millis(300)).await;
+}
+
+async fn nak_redelivers_and_counts(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    let subject = format!("{prefix}fabrique.demo.a.created");
+    publish(&*bus, message(subject.clone(), "1", "one")).await;
+    let mut subscription = bus
+        .subscribe(&consumer(&spec, "c", vec![subject]))
+        .await
+        .expect("subscribe");
+    let first = next(&mut subscription).await;
+    assert_eq!(first.delivered, 1);
+    first.acker.nak(Duration::ZERO).await.expect("nak");
+    let second = next(&mut subscription).await;
+    assert_eq!(second.delivered, 2);
+    assert_eq!(second.stream_sequence, first.stream_sequence);
+    second.acker.ack().await.expect("ack");
+    nothing_within(&mut subscription, Duration::from_millis(300)).await;
+}
+
+async fn unacked_messages_come_back_after_ack_wait(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    let subject = format!("{prefix}fabrique.demo.a.created");
+    publish(&*bus, message(subject.clone(), "1", "one")).await;
+    let mut spec_c = consumer(&spec, "c", vec![subject]);
+    spec_c.ack_wait = Duration::from_secs(1);
+    let mut subscription = bus.subscribe(&spec_c).await.expect("subscribe");
+    let first = next(&mut subscription).await;
+    drop(first); // neither acked nor nak'ed: the process "died" while handling it
+    let again = next(&mut subscription).await;
+    assert_eq!(again.delivered, 2);
+    again.acker.ack().await.expect("ack");
+}
+
+async fn a_durable_consumer_resumes_where_it_stopped(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    let subject = format!("{prefix}fabrique.demo.a.created");
+    for i in 0..3 {
+        publish(
+            &*bus,
+            message(subject.clone(), &i.to_string(), &i.to_string()),
+        )
+        .await;
+    }
+    let mut durable = consumer(&spec, "durable", vec![subject.clone()]);
+    // JetStream hands a pulling client a batch: what the first subscription held but
+    // never acked comes back once its ack wait ran out.
+    durable.ack_wait = Duration::from_secs(1);
+    {
+        let mut subscription = bus.subscribe(&durable).await.expect("subscribe");
+        for expected in ["0", "1"] {
+            let delivery = next(&mut subscription).await;
+            assert_eq!(delivery.payload, Bytes::from(expected));
+            delivery.acker.ack().await.expect("ack");
+        }
+    }
+    let mut again = bus.subscribe(&durable).await.expect("subscribe again");
+    let delivery = next(&mut again).await;
+    assert_eq!(delivery.payload, Bytes::from("2"));
+    delivery.acker.ack().await.expect("ack");
+}
+
+async fn publishing_outside_any_stream_fails(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let result = match bus
+        .publish(message(format!("{prefix}nowhere"), "1", "x"))
+        .await
+    {
+        Ok(ack) => ack.await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    assert!(matches!(result, Err(BusError::NoStream(_))), "{result:?}");
+    let missing = bus
+        .subscribe(&ConsumerSpec {
+            stream: format!("{}MISSING", prefix.trim_end_matches('.').to_uppercase()),
+            durable_name: "c".into(),
+            filter_subjects: vec![],
+            ack_wait: Duration::from_secs(5),
+        })
+        .await;
+    assert!(matches!(missing, Err(BusError::StreamNotFound(_))));
+}
+
+macro_rules! on_both_buses {
+    ($($test:ident),+ $(,)?) => {
+        mod nats {
+            $(#[tokio::test] async fn $test() { super::$test(crate::Kind::Nats).await; })+
+        }
+        mod in_process {
+            $(#[tokio::test] async fn $test() { super::$test(crate::Kind::Memory).await; })+
+        }
+    };
+}
+
+on_both_buses!(
+    filters_follow_subject_wildcards,
+    repeated_message_ids_are_stored_once,
+    nak_redelivers_and_counts,
+    unacked_messages_come_back_after_ack_wait,
+    a_durable_consumer_resumes_where_it_stopped,
+    publishing_outside_any_stream_fails,
+);

@@ -1,0 +1,307 @@
+//! The consumer runner: effects applied once per event, poison messages dead-lettered
+//! after `max_deliver` with the error, malformed ones at once, and the stream flowing on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use fabrique_platform::bus::{
+    Bus, ConsumerSpec, Headers, MSG_ID_HEADER, OutgoingMessage, Subjects,
+};
+use fabrique_platform::consumer::{
+    ConsumerDef, ConsumerRunner, ConsumerSettings, DLQ_CONSUMER, DLQ_DELIVERIES, DLQ_REASON,
+    DLQ_SUBJECT, EventHandler, HandlerError,
+};
+use fabrique_platform::event::{CE_ID, IncomingEvent, event_headers};
+use sea_orm::sea_query::{Alias, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::{Kind, bus, database};
+
+const THING: &str = "fabrique.tests.v1.Thing";
+
+/// Records each event's payload in `effects`; refuses other types; fails on "poison".
+struct Recording;
+
+#[async_trait]
+impl EventHandler for Recording {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        if event.ce_type != THING {
+            return Err(HandlerError::Permanent(format!(
+                "unexpected ce-type {}",
+                event.ce_type
+            )));
+        }
+        if event.payload == "poison" {
+            return Err(HandlerError::Transient("poison always fails".into()));
+        }
+        let insert = Query::insert()
+            .into_table(Alias::new("effects"))
+            .columns([Alias::new("event_id"), Alias::new("payload")])
+            .values_panic([
+                event.id.to_string().into(),
+                String::from_utf8_lossy(&event.payload).to_string().into(),
+            ])
+            .to_owned();
+        txn.execute(&insert).await?;
+        Ok(())
+    }
+}
+
+struct Setup {
+    bus: Arc<dyn Bus>,
+    db: DatabaseConnection,
+    subjects: Subjects,
+    stop: CancellationToken,
+    _pg: Option<fabrique_testkit::TestDatabase>,
+    _dir: fabrique_testkit::TempDir,
+}
+
+async fn setup(kind: Kind, postgres: bool) -> Setup {
+    let pg = if postgres {
+        Some(fabrique_testkit::TestDatabase::create().await)
+    } else {
+        None
+    };
+    let dir = fabrique_testkit::TempDir::new("consumer");
+    let db = database(pg.as_ref(), &dir).await;
+    db.execute_unprepared("CREATE TABLE effects (event_id TEXT NOT NULL, payload TEXT NOT NULL)")
+        .await
+        .expect("effects table");
+    let bus = bus(kind).await;
+    let subjects = Subjects::new(fabrique_testkit::unique_prefix());
+    bus.ensure_stream(&subjects.service_stream("source"))
+        .await
+        .expect("stream");
+    bus.ensure_stream(&subjects.dlq_stream())
+        .await
+        .expect("dlq stream");
+    let stop = CancellationToken::new();
+    let runner = ConsumerRunner::new(
+        "tests",
+        ConsumerDef {
+            name: "tests-source".into(),
+            source_service: "source".into(),
+            subjects: vec!["fabrique.source.>".into()],
+            handler: Arc::new(Recording),
+        },
+        db.clone(),
+        bus.clone(),
+        subjects.clone(),
+        ConsumerSettings {
+            max_deliver: 3,
+            ack_wait: Duration::from_secs(30),
+            retry_delay: Duration::from_millis(10),
+        },
+    );
+    tokio::spawn(runner.run(stop.clone()));
+    Setup {
+        bus,
+        db,
+        subjects,
+        stop,
+        _pg: pg,
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    /// Publishes an event; `msg_id` differs from the event id so the bus stores repeats.
+    async fn publish(&self, event_id: Uuid, ce_type: &str, payload: &str, msg_id: &str) {
+        let mut headers = event_headers(
+            event_id,
+            "/fabrique/source",
+            ce_type,
+            "things/1",
+            chrono::Utc::now(),
+        );
+        headers.insert(MSG_ID_HEADER, msg_id);
+        self.publish_raw(headers, payload).await;
+    }
+
+    async fn publish_raw(&self, headers: Headers, payload: &str) {
+        self.bus
+            .publish(OutgoingMessage {
+                subject: self.subjects.full("fabrique.source.thing.happened"),
+                headers,
+                payload: Bytes::from(payload.to_string()),
+            })
+            .await
+            .expect("sent")
+            .await
+            .expect("acked");
+    }
+
+    async fn effects(&self) -> Vec<(String, String)> {
+        let backend = self.db.get_database_backend();
+        self.db
+            .query_all_raw(Statement::from_string(
+                backend,
+                "SELECT event_id, payload FROM effects",
+            ))
+            .await
+            .expect("query")
+            .into_iter()
+            .map(|row| {
+                (
+                    row.try_get("", "event_id").expect("id"),
+                    row.try_get("", "payload").expect("payload"),
+                )
+            })
+            .collect()
+    }
+
+    async fn wait_for_effect(&self, payload: &str) {
+        let payload = payload.to_string();
+        fabrique_testkit::eventually(
+            &format!("effect {payload}"),
+            Duration::from_secs(15),
+            || async {
+                self.effects()
+                    .await
+                    .iter()
+                    .any(|(_, p)| *p == payload)
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// The dead letters so far (waits for `count` of them).
+    async fn dead_letters(&self, count: usize) -> Vec<Headers> {
+        let mut subscription = self
+            .bus
+            .subscribe(&ConsumerSpec {
+                stream: self.subjects.dlq_stream().name,
+                durable_name: format!("inspect-{}", Uuid::now_v7().simple()),
+                filter_subjects: vec![],
+                ack_wait: Duration::from_secs(30),
+            })
+            .await
+            .expect("dlq subscription");
+        let mut letters = Vec::new();
+        while letters.len() < count {
+            let delivery = tokio::time::timeout(Duration::from_secs(15), subscription.next())
+                .await
+                .expect("a dead letter within 15 s")
+                .expect("open")
+                .expect("ok");
+            assert_eq!(delivery.subject, self.subjects.dlq_subject("tests"));
+            letters.push(delivery.headers.clone());
+            delivery.acker.ack().await.expect("ack");
+        }
+        letters
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn a_redelivered_event_is_applied_once(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    let event = Uuid::now_v7();
+    setup.publish(event, THING, "first", "copy-1").await;
+    setup.publish(event, THING, "first", "copy-2").await;
+    setup
+        .publish(Uuid::now_v7(), THING, "second", "other")
+        .await;
+    // Events are handled in order: once the second one is applied, both copies of the
+    // first were handled.
+    setup.wait_for_effect("second").await;
+    let effects = setup.effects().await;
+    assert_eq!(
+        effects.iter().filter(|(_, p)| p == "first").count(),
+        1,
+        "{effects:?}"
+    );
+    assert_eq!(effects.len(), 2);
+}
+
+async fn a_poison_event_goes_to_the_dlq_and_the_stream_flows(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    let poison = Uuid::now_v7();
+    setup.publish(poison, THING, "poison", "p").await;
+    setup.publish(Uuid::now_v7(), THING, "after", "a").await;
+    setup.wait_for_effect("after").await;
+    let letters = setup.dead_letters(1).await;
+    let letter = &letters[0];
+    assert!(
+        letter
+            .get(DLQ_REASON)
+            .unwrap_or_default()
+            .contains("poison always fails"),
+        "{letter:?}"
+    );
+    assert_eq!(letter.get(DLQ_DELIVERIES), Some("3"));
+    assert_eq!(letter.get(DLQ_CONSUMER), Some("tests-source"));
+    assert_eq!(
+        letter.get(DLQ_SUBJECT),
+        Some(
+            setup
+                .subjects
+                .full("fabrique.source.thing.happened")
+                .as_str()
+        )
+    );
+    assert_eq!(letter.get(CE_ID), Some(poison.to_string().as_str()));
+    assert!(setup.effects().await.iter().all(|(_, p)| p != "poison"));
+}
+
+async fn malformed_messages_are_dead_lettered_at_once(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    let mut garbage = Headers::new();
+    garbage.insert(MSG_ID_HEADER, "garbage");
+    setup.publish_raw(garbage, "\u{1}\u{2}garbage").await;
+    setup
+        .publish(Uuid::now_v7(), "fabrique.tests.v1.Other", "wrong type", "w")
+        .await;
+    setup.publish(Uuid::now_v7(), THING, "fine", "f").await;
+    setup.wait_for_effect("fine").await;
+    let letters = setup.dead_letters(2).await;
+    assert!(
+        letters[0]
+            .get(DLQ_REASON)
+            .unwrap_or_default()
+            .contains("missing header ce-specversion")
+    );
+    assert_eq!(letters[0].get(DLQ_DELIVERIES), Some("1"));
+    assert!(
+        letters[1]
+            .get(DLQ_REASON)
+            .unwrap_or_default()
+            .contains("unexpected ce-type")
+    );
+    assert_eq!(setup.effects().await.len(), 1);
+}
+
+macro_rules! on {
+    ($module:ident, $kind:expr, $postgres:expr) => {
+        mod $module {
+            #[tokio::test]
+            async fn a_redelivered_event_is_applied_once() {
+                super::a_redelivered_event_is_applied_once($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn a_poison_event_goes_to_the_dlq_and_the_stream_flows() {
+                super::a_poison_event_goes_to_the_dlq_and_the_stream_flows($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn malformed_messages_are_dead_lettered_at_once() {
+                super::malformed_messages_are_dead_lettered_at_once($kind, $postgres).await;
+            }
+        }
+    };
+}
+
+on!(nats_postgres, crate::Kind::Nats, true);
+on!(in_process_sqlite, crate::Kind::Memory, false);

@@ -1,0 +1,285 @@
+//! The `fabrique` binary as users run it: the README's quick start (serve with no
+//! configuration, sign a token, call it, stop it with SIGTERM), `migrate`, and `seed`.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fabrique_api::members as proto;
+use fabrique_testkit::{TempDir, TestDatabase, authed};
+use tonic_health::pb::health_check_response::ServingStatus;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fabrique");
+
+/// The first line of the ```sh block after `<!-- marker -->` in README.md.
+fn readme_command(marker: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let after = readme
+        .split_once(&format!("<!-- {marker} -->"))
+        .unwrap_or_else(|| panic!("README.md has no <!-- {marker} --> block"))
+        .1;
+    let block = after.split_once("```sh\n").expect("a ```sh block").1;
+    block.lines().next().expect("a command").trim().to_string()
+}
+
+/// `cargo run [--release] -- ARGS` → the binary under test and ARGS.
+fn as_binary(command: &str) -> Vec<String> {
+    let args = command
+        .strip_prefix("cargo run --release -- ")
+        .or_else(|| command.strip_prefix("cargo run -- "))
+        .unwrap_or_else(|| panic!("the README command {command:?} is not `cargo run -- …`"));
+    args.split_whitespace().map(str::to_string).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+async fn fabrique(args: &[&str], envs: &[(&str, &str)]) -> String {
+    let output = tokio::process::Command::new(BIN)
+        .args(args)
+        .env_remove("FABRIQUE_DATABASE_URL")
+        .env_remove("FABRIQUE_NATS_URL")
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .expect("fabrique runs");
+    assert!(
+        output.status.success(),
+        "fabrique {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+async fn wait_serving(endpoint: &str) {
+    fabrique_testkit::eventually("fabrique to serve", Duration::from_secs(60), || async {
+        let channel = tonic::transport::Channel::from_shared(endpoint.to_string())
+            .ok()?
+            .connect()
+            .await
+            .ok()?;
+        let response = tonic_health::pb::health_client::HealthClient::new(channel)
+            .check(tonic_health::pb::HealthCheckRequest::default())
+            .await
+            .ok()?;
+        (response.get_ref().status == ServingStatus::Serving as i32).then_some(())
+    })
+    .await;
+}
+
+async fn terminate(child: &mut tokio::process::Child) {
+    let pid = child.id().expect("running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("stops within 30 s of SIGTERM")
+        .expect("exit status");
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}
+
+#[tokio::test]
+async fn the_readme_quick_start_works_as_written() {
+    assert_eq!(readme_command("test-command"), "./scripts/test");
+    let serve = as_binary(&readme_command("serve-command"));
+    let data = TempDir::new("quickstart");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let data_dir = data.path().to_str().expect("utf-8 path");
+    let envs = [
+        ("FABRIQUE_DATA_DIR", data_dir),
+        ("FABRIQUE_LISTEN", listen.as_str()),
+    ];
+
+    let mut server = tokio::process::Command::new(BIN)
+        .args(&serve)
+        .env_remove("FABRIQUE_DATABASE_URL")
+        .env_remove("FABRIQUE_NATS_URL")
+        .envs(envs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("serve starts");
+    let endpoint = format!("http://{listen}");
+    wait_serving(&endpoint).await;
+    assert!(
+        data.path().join("members.db").exists(),
+        "SQLite file under the data dir"
+    );
+
+    let token_command = as_binary(&readme_command("token-command"));
+    let token_args: Vec<&str> = token_command.iter().map(String::as_str).collect();
+    let token = fabrique(&token_args, &envs).await.trim().to_string();
+    let channel = tonic::transport::Channel::from_shared(endpoint)
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut members = proto::members_service_client::MembersServiceClient::new(channel);
+    let created = members
+        .create_member(authed(
+            proto::CreateMemberRequest {
+                member: Some(proto::Member {
+                    display_name: "Aduhme".into(),
+                    kind: proto::MemberKind::Association as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &token,
+        ))
+        .await
+        .expect("create with the printed token")
+        .into_inner();
+    assert_eq!(created.state, proto::MemberState::Pending as i32);
+    let anonymous = members
+        .get_member(proto::GetMemberRequest {
+            name: created.name.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    terminate(&mut server).await;
+}
+
+/// Seeds twice, serves, lists. With PostgreSQL the server uses NATS, and the events the
+/// seed left in the outbox must reach JetStream once served.
+async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Vec<proto::Member> {
+    let data_dir = data.path().to_str().expect("utf-8 path").to_string();
+    let mut envs = vec![("FABRIQUE_DATA_DIR", data_dir.as_str())];
+    if let Some(url) = database_url {
+        envs.push(("FABRIQUE_DATABASE_URL", url));
+    }
+    let first = fabrique(&["seed"], &envs).await;
+    let second = fabrique(&["seed"], &envs).await;
+    assert_eq!(first, second, "seeding twice gives the same members");
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let secret = "seed-test-secret-seed-test-secret-0123";
+    let mut command = tokio::process::Command::new(BIN);
+    command
+        .args(["serve", "--listen", &listen, "--jwt-secret", secret])
+        .env("FABRIQUE_DATA_DIR", &data_dir)
+        .env_remove("FABRIQUE_NATS_URL")
+        .env_remove("FABRIQUE_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let prefix = fabrique_testkit::unique_prefix();
+    if let Some(url) = database_url {
+        command
+            .env("FABRIQUE_DATABASE_URL", url)
+            .env("FABRIQUE_NATS_URL", fabrique_testkit::shared_nats_url())
+            .env("FABRIQUE_SUBJECT_PREFIX", &prefix);
+    }
+    let mut server = command.spawn().expect("serve");
+    let endpoint = format!("http://{listen}");
+    wait_serving(&endpoint).await;
+    let token = fabrique(&["token", "--jwt-secret", secret], &[])
+        .await
+        .trim()
+        .to_string();
+    let channel = tonic::transport::Channel::from_shared(endpoint)
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let members = proto::members_service_client::MembersServiceClient::new(channel)
+        .list_members(authed(
+            proto::ListMembersRequest {
+                page_size: 500,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .expect("list")
+        .into_inner()
+        .members;
+    if database_url.is_some() {
+        let nats = fabrique_testkit::shared_nats_url();
+        let stream = fabrique_platform::bus::Subjects::new(prefix.clone()).stream_name("members");
+        let expected = members.len() * 2 - members.iter().filter(|m| m.joined_at.is_none()).count();
+        fabrique_testkit::eventually(
+            "the seed's events on JetStream",
+            Duration::from_secs(30),
+            || {
+                let (nats, stream) = (nats.clone(), stream.clone());
+                async move {
+                    (fabrique_testkit::stream_messages(&nats, &stream)
+                        .await
+                        .len()
+                        == expected)
+                        .then_some(())
+                }
+            },
+        )
+        .await;
+    }
+    terminate(&mut server).await;
+    members
+}
+
+fn check_alliance(members: &[proto::Member]) {
+    let departement = members
+        .iter()
+        .find(|m| m.display_name == "Département du Puy-de-Dôme")
+        .expect("the Département");
+    assert_eq!(departement.state, proto::MemberState::Active as i32);
+    let joined = departement.joined_at.as_ref().expect("joined");
+    let joined = chrono::DateTime::from_timestamp(joined.seconds, 0).expect("time");
+    assert_eq!(joined.date_naive().to_string(), "2021-02-10");
+    let tdm = members
+        .iter()
+        .find(|m| m.display_name == "Thiers Dore et Montagne")
+        .expect("the EPCI");
+    assert_eq!(tdm.siren, "200070712", "SIREN from the open data");
+    assert_eq!(tdm.kind, proto::MemberKind::Epci as i32);
+    for name in [
+        "Loos-en-Gohelle",
+        "ATEMIS",
+        "Aduhme",
+        "In Sun We Trust",
+        "Région Auvergne-Rhône-Alpes",
+    ] {
+        assert!(
+            members.iter().any(|m| m.display_name == name),
+            "{name} missing"
+        );
+    }
+    assert!(
+        members
+            .iter()
+            .any(|m| m.state == proto::MemberState::Pending as i32),
+        "one application pending"
+    );
+}
+
+#[tokio::test]
+async fn seed_loads_the_example_alliance_on_sqlite() {
+    let data = TempDir::new("seed");
+    let members = seeded_alliance(None, &data).await;
+    check_alliance(&members);
+}
+
+#[tokio::test]
+async fn seed_loads_the_example_alliance_on_postgres_and_its_events_follow() {
+    let database = TestDatabase::create().await;
+    let data = TempDir::new("seed");
+    fabrique(
+        &["migrate"],
+        &[("FABRIQUE_DATABASE_URL", database.url.as_str())],
+    )
+    .await;
+    let members = seeded_alliance(Some(&database.url), &data).await;
+    check_alliance(&members);
+}

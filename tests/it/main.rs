@@ -1,0 +1,13 @@
+//! End-to-end tests of the platform over gRPC, PostgreSQL or SQLite, and NATS JetStream
+//! or the in-process bus. One binary; each module is one capability.
+
+#![allow(clippy::unwrap_used)] // a test that unwraps fails loudly, which is the point
+
+mod bad_input;
+mod cli;
+mod events;
+mod interop;
+mod members_api;
+mod outbox;
+mod shutdown;
+mod support;
