@@ -156,11 +156,17 @@ async def run(args, members_pb2, members_pb2_grpc, events_pb2) -> str:
         return None
 
     try:
-        nc = await nats.connect(
-            args.nats,
-            connect_timeout=5,
-            allow_reconnect=False,
-            error_cb=_quiet,
+        nc = await asyncio.wait_for(
+            nats.connect(
+                args.nats,
+                connect_timeout=5,
+                allow_reconnect=False,
+                # Tries of the first connection too: a few, not nats-py's 60.
+                max_reconnect_attempts=3,
+                reconnect_time_wait=1,
+                error_cb=_quiet,
+            ),
+            timeout=args.timeout,
         )
     except Exception as e:  # noqa: BLE001
         raise Failure(f"cannot connect to NATS at {args.nats}: {e!r}") from e
