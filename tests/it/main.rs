@@ -9,5 +9,6 @@ mod events;
 mod interop;
 mod members_api;
 mod outbox;
+mod server;
 mod shutdown;
 mod support;
