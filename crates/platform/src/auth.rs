@@ -105,8 +105,7 @@ impl std::fmt::Debug for Authenticator {
 
 impl Authenticator {
     pub fn new(settings: &AuthSettings) -> Result<Self, String> {
-        let key = DecodingKey::from_secret(settings.jwt_secret.expose().as_bytes())
-            .map_err(|e| format!("JWT secret: {e}"))?;
+        let key = DecodingKey::from_secret(settings.jwt_secret.expose().as_bytes());
         let mut validation = Validation::new(Algorithm::HS256);
         validation.validate_nbf = true;
         validation.leeway = 30;
@@ -186,7 +185,7 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
 
 /// Signs a token (for `fabrique token`, tests and tools).
 pub fn mint(secret: &Secret, claims: &Claims) -> Result<String, String> {
-    let key = EncodingKey::from_secret(secret.expose().as_bytes()).map_err(|e| e.to_string())?;
+    let key = EncodingKey::from_secret(secret.expose().as_bytes());
     jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).map_err(|e| e.to_string())
 }
 

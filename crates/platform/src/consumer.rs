@@ -178,7 +178,12 @@ impl ConsumerRunner {
                 match next {
                     None => break,
                     Some(Err(error)) => {
+                        // E.g. missed heartbeats while NATS is away; the stream recovers.
                         tracing::debug!(consumer = %spec.durable_name, %error, "subscription error");
+                        tokio::select! {
+                            _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                            _ = shutdown.cancelled() => return,
+                        }
                     }
                     Some(Ok(delivery)) => self.process(delivery, &shutdown).await,
                 }

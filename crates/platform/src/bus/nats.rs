@@ -180,9 +180,11 @@ impl Bus for NatsBus {
                     .await
                     .map_err(|e| BusError::Other(format!("consumer {}: {e}", spec.durable_name)))?,
             };
+        // Messages are handled one at a time: a small batch keeps those waiting in the
+        // client well within their ack wait.
         let messages = consumer
             .stream()
-            .max_messages_per_batch(256)
+            .max_messages_per_batch(64)
             .heartbeat(Duration::from_secs(5))
             .expires(Duration::from_secs(30))
             .messages()

@@ -36,6 +36,9 @@ pub const BATCH_SIZE: u64 = 1000;
 /// Published rows are kept this long (for inspection), then deleted.
 const RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// While another replica holds the relay lock: first and longest wait between attempts.
+const BUSY_FIRST_WAIT: Duration = Duration::from_millis(5);
+const BUSY_MAX_WAIT: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -79,12 +82,14 @@ impl Relay {
     /// to publish what is still pending.
     pub async fn run(self, shutdown: CancellationToken, drain_timeout: Duration) {
         let mut backoff = Duration::from_millis(50);
+        let mut busy_wait = BUSY_FIRST_WAIT;
         let mut last_purge = tokio::time::Instant::now();
         let mut last_count = tokio::time::Instant::now() - PURGE_EVERY;
         loop {
             match self.drain().await {
                 Ok(()) => {
                     backoff = Duration::from_millis(50);
+                    busy_wait = BUSY_FIRST_WAIT;
                     metrics::set_outbox_backlog(self.service, 0);
                     if last_purge.elapsed() >= PURGE_EVERY {
                         last_purge = tokio::time::Instant::now();
@@ -99,12 +104,14 @@ impl Relay {
                     }
                 }
                 Err(RelayError::Busy) => {
-                    // The lock holder may have read the outbox before our commit: look
-                    // again soon rather than at the next poll.
+                    // The lock holder may have read the outbox just before our commit:
+                    // look again soon rather than at the next poll, backing off while
+                    // it keeps draining.
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+                        _ = tokio::time::sleep(busy_wait) => {}
                         _ = shutdown.cancelled() => break,
                     }
+                    busy_wait = (busy_wait * 2).min(BUSY_MAX_WAIT);
                 }
                 Err(error) => {
                     tracing::warn!(service = self.service, %error, retry_in = ?backoff, "outbox relay failed");
