@@ -18,6 +18,7 @@ pub mod page;
 pub mod server;
 pub mod service;
 pub mod telemetry;
+pub mod time;
 
 pub use error::{Error, FieldViolation, Violations};
 pub use hash::fnv1a64;

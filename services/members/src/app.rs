@@ -160,7 +160,7 @@ impl Members {
         if let Some(siren) = &profile.siren {
             self.ensure_siren_free(siren, None).await?;
         }
-        let now = store::now();
+        let now = fabrique_platform::time::now();
         let member = Member {
             id: MemberId::new(),
             profile,
@@ -267,7 +267,7 @@ impl Members {
             self.ensure_siren_free(&siren, Some(id)).await?;
         }
         updated.version += 1;
-        updated.updated_at = store::now();
+        updated.updated_at = fabrique_platform::time::now();
         self.save(&current, &updated, events::updated(&updated, changed))
             .await?
             .then_some(())
@@ -318,7 +318,7 @@ impl Members {
             let mut next = current.clone();
             next.state = state;
             next.version += 1;
-            next.updated_at = store::now();
+            next.updated_at = fabrique_platform::time::now();
             next.state_reason = match transition {
                 Transition::Suspend | Transition::Leave => reason.clone(),
                 Transition::Approve | Transition::Reinstate => None,

@@ -5,38 +5,11 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
+pub use fabrique_types::text::invalid_err as invalid;
+pub use fabrique_types::{
+    Department, Email, InseeCode, Invalid, Siren, Website, bounded_text, fold,
+};
 use uuid::Uuid;
-
-/// Why a value was refused, in words for the caller; the grpc layer adds the field path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid(pub String);
-
-impl fmt::Display for Invalid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-fn invalid<T>(message: impl Into<String>) -> Result<T, Invalid> {
-    Err(Invalid(message.into()))
-}
-
-/// Trimmed text of `min..=max` characters without control characters.
-fn bounded_text(value: &str, min: usize, max: usize) -> Result<String, Invalid> {
-    // Count at most max + 1 characters: a 5 MB string is refused without a full pass.
-    let trimmed = value.trim();
-    let length = trimmed.chars().take(max + 1).count();
-    if length < min {
-        return invalid("must not be empty");
-    }
-    if length > max {
-        return invalid(format!("must be at most {max} characters"));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return invalid("must not contain control characters");
-    }
-    Ok(trimmed.to_string())
-}
 
 // ---------------------------------------------------------------------------
 // Identifiers and registry numbers
@@ -61,131 +34,17 @@ impl MemberId {
 
     /// Parses a resource name `members/{id}`.
     pub fn parse_name(name: &str) -> Result<Self, Invalid> {
-        let Some(id) = name.strip_prefix("members/") else {
-            return invalid("must be a resource name of the form members/{id}");
-        };
-        Uuid::parse_str(id)
-            .map(Self)
-            .map_err(|_| Invalid("must be members/{id} with a UUID id".into()))
+        fabrique_types::resource::parse_name("members", name).map(Self)
     }
 
     pub fn name(&self) -> String {
-        format!("members/{}", self.0)
+        fabrique_types::resource::format_name("members", self.0)
     }
 }
 
 impl Default for MemberId {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// A SIREN number: 9 digits whose Luhn checksum is valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Siren(String);
-
-impl Siren {
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        let digits: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-        if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return invalid("must be 9 digits");
-        }
-        if !luhn(&digits) {
-            return invalid(format!("{digits} is not a valid SIREN (checksum fails)"));
-        }
-        Ok(Self(digits))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-fn luhn(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                let doubled = d * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-/// An INSEE commune code: 5 digits, or `2A`/`2B` then 3 digits for Corsica.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InseeCode(String);
-
-impl InseeCode {
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        let code = value.trim().to_ascii_uppercase();
-        let bytes = code.as_bytes();
-        let valid = bytes.len() == 5
-            && (bytes.iter().all(u8::is_ascii_digit)
-                || (bytes[0] == b'2'
-                    && (bytes[1] == b'A' || bytes[1] == b'B')
-                    && bytes[2..].iter().all(u8::is_ascii_digit)));
-        if !valid {
-            return invalid(
-                "must be an INSEE commune code: 5 digits, or 2A/2B and 3 digits in Corsica",
-            );
-        }
-        if code.starts_with("00") || code.starts_with("20") {
-            return invalid(format!(
-                "{code} is not an INSEE commune code (no department 00 or 20)"
-            ));
-        }
-        Ok(Self(code))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The department: 2 characters, 3 for overseas (97x, 98x).
-    pub fn department(&self) -> Department {
-        let len = if self.0.starts_with("97") || self.0.starts_with("98") {
-            3
-        } else {
-            2
-        };
-        Department(self.0[..len].to_string())
-    }
-}
-
-/// An INSEE department code: `63`, `2A`, `974`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Department(String);
-
-impl Department {
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        let code = value.trim().to_ascii_uppercase();
-        let b = code.as_bytes();
-        let valid = match b.len() {
-            2 => {
-                (b.iter().all(u8::is_ascii_digit) && code != "00" && code != "20")
-                    || code == "2A"
-                    || code == "2B"
-            }
-            3 => (code.starts_with("97") || code.starts_with("98")) && b[2].is_ascii_digit(),
-            _ => false,
-        };
-        if valid {
-            Ok(Self(code))
-        } else {
-            invalid("must be a department code: 2 digits, 2A, 2B, or 3 digits overseas (971…)")
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -220,93 +79,6 @@ pub fn parse_territory(value: &str) -> Result<Option<String>, Invalid> {
         return Ok(None);
     }
     bounded_text(value, 1, 200).map(Some)
-}
-
-/// An http(s) URL with a host, at most 500 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Website(String);
-
-impl Website {
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        let url = value.trim();
-        if url.chars().take(501).count() > 500 {
-            return invalid("must be at most 500 characters");
-        }
-        let rest = url
-            .strip_prefix("https://")
-            .or_else(|| url.strip_prefix("http://"))
-            .ok_or_else(|| Invalid("must start with https:// or http://".into()))?;
-        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host_ok = !host.is_empty()
-            && host.contains('.')
-            && host
-                .chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | ':'));
-        if !host_ok || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return invalid("must be a URL with a host, e.g. https://www.puy-de-dome.fr");
-        }
-        Ok(Self(url.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// A plausible e-mail address (one `@`, a dotted domain), at most 254 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Email(String);
-
-impl Email {
-    pub fn parse(value: &str) -> Result<Self, Invalid> {
-        let email = value.trim();
-        if email.len() > 254 {
-            return invalid("must be at most 254 characters");
-        }
-        let valid = match email.split_once('@') {
-            Some((local, domain)) => {
-                !local.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
-                    && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-            }
-            None => false,
-        };
-        if valid {
-            Ok(Self(email.to_string()))
-        } else {
-            invalid("must be an e-mail address like name@example.org")
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Lowercase and without diacritics, for accent-insensitive search ("Dôme" ~ "dome").
-pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => out.push('a'),
-            'ç' => out.push('c'),
-            'è' | 'é' | 'ê' | 'ë' => out.push('e'),
-            'ì' | 'í' | 'î' | 'ï' => out.push('i'),
-            'ñ' => out.push('n'),
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => out.push('o'),
-            'ù' | 'ú' | 'û' | 'ü' => out.push('u'),
-            'ý' | 'ÿ' => out.push('y'),
-            'œ' => out.push_str("oe"),
-            'æ' => out.push_str("ae"),
-            '’' | '‘' | '`' => out.push('\''),
-            '–' | '—' => out.push('-'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------
@@ -545,68 +317,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn siren_checks_the_luhn_sum() {
-        // Real SIRENs from the Puy-de-Dôme open data.
-        assert!(Siren::parse("200067627").is_ok());
-        assert!(Siren::parse("200 070 407").is_ok());
-        assert!(Siren::parse("200067628").is_err());
-        assert!(Siren::parse("12345678").is_err());
-        assert!(Siren::parse("20006762a").is_err());
-    }
-
-    #[test]
-    fn insee_codes_allow_corsica_and_give_departments() {
-        assert_eq!(
-            InseeCode::parse("63113").unwrap().department().as_str(),
-            "63"
-        );
-        assert_eq!(InseeCode::parse("2a004").unwrap().as_str(), "2A004");
-        assert_eq!(
-            InseeCode::parse("97411").unwrap().department().as_str(),
-            "974"
-        );
-        for bad in ["6311", "631130", "2C004", "ABCDE", "20004", "00123", ""] {
-            assert!(InseeCode::parse(bad).is_err(), "{bad} should be refused");
-        }
-    }
-
-    #[test]
-    fn departments_parse() {
-        for good in ["63", "2A", "2b", "974", "01"] {
-            assert!(Department::parse(good).is_ok(), "{good}");
-        }
-        for bad in ["6", "20", "00", "631", "A3", ""] {
-            assert!(Department::parse(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn names_are_bounded_and_trimmed() {
         assert_eq!(DisplayName::parse("  Aduhme ").unwrap().as_str(), "Aduhme");
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"x".repeat(201)).is_err());
         assert!(DisplayName::parse(&"é".repeat(200)).is_ok());
         assert!(DisplayName::parse("a\u{0}b").is_err());
-    }
-
-    #[test]
-    fn folding_ignores_case_and_accents() {
-        assert_eq!(
-            fold("Département du Puy-de-Dôme"),
-            "departement du puy-de-dome"
-        );
-        assert_eq!(fold("Cœur d’Auvergne"), "coeur d'auvergne");
-    }
-
-    #[test]
-    fn websites_and_emails() {
-        assert!(Website::parse("https://www.aduhme.org/solaire-dome").is_ok());
-        assert!(Website::parse("ftp://x.org").is_err());
-        assert!(Website::parse("https://").is_err());
-        assert!(Website::parse("https://exa mple.org").is_err());
-        assert!(Email::parse("contact@aduhme.org").is_ok());
-        assert!(Email::parse("contact@aduhme").is_err());
-        assert!(Email::parse("a@b@c.org").is_err());
     }
 
     fn member(state: MemberState) -> Member {

@@ -2,10 +2,9 @@
 //! `fabrique.members.member.<verb>`, each carrying a snapshot of the member (contact
 //! e-mails left out: consumers need roles, not personal data). It consumes nothing.
 
-use chrono::{DateTime, Utc};
 use fabrique_api::members as proto;
 use fabrique_platform::event::OutgoingEvent;
-use prost_types::Timestamp;
+pub use fabrique_platform::time::timestamp;
 
 use crate::domain::{Member, Transition};
 
@@ -18,13 +17,6 @@ pub const LEFT: &str = "fabrique.members.member.left";
 
 /// Every subject this service publishes on.
 pub const ALL: &[&str] = &[APPLIED, JOINED, UPDATED, SUSPENDED, REINSTATED, LEFT];
-
-pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
-    Timestamp {
-        seconds: time.timestamp(),
-        nanos: time.timestamp_subsec_nanos() as i32,
-    }
-}
 
 pub fn snapshot(member: &Member) -> proto::MemberSnapshot {
     let p = &member.profile;

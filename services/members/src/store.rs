@@ -5,7 +5,6 @@
 mod entity;
 pub mod migrations;
 
-use chrono::{DateTime, Utc};
 use fabrique_platform::Error;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
@@ -232,11 +231,4 @@ pub async fn list<C: ConnectionTrait>(
         .into_iter()
         .map(to_domain)
         .collect()
-}
-
-/// Now, at the microsecond precision both databases keep (so a value read back equals
-/// the value written).
-pub fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
