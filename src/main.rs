@@ -4,8 +4,10 @@
 //!   SQLite under `./data` and the in-process bus, on 127.0.0.1:50051);
 //! - `fabrique migrate` — apply database migrations and exit;
 //! - `fabrique seed` — load the example alliance of the source text;
+//! - `fabrique import places FILE.csv` — load places from an open-data CSV file;
 //! - `fabrique token` — sign a bearer token for a member or an admin.
 
+mod import;
 mod seed;
 mod services;
 
@@ -54,6 +56,11 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Load data from files.
+    Import {
+        #[command(subcommand)]
+        what: import::What,
+    },
     /// Print a signed bearer token.
     Token {
         /// The `sub` claim: a member id (UUID) to act for that member, or any name.
@@ -86,7 +93,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("fabrique: {error:#}");
             ExitCode::FAILURE
@@ -94,9 +101,11 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { services, args } => serve(&services, args).await,
+        Command::Serve { services, args } => {
+            serve(&services, args).await.map(|()| ExitCode::SUCCESS)
+        }
         Command::Migrate { services, store } => {
             let _telemetry =
                 telemetry::init(&telemetry_options("fabrique-migrate", LogFormat::Text))?;
@@ -106,11 +115,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 service.migrate(&db).await?;
                 tracing::info!(service = service.name(), "migrated");
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Seed { store } => {
             let _telemetry = telemetry::init(&telemetry_options("fabrique-seed", LogFormat::Text))?;
-            seed::run(&DatabaseSettings::from_args(&store)?).await
+            seed::run(&DatabaseSettings::from_args(&store)?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { what } => {
+            let _telemetry =
+                telemetry::init(&telemetry_options("fabrique-import", LogFormat::Text))?;
+            import::run(what).await
         }
         Command::Token {
             sub,
@@ -130,7 +145,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .map_err(anyhow::Error::msg)?;
             println!("{token}");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

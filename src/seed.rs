@@ -5,17 +5,27 @@
 //! Trust, Busi. INSEE codes and SIRENs come from the open data in `seed/` (only real
 //! numbers are used; others are left empty). Running it twice changes nothing: every
 //! creation carries a request id derived from the member's name.
+//!
+//! It also lists example places in the registry (Busi's incubator in Clermont-Ferrand,
+//! a FabLab in Thiers, the Domaine des possibles at Ternant, a ressourcerie, a road
+//! materials reuse platform, a tiers-lieu in Loos-en-Gohelle). Their coordinates are
+//! approximate (the commune's centre) and those marked "(exemple)" are illustrations.
+//! Because no event has flowed yet, the seed writes the registry's member replica
+//! itself, with the same versions the events will carry (so they change nothing).
+
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use fabrique_members::app::Members;
 use fabrique_members::domain::{
-    Contact, ContactRole, DisplayName, InseeCode, MemberKind, MemberState, Profile, Siren,
+    Contact, ContactRole, DisplayName, InseeCode, Member, MemberKind, MemberState, Profile, Siren,
     Transition, Website,
 };
 use fabrique_platform::auth::{Caller, Role};
 use fabrique_platform::config::DatabaseSettings;
 use fabrique_platform::outbox::OutboxSignal;
 use fabrique_platform::service::Service;
+use fabrique_registry::domain::PlaceKind;
 use uuid::Uuid;
 
 const COLLECTIVITES: &str = include_str!("seed/puy-de-dome-collectivites.csv");
@@ -234,6 +244,202 @@ fn request_id(name: &str) -> Uuid {
     .into_uuid()
 }
 
+struct ExamplePlace {
+    name: &'static str,
+    kinds: &'static [PlaceKind],
+    capabilities: &'static [&'static str],
+    locality: &'static str,
+    postal_code: Option<&'static str>,
+    insee_code: Option<&'static str>,
+    latitude: f64,
+    longitude: f64,
+    opening_hours: Option<&'static str>,
+    operator: Option<&'static str>,
+    description: &'static str,
+}
+
+fn example_places() -> Vec<ExamplePlace> {
+    vec![
+        ExamplePlace {
+            name: "Busi, incubateur d'entreprises de l'ESS",
+            kinds: &[PlaceKind::Incubator, PlaceKind::EssPremises],
+            capabilities: &["incubation_programme", "coworking", "meeting_room"],
+            locality: "Clermont-Ferrand",
+            postal_code: Some("63000"),
+            insee_code: Some("63113"),
+            latitude: 45.7772,
+            longitude: 3.0870,
+            opening_hours: Some("Mo-Fr 09:00-12:30,13:30-18:00"),
+            operator: Some("Busi"),
+            description: "Incubateur cité par la Fabrique des transitions (coordonnées approximatives).",
+        },
+        ExamplePlace {
+            name: "FabLab de Thiers (exemple)",
+            kinds: &[PlaceKind::Fablab],
+            capabilities: &["3d_printing", "laser_cutting", "electronics", "woodworking"],
+            locality: "Thiers",
+            postal_code: Some("63300"),
+            insee_code: Some("63430"),
+            latitude: 45.8564,
+            longitude: 3.5475,
+            opening_hours: Some("We 14:00-19:00; Sa 10:00-17:00"),
+            operator: Some("Thiers Dore et Montagne"),
+            description: "Exemple de FabLab intercommunal.",
+        },
+        ExamplePlace {
+            name: "Domaine des possibles",
+            kinds: &[PlaceKind::ParticipatoryHousing],
+            capabilities: &["shared_kitchen", "urban_agriculture"],
+            locality: "Ternant",
+            postal_code: None,
+            insee_code: None,
+            latitude: 45.806,
+            longitude: 3.006,
+            opening_hours: None,
+            operator: None,
+            description: "Habitat participatif cité par la Fabrique des transitions (coordonnées approximatives).",
+        },
+        ExamplePlace {
+            name: "Ressourcerie du Livradois-Forez (exemple)",
+            kinds: &[PlaceKind::Ressourcerie, PlaceKind::RepairWorkshop],
+            capabilities: &["second_hand_shop", "appliance_repair"],
+            locality: "Ambert",
+            postal_code: Some("63600"),
+            insee_code: Some("63003"),
+            latitude: 45.5497,
+            longitude: 3.7417,
+            opening_hours: Some("Tu-Sa 09:00-12:00,14:00-18:00"),
+            operator: Some("Parc naturel régional Livradois-Forez"),
+            description: "Exemple de ressourcerie avec atelier de réparation.",
+        },
+        ExamplePlace {
+            name: "Plateforme de réemploi des matériaux routiers (exemple)",
+            kinds: &[PlaceKind::RecyclingWorkshop],
+            capabilities: &["building_materials_reuse"],
+            locality: "Clermont-Ferrand",
+            postal_code: Some("63100"),
+            insee_code: Some("63113"),
+            latitude: 45.80,
+            longitude: 3.12,
+            opening_hours: Some("Mo-Fr 07:30-16:30"),
+            operator: Some("Département du Puy-de-Dôme"),
+            description: "Recyclage et réemploi des fraisats, bordures et graves (atelier Villes Pairs).",
+        },
+        ExamplePlace {
+            name: "Tiers-lieu de Loos-en-Gohelle (exemple)",
+            kinds: &[PlaceKind::TiersLieu],
+            capabilities: &["meeting_room", "event_space", "training"],
+            locality: "Loos-en-Gohelle",
+            postal_code: Some("62750"),
+            insee_code: Some("62528"),
+            latitude: 50.4578,
+            longitude: 2.7922,
+            opening_hours: None,
+            operator: Some("Loos-en-Gohelle"),
+            description: "Exemple de tiers-lieu chez le co-pilote de l'atelier Villes Pairs.",
+        },
+    ]
+}
+
+fn place_description(
+    place: &ExamplePlace,
+    members: &HashMap<String, Member>,
+) -> anyhow::Result<fabrique_registry::domain::Description> {
+    use fabrique_registry::domain as d;
+    let bad =
+        |what: &str, e: fabrique_types::Invalid| anyhow::anyhow!("{}: {what} {e}", place.name);
+    Ok(d::Description {
+        display_name: place.name.to_string(),
+        kinds: place.kinds.iter().copied().collect(),
+        description: Some(place.description.to_string()),
+        address: d::Address {
+            street: None,
+            postal_code: place
+                .postal_code
+                .map(d::PostalCode::parse)
+                .transpose()
+                .map_err(|e| bad("postal code", e))?,
+            locality: Some(place.locality.to_string()),
+        },
+        insee_code: place
+            .insee_code
+            .map(d::InseeCode::parse)
+            .transpose()
+            .map_err(|e| bad("INSEE code", e))?,
+        location: d::Location::parse(place.latitude, place.longitude)
+            .map_err(|(_, e)| bad("location", e))?,
+        capabilities: place
+            .capabilities
+            .iter()
+            .map(|c| d::Capability::parse(c))
+            .collect::<Result<_, _>>()
+            .map_err(|e| bad("capability", e))?,
+        opening_hours: place
+            .opening_hours
+            .map(d::OpeningHours::parse)
+            .transpose()
+            .map_err(|e| bad("hours", e))?,
+        website: None,
+        contact_email: None,
+        phone: None,
+        operator: place
+            .operator
+            .and_then(|name| members.get(name))
+            .map(|m| m.id.uuid()),
+        eco_labels: Vec::new(),
+        siret: None,
+    })
+}
+
+async fn seed_places(
+    database: &DatabaseSettings,
+    admin: &Caller,
+    members: &HashMap<String, Member>,
+) -> anyhow::Result<()> {
+    let service = fabrique_registry::RegistryServiceModule;
+    let db = fabrique_platform::db::connect(database, service.name()).await?;
+    service.migrate(&db).await?;
+    for member in members.values() {
+        fabrique_registry::store::upsert_replica(
+            &db,
+            &fabrique_registry::store::ReplicaMember {
+                id: member.id.uuid(),
+                display_name: member.profile.display_name.as_str().to_string(),
+                kind: format!(
+                    "MEMBER_KIND_{}",
+                    member.profile.kind.as_str().to_uppercase()
+                ),
+                state: member.state.as_str().to_string(),
+                version: member.version,
+            },
+        )
+        .await?;
+    }
+    let registry = fabrique_registry::app::Registry::new(db, OutboxSignal::new());
+    for example in example_places() {
+        let place = registry
+            .create(
+                admin,
+                place_description(&example, members)?,
+                Some(request_id(example.name)),
+            )
+            .await?;
+        if place.state == fabrique_registry::domain::PlaceState::Proposed {
+            registry
+                .transition(
+                    admin,
+                    place.id,
+                    fabrique_registry::domain::Transition::Approve,
+                    None,
+                    None,
+                )
+                .await?;
+        }
+        println!("{}  {}", place.id.name(), example.name);
+    }
+    Ok(())
+}
+
 pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
     let service = fabrique_members::MembersService;
     let db = fabrique_platform::db::connect(database, service.name()).await?;
@@ -245,22 +451,23 @@ pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
         member_id: None,
         roles: vec![Role::Admin],
     };
-    let mut created = 0;
+    let mut seeded = HashMap::new();
     for example in examples() {
-        let member = members
+        let mut member = members
             .create(&admin, profile(&example)?, Some(request_id(&example.name)))
             .await?;
         if let (Some((y, m, d)), MemberState::Pending) = (example.joined, member.state) {
             let joined = NaiveDate::from_ymd_opt(y, m, d)
                 .and_then(|date| date.and_hms_opt(10, 0, 0))
                 .map(|at| Utc.from_utc_datetime(&at));
-            members
+            member = members
                 .transition_at(&admin, member.id, Transition::Approve, None, None, joined)
                 .await?;
         }
-        created += 1;
         println!("{}  {}  {}", member.id.name(), example.kind, example.name);
+        seeded.insert(example.name.clone(), member);
     }
-    println!("{created} members in the example alliance");
+    println!("{} members in the example alliance", seeded.len());
+    seed_places(database, &admin, &seeded).await?;
     Ok(())
 }

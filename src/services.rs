@@ -7,7 +7,10 @@ use fabrique_platform::service::Service;
 
 /// Every service, in start order.
 pub fn all() -> Vec<Arc<dyn Service>> {
-    vec![Arc::new(fabrique_members::MembersService)]
+    vec![
+        Arc::new(fabrique_members::MembersService),
+        Arc::new(fabrique_registry::RegistryServiceModule),
+    ]
 }
 
 /// The services named in `spec` (comma-separated names, or `all`).

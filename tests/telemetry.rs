@@ -233,6 +233,7 @@ async fn one_trace_and_the_metrics_follow_a_call_through_the_bus() {
             source_service: "members".into(),
             subjects: vec!["fabrique.members.member.applied".into()],
             handler: Arc::new(Nothing),
+            outbox: None,
         },
         consumer_db,
         platform.bus.clone(),

@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use fabrique_api::members as proto;
+use fabrique_api::registry;
 use fabrique_testkit::{TempDir, TestDatabase, authed};
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -153,7 +154,10 @@ async fn the_readme_quick_start_works_as_written() {
 
 /// Seeds twice, serves, lists. With PostgreSQL the server uses NATS, and the events the
 /// seed left in the outbox must reach JetStream once served.
-async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Vec<proto::Member> {
+async fn seeded_alliance(
+    database_url: Option<&str>,
+    data: &TempDir,
+) -> (Vec<proto::Member>, Vec<registry::Place>) {
     let data_dir = data.path().to_str().expect("utf-8 path").to_string();
     let mut envs = vec![("FABRIQUE_DATA_DIR", data_dir.as_str())];
     if let Some(url) = database_url {
@@ -193,7 +197,7 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Vec<prot
         .connect()
         .await
         .expect("connect");
-    let members = proto::members_service_client::MembersServiceClient::new(channel)
+    let members = proto::members_service_client::MembersServiceClient::new(channel.clone())
         .list_members(authed(
             proto::ListMembersRequest {
                 page_size: 500,
@@ -205,6 +209,15 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Vec<prot
         .expect("list")
         .into_inner()
         .members;
+    let places = registry::registry_service_client::RegistryServiceClient::new(channel)
+        .list_places(registry::ListPlacesRequest {
+            page_size: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("public list of places")
+        .into_inner()
+        .places;
     if database_url.is_some() {
         let nats = fabrique_testkit::shared_nats_url();
         let stream = fabrique_platform::bus::Subjects::new(prefix.clone()).stream_name("members");
@@ -226,10 +239,10 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Vec<prot
         .await;
     }
     terminate(&mut server).await;
-    members
+    (members, places)
 }
 
-fn check_alliance(members: &[proto::Member]) {
+fn check_alliance((members, places): &(Vec<proto::Member>, Vec<registry::Place>)) {
     let departement = members
         .iter()
         .find(|m| m.display_name == "Département du Puy-de-Dôme")
@@ -262,13 +275,37 @@ fn check_alliance(members: &[proto::Member]) {
             .any(|m| m.state == proto::MemberState::Pending as i32),
         "one application pending"
     );
+
+    assert!(places.len() >= 6, "{places:?}");
+    let busi = places
+        .iter()
+        .find(|p| p.display_name.starts_with("Busi"))
+        .expect("Busi's incubator");
+    assert!(
+        busi.kinds
+            .contains(&(registry::PlaceKind::Incubator as i32))
+    );
+    let operator = members
+        .iter()
+        .find(|m| m.display_name == "Busi")
+        .expect("Busi");
+    assert_eq!(busi.operator, operator.name);
+    let fablab = places
+        .iter()
+        .find(|p| p.display_name.starts_with("FabLab de Thiers"))
+        .expect("a FabLab");
+    assert_eq!(fablab.operator, tdm.name);
+    assert!(
+        places
+            .iter()
+            .any(|p| p.display_name == "Domaine des possibles")
+    );
 }
 
 #[tokio::test]
 async fn seed_loads_the_example_alliance_on_sqlite() {
     let data = TempDir::new("seed");
-    let members = seeded_alliance(None, &data).await;
-    check_alliance(&members);
+    check_alliance(&seeded_alliance(None, &data).await);
 }
 
 #[tokio::test]
@@ -280,6 +317,62 @@ async fn seed_loads_the_example_alliance_on_postgres_and_its_events_follow() {
         &[("FABRIQUE_DATABASE_URL", database.url.as_str())],
     )
     .await;
-    let members = seeded_alliance(Some(&database.url), &data).await;
-    check_alliance(&members);
+    check_alliance(&seeded_alliance(Some(&database.url), &data).await);
+}
+
+async fn fabrique_status(args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
+    let output = tokio::process::Command::new(BIN)
+        .args(args)
+        .env_remove("FABRIQUE_DATABASE_URL")
+        .env_remove("FABRIQUE_NATS_URL")
+        .envs(envs.iter().copied())
+        .output()
+        .await
+        .expect("fabrique runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn import_places_loads_a_csv_and_reports_bad_rows_by_line() {
+    let data = TempDir::new("import");
+    let data_dir = data.path().to_str().expect("utf-8 path");
+    let envs = [("FABRIQUE_DATA_DIR", data_dir)];
+    let file = data.path().join("lieux-63.csv");
+    std::fs::write(
+        &file,
+        "identifiant;nom;adresse;code_postal;commune;code_insee;latitude;longitude;typologie;horaires\n\
+         l1;FabLab de Riom;1 place de la Fédération;63200;Riom;63300;45,8936;3,1126;FabLab;We 14:00-19:00\n\
+         l2;Ressourcerie d'Issoire;;63500;Issoire;63178;45,5446;3,2497;Ressourcerie;\n\
+         l3;Sans coordonnées;;;;;;;FabLab;\n",
+    )
+    .expect("write the file");
+    let path = file.to_str().expect("utf-8 path");
+
+    let (code, out) = fabrique_status(&["import", "places", path], &envs).await;
+    assert_eq!(code, 3, "some rows refused: {out}");
+    assert!(
+        out.contains("2 created, 0 updated, 0 unchanged, 1 refused"),
+        "{out}"
+    );
+    assert!(out.contains("line 4: latitude"), "{out}");
+
+    let (code, out) = fabrique_status(&["import", "places", path], &envs).await;
+    assert_eq!(code, 3);
+    assert!(
+        out.contains("0 created, 0 updated, 2 unchanged, 1 refused"),
+        "importing again duplicates nothing: {out}"
+    );
+
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file)
+            .expect("read")
+            .replace("l3;Sans coordonnées;;;;;;;FabLab;\n", ""),
+    )
+    .expect("rewrite");
+    let (code, out) = fabrique_status(&["import", "places", path], &envs).await;
+    assert_eq!(code, 0, "{out}");
 }

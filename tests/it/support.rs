@@ -13,6 +13,14 @@ pub fn services() -> Vec<Arc<dyn Service>> {
     vec![Arc::new(fabrique_members::MembersService)]
 }
 
+/// Every service, as `fabrique serve` runs them.
+pub fn all_services() -> Vec<Arc<dyn Service>> {
+    vec![
+        Arc::new(fabrique_members::MembersService),
+        Arc::new(fabrique_registry::RegistryServiceModule),
+    ]
+}
+
 /// The real pairing for each store: PostgreSQL with NATS, SQLite with the in-process bus.
 pub async fn platform(backend: Backend) -> TestPlatform {
     let bus = match backend {

@@ -14,6 +14,12 @@ pub mod fabrique {
             tonic::include_proto!("fabrique.members.v1");
         }
     }
+    pub mod registry {
+        pub mod v1 {
+            tonic::include_proto!("fabrique.registry.v1");
+        }
+    }
 }
 
 pub use fabrique::members::v1 as members;
+pub use fabrique::registry::v1 as registry;

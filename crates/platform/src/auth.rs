@@ -163,6 +163,25 @@ impl Authenticator {
     }
 }
 
+/// For services with public reads: a call without a token passes anonymously (no
+/// [`Caller`]; handlers that need one refuse it), a call with a token must be valid.
+pub fn optional_interceptor(
+    auth: Arc<Authenticator>,
+) -> impl FnMut(Request<()>) -> Result<Request<()>, Status> + Clone {
+    move |mut request: Request<()>| {
+        if request.metadata().contains_key("authorization") || auth.insecure_dev {
+            let caller = auth.authenticate(request.metadata())?;
+            request.extensions_mut().insert(caller);
+        }
+        Ok(request)
+    }
+}
+
+/// The caller of a call that may be anonymous.
+pub fn maybe_caller<T>(request: &Request<T>) -> Option<Caller> {
+    request.extensions().get::<Caller>().cloned()
+}
+
 /// A tonic interceptor that authenticates every call and stores the [`Caller`].
 pub fn interceptor(
     auth: Arc<Authenticator>,
@@ -180,7 +199,9 @@ pub fn caller<T>(request: &Request<T>) -> Result<Caller, Status> {
         .extensions()
         .get::<Caller>()
         .cloned()
-        .ok_or_else(|| Status::unauthenticated("no authenticated caller"))
+        .ok_or_else(|| {
+            Status::unauthenticated("missing bearer token: send `authorization: Bearer <JWT>`")
+        })
 }
 
 /// Signs a token (for `fabrique token`, tests and tools).

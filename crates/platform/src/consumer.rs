@@ -72,6 +72,8 @@ pub struct ConsumerDef {
     /// Subjects (without prefix) to receive, e.g. `fabrique.members.member.>`.
     pub subjects: Vec<String>,
     pub handler: Arc<dyn EventHandler>,
+    /// Woken after each commit, when the handler writes events to the outbox.
+    pub outbox: Option<crate::outbox::OutboxSignal>,
 }
 
 #[derive(Debug, Clone)]
@@ -313,6 +315,9 @@ impl ConsumerRunner {
             }
         }
         txn.commit().await.map_err(unavailable_or)?;
+        if let Some(outbox) = &self.def.outbox {
+            outbox.notify();
+        }
         Ok(Outcome::Applied)
     }
 

@@ -8,6 +8,7 @@
 //! - [`geo`] — WGS84 coordinates, great-circle distances, bounding boxes;
 //! - [`resource`] — AIP-122 resource names such as `members/{id}`.
 
+mod enums;
 pub mod france;
 pub mod geo;
 pub mod resource;

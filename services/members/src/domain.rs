@@ -1,11 +1,7 @@
 //! The members domain: types that cannot hold invalid values (parse, don't validate),
 //! and the lifecycle rules. No protobuf and no SQL here.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
-pub use fabrique_types::text::invalid_err as invalid;
 pub use fabrique_types::{
     Department, Email, InseeCode, Invalid, Siren, Website, bounded_text, fold,
 };
@@ -85,40 +81,7 @@ pub fn parse_territory(value: &str) -> Result<Option<String>, Invalid> {
 // Enumerations
 // ---------------------------------------------------------------------------
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable text stored in the database.
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Invalid;
-            fn from_str(s: &str) -> Result<Self, Invalid> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    other => invalid(format!("unknown {} {other:?}", stringify!($name))),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-string_enum!(
+fabrique_types::string_enum!(
     /// What kind of ally a member is.
     MemberKind {
         Commune => "commune",
@@ -145,7 +108,7 @@ impl MemberKind {
     }
 }
 
-string_enum!(
+fabrique_types::string_enum!(
     /// Where a member is in its lifecycle.
     MemberState {
         Pending => "pending",
@@ -155,7 +118,7 @@ string_enum!(
     }
 );
 
-string_enum!(
+fabrique_types::string_enum!(
     /// The role of a contact person.
     ContactRole {
         ElectedOfficial => "elected_official",

@@ -1,1 +1,69 @@
+//! The registry service: the places where transition work happens (incubators,
+//! FabLabs, ressourceries, repair and recycling workshops, tiers-lieux, shared spaces,
+//! training and research centres, participatory housing), their moderation and search
+//! by distance, served as `fabrique.registry.v1.RegistryService`, announced on
+//! `fabrique.registry.place.*`; it follows member events to know who may operate a place.
+//!
+//! - `domain` — places, kinds, capabilities, opening hours, moderation, duplicates;
+//! - `store` — tables, migrations, queries (and the member replica);
+//! - `app` — the use cases; `import` — reading open-data CSV files;
+//! - `grpc` — protobuf in and out; `events` — published and consumed events.
 
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod import;
+pub mod store;
+
+use std::sync::Arc;
+
+use fabrique_api::registry::registry_service_server::RegistryServiceServer;
+use fabrique_platform::consumer::ConsumerDef;
+use fabrique_platform::service::{Service, ServiceContext};
+use futures::future::BoxFuture;
+use sea_orm::{DatabaseConnection, DbErr};
+use tonic::service::interceptor::InterceptedService;
+
+pub const NAME: &str = "registry";
+pub const GRPC_NAME: &str = "fabrique.registry.v1.RegistryService";
+
+/// The registry service, for the platform to run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RegistryServiceModule;
+
+impl Service for RegistryServiceModule {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn grpc_name(&self) -> &'static str {
+        GRPC_NAME
+    }
+
+    fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(fabrique_platform::db::migrate::<store::migrations::Migrator>(db, NAME))
+    }
+
+    fn add_routes(&self, ctx: &ServiceContext, routes: &mut tonic::service::RoutesBuilder) {
+        let registry = app::Registry::new(ctx.db.clone(), ctx.outbox.clone());
+        let server = RegistryServiceServer::new(grpc::RegistryGrpc::new(registry))
+            .max_decoding_message_size(ctx.max_message_bytes)
+            .max_encoding_message_size(ctx.max_message_bytes);
+        // Reads are public: a call without a token sees listed places only.
+        routes.add_service(InterceptedService::new(
+            server,
+            fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
+        ));
+    }
+
+    fn consumers(&self, ctx: &ServiceContext) -> Vec<ConsumerDef> {
+        vec![ConsumerDef {
+            name: "registry-members".into(),
+            source_service: "members".into(),
+            subjects: vec!["fabrique.members.member.>".into()],
+            handler: Arc::new(events::MemberEvents),
+            outbox: Some(ctx.outbox.clone()),
+        }]
+    }
+}

@@ -91,6 +91,7 @@ async fn setup(kind: Kind, postgres: bool) -> Setup {
             source_service: "source".into(),
             subjects: vec!["fabrique.source.>".into()],
             handler: Arc::new(Recording),
+            outbox: None,
         },
         db.clone(),
         bus.clone(),

@@ -1,0 +1,368 @@
+//! The registry domain: a place, its kinds and capabilities, hours, coordinates, the
+//! moderation lifecycle, and what makes two places look like duplicates. No protobuf
+//! and no SQL here.
+
+pub mod capability;
+pub mod opening_hours;
+
+use std::collections::BTreeSet;
+
+pub use capability::Capability;
+use chrono::{DateTime, Utc};
+pub use fabrique_types::{
+    Department, Email, InseeCode, Invalid, Location, Phone, PostalCode, Siret, Website,
+    bounded_text, fold,
+};
+pub use opening_hours::OpeningHours;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------
+// Identity
+// ---------------------------------------------------------------------------
+
+/// A place id (UUIDv7); its resource name is `places/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PlaceId(Uuid);
+
+impl PlaceId {
+    pub fn new() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    pub fn uuid(&self) -> Uuid {
+        self.0
+    }
+
+    pub fn parse_name(name: &str) -> Result<Self, Invalid> {
+        fabrique_types::resource::parse_name("places", name).map(Self)
+    }
+
+    pub fn name(&self) -> String {
+        fabrique_types::resource::format_name("places", self.0)
+    }
+}
+
+impl Default for PlaceId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `members/{id}` → the member's UUID.
+pub fn parse_member_name(name: &str) -> Result<Uuid, Invalid> {
+    fabrique_types::resource::parse_name("members", name)
+}
+
+pub fn member_name(id: Uuid) -> String {
+    fabrique_types::resource::format_name("members", id)
+}
+
+// ---------------------------------------------------------------------------
+// Enumerations
+// ---------------------------------------------------------------------------
+
+fabrique_types::string_enum!(
+    /// What a place is.
+    PlaceKind {
+        Incubator => "incubator",
+        Fablab => "fablab",
+        Makerspace => "makerspace",
+        Ressourcerie => "ressourcerie",
+        RepairWorkshop => "repair_workshop",
+        RecyclingWorkshop => "recycling_workshop",
+        TiersLieu => "tiers_lieu",
+        SharedSpace => "shared_space",
+        TrainingCentre => "training_centre",
+        ResearchCentre => "research_centre",
+        ParticipatoryHousing => "participatory_housing",
+        EssPremises => "ess_premises",
+    }
+);
+
+impl PlaceKind {
+    /// The kind named by a `typologie` value of French open data (folded), or by our code.
+    pub fn from_typologie(value: &str) -> Option<Self> {
+        let folded = fold(value.trim()).replace(['_', '-'], " ");
+        let kind = match folded.as_str() {
+            "incubateur" | "incubator" | "pepiniere" => Self::Incubator,
+            "fablab" | "fab lab" => Self::Fablab,
+            "makerspace" | "hackerspace" | "atelier de fabrication numerique" => Self::Makerspace,
+            "ressourcerie" | "recyclerie" => Self::Ressourcerie,
+            "atelier de reparation" | "repair cafe" | "repair workshop" | "reparation" => {
+                Self::RepairWorkshop
+            }
+            "atelier de recyclage" | "recyclage" | "recycling workshop" => Self::RecyclingWorkshop,
+            "tiers lieu" | "tiers lieux" => Self::TiersLieu,
+            "espace partage" | "coworking" | "espace de coworking" | "shared space" => {
+                Self::SharedSpace
+            }
+            "centre de formation" | "formation" | "training centre" => Self::TrainingCentre,
+            "centre de recherche" | "laboratoire" | "research centre" => Self::ResearchCentre,
+            "habitat participatif" | "participatory housing" => Self::ParticipatoryHousing,
+            "entreprise ess" | "ess" | "locaux ess" | "ess premises" => Self::EssPremises,
+            _ => return None,
+        };
+        Some(kind)
+    }
+}
+
+fabrique_types::string_enum!(
+    /// Where a place is in its moderation.
+    PlaceState {
+        Proposed => "proposed",
+        Listed => "listed",
+        Suspended => "suspended",
+        Closed => "closed",
+    }
+);
+
+// ---------------------------------------------------------------------------
+// The place
+// ---------------------------------------------------------------------------
+
+pub const MAX_KINDS: usize = 12;
+pub const MAX_CAPABILITIES: usize = 30;
+pub const MAX_ECO_LABELS: usize = 20;
+
+/// A postal address; each part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    pub street: Option<String>,
+    pub postal_code: Option<PostalCode>,
+    pub locality: Option<String>,
+}
+
+/// What describes a place (everything but identity and moderation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Description {
+    pub display_name: String,
+    /// At least one.
+    pub kinds: BTreeSet<PlaceKind>,
+    pub description: Option<String>,
+    pub address: Address,
+    pub insee_code: Option<InseeCode>,
+    pub location: Location,
+    pub capabilities: BTreeSet<Capability>,
+    pub opening_hours: Option<OpeningHours>,
+    pub website: Option<Website>,
+    pub contact_email: Option<Email>,
+    pub phone: Option<Phone>,
+    pub operator: Option<Uuid>,
+    pub eco_labels: Vec<String>,
+    pub siret: Option<Siret>,
+}
+
+pub fn parse_display_name(value: &str) -> Result<String, Invalid> {
+    bounded_text(value, 1, 200)
+}
+
+pub fn parse_description(value: &str) -> Result<Option<String>, Invalid> {
+    fabrique_types::text::optional_multiline(value, 5000)
+}
+
+pub fn parse_eco_label(value: &str) -> Result<String, Invalid> {
+    bounded_text(value, 1, 100)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    pub id: PlaceId,
+    pub description: Description,
+    pub state: PlaceState,
+    pub state_reason: Option<String>,
+    pub needs_review: bool,
+    pub review_reason: Option<String>,
+    pub possible_duplicates: Vec<PlaceId>,
+    /// `(source, external id)` of an imported place.
+    pub source: Option<(String, String)>,
+    /// The token subject that proposed it: it may see the place before it is listed.
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Approve,
+    Suspend,
+    Reinstate,
+    Close,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IllegalTransition {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Place {
+    pub fn etag(&self) -> String {
+        format!("\"v{}\"", self.version)
+    }
+
+    pub fn next_state(&self, transition: Transition) -> Result<PlaceState, IllegalTransition> {
+        use PlaceState::*;
+        let (allowed, to, reason, rule): (&[PlaceState], PlaceState, &'static str, &str) =
+            match transition {
+                Transition::Approve => (
+                    &[Proposed],
+                    Listed,
+                    "PLACE_NOT_PROPOSED",
+                    "only a proposed place can be approved",
+                ),
+                Transition::Suspend => (
+                    &[Listed],
+                    Suspended,
+                    "PLACE_NOT_LISTED",
+                    "only a listed place can be suspended",
+                ),
+                Transition::Reinstate => (
+                    &[Suspended],
+                    Listed,
+                    "PLACE_NOT_SUSPENDED",
+                    "only a suspended place can be reinstated",
+                ),
+                Transition::Close => (
+                    &[Proposed, Listed, Suspended],
+                    Closed,
+                    "PLACE_CLOSED",
+                    "a closed place stays closed",
+                ),
+            };
+        if allowed.contains(&self.state) {
+            Ok(to)
+        } else {
+            Err(IllegalTransition {
+                reason,
+                message: format!(
+                    "{} is {}: {rule}",
+                    self.id.name(),
+                    self.state.as_str().to_uppercase()
+                ),
+            })
+        }
+    }
+}
+
+/// The version an etag was made from.
+pub fn parse_etag(etag: &str) -> Result<i64, Invalid> {
+    etag.trim()
+        .strip_prefix("\"v")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Invalid::new("is not an etag returned by this service"))
+}
+
+// ---------------------------------------------------------------------------
+// Duplicates
+// ---------------------------------------------------------------------------
+
+/// How close another place must be to count as a possible duplicate.
+pub const DUPLICATE_RADIUS_KM: f64 = 0.5;
+
+const STOP_WORDS: &[&str] = &[
+    "de", "du", "des", "la", "le", "les", "l", "d", "et", "a", "au", "aux", "en", "the", "of",
+];
+
+fn name_tokens(name: &str) -> BTreeSet<String> {
+    fold(name)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty() && !STOP_WORDS.contains(t))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether two names are alike: one's words all in the other's, or at least half of all
+/// their words shared ("FabLab de Thiers" ~ "Le Fablab Thiers").
+pub fn similar_names(a: &str, b: &str) -> bool {
+    let (a, b) = (name_tokens(a), name_tokens(b));
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let shared = a.intersection(&b).count();
+    let union = a.union(&b).count();
+    shared == a.len().min(b.len()) || shared * 2 >= union
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typologie_values_map_to_kinds() {
+        assert_eq!(PlaceKind::from_typologie("FabLab"), Some(PlaceKind::Fablab));
+        assert_eq!(
+            PlaceKind::from_typologie("Tiers-lieu"),
+            Some(PlaceKind::TiersLieu)
+        );
+        assert_eq!(
+            PlaceKind::from_typologie("Atelier de réparation"),
+            Some(PlaceKind::RepairWorkshop)
+        );
+        assert_eq!(
+            PlaceKind::from_typologie("repair_workshop"),
+            Some(PlaceKind::RepairWorkshop)
+        );
+        assert_eq!(PlaceKind::from_typologie("boulangerie"), None);
+    }
+
+    #[test]
+    fn similar_names_ignore_case_accents_and_little_words() {
+        assert!(similar_names("FabLab de Thiers", "Le Fablab Thiers"));
+        assert!(similar_names(
+            "Ressourcerie du Livradois",
+            "ressourcerie livradois-forez"
+        ));
+        assert!(!similar_names("FabLab de Thiers", "Ressourcerie de Thiers"));
+        assert!(!similar_names("", "x"));
+    }
+
+    #[test]
+    fn lifecycle() {
+        let place = |state| Place {
+            id: PlaceId::new(),
+            description: Description {
+                display_name: "x".into(),
+                kinds: [PlaceKind::Fablab].into(),
+                description: None,
+                address: Address::default(),
+                insee_code: None,
+                location: Location::parse(45.0, 3.0).unwrap(),
+                capabilities: BTreeSet::new(),
+                opening_hours: None,
+                website: None,
+                contact_email: None,
+                phone: None,
+                operator: None,
+                eco_labels: vec![],
+                siret: None,
+            },
+            state,
+            state_reason: None,
+            needs_review: false,
+            review_reason: None,
+            possible_duplicates: vec![],
+            source: None,
+            created_by: "x".into(),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            version: 1,
+        };
+        use PlaceState::*;
+        use Transition::*;
+        assert_eq!(place(Proposed).next_state(Approve), Ok(Listed));
+        assert!(place(Listed).next_state(Approve).is_err());
+        assert_eq!(place(Listed).next_state(Suspend), Ok(Suspended));
+        assert_eq!(place(Suspended).next_state(Reinstate), Ok(Listed));
+        assert_eq!(place(Proposed).next_state(Close), Ok(Closed));
+        let closed = place(Closed).next_state(Close).unwrap_err();
+        assert_eq!(closed.reason, "PLACE_CLOSED");
+        assert!(closed.message.contains("CLOSED"));
+    }
+}

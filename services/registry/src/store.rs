@@ -1,0 +1,509 @@
+//! Where places and the member replica are kept: entities, migrations, queries — the
+//! same on PostgreSQL and SQLite. Multi-valued kinds and capabilities are `|tag|` lists
+//! matched with LIKE; searches around a point narrow by a latitude/longitude box in
+//! SQL, then measure exact distances in Rust.
+
+mod entity;
+pub mod migrations;
+
+use std::collections::BTreeSet;
+
+use fabrique_platform::Error;
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::domain::{
+    Address, Capability, Department, Description, Email, InseeCode, Invalid, Location,
+    OpeningHours, Phone, Place, PlaceId, PlaceKind, PlaceState, PostalCode, Siret, Website, fold,
+};
+use entity::member_replica;
+use entity::place::{self, Column, Entity};
+
+/// Who is looking: what they may see besides LISTED places.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Anonymous: LISTED places only.
+    Public,
+    /// Also the places this member operates and those this subject proposed.
+    Caller {
+        member: Option<Uuid>,
+        subject: String,
+    },
+    /// Everything.
+    Admin,
+}
+
+impl Visibility {
+    pub fn can_see(&self, place: &Place) -> bool {
+        match self {
+            Visibility::Admin => true,
+            _ if place.state == PlaceState::Listed => true,
+            Visibility::Public => false,
+            Visibility::Caller { member, subject } => {
+                (member.is_some() && place.description.operator == *member)
+                    || place.created_by == *subject
+            }
+        }
+    }
+
+    fn condition(&self) -> Option<Condition> {
+        match self {
+            Visibility::Admin => None,
+            Visibility::Public => {
+                Some(Condition::all().add(Column::State.eq(PlaceState::Listed.as_str())))
+            }
+            Visibility::Caller { member, subject } => {
+                let mut any = Condition::any()
+                    .add(Column::State.eq(PlaceState::Listed.as_str()))
+                    .add(Column::CreatedBy.eq(subject.as_str()));
+                if let Some(member) = member {
+                    any = any.add(Column::OperatorId.eq(*member));
+                }
+                Some(any)
+            }
+        }
+    }
+}
+
+/// Filters of a search; each narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Any of.
+    pub kinds: Vec<PlaceKind>,
+    /// All of.
+    pub capabilities: Vec<Capability>,
+    pub department: Option<Department>,
+    pub insee_code: Option<InseeCode>,
+    /// Any of; empty means LISTED.
+    pub states: Vec<PlaceState>,
+    /// Folded text.
+    pub query: Option<String>,
+    pub needs_review_only: bool,
+    pub operator: Option<Uuid>,
+}
+
+fn tags<'a>(codes: impl Iterator<Item = &'a str>) -> String {
+    let mut tags = String::from("|");
+    for code in codes {
+        tags.push_str(code);
+        tags.push('|');
+    }
+    tags
+}
+
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+fn contains(column: Column, text: &str) -> Expr {
+    Expr::col(column).like(LikeExpr::new(format!("%{}%", like_escaped(text))).escape('\\'))
+}
+
+fn search_text(description: &Description) -> String {
+    let mut text = fold(&description.display_name);
+    for extra in [&description.description, &description.address.locality]
+        .into_iter()
+        .flatten()
+    {
+        text.push('\n');
+        text.push_str(&fold(extra));
+    }
+    text
+}
+
+fn columns(place: &Place) -> place::ActiveModel {
+    let d = &place.description;
+    place::ActiveModel {
+        display_name: Set(d.display_name.clone()),
+        search_text: Set(search_text(d)),
+        kind_tags: Set(tags(d.kinds.iter().map(|k| k.as_str()))),
+        capability_tags: Set(tags(d.capabilities.iter().map(Capability::code))),
+        description: Set(d.description.clone()),
+        street: Set(d.address.street.clone()),
+        postal_code: Set(d
+            .address
+            .postal_code
+            .as_ref()
+            .map(|p| p.as_str().to_string())),
+        locality: Set(d.address.locality.clone()),
+        insee_code: Set(d.insee_code.as_ref().map(|c| c.as_str().to_string())),
+        insee_department: Set(d
+            .insee_code
+            .as_ref()
+            .map(|c| c.department().as_str().to_string())),
+        latitude: Set(d.location.latitude()),
+        longitude: Set(d.location.longitude()),
+        opening_hours: Set(d.opening_hours.as_ref().map(|h| h.as_str().to_string())),
+        website: Set(d.website.as_ref().map(|w| w.as_str().to_string())),
+        contact_email: Set(d.contact_email.as_ref().map(|e| e.as_str().to_string())),
+        phone: Set(d.phone.as_ref().map(|p| p.as_str().to_string())),
+        operator_id: Set(d.operator),
+        eco_labels: Set(serde_json::json!(d.eco_labels)),
+        siret: Set(d.siret.as_ref().map(|s| s.as_str().to_string())),
+        state: Set(place.state.as_str().to_string()),
+        state_reason: Set(place.state_reason.clone()),
+        needs_review: Set(place.needs_review),
+        review_reason: Set(place.review_reason.clone()),
+        possible_duplicates: Set(serde_json::json!(
+            place
+                .possible_duplicates
+                .iter()
+                .map(|p| p.uuid().to_string())
+                .collect::<Vec<_>>()
+        )),
+        updated_at: Set(place.updated_at),
+        version: Set(place.version),
+        ..Default::default()
+    }
+}
+
+fn to_domain(model: place::Model) -> Result<Place, Error> {
+    let id = model.id;
+    let parse = || -> Result<Place, Invalid> {
+        let location = Location::parse(model.latitude, model.longitude).map_err(|(_, e)| e)?;
+        let kinds = model
+            .kind_tags
+            .split('|')
+            .filter(|t| !t.is_empty())
+            .map(str::parse::<PlaceKind>)
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let capabilities = model
+            .capability_tags
+            .split('|')
+            .filter(|t| !t.is_empty())
+            .map(Capability::parse)
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let eco_labels: Vec<String> =
+            serde_json::from_value(model.eco_labels).map_err(|e| Invalid::new(e.to_string()))?;
+        let duplicates: Vec<String> = serde_json::from_value(model.possible_duplicates)
+            .map_err(|e| Invalid::new(e.to_string()))?;
+        Ok(Place {
+            id: PlaceId::from_uuid(model.id),
+            description: Description {
+                display_name: model.display_name,
+                kinds,
+                description: model.description,
+                address: Address {
+                    street: model.street,
+                    postal_code: model
+                        .postal_code
+                        .as_deref()
+                        .map(PostalCode::parse)
+                        .transpose()?,
+                    locality: model.locality,
+                },
+                insee_code: model
+                    .insee_code
+                    .as_deref()
+                    .map(InseeCode::parse)
+                    .transpose()?,
+                location,
+                capabilities,
+                opening_hours: model
+                    .opening_hours
+                    .as_deref()
+                    .map(OpeningHours::parse)
+                    .transpose()?,
+                website: model.website.as_deref().map(Website::parse).transpose()?,
+                contact_email: model
+                    .contact_email
+                    .as_deref()
+                    .map(Email::parse)
+                    .transpose()?,
+                phone: model.phone.as_deref().map(Phone::parse).transpose()?,
+                operator: model.operator_id,
+                eco_labels,
+                siret: model.siret.as_deref().map(Siret::parse).transpose()?,
+            },
+            state: model.state.parse()?,
+            state_reason: model.state_reason,
+            needs_review: model.needs_review,
+            review_reason: model.review_reason,
+            possible_duplicates: duplicates
+                .iter()
+                .map(|d| {
+                    Uuid::parse_str(d)
+                        .map(PlaceId::from_uuid)
+                        .map_err(|e| Invalid::new(e.to_string()))
+                })
+                .collect::<Result<_, _>>()?,
+            source: model.source.zip(model.external_id),
+            created_by: model.created_by,
+            created_at: model.created_at,
+            updated_at: model.updated_at,
+            version: model.version,
+        })
+    };
+    parse().map_err(|invalid| Error::internal(format!("stored place {id} is invalid: {invalid}")))
+}
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    place: &Place,
+    request_id: Option<Uuid>,
+) -> Result<(), DbErr> {
+    let mut row = columns(place);
+    row.id = Set(place.id.uuid());
+    row.created_by = Set(place.created_by.clone());
+    row.create_request_id = Set(request_id);
+    row.created_at = Set(place.created_at);
+    row.source = Set(place.source.as_ref().map(|(s, _)| s.clone()));
+    row.external_id = Set(place.source.as_ref().map(|(_, e)| e.clone()));
+    Entity::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: PlaceId) -> Result<Option<Place>, Error> {
+    Entity::find_by_id(id.uuid())
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn by_request_id<C: ConnectionTrait>(
+    db: &C,
+    request_id: Uuid,
+) -> Result<Option<Place>, Error> {
+    Entity::find()
+        .filter(Column::CreateRequestId.eq(request_id))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+pub async fn by_source<C: ConnectionTrait>(
+    db: &C,
+    source: &str,
+    external_id: &str,
+) -> Result<Option<Place>, Error> {
+    Entity::find()
+        .filter(Column::Source.eq(source))
+        .filter(Column::ExternalId.eq(external_id))
+        .one(db)
+        .await?
+        .map(to_domain)
+        .transpose()
+}
+
+/// Writes `place` (version `expected + 1`) if the stored version is still `expected`.
+pub async fn update_versioned<C: ConnectionTrait>(
+    db: &C,
+    place: &Place,
+    expected: i64,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .set(columns(place))
+        .filter(Column::Id.eq(place.id.uuid()))
+        .filter(Column::Version.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+fn filtered(filter: &ListFilter, visibility: &Visibility) -> sea_orm::Select<Entity> {
+    let mut query = Entity::find();
+    if !filter.kinds.is_empty() {
+        let mut any = Condition::any();
+        for kind in &filter.kinds {
+            any = any.add(contains(Column::KindTags, &format!("|{}|", kind.as_str())));
+        }
+        query = query.filter(any);
+    }
+    for capability in &filter.capabilities {
+        query = query.filter(contains(
+            Column::CapabilityTags,
+            &format!("|{}|", capability.code()),
+        ));
+    }
+    if let Some(department) = &filter.department {
+        query = query.filter(Column::InseeDepartment.eq(department.as_str()));
+    }
+    if let Some(code) = &filter.insee_code {
+        query = query.filter(Column::InseeCode.eq(code.as_str()));
+    }
+    let states: Vec<&str> = if filter.states.is_empty() {
+        vec![PlaceState::Listed.as_str()]
+    } else {
+        filter.states.iter().map(|s| s.as_str()).collect()
+    };
+    query = query.filter(Column::State.is_in(states));
+    if let Some(text) = &filter.query {
+        query = query.filter(contains(Column::SearchText, text));
+    }
+    if filter.needs_review_only {
+        query = query.filter(Column::NeedsReview.eq(true));
+    }
+    if let Some(operator) = filter.operator {
+        query = query.filter(Column::OperatorId.eq(operator));
+    }
+    if let Some(condition) = visibility.condition() {
+        query = query.filter(condition);
+    }
+    query
+}
+
+/// Places in id order after `after`, at most `limit`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &ListFilter,
+    visibility: &Visibility,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Place>, Error> {
+    let mut query = filtered(filter, visibility);
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    query
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+/// Every place matching `filter` within `radius_km` of `center`, with its distance,
+/// nearest first (ties by id).
+pub async fn within<C: ConnectionTrait>(
+    db: &C,
+    filter: &ListFilter,
+    visibility: &Visibility,
+    center: &Location,
+    radius_km: f64,
+) -> Result<Vec<(f64, Place)>, Error> {
+    let bbox = center.bounding_box(radius_km);
+    let mut query = filtered(filter, visibility)
+        .filter(Column::Latitude.between(bbox.min_latitude, bbox.max_latitude));
+    if let Some((min, max)) = bbox.longitudes {
+        query = query.filter(Column::Longitude.between(min, max));
+    }
+    let mut found = Vec::new();
+    for model in query.all(db).await? {
+        let place = to_domain(model)?;
+        let distance = center.distance_km(&place.description.location);
+        if distance <= radius_km {
+            found.push((distance, place));
+        }
+    }
+    found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+    Ok(found)
+}
+
+/// Places not closed within `radius_km` of `center`, whatever their visibility (for
+/// duplicate detection).
+pub async fn around<C: ConnectionTrait>(
+    db: &C,
+    center: &Location,
+    radius_km: f64,
+) -> Result<Vec<Place>, Error> {
+    let filter = ListFilter {
+        states: vec![
+            PlaceState::Proposed,
+            PlaceState::Listed,
+            PlaceState::Suspended,
+        ],
+        ..Default::default()
+    };
+    Ok(within(db, &filter, &Visibility::Admin, center, radius_km)
+        .await?
+        .into_iter()
+        .map(|(_, place)| place)
+        .collect())
+}
+
+/// The listed places a member operates that are not yet flagged for review.
+pub async fn listed_unflagged_of<C: ConnectionTrait>(
+    db: &C,
+    operator: Uuid,
+) -> Result<Vec<Place>, Error> {
+    Entity::find()
+        .filter(Column::OperatorId.eq(operator))
+        .filter(Column::State.eq(PlaceState::Listed.as_str()))
+        .filter(Column::NeedsReview.eq(false))
+        .order_by_asc(Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_domain)
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// Member replica
+// ---------------------------------------------------------------------------
+
+/// A member as the registry knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaMember {
+    pub id: Uuid,
+    pub display_name: String,
+    pub kind: String,
+    pub state: String,
+    pub version: i64,
+}
+
+impl ReplicaMember {
+    pub fn is_active(&self) -> bool {
+        self.state == "active"
+    }
+}
+
+pub async fn replica_member<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<ReplicaMember>, DbErr> {
+    Ok(member_replica::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|m| ReplicaMember {
+            id: m.id,
+            display_name: m.display_name,
+            kind: m.kind,
+            state: m.state,
+            version: m.version,
+        }))
+}
+
+/// Stores `member` unless the replica already holds this version or a newer one;
+/// returns whether it was stored.
+pub async fn upsert_replica<C: ConnectionTrait>(
+    db: &C,
+    member: &ReplicaMember,
+) -> Result<bool, DbErr> {
+    let row = member_replica::ActiveModel {
+        id: Set(member.id),
+        display_name: Set(member.display_name.clone()),
+        kind: Set(member.kind.clone()),
+        state: Set(member.state.clone()),
+        version: Set(member.version),
+        updated_at: Set(fabrique_platform::time::now()),
+    };
+    match replica_member(db, member.id).await? {
+        None => {
+            member_replica::Entity::insert(row)
+                .exec_without_returning(db)
+                .await?;
+            Ok(true)
+        }
+        Some(current) if current.version < member.version => {
+            let result = member_replica::Entity::update_many()
+                .set(row)
+                .filter(member_replica::Column::Id.eq(member.id))
+                .filter(member_replica::Column::Version.lt(member.version))
+                .exec(db)
+                .await?;
+            Ok(result.rows_affected == 1)
+        }
+        Some(_) => Ok(false),
+    }
+}

@@ -1,0 +1,76 @@
+//! The registry's tables: `places` and `member_replica`.
+
+pub mod place {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "places")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub display_name: String,
+        /// Name, description and locality folded (lowercase, no accents), for text search.
+        pub search_text: String,
+        /// `|fablab|makerspace|`: matched with LIKE, on both databases.
+        pub kind_tags: String,
+        /// `|3d_printing|laser_cutting|`.
+        pub capability_tags: String,
+        pub description: Option<String>,
+        pub street: Option<String>,
+        pub postal_code: Option<String>,
+        pub locality: Option<String>,
+        pub insee_code: Option<String>,
+        pub insee_department: Option<String>,
+        pub latitude: f64,
+        pub longitude: f64,
+        pub opening_hours: Option<String>,
+        pub website: Option<String>,
+        pub contact_email: Option<String>,
+        pub phone: Option<String>,
+        pub operator_id: Option<Uuid>,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub eco_labels: Json,
+        pub siret: Option<String>,
+        pub state: String,
+        pub state_reason: Option<String>,
+        pub needs_review: bool,
+        pub review_reason: Option<String>,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub possible_duplicates: Json,
+        pub source: Option<String>,
+        pub external_id: Option<String>,
+        pub created_by: String,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod member_replica {
+    use sea_orm::entity::prelude::*;
+
+    /// What the registry knows of members, from the members service's events.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "member_replica")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub display_name: String,
+        pub kind: String,
+        pub state: String,
+        /// The members service's version of the member: older snapshots are ignored.
+        pub version: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

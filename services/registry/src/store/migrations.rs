@@ -1,0 +1,15 @@
+//! The registry service's migrations, after the platform's own tables.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261129_000201_create_places;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = fabrique_platform::db::platform_migrations();
+        migrations.push(Box::new(m20261129_000201_create_places::Migration));
+        migrations
+    }
+}
