@@ -15,6 +15,7 @@ pub mod metrics;
 mod migrations;
 pub mod outbox;
 pub mod page;
+pub mod request;
 pub mod server;
 pub mod service;
 pub mod telemetry;

@@ -6,8 +6,10 @@
 //! - [`france`] — SIREN, SIRET, INSEE commune and department codes, postal codes;
 //! - [`web`] — website URLs, e-mail addresses, phone numbers;
 //! - [`geo`] — WGS84 coordinates, great-circle distances, bounding boxes;
-//! - [`resource`] — AIP-122 resource names such as `members/{id}`.
+//! - [`resource`] — AIP-122 resource names such as `members/{id}`;
+//! - [`change`] — etags and partial updates.
 
+pub mod change;
 mod enums;
 pub mod france;
 pub mod geo;

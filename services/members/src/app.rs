@@ -40,19 +40,7 @@ impl Patch {
     /// Applies the patch; returns the names of the fields whose value changed.
     fn apply(self, profile: &mut Profile) -> Vec<String> {
         let mut changed = Vec::new();
-        fn set<T: PartialEq>(
-            slot: &mut T,
-            value: Option<T>,
-            name: &str,
-            changed: &mut Vec<String>,
-        ) {
-            if let Some(value) = value
-                && *slot != value
-            {
-                *slot = value;
-                changed.push(name.to_string());
-            }
-        }
+        use fabrique_types::change::apply as set;
         set(
             &mut profile.display_name,
             self.display_name,

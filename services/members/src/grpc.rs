@@ -6,15 +6,14 @@ use fabrique_api::members as proto;
 use fabrique_api::members::members_service_server::MembersService;
 use fabrique_platform::auth::{self, Caller};
 use fabrique_platform::page;
+use fabrique_platform::request::{self, optional};
 use fabrique_platform::{Error, Violations};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Members, Patch};
 use crate::domain::{
     Contact, ContactRole, Department, DisplayName, Email, InseeCode, Invalid, Member, MemberId,
-    MemberKind, MemberState, Profile, Siren, Transition, Website, fold, parse_etag,
-    parse_territory,
+    MemberKind, MemberState, Profile, Siren, Transition, Website, fold, parse_territory,
 };
 use crate::events::timestamp;
 use crate::store::ListFilter;
@@ -175,17 +174,6 @@ fn member_to_proto(member: &Member, caller: &Caller) -> proto::Member {
     }
 }
 
-fn optional<T>(
-    value: &str,
-    parse: impl FnOnce(&str) -> Result<T, Invalid>,
-) -> Result<Option<T>, Invalid> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse(value).map(Some)
-    }
-}
-
 fn parse_contacts(
     contacts: &[proto::Contact],
     prefix: &str,
@@ -272,25 +260,6 @@ fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
 
 fn parse_name(field: &str, name: &str) -> Result<MemberId, Error> {
     MemberId::parse_name(name).map_err(|invalid| Error::invalid(field, invalid.0))
-}
-
-fn parse_optional_etag(field: &str, etag: &str) -> Result<Option<i64>, Error> {
-    optional(etag, parse_etag).map_err(|invalid| Error::invalid(field, invalid.0))
-}
-
-fn parse_reason(field: &str, reason: &str, required: bool) -> Result<Option<String>, Error> {
-    let trimmed = reason.trim();
-    if trimmed.is_empty() {
-        return if required {
-            Err(Error::invalid(field, "must say why"))
-        } else {
-            Ok(None)
-        };
-    }
-    if trimmed.chars().take(501).count() > 500 {
-        return Err(Error::invalid(field, "must be at most 500 characters"));
-    }
-    Ok(Some(trimmed.to_string()))
 }
 
 /// The update mask paths that may be changed, and what each sets.
@@ -393,13 +362,6 @@ fn parse_joined_at(time: &prost_types::Timestamp) -> Result<chrono::DateTime<chr
     Ok(at)
 }
 
-fn parse_request_id(request_id: &str) -> Result<Option<Uuid>, Error> {
-    optional(request_id, |id| {
-        Uuid::parse_str(id).map_err(|_| Invalid("must be a UUID".into()))
-    })
-    .map_err(|invalid| Error::invalid("request_id", invalid.0))
-}
-
 // ---------------------------------------------------------------------------
 // Service
 // ---------------------------------------------------------------------------
@@ -448,7 +410,7 @@ impl MembersService for MembersGrpc {
             .member
             .as_ref()
             .ok_or_else(|| Error::invalid("member", "is required"))?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let request_id = request::request_id("request_id", &request.request_id)?;
         let profile = parse_profile(member)?;
         let created = self.members.create(&caller, profile, request_id).await?;
         Ok(Response::new(member_to_proto(&created, &caller)))
@@ -465,7 +427,7 @@ impl MembersService for MembersGrpc {
             .as_ref()
             .ok_or_else(|| Error::invalid("member", "is required"))?;
         let id = parse_name("member.name", &member.name)?;
-        let etag = parse_optional_etag("member.etag", &member.etag)?.ok_or_else(|| {
+        let etag = request::etag("member.etag", &member.etag)?.ok_or_else(|| {
             Error::invalid(
                 "member.etag",
                 "is required: send the etag of the member you read",
@@ -483,7 +445,7 @@ impl MembersService for MembersGrpc {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
         let id = parse_name("name", &r.name)?;
-        let etag = parse_optional_etag("etag", &r.etag)?;
+        let etag = request::etag("etag", &r.etag)?;
         let joined_at = r.joined_at.as_ref().map(parse_joined_at).transpose()?;
         let member = self
             .members
@@ -499,8 +461,8 @@ impl MembersService for MembersGrpc {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
         let id = parse_name("name", &r.name)?;
-        let reason = parse_reason("reason", &r.reason, true)?;
-        let etag = parse_optional_etag("etag", &r.etag)?;
+        let reason = request::reason("reason", &r.reason, true)?;
+        let etag = request::etag("etag", &r.etag)?;
         let member = self
             .members
             .transition(&caller, id, Transition::Suspend, reason, etag)
@@ -515,7 +477,7 @@ impl MembersService for MembersGrpc {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
         let id = parse_name("name", &r.name)?;
-        let etag = parse_optional_etag("etag", &r.etag)?;
+        let etag = request::etag("etag", &r.etag)?;
         let member = self
             .members
             .transition(&caller, id, Transition::Reinstate, None, etag)
@@ -530,8 +492,8 @@ impl MembersService for MembersGrpc {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
         let id = parse_name("name", &r.name)?;
-        let reason = parse_reason("reason", &r.reason, false)?;
-        let etag = parse_optional_etag("etag", &r.etag)?;
+        let reason = request::reason("reason", &r.reason, false)?;
+        let etag = request::etag("etag", &r.etag)?;
         let member = self
             .members
             .transition(&caller, id, Transition::Leave, reason, etag)

@@ -202,7 +202,7 @@ pub struct IllegalTransition {
 
 impl Place {
     pub fn etag(&self) -> String {
-        format!("\"v{}\"", self.version)
+        fabrique_types::change::etag_of(self.version)
     }
 
     pub fn next_state(&self, transition: Transition) -> Result<PlaceState, IllegalTransition> {
@@ -249,15 +249,7 @@ impl Place {
     }
 }
 
-/// The version an etag was made from.
-pub fn parse_etag(etag: &str) -> Result<i64, Invalid> {
-    etag.trim()
-        .strip_prefix("\"v")
-        .and_then(|rest| rest.strip_suffix('"'))
-        .and_then(|n| n.parse::<i64>().ok())
-        .filter(|n| *n > 0)
-        .ok_or_else(|| Invalid::new("is not an etag returned by this service"))
-}
+pub use fabrique_types::change::parse_etag;
 
 // ---------------------------------------------------------------------------
 // Duplicates

@@ -8,18 +8,17 @@ use fabrique_api::registry as proto;
 use fabrique_api::registry::registry_service_server::RegistryService;
 use fabrique_platform::auth::{self, Caller};
 use fabrique_platform::page;
+use fabrique_platform::request::{self, optional};
 use fabrique_platform::time::timestamp;
 use fabrique_platform::{Error, Violations};
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
 use crate::app::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_RADIUS_KM, Near, Patch, Registry};
 use crate::domain::{
     Address, Capability, Department, Description, Email, InseeCode, Invalid, Location,
     MAX_CAPABILITIES, MAX_ECO_LABELS, MAX_KINDS, OpeningHours, Phone, Place, PlaceId, PlaceKind,
     PlaceState, PostalCode, Siret, Transition, Website, capability, fold, member_name,
-    opening_hours, parse_description, parse_display_name, parse_eco_label, parse_etag,
-    parse_member_name,
+    opening_hours, parse_description, parse_display_name, parse_eco_label, parse_member_name,
 };
 use crate::import;
 
@@ -187,17 +186,6 @@ fn place_to_proto(place: &Place, distance_km: Option<f64>) -> proto::Place {
         update_time: Some(timestamp(place.updated_at)),
         etag: place.etag(),
         distance_km: distance_km.unwrap_or_default(),
-    }
-}
-
-fn optional<T>(
-    value: &str,
-    parse: impl FnOnce(&str) -> Result<T, Invalid>,
-) -> Result<Option<T>, Invalid> {
-    if value.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse(value).map(Some)
     }
 }
 
@@ -471,25 +459,6 @@ fn parse_name(field: &str, name: &str) -> Result<PlaceId, Error> {
     PlaceId::parse_name(name).map_err(|invalid| Error::invalid(field, invalid.0))
 }
 
-fn parse_optional_etag(field: &str, etag: &str) -> Result<Option<i64>, Error> {
-    optional(etag, parse_etag).map_err(|invalid| Error::invalid(field, invalid.0))
-}
-
-fn parse_reason(field: &str, reason: &str, required: bool) -> Result<Option<String>, Error> {
-    match fabrique_types::optional_text(reason, 500) {
-        Ok(None) if required => Err(Error::invalid(field, "must say why")),
-        Ok(reason) => Ok(reason),
-        Err(invalid) => Err(Error::invalid(field, invalid.0)),
-    }
-}
-
-fn parse_request_id(request_id: &str) -> Result<Option<Uuid>, Error> {
-    optional(request_id, |id| {
-        Uuid::parse_str(id).map_err(|_| Invalid::new("must be a UUID"))
-    })
-    .map_err(|invalid| Error::invalid("request_id", invalid.0))
-}
-
 // ---------------------------------------------------------------------------
 // Service
 // ---------------------------------------------------------------------------
@@ -504,7 +473,7 @@ impl RegistryGrpc {
         etag: &str,
     ) -> Result<Response<proto::Place>, Status> {
         let id = parse_name("name", name)?;
-        let etag = parse_optional_etag("etag", etag)?;
+        let etag = request::etag("etag", etag)?;
         let place = self
             .registry
             .transition(caller, id, transition, reason, etag)
@@ -557,7 +526,7 @@ impl RegistryService for RegistryGrpc {
             .place
             .as_ref()
             .ok_or_else(|| Error::invalid("place", "is required"))?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let request_id = request::request_id("request_id", &request.request_id)?;
         let description = parse_new_place(place)?;
         let created = self
             .registry
@@ -577,7 +546,7 @@ impl RegistryService for RegistryGrpc {
             .as_ref()
             .ok_or_else(|| Error::invalid("place", "is required"))?;
         let id = parse_name("place.name", &place.name)?;
-        let etag = parse_optional_etag("place.etag", &place.etag)?.ok_or_else(|| {
+        let etag = request::etag("place.etag", &place.etag)?.ok_or_else(|| {
             Error::invalid(
                 "place.etag",
                 "is required: send the etag of the place you read",
@@ -604,7 +573,7 @@ impl RegistryService for RegistryGrpc {
     ) -> Result<Response<proto::Place>, Status> {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
-        let reason = parse_reason("reason", &r.reason, true)?;
+        let reason = request::reason("reason", &r.reason, true)?;
         self.moderate(&caller, &r.name, Transition::Suspend, reason, &r.etag)
             .await
     }
@@ -625,7 +594,7 @@ impl RegistryService for RegistryGrpc {
     ) -> Result<Response<proto::Place>, Status> {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
-        let reason = parse_reason("reason", &r.reason, false)?;
+        let reason = request::reason("reason", &r.reason, false)?;
         self.moderate(&caller, &r.name, Transition::Close, reason, &r.etag)
             .await
     }
@@ -637,7 +606,7 @@ impl RegistryService for RegistryGrpc {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
         let id = parse_name("name", &r.name)?;
-        let etag = parse_optional_etag("etag", &r.etag)?;
+        let etag = request::etag("etag", &r.etag)?;
         let place = self.registry.mark_reviewed(&caller, id, etag).await?;
         Ok(Response::new(place_to_proto(&place, None)))
     }
