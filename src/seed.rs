@@ -391,6 +391,23 @@ fn place_description(
     })
 }
 
+/// The replica row the member's events would give.
+fn replica_member(member: &Member) -> fabrique_replicas::members::ReplicaMember {
+    fabrique_replicas::members::ReplicaMember {
+        id: member.id.uuid(),
+        display_name: member.profile.display_name.as_str().to_string(),
+        kind: member.profile.kind.as_str().to_string(),
+        state: member.state.as_str().to_string(),
+        contact_roles: member
+            .profile
+            .contacts
+            .iter()
+            .map(|c| c.role.as_str().to_string())
+            .collect(),
+        version: member.version,
+    }
+}
+
 async fn seed_places(
     database: &DatabaseSettings,
     admin: &Caller,
@@ -400,20 +417,7 @@ async fn seed_places(
     let db = fabrique_platform::db::connect(database, service.name()).await?;
     service.migrate(&db).await?;
     for member in members.values() {
-        fabrique_registry::store::upsert_replica(
-            &db,
-            &fabrique_registry::store::ReplicaMember {
-                id: member.id.uuid(),
-                display_name: member.profile.display_name.as_str().to_string(),
-                kind: format!(
-                    "MEMBER_KIND_{}",
-                    member.profile.kind.as_str().to_uppercase()
-                ),
-                state: member.state.as_str().to_string(),
-                version: member.version,
-            },
-        )
-        .await?;
+        fabrique_replicas::members::upsert(&db, &replica_member(member)).await?;
     }
     let registry = fabrique_registry::app::Registry::new(db, OutboxSignal::new());
     for example in example_places() {

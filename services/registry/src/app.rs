@@ -271,7 +271,7 @@ impl Registry {
 
     /// The operator must be an active member, as the registry's replica knows it.
     async fn ensure_active_operator(&self, operator: Uuid, field: &str) -> Result<(), Error> {
-        match store::replica_member(&self.db, operator).await? {
+        match fabrique_replicas::members::get(&self.db, operator).await? {
             Some(member) if member.is_active() => Ok(()),
             Some(member) => Err(Error::failed_precondition(
                 "OPERATOR_NOT_ACTIVE",

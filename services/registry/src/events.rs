@@ -4,17 +4,17 @@
 //! each with a `review_needed` event.
 
 use async_trait::async_trait;
-use fabrique_api::members as members_proto;
 use fabrique_api::registry as proto;
 use fabrique_platform::consumer::{EventHandler, HandlerError};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
 use sea_orm::DatabaseTransaction;
-use uuid::Uuid;
 
 use crate::domain::{Place, member_name};
-use crate::store::{self, ReplicaMember};
+use fabrique_replicas::members::Change;
+
+use crate::store;
 
 pub const PROPOSED: &str = "fabrique.registry.place.proposed";
 pub const LISTED: &str = "fabrique.registry.place.listed";
@@ -136,52 +136,6 @@ pub fn review_needed(place: &Place, reason: &str) -> OutgoingEvent {
 /// Keeps `member_replica` and flags the places of members that leave or are suspended.
 pub struct MemberEvents;
 
-/// The member snapshot of an event, and what about it calls for a review.
-fn decode(
-    event: &IncomingEvent,
-) -> Result<Option<(members_proto::MemberSnapshot, Option<String>)>, HandlerError> {
-    use members_proto as m;
-    let permanent = HandlerError::Permanent;
-    let verb = event.subject.rsplit('.').next().unwrap_or_default();
-    let decoded = match verb {
-        "applied" => event.decode::<m::MemberApplied>().map(|e| (e.member, None)),
-        "joined" => event.decode::<m::MemberJoined>().map(|e| (e.member, None)),
-        "updated" => event.decode::<m::MemberUpdated>().map(|e| (e.member, None)),
-        "reinstated" => event
-            .decode::<m::MemberReinstated>()
-            .map(|e| (e.member, None)),
-        "suspended" => event.decode::<m::MemberSuspended>().map(|e| {
-            (
-                e.member,
-                Some(format!("its operator was suspended: {}", e.reason)),
-            )
-        }),
-        "left" => event
-            .decode::<m::MemberLeft>()
-            .map(|e| (e.member, Some("its operator left the alliance".to_string()))),
-        // A verb added after this version: nothing to do with it here.
-        _ => return Ok(None),
-    }
-    .map_err(permanent)?;
-    match decoded {
-        (Some(member), review) => Ok(Some((member, review))),
-        (None, _) => Err(HandlerError::Permanent(format!(
-            "{} carries no member snapshot",
-            event.ce_type
-        ))),
-    }
-}
-
-fn state_text(state: i32) -> &'static str {
-    match members_proto::MemberState::try_from(state) {
-        Ok(members_proto::MemberState::Pending) => "pending",
-        Ok(members_proto::MemberState::Active) => "active",
-        Ok(members_proto::MemberState::Suspended) => "suspended",
-        Ok(members_proto::MemberState::Left) => "left",
-        _ => "unknown",
-    }
-}
-
 #[async_trait]
 impl EventHandler for MemberEvents {
     async fn handle(
@@ -189,29 +143,17 @@ impl EventHandler for MemberEvents {
         txn: &DatabaseTransaction,
         event: &IncomingEvent,
     ) -> Result<(), HandlerError> {
-        let Some((snapshot, review)) = decode(event)? else {
-            tracing::debug!(subject = %event.subject, "member event ignored");
+        // Nothing when the event is older than what the replica holds (redelivered or
+        // late): its consequences already followed, once.
+        let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
             return Ok(());
         };
-        let id = Uuid::parse_str(&snapshot.id).map_err(|_| {
-            HandlerError::Permanent(format!("member id {:?} is not a UUID", snapshot.id))
-        })?;
-        let member = ReplicaMember {
-            id,
-            display_name: snapshot.display_name.clone(),
-            kind: members_proto::MemberKind::try_from(snapshot.kind)
-                .map(|k| k.as_str_name().to_string())
-                .unwrap_or_default(),
-            state: state_text(snapshot.state).to_string(),
-            version: snapshot.version,
+        let reason = match change {
+            Change::Suspended { reason } => format!("its operator was suspended: {reason}"),
+            Change::Left { .. } => "its operator left the alliance".to_string(),
+            _ => return Ok(()),
         };
-        // An older snapshot than the one held changes nothing (redelivered or late).
-        if !store::upsert_replica(txn, &member).await? {
-            return Ok(());
-        }
-        let Some(reason) = review else {
-            return Ok(());
-        };
+        let id = member.id;
         let places = store::listed_unflagged_of(txn, id)
             .await
             .map_err(|e| HandlerError::Transient(e.to_string()))?;

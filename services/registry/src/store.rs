@@ -1,4 +1,4 @@
-//! Where places and the member replica are kept: entities, migrations, queries — the
+//! Where places are kept: entities, migrations, queries — the
 //! same on PostgreSQL and SQLite. Multi-valued kinds and capabilities are `|tag|` lists
 //! matched with LIKE; searches around a point narrow by a latitude/longitude box in
 //! SQL, then measure exact distances in Rust.
@@ -20,7 +20,6 @@ use crate::domain::{
     Address, Capability, Department, Description, Email, InseeCode, Invalid, Location,
     OpeningHours, Phone, Place, PlaceId, PlaceKind, PlaceState, PostalCode, Siret, Website, fold,
 };
-use entity::member_replica;
 use entity::place::{self, Column, Entity};
 
 /// Who is looking: what they may see besides LISTED places.
@@ -436,74 +435,4 @@ pub async fn listed_unflagged_of<C: ConnectionTrait>(
         .into_iter()
         .map(to_domain)
         .collect()
-}
-
-// ---------------------------------------------------------------------------
-// Member replica
-// ---------------------------------------------------------------------------
-
-/// A member as the registry knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplicaMember {
-    pub id: Uuid,
-    pub display_name: String,
-    pub kind: String,
-    pub state: String,
-    pub version: i64,
-}
-
-impl ReplicaMember {
-    pub fn is_active(&self) -> bool {
-        self.state == "active"
-    }
-}
-
-pub async fn replica_member<C: ConnectionTrait>(
-    db: &C,
-    id: Uuid,
-) -> Result<Option<ReplicaMember>, DbErr> {
-    Ok(member_replica::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .map(|m| ReplicaMember {
-            id: m.id,
-            display_name: m.display_name,
-            kind: m.kind,
-            state: m.state,
-            version: m.version,
-        }))
-}
-
-/// Stores `member` unless the replica already holds this version or a newer one;
-/// returns whether it was stored.
-pub async fn upsert_replica<C: ConnectionTrait>(
-    db: &C,
-    member: &ReplicaMember,
-) -> Result<bool, DbErr> {
-    let row = member_replica::ActiveModel {
-        id: Set(member.id),
-        display_name: Set(member.display_name.clone()),
-        kind: Set(member.kind.clone()),
-        state: Set(member.state.clone()),
-        version: Set(member.version),
-        updated_at: Set(fabrique_platform::time::now()),
-    };
-    match replica_member(db, member.id).await? {
-        None => {
-            member_replica::Entity::insert(row)
-                .exec_without_returning(db)
-                .await?;
-            Ok(true)
-        }
-        Some(current) if current.version < member.version => {
-            let result = member_replica::Entity::update_many()
-                .set(row)
-                .filter(member_replica::Column::Id.eq(member.id))
-                .filter(member_replica::Column::Version.lt(member.version))
-                .exec(db)
-                .await?;
-            Ok(result.rows_affected == 1)
-        }
-        Some(_) => Ok(false),
-    }
 }

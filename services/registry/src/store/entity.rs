@@ -1,4 +1,4 @@
-//! The registry's tables: `places` and `member_replica`.
+//! The registry's table of places.
 
 pub mod place {
     use sea_orm::entity::prelude::*;
@@ -44,29 +44,6 @@ pub mod place {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub version: i64,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod member_replica {
-    use sea_orm::entity::prelude::*;
-
-    /// What the registry knows of members, from the members service's events.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "member_replica")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub display_name: String,
-        pub kind: String,
-        pub state: String,
-        /// The members service's version of the member: older snapshots are ignored.
-        pub version: i64,
-        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ pub struct Migrator;
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = fabrique_platform::db::platform_migrations();
+        migrations.push(Box::new(fabrique_replicas::members::Migration));
         migrations.push(Box::new(m20261129_000201_create_places::Migration));
         migrations
     }

@@ -60,17 +60,6 @@ impl MigrationTrait for Migration {
             )"
         ))
         .await?;
-        db.execute_unprepared(&format!(
-            "CREATE TABLE member_replica (
-                id {uuid} PRIMARY KEY,
-                display_name TEXT NOT NULL,
-                kind TEXT NOT NULL,
-                state TEXT NOT NULL,
-                version BIGINT NOT NULL,
-                updated_at {time} NOT NULL
-            )"
-        ))
-        .await?;
         for statement in [
             "CREATE UNIQUE INDEX places_create_request_id ON places (create_request_id)",
             // An imported place is known by its source's id: importing again updates it.
@@ -88,7 +77,6 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
-        db.execute_unprepared("DROP TABLE member_replica").await?;
         db.execute_unprepared("DROP TABLE places").await?;
         Ok(())
     }

@@ -1,0 +1,245 @@
+//! `member_replica`: the members the service has heard of, from
+//! `fabrique.members.member.*`.
+
+use async_trait::async_trait;
+use fabrique_api::members as proto;
+use fabrique_platform::consumer::HandlerError;
+use fabrique_platform::event::IncomingEvent;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "member_replica")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub display_name: String,
+    pub kind: String,
+    pub state: String,
+    /// Roles of the member's contact people (`elected_official`, …).
+    #[sea_orm(column_type = "JsonBinary")]
+    pub contact_roles: Json,
+    pub version: i64,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// A member as the replica knows it. `kind` and `state` are the members service's
+/// stable texts (`commune`, `active`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaMember {
+    pub id: Uuid,
+    pub display_name: String,
+    pub kind: String,
+    pub state: String,
+    pub contact_roles: Vec<String>,
+    pub version: i64,
+}
+
+impl ReplicaMember {
+    pub fn is_active(&self) -> bool {
+        self.state == "active"
+    }
+}
+
+/// What an event says happened to the member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Applied,
+    Joined,
+    Updated,
+    Suspended { reason: String },
+    Reinstated,
+    Left { reason: String },
+}
+
+impl Change {
+    /// The member can no longer act in the alliance (for now or for good).
+    pub fn removes(&self) -> bool {
+        matches!(self, Change::Suspended { .. } | Change::Left { .. })
+    }
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaMember>, DbErr> {
+    Ok(Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|m| ReplicaMember {
+            id: m.id,
+            display_name: m.display_name,
+            kind: m.kind,
+            state: m.state,
+            contact_roles: serde_json::from_value(m.contact_roles).unwrap_or_default(),
+            version: m.version,
+        }))
+}
+
+/// Stores `member` unless the replica already holds this version or a newer one;
+/// returns whether it was stored.
+pub async fn upsert<C: ConnectionTrait>(db: &C, member: &ReplicaMember) -> Result<bool, DbErr> {
+    let row = ActiveModel {
+        id: Set(member.id),
+        display_name: Set(member.display_name.clone()),
+        kind: Set(member.kind.clone()),
+        state: Set(member.state.clone()),
+        contact_roles: Set(serde_json::json!(member.contact_roles)),
+        version: Set(member.version),
+        updated_at: Set(fabrique_platform::time::now()),
+    };
+    match get(db, member.id).await? {
+        None => {
+            Entity::insert(row).exec_without_returning(db).await?;
+            Ok(true)
+        }
+        Some(current) if current.version < member.version => {
+            let result = Entity::update_many()
+                .set(row)
+                .filter(Column::Id.eq(member.id))
+                .filter(Column::Version.lt(member.version))
+                .exec(db)
+                .await?;
+            Ok(result.rows_affected == 1)
+        }
+        Some(_) => Ok(false),
+    }
+}
+
+fn text(proto_name: &str, prefix: &str) -> String {
+    proto_name
+        .strip_prefix(prefix)
+        .unwrap_or(proto_name)
+        .to_ascii_lowercase()
+}
+
+/// The replica row of a snapshot.
+pub fn from_snapshot(snapshot: &proto::MemberSnapshot) -> Result<ReplicaMember, HandlerError> {
+    let id = Uuid::parse_str(&snapshot.id).map_err(|_| {
+        HandlerError::Permanent(format!("member id {:?} is not a UUID", snapshot.id))
+    })?;
+    let kind = proto::MemberKind::try_from(snapshot.kind)
+        .map(|k| text(k.as_str_name(), "MEMBER_KIND_"))
+        .unwrap_or_else(|_| "unknown".into());
+    let state = proto::MemberState::try_from(snapshot.state)
+        .map(|s| text(s.as_str_name(), "MEMBER_STATE_"))
+        .unwrap_or_else(|_| "unknown".into());
+    let contact_roles = snapshot
+        .contacts
+        .iter()
+        .filter_map(|c| proto::ContactRole::try_from(c.role).ok())
+        .map(|r| text(r.as_str_name(), "CONTACT_ROLE_"))
+        .collect();
+    Ok(ReplicaMember {
+        id,
+        display_name: snapshot.display_name.clone(),
+        kind,
+        state,
+        contact_roles,
+        version: snapshot.version,
+    })
+}
+
+/// The member and the change a member event carries; `None` for a verb this version
+/// does not know (skipped, not dead-lettered: the producer may be newer).
+pub fn decode(event: &IncomingEvent) -> Result<Option<(ReplicaMember, Change)>, HandlerError> {
+    let verb = event.subject.rsplit('.').next().unwrap_or_default();
+    let (snapshot, change) = match verb {
+        "applied" => (
+            event.decode::<proto::MemberApplied>().map(|e| e.member),
+            Change::Applied,
+        ),
+        "joined" => (
+            event.decode::<proto::MemberJoined>().map(|e| e.member),
+            Change::Joined,
+        ),
+        "updated" => (
+            event.decode::<proto::MemberUpdated>().map(|e| e.member),
+            Change::Updated,
+        ),
+        "reinstated" => (
+            event.decode::<proto::MemberReinstated>().map(|e| e.member),
+            Change::Reinstated,
+        ),
+        "suspended" => {
+            let event = event
+                .decode::<proto::MemberSuspended>()
+                .map_err(HandlerError::Permanent)?;
+            (
+                Ok(event.member),
+                Change::Suspended {
+                    reason: event.reason,
+                },
+            )
+        }
+        "left" => {
+            let event = event
+                .decode::<proto::MemberLeft>()
+                .map_err(HandlerError::Permanent)?;
+            (
+                Ok(event.member),
+                Change::Left {
+                    reason: event.reason,
+                },
+            )
+        }
+        _ => return Ok(None),
+    };
+    let snapshot = snapshot.map_err(HandlerError::Permanent)?.ok_or_else(|| {
+        HandlerError::Permanent(format!("{} carries no member snapshot", event.ce_type))
+    })?;
+    Ok(Some((from_snapshot(&snapshot)?, change)))
+}
+
+/// Decodes a member event and updates the replica; `Some` only when the event was newer
+/// than what the replica held (so its consequences should follow, once).
+pub async fn apply<C: ConnectionTrait>(
+    db: &C,
+    event: &IncomingEvent,
+) -> Result<Option<(ReplicaMember, Change)>, HandlerError> {
+    match decode(event)? {
+        Some((member, change)) if upsert(db, &member).await? => Ok(Some((member, change))),
+        _ => Ok(None),
+    }
+}
+
+/// The migration creating `member_replica`.
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261129_000011_member_replica"
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let (uuid, time, json, _) = crate::column_types(db);
+        db.execute_unprepared(&format!(
+            "CREATE TABLE member_replica (
+                id {uuid} PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                state TEXT NOT NULL,
+                contact_roles {json} NOT NULL,
+                version BIGINT NOT NULL,
+                updated_at {time} NOT NULL
+            )"
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE member_replica")
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,264 @@
+//! `place_replica`: the places of the registry, from `fabrique.registry.place.*`.
+
+use async_trait::async_trait;
+use fabrique_api::registry as proto;
+use fabrique_platform::consumer::HandlerError;
+use fabrique_platform::event::IncomingEvent;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
+use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "place_replica")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub display_name: String,
+    pub insee_code: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub state: String,
+    pub operator_id: Option<Uuid>,
+    pub version: i64,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// A place as the replica knows it; `state` is the registry's text (`listed`, …).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaPlace {
+    pub id: Uuid,
+    pub display_name: String,
+    pub insee_code: Option<String>,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub state: String,
+    pub operator: Option<Uuid>,
+    pub version: i64,
+}
+
+impl ReplicaPlace {
+    pub fn is_closed(&self) -> bool {
+        self.state == "closed"
+    }
+}
+
+/// What an event says happened to the place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Proposed,
+    Listed,
+    Updated,
+    Suspended,
+    Closed { reason: String },
+    ReviewNeeded,
+}
+
+fn to_place(model: Model) -> ReplicaPlace {
+    ReplicaPlace {
+        id: model.id,
+        display_name: model.display_name,
+        insee_code: model.insee_code,
+        latitude: model.latitude,
+        longitude: model.longitude,
+        state: model.state,
+        operator: model.operator_id,
+        version: model.version,
+    }
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaPlace>, DbErr> {
+    Ok(Entity::find_by_id(id).one(db).await?.map(to_place))
+}
+
+/// Several places at once (for matching).
+pub async fn get_many<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<Uuid>,
+) -> Result<Vec<ReplicaPlace>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .filter(Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_place)
+        .collect())
+}
+
+/// Stores `place` unless the replica holds this version or a newer one.
+pub async fn upsert<C: ConnectionTrait>(db: &C, place: &ReplicaPlace) -> Result<bool, DbErr> {
+    let row = ActiveModel {
+        id: Set(place.id),
+        display_name: Set(place.display_name.clone()),
+        insee_code: Set(place.insee_code.clone()),
+        latitude: Set(place.latitude),
+        longitude: Set(place.longitude),
+        state: Set(place.state.clone()),
+        operator_id: Set(place.operator),
+        version: Set(place.version),
+        updated_at: Set(fabrique_platform::time::now()),
+    };
+    match get(db, place.id).await? {
+        None => {
+            Entity::insert(row).exec_without_returning(db).await?;
+            Ok(true)
+        }
+        Some(current) if current.version < place.version => {
+            let result = Entity::update_many()
+                .set(row)
+                .filter(Column::Id.eq(place.id))
+                .filter(Column::Version.lt(place.version))
+                .exec(db)
+                .await?;
+            Ok(result.rows_affected == 1)
+        }
+        Some(_) => Ok(false),
+    }
+}
+
+pub fn from_snapshot(snapshot: &proto::PlaceSnapshot) -> Result<ReplicaPlace, HandlerError> {
+    let permanent = |what: &str| HandlerError::Permanent(format!("place snapshot: {what}"));
+    let id = Uuid::parse_str(&snapshot.id).map_err(|_| permanent("id is not a UUID"))?;
+    let location = snapshot
+        .location
+        .as_ref()
+        .ok_or_else(|| permanent("no location"))?;
+    let state = proto::PlaceState::try_from(snapshot.state)
+        .map(|s| {
+            s.as_str_name()
+                .trim_start_matches("PLACE_STATE_")
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_else(|_| "unknown".into());
+    let operator = match snapshot.operator.strip_prefix("members/") {
+        Some(id) => {
+            Some(Uuid::parse_str(id).map_err(|_| permanent("operator is not members/{id}"))?)
+        }
+        None => None,
+    };
+    Ok(ReplicaPlace {
+        id,
+        display_name: snapshot.display_name.clone(),
+        insee_code: (!snapshot.insee_code.is_empty()).then(|| snapshot.insee_code.clone()),
+        latitude: location.latitude,
+        longitude: location.longitude,
+        state,
+        operator,
+        version: snapshot.version,
+    })
+}
+
+/// The place and change a registry event carries; `None` for an unknown verb.
+pub fn decode(event: &IncomingEvent) -> Result<Option<(ReplicaPlace, Change)>, HandlerError> {
+    let verb = event.subject.rsplit('.').next().unwrap_or_default();
+    let permanent = HandlerError::Permanent;
+    let (snapshot, change) = match verb {
+        "proposed" => (
+            event
+                .decode::<proto::PlaceProposed>()
+                .map_err(permanent)?
+                .place,
+            Change::Proposed,
+        ),
+        "listed" => (
+            event
+                .decode::<proto::PlaceListed>()
+                .map_err(permanent)?
+                .place,
+            Change::Listed,
+        ),
+        "updated" => (
+            event
+                .decode::<proto::PlaceUpdated>()
+                .map_err(permanent)?
+                .place,
+            Change::Updated,
+        ),
+        "suspended" => (
+            event
+                .decode::<proto::PlaceSuspended>()
+                .map_err(permanent)?
+                .place,
+            Change::Suspended,
+        ),
+        "review_needed" => (
+            event
+                .decode::<proto::PlaceReviewNeeded>()
+                .map_err(permanent)?
+                .place,
+            Change::ReviewNeeded,
+        ),
+        "closed" => {
+            let closed = event.decode::<proto::PlaceClosed>().map_err(permanent)?;
+            (
+                closed.place,
+                Change::Closed {
+                    reason: closed.reason,
+                },
+            )
+        }
+        _ => return Ok(None),
+    };
+    let snapshot = snapshot.ok_or_else(|| {
+        HandlerError::Permanent(format!("{} carries no place snapshot", event.ce_type))
+    })?;
+    Ok(Some((from_snapshot(&snapshot)?, change)))
+}
+
+/// Decodes a place event and updates the replica; `Some` only when it was newer.
+pub async fn apply<C: ConnectionTrait>(
+    db: &C,
+    event: &IncomingEvent,
+) -> Result<Option<(ReplicaPlace, Change)>, HandlerError> {
+    match decode(event)? {
+        Some((place, change)) if upsert(db, &place).await? => Ok(Some((place, change))),
+        _ => Ok(None),
+    }
+}
+
+/// The migration creating `place_replica`.
+pub struct Migration;
+
+impl MigrationName for Migration {
+    fn name(&self) -> &str {
+        "m20261129_000012_place_replica"
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        let (uuid, time, _, double) = crate::column_types(db);
+        db.execute_unprepared(&format!(
+            "CREATE TABLE place_replica (
+                id {uuid} PRIMARY KEY,
+                display_name TEXT NOT NULL,
+                insee_code TEXT,
+                latitude {double} NOT NULL,
+                longitude {double} NOT NULL,
+                state TEXT NOT NULL,
+                operator_id {uuid},
+                version BIGINT NOT NULL,
+                updated_at {time} NOT NULL
+            )"
+        ))
+        .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("DROP TABLE place_replica")
+            .await?;
+        Ok(())
+    }
+}
