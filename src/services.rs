@@ -10,6 +10,7 @@ pub fn all() -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
+        Arc::new(fabrique_sharing::SharingServiceModule),
     ]
 }
 

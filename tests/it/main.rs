@@ -11,5 +11,6 @@ mod members_api;
 mod outbox;
 mod registry;
 mod server;
+mod sharing;
 mod shutdown;
 mod support;

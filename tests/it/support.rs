@@ -18,6 +18,7 @@ pub fn all_services() -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
+        Arc::new(fabrique_sharing::SharingServiceModule),
     ]
 }
 

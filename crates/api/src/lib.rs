@@ -19,7 +19,13 @@ pub mod fabrique {
             tonic::include_proto!("fabrique.registry.v1");
         }
     }
+    pub mod sharing {
+        pub mod v1 {
+            tonic::include_proto!("fabrique.sharing.v1");
+        }
+    }
 }
 
 pub use fabrique::members::v1 as members;
 pub use fabrique::registry::v1 as registry;
+pub use fabrique::sharing::v1 as sharing;

@@ -155,6 +155,50 @@ impl TestPlatform {
         }
     }
 
+    /// A second instance of the platform on the same database, bus and subject prefix:
+    /// another replica, as on a second Kubernetes pod.
+    pub async fn another_instance(&self, services: Vec<Arc<dyn Service>>) -> TestPlatform {
+        let bus_settings = match &self.nats_url {
+            Some(url) => nats_settings(url),
+            None => panic!("another instance needs NATS: the in-process bus lives in one process"),
+        };
+        let settings = Self::settings(self.database_url.clone(), bus_settings, &self.prefix);
+        let bus: Arc<dyn Bus> = match &settings.bus {
+            BusSettings::Nats(nats) => Arc::new(
+                NatsBus::connect(nats, "fabrique-test-replica")
+                    .await
+                    .unwrap_or_else(|e| panic!("NATS: {e}")),
+            ),
+            BusSettings::InProcess => Arc::new(MemoryBus::new()),
+        };
+        let application = Application::build_with_bus(settings, services, bus.clone())
+            .await
+            .unwrap_or_else(|e| panic!("second instance does not build: {e}"));
+        let addr = application.local_addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            application
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .map_err(|e| e.to_string())
+        });
+        let replica = Self {
+            addr,
+            prefix: self.prefix.clone(),
+            nats_url: self.nats_url.clone(),
+            database_url: self.database_url.clone(),
+            bus,
+            stop: Some(stop),
+            handle: Some(handle),
+            _database: None,
+            _dir: TempDir::new("replica"),
+        };
+        replica.wait_serving("", Duration::from_secs(30)).await;
+        replica
+    }
+
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
     }

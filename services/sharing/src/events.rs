@@ -1,0 +1,245 @@
+//! What the sharing service publishes — `fabrique.sharing.{resource,reservation,claim,
+//! need}.<verb>` — and what it consumes: member events (a member that is suspended or
+//! leaves has its resources withdrawn and its future reservations, as owner or
+//! borrower, cancelled, each with its own event) and place events (resources at a
+//! closed place become UNAVAILABLE).
+
+use async_trait::async_trait;
+use fabrique_api::sharing as proto;
+use fabrique_platform::consumer::{EventHandler, HandlerError};
+use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
+use fabrique_platform::outbox;
+use fabrique_platform::time::timestamp;
+use sea_orm::DatabaseTransaction;
+
+use crate::domain::{
+    Claim, Milli, Need, Reservation, ReservationState, Resource, ResourceState, member_name,
+    place_name, resource_name,
+};
+use crate::grpc::{
+    claim_state_to_proto, kind_to_proto, need_state_to_proto, quantity, reservation_state_to_proto,
+    state_to_proto,
+};
+use crate::store;
+
+pub const OFFERED: &str = "fabrique.sharing.resource.offered";
+pub const UPDATED: &str = "fabrique.sharing.resource.updated";
+pub const WITHDRAWN: &str = "fabrique.sharing.resource.withdrawn";
+pub const RESTORED: &str = "fabrique.sharing.resource.restored";
+pub const UNAVAILABLE: &str = "fabrique.sharing.resource.unavailable";
+pub const REQUESTED: &str = "fabrique.sharing.reservation.requested";
+pub const CONFIRMED: &str = "fabrique.sharing.reservation.confirmed";
+pub const DECLINED: &str = "fabrique.sharing.reservation.declined";
+pub const CANCELLED: &str = "fabrique.sharing.reservation.cancelled";
+pub const COMPLETED: &str = "fabrique.sharing.reservation.completed";
+pub const CLAIM_MADE: &str = "fabrique.sharing.claim.made";
+pub const CLAIM_COLLECTED: &str = "fabrique.sharing.claim.collected";
+pub const CLAIM_CANCELLED: &str = "fabrique.sharing.claim.cancelled";
+pub const NEED_POSTED: &str = "fabrique.sharing.need.posted";
+pub const NEED_CLOSED: &str = "fabrique.sharing.need.closed";
+
+pub fn resource(
+    subject: &str,
+    r: &Resource,
+    reason: &str,
+    changed_fields: Vec<String>,
+) -> OutgoingEvent {
+    let message = proto::ResourceChanged {
+        resource: Some(proto::ResourceSnapshot {
+            id: r.id.to_string(),
+            owner: member_name(r.owner),
+            kind: kind_to_proto(r.kind) as i32,
+            title: r.title.clone(),
+            place: r.place.map(place_name).unwrap_or_default(),
+            state: state_to_proto(r.state) as i32,
+            remaining: r
+                .stock
+                .map(|(_, remaining, unit)| quantity(remaining, unit)),
+            version: r.version,
+        }),
+        occurred_at: Some(timestamp(r.updated_at)),
+        reason: reason.to_string(),
+        changed_fields,
+    };
+    OutgoingEvent::new(subject, r.name(), r.updated_at, &message)
+}
+
+pub fn reservation(subject: &str, r: &Reservation, reason: &str) -> OutgoingEvent {
+    let message = proto::ReservationChanged {
+        reservation: Some(proto::ReservationSnapshot {
+            id: r.id.to_string(),
+            resource: resource_name(r.resource),
+            borrower: member_name(r.borrower),
+            owner: member_name(r.owner),
+            start_time: Some(timestamp(r.slot.start())),
+            end_time: Some(timestamp(r.slot.end())),
+            state: reservation_state_to_proto(r.state) as i32,
+            version: r.version,
+        }),
+        occurred_at: Some(timestamp(r.updated_at)),
+        reason: reason.to_string(),
+    };
+    OutgoingEvent::new(subject, r.name(), r.updated_at, &message)
+}
+
+pub fn claim(subject: &str, c: &Claim, remaining: Option<Milli>) -> OutgoingEvent {
+    let message = proto::ClaimChanged {
+        claim: Some(proto::ClaimSnapshot {
+            id: c.id.to_string(),
+            resource: resource_name(c.resource),
+            claimant: member_name(c.claimant),
+            quantity: Some(quantity(c.quantity, c.unit)),
+            state: claim_state_to_proto(c.state) as i32,
+        }),
+        occurred_at: Some(timestamp(c.updated_at)),
+        remaining: remaining.map(|r| quantity(r, c.unit)),
+    };
+    // Claims change the stock of their resource: ordered with it.
+    OutgoingEvent::new(subject, resource_name(c.resource), c.updated_at, &message)
+}
+
+pub fn need(subject: &str, n: &Need) -> OutgoingEvent {
+    let message = proto::NeedChanged {
+        need: Some(proto::NeedSnapshot {
+            id: n.id.to_string(),
+            member: member_name(n.member),
+            kind: n.kind.map(|k| kind_to_proto(k) as i32).unwrap_or_default(),
+            description: n.description.clone(),
+            state: need_state_to_proto(n.state) as i32,
+        }),
+        occurred_at: Some(timestamp(n.updated_at)),
+    };
+    OutgoingEvent::new(subject, n.name(), n.updated_at, &message)
+}
+
+/// Member events: keep `member_replica`; a member suspended or gone has its resources
+/// withdrawn and its future reservations cancelled.
+pub struct MemberEvents;
+
+#[async_trait]
+impl EventHandler for MemberEvents {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
+            return Ok(());
+        };
+        if !change.removes() {
+            return Ok(());
+        }
+        let reason = crate::app::departure_reason(&change, member.id);
+        let now = crate::app::now();
+        let mut events = Vec::new();
+        let owned = store::resources_of(
+            txn,
+            member.id,
+            &[ResourceState::Available, ResourceState::Unavailable],
+        )
+        .await
+        .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        for stored in owned {
+            let mut next = stored.resource.clone();
+            next.state = ResourceState::Withdrawn;
+            next.state_reason = Some(reason.clone());
+            next.version += 1;
+            next.updated_at = now;
+            if !store::update_resource(
+                txn,
+                &next,
+                stored.location_from_place,
+                stored.resource.version,
+            )
+            .await?
+            {
+                return Err(HandlerError::Transient(format!(
+                    "{} changed meanwhile",
+                    next.name()
+                )));
+            }
+            events.push(resource(WITHDRAWN, &next, &reason, vec![]));
+        }
+        let future = store::future_holding_of(txn, member.id, now)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        for current in future {
+            let mut next = current.clone();
+            next.state = ReservationState::Cancelled;
+            next.state_reason = Some(reason.clone());
+            next.version += 1;
+            next.updated_at = now;
+            if !store::update_reservation(txn, &next, current.version).await? {
+                return Err(HandlerError::Transient(format!(
+                    "{} changed meanwhile",
+                    next.name()
+                )));
+            }
+            events.push(reservation(CANCELLED, &next, &reason));
+        }
+        if !events.is_empty() {
+            tracing::info!(member = %member_name(member.id), changes = events.len(), "member's offers and bookings ended");
+        }
+        outbox::enqueue(txn, events).await?;
+        Ok(())
+    }
+}
+
+/// Place events: keep `place_replica`; resources at a closed place become UNAVAILABLE,
+/// and resources located by their place follow it when it moves.
+pub struct PlaceEvents;
+
+#[async_trait]
+impl EventHandler for PlaceEvents {
+    async fn handle(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &IncomingEvent,
+    ) -> Result<(), HandlerError> {
+        let Some((place, change)) = fabrique_replicas::places::apply(txn, event).await? else {
+            return Ok(());
+        };
+        let closed = matches!(change, fabrique_replicas::places::Change::Closed { .. });
+        let location = fabrique_types::Location::parse(place.latitude, place.longitude).ok();
+        let now = crate::app::now();
+        let mut events = Vec::new();
+        let at_place = store::resources_at(txn, place.id)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        for stored in at_place {
+            let current = stored.resource;
+            let mut next = current.clone();
+            let (subject, reason, changed) = if closed && current.state == ResourceState::Available
+            {
+                next.state = ResourceState::Unavailable;
+                next.state_reason = Some(format!("{} closed", place_name(place.id)));
+                (
+                    UNAVAILABLE,
+                    next.state_reason.clone().unwrap_or_default(),
+                    vec![],
+                )
+            } else if stored.location_from_place
+                && location.is_some()
+                && location != current.location
+            {
+                next.location = location;
+                (UPDATED, String::new(), vec!["location".to_string()])
+            } else {
+                continue;
+            };
+            next.version += 1;
+            next.updated_at = now;
+            if !store::update_resource(txn, &next, stored.location_from_place, current.version)
+                .await?
+            {
+                return Err(HandlerError::Transient(format!(
+                    "{} changed meanwhile",
+                    next.name()
+                )));
+            }
+            events.push(resource(subject, &next, &reason, changed));
+        }
+        outbox::enqueue(txn, events).await?;
+        Ok(())
+    }
+}

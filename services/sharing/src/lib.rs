@@ -1,0 +1,74 @@
+//! The sharing service: what allies offer one another — equipment, spaces, vehicles and
+//! expertise booked by time slot (never double-booked), reusable materials claimed by
+//! quantity (never below zero), methods and documents — and the needs they post, matched
+//! against what is on offer. Served as `fabrique.sharing.v1.SharingService`, announced
+//! on `fabrique.sharing.*`; follows member and place events.
+//!
+//! - `domain` — resources, slots and booking rules, reservations, claims, needs, scores;
+//! - `store` — tables, migrations (with the no-overlap constraint) and queries;
+//! - `app` — the use cases; `grpc` — protobuf in and out; `events` — in and out.
+
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod store;
+
+use std::sync::Arc;
+
+use fabrique_api::sharing::sharing_service_server::SharingServiceServer;
+use fabrique_platform::consumer::ConsumerDef;
+use fabrique_platform::service::{Service, ServiceContext};
+use futures::future::BoxFuture;
+use sea_orm::{DatabaseConnection, DbErr};
+use tonic::service::interceptor::InterceptedService;
+
+pub const NAME: &str = "sharing";
+pub const GRPC_NAME: &str = "fabrique.sharing.v1.SharingService";
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SharingServiceModule;
+
+impl Service for SharingServiceModule {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn grpc_name(&self) -> &'static str {
+        GRPC_NAME
+    }
+
+    fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(fabrique_platform::db::migrate::<store::migrations::Migrator>(db, NAME))
+    }
+
+    fn add_routes(&self, ctx: &ServiceContext, routes: &mut tonic::service::RoutesBuilder) {
+        let sharing = app::Sharing::new(ctx.db.clone(), ctx.outbox.clone());
+        let server = SharingServiceServer::new(grpc::SharingGrpc::new(sharing))
+            .max_decoding_message_size(ctx.max_message_bytes)
+            .max_encoding_message_size(ctx.max_message_bytes);
+        routes.add_service(InterceptedService::new(
+            server,
+            fabrique_platform::auth::interceptor(ctx.auth.clone()),
+        ));
+    }
+
+    fn consumers(&self, ctx: &ServiceContext) -> Vec<ConsumerDef> {
+        vec![
+            ConsumerDef {
+                name: "sharing-members".into(),
+                source_service: "members".into(),
+                subjects: vec!["fabrique.members.member.>".into()],
+                handler: Arc::new(events::MemberEvents),
+                outbox: Some(ctx.outbox.clone()),
+            },
+            ConsumerDef {
+                name: "sharing-places".into(),
+                source_service: "registry".into(),
+                subjects: vec!["fabrique.registry.place.>".into()],
+                handler: Arc::new(events::PlaceEvents),
+                outbox: Some(ctx.outbox.clone()),
+            },
+        ]
+    }
+}
