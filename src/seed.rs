@@ -6,7 +6,9 @@
 //! numbers are used; others are left empty). Running it twice changes nothing: every
 //! creation carries a request id derived from the member's name.
 //!
-//! It also lists example places in the registry (Busi's incubator in Clermont-Ferrand,
+//! It also opens Solaire Dôme (with the applications of Thiers Dore et Montagne's
+//! group), Cocon 63 and the grouped gas and electricity purchases, and the Villes Pairs
+//! roads workshop, and lists example places in the registry (Busi's incubator in Clermont-Ferrand,
 //! a FabLab in Thiers, the Domaine des possibles at Ternant, a ressourcerie, a road
 //! materials reuse platform, a tiers-lieu in Loos-en-Gohelle). Their coordinates are
 //! approximate (the commune's centre) and those marked "(exemple)" are illustrations.
@@ -397,6 +399,11 @@ fn replica_member(member: &Member) -> fabrique_replicas::members::ReplicaMember 
         id: member.id.uuid(),
         display_name: member.profile.display_name.as_str().to_string(),
         kind: member.profile.kind.as_str().to_string(),
+        siren: member
+            .profile
+            .siren
+            .as_ref()
+            .map(|s| s.as_str().to_string()),
         state: member.state.as_str().to_string(),
         contact_roles: member
             .profile
@@ -444,6 +451,193 @@ async fn seed_places(
     Ok(())
 }
 
+/// Solaire Dôme (July 2020: €500,000, €5,000 per 9 kWc installation on a public roof,
+/// one per collectivity, communes and EPCI, completed by 25 % from the Région through
+/// the Parc Livradois-Forez) with the applications of Thiers Dore et Montagne's group;
+/// Cocon 63 and the grouped gas and electricity purchases; the Villes Pairs roads
+/// workshop. Deadlines are set from today, so that the examples stay open.
+async fn seed_projects(
+    database: &DatabaseSettings,
+    admin: &Caller,
+    members: &HashMap<String, Member>,
+) -> anyhow::Result<()> {
+    use fabrique_projects::app::{ApplicationDraft, GroupPurchaseDraft, ProgrammeDraft, Projects};
+    use fabrique_projects::domain::{
+        ApplicationState, Category, CoFunder, Lot, Site, VILLES_PAIRS_ROLES,
+    };
+
+    let service = fabrique_projects::ProjectsServiceModule;
+    let db = fabrique_platform::db::connect(database, service.name()).await?;
+    service.migrate(&db).await?;
+    for member in members.values() {
+        fabrique_replicas::members::upsert(&db, &replica_member(member)).await?;
+    }
+    let id = |name: &str| {
+        members
+            .get(name)
+            .map(|m| m.id.uuid())
+            .ok_or_else(|| anyhow::anyhow!("seed member {name} missing"))
+    };
+    let acting = |name: &str| -> anyhow::Result<Caller> {
+        Ok(Caller {
+            subject: id(name)?.to_string(),
+            member_id: Some(id(name)?),
+            roles: vec![Role::Member],
+        })
+    };
+    let projects = Projects::new(db, OutboxSignal::new());
+
+    let programme = projects
+        .create_programme(
+            admin,
+            ProgrammeDraft {
+                funder: Some(id("Département du Puy-de-Dôme")?),
+                funder_siret: None,
+                title: "Solaire Dôme".into(),
+                description: Some(
+                    "Aide départementale forfaitaire aux centrales photovoltaïques de 9 kWc (60 m²) en toiture des \
+                     bâtiments publics, portée par l'Aduhme; enveloppe votée en juillet 2020."
+                        .into(),
+                ),
+                envelope_cents: 50_000_000,
+                aid_per_unit_cents: 500_000,
+                unit_label: "installation photovoltaïque de 9 kWc (60 m²)".into(),
+                max_units_per_application: Some(1),
+                eligible_kinds: vec!["commune".into(), "epci".into()],
+                max_awards_per_member: Some(1),
+                co_funders: vec![CoFunder {
+                    member: id("Région Auvergne-Rhône-Alpes")?,
+                    share_basis_points: Some(2_500),
+                    cents_per_unit: None,
+                    note: Some("via le Parc naturel régional Livradois-Forez".into()),
+                }],
+                opens_at: NaiveDate::from_ymd_opt(2020, 7, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| Utc.from_utc_datetime(&t)),
+                closes_at: None,
+            },
+            Some(request_id("programme:Solaire Dôme")),
+        )
+        .await?;
+    println!("{}  Solaire Dôme", programme.name());
+    let group: Vec<&Member> = members
+        .values()
+        .filter(|m| {
+            m.profile.territory.as_deref() == Some("Thiers Dore et Montagne")
+                && m.state == MemberState::Active
+        })
+        .collect();
+    for member in &group {
+        let name = member.profile.display_name.as_str();
+        let applicant = acting(name)?;
+        let application = projects
+            .create_application(
+                &applicant,
+                programme.id,
+                ApplicationDraft {
+                    project: None,
+                    units: 1,
+                    purpose: format!("Centrale photovoltaïque de 9 kWc, groupement Solaire Dôme de Thiers Dore et Montagne ({name})"),
+                    beneficiary_siret: None,
+                },
+                Some(request_id(&format!("application:Solaire Dôme:{name}"))),
+            )
+            .await?;
+        if application.state == ApplicationState::Submitted {
+            projects
+                .approve(admin, programme.id, application.id)
+                .await?;
+        }
+    }
+
+    let deadline = Utc::now() + chrono::Duration::days(90);
+    let lot = |code: &str, title: &str| Lot {
+        code: code.into(),
+        title: title.into(),
+    };
+    let purchases = [
+        (
+            "Cocon 63 : isolation des combles des collectivités",
+            Category::Insulation,
+            "m²",
+            vec![lot("combles", "Combles perdus")],
+        ),
+        (
+            "Achat groupé de gaz",
+            Category::Gas,
+            "MWh",
+            vec![
+                lot("petits-sites", "Sites de moins de 300 MWh/an"),
+                lot("grands-sites", "Sites de 300 MWh/an et plus"),
+            ],
+        ),
+        (
+            "Achat groupé d'électricité",
+            Category::Electricity,
+            "MWh",
+            vec![
+                lot("c5", "Sites de moins de 36 kVA"),
+                lot("c4", "Sites de plus de 36 kVA"),
+            ],
+        ),
+    ];
+    for (title, category, unit, lots) in purchases {
+        let purchase = projects
+            .create_group_purchase(
+                admin,
+                GroupPurchaseDraft {
+                    coordinator: Some(id("Département du Puy-de-Dôme")?),
+                    title: title.into(),
+                    category,
+                    unit: unit.into(),
+                    lots,
+                    deadline,
+                },
+                Some(request_id(&format!("purchase:{title}"))),
+            )
+            .await?;
+        if category == Category::Gas {
+            for (i, member) in group.iter().enumerate() {
+                let sites = vec![Site {
+                    name: "Mairie et école (exemple)".into(),
+                    lot: "petits-sites".into(),
+                    volume_milli: 40_000 + 5_000 * i as i64,
+                }];
+                projects
+                    .join_group_purchase(
+                        &acting(member.profile.display_name.as_str())?,
+                        purchase.id,
+                        sites,
+                    )
+                    .await?;
+            }
+        }
+        println!("{}  {title}", purchase.name());
+    }
+
+    let workshop = projects
+        .create_workshop(
+            admin,
+            "Quelle route pour demain ? Quel modèle de sobriété pour la construction".into(),
+            Some("Villes Pairs, saison 3 : les dimensions du modèle économique durable émergeant, l'achat public".into()),
+            VILLES_PAIRS_ROLES.iter().map(|r| r.to_string()).collect(),
+            Some(request_id("workshop:Villes Pairs saison 3")),
+        )
+        .await?;
+    projects
+        .set_team(
+            &acting("Département du Puy-de-Dôme")?,
+            workshop.id,
+            vec![id("In Sun We Trust")?],
+        )
+        .await?;
+    println!(
+        "{}  Villes Pairs : « Quelle route pour demain ? »",
+        workshop.name()
+    );
+    Ok(())
+}
+
 pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
     let service = fabrique_members::MembersService;
     let db = fabrique_platform::db::connect(database, service.name()).await?;
@@ -473,5 +667,6 @@ pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
     }
     println!("{} members in the example alliance", seeded.len());
     seed_places(database, &admin, &seeded).await?;
+    seed_projects(database, &admin, &seeded).await?;
     Ok(())
 }

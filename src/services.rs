@@ -11,6 +11,7 @@ pub fn all() -> Vec<Arc<dyn Service>> {
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
         Arc::new(fabrique_sharing::SharingServiceModule),
+        Arc::new(fabrique_projects::ProjectsServiceModule),
     ]
 }
 

@@ -154,10 +154,7 @@ async fn the_readme_quick_start_works_as_written() {
 
 /// Seeds twice, serves, lists. With PostgreSQL the server uses NATS, and the events the
 /// seed left in the outbox must reach JetStream once served.
-async fn seeded_alliance(
-    database_url: Option<&str>,
-    data: &TempDir,
-) -> (Vec<proto::Member>, Vec<registry::Place>) {
+async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
     let data_dir = data.path().to_str().expect("utf-8 path").to_string();
     let mut envs = vec![("FABRIQUE_DATA_DIR", data_dir.as_str())];
     if let Some(url) = database_url {
@@ -209,6 +206,17 @@ async fn seeded_alliance(
         .expect("list")
         .into_inner()
         .members;
+    let programmes = fabrique_api::projects::projects_service_client::ProjectsServiceClient::new(
+        channel.clone(),
+    )
+    .list_programmes(authed(
+        fabrique_api::projects::ListProgrammesRequest::default(),
+        &token,
+    ))
+    .await
+    .expect("programmes")
+    .into_inner()
+    .programmes;
     let places = registry::registry_service_client::RegistryServiceClient::new(channel)
         .list_places(registry::ListPlacesRequest {
             page_size: 500,
@@ -239,10 +247,16 @@ async fn seeded_alliance(
         .await;
     }
     terminate(&mut server).await;
-    (members, places)
+    (members, places, programmes)
 }
 
-fn check_alliance((members, places): &(Vec<proto::Member>, Vec<registry::Place>)) {
+type Seeded = (
+    Vec<proto::Member>,
+    Vec<registry::Place>,
+    Vec<fabrique_api::projects::Programme>,
+);
+
+fn check_alliance((members, places, programmes): &Seeded) {
     let departement = members
         .iter()
         .find(|m| m.display_name == "Département du Puy-de-Dôme")
@@ -300,6 +314,18 @@ fn check_alliance((members, places): &(Vec<proto::Member>, Vec<registry::Place>)
             .iter()
             .any(|p| p.display_name == "Domaine des possibles")
     );
+
+    let solaire = programmes
+        .iter()
+        .find(|p| p.title == "Solaire Dôme")
+        .expect("Solaire Dôme");
+    assert_eq!(solaire.envelope_cents, 50_000_000);
+    assert_eq!(
+        solaire.committed_cents,
+        5 * 500_000,
+        "the EPCI and four communes of its group"
+    );
+    assert_eq!(solaire.co_funders[0].share_basis_points, 2_500);
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ mod events;
 mod interop;
 mod members_api;
 mod outbox;
+mod projects;
 mod registry;
 mod server;
 mod sharing;

@@ -19,6 +19,7 @@ pub fn all_services() -> Vec<Arc<dyn Service>> {
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
         Arc::new(fabrique_sharing::SharingServiceModule),
+        Arc::new(fabrique_projects::ProjectsServiceModule),
     ]
 }
 

@@ -24,8 +24,14 @@ pub mod fabrique {
             tonic::include_proto!("fabrique.sharing.v1");
         }
     }
+    pub mod projects {
+        pub mod v1 {
+            tonic::include_proto!("fabrique.projects.v1");
+        }
+    }
 }
 
 pub use fabrique::members::v1 as members;
+pub use fabrique::projects::v1 as projects;
 pub use fabrique::registry::v1 as registry;
 pub use fabrique::sharing::v1 as sharing;

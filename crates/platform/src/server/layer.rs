@@ -1,7 +1,8 @@
 //! The tower layer in front of every service: refuses calls to a service that is not
 //! ready yet (UNAVAILABLE), sheds calls beyond the concurrency limit at once
 //! (RESOURCE_EXHAUSTED, instead of queueing without bound), opens the server span
-//! (continuing the caller's W3C trace context) and records per-RPC metrics.
+//! (continuing the caller's W3C trace context), turns a panicking handler into INTERNAL
+//! and records per-RPC metrics.
 //! Health and reflection calls pass straight through, so probes answer under load.
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use http::{Request, Response};
 use opentelemetry::propagation::TextMapPropagator;
@@ -148,7 +150,23 @@ where
         let started = Instant::now();
         Box::pin(
             async move {
-                let response = inner.call(request).await;
+                // A panicking handler must not take the connection's stream down with a
+                // bare reset: the caller gets INTERNAL, the panic is logged.
+                let response = match std::panic::AssertUnwindSafe(inner.call(request))
+                    .catch_unwind()
+                    .await
+                {
+                    Ok(response) => response,
+                    Err(panic) => {
+                        let what = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_default();
+                        tracing::error!(panic = %what, "handler panicked");
+                        Ok(Status::internal("internal error; it has been logged").into_http())
+                    }
+                };
                 drop(permit);
                 if let Ok(response) = &response {
                     // Errors travel as trailers-only responses (grpc-status in headers);

@@ -1,0 +1,77 @@
+//! The projects service: what allies do together — projects and their participants,
+//! funding programmes with a fixed envelope (a Département's Solaire Dôme aid, co-funded
+//! by the Région) whose approvals never exceed it, grouped purchases with their volumes
+//! per lot, and peer workshops whose teams must mix roles. Served as
+//! `fabrique.projects.v1.ProjectsService`, announced on `fabrique.projects.*`; follows
+//! member and place events.
+//!
+//! - `domain` — the rules and the exact arithmetic in cents;
+//! - `store` — tables, migrations and queries (the envelope enforced there);
+//! - `app` — the use cases; `scdl` — the open-data export of awards;
+//! - `grpc` — protobuf in and out; `events` — in and out.
+
+pub mod app;
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod scdl;
+pub mod store;
+
+use std::sync::Arc;
+
+use fabrique_api::projects::projects_service_server::ProjectsServiceServer;
+use fabrique_platform::consumer::ConsumerDef;
+use fabrique_platform::service::{Service, ServiceContext};
+use futures::future::BoxFuture;
+use sea_orm::{DatabaseConnection, DbErr};
+use tonic::service::interceptor::InterceptedService;
+
+pub const NAME: &str = "projects";
+pub const GRPC_NAME: &str = "fabrique.projects.v1.ProjectsService";
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProjectsServiceModule;
+
+impl Service for ProjectsServiceModule {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn grpc_name(&self) -> &'static str {
+        GRPC_NAME
+    }
+
+    fn migrate<'a>(&'a self, db: &'a DatabaseConnection) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(fabrique_platform::db::migrate::<store::migrations::Migrator>(db, NAME))
+    }
+
+    fn add_routes(&self, ctx: &ServiceContext, routes: &mut tonic::service::RoutesBuilder) {
+        let projects = app::Projects::new(ctx.db.clone(), ctx.outbox.clone());
+        let server = ProjectsServiceServer::new(grpc::ProjectsGrpc::new(projects))
+            .max_decoding_message_size(ctx.max_message_bytes)
+            .max_encoding_message_size(ctx.max_message_bytes);
+        routes.add_service(InterceptedService::new(
+            server,
+            fabrique_platform::auth::interceptor(ctx.auth.clone()),
+        ));
+    }
+
+    fn consumers(&self, ctx: &ServiceContext) -> Vec<ConsumerDef> {
+        vec![
+            ConsumerDef {
+                name: "projects-members".into(),
+                source_service: "members".into(),
+                subjects: vec!["fabrique.members.member.>".into()],
+                handler: Arc::new(events::MemberEvents),
+                outbox: Some(ctx.outbox.clone()),
+            },
+            ConsumerDef {
+                name: "projects-places".into(),
+                source_service: "registry".into(),
+                subjects: vec!["fabrique.registry.place.>".into()],
+                handler: Arc::new(events::PlaceEvents),
+                outbox: Some(ctx.outbox.clone()),
+            },
+        ]
+    }
+}

@@ -1,0 +1,17 @@
+//! The projects service's migrations, after the platform's tables and the replicas.
+
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261129_000401_create_projects;
+
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        let mut migrations = fabrique_platform::db::platform_migrations();
+        migrations.push(Box::new(fabrique_replicas::members::Migration));
+        migrations.push(Box::new(fabrique_replicas::places::Migration));
+        migrations.push(Box::new(m20261129_000401_create_projects::Migration));
+        migrations
+    }
+}

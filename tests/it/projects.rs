@@ -1,0 +1,931 @@
+//! Projects over gRPC, with members beside it, on PostgreSQL with NATS and on SQLite
+//! with the in-process bus: Solaire Dôme's envelope never exceeded under concurrent
+//! approvals (two server instances on one PostgreSQL), the Région's co-funding in exact
+//! cents, grouped purchases, a departing member's applications, the SCDL export, Villes
+//! Pairs teams, and application events seen in order on NATS.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use fabrique_api::members as members_proto;
+use fabrique_api::projects::{self as proto, projects_service_client::ProjectsServiceClient};
+use fabrique_platform::bus::{ConsumerSpec, Headers, MSG_ID_HEADER, OutgoingMessage};
+use fabrique_platform::config::DatabaseSettings;
+use fabrique_testkit::{Backend, BusChoice, TestPlatform, authed};
+use sea_orm::{ConnectionTrait, Statement};
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+use crate::support::{Members, all_services, association, id_of, reason, violated_fields};
+
+const COLLECTIVITES: &str = include_str!("../../src/seed/puy-de-dome-collectivites.csv");
+
+async fn platform(backend: Backend) -> TestPlatform {
+    let bus = match backend {
+        Backend::Postgres => BusChoice::SharedNats,
+        Backend::Sqlite => BusChoice::InProcess,
+    };
+    TestPlatform::spawn(all_services(), backend, bus).await
+}
+
+#[derive(Clone)]
+struct Projects {
+    client: ProjectsServiceClient<Channel>,
+    token: String,
+}
+
+impl Projects {
+    async fn connect(platform: &TestPlatform, token: String) -> Self {
+        Self {
+            client: ProjectsServiceClient::new(platform.channel().await),
+            token,
+        }
+    }
+
+    async fn programme(&self, programme: proto::Programme) -> Result<proto::Programme, Status> {
+        let request = authed(
+            proto::CreateProgrammeRequest {
+                programme: Some(programme),
+                request_id: String::new(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .create_programme(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn get_programme(&self, name: &str) -> Result<proto::Programme, Status> {
+        let request = authed(
+            proto::GetProgrammeRequest {
+                name: name.to_string(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .get_programme(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn apply(&self, programme: &str, purpose: &str) -> Result<proto::Application, Status> {
+        let request = authed(
+            proto::CreateApplicationRequest {
+                parent: programme.to_string(),
+                application: Some(proto::Application {
+                    units: 1,
+                    purpose: purpose.to_string(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .create_application(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn approve(&self, name: &str) -> Result<proto::Application, Status> {
+        let request = authed(
+            proto::ApproveApplicationRequest {
+                name: name.to_string(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .approve_application(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn application(&self, name: &str) -> Result<proto::Application, Status> {
+        let request = authed(
+            proto::GetApplicationRequest {
+                name: name.to_string(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .get_application(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn purchase(
+        &self,
+        purchase: proto::GroupPurchase,
+    ) -> Result<proto::GroupPurchase, Status> {
+        let request = authed(
+            proto::CreateGroupPurchaseRequest {
+                group_purchase: Some(purchase),
+                request_id: String::new(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .create_group_purchase(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn join(
+        &self,
+        purchase: &str,
+        sites: &[(&str, &str, f64)],
+    ) -> Result<proto::GroupPurchase, Status> {
+        let request = authed(
+            proto::JoinGroupPurchaseRequest {
+                name: purchase.to_string(),
+                sites: sites
+                    .iter()
+                    .map(|(name, lot, volume)| proto::Site {
+                        name: name.to_string(),
+                        lot: lot.to_string(),
+                        volume: *volume,
+                    })
+                    .collect(),
+            },
+            &self.token,
+        );
+        self.client
+            .clone()
+            .join_group_purchase(request)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+}
+
+/// Communes of the Puy-de-Dôme open data (real INSEE codes and SIRENs).
+fn open_data_communes(count: usize) -> Vec<members_proto::Member> {
+    COLLECTIVITES
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            (f.len() >= 4 && f[0] == "commune").then(|| members_proto::Member {
+                display_name: f[1].to_string(),
+                kind: members_proto::MemberKind::Commune as i32,
+                insee_code: f[2].to_string(),
+                siren: f[3].to_string(),
+                ..Default::default()
+            })
+        })
+        .take(count)
+        .collect()
+}
+
+fn with_kind(
+    name: &str,
+    kind: members_proto::MemberKind,
+    roles: &[members_proto::ContactRole],
+) -> members_proto::Member {
+    members_proto::Member {
+        display_name: name.to_string(),
+        kind: kind as i32,
+        insee_code: if kind == members_proto::MemberKind::Commune {
+            "63113".into()
+        } else {
+            String::new()
+        },
+        contacts: roles
+            .iter()
+            .enumerate()
+            .map(|(i, role)| members_proto::Contact {
+                full_name: format!("Personne {i} (exemple)"),
+                role: *role as i32,
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Members created, approved, and known to the projects service; their names.
+async fn active_members(
+    platform: &TestPlatform,
+    members: &Members,
+    list: Vec<members_proto::Member>,
+) -> Vec<String> {
+    let mut calls = Vec::new();
+    for member in list {
+        let members = members.clone();
+        calls.push(tokio::spawn(async move {
+            let created = members.create(member).await.expect("apply");
+            members.approve(&created.name).await.expect("approve").name
+        }));
+    }
+    let mut names = Vec::new();
+    for call in calls {
+        names.push(call.await.expect("task"));
+    }
+    let db = projects_database(platform).await;
+    let ids: Vec<String> = names.iter().map(|n| id_of(n)).collect();
+    fabrique_testkit::eventually(
+        "the projects service to know the members",
+        Duration::from_secs(60),
+        || {
+            let (db, ids) = (db.clone(), ids.clone());
+            async move {
+                for id in &ids {
+                    let id = uuid::Uuid::parse_str(id).expect("uuid");
+                    match fabrique_replicas::members::get(&db, id).await {
+                        Ok(Some(m)) if m.is_active() => {}
+                        _ => return None,
+                    }
+                }
+                Some(())
+            }
+        },
+    )
+    .await;
+    names
+}
+
+async fn projects_database(platform: &TestPlatform) -> sea_orm::DatabaseConnection {
+    fabrique_platform::db::connect(
+        &DatabaseSettings {
+            url: platform.database_url.clone(),
+            max_connections: 2,
+        },
+        "projects",
+    )
+    .await
+    .expect("database")
+}
+
+async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+    db.query_one_raw(Statement::from_string(
+        db.get_database_backend(),
+        sql.to_string(),
+    ))
+    .await
+    .expect("query")
+    .expect("a row")
+    .try_get_by_index::<i64>(0)
+    .expect("a number")
+}
+
+fn solaire_dome(region: &str) -> proto::Programme {
+    proto::Programme {
+        title: "Solaire Dôme".into(),
+        description: "Centrales photovoltaïques de 9 kWc (60 m²) en toiture des bâtiments publics"
+            .into(),
+        envelope_cents: 50_000_000,
+        aid_per_unit_cents: 500_000,
+        unit_label: "installation photovoltaïque de 9 kWc".into(),
+        max_units_per_application: 1,
+        eligible_kinds: vec!["commune".into(), "epci".into()],
+        max_awards_per_member: 1,
+        co_funders: vec![proto::CoFunder {
+            member: region.to_string(),
+            share_basis_points: 2_500,
+            cents_per_unit: 0,
+            note: "via le Parc naturel régional Livradois-Forez".into(),
+        }],
+        ..Default::default()
+    }
+}
+
+/// The Département (funder) and the Région (co-funder), active.
+async fn funders(platform: &TestPlatform, members: &Members) -> (String, String) {
+    let names = active_members(
+        platform,
+        members,
+        vec![
+            with_kind(
+                "Département du Puy-de-Dôme",
+                members_proto::MemberKind::Departement,
+                &[],
+            ),
+            with_kind(
+                "Région Auvergne-Rhône-Alpes",
+                members_proto::MemberKind::Region,
+                &[],
+            ),
+        ],
+    )
+    .await;
+    (names[0].clone(), names[1].clone())
+}
+
+async fn the_envelope_is_never_exceeded(backend: Backend) {
+    let platform = platform(backend).await;
+    let second = match backend {
+        Backend::Postgres => Some(platform.another_instance(all_services()).await),
+        Backend::Sqlite => None,
+    };
+    let admin_token = TestPlatform::admin_token();
+    let members = Members::connect(&platform, admin_token.clone()).await;
+    let (departement, region) = funders(&platform, &members).await;
+    let communes = active_members(&platform, &members, open_data_communes(120)).await;
+    let association = active_members(&platform, &members, vec![association("Aduhme")])
+        .await
+        .remove(0);
+
+    let funder =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let programme = funder
+        .programme(solaire_dome(&region))
+        .await
+        .expect("open Solaire Dôme");
+    assert_eq!(programme.remaining_cents, 50_000_000);
+
+    let clients = |token: String| {
+        let (platform, second) = (&platform, &second);
+        async move {
+            let first = Projects::connect(platform, token.clone()).await;
+            let other = match second {
+                Some(second) => Projects::connect(second, token).await,
+                None => first.clone(),
+            };
+            (first, other)
+        }
+    };
+    let mut calls = Vec::new();
+    for (i, commune) in communes.iter().enumerate() {
+        let (first, other) = clients(TestPlatform::member_token(&id_of(commune))).await;
+        let client = if i % 2 == 0 { first } else { other };
+        let name = programme.name.clone();
+        calls.push(tokio::spawn(async move {
+            client.apply(&name, "Centrale de 9 kWc sur la mairie").await
+        }));
+    }
+    let mut applications = Vec::new();
+    for call in calls {
+        applications.push(
+            call.await
+                .expect("task")
+                .expect("an eligible commune applies"),
+        );
+    }
+
+    let (admin, admin_other) = clients(admin_token.clone()).await;
+    let mut calls = Vec::new();
+    for (i, application) in applications.iter().enumerate() {
+        let client = if i % 2 == 0 {
+            admin.clone()
+        } else {
+            admin_other.clone()
+        };
+        let name = application.name.clone();
+        calls.push(tokio::spawn(async move { client.approve(&name).await }));
+    }
+    let mut approved = 0;
+    for call in calls {
+        match call.await.expect("task") {
+            Ok(application) => {
+                assert_eq!(application.state, proto::ApplicationState::Approved as i32);
+                approved += 1;
+            }
+            Err(status) => {
+                assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+                assert_eq!(reason(&status), "ENVELOPE_EXHAUSTED", "{status:?}");
+            }
+        }
+    }
+    assert_eq!(approved, 100, "100 × 5,000 € = 500,000 €");
+    let mut rejected = 0;
+    for application in &applications {
+        let current = admin.application(&application.name).await.expect("get");
+        if current.state == proto::ApplicationState::Rejected as i32 {
+            assert!(
+                current.state_reason.contains("ENVELOPE_EXHAUSTED"),
+                "{}",
+                current.state_reason
+            );
+            rejected += 1;
+        }
+    }
+    assert_eq!(rejected, 20);
+    let programme = admin.get_programme(&programme.name).await.expect("get");
+    assert_eq!(
+        (programme.committed_cents, programme.remaining_cents),
+        (50_000_000, 0)
+    );
+
+    let db = projects_database(&platform).await;
+    assert_eq!(
+        scalar(&db, "SELECT committed_cents FROM programmes").await,
+        50_000_000
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT CAST(SUM(aid_cents) AS BIGINT) FROM applications WHERE state = 'approved'"
+        )
+        .await,
+        50_000_000
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM applications WHERE state = 'approved'"
+        )
+        .await,
+        100
+    );
+
+    // Once approved, a commune cannot apply again; an association may not apply at all.
+    let mut winner = None;
+    for application in &applications {
+        if admin
+            .application(&application.name)
+            .await
+            .expect("get")
+            .state
+            == proto::ApplicationState::Approved as i32
+        {
+            winner = Some(application.clone());
+            break;
+        }
+    }
+    let winner = winner.expect("a winner");
+    let again = Projects::connect(
+        &platform,
+        TestPlatform::member_token(&id_of(&winner.applicant)),
+    )
+    .await
+    .apply(&programme.name, "Une deuxième centrale")
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (again.code(), reason(&again).as_str()),
+        (Code::FailedPrecondition, "AWARD_LIMIT_REACHED")
+    );
+    let ineligible = Projects::connect(&platform, TestPlatform::member_token(&id_of(&association)))
+        .await
+        .apply(&programme.name, "Des panneaux")
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&ineligible), "INELIGIBLE");
+    assert!(
+        ineligible.message().contains("commune, epci"),
+        "{}",
+        ineligible.message()
+    );
+}
+
+async fn the_breakdown_is_exact_and_the_scdl_export_parses(backend: Backend) {
+    let platform = platform(backend).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let (departement, region) = funders(&platform, &members).await;
+    let communes = active_members(&platform, &members, open_data_communes(3)).await;
+    let funder =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let programme = funder.programme(solaire_dome(&region)).await.expect("open");
+
+    let commune =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&communes[0]))).await;
+    let application = commune
+        .apply(&programme.name, "Centrale sur l'école")
+        .await
+        .expect("apply");
+    assert_eq!(application.aid_cents, 500_000);
+    let lines: Vec<(String, i64)> = application
+        .breakdown
+        .iter()
+        .map(|l| (l.funder.clone(), l.amount_cents))
+        .collect();
+    assert_eq!(
+        lines,
+        [(departement.clone(), 500_000), (region.clone(), 125_000)]
+    );
+    assert!(application.breakdown[1].note.contains("Livradois-Forez"));
+
+    for name in &communes {
+        let client = Projects::connect(&platform, TestPlatform::member_token(&id_of(name))).await;
+        let a = match client.apply(&programme.name, "Centrale de 9 kWc").await {
+            Ok(a) => a,
+            Err(_) => application.clone(),
+        };
+        funder.approve(&a.name).await.ok();
+    }
+    let mut client = funder.client.clone();
+    let export = client
+        .export_awards(authed(
+            proto::ExportAwardsRequest {
+                name: programme.name.clone(),
+            },
+            &funder.token,
+        ))
+        .await
+        .expect("export")
+        .into_inner();
+    assert_eq!(export.rows, 3);
+    let mut reader = csv::Reader::from_reader(export.csv.as_slice());
+    let headers: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(headers, fabrique_projects::scdl::COLUMNS);
+    let rows: Vec<HashMap<String, String>> =
+        reader.deserialize().map(|r| r.expect("a row")).collect();
+    assert_eq!(rows.len(), 3, "one row per award");
+    let expected: Vec<String> = open_data_communes(3)
+        .into_iter()
+        .map(|m| m.display_name)
+        .collect();
+    for row in &rows {
+        assert_eq!(row["montant"], "5000.00");
+        assert_eq!(row["nomAttribuant"], "Département du Puy-de-Dôme");
+        assert!(expected.contains(&row["nomBeneficiaire"]), "{row:?}");
+        assert_eq!(
+            row["idBeneficiaire"].len(),
+            9,
+            "the commune's SIREN: {row:?}"
+        );
+        assert_eq!(row["dispositifAide"], "Solaire Dôme");
+    }
+}
+
+async fn a_grouped_purchase_adds_volumes_exactly(backend: Backend) {
+    let platform = platform(backend).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let (departement, _) = funders(&platform, &members).await;
+    let communes = active_members(&platform, &members, open_data_communes(3)).await;
+    let coordinator =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let deadline = chrono::Utc::now() + chrono::Duration::days(30);
+    let gas = coordinator
+        .purchase(proto::GroupPurchase {
+            title: "Achat groupé de gaz 2027".into(),
+            category: proto::GroupPurchaseCategory::Gas as i32,
+            unit: "MWh".into(),
+            lots: vec![
+                proto::Lot {
+                    code: "petits-sites".into(),
+                    title: "Sites de moins de 300 MWh".into(),
+                    total_volume: 0.0,
+                },
+                proto::Lot {
+                    code: "grands-sites".into(),
+                    title: "Sites de plus de 300 MWh".into(),
+                    total_volume: 0.0,
+                },
+            ],
+            deadline: Some(fabrique_platform::time::timestamp(deadline)),
+            ..Default::default()
+        })
+        .await
+        .expect("open the purchase");
+    let volumes: [&[(&str, &str, f64)]; 3] = [
+        &[
+            ("Mairie", "petits-sites", 12.345),
+            ("Piscine", "grands-sites", 410.0),
+        ],
+        &[("École", "petits-sites", 0.655)],
+        &[
+            ("Gymnase", "petits-sites", 87.0),
+            ("Centre technique", "grands-sites", 350.5),
+        ],
+    ];
+    let mut last = None;
+    for (commune, sites) in communes.iter().zip(volumes) {
+        let client =
+            Projects::connect(&platform, TestPlatform::member_token(&id_of(commune))).await;
+        last = Some(client.join(&gas.name, sites).await.expect("join"));
+    }
+    let totals: HashMap<String, f64> = last
+        .expect("joined")
+        .lots
+        .iter()
+        .map(|l| (l.code.clone(), l.total_volume))
+        .collect();
+    assert_eq!(totals["petits-sites"], 100.0, "12.345 + 0.655 + 87");
+    assert_eq!(totals["grands-sites"], 760.5);
+
+    let first =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&communes[0]))).await;
+    let unknown_lot = first
+        .join(&gas.name, &[("Mairie", "electricite", 1.0)])
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&unknown_lot), ["sites[0].lot"]);
+    let soon = coordinator
+        .purchase(proto::GroupPurchase {
+            title: "Isolation des combles (Cocon 63)".into(),
+            category: proto::GroupPurchaseCategory::Insulation as i32,
+            unit: "m²".into(),
+            lots: vec![proto::Lot {
+                code: "combles".into(),
+                title: "Combles perdus".into(),
+                total_volume: 0.0,
+            }],
+            deadline: Some(fabrique_platform::time::timestamp(
+                chrono::Utc::now() + chrono::Duration::milliseconds(1500),
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect("open");
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    let late = first
+        .join(&soon.name, &[("Mairie", "combles", 120.0)])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (late.code(), reason(&late).as_str()),
+        (Code::FailedPrecondition, "DEADLINE_PASSED")
+    );
+}
+
+async fn a_departing_member_s_open_applications_are_withdrawn_once(backend: Backend) {
+    let platform = platform(backend).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let (departement, region) = funders(&platform, &members).await;
+    let commune = active_members(&platform, &members, open_data_communes(1))
+        .await
+        .remove(0);
+    let funder =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let first = funder
+        .programme(solaire_dome(&region))
+        .await
+        .expect("first programme");
+    let second = funder
+        .programme(proto::Programme {
+            title: "Solaire Dôme, seconde vague".into(),
+            ..solaire_dome(&region)
+        })
+        .await
+        .expect("second programme");
+    let client = Projects::connect(&platform, TestPlatform::member_token(&id_of(&commune))).await;
+    let awarded = client
+        .apply(&first.name, "Centrale 1")
+        .await
+        .expect("apply");
+    funder.approve(&awarded.name).await.expect("approve");
+    let open = client
+        .apply(&second.name, "Centrale 2")
+        .await
+        .expect("apply");
+
+    members
+        .leave(&commune, "fusion de communes")
+        .await
+        .expect("leave");
+    fabrique_testkit::eventually(
+        "the open application withdrawn",
+        Duration::from_secs(20),
+        || {
+            let (funder, name) = (funder.clone(), open.name.clone());
+            async move {
+                let a = funder.application(&name).await.ok()?;
+                (a.state == proto::ApplicationState::Withdrawn as i32).then_some(())
+            }
+        },
+    )
+    .await;
+    assert_eq!(
+        funder.application(&awarded.name).await.expect("get").state,
+        proto::ApplicationState::Approved as i32,
+        "awarded aid stays"
+    );
+    assert_eq!(
+        funder
+            .get_programme(&first.name)
+            .await
+            .expect("get")
+            .committed_cents,
+        500_000
+    );
+
+    // The `left` event again: nothing more happens.
+    let mut left_events = platform
+        .bus
+        .subscribe(&ConsumerSpec {
+            stream: platform.stream("members"),
+            durable_name: "test-replay".into(),
+            filter_subjects: vec![format!("{}fabrique.members.member.left", platform.prefix)],
+            ack_wait: Duration::from_secs(30),
+        })
+        .await
+        .expect("subscribe");
+    let left = tokio::time::timeout(Duration::from_secs(10), left_events.next())
+        .await
+        .expect("in time")
+        .expect("open")
+        .expect("ok");
+    let mut headers = Headers::new();
+    for (name, value) in left.headers.iter() {
+        headers.insert(name, value);
+    }
+    headers.insert(MSG_ID_HEADER, "replayed-left");
+    platform
+        .bus
+        .publish(OutgoingMessage {
+            subject: left.subject.clone(),
+            headers,
+            payload: left.payload.clone(),
+        })
+        .await
+        .expect("sent")
+        .await
+        .expect("stored");
+    let mut withdrawn = platform
+        .bus
+        .subscribe(&ConsumerSpec {
+            stream: platform.stream("projects"),
+            durable_name: "test-withdrawn".into(),
+            filter_subjects: vec![format!(
+                "{}fabrique.projects.application.withdrawn",
+                platform.prefix
+            )],
+            ack_wait: Duration::from_secs(30),
+        })
+        .await
+        .expect("subscribe");
+    let mut count = 0;
+    while let Ok(Some(Ok(delivery))) =
+        tokio::time::timeout(Duration::from_secs(3), withdrawn.next()).await
+    {
+        count += 1;
+        delivery.acker.ack().await.expect("ack");
+    }
+    assert_eq!(count, 1, "withdrawn once");
+}
+
+async fn validate_team_names_the_missing_roles(backend: Backend) {
+    use members_proto::ContactRole as R;
+    let platform = platform(backend).await;
+    let admin_token = TestPlatform::admin_token();
+    let members = Members::connect(&platform, admin_token.clone()).await;
+    let names = active_members(
+        &platform,
+        &members,
+        vec![
+            with_kind(
+                "Département du Puy-de-Dôme",
+                members_proto::MemberKind::Departement,
+                &[
+                    R::ElectedOfficial,
+                    R::ProcurementOfficer,
+                    R::RoadsTechnician,
+                ],
+            ),
+            with_kind(
+                "In Sun We Trust",
+                members_proto::MemberKind::Company,
+                &[R::CompanyRepresentative],
+            ),
+        ],
+    )
+    .await;
+    let admin = Projects::connect(&platform, admin_token).await;
+    let mut client = admin.client.clone();
+    let workshop = client
+        .create_workshop(authed(
+            proto::CreateWorkshopRequest {
+                workshop: Some(proto::Workshop {
+                    theme:
+                        "Quelle route pour demain ? Quel modèle de sobriété pour la construction"
+                            .into(),
+                    season: "Saison 3".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &admin.token,
+        ))
+        .await
+        .expect("workshop")
+        .into_inner();
+    assert_eq!(
+        workshop.required_roles.len(),
+        5,
+        "the Villes Pairs roles by default"
+    );
+    let validate = |lead: String| {
+        let (mut client, token, name) = (
+            admin.client.clone(),
+            admin.token.clone(),
+            workshop.name.clone(),
+        );
+        async move {
+            client
+                .validate_team(authed(proto::ValidateTeamRequest { name, lead }, &token))
+                .await
+                .expect("validate")
+                .into_inner()
+        }
+    };
+    let alone = validate(names[0].clone()).await;
+    assert!(!alone.complete);
+    assert_eq!(
+        alone.missing_roles,
+        ["transition_technician", "company_representative"]
+    );
+
+    let lead = Projects::connect(&platform, TestPlatform::member_token(&id_of(&names[0]))).await;
+    let mut client = lead.client.clone();
+    client
+        .set_workshop_team(authed(
+            proto::SetWorkshopTeamRequest {
+                name: workshop.name.clone(),
+                members: vec![names[1].clone()],
+            },
+            &lead.token,
+        ))
+        .await
+        .expect("team");
+    let with_company = validate(names[0].clone()).await;
+    assert_eq!(with_company.missing_roles, ["transition_technician"]);
+    let company = with_company
+        .covered
+        .iter()
+        .find(|c| c.role == "company_representative")
+        .expect("covered");
+    assert_eq!(company.members, [names[1].clone()]);
+}
+
+macro_rules! on_both_stores {
+    ($($test:ident),+ $(,)?) => {
+        mod postgres {
+            $(#[tokio::test] async fn $test() { super::$test(fabrique_testkit::Backend::Postgres).await; })+
+        }
+        mod sqlite {
+            $(#[tokio::test] async fn $test() { super::$test(fabrique_testkit::Backend::Sqlite).await; })+
+        }
+    };
+}
+
+on_both_stores!(
+    the_envelope_is_never_exceeded,
+    the_breakdown_is_exact_and_the_scdl_export_parses,
+    a_grouped_purchase_adds_volumes_exactly,
+    a_departing_member_s_open_applications_are_withdrawn_once,
+    validate_team_names_the_missing_roles,
+);
+
+/// Members join, a programme opens, applications are approved; a raw NATS subscriber
+/// sees each application submitted, then approved.
+#[tokio::test]
+async fn application_events_arrive_in_order_on_nats() {
+    let platform =
+        TestPlatform::spawn(all_services(), Backend::Postgres, BusChoice::SharedNats).await;
+    let nats = async_nats::connect(platform.nats_url.clone().expect("NATS"))
+        .await
+        .expect("raw NATS");
+    let mut raw = nats
+        .subscribe(format!(
+            "{}fabrique.projects.application.>",
+            platform.prefix
+        ))
+        .await
+        .expect("subscribe");
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let (departement, region) = funders(&platform, &members).await;
+    let communes = active_members(&platform, &members, open_data_communes(5)).await;
+    let funder =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let programme = funder.programme(solaire_dome(&region)).await.expect("open");
+    let mut expected = Vec::new();
+    for commune in &communes {
+        let client =
+            Projects::connect(&platform, TestPlatform::member_token(&id_of(commune))).await;
+        let application = client
+            .apply(&programme.name, "Centrale de 9 kWc")
+            .await
+            .expect("apply");
+        funder.approve(&application.name).await.expect("approve");
+        expected.push(application.name);
+    }
+    let mut seen: HashMap<String, Vec<String>> = HashMap::new();
+    while seen.values().map(Vec::len).sum::<usize>() < 2 * expected.len() {
+        let message =
+            tokio::time::timeout(Duration::from_secs(10), futures::StreamExt::next(&mut raw))
+                .await
+                .expect("events within 10 s")
+                .expect("open");
+        let subject = message
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("ce-subject"))
+            .map(|v| v.as_str().to_string())
+            .expect("ce-subject");
+        let verb = message
+            .subject
+            .rsplit('.')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let event: proto::ApplicationChanged =
+            prost::Message::decode(message.payload.clone()).expect("decodes");
+        assert_eq!(event.application, subject);
+        seen.entry(subject).or_default().push(verb);
+    }
+    for name in expected {
+        assert_eq!(seen[&name], ["submitted", "approved"], "{name}");
+    }
+}
