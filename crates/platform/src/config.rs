@@ -65,16 +65,10 @@ pub struct StoreArgs {
     pub db_max_connections: u32,
 }
 
-/// Flags of `fabrique serve`.
+/// Flags of every command that talks to NATS: where it is, how to authenticate, and the
+/// subject prefix of the environment.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
-    /// Address the gRPC server listens on.
-    #[arg(long, env = "FABRIQUE_LISTEN", default_value = "127.0.0.1:50051")]
-    pub listen: SocketAddr,
-
-    #[command(flatten)]
-    pub store: StoreArgs,
-
+pub struct NatsArgs {
     /// NATS server URL(s), comma-separated. Unset: the in-process bus (one process only).
     #[arg(long, env = "FABRIQUE_NATS_URL")]
     pub nats_url: Option<String>,
@@ -99,10 +93,75 @@ pub struct ServeArgs {
     #[arg(long, env = "FABRIQUE_NATS_TLS", default_value_t = false)]
     pub nats_tls: bool,
 
+    /// Prefix of this process's reply subjects (default `_INBOX`): give each service its
+    /// own (e.g. `_INBOX_members`) so NATS permissions can keep others' replies from it.
+    #[arg(long, env = "FABRIQUE_NATS_INBOX_PREFIX")]
+    pub nats_inbox_prefix: Option<String>,
+
+    /// Replicas of the streams this process creates (3 on a 3-node JetStream cluster).
+    #[arg(long, env = "FABRIQUE_NATS_STREAM_REPLICAS", default_value_t = 1)]
+    pub nats_stream_replicas: usize,
+
     /// Prefix of every subject and stream, so environments and tests can share one NATS
     /// server (e.g. `staging.` gives `staging.fabrique.members.member.joined`).
     #[arg(long, env = "FABRIQUE_SUBJECT_PREFIX", default_value = "")]
     pub subject_prefix: String,
+}
+
+impl NatsArgs {
+    /// The NATS settings; `None` when no URL is given (the in-process bus).
+    pub fn settings(&self) -> Result<Option<NatsSettings>, ConfigError> {
+        if self.nats_user.is_some() != self.nats_password.is_some() {
+            return Err(ConfigError(
+                "FABRIQUE_NATS_USER and FABRIQUE_NATS_PASSWORD go together".into(),
+            ));
+        }
+        if !(1..=5).contains(&self.nats_stream_replicas) {
+            return Err(ConfigError(
+                "FABRIQUE_NATS_STREAM_REPLICAS must be between 1 and 5".into(),
+            ));
+        }
+        if let Some(prefix) = &self.nats_inbox_prefix
+            && !prefix.is_empty()
+            && !prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(ConfigError(format!(
+                "FABRIQUE_NATS_INBOX_PREFIX {prefix:?} must be letters, digits, '_', '-' or '.'"
+            )));
+        }
+        Ok(match &self.nats_url {
+            Some(url) if !url.trim().is_empty() => Some(NatsSettings {
+                url: url.clone(),
+                user: self.nats_user.clone(),
+                password: self.nats_password.clone(),
+                credentials: self.nats_credentials.clone(),
+                tls_ca: self.nats_tls_ca.clone(),
+                tls_required: self.nats_tls || self.nats_tls_ca.is_some(),
+                inbox_prefix: self
+                    .nats_inbox_prefix
+                    .clone()
+                    .filter(|p| !p.trim().is_empty()),
+                stream_replicas: self.nats_stream_replicas,
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// Flags of `fabrique serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address the gRPC server listens on.
+    #[arg(long, env = "FABRIQUE_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+
+    #[command(flatten)]
+    pub nats: NatsArgs,
 
     /// HS256 secret that signs the bearer JWTs. Default on the embedded setup: a secret
     /// generated once into `<data-dir>/jwt-secret`.
@@ -208,6 +267,10 @@ pub struct NatsSettings {
     pub credentials: Option<PathBuf>,
     pub tls_ca: Option<PathBuf>,
     pub tls_required: bool,
+    /// Reply-subject prefix; `None`: the client's default (`_INBOX`).
+    pub inbox_prefix: Option<String>,
+    /// Replicas of the streams created (1 to 5).
+    pub stream_replicas: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -248,22 +311,10 @@ impl Settings {
         default_secret: Option<Secret>,
     ) -> Result<Self, ConfigError> {
         let database = DatabaseSettings::from_args(&args.store)?;
-        let bus = match &args.nats_url {
-            Some(url) if !url.trim().is_empty() => BusSettings::Nats(NatsSettings {
-                url: url.clone(),
-                user: args.nats_user.clone(),
-                password: args.nats_password.clone(),
-                credentials: args.nats_credentials.clone(),
-                tls_ca: args.nats_tls_ca.clone(),
-                tls_required: args.nats_tls || args.nats_tls_ca.is_some(),
-            }),
-            _ => BusSettings::InProcess,
+        let bus = match args.nats.settings()? {
+            Some(nats) => BusSettings::Nats(nats),
+            None => BusSettings::InProcess,
         };
-        if args.nats_user.is_some() != args.nats_password.is_some() {
-            return Err(ConfigError(
-                "FABRIQUE_NATS_USER and FABRIQUE_NATS_PASSWORD go together".into(),
-            ));
-        }
         let embedded = database.is_sqlite() && matches!(bus, BusSettings::InProcess);
         if args.insecure_dev_auth && !embedded {
             return Err(ConfigError(
@@ -297,7 +348,7 @@ impl Settings {
             listen: args.listen,
             database,
             bus,
-            subject_prefix: normalize_prefix(&args.subject_prefix)?,
+            subject_prefix: normalize_prefix(&args.nats.subject_prefix)?,
             auth: AuthSettings {
                 jwt_secret,
                 issuer: args.jwt_issuer.clone(),
@@ -398,5 +449,41 @@ mod tests {
         assert!(normalize_prefix("a b").is_err());
         assert!(normalize_prefix("a.*").is_err());
         assert!(normalize_prefix("a..b").is_err());
+    }
+
+    #[test]
+    fn nats_inbox_prefix_and_stream_replicas_are_checked() {
+        let url = ["--nats-url", "nats://127.0.0.1:4222"];
+        let with = |extra: &[&str]| {
+            let args: Vec<&str> = url.iter().chain(extra.iter()).copied().collect();
+            Settings::from_args(&parse(&args), Some(Secret::new(SECRET)))
+        };
+        let settings = with(&[
+            "--nats-inbox-prefix",
+            "_INBOX_members",
+            "--nats-stream-replicas",
+            "3",
+        ])
+        .unwrap();
+        let BusSettings::Nats(nats) = settings.bus else {
+            panic!("NATS expected");
+        };
+        assert_eq!(nats.inbox_prefix.as_deref(), Some("_INBOX_members"));
+        assert_eq!(nats.stream_replicas, 3);
+        let defaults = with(&[]).unwrap();
+        let BusSettings::Nats(nats) = defaults.bus else {
+            panic!("NATS expected");
+        };
+        assert_eq!(nats.inbox_prefix, None);
+        assert_eq!(nats.stream_replicas, 1);
+        for bad in [
+            &["--nats-stream-replicas", "0"][..],
+            &["--nats-stream-replicas", "6"][..],
+            &["--nats-inbox-prefix", "_INBOX.*"][..],
+            &["--nats-inbox-prefix", "a b"][..],
+        ] {
+            let error = with(bad).unwrap_err().to_string();
+            assert!(error.contains("FABRIQUE_NATS_"), "{bad:?}: {error}");
+        }
     }
 }

@@ -19,6 +19,9 @@ use tonic_health::server::HealthReporter;
 
 pub use layer::{Readiness, RpcLayer};
 
+/// The health-check service name that answers SERVING while the process runs.
+pub const LIVENESS: &str = "liveness";
+
 use crate::auth::Authenticator;
 use crate::bus::memory::MemoryBus;
 use crate::bus::nats::NatsBus;
@@ -190,6 +193,12 @@ impl Application {
         let total = services.len();
         let grpc_names: Vec<&'static str> =
             services.iter().map(|p| p.service.grpc_name()).collect();
+
+        // Liveness: the process answers. Readiness is per service and may wait on the
+        // database or the bus without the pod being restarted.
+        health
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
 
         for prepared in services {
             let starter = Starter {

@@ -18,6 +18,7 @@ use crate::config::NatsSettings;
 pub struct NatsBus {
     client: async_nats::Client,
     jetstream: jetstream::Context,
+    stream_replicas: usize,
 }
 
 impl NatsBus {
@@ -38,6 +39,9 @@ impl NatsBus {
         if let Some(ca) = &settings.tls_ca {
             options = options.add_root_certificates(ca.clone());
         }
+        if let Some(prefix) = &settings.inbox_prefix {
+            options = options.custom_inbox_prefix(prefix);
+        }
         let client = options
             .name(client_name)
             .require_tls(settings.tls_required)
@@ -53,6 +57,10 @@ impl NatsBus {
                 match event {
                     async_nats::Event::Connected => tracing::info!("connected to NATS"),
                     async_nats::Event::Disconnected => tracing::warn!("disconnected from NATS"),
+                    // Permission violations, slow consumers: the server refused something.
+                    async_nats::Event::ServerError(error) => {
+                        tracing::warn!(error = %error, "NATS server error")
+                    }
                     other => tracing::info!(event = %other, "NATS event"),
                 }
             })
@@ -64,7 +72,11 @@ impl NatsBus {
             .max_ack_inflight(4096)
             .backpressure_on_inflight(true)
             .build(client.clone());
-        Ok(Self { client, jetstream })
+        Ok(Self {
+            client,
+            jetstream,
+            stream_replicas: settings.stream_replicas.max(1),
+        })
     }
 
     pub fn client(&self) -> &async_nats::Client {
@@ -107,6 +119,7 @@ impl Bus for NatsBus {
             subjects: spec.subjects.clone(),
             duplicate_window: spec.duplicate_window,
             storage: stream::StorageType::File,
+            num_replicas: self.stream_replicas,
             ..Default::default()
         };
         self.jetstream
