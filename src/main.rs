@@ -5,8 +5,10 @@
 //! - `fabrique migrate` — apply database migrations and exit;
 //! - `fabrique seed` — load the example alliance of the source text;
 //! - `fabrique import places FILE.csv` — load places from an open-data CSV file;
-//! - `fabrique token` — sign a bearer token for a member or an admin.
+//! - `fabrique token` — sign a bearer token for a member or an admin;
+//! - `fabrique dlq list|replay` — read a service's dead letters, replay them.
 
+mod dlq;
 mod import;
 mod seed;
 mod services;
@@ -60,6 +62,11 @@ enum Command {
     Import {
         #[command(subcommand)]
         what: import::What,
+    },
+    /// Read the dead letters of the services' consumers, and replay them.
+    Dlq {
+        #[command(subcommand)]
+        action: dlq::Action,
     },
     /// Print a signed bearer token.
     Token {
@@ -127,6 +134,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 telemetry::init(&telemetry_options("fabrique-import", LogFormat::Text))?;
             import::run(what).await
         }
+        Command::Dlq { action } => {
+            dlq::run(action).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token {
             sub,
             roles,
@@ -171,7 +182,7 @@ async fn serve(services: &str, args: ServeArgs) -> anyhow::Result<()> {
     // under the data directory (`fabrique token` signs with the same one).
     let database = DatabaseSettings::from_args(&args.store)?;
     let default_secret =
-        if args.jwt_secret.is_none() && database.is_sqlite() && args.nats_url.is_none() {
+        if args.jwt_secret.is_none() && database.is_sqlite() && args.nats.nats_url.is_none() {
             Some(auth::load_or_create_secret(
                 &args.store.data_dir.join("jwt-secret"),
             )?)

@@ -5,6 +5,8 @@
 
 mod bad_input;
 mod cli;
+mod deploy;
+mod dlq;
 mod events;
 mod interop;
 mod members_api;
