@@ -41,6 +41,8 @@ fn nats_server_bin() -> PathBuf {
 pub struct NatsServer {
     port: u16,
     store: TempDir,
+    /// A config file (`-c`), for servers with TLS or authentication.
+    config: Option<std::path::PathBuf>,
     child: Option<tokio::process::Child>,
 }
 
@@ -56,8 +58,31 @@ impl NatsServer {
         Self {
             port: free_port(),
             store: TempDir::new("nats"),
+            config: None,
             child: None,
         }
+    }
+
+    /// A server reading `config` (TLS, accounts, users…); the port, the loopback address
+    /// and JetStream with its store come from the command line, so the config must not
+    /// set them. `ready` says when it serves (its clients need the config's credentials).
+    pub async fn start_with_config<F, Fut>(config: &str, ready: F) -> Self
+    where
+        F: Fn(String) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let mut server = Self::unstarted();
+        let path = server.store.path().join("nats.conf");
+        std::fs::write(&path, config).unwrap_or_else(|e| panic!("cannot write nats.conf: {e}"));
+        server.config = Some(path);
+        server.spawn();
+        let url = server.url();
+        crate::eventually("the private nats-server", Duration::from_secs(15), || {
+            let attempt = ready(url.clone());
+            async move { attempt.await.then_some(()) }
+        })
+        .await;
+        server
     }
 
     pub fn url(&self) -> String {
@@ -75,22 +100,7 @@ impl NatsServer {
     /// Starts it (again) on the same port and store (messages kept).
     pub async fn restart(&mut self) {
         self.stop().await;
-        let child = tokio::process::Command::new(nats_server_bin())
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start nats-server: {e}"));
-        self.child = Some(child);
+        self.spawn();
         let url = self.url();
         crate::eventually("the private nats-server", Duration::from_secs(15), || {
             let url = url.clone();
@@ -104,6 +114,29 @@ impl NatsServer {
             }
         })
         .await;
+    }
+
+    fn spawn(&mut self) {
+        let mut command = tokio::process::Command::new(nats_server_bin());
+        if let Some(config) = &self.config {
+            command.arg("-c").arg(config);
+        }
+        let child = command
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path().join("jetstream"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start nats-server: {e}"));
+        self.child = Some(child);
     }
 }
 

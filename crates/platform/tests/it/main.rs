@@ -6,6 +6,7 @@
 
 mod bus_contract;
 mod consumer;
+mod nats_security;
 mod relay;
 
 use std::sync::Arc;
