@@ -13,6 +13,7 @@ mod members_api;
 mod outbox;
 mod projects;
 mod registry;
+mod secrets_in_logs;
 mod server;
 mod sharing;
 mod shutdown;

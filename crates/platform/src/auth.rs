@@ -1,7 +1,11 @@
-//! Authentication: bearer JWTs (HS256, algorithm pinned; `exp` required, `nbf`, `iss`
-//! and `aud` checked when configured) turned into a [`Caller`] that handlers read from
-//! the request. The claims are `sub` (the member id the token acts for, or another
-//! principal such as an operator) and `roles` (`admin`, `member`).
+//! Authentication: bearer JWTs turned into a [`Caller`] that handlers read from the
+//! request. Tokens are HS256 (the shared secret; `fabrique token` signs them) or, from an
+//! external issuer such as an OIDC provider, RS256, EdDSA or ES256 verified with a PEM
+//! public key or a JSON Web Key Set on disk. Each key verifies one algorithm only, so a
+//! token cannot choose how it is checked (no `alg: none`, no HS256 signed with a public
+//! key). `exp` and `sub` are required; `nbf` is checked, `iss` and `aud` when configured.
+//! The claims are `sub` (the member id the token acts for, or another principal such as
+//! an operator) and `roles` (`admin`, `member`).
 //!
 //! `--insecure-dev-auth` (embedded default only) lets a call without a token act as an
 //! admin; a call with a token is still verified.
@@ -89,39 +93,185 @@ pub struct Claims {
     pub aud: Option<String>,
 }
 
-pub struct Authenticator {
+/// A key that verifies tokens of one algorithm.
+struct VerifyingKey {
+    /// The JWK `kid`; a token naming a kid is checked with that key only.
+    kid: Option<String>,
+    algorithm: Algorithm,
     key: DecodingKey,
-    validation: Validation,
+}
+
+pub struct Authenticator {
+    keys: Vec<VerifyingKey>,
+    issuer: Option<String>,
+    audience: Option<String>,
     insecure_dev: bool,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
+            .field("keys", &self.keys.len())
             .field("insecure_dev", &self.insecure_dev)
             .finish_non_exhaustive()
     }
 }
 
+/// The algorithms accepted from external issuers.
+const PUBLIC_KEY_ALGORITHMS: &[Algorithm] = &[Algorithm::RS256, Algorithm::EdDSA, Algorithm::ES256];
+
+type PemParser = fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>;
+
+/// A PEM public key: RSA → RS256, Ed25519 → EdDSA, P-256 → ES256.
+fn pem_key(path: &std::path::Path) -> Result<VerifyingKey, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let candidates: [(Algorithm, PemParser); 3] = [
+        (Algorithm::RS256, DecodingKey::from_rsa_pem),
+        (Algorithm::EdDSA, DecodingKey::from_ed_pem),
+        (Algorithm::ES256, DecodingKey::from_ec_pem),
+    ];
+    candidates
+        .into_iter()
+        .find_map(|(algorithm, parse)| {
+            parse(&pem).ok().map(|key| VerifyingKey {
+                kid: None,
+                algorithm,
+                key,
+            })
+        })
+        .ok_or_else(|| {
+            format!(
+                "{}: not a PEM RSA, Ed25519 or P-256 public key",
+                path.display()
+            )
+        })
+}
+
+/// The signing keys of a JSON Web Key Set file.
+fn jwks_keys(path: &std::path::Path) -> Result<Vec<VerifyingKey>, String> {
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let set: JwkSet = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a JSON Web Key Set: {e}", path.display()))?;
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        let kid = jwk.common.key_id.clone();
+        let named = |what: &str| {
+            format!(
+                "{}: key {}: {what}",
+                path.display(),
+                kid.as_deref().unwrap_or("without kid")
+            )
+        };
+        // A key meant for encryption only is not a signing key.
+        if matches!(
+            jwk.common.public_key_use,
+            Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+        ) {
+            continue;
+        }
+        let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+            (Some(KeyAlgorithm::RS256), _) => Algorithm::RS256,
+            (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
+            (Some(KeyAlgorithm::ES256), _) => Algorithm::ES256,
+            (Some(other), _) => return Err(named(&format!("algorithm {other:?} is not accepted"))),
+            (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+            (None, AlgorithmParameters::OctetKeyPair(p)) if p.curve == EllipticCurve::Ed25519 => {
+                Algorithm::EdDSA
+            }
+            (None, AlgorithmParameters::EllipticCurve(p)) if p.curve == EllipticCurve::P256 => {
+                Algorithm::ES256
+            }
+            (None, _) => return Err(named("unsupported key type")),
+        };
+        let key = DecodingKey::from_jwk(jwk).map_err(|e| named(&e.to_string()))?;
+        keys.push(VerifyingKey {
+            kid,
+            algorithm,
+            key,
+        });
+    }
+    if keys.is_empty() {
+        return Err(format!("{}: no signing key", path.display()));
+    }
+    Ok(keys)
+}
+
 impl Authenticator {
     pub fn new(settings: &AuthSettings) -> Result<Self, String> {
-        let key = DecodingKey::from_secret(settings.jwt_secret.expose().as_bytes());
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.validate_nbf = true;
-        validation.leeway = 30;
-        validation.set_required_spec_claims(&["exp", "sub"]);
-        match &settings.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
+        let mut keys = Vec::new();
+        if let Some(secret) = &settings.jwt_secret {
+            keys.push(VerifyingKey {
+                kid: None,
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret.expose().as_bytes()),
+            });
         }
-        if let Some(issuer) = &settings.issuer {
-            validation.set_issuer(&[issuer]);
+        if let Some(path) = &settings.public_key {
+            keys.push(pem_key(path)?);
+        }
+        if let Some(path) = &settings.jwks {
+            keys.extend(jwks_keys(path)?);
+        }
+        if keys.is_empty() {
+            return Err("no key to verify tokens with".into());
         }
         Ok(Self {
-            key,
-            validation,
+            keys,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
             insecure_dev: settings.insecure_dev,
         })
+    }
+
+    /// The key for a token's header: its algorithm must be one a configured key verifies,
+    /// and its `kid`, when given, must name that key.
+    fn key_for(&self, header: &jsonwebtoken::Header) -> Result<&VerifyingKey, Status> {
+        if header.alg != Algorithm::HS256 && !PUBLIC_KEY_ALGORITHMS.contains(&header.alg) {
+            return Err(Status::unauthenticated(format!(
+                "invalid token: algorithm {:?} is not accepted",
+                header.alg
+            )));
+        }
+        let mut keys = self.keys.iter().filter(|k| k.algorithm == header.alg);
+        let found = match &header.kid {
+            Some(kid) if header.alg != Algorithm::HS256 => {
+                keys.find(|k| k.kid.as_deref() == Some(kid.as_str()))
+            }
+            _ => keys.next(),
+        };
+        found.ok_or_else(|| {
+            Status::unauthenticated(format!(
+                "invalid token: no key verifies {:?} tokens{}",
+                header.alg,
+                header
+                    .kid
+                    .as_deref()
+                    .map(|kid| format!(" with kid {kid:?}"))
+                    .unwrap_or_default()
+            ))
+        })
+    }
+
+    fn validation(&self, algorithm: Algorithm) -> Validation {
+        let mut validation = Validation::new(algorithm);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        // A configured issuer or audience must be present, not only right when present.
+        let mut required = vec!["exp", "sub"];
+        match &self.audience {
+            Some(audience) => {
+                validation.set_audience(&[audience]);
+                required.push("aud");
+            }
+            None => validation.validate_aud = false,
+        }
+        if let Some(issuer) = &self.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        validation.set_required_spec_claims(&required);
+        validation
     }
 
     /// The caller of a request, from its `authorization` metadata.
@@ -142,8 +292,12 @@ impl Authenticator {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| {
                 Status::unauthenticated("the authorization header must be `Bearer <JWT>`")
-            })?;
-        let data = jsonwebtoken::decode::<Claims>(token.trim(), &self.key, &self.validation)
+            })?
+            .trim();
+        let jwt_header = jsonwebtoken::decode_header(token)
+            .map_err(|e| Status::unauthenticated(format!("invalid token: {e}")))?;
+        let key = self.key_for(&jwt_header)?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &self.validation(key.algorithm))
             .map_err(|e| Status::unauthenticated(format!("invalid token: {e}")))?;
         let claims = data.claims;
         let roles = claims
@@ -263,7 +417,9 @@ mod tests {
 
     fn settings() -> AuthSettings {
         AuthSettings {
-            jwt_secret: Secret::new("0123456789abcdef0123456789abcdef"),
+            jwt_secret: Some(Secret::new("0123456789abcdef0123456789abcdef")),
+            public_key: None,
+            jwks: None,
             issuer: None,
             audience: None,
             insecure_dev: false,
@@ -285,7 +441,7 @@ mod tests {
         let auth = Authenticator::new(&settings).unwrap();
         let member = Uuid::now_v7();
         let token = mint(
-            &settings.jwt_secret,
+            settings.jwt_secret.as_ref().unwrap(),
             &claims(member.to_string(), &["member"], chrono::Duration::hours(1)),
         )
         .unwrap();
@@ -299,7 +455,7 @@ mod tests {
         let settings = settings();
         let auth = Authenticator::new(&settings).unwrap();
         let expired = mint(
-            &settings.jwt_secret,
+            settings.jwt_secret.as_ref().unwrap(),
             &claims("x", &["admin"], chrono::Duration::hours(-2)),
         )
         .unwrap();
@@ -333,5 +489,175 @@ mod tests {
                 .is_admin()
         );
         assert!(auth.authenticate(&metadata("garbage")).is_err());
+    }
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../testkit/fixtures/jwt")
+            .join(name)
+    }
+
+    fn external(public_key: Option<&str>, jwks: bool) -> AuthSettings {
+        AuthSettings {
+            jwt_secret: None,
+            public_key: public_key.map(fixture),
+            jwks: jwks.then(|| fixture("jwks.json")),
+            issuer: Some("https://sso.example.org".into()),
+            audience: Some("fabrique".into()),
+            insecure_dev: false,
+        }
+    }
+
+    fn signed(
+        algorithm: Algorithm,
+        private_key: &str,
+        kid: Option<&str>,
+        claims: &Claims,
+    ) -> String {
+        let pem = std::fs::read(fixture(private_key)).unwrap();
+        let key = match algorithm {
+            Algorithm::RS256 => EncodingKey::from_rsa_pem(&pem).unwrap(),
+            Algorithm::EdDSA => EncodingKey::from_ed_pem(&pem).unwrap(),
+            _ => unreachable!(),
+        };
+        let mut header = Header::new(algorithm);
+        header.kid = kid.map(str::to_string);
+        jsonwebtoken::encode(&header, claims, &key).unwrap()
+    }
+
+    fn oidc_claims(sub: &str) -> Claims {
+        let mut c = claims(sub, &["member"], chrono::Duration::minutes(5));
+        c.iss = Some("https://sso.example.org".into());
+        c.aud = Some("fabrique".into());
+        c
+    }
+
+    fn refused(auth: &Authenticator, token: &str) -> String {
+        let status = auth.authenticate(&metadata(token)).unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        status.message().to_string()
+    }
+
+    #[test]
+    fn tokens_of_an_external_issuer_are_verified_with_its_public_keys() {
+        let member = Uuid::now_v7();
+        let claims = oidc_claims(&member.to_string());
+        for (settings, algorithm, private, kid) in [
+            (
+                external(Some("rsa-public.pem"), false),
+                Algorithm::RS256,
+                "rsa-private.pem",
+                None,
+            ),
+            (
+                external(Some("ed25519-public.pem"), false),
+                Algorithm::EdDSA,
+                "ed25519-private.pem",
+                None,
+            ),
+            (
+                external(None, true),
+                Algorithm::RS256,
+                "rsa-private.pem",
+                Some("fabrique-test-rsa"),
+            ),
+            (
+                external(None, true),
+                Algorithm::EdDSA,
+                "ed25519-private.pem",
+                Some("fabrique-test-ed25519"),
+            ),
+        ] {
+            let auth = Authenticator::new(&settings).unwrap();
+            let caller = auth
+                .authenticate(&metadata(&signed(algorithm, private, kid, &claims)))
+                .unwrap_or_else(|e| panic!("{algorithm:?} {kid:?}: {e:?}"));
+            assert!(caller.is_member(member));
+        }
+    }
+
+    #[test]
+    fn the_key_decides_the_algorithm_not_the_token() {
+        let claims = oidc_claims("x");
+        let jwks = Authenticator::new(&external(None, true)).unwrap();
+        // HS256 "signed" with the public key as the secret: the classic confusion attack.
+        let public_pem = std::fs::read(fixture("rsa-public.pem")).unwrap();
+        let confused = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&public_pem),
+        )
+        .unwrap();
+        assert!(refused(&jwks, &confused).contains("HS256"));
+        // A kid naming the Ed25519 key on an RS256 token, or an unknown kid.
+        let wrong_kid = signed(
+            Algorithm::RS256,
+            "rsa-private.pem",
+            Some("fabrique-test-ed25519"),
+            &claims,
+        );
+        assert!(refused(&jwks, &wrong_kid).contains("kid"));
+        let unknown = signed(
+            Algorithm::RS256,
+            "rsa-private.pem",
+            Some("rotated-away"),
+            &claims,
+        );
+        assert!(refused(&jwks, &unknown).contains("rotated-away"));
+        // The HS256-only default refuses public-key tokens.
+        let hs_only = Authenticator::new(&settings()).unwrap();
+        let rs = signed(Algorithm::RS256, "rsa-private.pem", None, &claims);
+        assert!(refused(&hs_only, &rs).contains("RS256"));
+        // An Ed25519 key does not verify a token signed by the RSA key, whatever it says.
+        let ed = Authenticator::new(&external(Some("ed25519-public.pem"), false)).unwrap();
+        refused(&ed, &rs);
+    }
+
+    #[test]
+    fn issuer_audience_and_validity_window_are_checked() {
+        let auth = Authenticator::new(&external(Some("rsa-public.pem"), false)).unwrap();
+        let token = |edit: &dyn Fn(&mut Claims)| {
+            let mut claims = oidc_claims("x");
+            edit(&mut claims);
+            signed(Algorithm::RS256, "rsa-private.pem", None, &claims)
+        };
+        assert!(auth.authenticate(&metadata(&token(&|_| {}))).is_ok());
+        refused(&auth, &token(&|c| c.aud = Some("another-app".into())));
+        refused(&auth, &token(&|c| c.aud = None));
+        refused(
+            &auth,
+            &token(&|c| c.iss = Some("https://evil.example".into())),
+        );
+        refused(
+            &auth,
+            &token(&|c| c.exp = chrono::Utc::now().timestamp() - 120),
+        );
+        refused(
+            &auth,
+            &token(&|c| c.nbf = Some(chrono::Utc::now().timestamp() + 600)),
+        );
+    }
+
+    #[test]
+    fn unusable_key_files_are_configuration_errors_naming_the_file() {
+        let mut settings = external(Some("README.md"), false);
+        assert!(
+            Authenticator::new(&settings)
+                .unwrap_err()
+                .contains("README.md")
+        );
+        settings.public_key = None;
+        settings.jwks = Some(fixture("rsa-public.pem"));
+        assert!(
+            Authenticator::new(&settings)
+                .unwrap_err()
+                .contains("not a JSON Web Key Set")
+        );
+        settings.jwks = Some(fixture("absent.json"));
+        assert!(
+            Authenticator::new(&settings)
+                .unwrap_err()
+                .contains("absent.json")
+        );
     }
 }

@@ -168,6 +168,16 @@ pub struct ServeArgs {
     #[arg(long, env = "FABRIQUE_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<Secret>,
 
+    /// PEM public key of an external token issuer (an OIDC provider): RSA keys verify
+    /// RS256 tokens, Ed25519 keys EdDSA, P-256 keys ES256. Accepted beside the HS256 secret.
+    #[arg(long, env = "FABRIQUE_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+
+    /// JSON Web Key Set file (an OIDC provider's `jwks_uri` document saved to disk): its
+    /// keys verify RS256, EdDSA and ES256 tokens, chosen by the token's `kid`.
+    #[arg(long, env = "FABRIQUE_JWT_JWKS")]
+    pub jwt_jwks: Option<PathBuf>,
+
     /// Required `iss` claim, when set.
     #[arg(long, env = "FABRIQUE_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
@@ -275,7 +285,12 @@ pub struct NatsSettings {
 
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
-    pub jwt_secret: Secret,
+    /// HS256 secret; `None` when only public keys verify tokens.
+    pub jwt_secret: Option<Secret>,
+    /// PEM public key file of an external issuer.
+    pub public_key: Option<PathBuf>,
+    /// JSON Web Key Set file of an external issuer.
+    pub jwks: Option<PathBuf>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
     /// Calls without a token act as an admin.
@@ -321,16 +336,18 @@ impl Settings {
                 "--insecure-dev-auth is only allowed on the embedded default (SQLite and the in-process bus)".into(),
             ));
         }
+        let public_keys = args.jwt_public_key.is_some() || args.jwt_jwks.is_some();
         let jwt_secret = match args.jwt_secret.clone().or(default_secret) {
-            Some(secret) if secret.expose().len() >= 32 => secret,
+            Some(secret) if secret.expose().len() >= 32 => Some(secret),
             Some(_) => {
                 return Err(ConfigError(
                     "FABRIQUE_JWT_SECRET must be at least 32 bytes".into(),
                 ));
             }
+            None if public_keys => None,
             None => {
                 return Err(ConfigError(
-                    "FABRIQUE_JWT_SECRET is required outside the embedded default".into(),
+                    "FABRIQUE_JWT_SECRET, FABRIQUE_JWT_PUBLIC_KEY or FABRIQUE_JWT_JWKS is required outside the embedded default".into(),
                 ));
             }
         };
@@ -351,6 +368,8 @@ impl Settings {
             subject_prefix: normalize_prefix(&args.nats.subject_prefix)?,
             auth: AuthSettings {
                 jwt_secret,
+                public_key: args.jwt_public_key.clone(),
+                jwks: args.jwt_jwks.clone(),
                 issuer: args.jwt_issuer.clone(),
                 audience: args.jwt_audience.clone(),
                 insecure_dev: args.insecure_dev_auth,

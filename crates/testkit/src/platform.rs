@@ -61,7 +61,9 @@ impl TestPlatform {
             bus,
             subject_prefix: prefix.to_string(),
             auth: AuthSettings {
-                jwt_secret: Secret::new(SECRET),
+                jwt_secret: Some(Secret::new(SECRET)),
+                public_key: None,
+                jwks: None,
                 issuer: None,
                 audience: None,
                 insecure_dev: false,
