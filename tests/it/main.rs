@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that unwraps fails loudly, which is the point
 
+mod authorization;
 mod bad_input;
 mod cli;
 mod deploy;

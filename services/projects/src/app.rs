@@ -524,6 +524,14 @@ impl Projects {
         }
         let applicant = acting_member(caller)?;
         let programme = self.get_programme(programme_id).await?;
+        // A funder deciding on its own application would award itself.
+        if programme.funder == applicant {
+            return Err(Error::permission_denied(format!(
+                "{} funds {}: it may not apply to it",
+                member_name(applicant),
+                programme.name()
+            )));
+        }
         let now = fabrique_platform::time::now();
         programme
             .accepts(now)

@@ -305,6 +305,10 @@ impl Registry {
             return Ok(existing);
         }
         if let Some(operator) = description.operator {
+            // Naming another member as operator would let one ally publish places in
+            // another's name: only admins place them for others.
+            caller
+                .require_admin_or_member(operator, "propose a place operated by another member")?;
             self.ensure_active_operator(operator, "place.operator")
                 .await?;
         }

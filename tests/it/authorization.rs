@@ -1,0 +1,1400 @@
+//! Authorization, everywhere: every RPC of every service, called by every kind of caller.
+//!
+//! Each RPC has a row in [`TABLE`] saying who may call it and building a request on
+//! resources of member A. The test calls it with no token, with tokens that must be
+//! refused (expired, not yet valid, signed with another secret, another audience or
+//! issuer, `alg: none`), with member B's token, with A's and with an admin's, and checks
+//! the code each gets. A row is required for every method of the descriptor set: an RPC
+//! added without one fails the test.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::{Buf, BufMut, Bytes};
+use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
+use fabrique_api::projects::{self as pp, projects_service_client::ProjectsServiceClient};
+use fabrique_api::registry::{self as rp, registry_service_client::RegistryServiceClient};
+use fabrique_api::sharing::{self as sp, sharing_service_client::SharingServiceClient};
+use fabrique_platform::auth;
+use fabrique_platform::config::Secret;
+use fabrique_testkit::authed;
+use fabrique_testkit::{Backend, BusChoice, SECRET, TestPlatform};
+use prost::Message;
+use tonic::Code;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::transport::Channel;
+
+const ISSUER: &str = "https://sso.fabrique.test";
+const AUDIENCE: &str = "fabrique";
+
+/// Passes message bytes through: the table encodes each request with prost, and the
+/// test reads only the status.
+#[derive(Debug, Clone, Default)]
+struct RawCodec;
+
+impl Codec for RawCodec {
+    type Encode = Bytes;
+    type Decode = Bytes;
+    type Encoder = RawCodec;
+    type Decoder = RawCodec;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawCodec
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawCodec
+    }
+}
+
+impl Encoder for RawCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawCodec {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Bytes>, Self::Error> {
+        Ok(Some(src.copy_to_bytes(src.remaining())))
+    }
+}
+
+/// Calls `/package.Service/Method` with an encoded request; `Ok` carries the response
+/// bytes.
+async fn call(
+    channel: &Channel,
+    method: &str,
+    body: Bytes,
+    token: Option<&str>,
+) -> Result<Bytes, tonic::Status> {
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let mut request = tonic::Request::new(body);
+    if let Some(token) = token {
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("ascii token"),
+        );
+    }
+    let path = http::uri::PathAndQuery::try_from(format!("/{method}")).expect("a path");
+    grpc.unary(request, path, RawCodec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+/// Every method the API declares, as `package.Service/Method`.
+fn declared_methods() -> BTreeSet<String> {
+    let set = prost_types::FileDescriptorSet::decode(fabrique_api::FILE_DESCRIPTOR_SET)
+        .expect("the descriptor set decodes");
+    let mut methods = BTreeSet::new();
+    for file in set.file {
+        let package = file.package().to_string();
+        if !package.starts_with("fabrique.") {
+            continue;
+        }
+        for service in &file.service {
+            for method in &service.method {
+                methods.insert(format!("{package}.{}/{}", service.name(), method.name()));
+            }
+        }
+    }
+    methods
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token for the platform under test: HS256, its issuer and audience, one hour.
+fn valid(sub: &str, roles: &[&str]) -> String {
+    signed(sub, roles, |_| {})
+}
+
+fn signed(sub: &str, roles: &[&str], edit: impl FnOnce(&mut auth::Claims)) -> String {
+    let mut claims = auth::claims(sub, roles, chrono::Duration::hours(1));
+    claims.iss = Some(ISSUER.into());
+    claims.aud = Some(AUDIENCE.into());
+    edit(&mut claims);
+    auth::mint(&Secret::new(SECRET), &claims).expect("token")
+}
+
+/// Tokens of an admin that must all be refused, with what is wrong with each.
+fn refused_tokens() -> Vec<(&'static str, String)> {
+    let now = chrono::Utc::now().timestamp();
+    let mut forged = auth::claims("admin", &["admin"], chrono::Duration::hours(1));
+    forged.iss = Some(ISSUER.into());
+    forged.aud = Some(AUDIENCE.into());
+    let none_header = b64(br#"{"alg":"none","typ":"JWT"}"#);
+    let none_claims = b64(serde_json::to_string(&forged).expect("claims").as_bytes());
+    vec![
+        (
+            "expired",
+            signed("admin", &["admin"], |c| c.exp = now - 300),
+        ),
+        (
+            "not yet valid",
+            signed("admin", &["admin"], |c| c.nbf = Some(now + 3600)),
+        ),
+        (
+            "signed with another secret",
+            auth::mint(
+                &Secret::new("another-secret-another-secret-01234567"),
+                &forged,
+            )
+            .expect("token"),
+        ),
+        (
+            "for another audience",
+            signed("admin", &["admin"], |c| c.aud = Some("another-app".into())),
+        ),
+        (
+            "without audience",
+            signed("admin", &["admin"], |c| c.aud = None),
+        ),
+        (
+            "from another issuer",
+            signed("admin", &["admin"], |c| {
+                c.iss = Some("https://evil.test".into())
+            }),
+        ),
+        ("alg none", format!("{none_header}.{none_claims}.")),
+        ("garbage", "garbage".to_string()),
+    ]
+}
+
+// ------------------------------------------------------------------ expectations
+
+/// What each caller gets. Tokens that must be refused always get UNAUTHENTICATED.
+#[derive(Debug, Clone, Copy)]
+struct Expect {
+    /// No token at all.
+    anonymous: Code,
+    /// Member B, acting on member A's resources.
+    other: Code,
+    /// Member A, on its own resources.
+    owner: Code,
+    admin: Code,
+}
+
+const U: Code = Code::Unauthenticated;
+const OK: Code = Code::Ok;
+const PD: Code = Code::PermissionDenied;
+const NF: Code = Code::NotFound;
+/// Allowed past authorization, refused by a business rule (e.g. an admin is no member).
+const FP: Code = Code::FailedPrecondition;
+
+const fn expect(anonymous: Code, other: Code, owner: Code, admin: Code) -> Expect {
+    Expect {
+        anonymous,
+        other,
+        owner,
+        admin,
+    }
+}
+
+/// Any authenticated caller.
+const ANY: Expect = expect(U, OK, OK, OK);
+/// The owner and admins; another member is refused.
+const OWNER: Expect = expect(U, PD, OK, OK);
+/// Admins only.
+const ADMIN: Expect = expect(U, PD, PD, OK);
+/// Open to everyone, even without a token.
+const PUBLIC: Expect = expect(OK, OK, OK, OK);
+
+/// Every RPC, who may call it. Targets are member A's (see [`request`]).
+const TABLE: &[(&str, Expect)] = &[
+    // Members: the directory is readable by every ally; a member edits and leaves
+    // itself; admins decide membership.
+    ("fabrique.members.v1.MembersService/GetMember", ANY),
+    ("fabrique.members.v1.MembersService/ListMembers", ANY),
+    ("fabrique.members.v1.MembersService/CreateMember", ANY),
+    ("fabrique.members.v1.MembersService/UpdateMember", OWNER),
+    ("fabrique.members.v1.MembersService/ApproveMember", ADMIN),
+    ("fabrique.members.v1.MembersService/SuspendMember", ADMIN),
+    ("fabrique.members.v1.MembersService/ReinstateMember", ADMIN),
+    ("fabrique.members.v1.MembersService/LeaveMember", OWNER),
+    // Registry: listed places are public; the operator edits and closes; admins moderate.
+    ("fabrique.registry.v1.RegistryService/GetPlace", PUBLIC),
+    ("fabrique.registry.v1.RegistryService/ListPlaces", PUBLIC),
+    ("fabrique.registry.v1.RegistryService/CreatePlace", OWNER),
+    ("fabrique.registry.v1.RegistryService/UpdatePlace", OWNER),
+    // A proposed place is invisible to other members.
+    (
+        "fabrique.registry.v1.RegistryService/ApprovePlace",
+        expect(U, NF, PD, OK),
+    ),
+    ("fabrique.registry.v1.RegistryService/SuspendPlace", ADMIN),
+    // A suspended place is invisible to other members.
+    (
+        "fabrique.registry.v1.RegistryService/ReinstatePlace",
+        expect(U, NF, PD, OK),
+    ),
+    ("fabrique.registry.v1.RegistryService/ClosePlace", OWNER),
+    (
+        "fabrique.registry.v1.RegistryService/MarkPlaceReviewed",
+        ADMIN,
+    ),
+    ("fabrique.registry.v1.RegistryService/ImportPlaces", ADMIN),
+    (
+        "fabrique.registry.v1.RegistryService/ListCapabilities",
+        PUBLIC,
+    ),
+    // Sharing: offers are visible to allies; the owner manages them; reservations and
+    // claims are seen by their two parties only.
+    ("fabrique.sharing.v1.SharingService/GetResource", ANY),
+    ("fabrique.sharing.v1.SharingService/ListResources", ANY),
+    ("fabrique.sharing.v1.SharingService/CreateResource", OWNER),
+    ("fabrique.sharing.v1.SharingService/UpdateResource", OWNER),
+    ("fabrique.sharing.v1.SharingService/WithdrawResource", OWNER),
+    ("fabrique.sharing.v1.SharingService/RestoreResource", OWNER),
+    ("fabrique.sharing.v1.SharingService/GetAvailability", ANY),
+    // B borrows A's resource; A may not book its own; an admin is no member.
+    (
+        "fabrique.sharing.v1.SharingService/CreateReservation",
+        expect(U, OK, FP, FP),
+    ),
+    (
+        "fabrique.sharing.v1.SharingService/GetReservation",
+        expect(U, NF, OK, OK),
+    ),
+    ("fabrique.sharing.v1.SharingService/ListReservations", ANY),
+    (
+        "fabrique.sharing.v1.SharingService/ConfirmReservation",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.sharing.v1.SharingService/DeclineReservation",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.sharing.v1.SharingService/CancelReservation",
+        expect(U, NF, OK, OK),
+    ),
+    // Authorized, then refused because the reservation has not started.
+    (
+        "fabrique.sharing.v1.SharingService/CompleteReservation",
+        expect(U, NF, FP, FP),
+    ),
+    (
+        "fabrique.sharing.v1.SharingService/CreateClaim",
+        expect(U, OK, FP, FP),
+    ),
+    ("fabrique.sharing.v1.SharingService/ListClaims", ANY),
+    (
+        "fabrique.sharing.v1.SharingService/CollectClaim",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.sharing.v1.SharingService/CancelClaim",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.sharing.v1.SharingService/CreateNeed",
+        expect(U, OK, OK, FP),
+    ),
+    ("fabrique.sharing.v1.SharingService/GetNeed", ANY),
+    ("fabrique.sharing.v1.SharingService/ListNeeds", ANY),
+    ("fabrique.sharing.v1.SharingService/CloseNeed", OWNER),
+    ("fabrique.sharing.v1.SharingService/ListMatches", ANY),
+    // Projects: public to allies; the lead, funder or coordinator manages; applications
+    // are seen by the applicant and the funder; a funder may not apply to its own.
+    ("fabrique.projects.v1.ProjectsService/CreateProject", OWNER),
+    ("fabrique.projects.v1.ProjectsService/GetProject", ANY),
+    ("fabrique.projects.v1.ProjectsService/ListProjects", ANY),
+    ("fabrique.projects.v1.ProjectsService/UpdateProject", OWNER),
+    (
+        "fabrique.projects.v1.ProjectsService/ChangeProjectState",
+        OWNER,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/CreateProgramme",
+        OWNER,
+    ),
+    ("fabrique.projects.v1.ProjectsService/GetProgramme", ANY),
+    ("fabrique.projects.v1.ProjectsService/ListProgrammes", ANY),
+    ("fabrique.projects.v1.ProjectsService/CloseProgramme", OWNER),
+    (
+        "fabrique.projects.v1.ProjectsService/CreateApplication",
+        expect(U, OK, PD, FP),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/GetApplication",
+        expect(U, NF, OK, OK),
+    ),
+    ("fabrique.projects.v1.ProjectsService/ListApplications", ANY),
+    (
+        "fabrique.projects.v1.ProjectsService/ApproveApplication",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/RejectApplication",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/WithdrawApplication",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/PayApplication",
+        expect(U, NF, OK, OK),
+    ),
+    // Awards are public data (funders must publish them).
+    ("fabrique.projects.v1.ProjectsService/ExportAwards", ANY),
+    (
+        "fabrique.projects.v1.ProjectsService/CreateGroupPurchase",
+        OWNER,
+    ),
+    ("fabrique.projects.v1.ProjectsService/GetGroupPurchase", ANY),
+    (
+        "fabrique.projects.v1.ProjectsService/ListGroupPurchases",
+        ANY,
+    ),
+    // Each member joins or leaves for itself; an admin is no member.
+    (
+        "fabrique.projects.v1.ProjectsService/JoinGroupPurchase",
+        expect(U, OK, OK, FP),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/LeaveGroupPurchase",
+        expect(U, OK, OK, FP),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/CloseGroupPurchase",
+        OWNER,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/AwardGroupPurchase",
+        OWNER,
+    ),
+    ("fabrique.projects.v1.ProjectsService/CreateWorkshop", ADMIN),
+    ("fabrique.projects.v1.ProjectsService/GetWorkshop", ANY),
+    (
+        "fabrique.projects.v1.ProjectsService/SetWorkshopTeam",
+        expect(U, OK, OK, FP),
+    ),
+    ("fabrique.projects.v1.ProjectsService/ValidateTeam", ANY),
+];
+
+// ------------------------------------------------------------------ the fixture
+
+/// Who calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Refused,
+    Other,
+    Owner,
+    Admin,
+}
+
+/// Members A (the owner of every target), B (another member) and C (a third party:
+/// borrower, claimant or applicant on A's resources), and long-lived resources of A.
+struct Fixture {
+    channel: Channel,
+    admin: String,
+    a: String,
+    a_token: String,
+    b_token: String,
+    c: String,
+    c_token: String,
+    place: String,
+    resource: String,
+    need: String,
+    project: String,
+    programme: String,
+    application: String,
+    reservation: String,
+    group_purchase: String,
+    workshop: String,
+}
+
+fn id_of(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+fn ts(t: chrono::DateTime<chrono::Utc>) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: 0,
+    })
+}
+
+fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| p.to_string()).collect(),
+    })
+}
+
+/// A two-hour slot starting at 08:00 UTC, `days` ahead.
+fn slot(days: i64) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    use chrono::{Datelike, TimeZone};
+    let day = chrono::Utc::now() + chrono::Duration::days(days);
+    let start = chrono::Utc
+        .with_ymd_and_hms(day.year(), day.month(), day.day(), 8, 0, 0)
+        .single()
+        .expect("a time");
+    (start, start + chrono::Duration::hours(2))
+}
+
+fn encoded<M: Message>(message: M) -> Bytes {
+    Bytes::from(message.encode_to_vec())
+}
+
+impl Fixture {
+    fn members(&self) -> MembersServiceClient<Channel> {
+        MembersServiceClient::new(self.channel.clone())
+    }
+    fn registry(&self) -> RegistryServiceClient<Channel> {
+        RegistryServiceClient::new(self.channel.clone())
+    }
+    fn sharing(&self) -> SharingServiceClient<Channel> {
+        SharingServiceClient::new(self.channel.clone())
+    }
+    fn projects(&self) -> ProjectsServiceClient<Channel> {
+        ProjectsServiceClient::new(self.channel.clone())
+    }
+
+    async fn new(platform: &TestPlatform) -> Self {
+        let channel = platform.channel().await;
+        let admin = valid("admin", &["admin"]);
+        let mut fx = Self {
+            channel,
+            admin,
+            a: String::new(),
+            a_token: String::new(),
+            b_token: String::new(),
+            c: String::new(),
+            c_token: String::new(),
+            place: String::new(),
+            resource: String::new(),
+            need: String::new(),
+            project: String::new(),
+            programme: String::new(),
+            application: String::new(),
+            reservation: String::new(),
+            group_purchase: String::new(),
+            workshop: String::new(),
+        };
+        let (a, a_token) = fx.active_member("Commune de Thiers").await;
+        let (_, b_token) = fx
+            .active_member("Communauté de communes Ambert Livradois Forez")
+            .await;
+        let (c, c_token) = fx.active_member("Ressourcerie du Pays d'Issoire").await;
+        (fx.a, fx.a_token, fx.b_token, fx.c, fx.c_token) = (a, a_token, b_token, c, c_token);
+        for token in [fx.a_token.clone(), fx.b_token.clone(), fx.c_token.clone()] {
+            fx.wait_known(&token).await;
+        }
+        fx.place = fx.place_in(rp::PlaceState::Listed).await;
+        fx.resource = fx.resource_of_a(false).await.name;
+        fx.need = fx.need_of_a().await;
+        fx.project = fx.project_of_a().await.name;
+        fx.programme = fx.programme_of(&fx.a.clone()).await;
+        fx.application = fx
+            .application_to(&fx.programme.clone(), &fx.c_token.clone())
+            .await;
+        fx.reservation = fx.reservation_on(&fx.resource.clone()).await;
+        fx.group_purchase = fx.group_purchase_of_a().await;
+        fx.workshop = fx
+            .projects()
+            .create_workshop(authed(
+                pp::CreateWorkshopRequest {
+                    workshop: Some(pp::Workshop {
+                        theme: "Entretien de la voirie".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &fx.admin,
+            ))
+            .await
+            .expect("workshop")
+            .into_inner()
+            .name;
+        fx
+    }
+
+    fn token(&self, caller: Caller) -> Option<String> {
+        match caller {
+            Caller::Anonymous | Caller::Refused => None,
+            Caller::Other => Some(self.b_token.clone()),
+            Caller::Owner => Some(self.a_token.clone()),
+            Caller::Admin => Some(self.admin.clone()),
+        }
+    }
+
+    async fn pending_member(&self, name: &str) -> String {
+        self.members()
+            .create_member(authed(
+                mp::CreateMemberRequest {
+                    member: Some(mp::Member {
+                        display_name: name.to_string(),
+                        kind: mp::MemberKind::Association as i32,
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("create member")
+            .into_inner()
+            .name
+    }
+
+    async fn active_member(&self, name: &str) -> (String, String) {
+        let member = self.pending_member(name).await;
+        self.members()
+            .approve_member(authed(
+                mp::ApproveMemberRequest {
+                    name: member.clone(),
+                    ..Default::default()
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("approve");
+        let token = valid(id_of(&member), &["member"]);
+        (member, token)
+    }
+
+    /// Until the registry, sharing and projects services know the member as active.
+    async fn wait_known(&self, token: &str) {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        fabrique_testkit::eventually(
+            "the services to know the member",
+            Duration::from_secs(30),
+            || {
+                let (sharing, projects, token, request_id) = (
+                    self.sharing(),
+                    self.projects(),
+                    token.to_string(),
+                    request_id.clone(),
+                );
+                async move {
+                    let need = sharing
+                        .clone()
+                        .create_need(authed(
+                            sp::CreateNeedRequest {
+                                need: Some(sp::Need {
+                                    description: "Une remorque".into(),
+                                    ..Default::default()
+                                }),
+                                request_id: request_id.clone(),
+                            },
+                            &token,
+                        ))
+                        .await;
+                    let project = projects
+                        .clone()
+                        .create_project(authed(
+                            pp::CreateProjectRequest {
+                                project: Some(pp::Project {
+                                    title: "Présence".into(),
+                                    ..Default::default()
+                                }),
+                                request_id: request_id.clone(),
+                            },
+                            &token,
+                        ))
+                        .await;
+                    (need.is_ok() && project.is_ok()).then_some(())
+                }
+            },
+        )
+        .await;
+        // The registry learns members from the same events; it knows them by now, or
+        // soon: a place the member operates is the proof.
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let operator = format!("members/{}", self.subject_of(token));
+        fabrique_testkit::eventually(
+            "the registry to know the member",
+            Duration::from_secs(30),
+            || {
+                let (registry, token, request_id, operator) = (
+                    self.registry(),
+                    token.to_string(),
+                    request_id.clone(),
+                    operator.clone(),
+                );
+                async move {
+                    registry
+                        .clone()
+                        .create_place(authed(
+                            rp::CreatePlaceRequest {
+                                place: Some(place_draft(&operator)),
+                                request_id,
+                            },
+                            &token,
+                        ))
+                        .await
+                        .ok()
+                        .map(|_| ())
+                }
+            },
+        )
+        .await;
+    }
+
+    fn subject_of(&self, token: &str) -> String {
+        let claims = token.split('.').nth(1).expect("claims");
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .expect("base64");
+        let value: serde_json::Value = serde_json::from_slice(&json).expect("JSON");
+        value["sub"].as_str().expect("sub").to_string()
+    }
+
+    /// A place operated by A, in `state`.
+    async fn place_in(&self, state: rp::PlaceState) -> String {
+        let mut registry = self.registry();
+        let place = registry
+            .create_place(authed(
+                rp::CreatePlaceRequest {
+                    place: Some(place_draft(&self.a)),
+                    request_id: String::new(),
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("create place")
+            .into_inner();
+        if state == rp::PlaceState::Proposed {
+            return place.name;
+        }
+        registry
+            .approve_place(authed(
+                rp::ApprovePlaceRequest {
+                    name: place.name.clone(),
+                    etag: String::new(),
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("approve place");
+        if state == rp::PlaceState::Suspended {
+            registry
+                .suspend_place(authed(
+                    rp::SuspendPlaceRequest {
+                        name: place.name.clone(),
+                        reason: "travaux".into(),
+                        etag: String::new(),
+                    },
+                    &self.admin,
+                ))
+                .await
+                .expect("suspend place");
+        }
+        place.name
+    }
+
+    async fn place(&self, name: &str) -> rp::Place {
+        self.registry()
+            .get_place(authed(
+                rp::GetPlaceRequest { name: name.into() },
+                &self.admin,
+            ))
+            .await
+            .expect("get place")
+            .into_inner()
+    }
+
+    /// An equipment (or a material) A lends.
+    async fn resource_of_a(&self, material: bool) -> sp::Resource {
+        let resource = if material {
+            sp::Resource {
+                kind: sp::ResourceKind::Material as i32,
+                title: "Enrobés rabotés".into(),
+                quantity: Some(sp::Quantity {
+                    amount: 40.0,
+                    unit: sp::QuantityUnit::Tonne as i32,
+                }),
+                ..Default::default()
+            }
+        } else {
+            sp::Resource {
+                kind: sp::ResourceKind::Equipment as i32,
+                title: "Broyeur de végétaux".into(),
+                ..Default::default()
+            }
+        };
+        self.sharing()
+            .create_resource(authed(
+                sp::CreateResourceRequest {
+                    resource: Some(resource),
+                    request_id: String::new(),
+                },
+                &self.a_token,
+            ))
+            .await
+            .expect("create resource")
+            .into_inner()
+    }
+
+    async fn need_of_a(&self) -> String {
+        self.sharing()
+            .create_need(authed(
+                sp::CreateNeedRequest {
+                    need: Some(sp::Need {
+                        description: "Une nacelle pour l'éclairage public".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.a_token,
+            ))
+            .await
+            .expect("create need")
+            .into_inner()
+            .name
+    }
+
+    /// C books `resource` (A's) at a slot of its own.
+    async fn reservation_on(&self, resource: &str) -> String {
+        let (start, end) = slot(2);
+        self.sharing()
+            .create_reservation(authed(
+                sp::CreateReservationRequest {
+                    parent: resource.to_string(),
+                    reservation: Some(sp::Reservation {
+                        start_time: ts(start),
+                        end_time: ts(end),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.c_token,
+            ))
+            .await
+            .expect("create reservation")
+            .into_inner()
+            .name
+    }
+
+    /// C claims two tonnes of a fresh material of A.
+    async fn claim(&self) -> String {
+        let material = self.resource_of_a(true).await;
+        self.sharing()
+            .create_claim(authed(
+                sp::CreateClaimRequest {
+                    parent: material.name,
+                    amount: 2.0,
+                    accept_less: false,
+                    request_id: String::new(),
+                },
+                &self.c_token,
+            ))
+            .await
+            .expect("create claim")
+            .into_inner()
+            .name
+    }
+
+    async fn project_of_a(&self) -> pp::Project {
+        self.projects()
+            .create_project(authed(
+                pp::CreateProjectRequest {
+                    project: Some(pp::Project {
+                        title: "Rénovation de l'éclairage public".into(),
+                        themes: vec![pp::Theme::Energy as i32],
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.a_token,
+            ))
+            .await
+            .expect("create project")
+            .into_inner()
+    }
+
+    /// An open programme funded by `funder` (created by an admin).
+    async fn programme_of(&self, funder: &str) -> String {
+        self.projects()
+            .create_programme(authed(
+                pp::CreateProgrammeRequest {
+                    programme: Some(programme_draft(funder)),
+                    request_id: String::new(),
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("create programme")
+            .into_inner()
+            .name
+    }
+
+    async fn application_to(&self, programme: &str, token: &str) -> String {
+        self.projects()
+            .create_application(authed(
+                pp::CreateApplicationRequest {
+                    parent: programme.to_string(),
+                    application: Some(pp::Application {
+                        units: 1,
+                        purpose: "Toiture de l'école".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                token,
+            ))
+            .await
+            .expect("create application")
+            .into_inner()
+            .name
+    }
+
+    async fn group_purchase_of_a(&self) -> String {
+        self.projects()
+            .create_group_purchase(authed(
+                pp::CreateGroupPurchaseRequest {
+                    group_purchase: Some(group_purchase_draft("")),
+                    request_id: String::new(),
+                },
+                &self.a_token,
+            ))
+            .await
+            .expect("create group purchase")
+            .into_inner()
+            .name
+    }
+
+    async fn join(&self, purchase: &str, token: &str) {
+        self.projects()
+            .join_group_purchase(authed(
+                pp::JoinGroupPurchaseRequest {
+                    name: purchase.to_string(),
+                    sites: vec![site()],
+                },
+                token,
+            ))
+            .await
+            .expect("join");
+    }
+}
+
+fn place_draft(operator: &str) -> rp::Place {
+    rp::Place {
+        display_name: format!("Atelier {}", uuid::Uuid::new_v4().simple()),
+        kinds: vec![rp::PlaceKind::RepairWorkshop as i32],
+        operator: operator.to_string(),
+        location: Some(rp::Location {
+            latitude: 45.8563,
+            longitude: 3.5477,
+        }),
+        ..Default::default()
+    }
+}
+
+fn programme_draft(funder: &str) -> pp::Programme {
+    pp::Programme {
+        title: "Solaire Dôme".into(),
+        funder: funder.to_string(),
+        envelope_cents: 50_000_000,
+        aid_per_unit_cents: 500_000,
+        unit_label: "installation".into(),
+        ..Default::default()
+    }
+}
+
+fn group_purchase_draft(coordinator: &str) -> pp::GroupPurchase {
+    pp::GroupPurchase {
+        title: "Achat groupé de gaz 2027".into(),
+        coordinator: coordinator.to_string(),
+        category: pp::GroupPurchaseCategory::Gas as i32,
+        unit: "MWh".into(),
+        lots: vec![pp::Lot {
+            code: "lot1".into(),
+            title: "Bâtiments communaux".into(),
+            total_volume: 0.0,
+        }],
+        deadline: ts(chrono::Utc::now() + chrono::Duration::days(30)),
+        ..Default::default()
+    }
+}
+
+fn site() -> pp::Site {
+    pp::Site {
+        name: "Mairie".into(),
+        lot: "lot1".into(),
+        volume: 120.0,
+    }
+}
+
+// ------------------------------------------------------------------ the requests
+
+/// The request of `method` on A's resources (fresh ones where a call changes them, so
+/// that every caller meets the same state), and, when the owner is not A, the token of
+/// the member that owns the target.
+async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<String>) {
+    let (service, rpc) = method.split_once('/').expect("package.Service/Method");
+    let short = service.rsplit('.').next().unwrap_or(service);
+    let body = match (short, rpc) {
+        // ---------------------------------------------------------------- members
+        ("MembersService", "GetMember") => encoded(mp::GetMemberRequest { name: fx.a.clone() }),
+        ("MembersService", "ListMembers") => encoded(mp::ListMembersRequest::default()),
+        ("MembersService", "CreateMember") => encoded(mp::CreateMemberRequest {
+            member: Some(mp::Member {
+                display_name: "Régie de quartier".into(),
+                kind: mp::MemberKind::Association as i32,
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("MembersService", "UpdateMember") => {
+            let current = fx
+                .members()
+                .get_member(authed(mp::GetMemberRequest { name: fx.a.clone() }, &fx.admin))
+                .await
+                .expect("get member")
+                .into_inner();
+            encoded(mp::UpdateMemberRequest {
+                member: Some(mp::Member {
+                    name: fx.a.clone(),
+                    etag: current.etag,
+                    website: "https://www.ville-thiers.fr".into(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["website"]),
+            })
+        }
+        ("MembersService", "ApproveMember") => encoded(mp::ApproveMemberRequest {
+            name: fx.pending_member("Maison de l'habitat").await,
+            ..Default::default()
+        }),
+        ("MembersService", "SuspendMember") => encoded(mp::SuspendMemberRequest {
+            name: fx.active_member("Coopérative d'énergie").await.0,
+            reason: "cotisation impayée".into(),
+            etag: String::new(),
+        }),
+        ("MembersService", "ReinstateMember") => {
+            let (name, _) = fx.active_member("Garage solidaire").await;
+            fx.members()
+                .suspend_member(authed(
+                    mp::SuspendMemberRequest {
+                        name: name.clone(),
+                        reason: "cotisation impayée".into(),
+                        etag: String::new(),
+                    },
+                    &fx.admin,
+                ))
+                .await
+                .expect("suspend");
+            encoded(mp::ReinstateMemberRequest {
+                name,
+                etag: String::new(),
+            })
+        }
+        ("MembersService", "LeaveMember") => {
+            // A member that leaves is gone: each caller gets its own.
+            let (name, token) = fx.active_member("Association sur le départ").await;
+            let body = encoded(mp::LeaveMemberRequest {
+                name,
+                reason: String::new(),
+                etag: String::new(),
+            });
+            return (body, Some(token));
+        }
+        // ---------------------------------------------------------------- registry
+        ("RegistryService", "GetPlace") => encoded(rp::GetPlaceRequest { name: fx.place.clone() }),
+        ("RegistryService", "ListPlaces") => encoded(rp::ListPlacesRequest::default()),
+        ("RegistryService", "CreatePlace") => encoded(rp::CreatePlaceRequest {
+            place: Some(place_draft(&fx.a)),
+            request_id: String::new(),
+        }),
+        ("RegistryService", "UpdatePlace") => {
+            let place = fx.place(&fx.place_in(rp::PlaceState::Listed).await).await;
+            encoded(rp::UpdatePlaceRequest {
+                place: Some(rp::Place {
+                    name: place.name,
+                    etag: place.etag,
+                    description: "Ouvert le samedi".into(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["description"]),
+            })
+        }
+        ("RegistryService", "ApprovePlace") => encoded(rp::ApprovePlaceRequest {
+            name: fx.place_in(rp::PlaceState::Proposed).await,
+            etag: String::new(),
+        }),
+        ("RegistryService", "SuspendPlace") => encoded(rp::SuspendPlaceRequest {
+            name: fx.place_in(rp::PlaceState::Listed).await,
+            reason: "travaux".into(),
+            etag: String::new(),
+        }),
+        ("RegistryService", "ReinstatePlace") => encoded(rp::ReinstatePlaceRequest {
+            name: fx.place_in(rp::PlaceState::Suspended).await,
+            etag: String::new(),
+        }),
+        ("RegistryService", "ClosePlace") => encoded(rp::ClosePlaceRequest {
+            name: fx.place_in(rp::PlaceState::Listed).await,
+            reason: String::new(),
+            etag: String::new(),
+        }),
+        ("RegistryService", "MarkPlaceReviewed") => encoded(rp::MarkPlaceReviewedRequest {
+            name: fx.place.clone(),
+            etag: String::new(),
+        }),
+        ("RegistryService", "ImportPlaces") => encoded(rp::ImportPlacesRequest {
+            source: "authz-test".into(),
+            csv: format!(
+                "id,nom,adresse,code_postal,commune,code_insee,latitude,longitude,typologie\n\
+                 {},Recyclerie de Thiers,1 rue Conchette,63300,Thiers,63430,45.8563,3.5477,Ressourcerie\n",
+                uuid::Uuid::new_v4().simple()
+            )
+            .into_bytes(),
+            operator: String::new(),
+        }),
+        ("RegistryService", "ListCapabilities") => encoded(rp::ListCapabilitiesRequest {}),
+        // ---------------------------------------------------------------- sharing
+        ("SharingService", "GetResource") => {
+            encoded(sp::GetResourceRequest { name: fx.resource.clone() })
+        }
+        ("SharingService", "ListResources") => encoded(sp::ListResourcesRequest::default()),
+        ("SharingService", "CreateResource") => encoded(sp::CreateResourceRequest {
+            resource: Some(sp::Resource {
+                owner: fx.a.clone(),
+                kind: sp::ResourceKind::Vehicle as i32,
+                title: "Camion benne".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("SharingService", "UpdateResource") => {
+            let resource = fx.resource_of_a(false).await;
+            encoded(sp::UpdateResourceRequest {
+                resource: Some(sp::Resource {
+                    name: resource.name,
+                    etag: resource.etag,
+                    description: "Révisé en 2026".into(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["description"]),
+            })
+        }
+        ("SharingService", "WithdrawResource") => encoded(sp::WithdrawResourceRequest {
+            name: fx.resource_of_a(false).await.name,
+            reason: String::new(),
+            etag: String::new(),
+        }),
+        ("SharingService", "RestoreResource") => {
+            let name = fx.resource_of_a(false).await.name;
+            fx.sharing()
+                .withdraw_resource(authed(
+                    sp::WithdrawResourceRequest {
+                        name: name.clone(),
+                        reason: "en panne".into(),
+                        etag: String::new(),
+                    },
+                    &fx.a_token,
+                ))
+                .await
+                .expect("withdraw");
+            encoded(sp::RestoreResourceRequest {
+                name,
+                etag: String::new(),
+            })
+        }
+        ("SharingService", "GetAvailability") => {
+            let (start, end) = slot(1);
+            encoded(sp::GetAvailabilityRequest {
+                name: fx.resource.clone(),
+                start_time: ts(start),
+                end_time: ts(end + chrono::Duration::days(7)),
+            })
+        }
+        ("SharingService", "CreateReservation") => {
+            let (start, end) = slot(3);
+            encoded(sp::CreateReservationRequest {
+                parent: fx.resource_of_a(false).await.name,
+                reservation: Some(sp::Reservation {
+                    start_time: ts(start),
+                    end_time: ts(end),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            })
+        }
+        ("SharingService", "GetReservation") => {
+            encoded(sp::GetReservationRequest { name: fx.reservation.clone() })
+        }
+        ("SharingService", "ListReservations") => encoded(sp::ListReservationsRequest::default()),
+        ("SharingService", "ConfirmReservation") => encoded(sp::ConfirmReservationRequest {
+            name: fx.reservation_on(&fx.resource_of_a(false).await.name).await,
+            etag: String::new(),
+        }),
+        ("SharingService", "DeclineReservation") => encoded(sp::DeclineReservationRequest {
+            name: fx.reservation_on(&fx.resource_of_a(false).await.name).await,
+            reason: String::new(),
+            etag: String::new(),
+        }),
+        ("SharingService", "CancelReservation") => encoded(sp::CancelReservationRequest {
+            name: fx.reservation_on(&fx.resource_of_a(false).await.name).await,
+            reason: String::new(),
+            etag: String::new(),
+        }),
+        ("SharingService", "CompleteReservation") => encoded(sp::CompleteReservationRequest {
+            name: fx.reservation_on(&fx.resource_of_a(false).await.name).await,
+            etag: String::new(),
+        }),
+        ("SharingService", "CreateClaim") => encoded(sp::CreateClaimRequest {
+            parent: fx.resource_of_a(true).await.name,
+            amount: 1.5,
+            accept_less: false,
+            request_id: String::new(),
+        }),
+        ("SharingService", "ListClaims") => encoded(sp::ListClaimsRequest::default()),
+        ("SharingService", "CollectClaim") => {
+            encoded(sp::CollectClaimRequest { name: fx.claim().await })
+        }
+        ("SharingService", "CancelClaim") => encoded(sp::CancelClaimRequest { name: fx.claim().await }),
+        ("SharingService", "CreateNeed") => encoded(sp::CreateNeedRequest {
+            need: Some(sp::Need {
+                description: "Des barrières de chantier".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("SharingService", "GetNeed") => encoded(sp::GetNeedRequest { name: fx.need.clone() }),
+        ("SharingService", "ListNeeds") => encoded(sp::ListNeedsRequest::default()),
+        ("SharingService", "CloseNeed") => encoded(sp::CloseNeedRequest { name: fx.need_of_a().await }),
+        ("SharingService", "ListMatches") => encoded(sp::ListMatchesRequest {
+            need: fx.need.clone(),
+            page_size: 0,
+        }),
+        // ---------------------------------------------------------------- projects
+        ("ProjectsService", "CreateProject") => encoded(pp::CreateProjectRequest {
+            project: Some(pp::Project {
+                title: "Jardins partagés".into(),
+                lead: fx.a.clone(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetProject") => encoded(pp::GetProjectRequest { name: fx.project.clone() }),
+        ("ProjectsService", "ListProjects") => encoded(pp::ListProjectsRequest::default()),
+        ("ProjectsService", "UpdateProject") => {
+            let project = fx.project_of_a().await;
+            encoded(pp::UpdateProjectRequest {
+                project: Some(pp::Project {
+                    name: project.name,
+                    etag: project.etag,
+                    summary: "Remplacer 1 200 points lumineux par des LED".into(),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["summary"]),
+            })
+        }
+        ("ProjectsService", "ChangeProjectState") => encoded(pp::ChangeProjectStateRequest {
+            name: fx.project_of_a().await.name,
+            state: pp::ProjectState::Active as i32,
+            etag: String::new(),
+        }),
+        ("ProjectsService", "CreateProgramme") => encoded(pp::CreateProgrammeRequest {
+            programme: Some(programme_draft(&fx.a)),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetProgramme") => {
+            encoded(pp::GetProgrammeRequest { name: fx.programme.clone() })
+        }
+        ("ProjectsService", "ListProgrammes") => encoded(pp::ListProgrammesRequest::default()),
+        ("ProjectsService", "CloseProgramme") => encoded(pp::CloseProgrammeRequest {
+            name: fx.programme_of(&fx.a).await,
+        }),
+        ("ProjectsService", "CreateApplication") => encoded(pp::CreateApplicationRequest {
+            parent: fx.programme_of(&fx.a).await,
+            application: Some(pp::Application {
+                units: 1,
+                purpose: "Toiture de la salle des fêtes".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetApplication") => {
+            encoded(pp::GetApplicationRequest { name: fx.application.clone() })
+        }
+        ("ProjectsService", "ListApplications") => encoded(pp::ListApplicationsRequest {
+            parent: fx.programme.clone(),
+            ..Default::default()
+        }),
+        ("ProjectsService", "ApproveApplication") => encoded(pp::ApproveApplicationRequest {
+            name: fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await,
+        }),
+        ("ProjectsService", "RejectApplication") => encoded(pp::RejectApplicationRequest {
+            name: fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await,
+            reason: "hors périmètre".into(),
+        }),
+        ("ProjectsService", "WithdrawApplication") => {
+            // The owner here is the applicant: A applies to C's programme.
+            encoded(pp::WithdrawApplicationRequest {
+                name: fx.application_to(&fx.programme_of(&fx.c).await, &fx.a_token).await,
+                reason: String::new(),
+            })
+        }
+        ("ProjectsService", "PayApplication") => {
+            let name = fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await;
+            fx.projects()
+                .approve_application(authed(
+                    pp::ApproveApplicationRequest { name: name.clone() },
+                    &fx.admin,
+                ))
+                .await
+                .expect("approve application");
+            encoded(pp::PayApplicationRequest { name })
+        }
+        ("ProjectsService", "ExportAwards") => {
+            encoded(pp::ExportAwardsRequest { name: fx.programme.clone() })
+        }
+        ("ProjectsService", "CreateGroupPurchase") => encoded(pp::CreateGroupPurchaseRequest {
+            group_purchase: Some(group_purchase_draft(&fx.a)),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetGroupPurchase") => {
+            encoded(pp::GetGroupPurchaseRequest { name: fx.group_purchase.clone() })
+        }
+        ("ProjectsService", "ListGroupPurchases") => encoded(pp::ListGroupPurchasesRequest::default()),
+        ("ProjectsService", "JoinGroupPurchase") => encoded(pp::JoinGroupPurchaseRequest {
+            name: fx.group_purchase.clone(),
+            sites: vec![site()],
+        }),
+        ("ProjectsService", "LeaveGroupPurchase") => {
+            let purchase = fx.group_purchase_of_a().await;
+            // A member leaves what it joined: the caller joins first.
+            if let Some(token) = fx.token(caller).filter(|_| caller != Caller::Admin) {
+                fx.join(&purchase, &token).await;
+            }
+            encoded(pp::LeaveGroupPurchaseRequest { name: purchase })
+        }
+        ("ProjectsService", "CloseGroupPurchase") => encoded(pp::CloseGroupPurchaseRequest {
+            name: fx.group_purchase_of_a().await,
+        }),
+        ("ProjectsService", "AwardGroupPurchase") => {
+            let name = fx.group_purchase_of_a().await;
+            fx.projects()
+                .close_group_purchase(authed(
+                    pp::CloseGroupPurchaseRequest { name: name.clone() },
+                    &fx.a_token,
+                ))
+                .await
+                .expect("close purchase");
+            encoded(pp::AwardGroupPurchaseRequest {
+                name,
+                supplier: "Enercoop".into(),
+            })
+        }
+        ("ProjectsService", "CreateWorkshop") => encoded(pp::CreateWorkshopRequest {
+            workshop: Some(pp::Workshop {
+                theme: "Commande publique responsable".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetWorkshop") => encoded(pp::GetWorkshopRequest { name: fx.workshop.clone() }),
+        ("ProjectsService", "SetWorkshopTeam") => encoded(pp::SetWorkshopTeamRequest {
+            name: fx.workshop.clone(),
+            members: Vec::new(),
+        }),
+        ("ProjectsService", "ValidateTeam") => encoded(pp::ValidateTeamRequest {
+            name: fx.workshop.clone(),
+            lead: fx.a.clone(),
+        }),
+        _ => panic!("{method} has a row in TABLE but no request in request()"),
+    };
+    (body, None)
+}
+
+// ------------------------------------------------------------------ the test
+
+#[tokio::test]
+async fn every_rpc_refuses_whoever_may_not_call_it() {
+    // Every RPC has a row, and every row is an RPC.
+    let declared = declared_methods();
+    let table: BTreeSet<String> = TABLE.iter().map(|(m, _)| m.to_string()).collect();
+    let missing: Vec<_> = declared.difference(&table).collect();
+    let unknown: Vec<_> = table.difference(&declared).collect();
+    assert!(
+        missing.is_empty() && unknown.is_empty(),
+        "RPCs without a row in TABLE: {missing:?}; rows for no RPC: {unknown:?}"
+    );
+    assert_eq!(table.len(), TABLE.len(), "a method has two rows");
+
+    let platform = TestPlatform::spawn_with(
+        crate::support::all_services(),
+        Backend::Postgres,
+        BusChoice::SharedNats,
+        |settings| {
+            settings.auth.issuer = Some(ISSUER.into());
+            settings.auth.audience = Some(AUDIENCE.into());
+        },
+    )
+    .await;
+    let fx = Fixture::new(&platform).await;
+    let refused = refused_tokens();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, expect) in TABLE {
+        let mut callers: Vec<(String, Caller, Option<String>, Code)> = refused
+            .iter()
+            .map(|(what, token)| {
+                (
+                    format!("a token {what}"),
+                    Caller::Refused,
+                    Some(token.clone()),
+                    U,
+                )
+            })
+            .collect();
+        callers.push(("no token".into(), Caller::Anonymous, None, expect.anonymous));
+        callers.push((
+            "another member".into(),
+            Caller::Other,
+            fx.token(Caller::Other),
+            expect.other,
+        ));
+        callers.push((
+            "the owner".into(),
+            Caller::Owner,
+            fx.token(Caller::Owner),
+            expect.owner,
+        ));
+        callers.push((
+            "an admin".into(),
+            Caller::Admin,
+            fx.token(Caller::Admin),
+            expect.admin,
+        ));
+        for (label, caller, token, expected) in callers {
+            let (body, owner_token) = request(&fx, method, caller).await;
+            let token = match caller {
+                Caller::Owner => owner_token.or(token),
+                _ => token,
+            };
+            let (code, message) = match call(&fx.channel, method, body, token.as_deref()).await {
+                Ok(_) => (Code::Ok, String::new()),
+                Err(status) => (status.code(), status.message().to_string()),
+            };
+            checked += 1;
+            if code != expected {
+                failures.push(format!(
+                    "{method} by {label}: expected {expected:?}, got {code:?} {message}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} calls were not answered as the table says:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
