@@ -13,7 +13,7 @@ pub mod postgres;
 
 pub use nats::{NatsServer, shared_nats_url, stream_messages, unique_prefix};
 pub use platform::{Backend, BusChoice, SECRET, TestPlatform, authed, token};
-pub use postgres::TestDatabase;
+pub use postgres::{PostgresServer, TestDatabase};
 
 /// A directory removed when dropped.
 #[derive(Debug)]

@@ -78,6 +78,152 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A PostgreSQL server of this test alone, which it may stop and restart: `initdb` and
+/// `pg_ctl` from `FABRIQUE_TEST_PG_BINDIR` (as the `postgres` user when the tests run
+/// as root, since PostgreSQL refuses to run as root), on a free port, trust auth,
+/// no fsync.
+#[derive(Debug)]
+pub struct PostgresServer {
+    bindir: std::path::PathBuf,
+    dir: crate::TempDir,
+    port: u16,
+}
+
+impl PostgresServer {
+    /// Creates and starts it (a few seconds: initdb).
+    pub fn start() -> Self {
+        let bindir = std::env::var_os("FABRIQUE_TEST_PG_BINDIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                panic!(
+                    "FABRIQUE_TEST_PG_BINDIR is not set: run the suite with ./scripts/test, or \
+                     point it at the folder of PostgreSQL's initdb and pg_ctl"
+                )
+            });
+        let dir = crate::TempDir::new("postgres");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let server = Self { bindir, dir, port };
+        std::fs::create_dir_all(server.dir.path().join("sock")).expect("socket folder");
+        if is_root() {
+            run("chown", &["-R", "postgres:", &server.path("")]);
+        }
+        server.pg(
+            "initdb",
+            &[
+                "-D",
+                &server.path("data"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
+        );
+        server.up();
+        server
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+
+    /// Runs a PostgreSQL program, as `postgres` when we are root.
+    fn pg(&self, program: &str, args: &[&str]) {
+        let binary = self.bindir.join(program).display().to_string();
+        let mut all = vec![binary.as_str()];
+        all.extend_from_slice(args);
+        if is_root() {
+            let mut with_user = vec!["-u", "postgres", "--"];
+            with_user.extend(all);
+            run("runuser", &with_user);
+        } else {
+            run(all[0], &all[1..]);
+        }
+    }
+
+    fn up(&self) {
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=100",
+            self.port,
+            self.path("sock")
+        );
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.path("data"),
+                "-l",
+                &self.path("log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+    }
+
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops it (fast shutdown: sessions are cut).
+    pub fn stop(&self) {
+        self.pg(
+            "pg_ctl",
+            &["-D", &self.path("data"), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&self) {
+        self.up();
+    }
+}
+
+impl Drop for PostgresServer {
+    fn drop(&mut self) {
+        let binary = self.bindir.join("pg_ctl").display().to_string();
+        let data = self.path("data");
+        let args = ["-D", data.as_str(), "-m", "immediate", "-w", "stop"];
+        let _ = if is_root() {
+            std::process::Command::new("runuser")
+                .args(["-u", "postgres", "--", &binary])
+                .args(args)
+                .output()
+        } else {
+            std::process::Command::new(&binary).args(args).output()
+        };
+    }
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn run(program: &str, args: &[&str]) {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
