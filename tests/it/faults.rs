@@ -826,3 +826,46 @@ async fn a_database_restart_gives_unavailable_then_the_service_recovers() {
     );
     members.terminate().await;
 }
+
+/// Bad input at scale: a message far over the size limit is refused with OUT_OF_RANGE
+/// before the server has read it: its memory does not grow by the message's size.
+#[tokio::test]
+async fn an_oversized_message_is_refused_without_being_buffered() {
+    const SIZE: usize = 96 * 1024 * 1024;
+    let database = TestDatabase::create().await;
+    let nats = NatsServer::start().await;
+    let env = environment(&database.url, &nats.url(), &unique_prefix());
+    let mut members = ServiceProcess::start("members", &env);
+    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
+    let before = members.peak_rss_kib().expect("/proc");
+
+    let mut client = MembersServiceClient::new(members.channel())
+        .max_encoding_message_size(SIZE + 1024)
+        .max_decoding_message_size(SIZE + 1024);
+    let began = Instant::now();
+    let refused = client
+        .create_member(authed(association("x".repeat(SIZE)), &admin()))
+        .await
+        .expect_err("an oversized message is refused");
+    assert!(
+        matches!(refused.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{refused:?}"
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "refused after {:?}",
+        began.elapsed()
+    );
+    let after = members.peak_rss_kib().expect("/proc");
+    assert!(
+        after < before + (SIZE / 1024) as u64 / 2,
+        "peak RSS went from {before} KiB to {after} KiB for a {} MiB message",
+        SIZE / 1024 / 1024
+    );
+    // The connection and the server are fine afterwards.
+    client
+        .list_members(authed(mp::ListMembersRequest::default(), &admin()))
+        .await
+        .expect("a normal call after the refusal");
+    members.terminate().await;
+}

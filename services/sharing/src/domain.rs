@@ -178,6 +178,13 @@ impl Milli {
         if ((milli / 1000.0) - amount).abs() > 1e-9 * amount.max(1.0) {
             return Err(Invalid::new("must have at most three decimals"));
         }
+        // A positive amount too small for the tolerance above would round to nothing
+        // (found by the property tests).
+        if milli < 1.0 {
+            return Err(Invalid::new(format!(
+                "must be at least 0.001, got {amount}"
+            )));
+        }
         Ok(Self(milli as i64))
     }
 
@@ -597,6 +604,9 @@ mod tests {
         assert!(Milli::parse_positive(-1.0).is_err());
         assert!(Milli::parse_positive(0.0).is_err());
         assert!(Milli::parse_positive(f64::NAN).is_err());
+        // Positive, but rounds to no thousandth at all.
+        assert!(Milli::parse_positive(1e-10).is_err());
+        assert!(Milli::parse_positive(5.720064398855191e-247).is_err());
     }
 
     #[test]

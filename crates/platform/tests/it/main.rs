@@ -7,6 +7,7 @@
 mod bus_contract;
 mod consumer;
 mod nats_security;
+mod properties;
 mod relay;
 
 use std::sync::Arc;
