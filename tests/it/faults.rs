@@ -105,19 +105,52 @@ async fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
     }
 }
 
+/// PostgreSQL, a private NATS, and `members` (and `registry`) as separate processes,
+/// serving.
+struct Cluster {
+    database: TestDatabase,
+    nats: NatsServer,
+    prefix: String,
+    members: ServiceProcess,
+    registry: Option<ServiceProcess>,
+}
+
+impl Cluster {
+    async fn start(with_registry: bool, extra: &[(&str, &str)]) -> Self {
+        let database = TestDatabase::create().await;
+        let nats = NatsServer::start().await;
+        let prefix = unique_prefix();
+        let mut env = environment(&database.url, &nats.url(), &prefix);
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let members = ServiceProcess::start("members", &env);
+        let registry = with_registry.then(|| ServiceProcess::start("registry", &env));
+        members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
+        if let Some(registry) = &registry {
+            registry
+                .wait_serving(REGISTRY, Duration::from_secs(60))
+                .await;
+        }
+        Self {
+            database,
+            nats,
+            prefix,
+            members,
+            registry,
+        }
+    }
+}
+
 /// Fault 1: `kill -9` of the members service in the middle of a stream of writes.
 #[tokio::test]
 async fn a_killed_service_loses_nothing_acknowledged_and_publishes_each_change_once() {
-    let database = TestDatabase::create().await;
-    let nats = NatsServer::start().await;
-    let prefix = unique_prefix();
-    let env = environment(&database.url, &nats.url(), &prefix);
-    let mut members = ServiceProcess::start("members", &env);
-    let mut registry = ServiceProcess::start("registry", &env);
-    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
-    registry
-        .wait_serving(REGISTRY, Duration::from_secs(60))
-        .await;
+    let Cluster {
+        database,
+        nats,
+        prefix,
+        mut members,
+        registry,
+    } = Cluster::start(true, &[]).await;
+    let mut registry = registry.expect("registry");
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked = Arc::new(Mutex::new(Vec::new()));
@@ -226,16 +259,14 @@ async fn a_killed_service_loses_nothing_acknowledged_and_publishes_each_change_o
 /// Fault 2: NATS stopped for 20 s during writes.
 #[tokio::test]
 async fn writes_go_on_while_nats_is_down_and_drain_in_order_when_it_returns() {
-    let database = TestDatabase::create().await;
-    let mut nats = NatsServer::start().await;
-    let prefix = unique_prefix();
-    let env = environment(&database.url, &nats.url(), &prefix);
-    let mut members = ServiceProcess::start("members", &env);
-    let mut registry = ServiceProcess::start("registry", &env);
-    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
-    registry
-        .wait_serving(REGISTRY, Duration::from_secs(60))
-        .await;
+    let Cluster {
+        database,
+        mut nats,
+        prefix,
+        mut members,
+        registry,
+    } = Cluster::start(true, &[]).await;
+    let mut registry = registry.expect("registry");
 
     // Each writer takes members through their lifecycle: several events per aggregate,
     // whose order matters (applied, joined, suspended, reinstated, …).
@@ -396,17 +427,15 @@ async fn writes_go_on_while_nats_is_down_and_drain_in_order_when_it_returns() {
 #[tokio::test]
 async fn a_consumer_down_during_ten_thousand_events_catches_up_exactly() {
     const EVENTS: usize = 10_000;
-    let database = TestDatabase::create().await;
-    let nats = NatsServer::start().await;
-    let prefix = unique_prefix();
-    let env = environment(&database.url, &nats.url(), &prefix);
-    let mut members = ServiceProcess::start("members", &env);
     // The registry creates its consumer on its first start, then goes away.
-    let mut registry = ServiceProcess::start("registry", &env);
-    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
-    registry
-        .wait_serving(REGISTRY, Duration::from_secs(60))
-        .await;
+    let Cluster {
+        database,
+        nats: _nats,
+        prefix: _prefix,
+        mut members,
+        registry,
+    } = Cluster::start(true, &[]).await;
+    let mut registry = registry.expect("registry");
     registry.terminate().await;
 
     let channel = members.channel();
@@ -487,16 +516,14 @@ async fn malformed_events_go_to_the_dlq_and_the_consumer_goes_on() {
     use fabrique_platform::event::{event_headers, source_of};
     use prost::Name;
 
-    let database = TestDatabase::create().await;
-    let nats = NatsServer::start().await;
-    let prefix = unique_prefix();
-    let env = environment(&database.url, &nats.url(), &prefix);
-    let mut members = ServiceProcess::start("members", &env);
-    let mut registry = ServiceProcess::start("registry", &env);
-    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
-    registry
-        .wait_serving(REGISTRY, Duration::from_secs(60))
-        .await;
+    let Cluster {
+        database,
+        nats,
+        prefix,
+        mut members,
+        registry,
+    } = Cluster::start(true, &[]).await;
+    let mut registry = registry.expect("registry");
 
     let js = async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("NATS"));
     let subject = format!("{prefix}fabrique.members.member.applied");
@@ -629,13 +656,20 @@ async fn malformed_events_go_to_the_dlq_and_the_consumer_goes_on() {
 #[tokio::test]
 async fn overload_is_shed_quickly_and_admitted_calls_stay_fast() {
     const CALLS: usize = 1_500;
-    let database = TestDatabase::create().await;
-    let nats = NatsServer::start().await;
-    let mut env = environment(&database.url, &nats.url(), &unique_prefix());
-    env.push(("FABRIQUE_MAX_CONCURRENT_RPCS".into(), "16".into()));
-    env.push(("FABRIQUE_DB_MAX_CONNECTIONS".into(), "4".into()));
-    let mut members = ServiceProcess::start("members", &env);
-    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
+    // Bound, not `..`: the database and NATS must live as long as the test.
+    let Cluster {
+        database: _database,
+        nats: _nats,
+        mut members,
+        ..
+    } = Cluster::start(
+        false,
+        &[
+            ("FABRIQUE_MAX_CONCURRENT_RPCS", "16"),
+            ("FABRIQUE_DB_MAX_CONNECTIONS", "4"),
+        ],
+    )
+    .await;
     let mut client = MembersServiceClient::new(members.channel());
     for i in 0..100 {
         client
@@ -832,11 +866,13 @@ async fn a_database_restart_gives_unavailable_then_the_service_recovers() {
 #[tokio::test]
 async fn an_oversized_message_is_refused_without_being_buffered() {
     const SIZE: usize = 96 * 1024 * 1024;
-    let database = TestDatabase::create().await;
-    let nats = NatsServer::start().await;
-    let env = environment(&database.url, &nats.url(), &unique_prefix());
-    let mut members = ServiceProcess::start("members", &env);
-    members.wait_serving(MEMBERS, Duration::from_secs(60)).await;
+    // Bound, not `..`: the database and NATS must live as long as the test.
+    let Cluster {
+        database: _database,
+        nats: _nats,
+        mut members,
+        ..
+    } = Cluster::start(false, &[]).await;
     let before = members.peak_rss_kib().expect("/proc");
 
     let mut client = MembersServiceClient::new(members.channel())

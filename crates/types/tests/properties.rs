@@ -1,7 +1,7 @@
 //! Property tests of the shared value types: no input makes a parser panic, every valid
 //! identifier is accepted, and any single-digit change to a SIREN or SIRET is caught.
-//! Cases per property: `PROPTEST_CASES` (default 1,000). A failure proptest finds is
-//! saved under `proptest-regressions/` and replayed first: commit it.
+//! Cases per property: `PROPTEST_CASES` (scripts/test sets 1,000). A failure proptest
+//! finds is saved in `properties.proptest-regressions` and replayed first: commit it.
 
 #![allow(clippy::unwrap_used)]
 
@@ -12,14 +12,6 @@ use fabrique_types::resource::{format_name, parse_name};
 use fabrique_types::text::{bounded_text, fold};
 use fabrique_types::web::{Email, Phone, Website};
 use proptest::prelude::*;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1_000);
-    ProptestConfig::with_cases(cases)
-}
 
 /// `digits` followed by its Luhn check digit.
 fn with_luhn(digits: &[u8]) -> String {
@@ -46,6 +38,18 @@ fn with_luhn(digits: &[u8]) -> String {
         .collect()
 }
 
+/// `number` with the digit at `position` moved by `delta` (1 to 9).
+fn change_digit(number: &str, position: usize, delta: u8) -> String {
+    number
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = b - b'0';
+            char::from(b'0' + if i == position { (d + delta) % 10 } else { d })
+        })
+        .collect()
+}
+
 /// Text that looks like what the parsers receive: digits, letters, separators, and
 /// any character at all.
 fn near_text() -> impl Strategy<Value = String> {
@@ -58,8 +62,6 @@ fn near_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config())]
-
     #[test]
     fn no_text_makes_a_parser_panic(text in near_text()) {
         let _ = Siren::parse(&text);
@@ -102,9 +104,7 @@ proptest! {
         // Spaces as people write them are fine.
         let spaced = format!("{} {} {}", &siren[0..3], &siren[3..6], &siren[6..9]);
         prop_assert!(Siren::parse(&spaced).is_ok());
-        let mut changed: Vec<u8> = siren.bytes().map(|b| b - b'0').collect();
-        changed[position] = (changed[position] + delta) % 10;
-        let changed: String = changed.iter().map(|d| char::from(b'0' + d)).collect();
+        let changed = change_digit(&siren, position, delta);
         prop_assert!(Siren::parse(&changed).is_err(), "{} accepted", changed);
     }
 
@@ -117,9 +117,7 @@ proptest! {
         let siret = with_luhn(&digits);
         let parsed = Siret::parse(&siret).unwrap();
         prop_assert_eq!(parsed.siren(), &siret[..9]);
-        let mut changed: Vec<u8> = siret.bytes().map(|b| b - b'0').collect();
-        changed[position] = (changed[position] + delta) % 10;
-        let changed: String = changed.iter().map(|d| char::from(b'0' + d)).collect();
+        let changed = change_digit(&siret, position, delta);
         prop_assert!(Siret::parse(&changed).is_err());
     }
 

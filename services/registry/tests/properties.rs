@@ -1,21 +1,13 @@
 //! Property tests of the registry's parsers: opening hours and open-data CSV imports.
 //! No input makes them panic; hours that parse give well-formed spans and parse again
 //! to the same; every CSV row is accepted or refused with its line. Cases:
-//! `PROPTEST_CASES` (default 1,000).
+//! `PROPTEST_CASES` (scripts/test sets 1,000).
 
 #![allow(clippy::unwrap_used)]
 
 use fabrique_registry::domain::opening_hours::{OpeningHours, format_minutes};
 use fabrique_registry::import::parse_csv;
 use proptest::prelude::*;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1_000);
-    ProptestConfig::with_cases(cases)
-}
 
 const DAYS: &[&str] = &["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
 
@@ -67,8 +59,6 @@ fn near_hours() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(config())]
-
     #[test]
     fn no_text_makes_opening_hours_panic_and_what_parses_is_well_formed(text in near_hours()) {
         if let Ok(hours) = OpeningHours::parse(&text) {

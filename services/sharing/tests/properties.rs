@@ -1,7 +1,7 @@
 //! Property tests of the sharing service's time and quantity arithmetic: free intervals
 //! never overlap what is held (with its turnaround) and cover the rest of the window
 //! exactly; quantities are exact in thousandths and refuse what they cannot hold.
-//! Cases: `PROPTEST_CASES` (default 1,000).
+//! Cases: `PROPTEST_CASES` (scripts/test sets 1,000).
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,21 +9,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use fabrique_sharing::domain::{Milli, Slot, free_intervals};
 use proptest::prelude::*;
 
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1_000);
-    ProptestConfig::with_cases(cases)
-}
-
 fn at(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 3, 1, 0, 0, 0).single().unwrap() + Duration::minutes(minutes)
 }
 
 proptest! {
-    #![proptest_config(config())]
-
     #[test]
     fn slots_are_refused_unless_they_end_after_they_start(start in -100_000i64..100_000, end in -100_000i64..100_000) {
         match Slot::new(at(start), at(end)) {

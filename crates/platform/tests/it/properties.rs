@@ -1,7 +1,7 @@
 //! Property tests of what the platform parses from outside: page tokens and events.
 //! No input makes them panic; a token decodes only for the filters it was made for and
 //! only untouched; an event parses only with its CloudEvents headers, and decodes only
-//! as the type it names. Cases: `PROPTEST_CASES` (default 1,000).
+//! as the type it names. Cases: `PROPTEST_CASES` (scripts/test sets 1,000).
 
 use bytes::Bytes;
 use fabrique_api::members as mp;
@@ -10,14 +10,6 @@ use fabrique_platform::event::{IncomingEvent, event_headers, source_of};
 use fabrique_platform::page;
 use proptest::prelude::*;
 use prost::{Message, Name};
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(1_000);
-    ProptestConfig::with_cases(cases)
-}
 
 const HEADER_NAMES: &[&str] = &[
     "ce-specversion",
@@ -49,8 +41,6 @@ fn headers() -> impl Strategy<Value = Headers> {
 }
 
 proptest! {
-    #![proptest_config(config())]
-
     #[test]
     fn no_text_makes_page_token_decoding_panic(token in ".{0,200}", fingerprint in any::<u64>()) {
         if let Ok(key) = page::decode(&token, fingerprint) {
