@@ -440,8 +440,9 @@ async fn a_consumer_down_during_ten_thousand_events_catches_up_exactly() {
 
     let channel = members.channel();
     let token = admin();
-    let per_task = EVENTS / 32;
-    let tasks: Vec<_> = (0..32)
+    const PRODUCERS: usize = 40;
+    let per_task = EVENTS / PRODUCERS;
+    let tasks: Vec<_> = (0..PRODUCERS)
         .map(|t| {
             let (channel, token) = (channel.clone(), token.clone());
             tokio::spawn(async move {
@@ -473,7 +474,8 @@ async fn a_consumer_down_during_ten_thousand_events_catches_up_exactly() {
     for task in tasks {
         task.await.expect("producer");
     }
-    let produced = per_task * 32;
+    let produced = per_task * PRODUCERS;
+    assert_eq!(produced, EVENTS);
     let db = connect(&database.url).await;
     assert_eq!(
         count(&db, "SELECT count(*) FROM members.members").await,
