@@ -79,6 +79,48 @@ fn checksum(bytes: &[u8]) -> [u8; 4] {
     [hash[0], hash[1], hash[2], hash[3]]
 }
 
+/// A page of results and the token of the next one (empty on the last page).
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_page_token: String,
+}
+
+impl<T> Page<T> {
+    /// `items` as fetched with one row more than `page_size`: that extra row says a next
+    /// page exists, and the last row kept is where it starts (`cursor`, a UUIDv7 key).
+    pub fn of(
+        mut items: Vec<T>,
+        page_size: u64,
+        fingerprint: u64,
+        cursor: impl Fn(&T) -> uuid::Uuid,
+    ) -> Self {
+        let next_page_token = if items.len() as u64 > page_size {
+            items.truncate(page_size as usize);
+            items
+                .last()
+                .map(|last| encode(fingerprint, cursor(last).as_bytes()))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Self {
+            items,
+            next_page_token,
+        }
+    }
+}
+
+/// The UUID a token made by [`Page::of`] resumes after; `None` for the first page.
+pub fn decode_id(token: &str, fingerprint: u64) -> Result<Option<uuid::Uuid>, Error> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    uuid::Uuid::from_slice(&decode(token, fingerprint)?)
+        .map(Some)
+        .map_err(|_| Error::invalid("page_token", "is not a page token returned by this method"))
+}
+
 /// Validates `page_size`: 0 means `default`, above `max` or negative is refused.
 pub fn page_size(requested: i32, default: u32, max: u32) -> Result<u64, Error> {
     match requested {

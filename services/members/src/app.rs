@@ -106,27 +106,12 @@ impl Members {
         page_token: &str,
     ) -> Result<Page, Error> {
         let fingerprint = fingerprint(&filter);
-        let after = if page_token.is_empty() {
-            None
-        } else {
-            let cursor = page::decode(page_token, fingerprint)?;
-            Some(Uuid::from_slice(&cursor).map_err(|_| {
-                Error::invalid("page_token", "is not a page token returned by this method")
-            })?)
-        };
-        let mut members = store::list(&self.db, &filter, after, page_size + 1).await?;
-        let next_page_token = if members.len() as u64 > page_size {
-            members.truncate(page_size as usize);
-            members
-                .last()
-                .map(|m| page::encode(fingerprint, m.id.uuid().as_bytes()))
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
+        let after = page::decode_id(page_token, fingerprint)?;
+        let members = store::list(&self.db, &filter, after, page_size + 1).await?;
+        let page = page::Page::of(members, page_size, fingerprint, |m: &Member| m.id.uuid());
         Ok(Page {
-            members,
-            next_page_token,
+            members: page.items,
+            next_page_token: page.next_page_token,
         })
     }
 

@@ -8,6 +8,7 @@ use fabrique_platform::Error;
 use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
+pub use fabrique_platform::page::Page;
 use fabrique_platform::page::{self, Fingerprint};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -22,42 +23,6 @@ use crate::store;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
-
-#[derive(Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_page_token: String,
-}
-
-fn page_of<T>(
-    mut items: Vec<T>,
-    page_size: u64,
-    fingerprint: u64,
-    cursor: impl Fn(&T) -> Uuid,
-) -> Page<T> {
-    let next_page_token = if items.len() as u64 > page_size {
-        items.truncate(page_size as usize);
-        items
-            .last()
-            .map(|last| page::encode(fingerprint, cursor(last).as_bytes()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Page {
-        items,
-        next_page_token,
-    }
-}
-
-fn after_id(token: &str, fingerprint: u64) -> Result<Option<Uuid>, Error> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    Uuid::from_slice(&page::decode(token, fingerprint)?)
-        .map(Some)
-        .map_err(|_| Error::invalid("page_token", "is not a page token returned by this method"))
-}
 
 /// The member a caller acts for.
 pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
@@ -297,10 +262,10 @@ impl Projects {
                     .join(","),
             )
             .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items =
             store::list_projects(&self.db, member, &states, &themes, after, page_size + 1).await?;
-        Ok(page_of(items, page_size, fingerprint, |p: &Project| p.id))
+        Ok(Page::of(items, page_size, fingerprint, |p: &Project| p.id))
     }
 
     pub async fn update_project(
@@ -478,9 +443,11 @@ impl Projects {
                     .join(","),
             )
             .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items = store::list_programmes(&self.db, &states, after, page_size + 1).await?;
-        Ok(page_of(items, page_size, fingerprint, |p: &Programme| p.id))
+        Ok(Page::of(items, page_size, fingerprint, |p: &Programme| {
+            p.id
+        }))
     }
 
     pub async fn close_programme(&self, caller: &Caller, id: Uuid) -> Result<Programme, Error> {
@@ -654,7 +621,7 @@ impl Projects {
                     .join(","),
             )
             .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items = store::list_applications(
             &self.db,
             Some(programme_id),
@@ -664,9 +631,12 @@ impl Projects {
             Some(page_size + 1),
         )
         .await?;
-        Ok(page_of(items, page_size, fingerprint, |a: &Application| {
-            a.id
-        }))
+        Ok(Page::of(
+            items,
+            page_size,
+            fingerprint,
+            |a: &Application| a.id,
+        ))
     }
 
     /// Approves: commits the aid within the envelope and the member's limit, in one
@@ -1025,11 +995,11 @@ impl Projects {
                         .join(","),
                 )
                 .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items =
             store::list_group_purchases(&self.db, &states, &categories, after, page_size + 1)
                 .await?;
-        Ok(page_of(
+        Ok(Page::of(
             items,
             page_size,
             fingerprint,

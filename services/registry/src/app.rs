@@ -209,17 +209,10 @@ impl Registry {
                 let after = cursor
                     .map(|c| Uuid::from_slice(&c).map_err(|_| bad_token()))
                     .transpose()?;
-                let mut places =
+                let places =
                     store::list(&self.db, &filter, visibility, after, page_size + 1).await?;
-                let next_page_token = if places.len() as u64 > page_size {
-                    places.truncate(page_size as usize);
-                    places
-                        .last()
-                        .map(|p| page::encode(fingerprint, p.id.uuid().as_bytes()))
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                };
+                let page = page::Page::of(places, page_size, fingerprint, |p: &Place| p.id.uuid());
+                let (places, next_page_token) = (page.items, page.next_page_token);
                 Ok(Page {
                     places: places.into_iter().map(|p| (None, p)).collect(),
                     next_page_token,

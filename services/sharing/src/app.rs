@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
+pub use fabrique_platform::page::Page;
 use fabrique_platform::page::{self, Fingerprint};
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -76,12 +77,6 @@ pub struct Match {
     pub matched_words: Vec<String>,
 }
 
-#[derive(Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub next_page_token: String,
-}
-
 #[derive(Clone)]
 pub struct Sharing {
     db: DatabaseConnection,
@@ -96,37 +91,6 @@ pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
             "this acts for a member: use a token whose subject is the member's id",
         )
     })
-}
-
-fn page_of<T>(
-    mut items: Vec<T>,
-    page_size: u64,
-    fingerprint: u64,
-    cursor: impl Fn(&T) -> Uuid,
-) -> Page<T> {
-    let next_page_token = if items.len() as u64 > page_size {
-        items.truncate(page_size as usize);
-        items
-            .last()
-            .map(|last| page::encode(fingerprint, cursor(last).as_bytes()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Page {
-        items,
-        next_page_token,
-    }
-}
-
-fn after_id(token: &str, fingerprint: u64) -> Result<Option<Uuid>, Error> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    let cursor = page::decode(token, fingerprint)?;
-    Uuid::from_slice(&cursor)
-        .map(Some)
-        .map_err(|_| Error::invalid("page_token", "is not a page token returned by this method"))
 }
 
 impl Sharing {
@@ -321,9 +285,9 @@ impl Sharing {
         match near {
             None => {
                 let fingerprint = fingerprint.finish();
-                let after = after_id(token, fingerprint)?;
+                let after = page::decode_id(token, fingerprint)?;
                 let items = store::list_resources(&self.db, &filter, after, page_size + 1).await?;
-                let page = page_of(items, page_size, fingerprint, |r: &Resource| r.id);
+                let page = Page::of(items, page_size, fingerprint, |r: &Resource| r.id);
                 Ok(Page {
                     items: page.items.into_iter().map(|r| (None, r)).collect(),
                     next_page_token: page.next_page_token,
@@ -750,11 +714,14 @@ impl Sharing {
                     .join(","),
             )
             .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items = store::list_reservations(&self.db, &filter, after, page_size + 1).await?;
-        Ok(page_of(items, page_size, fingerprint, |r: &Reservation| {
-            r.id
-        }))
+        Ok(Page::of(
+            items,
+            page_size,
+            fingerprint,
+            |r: &Reservation| r.id,
+        ))
     }
 
     pub async fn transition_reservation(
@@ -1007,7 +974,7 @@ impl Sharing {
             .with(resource.map(|r| r.to_string()).unwrap_or_default())
             .with(claimant.map(|r| r.to_string()).unwrap_or_default())
             .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items = store::list_claims(
             &self.db,
             resource,
@@ -1017,7 +984,7 @@ impl Sharing {
             page_size + 1,
         )
         .await?;
-        Ok(page_of(items, page_size, fingerprint, |c: &Claim| c.id))
+        Ok(Page::of(items, page_size, fingerprint, |c: &Claim| c.id))
     }
 
     // -----------------------------------------------------------------------
@@ -1094,9 +1061,9 @@ impl Sharing {
                     .join(","),
             )
             .finish();
-        let after = after_id(token, fingerprint)?;
+        let after = page::decode_id(token, fingerprint)?;
         let items = store::list_needs(&self.db, member, &states, after, page_size + 1).await?;
-        Ok(page_of(items, page_size, fingerprint, |n: &Need| n.id))
+        Ok(Page::of(items, page_size, fingerprint, |n: &Need| n.id))
     }
 
     pub async fn close_need(&self, caller: &Caller, id: Uuid) -> Result<Need, Error> {
