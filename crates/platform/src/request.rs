@@ -33,6 +33,23 @@ pub fn reason(field: &str, reason: &str, required: bool) -> Result<Option<String
     }
 }
 
+/// AIP-155 replay: what an earlier call with the same request id created, when
+/// `same_caller` says that call was this caller's; another caller reusing the id gets
+/// ALREADY_EXISTS (it must not learn, nor get, what someone else created).
+pub fn replay<T>(
+    existing: Option<T>,
+    same_caller: impl FnOnce(&T) -> bool,
+) -> Result<Option<T>, Error> {
+    match existing {
+        Some(existing) if same_caller(&existing) => Ok(Some(existing)),
+        Some(_) => Err(Error::AlreadyExists {
+            reason: "REQUEST_ID_REUSED",
+            message: "request_id was already used by another caller; use a new UUID".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
 /// An AIP-155 request id, when given: a UUID.
 pub fn request_id(field: &str, request_id: &str) -> Result<Option<Uuid>, Error> {
     optional(request_id, |id| {

@@ -5,6 +5,7 @@
 use fabrique_platform::auth::Caller;
 use fabrique_platform::outbox::{self, OutboxSignal};
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::request;
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -173,14 +174,11 @@ impl Members {
         caller: &Caller,
         request_id: Uuid,
     ) -> Result<Option<Member>, Error> {
-        match store::by_request_id(&self.db, request_id).await? {
-            Some((member, created_by)) if created_by == caller.subject => Ok(Some(member)),
-            Some(_) => Err(Error::AlreadyExists {
-                reason: "REQUEST_ID_REUSED",
-                message: "request_id was already used by another caller; use a new UUID".into(),
-            }),
-            None => Ok(None),
-        }
+        let existing = store::by_request_id(&self.db, request_id).await?;
+        Ok(
+            request::replay(existing, |(_, created_by)| *created_by == caller.subject)?
+                .map(|(member, _)| member),
+        )
     }
 
     async fn ensure_siren_free(

@@ -10,6 +10,7 @@ use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 pub use fabrique_platform::page::Page;
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::request;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
@@ -32,13 +33,6 @@ pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
             "this acts for a member: use a token whose subject is the member's id",
         )
     })
-}
-
-fn request_reused() -> Error {
-    Error::AlreadyExists {
-        reason: "REQUEST_ID_REUSED",
-        message: "request_id was already used by another caller; use a new UUID".into(),
-    }
 }
 
 /// What a new project is made of.
@@ -192,13 +186,12 @@ impl Projects {
         request_id: Option<Uuid>,
     ) -> Result<Project, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::project_by_request(&self.db, request_id).await?
+            && let Some(existing) = request::replay(
+                store::project_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
         {
-            return if existing.created_by == caller.subject {
-                Ok(existing)
-            } else {
-                Err(request_reused())
-            };
+            return Ok(existing);
         }
         let lead = Self::member_for(caller, draft.lead, "lead a project")?;
         self.active_member(lead, "lead").await?;
@@ -370,13 +363,12 @@ impl Projects {
         request_id: Option<Uuid>,
     ) -> Result<Programme, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::programme_by_request(&self.db, request_id).await?
+            && let Some(existing) = request::replay(
+                store::programme_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
         {
-            return if existing.created_by == caller.subject {
-                Ok(existing)
-            } else {
-                Err(request_reused())
-            };
+            return Ok(existing);
         }
         let funder = Self::member_for(caller, draft.funder, "open a programme")?;
         self.active_member(funder, "funder").await?;
@@ -481,13 +473,12 @@ impl Projects {
         request_id: Option<Uuid>,
     ) -> Result<Application, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::application_by_request(&self.db, request_id).await?
+            && let Some(existing) = request::replay(
+                store::application_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
         {
-            return if existing.created_by == caller.subject {
-                Ok(existing)
-            } else {
-                Err(request_reused())
-            };
+            return Ok(existing);
         }
         let applicant = acting_member(caller)?;
         let programme = self.get_programme(programme_id).await?;
@@ -916,13 +907,12 @@ impl Projects {
         request_id: Option<Uuid>,
     ) -> Result<GroupPurchase, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::group_purchase_by_request(&self.db, request_id).await?
+            && let Some(existing) = request::replay(
+                store::group_purchase_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
         {
-            return if existing.created_by == caller.subject {
-                Ok(existing)
-            } else {
-                Err(request_reused())
-            };
+            return Ok(existing);
         }
         let coordinator =
             Self::member_for(caller, draft.coordinator, "coordinate a grouped purchase")?;

@@ -8,6 +8,7 @@ use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::request;
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -352,14 +353,9 @@ impl Registry {
         caller: &Caller,
         request_id: Uuid,
     ) -> Result<Option<Place>, Error> {
-        match store::by_request_id(&self.db, request_id).await? {
-            Some(place) if place.created_by == caller.subject => Ok(Some(place)),
-            Some(_) => Err(Error::AlreadyExists {
-                reason: "REQUEST_ID_REUSED",
-                message: "request_id was already used by another caller; use a new UUID".into(),
-            }),
-            None => Ok(None),
-        }
+        request::replay(store::by_request_id(&self.db, request_id).await?, |place| {
+            place.created_by == caller.subject
+        })
     }
 
     /// The operator member or an admin may change a place; only an admin changes who

@@ -7,6 +7,7 @@ use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 pub use fabrique_platform::page::Page;
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::request;
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
@@ -171,16 +172,12 @@ impl Sharing {
         request_id: Option<Uuid>,
     ) -> Result<Resource, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::resource_by_request(&self.db, request_id).await?
+            && let Some(existing) = request::replay(
+                store::resource_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
         {
-            return if existing.created_by == caller.subject {
-                Ok(existing)
-            } else {
-                Err(Error::AlreadyExists {
-                    reason: "REQUEST_ID_REUSED",
-                    message: "request_id was already used by another caller; use a new UUID".into(),
-                })
-            };
+            return Ok(existing);
         }
         let owner = match draft.owner {
             Some(owner) if caller.is_admin() || caller.member_id == Some(owner) => owner,
@@ -555,16 +552,12 @@ impl Sharing {
         request_id: Option<Uuid>,
     ) -> Result<Reservation, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::reservation_by_request(&self.db, request_id).await?
+            && let Some(existing) = request::replay(
+                store::reservation_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
         {
-            return if existing.created_by == caller.subject {
-                Ok(existing)
-            } else {
-                Err(Error::AlreadyExists {
-                    reason: "REQUEST_ID_REUSED",
-                    message: "request_id was already used by another caller; use a new UUID".into(),
-                })
-            };
+            return Ok(existing);
         }
         let borrower = acting_member(caller)?;
         let resource = self.get_resource(resource_id).await?;
@@ -794,16 +787,12 @@ impl Sharing {
         request_id: Option<Uuid>,
     ) -> Result<Claim, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::claim_by_request(&self.db, request_id).await?
+            && let Some(existing) =
+                request::replay(store::claim_by_request(&self.db, request_id).await?, |e| {
+                    caller.is_member(e.claimant)
+                })?
         {
-            return if caller.is_member(existing.claimant) {
-                Ok(existing)
-            } else {
-                Err(Error::AlreadyExists {
-                    reason: "REQUEST_ID_REUSED",
-                    message: "request_id was already used by another caller; use a new UUID".into(),
-                })
-            };
+            return Ok(existing);
         }
         let claimant = acting_member(caller)?;
         let resource = self.get_resource(resource_id).await?;
@@ -998,16 +987,12 @@ impl Sharing {
         request_id: Option<Uuid>,
     ) -> Result<Need, Error> {
         if let Some(request_id) = request_id
-            && let Some(existing) = store::need_by_request(&self.db, request_id).await?
+            && let Some(existing) =
+                request::replay(store::need_by_request(&self.db, request_id).await?, |e| {
+                    caller.is_member(e.member)
+                })?
         {
-            return if caller.is_member(existing.member) {
-                Ok(existing)
-            } else {
-                Err(Error::AlreadyExists {
-                    reason: "REQUEST_ID_REUSED",
-                    message: "request_id was already used by another caller; use a new UUID".into(),
-                })
-            };
+            return Ok(existing);
         }
         let member = acting_member(caller)?;
         self.ensure_active(member, "member").await?;
