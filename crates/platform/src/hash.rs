@@ -1,5 +1,5 @@
 //! A small stable hash (FNV-1a), for values that must agree across processes and
-//! versions: advisory-lock keys and page-token checks. Not for security.
+//! versions: advisory-lock keys, page-token checks, consumer lanes. Not for security.
 
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

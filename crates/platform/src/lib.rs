@@ -10,7 +10,7 @@ pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod event;
-mod hash;
+pub mod hash;
 pub mod metrics;
 mod migrations;
 pub mod outbox;

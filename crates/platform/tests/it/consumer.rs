@@ -1,5 +1,6 @@
 //! The consumer runner: effects applied once per event, poison messages dead-lettered
-//! after `max_deliver` with the error, malformed ones at once, and the stream flowing on.
+//! after `max_deliver` with the error, malformed ones at once, and the stream flowing on;
+//! one aggregate's events in order, other aggregates' events meanwhile.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +43,29 @@ impl EventHandler for Recording {
         if event.payload == "poison" {
             return Err(HandlerError::Transient("poison always fails".into()));
         }
+        if event.payload == "blocked" {
+            // Applied only once another aggregate's "release" is committed: with events
+            // handled one at a time, it never would be.
+            let mut released = false;
+            for _ in 0..100 {
+                let count = txn
+                    .query_one_raw(Statement::from_string(
+                        txn.get_database_backend(),
+                        "SELECT count(*) FROM effects WHERE payload = 'release'",
+                    ))
+                    .await?
+                    .and_then(|row| row.try_get_by_index::<i64>(0).ok())
+                    .unwrap_or(0);
+                if count > 0 {
+                    released = true;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if !released {
+                return Err(HandlerError::Transient("never released".into()));
+            }
+        }
         let insert = Query::insert()
             .into_table(Alias::new("effects"))
             .columns([Alias::new("event_id"), Alias::new("payload")])
@@ -72,7 +96,11 @@ async fn setup(kind: Kind, postgres: bool) -> Setup {
     };
     let dir = fabrique_testkit::TempDir::new("consumer");
     let db = database(pg.as_ref(), &dir).await;
-    db.execute_unprepared("CREATE TABLE effects (event_id TEXT NOT NULL, payload TEXT NOT NULL)")
+    db.execute_unprepared(if postgres {
+        "CREATE TABLE effects (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, payload TEXT NOT NULL)"
+    } else {
+        "CREATE TABLE effects (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, payload TEXT NOT NULL)"
+    })
         .await
         .expect("effects table");
     let bus = bus(kind).await;
@@ -100,6 +128,7 @@ async fn setup(kind: Kind, postgres: bool) -> Setup {
             max_deliver: 3,
             ack_wait: Duration::from_secs(30),
             retry_delay: Duration::from_millis(10),
+            lanes: 8,
         },
     );
     tokio::spawn(runner.run(stop.clone()));
@@ -116,11 +145,24 @@ async fn setup(kind: Kind, postgres: bool) -> Setup {
 impl Setup {
     /// Publishes an event; `msg_id` differs from the event id so the bus stores repeats.
     async fn publish(&self, event_id: Uuid, ce_type: &str, payload: &str, msg_id: &str) {
+        self.publish_about("things/1", event_id, ce_type, payload, msg_id)
+            .await;
+    }
+
+    /// Publishes an event about `aggregate` (its `ce-subject`).
+    async fn publish_about(
+        &self,
+        aggregate: &str,
+        event_id: Uuid,
+        ce_type: &str,
+        payload: &str,
+        msg_id: &str,
+    ) {
         let mut headers = event_headers(
             event_id,
             "/fabrique/source",
             ce_type,
-            "things/1",
+            aggregate,
             chrono::Utc::now(),
         );
         headers.insert(MSG_ID_HEADER, msg_id);
@@ -140,12 +182,13 @@ impl Setup {
             .expect("acked");
     }
 
+    /// Effects in the order they were committed.
     async fn effects(&self) -> Vec<(String, String)> {
         let backend = self.db.get_database_backend();
         self.db
             .query_all_raw(Statement::from_string(
                 backend,
-                "SELECT event_id, payload FROM effects",
+                "SELECT event_id, payload FROM effects ORDER BY seq",
             ))
             .await
             .expect("query")
@@ -268,21 +311,87 @@ async fn malformed_messages_are_dead_lettered_at_once(kind: Kind, postgres: bool
         .await;
     setup.publish(Uuid::now_v7(), THING, "fine", "f").await;
     setup.wait_for_effect("fine").await;
+    // Two aggregates (none, and things/1): their letters may come in either order.
     let letters = setup.dead_letters(2).await;
+    let reason = |needle: &str| {
+        letters
+            .iter()
+            .find(|l| l.get(DLQ_REASON).unwrap_or_default().contains(needle))
+            .unwrap_or_else(|| panic!("no letter for {needle}: {letters:?}"))
+    };
+    assert_eq!(
+        reason("missing header ce-specversion").get(DLQ_DELIVERIES),
+        Some("1")
+    );
+    assert_eq!(reason("unexpected ce-type").get(DLQ_DELIVERIES), Some("1"));
+    assert_eq!(setup.effects().await.len(), 1);
+}
+
+/// Events of eight aggregates, interleaved, published faster than they are applied (so
+/// they are applied in batches), with repeats and a poison event among them: each
+/// aggregate's are applied once and in the order they were published.
+async fn each_aggregate_keeps_its_order(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    for n in 0..10 {
+        for aggregate in 0..8 {
+            let id = Uuid::now_v7();
+            let (about, payload) = (format!("things/{aggregate}"), format!("{aggregate}:{n}"));
+            setup
+                .publish_about(&about, id, THING, &payload, &Uuid::now_v7().to_string())
+                .await;
+            if n % 3 == 0 {
+                setup
+                    .publish_about(&about, id, THING, &payload, &Uuid::now_v7().to_string())
+                    .await;
+            }
+            if n == 5 && aggregate == 3 {
+                setup
+                    .publish_about(&about, Uuid::now_v7(), THING, "poison", "poison-3")
+                    .await;
+            }
+        }
+    }
+    fabrique_testkit::eventually("80 effects", Duration::from_secs(30), || async {
+        (setup.effects().await.len() == 80).then_some(())
+    })
+    .await;
+    let effects = setup.effects().await;
+    for aggregate in 0..8 {
+        let order: Vec<u32> = effects
+            .iter()
+            .filter_map(|(_, p)| p.strip_prefix(&format!("{aggregate}:")))
+            .map(|n| n.parse().expect("a number"))
+            .collect();
+        assert_eq!(order, (0..10).collect::<Vec<_>>(), "things/{aggregate}");
+    }
+    let letters = setup.dead_letters(1).await;
     assert!(
         letters[0]
             .get(DLQ_REASON)
             .unwrap_or_default()
-            .contains("missing header ce-specversion")
+            .contains("poison always fails")
     );
-    assert_eq!(letters[0].get(DLQ_DELIVERIES), Some("1"));
-    assert!(
-        letters[1]
-            .get(DLQ_REASON)
-            .unwrap_or_default()
-            .contains("unexpected ce-type")
-    );
-    assert_eq!(setup.effects().await.len(), 1);
+}
+
+/// An event that waits for another aggregate's later event is applied once that one is:
+/// events of different aggregates are handled at the same time.
+async fn other_aggregates_are_not_held_up(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    // Lanes are chosen by a hash of the aggregate: find one not on "things/1"'s lane.
+    let other = (2..100)
+        .map(|n| format!("things/{n}"))
+        .find(|a| {
+            let lane = |s: &str| fabrique_platform::hash::fnv1a64(s.as_bytes()) % 8;
+            lane(a) != lane("things/1")
+        })
+        .expect("another lane");
+    setup.publish(Uuid::now_v7(), THING, "blocked", "b").await;
+    setup
+        .publish_about(&other, Uuid::now_v7(), THING, "release", "r")
+        .await;
+    setup.wait_for_effect("blocked").await;
+    let effects: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(effects, ["release", "blocked"]);
 }
 
 macro_rules! on {
@@ -300,9 +409,20 @@ macro_rules! on {
             async fn malformed_messages_are_dead_lettered_at_once() {
                 super::malformed_messages_are_dead_lettered_at_once($kind, $postgres).await;
             }
+            #[tokio::test]
+            async fn each_aggregate_keeps_its_order() {
+                super::each_aggregate_keeps_its_order($kind, $postgres).await;
+            }
         }
     };
 }
 
 on!(nats_postgres, crate::Kind::Nats, true);
+
+// On PostgreSQL only: SQLite has one connection per service, which the waiting event
+// holds.
+#[tokio::test]
+async fn other_aggregates_are_not_held_up_on_postgres() {
+    other_aggregates_are_not_held_up(crate::Kind::Nats, true).await;
+}
 on!(in_process_sqlite, crate::Kind::Memory, false);
