@@ -101,11 +101,41 @@ struct VerifyingKey {
     key: DecodingKey,
 }
 
+/// Clock skew tolerated on `exp` and `nbf`.
+const LEEWAY_SECONDS: i64 = 30;
+
 pub struct Authenticator {
     keys: Vec<VerifyingKey>,
     issuer: Option<String>,
     audience: Option<String>,
     insecure_dev: bool,
+    verified: Verified,
+}
+
+/// Tokens already verified, with their caller and expiry: a client sends the same token
+/// on every call, and checking its signature and claims again cost 6 % of a GetMember
+/// (docs/performance.md). Keyed by the whole token, so only that exact token hits.
+#[derive(Default)]
+struct Verified(std::sync::Mutex<std::collections::HashMap<String, (Caller, i64)>>);
+
+impl Verified {
+    /// Enough for every client of a busy replica; cleared when full (entries are
+    /// cheap to make again).
+    const CAPACITY: usize = 1024;
+
+    fn get(&self, token: &str, now: i64) -> Option<Caller> {
+        let cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (caller, valid_until) = cache.get(token)?;
+        (now < *valid_until).then(|| caller.clone())
+    }
+
+    fn insert(&self, token: &str, caller: &Caller, valid_until: i64) {
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= Self::CAPACITY {
+            cache.clear();
+        }
+        cache.insert(token.to_string(), (caller.clone(), valid_until));
+    }
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -221,6 +251,7 @@ impl Authenticator {
             issuer: settings.issuer.clone(),
             audience: settings.audience.clone(),
             insecure_dev: settings.insecure_dev,
+            verified: Verified::default(),
         })
     }
 
@@ -256,7 +287,7 @@ impl Authenticator {
     fn validation(&self, algorithm: Algorithm) -> Validation {
         let mut validation = Validation::new(algorithm);
         validation.validate_nbf = true;
-        validation.leeway = 30;
+        validation.leeway = LEEWAY_SECONDS as u64;
         // A configured issuer or audience must be present, not only right when present.
         let mut required = vec!["exp", "sub"];
         match &self.audience {
@@ -294,6 +325,10 @@ impl Authenticator {
                 Status::unauthenticated("the authorization header must be `Bearer <JWT>`")
             })?
             .trim();
+        let now = chrono::Utc::now().timestamp();
+        if let Some(caller) = self.verified.get(token, now) {
+            return Ok(caller);
+        }
         let jwt_header = jsonwebtoken::decode_header(token)
             .map_err(|e| Status::unauthenticated(format!("invalid token: {e}")))?;
         let key = self.key_for(&jwt_header)?;
@@ -309,11 +344,18 @@ impl Authenticator {
                 _ => None,
             })
             .collect();
-        Ok(Caller {
+        let caller = Caller {
             member_id: Uuid::parse_str(&claims.sub).ok(),
             subject: claims.sub,
             roles,
-        })
+        };
+        // Remembered only once valid (`nbf` passed), and until it expires as the
+        // validation sees it (with its leeway).
+        if claims.nbf.is_none_or(|nbf| nbf <= now) {
+            self.verified
+                .insert(token, &caller, claims.exp.saturating_add(LEEWAY_SECONDS));
+        }
+        Ok(caller)
     }
 }
 
@@ -476,6 +518,55 @@ mod tests {
             auth.authenticate(&tonic::metadata::MetadataMap::new())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_until_it_expires_and_only_that_token() {
+        let settings = settings();
+        let auth = Authenticator::new(&settings).unwrap();
+        let token = mint(
+            settings.jwt_secret.as_ref().unwrap(),
+            &claims("x", &["admin"], chrono::Duration::hours(1)),
+        )
+        .unwrap();
+        let first = auth.authenticate(&metadata(&token)).unwrap();
+        let now = chrono::Utc::now().timestamp();
+        assert_eq!(auth.verified.get(&token, now), Some(first.clone()));
+        assert_eq!(auth.authenticate(&metadata(&token)).unwrap(), first);
+        // Its expiry (with the leeway) ends the remembering.
+        let exp = now + 3600;
+        assert!(
+            auth.verified
+                .get(&token, exp + LEEWAY_SECONDS - 5)
+                .is_some()
+        );
+        assert!(
+            auth.verified
+                .get(&token, exp + LEEWAY_SECONDS + 5)
+                .is_none()
+        );
+        // Another signature on the same claims is not the remembered token.
+        let at = token.len() - 6;
+        let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
+        let tampered = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+        assert!(auth.authenticate(&metadata(&tampered)).is_err());
+        // A token not yet valid is refused and not remembered.
+        let mut early = claims("y", &["admin"], chrono::Duration::hours(1));
+        early.nbf = Some(now + 600);
+        let early = mint(settings.jwt_secret.as_ref().unwrap(), &early).unwrap();
+        assert!(auth.authenticate(&metadata(&early)).is_err());
+        assert!(auth.verified.get(&early, now).is_none());
+    }
+
+    #[test]
+    fn the_remembered_tokens_stay_bounded() {
+        let verified = Verified::default();
+        let caller = Caller::dev();
+        for i in 0..(Verified::CAPACITY * 3) {
+            verified.insert(&format!("token-{i}"), &caller, i64::MAX);
+        }
+        let held = verified.0.lock().unwrap().len();
+        assert!(held <= Verified::CAPACITY, "{held}");
     }
 
     #[test]
