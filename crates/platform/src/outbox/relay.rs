@@ -313,6 +313,26 @@ async fn mark_published<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), D
     if ids.is_empty() {
         return Ok(());
     }
+    if db.get_database_backend() == DbBackend::Postgres {
+        // One array parameter: one prepared statement whatever the batch size, where an
+        // IN list of 1,000 placeholders is a statement of its own for every size.
+        let mut array = String::with_capacity(ids.len() * 8 + 2);
+        array.push('{');
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                array.push(',');
+            }
+            array.push_str(&id.to_string());
+        }
+        array.push('}');
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE fabrique_outbox SET published_at = $1 WHERE id = ANY($2::bigint[])",
+            [Utc::now().into(), array.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
     Entity::update_many()
         .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
         .filter(Column::Id.is_in(ids.iter().copied()))
