@@ -228,20 +228,16 @@ impl Registry {
                         Ok::<_, Error>((distance, Uuid::from_slice(id).map_err(|_| bad_token())?))
                     })
                     .transpose()?;
-                let found =
-                    store::within(&self.db, &filter, visibility, &near.center, near.radius_km)
-                        .await?;
-                let mut places: Vec<(f64, Place)> = found
-                    .into_iter()
-                    .filter(|(distance, place)| match after {
-                        None => true,
-                        Some((d, id)) => distance
-                            .total_cmp(&d)
-                            .then(place.id.uuid().cmp(&id))
-                            .is_gt(),
-                    })
-                    .take(page_size as usize + 1)
-                    .collect();
+                let mut places = store::nearest(
+                    &self.db,
+                    &filter,
+                    visibility,
+                    &near.center,
+                    near.radius_km,
+                    after,
+                    page_size + 1,
+                )
+                .await?;
                 let next_page_token = if places.len() as u64 > page_size {
                     places.truncate(page_size as usize);
                     places

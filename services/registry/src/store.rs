@@ -1,7 +1,8 @@
 //! Where places are kept: entities, migrations, queries — the
 //! same on PostgreSQL and SQLite. Multi-valued kinds and capabilities are `|tag|` lists
 //! matched with LIKE; searches around a point narrow by a latitude/longitude box in
-//! SQL, then measure exact distances in Rust.
+//! SQL, then measure exact distances in Rust on coordinates alone, and load only the
+//! page's places.
 
 mod entity;
 pub mod migrations;
@@ -396,6 +397,65 @@ pub async fn within<C: ConnectionTrait>(
     }
     found.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
     Ok(found)
+}
+
+/// The `limit` places matching `filter` nearest `center` within `radius_km`, after the
+/// cursor `after` (distance, id), with their distances, nearest first (ties by id).
+///
+/// Only coordinates are read for the whole box; full rows only for the page. With
+/// 100,000 places reading every row in the box cost 5.6 ms of CPU a call
+/// (docs/performance.md).
+pub async fn nearest<C: ConnectionTrait>(
+    db: &C,
+    filter: &ListFilter,
+    visibility: &Visibility,
+    center: &Location,
+    radius_km: f64,
+    after: Option<(f64, Uuid)>,
+    limit: u64,
+) -> Result<Vec<(f64, Place)>, Error> {
+    let bbox = center.bounding_box(radius_km);
+    let mut query = filtered(filter, visibility)
+        .filter(Column::Latitude.between(bbox.min_latitude, bbox.max_latitude));
+    if let Some((min, max)) = bbox.longitudes {
+        query = query.filter(Column::Longitude.between(min, max));
+    }
+    let points: Vec<(Uuid, f64, f64)> = query
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Latitude)
+        .column(Column::Longitude)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut nearest: Vec<(f64, Uuid)> = points
+        .into_iter()
+        .filter_map(|(id, latitude, longitude)| {
+            let distance = center.distance_km(&Location::parse(latitude, longitude).ok()?);
+            (distance <= radius_km).then_some((distance, id))
+        })
+        .filter(|(distance, id)| match after {
+            None => true,
+            Some((d, after_id)) => distance.total_cmp(&d).then(id.cmp(&after_id)).is_gt(),
+        })
+        .collect();
+    nearest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    nearest.truncate(limit as usize);
+    let ids: Vec<Uuid> = nearest.iter().map(|(_, id)| *id).collect();
+    // The filter again: a place that stopped matching between the reads (suspended,
+    // say) must not be shown.
+    let mut rows: std::collections::HashMap<Uuid, place::Model> = filtered(filter, visibility)
+        .filter(Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|model| (model.id, model))
+        .collect();
+    nearest
+        .into_iter()
+        .filter_map(|(distance, id)| Some((distance, rows.remove(&id)?)))
+        .map(|(distance, model)| Ok((distance, to_domain(model)?)))
+        .collect()
 }
 
 /// Places not closed within `radius_km` of `center`, whatever their visibility (for
