@@ -5,6 +5,7 @@
 
 mod authorization;
 mod bad_input;
+mod bench;
 mod cli;
 mod deploy;
 mod dlq;

@@ -1,0 +1,379 @@
+//! What a run reports: the targets of issue 8 checked against the measurements, a text
+//! table, and the SVG chart of `get-member` latency against offered load.
+
+use std::fmt::Write;
+
+use crate::{Report, Target};
+
+/// Each target this run has the measurements for.
+pub fn targets(report: &Report) -> Vec<Target> {
+    let mut targets = Vec::new();
+    let mut push = |what: &str, target: &str, measured: String, met: bool| {
+        targets.push(Target {
+            what: what.into(),
+            target: target.into(),
+            measured,
+            met,
+        })
+    };
+    if let Some(s) = report.scenario("get-member") {
+        if let Some(ratio) = s.ratio {
+            push(
+                "get-member throughput",
+                "≥ 35 % of baseline-echo, 0 errors",
+                format!(
+                    "{:.0} % ({:.0}/s), {} errors",
+                    ratio * 100.0,
+                    s.stats.throughput,
+                    s.stats.error_count()
+                ),
+                ratio >= 0.35 && s.stats.error_count() == 0,
+            );
+        }
+        if let Some(half) = report
+            .sweep
+            .iter()
+            .filter(|p| p.offered_rate.is_some())
+            .min_by(|a, b| {
+                let d = |p: &crate::Stats| {
+                    (p.offered_rate.unwrap_or(0.0) - s.stats.throughput / 2.0).abs()
+                };
+                d(a).total_cmp(&d(b))
+            })
+        {
+            push(
+                "get-member p99 at half of its max throughput",
+                "≤ 5 ms",
+                format!(
+                    "{:.2} ms at {:.0}/s",
+                    half.p99_ms,
+                    half.offered_rate.unwrap_or(0.0)
+                ),
+                half.p99_ms <= 5.0
+                    && half.error_count() == 0
+                    && !half.refused.contains_key(crate::load::UNSENT),
+            );
+        }
+    }
+    if let Some(s) = report.scenario("create-member")
+        && let Some(ratio) = s.ratio
+    {
+        push(
+            "create-member throughput",
+            "≥ 50 % of a single-row INSERT + COMMIT loop",
+            format!("{:.0} % ({:.0}/s)", ratio * 100.0, s.stats.throughput),
+            ratio >= 0.5 && s.stats.error_count() == 0,
+        );
+    }
+    if let Some(s) = report.scenario("list-places-near-half") {
+        push(
+            "list-places-near p99 (at half its max throughput)",
+            "≤ 20 ms",
+            format!("{:.2} ms at {}", s.stats.p99_ms, s.load),
+            s.stats.p99_ms <= 20.0 && s.stats.error_count() == 0,
+        );
+    }
+    if let Some(s) = report.scenario("event-latency") {
+        push(
+            "event-latency p50 / p99",
+            "≤ 5 ms / ≤ 25 ms at 1,000 events/s",
+            format!(
+                "{:.2} ms / {:.2} ms at {}",
+                s.stats.p50_ms, s.stats.p99_ms, s.load
+            ),
+            s.stats.p50_ms <= 5.0
+                && s.stats.p99_ms <= 25.0
+                && s.stats.error_count() == 0
+                && !s.stats.refused.contains_key(crate::load::UNSENT),
+        );
+    }
+    if let Some(s) = report.scenario("event-latency-half") {
+        push(
+            "(for reference) event latency at half the flow's capacity",
+            "(none)",
+            format!(
+                "{:.2} ms / {:.2} ms at {}",
+                s.stats.p50_ms, s.stats.p99_ms, s.load
+            ),
+            s.stats.error_count() == 0 && !s.stats.refused.contains_key(crate::load::UNSENT),
+        );
+    }
+    if let Some(s) = report.scenario("relay-drain")
+        && let Some(ratio) = s.ratio
+    {
+        push(
+            "relay-drain",
+            "≥ 50 % of baseline-jetstream",
+            format!("{:.0} % ({:.0} rows/s)", ratio * 100.0, s.stats.throughput),
+            ratio >= 0.5 && s.stats.error_count() == 0,
+        );
+    }
+    let services: Vec<_> = report
+        .processes
+        .iter()
+        .filter(|p| p.services != "all")
+        .collect();
+    if !services.is_empty() {
+        let worst = services.iter().map(|p| p.idle_rss_mib).fold(0.0, f64::max);
+        push(
+            "RSS of one idle service process",
+            "≤ 30 MiB",
+            format!("{worst:.1} MiB (largest of the four)"),
+            worst <= 30.0,
+        );
+        let slowest = services
+            .iter()
+            .map(|p| p.start_to_serving_median_ms)
+            .fold(0.0, f64::max);
+        push(
+            "start to SERVING, migrations applied",
+            "≤ 500 ms",
+            format!("{slowest:.0} ms (median, slowest service)"),
+            slowest <= 500.0,
+        );
+    }
+    if let Some(all) = report.processes.iter().find(|p| p.services == "all") {
+        push(
+            "RSS of the idle all-in-one process",
+            "≤ 60 MiB",
+            format!("{:.1} MiB", all.idle_rss_mib),
+            all.idle_rss_mib <= 60.0,
+        );
+    }
+    targets
+}
+
+/// The report as text tables.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    let m = &report.machine;
+    let _ = writeln!(
+        out,
+        "{} — {} cores, {:.0} GiB, Linux {}, PostgreSQL {}, nats-server {}\n",
+        m.cpu, m.cores, m.memory_gib, m.kernel, m.postgres, m.nats
+    );
+    let _ = writeln!(
+        out,
+        "{:<22} {:>11} {:>9} {:>10} {:>8} {:>8} {:>8} {:>7} {:>8} {:>9}  peak RSS MiB",
+        "scenario",
+        "load",
+        "calls",
+        "per s",
+        "p50 ms",
+        "p99 ms",
+        "p999 ms",
+        "errors",
+        "refused",
+        "vs base"
+    );
+    for s in &report.scenarios {
+        let refused: u64 = s.stats.refused.values().sum();
+        let rss = s
+            .rss_mib
+            .iter()
+            .map(|(k, v)| format!("{}={v:.0}", &k[..1]))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let _ = writeln!(
+            out,
+            "{:<22} {:>11} {:>9} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {:>8} {:>9}  {}",
+            s.name,
+            s.load,
+            s.stats.calls,
+            s.stats.throughput,
+            s.stats.p50_ms,
+            s.stats.p99_ms,
+            s.stats.p999_ms,
+            s.stats.error_count(),
+            refused,
+            s.ratio
+                .map(|r| format!("{:.0} %", r * 100.0))
+                .unwrap_or_default(),
+            rss
+        );
+    }
+    let groups = [
+        "members",
+        "registry",
+        "sharing",
+        "projects",
+        "postgres",
+        "nats-server",
+        "bench",
+    ];
+    let _ = writeln!(
+        out,
+        "\nCPU µs per call (where the time goes)\n{:<22} {}",
+        "scenario",
+        groups.map(|g| format!("{g:>11}")).join("")
+    );
+    for s in &report.scenarios {
+        let cells = groups.map(|g| {
+            s.cpu_us_per_call
+                .get(g)
+                .map(|v| format!("{v:>11.0}"))
+                .unwrap_or_else(|| format!("{:>11}", "-"))
+        });
+        let _ = writeln!(out, "{:<22} {}", s.name, cells.join(""));
+    }
+    if !report.sweep.is_empty() {
+        let _ = writeln!(out, "\nget-member at fixed offered rates (open loop)");
+        let _ = writeln!(
+            out,
+            "{:>10} {:>10} {:>8} {:>8} {:>8} {:>7}",
+            "offered/s", "done/s", "p50 ms", "p99 ms", "p999 ms", "errors"
+        );
+        for p in &report.sweep {
+            let _ = writeln!(
+                out,
+                "{:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>7}",
+                p.offered_rate.unwrap_or(0.0),
+                p.throughput,
+                p.p50_ms,
+                p.p99_ms,
+                p.p999_ms,
+                p.error_count()
+            );
+        }
+    }
+    if !report.processes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<28} {:>22} {:>14}",
+            "process", "start → SERVING (ms)", "idle RSS MiB"
+        );
+        for p in &report.processes {
+            let runs = p
+                .start_to_serving_ms
+                .iter()
+                .map(|t| format!("{t:.0}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let _ = writeln!(
+                out,
+                "{:<28} {:>22} {:>14.1}",
+                format!("serve --services {} ({})", p.services, p.store),
+                format!("{:.0} [{runs}]", p.start_to_serving_median_ms),
+                p.idle_rss_mib
+            );
+        }
+    }
+    if !report.targets.is_empty() {
+        let _ = writeln!(out, "\n{:<46} {:<44} measured", "target", "wanted");
+        for t in &report.targets {
+            let _ = writeln!(
+                out,
+                "{:<46} {:<44} {} {}",
+                t.what,
+                t.target,
+                t.measured,
+                if t.met { "✓" } else { "✗ missed" }
+            );
+        }
+    }
+    out
+}
+
+/// Latency (p50 and p99) of `get-member` against the offered rate, as an SVG image.
+pub fn chart(report: &Report) -> Option<String> {
+    let points: Vec<(f64, f64, f64)> = report
+        .sweep
+        .iter()
+        .filter_map(|p| Some((p.offered_rate?, p.p50_ms, p.p99_ms)))
+        .collect();
+    if points.is_empty() {
+        return None;
+    }
+    let (width, height) = (720.0, 420.0);
+    let (left, right, top, bottom) = (70.0, 30.0, 40.0, 60.0);
+    let max_x = points.iter().map(|p| p.0).fold(0.0, f64::max) * 1.05;
+    let max_y = points.iter().map(|p| p.2).fold(5.0, f64::max).min(200.0) * 1.1;
+    let x = |v: f64| left + v / max_x * (width - left - right);
+    let y = |v: f64| height - bottom - v.min(max_y) / max_y * (height - top - bottom);
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="22" font-size="15" text-anchor="middle">get-member: latency against offered load ({} cores, {})</text>"#,
+        width / 2.0,
+        report.machine.cores,
+        &report.date[..10.min(report.date.len())]
+    );
+    // Axes and grid.
+    for i in 0..=5 {
+        let v = max_y * i as f64 / 5.0;
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{left}" x2="{0}" y1="{1:.1}" y2="{1:.1}" stroke="#ddd"/><text x="{2}" y="{3:.1}" text-anchor="end">{v:.1}</text>"##,
+            width - right,
+            y(v),
+            left - 6.0,
+            y(v) + 4.0
+        );
+        let v = max_x * i as f64 / 5.0;
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{0:.1}" x2="{0:.1}" y1="{top}" y2="{1}" stroke="#eee"/><text x="{0:.1}" y="{2}" text-anchor="middle">{v:.0}</text>"##,
+            x(v),
+            height - bottom,
+            height - bottom + 18.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">offered load (calls/s, open loop)</text>"#,
+        (left + width - right) / 2.0,
+        height - 18.0
+    );
+    let _ = writeln!(
+        svg,
+        r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">latency (ms)</text>"#,
+        (top + height - bottom) / 2.0,
+        (top + height - bottom) / 2.0
+    );
+    // The 5 ms target.
+    let _ = writeln!(
+        svg,
+        r##"<line x1="{left}" x2="{0}" y1="{1:.1}" y2="{1:.1}" stroke="#c33" stroke-dasharray="6 4"/><text x="{2}" y="{3:.1}" fill="#c33" text-anchor="end">5 ms target for p99 at half the maximum</text>"##,
+        width - right,
+        y(5.0),
+        width - right - 4.0,
+        y(5.0) - 5.0
+    );
+    for (label, colour, pick) in [("p50", "#1f77b4", 1usize), ("p99", "#ff7f0e", 2usize)] {
+        let line: Vec<String> = points
+            .iter()
+            .map(|p| {
+                let v = if pick == 1 { p.1 } else { p.2 };
+                format!("{:.1},{:.1}", x(p.0), y(v))
+            })
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+            line.join(" ")
+        );
+        for point in &line {
+            let (px, py) = point.split_once(',').unwrap_or(("0", "0"));
+            let _ = writeln!(
+                svg,
+                r#"<circle cx="{px}" cy="{py}" r="3" fill="{colour}"/>"#
+            );
+        }
+        let ly = if pick == 1 { top + 10.0 } else { top + 28.0 };
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{0}" x2="{1}" y1="{ly}" y2="{ly}" stroke="{colour}" stroke-width="2"/><text x="{2}" y="{3}">{label}</text>"#,
+            left + 12.0,
+            left + 36.0,
+            left + 42.0,
+            ly + 4.0
+        );
+    }
+    let _ = writeln!(svg, "</svg>");
+    Some(svg)
+}

@@ -1,0 +1,91 @@
+//! The bench as a smoke test: every scenario runs briefly against the real services on
+//! PostgreSQL and NATS and must finish with zero errors. Speed is never asserted here;
+//! the numbers are measured by `fabrique-bench` in release builds (docs/performance.md).
+
+use std::time::Duration;
+
+use fabrique_bench::{Options, SCENARIOS, report};
+use fabrique_testkit::postgres::admin_url;
+use fabrique_testkit::shared_nats_url;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_runs_without_errors() {
+    let mut options = Options::new(
+        env!("CARGO_BIN_EXE_fabrique").into(),
+        admin_url(),
+        shared_nats_url(),
+    );
+    options.concurrency = 8;
+    options.connections = 2;
+    options.warmup = Duration::from_millis(200);
+    options.duration = Duration::from_secs(1);
+    options.members = 50;
+    options.places = 600;
+    options.event_rate = 100.0;
+    options.relay_rows = 2_000;
+    options.sweep = vec![0.5];
+    options.startup_runs = 1;
+
+    let report = fabrique_bench::run(options).await.expect("the bench runs");
+
+    assert!(report.errors().is_empty(), "errors: {:?}", report.errors());
+    for name in SCENARIOS.iter().filter(|s| **s != "startup") {
+        let scenario = report
+            .scenario(name)
+            .unwrap_or_else(|| panic!("{name} missing from the report"));
+        assert!(
+            scenario.stats.calls > 0,
+            "{name} made no call: {scenario:?}"
+        );
+        assert!(
+            scenario.stats.p50_ms > 0.0 || *name == "relay-drain",
+            "{scenario:?}"
+        );
+        assert!(!scenario.rss_mib.is_empty(), "{name}: no memory sampled");
+    }
+    // Contended scenarios finish with answers, and their ratios name a baseline.
+    for (name, baseline) in [
+        ("get-member", "baseline-echo"),
+        ("create-member", "baseline-insert"),
+        ("relay-drain", "baseline-jetstream"),
+    ] {
+        let scenario = report.scenario(name).unwrap();
+        assert_eq!(scenario.baseline.as_deref(), Some(baseline));
+        assert!(scenario.ratio.is_some_and(|r| r > 0.0), "{scenario:?}");
+    }
+    let drained = report.scenario("relay-drain").unwrap();
+    assert_eq!(drained.stats.ok, 2_000);
+
+    // Start-up of each service on PostgreSQL and of the all-in-one on SQLite.
+    let processes: Vec<_> = report
+        .processes
+        .iter()
+        .map(|p| p.services.as_str())
+        .collect();
+    assert_eq!(
+        processes,
+        ["members", "registry", "sharing", "projects", "all"]
+    );
+    for process in &report.processes {
+        assert!(
+            process.start_to_serving_median_ms > 0.0 && process.idle_rss_mib > 1.0,
+            "{process:?}"
+        );
+    }
+
+    assert_eq!(report.sweep.len(), 1);
+    assert_eq!(report.targets.len(), 10, "{:?}", report.targets);
+    let table = report::table(&report);
+    for name in SCENARIOS.iter().filter(|s| **s != "startup") {
+        assert!(
+            table.contains(name),
+            "{name} missing from the table:\n{table}"
+        );
+    }
+    let svg = report::chart(&report).expect("a chart");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("<polyline"),
+        "{svg}"
+    );
+    serde_json::to_string(&report).expect("the report serializes");
+}
