@@ -142,39 +142,37 @@ struct Fleet {
 }
 
 impl Fleet {
+    /// One client per connection to `service`.
+    fn clients<T>(&self, service: &str, client: impl Fn(Channel) -> T) -> Vec<T> {
+        self.channels[service].iter().cloned().map(client).collect()
+    }
+
     fn members(&self) -> Vec<mp::members_service_client::MembersServiceClient<Channel>> {
-        self.channels["members"]
-            .iter()
-            .cloned()
-            .map(mp::members_service_client::MembersServiceClient::new)
-            .collect()
+        self.clients(
+            "members",
+            mp::members_service_client::MembersServiceClient::new,
+        )
     }
 
     fn registry(&self) -> Vec<rp::registry_service_client::RegistryServiceClient<Channel>> {
-        self.channels["registry"]
-            .iter()
-            .cloned()
-            .map(|c| {
-                rp::registry_service_client::RegistryServiceClient::new(c)
-                    .max_encoding_message_size(8 * 1024 * 1024)
-            })
-            .collect()
+        self.clients("registry", |c| {
+            rp::registry_service_client::RegistryServiceClient::new(c)
+                .max_encoding_message_size(8 * 1024 * 1024)
+        })
     }
 
     fn sharing(&self) -> Vec<sp::sharing_service_client::SharingServiceClient<Channel>> {
-        self.channels["sharing"]
-            .iter()
-            .cloned()
-            .map(sp::sharing_service_client::SharingServiceClient::new)
-            .collect()
+        self.clients(
+            "sharing",
+            sp::sharing_service_client::SharingServiceClient::new,
+        )
     }
 
     fn projects(&self) -> Vec<pp::projects_service_client::ProjectsServiceClient<Channel>> {
-        self.channels["projects"]
-            .iter()
-            .cloned()
-            .map(pp::projects_service_client::ProjectsServiceClient::new)
-            .collect()
+        self.clients(
+            "projects",
+            pp::projects_service_client::ProjectsServiceClient::new,
+        )
     }
 
     fn pids(&self) -> Vec<(String, u32)> {
@@ -544,20 +542,7 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
             .sampled("list-places-near", c.clone(), || async move {
                 Ok(load::run(closed, move |i| {
                     let mut client = clients[i as usize % clients.len()].clone();
-                    let (latitude, longitude) = inner_point(i);
-                    let request = authed(
-                        rp::ListPlacesRequest {
-                            near: Some(rp::Near {
-                                location: Some(rp::Location {
-                                    latitude,
-                                    longitude,
-                                }),
-                                radius_km,
-                            }),
-                            ..Default::default()
-                        },
-                        &token,
-                    );
+                    let request = authed(near(i, radius_km), &token);
                     async move { Outcome::of(client.list_places(request).await) }
                 })
                 .await)
@@ -585,20 +570,7 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
                 || async move {
                     Ok(load::run(open, move |i| {
                         let mut client = clients[i as usize % clients.len()].clone();
-                        let (latitude, longitude) = inner_point(i ^ 0xA5A5);
-                        let request = authed(
-                            rp::ListPlacesRequest {
-                                near: Some(rp::Near {
-                                    location: Some(rp::Location {
-                                        latitude,
-                                        longitude,
-                                    }),
-                                    radius_km,
-                                }),
-                                ..Default::default()
-                            },
-                            &token,
-                        );
+                        let request = authed(near(i ^ 0xA5A5, radius_km), &token);
                         async move { Outcome::of(client.list_places(request).await) }
                     })
                     .await)
@@ -794,6 +766,21 @@ async fn baseline_insert(fleet: &Fleet, load: Load) -> anyhow::Result<Stats> {
         }
     })
     .await)
+}
+
+/// The first page of places within `radius_km` of the `i`-th point.
+fn near(i: u64, radius_km: f64) -> rp::ListPlacesRequest {
+    let (latitude, longitude) = inner_point(i);
+    rp::ListPlacesRequest {
+        near: Some(rp::Near {
+            location: Some(rp::Location {
+                latitude,
+                longitude,
+            }),
+            radius_km,
+        }),
+        ..Default::default()
+    }
 }
 
 /// A point inside mainland France, away from the edges of where places are spread.

@@ -372,6 +372,23 @@ pub async fn list<C: ConnectionTrait>(
         .collect()
 }
 
+/// Places matching `filter` in the latitude/longitude box around the circle (the index
+/// narrows to it; exact distances are measured by the callers).
+fn in_box(
+    filter: &ListFilter,
+    visibility: &Visibility,
+    center: &Location,
+    radius_km: f64,
+) -> sea_orm::Select<Entity> {
+    let bbox = center.bounding_box(radius_km);
+    let query = filtered(filter, visibility)
+        .filter(Column::Latitude.between(bbox.min_latitude, bbox.max_latitude));
+    match bbox.longitudes {
+        Some((min, max)) => query.filter(Column::Longitude.between(min, max)),
+        None => query,
+    }
+}
+
 /// Every place matching `filter` within `radius_km` of `center`, with its distance,
 /// nearest first (ties by id).
 pub async fn within<C: ConnectionTrait>(
@@ -381,14 +398,11 @@ pub async fn within<C: ConnectionTrait>(
     center: &Location,
     radius_km: f64,
 ) -> Result<Vec<(f64, Place)>, Error> {
-    let bbox = center.bounding_box(radius_km);
-    let mut query = filtered(filter, visibility)
-        .filter(Column::Latitude.between(bbox.min_latitude, bbox.max_latitude));
-    if let Some((min, max)) = bbox.longitudes {
-        query = query.filter(Column::Longitude.between(min, max));
-    }
     let mut found = Vec::new();
-    for model in query.all(db).await? {
+    for model in in_box(filter, visibility, center, radius_km)
+        .all(db)
+        .await?
+    {
         let place = to_domain(model)?;
         let distance = center.distance_km(&place.description.location);
         if distance <= radius_km {
@@ -414,13 +428,7 @@ pub async fn nearest<C: ConnectionTrait>(
     after: Option<(f64, Uuid)>,
     limit: u64,
 ) -> Result<Vec<(f64, Place)>, Error> {
-    let bbox = center.bounding_box(radius_km);
-    let mut query = filtered(filter, visibility)
-        .filter(Column::Latitude.between(bbox.min_latitude, bbox.max_latitude));
-    if let Some((min, max)) = bbox.longitudes {
-        query = query.filter(Column::Longitude.between(min, max));
-    }
-    let points: Vec<(Uuid, f64, f64)> = query
+    let points: Vec<(Uuid, f64, f64)> = in_box(filter, visibility, center, radius_km)
         .select_only()
         .column(Column::Id)
         .column(Column::Latitude)
