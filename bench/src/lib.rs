@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use fabrique_platform::db::with_database;
 use sea_orm::{ConnectionTrait, Database};
 use serde::Serialize;
 
@@ -255,23 +256,6 @@ pub async fn run(options: Options) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// The same server and credentials, another database.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 async fn machine(db: &sea_orm::DatabaseConnection, nats: &async_nats::Client) -> Machine {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
@@ -311,22 +295,6 @@ async fn machine(db: &sea_orm::DatabaseConnection, nats: &async_nats::Client) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_database_name_replaces_the_path_only() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/postgres", "b"),
-            "postgres://postgres@127.0.0.1:5432/b"
-        );
-        assert_eq!(
-            with_database("postgres://u:p@h/db?sslmode=disable", "b"),
-            "postgres://u:p@h/b?sslmode=disable"
-        );
-        assert_eq!(
-            with_database("postgres://h:5432", "b"),
-            "postgres://h:5432/b"
-        );
-    }
 
     #[test]
     fn the_scenario_filter_selects() {

@@ -196,10 +196,6 @@ impl ServiceProcess {
     /// Peak resident memory so far (KiB), from /proc.
     pub fn peak_rss_kib(&self) -> Option<u64> {
         let pid = self.child.as_ref()?.id()?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        fabrique_bench::fleet::memory_kib(pid).map(|(_, peak)| peak)
     }
 }

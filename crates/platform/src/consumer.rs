@@ -20,10 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set,
-    TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set, TransactionTrait};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -353,23 +350,7 @@ impl ConsumerRunner {
         let mut outcomes = Vec::with_capacity(events.len());
         for (_, event, span) in events {
             let applied = async {
-                // A repeat (or a replica that got there first) inserts nothing; unlike a
-                // failed insert, that leaves the transaction usable.
-                let inserted = processed::Entity::insert(processed::ActiveModel {
-                    consumer: Set(self.def.name.clone()),
-                    event_id: Set(event.id),
-                    subject: Set(event.subject.clone()),
-                    processed_at: Set(Utc::now()),
-                })
-                .on_conflict(
-                    OnConflict::columns([processed::Column::Consumer, processed::Column::EventId])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await
-                .ok()?;
-                if inserted == 0 {
+                if !self.record(&txn, event).await.ok()? {
                     return Some(Outcome::Duplicate);
                 }
                 self.def.handler.handle(&txn, event).await.ok()?;
@@ -392,6 +373,31 @@ impl ConsumerRunner {
         Some(outcomes)
     }
 
+    /// Records in `txn` that this consumer handled `event`, before its effect: false when
+    /// it already had. A concurrent replica handling the same event waits on the key,
+    /// then inserts nothing, instead of doing the work twice; inserting nothing (unlike a
+    /// failed insert) leaves the transaction usable for the rest of a batch.
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        event: &IncomingEvent,
+    ) -> Result<bool, DbErr> {
+        let inserted = processed::Entity::insert(processed::ActiveModel {
+            consumer: Set(self.def.name.clone()),
+            event_id: Set(event.id),
+            subject: Set(event.subject.clone()),
+            processed_at: Set(Utc::now()),
+        })
+        .on_conflict(
+            OnConflict::columns([processed::Column::Consumer, processed::Column::EventId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+        Ok(inserted > 0)
+    }
+
     /// Records the event id and applies the handler, in one transaction.
     async fn apply(&self, event: &IncomingEvent) -> Result<Outcome, Failure> {
         let unavailable_or = |error: DbErr| {
@@ -402,19 +408,9 @@ impl ConsumerRunner {
             }
         };
         let txn = self.db.begin().await.map_err(unavailable_or)?;
-        // Inserting first makes a concurrent replica handling the same event wait on
-        // the key, then fail as a duplicate, instead of doing the work twice.
-        let recorded = processed::ActiveModel {
-            consumer: Set(self.def.name.clone()),
-            event_id: Set(event.id),
-            subject: Set(event.subject.clone()),
-            processed_at: Set(Utc::now()),
-        }
-        .insert(&txn)
-        .await;
-        match recorded {
-            Ok(_) => {}
-            Err(error) if crate::db::is_unique_violation(&error) => {
+        match self.record(&txn, event).await {
+            Ok(true) => {}
+            Ok(false) => {
                 let _ = txn.rollback().await;
                 return Ok(Outcome::Duplicate);
             }

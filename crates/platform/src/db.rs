@@ -62,6 +62,18 @@ pub async fn connect(
     Database::connect(options).await
 }
 
+/// `postgres://u@h:5432/postgres?x=y` with its database replaced by `name` (the same
+/// server and credentials): for tools and tests that create databases of their own.
+pub fn with_database(url: &str, name: &str) -> String {
+    let authority_start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let (base, tail) = match url[authority_start..].find('/') {
+        Some(slash) => url.split_at(authority_start + slash),
+        None => (url, ""),
+    };
+    let query = tail.find('?').map(|q| &tail[q..]).unwrap_or("");
+    format!("{base}/{name}{query}")
+}
+
 fn sqlite_path(url: &str) -> String {
     let rest = url
         .trim_start_matches("sqlite://")
@@ -174,6 +186,19 @@ mod tests {
     fn sqlite_paths_come_out_of_urls() {
         assert_eq!(sqlite_path("sqlite://data/members.db"), "data/members.db");
         assert_eq!(sqlite_path("sqlite:///tmp/x.db?mode=rwc"), "/tmp/x.db");
+    }
+
+    #[test]
+    fn database_names_replace_the_path() {
+        assert_eq!(
+            with_database("postgres://p@h:5432/postgres", "x"),
+            "postgres://p@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://p@h/postgres?sslmode=disable", "x"),
+            "postgres://p@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://p@h", "x"), "postgres://p@h/x");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A fresh PostgreSQL database per test, dropped afterwards.
 
+use fabrique_platform::db::with_database;
 use sea_orm::{ConnectionTrait, Database};
 
 /// `FABRIQUE_TEST_DATABASE_URL`: a URL whose user may create databases.
@@ -38,17 +39,6 @@ impl TestDatabase {
             admin_url,
         }
     }
-}
-
-/// `postgres://u@h:5432/postgres?x=y` with its database replaced by `name`.
-fn with_database(url: &str, name: &str) -> String {
-    let authority_start = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let (base, tail) = match url[authority_start..].find('/') {
-        Some(slash) => url.split_at(authority_start + slash),
-        None => (url, ""),
-    };
-    let query = tail.find('?').map(|q| &tail[q..]).unwrap_or("");
-    format!("{base}/{name}{query}")
 }
 
 impl Drop for TestDatabase {
@@ -222,23 +212,4 @@ fn run(program: &str, args: &[&str]) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_names_replace_the_path() {
-        assert_eq!(
-            super::with_database("postgres://p@h:5432/postgres", "x"),
-            "postgres://p@h:5432/x"
-        );
-        assert_eq!(
-            super::with_database("postgres://p@h/postgres?sslmode=disable", "x"),
-            "postgres://p@h/x?sslmode=disable"
-        );
-        assert_eq!(
-            super::with_database("postgres://p@h", "x"),
-            "postgres://p@h/x"
-        );
-    }
 }
