@@ -4,6 +4,7 @@
 //! metrics and page tokens.
 
 pub mod auth;
+pub mod batch;
 pub mod bus;
 pub mod config;
 pub mod consumer;

@@ -3,6 +3,7 @@
 //! (then wakes the outbox relay). Shared by the gRPC layer and `fabrique seed`.
 
 use fabrique_platform::auth::Caller;
+use fabrique_platform::batch::Loader;
 use fabrique_platform::outbox::{self, OutboxSignal};
 use fabrique_platform::page::{self, Fingerprint};
 use fabrique_platform::request;
@@ -84,20 +85,30 @@ pub struct Page {
 pub struct Members {
     db: DatabaseConnection,
     outbox: OutboxSignal,
+    /// Reads by id, coalesced under load (`GetMember` is the hottest call).
+    by_id: Loader<Uuid, store::Row>,
 }
+
+/// Ids per coalesced read, and reads in flight at once (well under the pool's size).
+const BATCH_READ_IDS: usize = 128;
+const BATCH_READS: usize = 4;
 
 /// How many times a lifecycle call without an etag re-reads after a concurrent change.
 const CONFLICT_RETRIES: usize = 5;
 
 impl Members {
     pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
-        Self { db, outbox }
+        let reader = db.clone();
+        let by_id = Loader::new(BATCH_READ_IDS, BATCH_READS, move |ids: Vec<Uuid>| {
+            let db = reader.clone();
+            async move { store::rows_by_id(&db, &ids).await }
+        });
+        Self { db, outbox, by_id }
     }
 
     pub async fn get(&self, id: MemberId) -> Result<Member, Error> {
-        store::get(&self.db, id)
-            .await?
-            .ok_or_else(|| Error::not_found(id.name()))
+        let row = self.by_id.load(id.uuid()).await?;
+        store::member_of(row.ok_or_else(|| Error::not_found(id.name()))?)
     }
 
     pub async fn list(
