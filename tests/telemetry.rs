@@ -264,9 +264,14 @@ async fn one_trace_and_the_metrics_follow_a_call_through_the_bus() {
             spans.named("process fabrique.members.member.applied")
         })
         .await;
-    let call = spans
-        .named("fabrique.members.v1.MembersService/CreateMember")
-        .expect("the server span of the call");
+    // Spans are exported as they end, and the server span ends when the response's
+    // trailers are written: the event can be consumed before that.
+    let call = fabrique_testkit::eventually(
+        "the server span of the call",
+        Duration::from_secs(20),
+        || async { spans.named("fabrique.members.v1.MembersService/CreateMember") },
+    )
+    .await;
     let published = spans
         .named("publish fabrique.members.member.applied")
         .expect("the relay's publish span");

@@ -719,7 +719,7 @@ async fn a_departing_member_s_open_applications_are_withdrawn_once(backend: Back
         .expect("ok");
     let mut headers = Headers::new();
     for (name, value) in left.headers.iter() {
-        headers.insert(name, value);
+        headers.insert(name.to_string(), value);
     }
     headers.insert(MSG_ID_HEADER, "replayed-left");
     platform

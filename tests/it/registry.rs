@@ -445,7 +445,7 @@ async fn operators_must_be_active_and_their_departure_flags_places_once(backend:
         .expect("ok");
     let mut headers = Headers::new();
     for (name, value) in left.headers.iter() {
-        headers.insert(name, value);
+        headers.insert(name.to_string(), value);
     }
     headers.insert(MSG_ID_HEADER, "replayed-left");
     platform

@@ -508,7 +508,7 @@ async fn a_departing_member_s_offers_and_bookings_end_once(backend: Backend) {
         .expect("ok");
     let mut headers = Headers::new();
     for (name, value) in left.headers.iter() {
-        headers.insert(name, value);
+        headers.insert(name.to_string(), value);
     }
     headers.insert(MSG_ID_HEADER, "replayed-left");
     platform

@@ -4,6 +4,7 @@
 //! de-duplicate on `Nats-Msg-Id`, and serve durable consumers with explicit acks,
 //! delivery counts and redelivery.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -13,9 +14,11 @@ use futures::future::BoxFuture;
 pub mod memory;
 pub mod nats;
 
-/// Message headers, in order. Names compare case-sensitively, as NATS does.
+/// Message headers, in order. Names compare case-sensitively, as NATS does. Names are
+/// mostly the platform's constants, kept without a copy (the relay builds ten headers
+/// per event).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
+pub struct Headers(Vec<(Cow<'static, str>, String)>);
 
 impl Headers {
     pub fn new() -> Self {
@@ -23,7 +26,7 @@ impl Headers {
     }
 
     /// Sets `name`, replacing an earlier value.
-    pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) {
+    pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         let name = name.into();
         let value = value.into();
         match self.0.iter_mut().find(|(n, _)| *n == name) {
@@ -40,7 +43,7 @@ impl Headers {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.0.iter().map(|(n, v)| (n.as_ref(), v.as_str()))
     }
 }
 

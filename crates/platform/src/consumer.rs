@@ -446,7 +446,7 @@ impl ConsumerRunner {
         let mut headers = Headers::new();
         for (name, value) in delivery.headers.iter() {
             if name != MSG_ID_HEADER {
-                headers.insert(name, value);
+                headers.insert(name.to_string(), value);
             }
         }
         headers.insert(DLQ_REASON, header_safe(reason));

@@ -67,14 +67,15 @@ pub fn event_headers(
     time: DateTime<Utc>,
 ) -> Headers {
     let mut headers = Headers::new();
+    let id = id.to_string();
     headers.insert(CE_SPECVERSION, "1.0");
-    headers.insert(CE_ID, id.to_string());
+    headers.insert(CE_ID, id.clone());
     headers.insert(CE_SOURCE, source);
     headers.insert(CE_TYPE, ce_type);
     headers.insert(CE_TIME, time.to_rfc3339_opts(SecondsFormat::Micros, true));
     headers.insert(CE_SUBJECT, ce_subject);
     headers.insert(CONTENT_TYPE, PROTOBUF);
-    headers.insert(MSG_ID_HEADER, id.to_string());
+    headers.insert(MSG_ID_HEADER, id);
     headers
 }
 

@@ -5,10 +5,12 @@ use sea_orm_migration::MigrationTrait;
 
 mod m20261129_000001_platform_outbox;
 mod m20261129_000002_platform_processed_events;
+mod m20261129_000003_outbox_rows_leave_when_published;
 
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261129_000001_platform_outbox::Migration),
         Box::new(m20261129_000002_platform_processed_events::Migration),
+        Box::new(m20261129_000003_outbox_rows_leave_when_published::Migration),
     ]
 }

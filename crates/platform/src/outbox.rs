@@ -1,6 +1,6 @@
 //! The transactional outbox: a service writes its events into `fabrique_outbox` in the
 //! same transaction as the change they describe ([`enqueue`]), then wakes the [`Relay`],
-//! which publishes them to the bus, awaits each acknowledgement and marks them sent.
+//! which publishes them to the bus, awaits each acknowledgement and deletes them.
 //!
 //! Guarantees: a committed change always gets its events published, at least once
 //! (JetStream drops repeats by `Nats-Msg-Id`), in write order per aggregate; writes keep
@@ -54,7 +54,6 @@ pub async fn enqueue<C: ConnectionTrait>(db: &C, events: Vec<OutgoingEvent>) -> 
         traceparent: Set(traceparent.clone()),
         tracestate: Set(tracestate.clone()),
         occurred_at: Set(event.occurred_at),
-        published_at: Set(None),
         ..Default::default()
     });
     entity::Entity::insert_many(rows)

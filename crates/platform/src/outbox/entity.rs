@@ -15,7 +15,6 @@ pub struct Model {
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
     pub occurred_at: DateTimeUtc,
-    pub published_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,4 +1,5 @@
-//! The outbox relay: publishes pending outbox rows to the bus and marks them sent.
+//! The outbox relay: publishes pending outbox rows to the bus and deletes them once
+//! acknowledged.
 //!
 //! - Wakes on [`OutboxSignal`] after each commit, and polls every
 //!   [`POLL_INTERVAL`] for rows written by other replicas or before a crash.
@@ -6,22 +7,21 @@
 //!   aggregate in the batch, so many aggregates are in flight at once while one
 //!   aggregate's event `n + 1` is only sent after event `n` was acknowledged.
 //! - On PostgreSQL one replica relays at a time (a transaction-scoped advisory lock
-//!   held while its batch is in flight), which keeps per-aggregate order across replicas.
-//! - A crash between the acknowledgement and the commit republishes rows, which
-//!   JetStream drops as duplicates by `Nats-Msg-Id`.
+//!   held while it drains), which keeps per-aggregate order across replicas.
+//! - Acknowledged rows are deleted (the stream keeps the events). A crash between the
+//!   acknowledgement and the delete republishes rows, which JetStream drops as
+//!   duplicates by `Nats-Msg-Id`.
+//! - Batch `n` is published while batch `n + 1` is read and batch `n - 1` deleted.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 use super::OutboxSignal;
 use super::entity::{self, Column, Entity};
@@ -33,9 +33,8 @@ use crate::metrics;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Rows published per batch.
 pub const BATCH_SIZE: u64 = 1000;
-/// Published rows are kept this long (for inspection), then deleted.
-const RETENTION: chrono::TimeDelta = chrono::TimeDelta::hours(1);
-const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// How often the backlog gauge is refreshed while the bus is failing.
+const COUNT_EVERY: Duration = Duration::from_secs(5);
 /// While another replica holds the relay lock: first and longest wait between attempts.
 const BUSY_FIRST_WAIT: Duration = Duration::from_millis(5);
 const BUSY_MAX_WAIT: Duration = Duration::from_millis(100);
@@ -83,20 +82,13 @@ impl Relay {
     pub async fn run(self, shutdown: CancellationToken, drain_timeout: Duration) {
         let mut backoff = Duration::from_millis(50);
         let mut busy_wait = BUSY_FIRST_WAIT;
-        let mut last_purge = tokio::time::Instant::now();
-        let mut last_count = tokio::time::Instant::now() - PURGE_EVERY;
+        let mut last_count = tokio::time::Instant::now() - COUNT_EVERY;
         loop {
             match self.drain().await {
                 Ok(()) => {
                     backoff = Duration::from_millis(50);
                     busy_wait = BUSY_FIRST_WAIT;
                     metrics::set_outbox_backlog(self.service, 0);
-                    if last_purge.elapsed() >= PURGE_EVERY {
-                        last_purge = tokio::time::Instant::now();
-                        if let Err(error) = self.purge().await {
-                            tracing::warn!(%error, "outbox purge failed");
-                        }
-                    }
                     tokio::select! {
                         _ = self.signal.notified() => {}
                         _ = tokio::time::sleep(POLL_INTERVAL) => {}
@@ -115,7 +107,7 @@ impl Relay {
                 }
                 Err(error) => {
                     tracing::warn!(service = self.service, %error, retry_in = ?backoff, "outbox relay failed");
-                    if last_count.elapsed() >= Duration::from_secs(5) {
+                    if last_count.elapsed() >= COUNT_EVERY {
                         last_count = tokio::time::Instant::now();
                         if let Ok(pending) = self.pending_count().await {
                             metrics::set_outbox_backlog(self.service, pending);
@@ -155,33 +147,14 @@ impl Relay {
 
     /// Publishes batches until nothing is pending.
     pub async fn drain(&self) -> Result<(), RelayError> {
-        while self.publish_batch().await? > 0 {}
-        Ok(())
-    }
-
-    /// Rows not yet published.
-    pub async fn pending_count(&self) -> Result<u64, DbErr> {
-        Entity::find()
-            .filter(Column::PublishedAt.is_null())
-            .count(&self.db)
-            .await
-    }
-
-    async fn purge(&self) -> Result<(), DbErr> {
-        Entity::delete_many()
-            .filter(Column::PublishedAt.lt(Utc::now() - RETENTION))
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
-    /// Publishes one batch; returns how many rows were published.
-    async fn publish_batch(&self) -> Result<usize, RelayError> {
         match self.db.get_database_backend() {
             DbBackend::Postgres => {
-                let txn = self.db.begin().await?;
+                // The lock lives in a transaction of its own, open while this replica
+                // drains; the reads and deletes run beside it in autocommit, so each
+                // batch's deletion is durable as soon as it is made.
+                let lock = self.db.begin().await?;
                 let key = crate::db::lock_key("relay", self.service);
-                let locked = txn
+                let locked = lock
                     .query_one_raw(Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         "SELECT pg_try_advisory_xact_lock($1) AS locked",
@@ -192,23 +165,60 @@ impl Relay {
                     .transpose()?
                     .unwrap_or(false);
                 if !locked {
-                    txn.rollback().await?;
+                    lock.rollback().await?;
                     return Err(RelayError::Busy);
                 }
-                let rows = pending_rows(&txn).await?;
-                let (published, error) = self.publish_rows(&rows).await;
-                mark_published(&txn, &published).await?;
-                txn.commit().await?;
-                error.map_or(Ok(published.len()), |e| Err(e.into()))
+                let drained = self.drain_unlocked().await;
+                lock.commit().await?;
+                drained
             }
-            _ => {
-                // SQLite has one process and one relay per service: no lock, and no
-                // write transaction held while waiting for the bus.
-                let rows = pending_rows(&self.db).await?;
-                let (published, error) = self.publish_rows(&rows).await;
-                mark_published(&self.db, &published).await?;
-                error.map_or(Ok(published.len()), |e| Err(e.into()))
+            // SQLite has one process and one relay per service: no lock.
+            _ => self.drain_unlocked().await,
+        }
+    }
+
+    /// Rows not yet published.
+    pub async fn pending_count(&self) -> Result<u64, DbErr> {
+        Entity::find().count(&self.db).await
+    }
+
+    /// Publishes until a read from the start of the outbox finds nothing.
+    ///
+    /// Three things overlap: batch `n` is published while batch `n + 1` is read and
+    /// the rows acknowledged in batch `n - 1` are deleted. Batch `n + 1` starts after
+    /// the last id of batch `n`, so a row with a smaller id that committed late is
+    /// left for the next pass from the start.
+    async fn drain_unlocked(&self) -> Result<(), RelayError> {
+        loop {
+            let mut batch = pending_rows(&self.db, 0).await?;
+            if batch.is_empty() {
+                return Ok(());
             }
+            let mut acknowledged: Vec<i64> = Vec::new();
+            while !batch.is_empty() {
+                let after = batch.last().map_or(0, |row| row.id);
+                let more = batch.len() as u64 == BATCH_SIZE;
+                let (sent, next, deleted) = tokio::join!(
+                    self.publish_rows(&batch),
+                    async {
+                        if more {
+                            pending_rows(&self.db, after).await
+                        } else {
+                            Ok(Vec::new())
+                        }
+                    },
+                    delete_published(&self.db, &acknowledged),
+                );
+                deleted?;
+                let (published, error) = sent;
+                if let Some(error) = error {
+                    delete_published(&self.db, &published).await?;
+                    return Err(error.into());
+                }
+                acknowledged = published;
+                batch = next?;
+            }
+            delete_published(&self.db, &acknowledged).await?;
         }
     }
 
@@ -231,12 +241,15 @@ impl Relay {
                 Vec::with_capacity(wave.len());
             let mut error = None;
             for row in wave {
+                // The span lasts from the publish to the acknowledgement; it is current
+                // only while the message is built, so that its traceparent is the one
+                // sent (polling futures inside it would cost an enter and an exit each).
                 let span = publish_span(row);
                 let message = {
                     let _entered = span.enter();
                     self.message(row)
                 };
-                match self.bus.publish(message).instrument(span.clone()).await {
+                match self.bus.publish(message).await {
                     Ok(ack) => in_flight.push((row.id, row.subject.as_str(), span, ack)),
                     Err(e) => {
                         error = Some(e);
@@ -245,7 +258,7 @@ impl Relay {
                 }
             }
             for (id, subject, span, ack) in in_flight {
-                match ack.instrument(span).await {
+                match ack.await {
                     Ok(_) => {
                         metrics::event_published(self.service, subject);
                         published.push(id);
@@ -254,6 +267,7 @@ impl Relay {
                         error.get_or_insert(e);
                     }
                 }
+                drop(span);
             }
             if error.is_some() {
                 return (published, error);
@@ -288,6 +302,7 @@ impl Relay {
 
 fn publish_span(row: &entity::Model) -> tracing::Span {
     let span = tracing::info_span!(
+        target: crate::telemetry::TRACE_ONLY,
         "publish",
         otel.name = format!("publish {}", row.subject),
         otel.kind = "producer",
@@ -300,16 +315,18 @@ fn publish_span(row: &entity::Model) -> tracing::Span {
     span
 }
 
-async fn pending_rows<C: ConnectionTrait>(db: &C) -> Result<Vec<entity::Model>, DbErr> {
+async fn pending_rows<C: ConnectionTrait>(db: &C, after: i64) -> Result<Vec<entity::Model>, DbErr> {
     Entity::find()
-        .filter(Column::PublishedAt.is_null())
+        .filter(Column::Id.gt(after))
         .order_by_asc(Column::Id)
         .limit(BATCH_SIZE)
         .all(db)
         .await
 }
 
-async fn mark_published<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), DbErr> {
+/// Acknowledged rows leave the outbox: the stream keeps the events, and a delete is
+/// cheaper for PostgreSQL than an update that writes a new row version.
+async fn delete_published<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), DbErr> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -327,14 +344,13 @@ async fn mark_published<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), D
         array.push('}');
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "UPDATE fabrique_outbox SET published_at = $1 WHERE id = ANY($2::bigint[])",
-            [Utc::now().into(), array.into()],
+            "DELETE FROM fabrique_outbox WHERE id = ANY($1::bigint[])",
+            [array.into()],
         ))
         .await?;
         return Ok(());
     }
-    Entity::update_many()
-        .col_expr(Column::PublishedAt, Expr::value(Utc::now()))
+    Entity::delete_many()
         .filter(Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
