@@ -91,7 +91,7 @@ pub struct Members {
 
 /// Ids per coalesced read, and reads in flight at once (well under the pool's size).
 const BATCH_READ_IDS: usize = 128;
-const BATCH_READS: usize = 4;
+const BATCH_READS: usize = 2;
 
 /// How many times a lifecycle call without an etag re-reads after a concurrent change.
 const CONFLICT_RETRIES: usize = 5;
@@ -156,10 +156,15 @@ impl Members {
             updated_at: now,
             version: 1,
         };
-        let txn = self.db.begin().await?;
-        let inserted = store::insert(&txn, &member, request_id, &caller.subject).await;
+        let inserted = store::insert(
+            &self.db,
+            &member,
+            request_id,
+            &caller.subject,
+            vec![events::applied(&member)],
+        )
+        .await;
         if let Err(error) = inserted {
-            let _ = txn.rollback().await;
             if db::is_unique_violation(&error) {
                 // A concurrent retry with the same request id, or the same SIREN.
                 if let Some(request_id) = request_id
@@ -173,8 +178,6 @@ impl Members {
             }
             return Err(error.into());
         }
-        outbox::enqueue(&txn, vec![events::applied(&member)]).await?;
-        txn.commit().await?;
         self.outbox.notify();
         tracing::info!(member = %member.id.name(), kind = %member.profile.kind, "member applied");
         Ok(member)

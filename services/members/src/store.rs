@@ -6,10 +6,12 @@ mod entity;
 pub mod migrations;
 
 use fabrique_platform::Error;
+use fabrique_platform::event::OutgoingEvent;
+use fabrique_platform::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -125,19 +127,22 @@ fn mutable_columns(member: &Member) -> entity::ActiveModel {
     }
 }
 
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
+/// Inserts a new member with its events, atomically (see
+/// [`outbox::write_with_events`]).
+pub async fn insert(
+    db: &DatabaseConnection,
     member: &Member,
     request_id: Option<Uuid>,
     created_by: &str,
+    events: Vec<OutgoingEvent>,
 ) -> Result<(), DbErr> {
     let mut row = mutable_columns(member);
     row.id = Set(member.id.uuid());
     row.created_at = Set(member.created_at);
     row.create_request_id = Set(request_id);
     row.created_by = Set(created_by.to_string());
-    Entity::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    let insert = Entity::insert(row).build(db.get_database_backend());
+    outbox::write_with_events(db, insert, events).await
 }
 
 /// A stored member as read, before [`member_of`] checks it.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use fabrique_platform::bus::{Bus, ConsumerSpec, Subjects};
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal, Relay};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use tokio_util::sync::CancellationToken;
 
 use crate::{Kind, bus, database};
@@ -173,4 +173,123 @@ async fn two_replicas_relaying_one_postgres_keep_order_per_aggregate() {
     for relay in relays {
         relay.await.expect("relay stops");
     }
+}
+
+/// More than one batch pending: batch `n` is published while `n + 1` is read and
+/// `n - 1` deleted, and every aggregate's events still arrive once and in order.
+async fn publishes_several_batches_in_order(kind: Kind, postgres: bool) {
+    let pg = if postgres {
+        Some(fabrique_testkit::TestDatabase::create().await)
+    } else {
+        None
+    };
+    let dir = fabrique_testkit::TempDir::new("relay");
+    let db = database(pg.as_ref(), &dir).await;
+    let bus = bus(kind).await;
+    let subjects = Subjects::new(fabrique_testkit::unique_prefix());
+    bus.ensure_stream(&subjects.service_stream("tests"))
+        .await
+        .expect("stream");
+    let aggregates = ["a", "b", "c", "d", "e"];
+    let per_aggregate = 500;
+    for chunk in 0..per_aggregate / 10 {
+        let events = (chunk * 10..chunk * 10 + 10)
+            .flat_map(|index| aggregates.iter().map(move |a| event(a, index)))
+            .collect();
+        write(&db, events).await;
+    }
+    let total = aggregates.len() * per_aggregate;
+    assert!(
+        total as u64 > 2 * outbox::BATCH_SIZE,
+        "spans several batches"
+    );
+    let relay = Relay::new(
+        "tests",
+        db.clone(),
+        bus.clone(),
+        subjects.clone(),
+        OutboxSignal::new(),
+    );
+    relay.drain().await.expect("drain");
+    assert_eq!(relay.pending_count().await.expect("count"), 0);
+    let payloads = published(&bus, &subjects, total).await;
+    assert_ordered_per_aggregate(&payloads);
+}
+
+#[tokio::test]
+async fn nats_postgres_publishes_several_batches_in_order() {
+    publishes_several_batches_in_order(Kind::Nats, true).await;
+}
+
+#[tokio::test]
+async fn in_process_sqlite_publishes_several_batches_in_order() {
+    publishes_several_batches_in_order(Kind::Memory, false).await;
+}
+
+/// `write_with_events`: the change and its events are written together or not at all.
+async fn a_change_and_its_events_are_written_together(postgres: bool) {
+    let pg = if postgres {
+        Some(fabrique_testkit::TestDatabase::create().await)
+    } else {
+        None
+    };
+    let dir = fabrique_testkit::TempDir::new("relay");
+    let db = database(pg.as_ref(), &dir).await;
+    db.execute_unprepared("CREATE TABLE things (id BIGINT PRIMARY KEY)")
+        .await
+        .expect("table");
+    let backend = db.get_database_backend();
+    let insert = |id: i64| {
+        let sql = match backend {
+            DbBackend::Postgres => "INSERT INTO things (id) VALUES ($1)",
+            _ => "INSERT INTO things (id) VALUES (?)",
+        };
+        Statement::from_sql_and_values(backend, sql, [id.into()])
+    };
+    let relay = Relay::new(
+        "tests",
+        db.clone(),
+        bus(Kind::Memory).await,
+        Subjects::new(fabrique_testkit::unique_prefix()),
+        OutboxSignal::new(),
+    );
+
+    outbox::write_with_events(&db, insert(1), vec![event("t1", 0), event("t1", 1)])
+        .await
+        .expect("written");
+    assert_eq!(relay.pending_count().await.expect("count"), 2);
+
+    let duplicate = outbox::write_with_events(&db, insert(1), vec![event("t1", 2)])
+        .await
+        .expect_err("the same id twice");
+    assert!(
+        fabrique_platform::db::is_unique_violation(&duplicate),
+        "{duplicate}"
+    );
+    assert_eq!(
+        relay.pending_count().await.expect("count"),
+        2,
+        "no event of the change that failed"
+    );
+    let things = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT count(*) AS n FROM things",
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(things, 1);
+}
+
+#[tokio::test]
+async fn postgres_writes_a_change_and_its_events_together() {
+    a_change_and_its_events_are_written_together(true).await;
+}
+
+#[tokio::test]
+async fn sqlite_writes_a_change_and_its_events_together() {
+    a_change_and_its_events_are_written_together(false).await;
 }
