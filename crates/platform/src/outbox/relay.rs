@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::{
@@ -33,6 +34,13 @@ use crate::metrics;
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Rows published per batch.
 pub const BATCH_SIZE: u64 = 1000;
+/// PostgreSQL: the relay vacuums the outbox after this many deletions, at most every
+/// [`VACUUM_EVERY`]. Every pass reads from the start of the primary key, where deleted
+/// rows leave entries until a vacuum; autovacuum looks at a table once a minute, by
+/// which time a busy service has left tens of thousands, and each pass walked them
+/// (measured: 4 ms a pass behind 30,000).
+const VACUUM_AFTER_ROWS: u64 = 2_000;
+const VACUUM_EVERY: Duration = Duration::from_secs(2);
 /// How often the backlog gauge is refreshed while the bus is failing.
 const COUNT_EVERY: Duration = Duration::from_secs(5);
 /// While another replica holds the relay lock: first and longest wait between attempts.
@@ -57,6 +65,8 @@ pub struct Relay {
     bus: Arc<dyn Bus>,
     subjects: Subjects,
     signal: OutboxSignal,
+    /// Rows deleted since the last VACUUM.
+    deleted: AtomicU64,
 }
 
 impl Relay {
@@ -74,6 +84,7 @@ impl Relay {
             bus,
             subjects,
             signal,
+            deleted: AtomicU64::new(0),
         }
     }
 
@@ -83,12 +94,19 @@ impl Relay {
         let mut backoff = Duration::from_millis(50);
         let mut busy_wait = BUSY_FIRST_WAIT;
         let mut last_count = tokio::time::Instant::now() - COUNT_EVERY;
+        let mut last_vacuum = tokio::time::Instant::now();
         loop {
             match self.drain().await {
                 Ok(()) => {
                     backoff = Duration::from_millis(50);
                     busy_wait = BUSY_FIRST_WAIT;
                     metrics::set_outbox_backlog(self.service, 0);
+                    if self.deleted.load(Ordering::Relaxed) >= VACUUM_AFTER_ROWS
+                        && last_vacuum.elapsed() >= VACUUM_EVERY
+                    {
+                        last_vacuum = tokio::time::Instant::now();
+                        self.vacuum().await;
+                    }
                     tokio::select! {
                         _ = self.signal.notified() => {}
                         _ = tokio::time::sleep(POLL_INTERVAL) => {}
@@ -181,6 +199,17 @@ impl Relay {
         }
     }
 
+    async fn vacuum(&self) {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return;
+        }
+        self.deleted.store(0, Ordering::Relaxed);
+        if let Err(error) = self.db.execute_unprepared("VACUUM fabrique_outbox").await {
+            // Autovacuum still comes by; a role that may not vacuum only walks more.
+            tracing::debug!(service = self.service, %error, "outbox vacuum failed");
+        }
+    }
+
     /// Rows not yet published.
     pub async fn pending_count(&self) -> Result<u64, DbErr> {
         Entity::find().count(&self.db).await
@@ -213,6 +242,8 @@ impl Relay {
                 delete_published(&self.db, &acknowledged),
             );
             deleted?;
+            self.deleted
+                .fetch_add(acknowledged.len() as u64, Ordering::Relaxed);
             let (published, error) = sent;
             if let Some(error) = error {
                 delete_published(&self.db, &published).await?;
@@ -222,6 +253,8 @@ impl Relay {
             batch = next?;
         }
         delete_published(&self.db, &acknowledged).await?;
+        self.deleted
+            .fetch_add(acknowledged.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
