@@ -124,6 +124,24 @@ fn sqlx_err(error: sqlx::Error) -> DbErr {
     DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
 }
 
+/// A PostgreSQL array literal (`{a,b,c}`) of `items`, to bind as one text parameter cast
+/// to an array type (`$1::uuid[]`): one prepared statement whatever the number of
+/// items, where an `IN` list of `n` placeholders is a statement of its own for every
+/// `n`. Only for items whose text needs no quoting (numbers, UUIDs).
+pub fn pg_array_literal<T: std::fmt::Display>(items: &[T]) -> String {
+    use std::fmt::Write;
+    let mut array = String::with_capacity(items.len() * 16 + 2);
+    array.push('{');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            array.push(',');
+        }
+        let _ = write!(array, "{item}");
+    }
+    array.push('}');
+    array
+}
+
 /// A stable 64-bit key for PostgreSQL advisory locks, distinct per purpose and service.
 pub fn lock_key(purpose: &str, service: &str) -> i64 {
     crate::hash::fnv1a64(format!("fabrique:{purpose}:{service}").as_bytes()) as i64
@@ -199,6 +217,12 @@ mod tests {
             "postgres://p@h/x?sslmode=disable"
         );
         assert_eq!(with_database("postgres://p@h", "x"), "postgres://p@h/x");
+    }
+
+    #[test]
+    fn array_literals_list_their_items() {
+        assert_eq!(pg_array_literal::<i64>(&[]), "{}");
+        assert_eq!(pg_array_literal(&[1i64, 22, 333]), "{1,22,333}");
     }
 
     #[test]

@@ -155,19 +155,10 @@ pub async fn rows_by_id<C: ConnectionTrait>(
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Row>, DbErr> {
     let rows = if db.get_database_backend() == DbBackend::Postgres {
-        // One array parameter: one prepared statement whatever the number of ids. Not
-        // `id = ANY($1)` nor a join with the ids: for a table of a few hundred rows their
-        // generic plans scan the whole table; the lateral subquery (kept apart by
+        // Not `id = ANY($1)` nor a join with the ids: for a table of a few hundred rows
+        // their generic plans scan the whole table; the lateral subquery (kept apart by
         // OFFSET 0) probes the primary key once per id.
-        let mut array = String::with_capacity(ids.len() * 37 + 2);
-        array.push('{');
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                array.push(',');
-            }
-            array.push_str(&id.to_string());
-        }
-        array.push('}');
+        let array = fabrique_platform::db::pg_array_literal(ids);
         Entity::find()
             .from_raw_sql(Statement::from_sql_and_values(
                 DbBackend::Postgres,

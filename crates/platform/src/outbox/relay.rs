@@ -367,17 +367,7 @@ async fn delete_published<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(),
         return Ok(());
     }
     if db.get_database_backend() == DbBackend::Postgres {
-        // One array parameter: one prepared statement whatever the batch size, where an
-        // IN list of 1,000 placeholders is a statement of its own for every size.
-        let mut array = String::with_capacity(ids.len() * 8 + 2);
-        array.push('{');
-        for (i, id) in ids.iter().enumerate() {
-            if i > 0 {
-                array.push(',');
-            }
-            array.push_str(&id.to_string());
-        }
-        array.push('}');
+        let array = crate::db::pg_array_literal(ids);
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "DELETE FROM fabrique_outbox WHERE id = ANY($1::bigint[])",

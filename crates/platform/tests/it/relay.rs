@@ -25,6 +25,37 @@ fn event(aggregate: &str, index: usize) -> OutgoingEvent {
     }
 }
 
+/// A service's outbox database (PostgreSQL or SQLite) and a bus with its stream.
+struct Outbox {
+    db: DatabaseConnection,
+    bus: Arc<dyn Bus>,
+    subjects: Subjects,
+    _pg: Option<fabrique_testkit::TestDatabase>,
+    _dir: fabrique_testkit::TempDir,
+}
+
+async fn setup(kind: Kind, postgres: bool) -> Outbox {
+    let pg = if postgres {
+        Some(fabrique_testkit::TestDatabase::create().await)
+    } else {
+        None
+    };
+    let dir = fabrique_testkit::TempDir::new("relay");
+    let db = database(pg.as_ref(), &dir).await;
+    let bus = bus(kind).await;
+    let subjects = Subjects::new(fabrique_testkit::unique_prefix());
+    bus.ensure_stream(&subjects.service_stream("tests"))
+        .await
+        .expect("stream");
+    Outbox {
+        db,
+        bus,
+        subjects,
+        _pg: pg,
+        _dir: dir,
+    }
+}
+
 async fn write(db: &DatabaseConnection, events: Vec<OutgoingEvent>) {
     let txn = db.begin().await.expect("begin");
     outbox::enqueue(&txn, events).await.expect("enqueue");
@@ -75,18 +106,13 @@ fn assert_ordered_per_aggregate(payloads: &[String]) {
 }
 
 async fn publishes_everything_once_in_order_per_aggregate(kind: Kind, postgres: bool) {
-    let pg = if postgres {
-        Some(fabrique_testkit::TestDatabase::create().await)
-    } else {
-        None
-    };
-    let dir = fabrique_testkit::TempDir::new("relay");
-    let db = database(pg.as_ref(), &dir).await;
-    let bus = bus(kind).await;
-    let subjects = Subjects::new(fabrique_testkit::unique_prefix());
-    bus.ensure_stream(&subjects.service_stream("tests"))
-        .await
-        .expect("stream");
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(kind, postgres).await;
     for index in 0..5 {
         write(
             &db,
@@ -178,18 +204,13 @@ async fn two_replicas_relaying_one_postgres_keep_order_per_aggregate() {
 /// More than one batch pending: batch `n` is published while `n + 1` is read and
 /// `n - 1` deleted, and every aggregate's events still arrive once and in order.
 async fn publishes_several_batches_in_order(kind: Kind, postgres: bool) {
-    let pg = if postgres {
-        Some(fabrique_testkit::TestDatabase::create().await)
-    } else {
-        None
-    };
-    let dir = fabrique_testkit::TempDir::new("relay");
-    let db = database(pg.as_ref(), &dir).await;
-    let bus = bus(kind).await;
-    let subjects = Subjects::new(fabrique_testkit::unique_prefix());
-    bus.ensure_stream(&subjects.service_stream("tests"))
-        .await
-        .expect("stream");
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(kind, postgres).await;
     let aggregates = ["a", "b", "c", "d", "e"];
     let per_aggregate = 500;
     for chunk in 0..per_aggregate / 10 {
@@ -228,13 +249,13 @@ async fn in_process_sqlite_publishes_several_batches_in_order() {
 
 /// `write_with_events`: the change and its events are written together or not at all.
 async fn a_change_and_its_events_are_written_together(postgres: bool) {
-    let pg = if postgres {
-        Some(fabrique_testkit::TestDatabase::create().await)
-    } else {
-        None
-    };
-    let dir = fabrique_testkit::TempDir::new("relay");
-    let db = database(pg.as_ref(), &dir).await;
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(Kind::Memory, postgres).await;
     db.execute_unprepared("CREATE TABLE things (id BIGINT PRIMARY KEY)")
         .await
         .expect("table");
@@ -246,13 +267,7 @@ async fn a_change_and_its_events_are_written_together(postgres: bool) {
         };
         Statement::from_sql_and_values(backend, sql, [id.into()])
     };
-    let relay = Relay::new(
-        "tests",
-        db.clone(),
-        bus(Kind::Memory).await,
-        Subjects::new(fabrique_testkit::unique_prefix()),
-        OutboxSignal::new(),
-    );
+    let relay = Relay::new("tests", db.clone(), bus, subjects, OutboxSignal::new());
 
     outbox::write_with_events(&db, insert(1), vec![event("t1", 0), event("t1", 1)])
         .await
