@@ -135,7 +135,7 @@ fn install(
     }
     let tracer = tracer_provider.tracer("fabrique");
     let filter =
-        || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let logs = match options.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
@@ -148,7 +148,7 @@ fn install(
     };
     // A second init (several platforms in one test process) keeps the first subscriber.
     let _ = tracing_subscriber::registry()
-        .with(filter())
+        .with(filter)
         .with(
             logs.with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
                 metadata.target() != TRACE_ONLY

@@ -108,7 +108,7 @@ impl Members {
 
     pub async fn get(&self, id: MemberId) -> Result<Member, Error> {
         let row = self.by_id.load(id.uuid()).await?;
-        store::member_of(row.ok_or_else(|| Error::not_found(id.name()))?)
+        store::to_domain(row.ok_or_else(|| Error::not_found(id.name()))?)
     }
 
     pub async fn list(

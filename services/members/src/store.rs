@@ -73,7 +73,8 @@ fn contacts_from_json(value: serde_json::Value) -> Result<Vec<Contact>, Invalid>
         .collect()
 }
 
-fn to_domain(model: entity::Model) -> Result<Member, Error> {
+/// The member a row holds; a row that no longer parses is an internal error.
+pub fn to_domain(model: entity::Model) -> Result<Member, Error> {
     let id = model.id;
     let parse = || -> Result<Member, Invalid> {
         Ok(Member {
@@ -145,7 +146,7 @@ pub async fn insert(
     outbox::write_with_events(db, insert, events).await
 }
 
-/// A stored member as read, before [`member_of`] checks it.
+/// A stored member as read, before [`to_domain`] checks it.
 pub type Row = entity::Model;
 
 /// The rows of the members among `ids` (absent ones are missing from the map), in one
@@ -175,11 +176,6 @@ pub async fn rows_by_id<C: ConnectionTrait>(
             .await?
     };
     Ok(rows.into_iter().map(|row| (row.id, row)).collect())
-}
-
-/// The member a row holds; a row that no longer parses is an internal error.
-pub fn member_of(row: Row) -> Result<Member, Error> {
-    to_domain(row)
 }
 
 /// The member a CreateMember with this `request_id` made, and who made it.

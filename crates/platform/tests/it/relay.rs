@@ -105,6 +105,28 @@ fn assert_ordered_per_aggregate(payloads: &[String]) {
     }
 }
 
+/// One drain empties the outbox, and the stream then holds `expected` events, in
+/// write order per aggregate.
+async fn drain_in_order(
+    db: &DatabaseConnection,
+    bus: &Arc<dyn Bus>,
+    subjects: &Subjects,
+    expected: usize,
+) -> Relay {
+    let relay = Relay::new(
+        "tests",
+        db.clone(),
+        bus.clone(),
+        subjects.clone(),
+        OutboxSignal::new(),
+    );
+    relay.drain().await.expect("drain");
+    assert_eq!(relay.pending_count().await.expect("count"), 0);
+    let payloads = published(bus, subjects, expected).await;
+    assert_ordered_per_aggregate(&payloads);
+    relay
+}
+
 async fn publishes_everything_once_in_order_per_aggregate(kind: Kind, postgres: bool) {
     let Outbox {
         db,
@@ -120,17 +142,7 @@ async fn publishes_everything_once_in_order_per_aggregate(kind: Kind, postgres: 
         )
         .await;
     }
-    let relay = Relay::new(
-        "tests",
-        db.clone(),
-        bus.clone(),
-        subjects.clone(),
-        OutboxSignal::new(),
-    );
-    relay.drain().await.expect("drain");
-    assert_eq!(relay.pending_count().await.expect("count"), 0);
-    let payloads = published(&bus, &subjects, 15).await;
-    assert_ordered_per_aggregate(&payloads);
+    let relay = drain_in_order(&db, &bus, &subjects, 15).await;
     // Draining again publishes nothing more.
     relay.drain().await.expect("drain again");
 }
@@ -224,17 +236,7 @@ async fn publishes_several_batches_in_order(kind: Kind, postgres: bool) {
         total as u64 > 2 * outbox::BATCH_SIZE,
         "spans several batches"
     );
-    let relay = Relay::new(
-        "tests",
-        db.clone(),
-        bus.clone(),
-        subjects.clone(),
-        OutboxSignal::new(),
-    );
-    relay.drain().await.expect("drain");
-    assert_eq!(relay.pending_count().await.expect("count"), 0);
-    let payloads = published(&bus, &subjects, total).await;
-    assert_ordered_per_aggregate(&payloads);
+    drain_in_order(&db, &bus, &subjects, total).await;
 }
 
 #[tokio::test]
