@@ -47,6 +47,15 @@ impl Headers {
     }
 }
 
+impl IntoIterator for Headers {
+    type Item = (Cow<'static, str>, String);
+    type IntoIter = std::vec::IntoIter<Self::Item>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// The header JetStream de-duplicates on.
 pub const MSG_ID_HEADER: &str = "Nats-Msg-Id";
 

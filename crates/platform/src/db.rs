@@ -120,7 +120,7 @@ pub async fn migrate<M: MigratorTrait>(
     }
 }
 
-fn sqlx_err(error: sqlx::Error) -> DbErr {
+pub(crate) fn sqlx_err(error: sqlx::Error) -> DbErr {
     DbErr::Conn(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
 }
 

@@ -85,9 +85,11 @@ pub fn record_rpc(service: &str, method: &str, code: i32, elapsed: Duration) {
         .record(elapsed.as_secs_f64(), &attributes);
 }
 
-pub fn event_published(service: &'static str, subject: &str) {
+/// `count` events on `subject` acknowledged by the bus (the relay counts a batch's
+/// events per subject and reports each subject once).
+pub fn events_published(service: &'static str, subject: &str, count: u64) {
     instruments().published.add(
-        1,
+        count,
         &[
             KeyValue::new("service", service),
             KeyValue::new("subject", subject.to_string()),

@@ -6,8 +6,11 @@
 //! - Pipelines publishes in *waves*: wave `n` holds the `n`-th pending event of every
 //!   aggregate in the batch, so many aggregates are in flight at once while one
 //!   aggregate's event `n + 1` is only sent after event `n` was acknowledged.
-//! - On PostgreSQL one replica relays at a time (a transaction-scoped advisory lock
-//!   held while it drains), which keeps per-aggregate order across replicas.
+//! - On PostgreSQL one replica relays at a time (a session advisory lock held while it
+//!   drains), which keeps per-aggregate order across replicas. The relay reads, deletes
+//!   and locks on a connection of its own, outside the pool: the pool's connections
+//!   cost a round trip more each time they are handed back (sqlx checks them), and a
+//!   pass at a low write rate made five round trips and three such checks for a few rows.
 //! - Acknowledged rows are deleted (the stream keeps the events). A crash between the
 //!   acknowledgement and the delete republishes rows, which JetStream drops as
 //!   duplicates by `Nats-Msg-Id`.
@@ -18,15 +21,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use sea_orm::sqlx::{self, Connection, PgConnection, Row, postgres::PgRow};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use tokio_util::sync::CancellationToken;
 
 use super::OutboxSignal;
 use super::entity::{self, Column, Entity};
 use crate::bus::{Bus, BusError, OutgoingMessage, PendingAck, Subjects};
+use crate::db::sqlx_err;
 use crate::event::{TRACEPARENT, TRACESTATE, event_headers, source_of};
 use crate::metrics;
 
@@ -67,6 +72,10 @@ pub struct Relay {
     signal: OutboxSignal,
     /// Rows deleted since the last VACUUM.
     deleted: AtomicU64,
+    /// PostgreSQL: the relay's own connection, kept between passes. Taken out for a
+    /// pass and put back only when the pass ended cleanly, so that a pass that fails or
+    /// is cancelled drops it, and the session's lock with it.
+    connection: tokio::sync::Mutex<Option<PgConnection>>,
 }
 
 impl Relay {
@@ -85,6 +94,7 @@ impl Relay {
             subjects,
             signal,
             deleted: AtomicU64::new(0),
+            connection: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -164,6 +174,7 @@ impl Relay {
                 }
             },
         }
+        self.close().await;
     }
 
     /// Publishes what is pending: batches from the start of the outbox while they come
@@ -171,31 +182,51 @@ impl Relay {
     pub async fn drain(&self) -> Result<(), RelayError> {
         match self.db.get_database_backend() {
             DbBackend::Postgres => {
-                // The lock lives in a transaction of its own, open while this replica
-                // drains; the reads and deletes run beside it in autocommit, so each
-                // batch's deletion is durable as soon as it is made.
-                let lock = self.db.begin().await?;
+                let mut slot = self.connection.lock().await;
+                let mut connection = match slot.take() {
+                    Some(connection) => connection,
+                    None => self
+                        .db
+                        .get_postgres_connection_pool()
+                        .acquire()
+                        .await
+                        .map_err(sqlx_err)?
+                        .detach(),
+                };
                 let key = crate::db::lock_key("relay", self.service);
-                let locked = lock
-                    .query_one_raw(Statement::from_sql_and_values(
-                        DbBackend::Postgres,
-                        "SELECT pg_try_advisory_xact_lock($1) AS locked",
-                        [key.into()],
-                    ))
-                    .await?
-                    .map(|row| row.try_get::<bool>("", "locked"))
-                    .transpose()?
-                    .unwrap_or(false);
+                let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(key)
+                    .fetch_one(&mut connection)
+                    .await
+                    .map_err(sqlx_err)?;
                 if !locked {
-                    lock.rollback().await?;
+                    *slot = Some(connection);
                     return Err(RelayError::Busy);
                 }
-                let drained = self.drain_unlocked().await;
-                lock.commit().await?;
+                let drained = self.drain_with(Rows::Postgres(&mut connection)).await;
+                if matches!(drained, Err(RelayError::Db(_))) {
+                    // The connection may be broken or mid-statement: closing it ends
+                    // the session, and the lock with it.
+                    return drained;
+                }
+                // After the deletes committed: whoever locks next reads after them.
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut connection)
+                    .await
+                    .map_err(sqlx_err)?;
+                *slot = Some(connection);
                 drained
             }
             // SQLite has one process and one relay per service: no lock.
-            _ => self.drain_unlocked().await,
+            _ => self.drain_with(Rows::Pool(&self.db)).await,
+        }
+    }
+
+    /// Closes the relay's own database connection, if it has one (at shutdown).
+    async fn close(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            let _ = connection.close().await;
         }
     }
 
@@ -217,73 +248,79 @@ impl Relay {
 
     /// Publishes what is pending, from the start of the outbox.
     ///
-    /// Three things overlap: batch `n` is published while batch `n + 1` is read and
-    /// the rows acknowledged in batch `n - 1` are deleted. Batch `n + 1` starts after
+    /// Batch `n` is published while the rows acknowledged in batch `n - 1` are deleted
+    /// and batch `n + 1` is read. Batch `n + 1` starts after
     /// the last id of batch `n`; reading stops at the first batch that is not full. A
     /// row committed meanwhile (even one with a smaller id, committed late) woke the
     /// relay again, so the next pass, from the start, takes it: no pass re-reads an
     /// empty outbox to be sure, which under a stream of single writes was one round
     /// trip in six.
-    async fn drain_unlocked(&self) -> Result<(), RelayError> {
-        let mut batch = pending_rows(&self.db, 0).await?;
+    async fn drain_with(&self, mut rows: Rows<'_>) -> Result<(), RelayError> {
+        let mut batch = rows.read(0).await?;
         let mut acknowledged: Vec<i64> = Vec::new();
         while !batch.is_empty() {
             let after = batch.last().map_or(0, |row| row.id);
             let more = batch.len() as u64 == BATCH_SIZE;
-            let (sent, next, deleted) = tokio::join!(
-                self.publish_rows(&batch),
-                async {
-                    if more {
-                        pending_rows(&self.db, after).await
-                    } else {
-                        Ok(Vec::new())
-                    }
-                },
-                delete_published(&self.db, &acknowledged),
-            );
-            deleted?;
+            let (sent, next) = tokio::join!(self.publish_rows(&mut batch), async {
+                rows.delete(&acknowledged).await?;
+                if more {
+                    rows.read(after).await
+                } else {
+                    Ok(Vec::new())
+                }
+            });
+            let next = next?;
             self.deleted
                 .fetch_add(acknowledged.len() as u64, Ordering::Relaxed);
             let (published, error) = sent;
             if let Some(error) = error {
-                delete_published(&self.db, &published).await?;
+                rows.delete(&published).await?;
                 return Err(error.into());
             }
             acknowledged = published;
-            batch = next?;
+            batch = next;
         }
-        delete_published(&self.db, &acknowledged).await?;
+        rows.delete(&acknowledged).await?;
         self.deleted
             .fetch_add(acknowledged.len() as u64, Ordering::Relaxed);
         Ok(())
     }
 
     /// Publishes rows wave by wave; returns the ids acknowledged, and the first error.
-    async fn publish_rows(&self, rows: &[entity::Model]) -> (Vec<i64>, Option<BusError>) {
-        let mut waves: Vec<Vec<&entity::Model>> = Vec::new();
+    /// The rows' payloads are moved into the messages (the rows are not sent again).
+    async fn publish_rows(&self, rows: &mut [entity::Model]) -> (Vec<i64>, Option<BusError>) {
+        let mut payloads: Vec<Option<bytes::Bytes>> = rows
+            .iter_mut()
+            .map(|row| Some(std::mem::take(&mut row.payload).into()))
+            .collect();
+        let rows = &*rows;
+        let mut waves: Vec<Vec<(usize, &entity::Model)>> = Vec::new();
         let mut seen: HashMap<&str, usize> = HashMap::new();
-        for row in rows {
+        for (index, row) in rows.iter().enumerate() {
             let wave = seen.entry(row.ce_subject.as_str()).or_insert(0);
             if waves.len() <= *wave {
                 waves.push(Vec::new());
             }
-            waves[*wave].push(row);
+            waves[*wave].push((index, row));
             *wave += 1;
         }
 
         let mut published = Vec::with_capacity(rows.len());
+        // Acknowledged events per subject, counted once per batch: a few subjects
+        // share a batch, and the counter's labels cost an allocation each time.
+        let mut counts: Vec<(&str, u64)> = Vec::new();
+        let mut error = None;
         for wave in waves {
             let mut in_flight: Vec<(i64, &str, tracing::Span, PendingAck)> =
                 Vec::with_capacity(wave.len());
-            let mut error = None;
-            for row in wave {
+            for (index, row) in wave {
                 // The span lasts from the publish to the acknowledgement; it is current
                 // only while the message is built, so that its traceparent is the one
                 // sent (polling futures inside it would cost an enter and an exit each).
                 let span = publish_span(row);
                 let message = {
                     let _entered = span.enter();
-                    self.message(row)
+                    self.message(row, payloads[index].take().unwrap_or_default())
                 };
                 match self.bus.publish(message).await {
                     Ok(ack) => in_flight.push((row.id, row.subject.as_str(), span, ack)),
@@ -296,7 +333,10 @@ impl Relay {
             for (id, subject, span, ack) in in_flight {
                 match ack.await {
                     Ok(_) => {
-                        metrics::event_published(self.service, subject);
+                        match counts.iter_mut().find(|(s, _)| *s == subject) {
+                            Some((_, count)) => *count += 1,
+                            None => counts.push((subject, 1)),
+                        }
                         published.push(id);
                     }
                     Err(e) => {
@@ -306,13 +346,16 @@ impl Relay {
                 drop(span);
             }
             if error.is_some() {
-                return (published, error);
+                break;
             }
         }
-        (published, None)
+        for (subject, count) in counts {
+            metrics::events_published(self.service, subject, count);
+        }
+        (published, error)
     }
 
-    fn message(&self, row: &entity::Model) -> OutgoingMessage {
+    fn message(&self, row: &entity::Model, payload: bytes::Bytes) -> OutgoingMessage {
         let mut headers = event_headers(
             row.event_id,
             &self.source,
@@ -331,7 +374,7 @@ impl Relay {
         OutgoingMessage {
             subject: self.subjects.full(&row.subject),
             headers,
-            payload: row.payload.clone().into(),
+            payload,
         }
     }
 }
@@ -351,34 +394,75 @@ fn publish_span(row: &entity::Model) -> tracing::Span {
     span
 }
 
-async fn pending_rows<C: ConnectionTrait>(db: &C, after: i64) -> Result<Vec<entity::Model>, DbErr> {
-    Entity::find()
-        .filter(Column::Id.gt(after))
-        .order_by_asc(Column::Id)
-        .limit(BATCH_SIZE)
-        .all(db)
-        .await
+/// Where a pass reads and deletes outbox rows.
+enum Rows<'a> {
+    /// The relay's own connection, holding the relay lock.
+    Postgres(&'a mut PgConnection),
+    Pool(&'a DatabaseConnection),
 }
 
-/// Acknowledged rows leave the outbox: the stream keeps the events, and a delete is
-/// cheaper for PostgreSQL than an update that writes a new row version.
-async fn delete_published<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<(), DbErr> {
-    if ids.is_empty() {
-        return Ok(());
+const PENDING_ROWS: &str = "SELECT id, event_id, subject, ce_type, ce_subject, payload, \
+     traceparent, tracestate, occurred_at FROM fabrique_outbox \
+     WHERE id > $1 ORDER BY id LIMIT $2";
+
+impl Rows<'_> {
+    /// The next batch of pending rows, after id `after`.
+    async fn read(&mut self, after: i64) -> Result<Vec<entity::Model>, DbErr> {
+        match self {
+            Rows::Postgres(connection) => sqlx::query(PENDING_ROWS)
+                .bind(after)
+                .bind(BATCH_SIZE as i64)
+                .try_map(|row: PgRow| model_of(&row))
+                .fetch_all(&mut **connection)
+                .await
+                .map_err(sqlx_err),
+            Rows::Pool(db) => {
+                Entity::find()
+                    .filter(Column::Id.gt(after))
+                    .order_by_asc(Column::Id)
+                    .limit(BATCH_SIZE)
+                    .all(*db)
+                    .await
+            }
+        }
     }
-    if db.get_database_backend() == DbBackend::Postgres {
-        let array = crate::db::pg_array_literal(ids);
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "DELETE FROM fabrique_outbox WHERE id = ANY($1::bigint[])",
-            [array.into()],
-        ))
-        .await?;
-        return Ok(());
+
+    /// Acknowledged rows leave the outbox: the stream keeps the events, and a delete is
+    /// cheaper for PostgreSQL than an update that writes a new row version.
+    async fn delete(&mut self, ids: &[i64]) -> Result<(), DbErr> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Rows::Postgres(connection) => {
+                sqlx::query("DELETE FROM fabrique_outbox WHERE id = ANY($1::bigint[])")
+                    .bind(crate::db::pg_array_literal(ids))
+                    .execute(&mut **connection)
+                    .await
+                    .map_err(sqlx_err)?;
+            }
+            Rows::Pool(db) => {
+                Entity::delete_many()
+                    .filter(Column::Id.is_in(ids.iter().copied()))
+                    .exec(*db)
+                    .await?;
+            }
+        }
+        Ok(())
     }
-    Entity::delete_many()
-        .filter(Column::Id.is_in(ids.iter().copied()))
-        .exec(db)
-        .await?;
-    Ok(())
+}
+
+/// A row of [`PENDING_ROWS`], read by position.
+fn model_of(row: &PgRow) -> Result<entity::Model, sqlx::Error> {
+    Ok(entity::Model {
+        id: row.try_get(0)?,
+        event_id: row.try_get(1)?,
+        subject: row.try_get(2)?,
+        ce_type: row.try_get(3)?,
+        ce_subject: row.try_get(4)?,
+        payload: row.try_get(5)?,
+        traceparent: row.try_get(6)?,
+        tracestate: row.try_get(7)?,
+        occurred_at: row.try_get(8)?,
+    })
 }

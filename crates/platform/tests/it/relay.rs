@@ -310,3 +310,92 @@ async fn postgres_writes_a_change_and_its_events_together() {
 async fn sqlite_writes_a_change_and_its_events_together() {
     a_change_and_its_events_are_written_together(false).await;
 }
+
+/// On PostgreSQL the relay relays under an advisory lock taken on a connection of its
+/// own: while someone else holds the lock it publishes nothing, and when its connection
+/// is cut it connects again, and the rows written meanwhile are still published once.
+#[tokio::test]
+async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(Kind::Nats, true).await;
+    let key = fabrique_platform::db::lock_key("relay", "tests");
+
+    // Another replica holds the lock: nothing is published.
+    write(&db, (0..3).map(|i| event("a", i)).collect()).await;
+    let relay = Relay::new(
+        "tests",
+        db.clone(),
+        bus.clone(),
+        subjects.clone(),
+        OutboxSignal::new(),
+    );
+    let other = db.begin().await.expect("begin");
+    other
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await
+        .expect("lock");
+    assert!(matches!(relay.drain().await, Err(outbox::RelayError::Busy)));
+    assert_eq!(relay.pending_count().await.expect("count"), 3);
+    other.commit().await.expect("unlock");
+
+    let signal = OutboxSignal::new();
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(
+        Relay::new(
+            "tests",
+            db.clone(),
+            bus.clone(),
+            subjects.clone(),
+            signal.clone(),
+        )
+        .run(stop.clone(), Duration::from_secs(5)),
+    );
+    signal.notify();
+    let pending = || async { relay.pending_count().await.expect("count") };
+    fabrique_testkit::eventually(
+        "the first rows published",
+        Duration::from_secs(10),
+        || async { (pending().await == 0).then_some(()) },
+    )
+    .await;
+
+    // Cut the relay's connection (between passes it has just released the lock).
+    let cut = db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND query LIKE '%pg_advisory_unlock%'",
+        ))
+        .await
+        .expect("terminate")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(cut, 1, "the relay's own connection");
+
+    write(&db, (3..6).map(|i| event("a", i)).collect()).await;
+    signal.notify();
+    fabrique_testkit::eventually(
+        "the later rows published",
+        Duration::from_secs(10),
+        || async { (pending().await == 0).then_some(()) },
+    )
+    .await;
+    let payloads = published(&bus, &subjects, 6).await;
+    assert_ordered_per_aggregate(&payloads);
+    // Once it connected again, the lock is free between passes.
+    assert!(relay.drain().await.is_ok());
+
+    stop.cancel();
+    running.await.expect("relay stops");
+}
