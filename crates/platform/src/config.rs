@@ -207,6 +207,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FABRIQUE_CONSUMER_MAX_DELIVER", default_value_t = 5)]
     pub consumer_max_deliver: u32,
 
+    /// Events each consumer handles at once; an aggregate's events always take the same
+    /// lane, in order, and what queues on a lane is applied in one transaction.
+    #[arg(long, env = "FABRIQUE_CONSUMER_LANES", default_value_t = crate::consumer::DEFAULT_LANES)]
+    pub consumer_lanes: usize,
+
     /// Log format on stderr.
     #[arg(long, env = "FABRIQUE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -310,6 +315,7 @@ pub struct Settings {
     pub max_concurrent_rpcs: usize,
     pub drain_timeout: Duration,
     pub consumer_max_deliver: u32,
+    pub consumer_lanes: usize,
     pub log_format: LogFormat,
 }
 
@@ -361,6 +367,11 @@ impl Settings {
                 "FABRIQUE_CONSUMER_MAX_DELIVER must be at least 1".into(),
             ));
         }
+        if args.consumer_lanes == 0 {
+            return Err(ConfigError(
+                "FABRIQUE_CONSUMER_LANES must be at least 1".into(),
+            ));
+        }
         Ok(Settings {
             listen: args.listen,
             database,
@@ -378,6 +389,7 @@ impl Settings {
             max_concurrent_rpcs: args.max_concurrent_rpcs,
             drain_timeout: Duration::from_secs(args.drain_seconds),
             consumer_max_deliver: args.consumer_max_deliver,
+            consumer_lanes: args.consumer_lanes,
             log_format: args.log_format,
         })
     }
@@ -452,6 +464,29 @@ mod tests {
         let error = Settings::from_args(&args, None).unwrap_err();
         assert!(error.to_string().contains("32 bytes"));
         assert!(Settings::from_args(&parse(&["--database-url", "postgres://h/db"]), None).is_err());
+    }
+
+    #[test]
+    fn consumer_counts_are_at_least_one() {
+        let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(Secret::new(SECRET)));
+        assert_eq!(
+            settings(&[]).unwrap().consumer_lanes,
+            crate::consumer::DEFAULT_LANES
+        );
+        assert_eq!(
+            settings(&["--consumer-lanes", "6"]).unwrap().consumer_lanes,
+            6
+        );
+        let error = settings(&["--consumer-lanes", "0"]).unwrap_err();
+        assert!(
+            error.to_string().contains("FABRIQUE_CONSUMER_LANES"),
+            "{error}"
+        );
+        let error = settings(&["--consumer-max-deliver", "0"]).unwrap_err();
+        assert!(
+            error.to_string().contains("FABRIQUE_CONSUMER_MAX_DELIVER"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -80,6 +80,12 @@ pub struct ConsumerDef {
     pub outbox: Option<crate::outbox::OutboxSignal>,
 }
 
+/// Lanes per consumer unless `FABRIQUE_CONSUMER_LANES` says otherwise. Two: on the
+/// 2-core machine of docs/performance.md, fewer lanes let more events queue behind a
+/// transaction and share the next one, and 1,000 events/s kept up with two lanes
+/// where eight fell behind (event-latency, two runs each).
+pub const DEFAULT_LANES: usize = 2;
+
 #[derive(Debug, Clone)]
 pub struct ConsumerSettings {
     pub max_deliver: u32,
@@ -97,9 +103,7 @@ impl Default for ConsumerSettings {
             max_deliver: 5,
             ack_wait: Duration::from_secs(30),
             retry_delay: Duration::from_millis(200),
-            // One event at a time spends most of its time waiting on database round
-            // trips: about 1,000 events/s at most here (docs/performance.md).
-            lanes: 8,
+            lanes: DEFAULT_LANES,
         }
     }
 }
@@ -328,8 +332,10 @@ impl ConsumerRunner {
             }
             return;
         };
-        for ((delivery, (subject, _, _)), outcome) in batch.iter().zip(&events).zip(outcomes) {
-            if let Err(error) = delivery.acker.ack().await {
+        // Acked together: each ack waits for the server's confirmation.
+        let acks = futures::future::join_all(batch.iter().map(|d| d.acker.ack())).await;
+        for ((ack, (subject, _, _)), outcome) in acks.into_iter().zip(&events).zip(outcomes) {
+            if let Err(error) = ack {
                 tracing::warn!(consumer = %self.def.name, %error, "ack failed");
             }
             let outcome = match outcome {

@@ -323,6 +323,7 @@ impl Starter {
             .spawn(relay.run(self.background.clone(), self.settings.drain_timeout));
         let consumer_settings = ConsumerSettings {
             max_deliver: self.settings.consumer_max_deliver,
+            lanes: self.settings.consumer_lanes,
             ..ConsumerSettings::default()
         };
         for def in service.consumers(&ctx) {

@@ -72,6 +72,7 @@ impl TestPlatform {
             max_concurrent_rpcs: 512,
             drain_timeout: Duration::from_secs(10),
             consumer_max_deliver: 3,
+            consumer_lanes: fabrique_platform::consumer::DEFAULT_LANES,
             log_format: LogFormat::Text,
         }
     }
