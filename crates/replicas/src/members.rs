@@ -6,6 +6,7 @@ use fabrique_api::members as proto;
 use fabrique_platform::consumer::HandlerError;
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 
@@ -95,22 +96,26 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, member: &ReplicaMember) -> Resul
         version: Set(member.version),
         updated_at: Set(fabrique_platform::time::now()),
     };
-    match get(db, member.id).await? {
-        None => {
-            Entity::insert(row).exec_without_returning(db).await?;
-            Ok(true)
-        }
-        Some(current) if current.version < member.version => {
-            let result = Entity::update_many()
-                .set(row)
-                .filter(Column::Id.eq(member.id))
-                .filter(Column::Version.lt(member.version))
-                .exec(db)
-                .await?;
-            Ok(result.rows_affected == 1)
-        }
-        Some(_) => Ok(false),
-    }
+    // One statement: inserted, or replacing an older version; a version already held
+    // (or a newer one) stays. A read then a write cost each consumer a round trip more.
+    let stored = Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(Column::Id)
+                .update_columns([
+                    Column::DisplayName,
+                    Column::Kind,
+                    Column::Siren,
+                    Column::State,
+                    Column::ContactRoles,
+                    Column::Version,
+                    Column::UpdatedAt,
+                ])
+                .action_and_where(Expr::col((Entity, Column::Version)).lt(member.version))
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(stored == 1)
 }
 
 fn text(proto_name: &str, prefix: &str) -> String {

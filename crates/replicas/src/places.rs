@@ -5,6 +5,7 @@ use fabrique_api::registry as proto;
 use fabrique_platform::consumer::HandlerError;
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 
@@ -105,22 +106,27 @@ pub async fn upsert<C: ConnectionTrait>(db: &C, place: &ReplicaPlace) -> Result<
         version: Set(place.version),
         updated_at: Set(fabrique_platform::time::now()),
     };
-    match get(db, place.id).await? {
-        None => {
-            Entity::insert(row).exec_without_returning(db).await?;
-            Ok(true)
-        }
-        Some(current) if current.version < place.version => {
-            let result = Entity::update_many()
-                .set(row)
-                .filter(Column::Id.eq(place.id))
-                .filter(Column::Version.lt(place.version))
-                .exec(db)
-                .await?;
-            Ok(result.rows_affected == 1)
-        }
-        Some(_) => Ok(false),
-    }
+    // One statement: inserted, or replacing an older version; a version already held
+    // (or a newer one) stays. A read then a write cost each consumer a round trip more.
+    let stored = Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(Column::Id)
+                .update_columns([
+                    Column::DisplayName,
+                    Column::InseeCode,
+                    Column::Latitude,
+                    Column::Longitude,
+                    Column::State,
+                    Column::OperatorId,
+                    Column::Version,
+                    Column::UpdatedAt,
+                ])
+                .action_and_where(Expr::col((Entity, Column::Version)).lt(place.version))
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(stored == 1)
 }
 
 pub fn from_snapshot(snapshot: &proto::PlaceSnapshot) -> Result<ReplicaPlace, HandlerError> {
