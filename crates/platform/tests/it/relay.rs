@@ -239,6 +239,43 @@ async fn publishes_several_batches_in_order(kind: Kind, postgres: bool) {
     drain_in_order(&db, &bus, &subjects, total).await;
 }
 
+/// Batches whose aggregates alternate (batches 1 and 3 share theirs, 2 and 4 theirs):
+/// every event once, each aggregate's in order, across batches that do and do not
+/// share aggregates with the one before.
+async fn publishes_overlapping_batches_in_order(kind: Kind, postgres: bool) {
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(kind, postgres).await;
+    let batch = outbox::BATCH_SIZE as usize;
+    let total = 4 * batch;
+    for chunk in (0..total).collect::<Vec<_>>().chunks(100) {
+        let events = chunk
+            .iter()
+            .map(|&i| {
+                // Batches 1 and 3 hold aggregates 0..batch, 2 and 4 the next ones.
+                let aggregate = (i / batch) % 2 * batch + i % batch;
+                event(&format!("g{aggregate}"), i / (2 * batch))
+            })
+            .collect();
+        write(&db, events).await;
+    }
+    drain_in_order(&db, &bus, &subjects, total).await;
+}
+
+#[tokio::test]
+async fn nats_postgres_publishes_overlapping_batches_in_order() {
+    publishes_overlapping_batches_in_order(Kind::Nats, true).await;
+}
+
+#[tokio::test]
+async fn in_process_sqlite_publishes_overlapping_batches_in_order() {
+    publishes_overlapping_batches_in_order(Kind::Memory, false).await;
+}
+
 #[tokio::test]
 async fn nats_postgres_publishes_several_batches_in_order() {
     publishes_several_batches_in_order(Kind::Nats, true).await;
