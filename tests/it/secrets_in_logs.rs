@@ -164,6 +164,12 @@ async fn secrets_and_tokens_never_reach_the_logs() {
         "the logs were captured at trace level ({} lines)",
         logs.lines().count()
     );
+    // stderr is a pipe here, as in a container: plain text, no colour codes.
+    assert!(
+        !logs.contains('\u{1b}'),
+        "escape codes in logs written to a pipe: {:?}",
+        logs.lines().find(|line| line.contains('\u{1b}'))
+    );
     let signature = |t: &str| t.rsplit('.').next().unwrap_or_default().to_string();
     for (what, secret) in [
         ("the JWT secret", JWT_SECRET.to_string()),
