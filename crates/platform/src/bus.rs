@@ -153,6 +153,11 @@ pub trait Bus: Send + Sync + 'static {
 
     /// `"nats"` or `"in-process"`, for logs.
     fn kind(&self) -> &'static str;
+
+    /// Sends what the client still buffers (consumers' acks), at shutdown.
+    async fn flush(&self) -> Result<(), BusError> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, thiserror::Error)]

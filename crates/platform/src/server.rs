@@ -262,6 +262,12 @@ impl Application {
         {
             tracing::warn!("background tasks did not stop within the drain timeout");
         }
+        // Consumers' last acks may still sit in the client's buffer.
+        match tokio::time::timeout(Duration::from_secs(2), bus.flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not flush the bus"),
+            Err(_) => tracing::warn!("flushing the bus timed out"),
+        }
         tracing::info!("fabrique stopped");
         served.map_err(StartError::from)
     }

@@ -229,6 +229,13 @@ impl Bus for NatsBus {
     fn kind(&self) -> &'static str {
         "nats"
     }
+
+    async fn flush(&self) -> Result<(), BusError> {
+        self.client
+            .flush()
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))
+    }
 }
 
 fn publish_error(subject: &str, error: jetstream::context::PublishError) -> BusError {
@@ -277,9 +284,12 @@ struct NatsAcker(jetstream::message::Acker);
 #[async_trait]
 impl Acker for NatsAcker {
     async fn ack(&self) -> Result<(), BusError> {
-        // Double ack: the server confirms, so an ack lost in a reconnect is noticed.
+        // A plain ack: waiting for the server to confirm each one held a lane for a
+        // round trip after every transaction (event-latency at 500/s: p50 7-10 ms with
+        // confirmed acks, 4 ms without). An ack lost on the way is a redelivery, which
+        // the processed-event record turns into a duplicate that changes nothing.
         self.0
-            .double_ack()
+            .ack()
             .await
             .map_err(|e| BusError::Unavailable(e.to_string()))
     }

@@ -208,6 +208,34 @@ async fn a_durable_consumer_resumes_where_it_stopped(kind: Kind) {
     delivery.acker.ack().await.expect("ack");
 }
 
+/// Acks are not confirmed one by one (the consumer runner does not wait for the
+/// server): a consumer that acked and went away — flushing first, as the platform does
+/// at shutdown — gets nothing again, even after the ack wait.
+async fn acked_messages_are_not_delivered_again_to_the_next_consumer(kind: Kind) {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    let subject = format!("{prefix}fabrique.demo.a.created");
+    publish(&*bus, message(subject.clone(), "1", "one")).await;
+    let mut durable = consumer(&spec, "flushed", vec![subject]);
+    durable.ack_wait = Duration::from_secs(1);
+    // On NATS the consumer has a connection of its own, closed once it has flushed.
+    let consuming = match kind {
+        Kind::Nats => crate::bus(kind).await,
+        Kind::Memory => bus.clone(),
+    };
+    {
+        let mut subscription = consuming.subscribe(&durable).await.expect("subscribe");
+        let delivery = next(&mut subscription).await;
+        delivery.acker.ack().await.expect("ack");
+        consuming.flush().await.expect("flush");
+    }
+    drop(consuming);
+    let mut again = bus.subscribe(&durable).await.expect("subscribe again");
+    nothing_within(&mut again, Duration::from_secs(2)).await;
+}
+
 async fn publishing_outside_any_stream_fails(kind: Kind) {
     let bus = bus(kind).await;
     let prefix = fabrique_testkit::unique_prefix();
@@ -247,5 +275,6 @@ on_both_buses!(
     nak_redelivers_and_counts,
     unacked_messages_come_back_after_ack_wait,
     a_durable_consumer_resumes_where_it_stopped,
+    acked_messages_are_not_delivered_again_to_the_next_consumer,
     publishing_outside_any_stream_fails,
 );
