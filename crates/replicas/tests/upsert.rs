@@ -1,39 +1,27 @@
 //! The replicas keep the newest version they heard of, whatever order events arrive in,
 //! on PostgreSQL and on SQLite.
 
-use fabrique_platform::config::DatabaseSettings;
 use fabrique_replicas::members::{self, ReplicaMember};
 use fabrique_replicas::places::{self, ReplicaPlace};
 use sea_orm::DatabaseConnection;
-use sea_orm_migration::prelude::{MigrationTrait, SchemaManager};
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+struct Replicas;
+
+impl MigratorTrait for Replicas {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(members::Migration), Box::new(places::Migration)]
+    }
+}
 
 async fn database(
     postgres: Option<&fabrique_testkit::TestDatabase>,
     dir: &fabrique_testkit::TempDir,
 ) -> DatabaseConnection {
-    let url = match postgres {
-        Some(db) => db.url.clone(),
-        None => format!("sqlite://{}/{{service}}.db", dir.path().display()),
-    };
-    let settings = DatabaseSettings {
-        url,
-        max_connections: 2,
-    };
-    let db = fabrique_platform::db::connect(&settings, "replicas")
+    let db = fabrique_testkit::service_database(postgres, dir, "replicas").await;
+    fabrique_platform::db::migrate::<Replicas>(&db, "replicas")
         .await
-        .expect("connect");
-    if postgres.is_some() {
-        use sea_orm::ConnectionTrait;
-        db.execute_unprepared("CREATE SCHEMA replicas")
-            .await
-            .expect("schema");
-    }
-    let manager = SchemaManager::new(&db);
-    members::Migration
-        .up(&manager)
-        .await
-        .expect("member_replica");
-    places::Migration.up(&manager).await.expect("place_replica");
+        .expect("migrate");
     db
 }
 

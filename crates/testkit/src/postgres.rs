@@ -213,3 +213,23 @@ fn run(program: &str, args: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A service's database for a test, not migrated: the PostgreSQL test database when one
+/// is given, else a SQLite file in `dir`.
+pub async fn service_database(
+    postgres: Option<&TestDatabase>,
+    dir: &crate::TempDir,
+    service: &str,
+) -> sea_orm::DatabaseConnection {
+    let url = match postgres {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}/{{service}}.db", dir.path().display()),
+    };
+    let settings = fabrique_platform::config::DatabaseSettings {
+        url,
+        max_connections: 8,
+    };
+    fabrique_platform::db::connect(&settings, service)
+        .await
+        .expect("connect")
+}

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use fabrique_platform::bus::Bus;
 use fabrique_platform::bus::memory::MemoryBus;
 use fabrique_platform::bus::nats::NatsBus;
-use fabrique_platform::config::{DatabaseSettings, NatsSettings};
+use fabrique_platform::config::NatsSettings;
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
@@ -58,17 +58,7 @@ async fn database(
     postgres: Option<&fabrique_testkit::TestDatabase>,
     dir: &fabrique_testkit::TempDir,
 ) -> DatabaseConnection {
-    let url = match postgres {
-        Some(db) => db.url.clone(),
-        None => format!("sqlite://{}/{{service}}.db", dir.path().display()),
-    };
-    let settings = DatabaseSettings {
-        url,
-        max_connections: 8,
-    };
-    let db = fabrique_platform::db::connect(&settings, "tests")
-        .await
-        .expect("connect");
+    let db = fabrique_testkit::service_database(postgres, dir, "tests").await;
     fabrique_platform::db::migrate::<PlatformTables>(&db, "tests")
         .await
         .expect("migrate");
