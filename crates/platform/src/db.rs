@@ -188,6 +188,25 @@ fn sqlx_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether PostgreSQL gave up on the transaction because of concurrent ones (deadlock
+/// detected, serialization failure): the same transaction, run again, may well succeed.
+/// Two inserts racing on an exclusion constraint can deadlock: each inserts its row,
+/// then waits for the other's to commit before checking it.
+pub fn is_concurrency_conflict(error: &DbErr) -> bool {
+    let sqlx_error = match error {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match &**sqlx_error {
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("40P01") | Some("40001"))
+        }
+        _ => false,
+    }
+}
+
 /// Whether an error is a unique-constraint violation (e.g. a concurrent duplicate).
 pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(

@@ -246,6 +246,12 @@ impl From<sea_orm::DbErr> for Error {
         if crate::db::is_unavailable(&error) {
             tracing::warn!(%error, "database unavailable");
             Error::unavailable("the database is unavailable; retry later")
+        } else if crate::db::is_concurrency_conflict(&error) {
+            tracing::info!(%error, "transaction aborted by a concurrent one");
+            Error::Aborted {
+                reason: "CONCURRENT_CHANGE",
+                message: "a concurrent change got in the way: retry".into(),
+            }
         } else {
             Error::internal(error)
         }

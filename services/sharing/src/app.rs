@@ -606,24 +606,32 @@ impl Sharing {
             updated_at: now,
             version: 1,
         };
-        let txn = self.db.begin().await?;
-        match store::insert_reservation(&txn, &reservation, request_id).await {
-            Ok(()) => {}
-            Err(error) => {
-                let _ = txn.rollback().await;
-                if store::is_overlap(&error) {
-                    return Err(self.conflict(&resource, &reservation).await);
-                }
-                if db::is_unique_violation(&error)
-                    && let Some(request_id) = request_id
-                    && let Some(existing) =
-                        store::reservation_by_request(&self.db, request_id).await?
-                {
-                    return Ok(existing);
-                }
-                return Err(error.into());
+        let mut attempts = 0;
+        let txn = loop {
+            attempts += 1;
+            let txn = self.db.begin().await?;
+            let error = match store::insert_reservation(&txn, &reservation, request_id).await {
+                Ok(()) => break txn,
+                Err(error) => error,
+            };
+            let _ = txn.rollback().await;
+            if store::is_overlap(&error) {
+                return Err(self.conflict(&resource, &reservation).await);
             }
-        }
+            // Two racing inserts can deadlock on the exclusion constraint (each waits
+            // for the other's row to commit); PostgreSQL fails one. Run again, it finds
+            // the other's row (SLOT_TAKEN) or none.
+            if db::is_concurrency_conflict(&error) && attempts < 3 {
+                continue;
+            }
+            if db::is_unique_violation(&error)
+                && let Some(request_id) = request_id
+                && let Some(existing) = store::reservation_by_request(&self.db, request_id).await?
+            {
+                return Ok(existing);
+            }
+            return Err(error.into());
+        };
         self.commit(
             txn,
             vec![events::reservation(events::REQUESTED, &reservation, "")],

@@ -6,6 +6,7 @@
 
 mod bus_contract;
 mod consumer;
+mod db_errors;
 mod nats_security;
 mod properties;
 mod relay;
