@@ -51,11 +51,7 @@ fn place(version: i64, name: &str) -> ReplicaPlace {
 }
 
 async fn newest_version_wins(postgres: bool) {
-    let pg = if postgres {
-        Some(fabrique_testkit::TestDatabase::create().await)
-    } else {
-        None
-    };
+    let pg = fabrique_testkit::TestDatabase::create_if(postgres).await;
     let dir = fabrique_testkit::TempDir::new("replicas");
     let db = database(pg.as_ref(), &dir).await;
     let id = member(1, "").id;

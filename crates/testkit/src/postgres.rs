@@ -21,6 +21,15 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
+    /// A fresh database when the test runs on PostgreSQL, none when it runs on SQLite.
+    pub async fn create_if(postgres: bool) -> Option<Self> {
+        if postgres {
+            Some(Self::create().await)
+        } else {
+            None
+        }
+    }
+
     pub async fn create() -> Self {
         let admin_url = admin_url();
         let name = format!("fabrique_t_{}", uuid::Uuid::now_v7().simple());

@@ -89,11 +89,7 @@ struct Setup {
 }
 
 async fn setup(kind: Kind, postgres: bool) -> Setup {
-    let pg = if postgres {
-        Some(fabrique_testkit::TestDatabase::create().await)
-    } else {
-        None
-    };
+    let pg = fabrique_testkit::TestDatabase::create_if(postgres).await;
     let dir = fabrique_testkit::TempDir::new("consumer");
     let db = database(pg.as_ref(), &dir).await;
     db.execute_unprepared(if postgres {

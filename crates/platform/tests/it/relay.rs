@@ -35,11 +35,7 @@ struct Outbox {
 }
 
 async fn setup(kind: Kind, postgres: bool) -> Outbox {
-    let pg = if postgres {
-        Some(fabrique_testkit::TestDatabase::create().await)
-    } else {
-        None
-    };
+    let pg = fabrique_testkit::TestDatabase::create_if(postgres).await;
     let dir = fabrique_testkit::TempDir::new("relay");
     let db = database(pg.as_ref(), &dir).await;
     let bus = bus(kind).await;
