@@ -158,9 +158,18 @@ pub fn platform_migrations() -> Vec<Box<dyn MigrationTrait>> {
 pub fn is_unavailable(error: &DbErr) -> bool {
     match error {
         DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => sqlx_unavailable(e),
+        DbErr::Exec(_) | DbErr::Query(_) => sqlx_error_of(error).is_some_and(sqlx_unavailable),
         _ => false,
+    }
+}
+
+/// The sqlx error a statement failed with, if it was one.
+fn sqlx_error_of(error: &DbErr) -> Option<&sqlx::Error> {
+    match error {
+        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
     }
 }
 
@@ -193,14 +202,8 @@ fn sqlx_unavailable(error: &sqlx::Error) -> bool {
 /// Two inserts racing on an exclusion constraint can deadlock: each inserts its row,
 /// then waits for the other's to commit before checking it.
 pub fn is_concurrency_conflict(error: &DbErr) -> bool {
-    let sqlx_error = match error {
-        DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))
-        | DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e)) => e,
-        _ => return false,
-    };
-    match &**sqlx_error {
-        sqlx::Error::Database(db) => {
+    match sqlx_error_of(error) {
+        Some(sqlx::Error::Database(db)) => {
             matches!(db.code().as_deref(), Some("40P01") | Some("40001"))
         }
         _ => false,

@@ -144,16 +144,6 @@ async fn publishes_everything_once_in_order_per_aggregate(kind: Kind, postgres: 
 }
 
 #[tokio::test]
-async fn nats_postgres_publishes_everything_once_in_order() {
-    publishes_everything_once_in_order_per_aggregate(Kind::Nats, true).await;
-}
-
-#[tokio::test]
-async fn in_process_sqlite_publishes_everything_once_in_order() {
-    publishes_everything_once_in_order_per_aggregate(Kind::Memory, false).await;
-}
-
-#[tokio::test]
 async fn two_replicas_relaying_one_postgres_keep_order_per_aggregate() {
     let pg = fabrique_testkit::TestDatabase::create().await;
     let dir = fabrique_testkit::TempDir::new("relay");
@@ -260,26 +250,6 @@ async fn publishes_overlapping_batches_in_order(kind: Kind, postgres: bool) {
         write(&db, events).await;
     }
     drain_in_order(&db, &bus, &subjects, total).await;
-}
-
-#[tokio::test]
-async fn nats_postgres_publishes_overlapping_batches_in_order() {
-    publishes_overlapping_batches_in_order(Kind::Nats, true).await;
-}
-
-#[tokio::test]
-async fn in_process_sqlite_publishes_overlapping_batches_in_order() {
-    publishes_overlapping_batches_in_order(Kind::Memory, false).await;
-}
-
-#[tokio::test]
-async fn nats_postgres_publishes_several_batches_in_order() {
-    publishes_several_batches_in_order(Kind::Nats, true).await;
-}
-
-#[tokio::test]
-async fn in_process_sqlite_publishes_several_batches_in_order() {
-    publishes_several_batches_in_order(Kind::Memory, false).await;
 }
 
 /// `write_with_events`: the change and its events are written together or not at all.
@@ -432,3 +402,25 @@ async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
     stop.cancel();
     running.await.expect("relay stops");
 }
+
+macro_rules! on {
+    ($module:ident, $kind:expr, $postgres:expr) => {
+        mod $module {
+            #[tokio::test]
+            async fn publishes_everything_once_in_order() {
+                super::publishes_everything_once_in_order_per_aggregate($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn publishes_several_batches_in_order() {
+                super::publishes_several_batches_in_order($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn publishes_overlapping_batches_in_order() {
+                super::publishes_overlapping_batches_in_order($kind, $postgres).await;
+            }
+        }
+    };
+}
+
+on!(nats_postgres, crate::Kind::Nats, true);
+on!(in_process_sqlite, crate::Kind::Memory, false);
