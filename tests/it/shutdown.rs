@@ -33,13 +33,20 @@ async fn every_acknowledged_write_is_published_before_stopping() {
             Ok(member) => {
                 acknowledged.insert(member.name);
             }
-            Err(status) => assert!(
-                matches!(
-                    status.code(),
-                    Code::Unavailable | Code::Cancelled | Code::Unknown
-                ),
-                "a refused call says retry: {status:?}"
-            ),
+            Err(status) => {
+                // A call sent as the server's GOAWAY arrives fails in the client's own
+                // transport (the server never took it): not a code the server chose.
+                let in_transport = std::error::Error::source(&status)
+                    .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some());
+                assert!(
+                    in_transport
+                        || matches!(
+                            status.code(),
+                            Code::Unavailable | Code::Cancelled | Code::Unknown
+                        ),
+                    "a refused call says retry: {status:?}"
+                )
+            }
         }
     }
     assert!(!acknowledged.is_empty());
