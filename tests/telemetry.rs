@@ -15,7 +15,7 @@ use fabrique_api::members as proto;
 use fabrique_platform::bus::Subjects;
 use fabrique_platform::config::{DatabaseSettings, LogFormat};
 use fabrique_platform::consumer::{
-    ConsumerDef, ConsumerRunner, ConsumerSettings, EventHandler, HandlerError,
+    ConsumerDef, ConsumerRunner, ConsumerSettings, ConsumerTxn, EventHandler, HandlerError,
 };
 use fabrique_platform::event::IncomingEvent;
 use fabrique_platform::telemetry::{self, TelemetryOptions};
@@ -26,7 +26,6 @@ use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMe
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use sea_orm::DatabaseTransaction;
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 #[derive(Debug, Clone, Default)]
@@ -167,11 +166,7 @@ struct Nothing;
 
 #[async_trait]
 impl EventHandler for Nothing {
-    async fn handle(
-        &self,
-        _txn: &DatabaseTransaction,
-        _event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, _txn: &ConsumerTxn, _event: &IncomingEvent) -> Result<(), HandlerError> {
         Ok(())
     }
 }

@@ -13,14 +13,13 @@
 //! the same lane and are applied in order; other aggregates' events go on meanwhile.
 //! What queues up on a lane is applied in one transaction, falling back to one event at
 //! a time when any of them fails.
+//! On PostgreSQL each lane has a connection of its own (`consumer/transaction.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, Set, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -31,6 +30,10 @@ use crate::event::IncomingEvent;
 use crate::metrics;
 
 mod processed;
+mod transaction;
+
+pub use transaction::ConsumerTxn;
+use transaction::LaneDb;
 
 /// Header of a dead letter: why it could not be handled.
 pub const DLQ_REASON: &str = "fabrique-dlq-reason";
@@ -59,11 +62,7 @@ pub enum HandlerError {
 #[async_trait]
 pub trait EventHandler: Send + Sync + 'static {
     /// Applies the event inside `txn`; the runner commits it with the processed id.
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError>;
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError>;
 }
 
 /// A consumer a service declares.
@@ -214,7 +213,7 @@ impl ConsumerRunner {
 
     /// Handles one delivery to the end: applied, duplicate, dead-lettered, or (only on
     /// shutdown) handed back to the bus.
-    async fn process(&self, delivery: Delivery, shutdown: &CancellationToken) {
+    async fn process(&self, lane: &mut LaneDb, delivery: Delivery, shutdown: &CancellationToken) {
         let subject = self.subjects.strip(&delivery.subject).to_string();
         let event =
             match IncomingEvent::parse(&subject, &delivery.headers, delivery.payload.clone()) {
@@ -230,7 +229,7 @@ impl ConsumerRunner {
         let mut deliveries = delivery.delivered.max(1);
         let mut retry = self.settings.retry_delay;
         loop {
-            match self.apply(&event).instrument(span.clone()).await {
+            match self.apply(lane, &event).instrument(span.clone()).await {
                 Ok(outcome) => {
                     if let Err(error) = delivery.acker.ack().await {
                         // Redelivered later and recognised as a duplicate.
@@ -303,10 +302,15 @@ impl ConsumerRunner {
     /// transaction (one commit instead of one per event), then acked. If anything goes
     /// wrong (a malformed event, a failing handler, the database), each is handled on
     /// its own instead, with the retries and dead-lettering of [`Self::process`].
-    async fn process_batch(&self, batch: Vec<Delivery>, shutdown: &CancellationToken) {
+    async fn process_batch(
+        &self,
+        lane: &mut LaneDb,
+        batch: Vec<Delivery>,
+        shutdown: &CancellationToken,
+    ) {
         if batch.len() == 1 {
             for delivery in batch {
-                self.process(delivery, shutdown).await;
+                self.process(lane, delivery, shutdown).await;
             }
             return;
         }
@@ -322,13 +326,13 @@ impl ConsumerRunner {
             }
         }
         let applied = if events.len() == batch.len() {
-            self.apply_all(&events).await
+            self.apply_all(lane, &events).await
         } else {
             None
         };
         let Some(outcomes) = applied else {
             for delivery in batch {
-                self.process(delivery, shutdown).await;
+                self.process(lane, delivery, shutdown).await;
             }
             return;
         };
@@ -350,62 +354,40 @@ impl ConsumerRunner {
     /// any of it failed (nothing is then applied).
     async fn apply_all(
         &self,
+        lane: &mut LaneDb,
         events: &[(String, IncomingEvent, tracing::Span)],
     ) -> Option<Vec<Outcome>> {
-        let txn = self.db.begin().await.ok()?;
+        let all: Vec<&IncomingEvent> = events.iter().map(|(_, event, _)| event).collect();
+        let (txn, new) = lane.begin(&self.def.name, &all).await.ok()?;
         let mut outcomes = Vec::with_capacity(events.len());
-        for (_, event, span) in events {
-            let applied = async {
-                if !self.record(&txn, event).await.ok()? {
-                    return Some(Outcome::Duplicate);
-                }
-                self.def.handler.handle(&txn, event).await.ok()?;
-                Some(Outcome::Applied)
+        for ((_, event, span), new) in events.iter().zip(new) {
+            if !new {
+                outcomes.push(Outcome::Duplicate);
+                continue;
             }
-            .instrument(span.clone())
-            .await;
-            match applied {
-                Some(outcome) => outcomes.push(outcome),
-                None => {
-                    let _ = txn.rollback().await;
-                    return None;
-                }
+            let handled = self
+                .def
+                .handler
+                .handle(&txn, event)
+                .instrument(span.clone())
+                .await;
+            if handled.is_err() {
+                let _ = lane.rollback(txn).await;
+                return None;
             }
+            outcomes.push(Outcome::Applied);
         }
-        txn.commit().await.ok()?;
+        lane.commit(txn).await.ok()?;
         if let Some(outbox) = &self.def.outbox {
             outbox.notify();
         }
         Some(outcomes)
     }
 
-    /// Records in `txn` that this consumer handled `event`, before its effect: false when
-    /// it already had. A concurrent replica handling the same event waits on the key,
-    /// then inserts nothing, instead of doing the work twice; inserting nothing (unlike a
-    /// failed insert) leaves the transaction usable for the rest of a batch.
-    async fn record(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<bool, DbErr> {
-        let inserted = processed::Entity::insert(processed::ActiveModel {
-            consumer: Set(self.def.name.clone()),
-            event_id: Set(event.id),
-            subject: Set(event.subject.clone()),
-            processed_at: Set(Utc::now()),
-        })
-        .on_conflict(
-            OnConflict::columns([processed::Column::Consumer, processed::Column::EventId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-        Ok(inserted > 0)
-    }
-
-    /// Records the event id and applies the handler, in one transaction.
-    async fn apply(&self, event: &IncomingEvent) -> Result<Outcome, Failure> {
+    /// Records the event id (first: a concurrent replica handling the same event waits on
+    /// the key, then finds it, instead of doing the work twice) and applies the handler,
+    /// in one transaction.
+    async fn apply(&self, lane: &mut LaneDb, event: &IncomingEvent) -> Result<Outcome, Failure> {
         let unavailable_or = |error: DbErr| {
             if crate::db::is_unavailable(&error) {
                 Failure::Unavailable(error)
@@ -413,27 +395,26 @@ impl ConsumerRunner {
                 Failure::Handler(HandlerError::Db(error))
             }
         };
-        let txn = self.db.begin().await.map_err(unavailable_or)?;
-        match self.record(&txn, event).await {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = txn.rollback().await;
-                return Ok(Outcome::Duplicate);
-            }
-            Err(error) => return Err(unavailable_or(error)),
+        let (txn, new) = lane
+            .begin(&self.def.name, &[event])
+            .await
+            .map_err(unavailable_or)?;
+        if !new.first().copied().unwrap_or(false) {
+            let _ = lane.rollback(txn).await;
+            return Ok(Outcome::Duplicate);
         }
         match self.def.handler.handle(&txn, event).await {
             Ok(()) => {}
             Err(HandlerError::Db(error)) => {
-                let _ = txn.rollback().await;
+                let _ = lane.rollback(txn).await;
                 return Err(unavailable_or(error));
             }
             Err(error) => {
-                let _ = txn.rollback().await;
+                let _ = lane.rollback(txn).await;
                 return Err(Failure::Handler(error));
             }
         }
-        txn.commit().await.map_err(unavailable_or)?;
+        lane.commit(txn).await.map_err(unavailable_or)?;
         if let Some(outbox) = &self.def.outbox {
             outbox.notify();
         }
@@ -512,6 +493,9 @@ fn header_safe(text: &str) -> String {
 /// Events applied in one transaction at most.
 const MAX_BATCH: usize = 32;
 
+/// A lane that received nothing for this long closes its database connection.
+const LANE_IDLE: Duration = Duration::from_secs(60);
+
 /// The lanes of one subscription: tasks that each handle their deliveries in order.
 struct Lanes {
     senders: Vec<tokio::sync::mpsc::Sender<Delivery>>,
@@ -529,7 +513,17 @@ impl Lanes {
             let (sender, mut receiver) = tokio::sync::mpsc::channel::<Delivery>(16);
             let (runner, shutdown) = (runner.clone(), shutdown.clone());
             tasks.push(tokio::spawn(async move {
-                while let Some(first) = receiver.recv().await {
+                let mut db = LaneDb::new(runner.db.clone());
+                loop {
+                    let first = match tokio::time::timeout(LANE_IDLE, receiver.recv()).await {
+                        Ok(Some(first)) => first,
+                        Ok(None) => break,
+                        Err(_) => {
+                            // A quiet lane holds no connection.
+                            db.release().await;
+                            continue;
+                        }
+                    };
                     // What queued up meanwhile goes in the same transaction; nothing
                     // waits for a batch to fill.
                     let mut batch = vec![first];
@@ -546,8 +540,9 @@ impl Lanes {
                         }
                         continue;
                     }
-                    runner.process_batch(batch, &shutdown).await;
+                    runner.process_batch(&mut db, batch, &shutdown).await;
                 }
+                db.release().await;
             }));
             senders.push(sender);
         }

@@ -6,12 +6,11 @@
 
 use async_trait::async_trait;
 use fabrique_api::projects as proto;
-use fabrique_platform::consumer::{EventHandler, HandlerError};
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
 use fabrique_replicas::members::Change;
-use sea_orm::DatabaseTransaction;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -119,11 +118,7 @@ pub struct MemberEvents;
 
 #[async_trait]
 impl EventHandler for MemberEvents {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
             return Ok(());
         };
@@ -187,11 +182,7 @@ pub struct PlaceEvents;
 
 #[async_trait]
 impl EventHandler for PlaceEvents {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         fabrique_replicas::places::apply(txn, event).await?;
         Ok(())
     }

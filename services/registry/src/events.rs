@@ -5,11 +5,10 @@
 
 use async_trait::async_trait;
 use fabrique_api::registry as proto;
-use fabrique_platform::consumer::{EventHandler, HandlerError};
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
-use sea_orm::DatabaseTransaction;
 
 use crate::domain::{Place, member_name};
 use fabrique_replicas::members::Change;
@@ -138,11 +137,7 @@ pub struct MemberEvents;
 
 #[async_trait]
 impl EventHandler for MemberEvents {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         // Nothing when the event is older than what the replica holds (redelivered or
         // late): its consequences already followed, once.
         let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {

@@ -6,11 +6,10 @@
 
 use async_trait::async_trait;
 use fabrique_api::sharing as proto;
-use fabrique_platform::consumer::{EventHandler, HandlerError};
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
-use sea_orm::DatabaseTransaction;
 
 use crate::domain::{
     Claim, Milli, Need, Reservation, ReservationState, Resource, ResourceState, member_name,
@@ -118,11 +117,7 @@ pub struct MemberEvents;
 
 #[async_trait]
 impl EventHandler for MemberEvents {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
             return Ok(());
         };
@@ -191,11 +186,7 @@ pub struct PlaceEvents;
 
 #[async_trait]
 impl EventHandler for PlaceEvents {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         let Some((place, change)) = fabrique_replicas::places::apply(txn, event).await? else {
             return Ok(());
         };

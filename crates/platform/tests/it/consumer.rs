@@ -11,12 +11,12 @@ use fabrique_platform::bus::{
     Bus, ConsumerSpec, Headers, MSG_ID_HEADER, OutgoingMessage, Subjects,
 };
 use fabrique_platform::consumer::{
-    ConsumerDef, ConsumerRunner, ConsumerSettings, DLQ_CONSUMER, DLQ_DELIVERIES, DLQ_REASON,
-    DLQ_SUBJECT, EventHandler, HandlerError,
+    ConsumerDef, ConsumerRunner, ConsumerSettings, ConsumerTxn, DLQ_CONSUMER, DLQ_DELIVERIES,
+    DLQ_REASON, DLQ_SUBJECT, EventHandler, HandlerError,
 };
 use fabrique_platform::event::{CE_ID, IncomingEvent, event_headers};
 use sea_orm::sea_query::{Alias, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -29,11 +29,7 @@ struct Recording;
 
 #[async_trait]
 impl EventHandler for Recording {
-    async fn handle(
-        &self,
-        txn: &DatabaseTransaction,
-        event: &IncomingEvent,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         if event.ce_type != THING {
             return Err(HandlerError::Permanent(format!(
                 "unexpected ce-type {}",
@@ -166,9 +162,14 @@ impl Setup {
     }
 
     async fn publish_raw(&self, headers: Headers, payload: &str) {
+        self.publish_on("fabrique.source.thing.happened", headers, payload)
+            .await;
+    }
+
+    async fn publish_on(&self, subject: &str, headers: Headers, payload: &str) {
         self.bus
             .publish(OutgoingMessage {
-                subject: self.subjects.full("fabrique.source.thing.happened"),
+                subject: self.subjects.full(subject),
                 headers,
                 payload: Bytes::from(payload.to_string()),
             })
@@ -390,6 +391,63 @@ async fn other_aggregates_are_not_held_up(kind: Kind, postgres: bool) {
     assert_eq!(effects, ["release", "blocked"]);
 }
 
+/// The processed record's subject is the event's, whatever characters it holds (on
+/// PostgreSQL it is written into the statement's text, quoted).
+async fn a_subject_with_quotes_is_recorded_as_it_is(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    let subject = r"fabrique.source.o'brien\'--;.happened";
+    let mut headers = event_headers(
+        Uuid::now_v7(),
+        "/fabrique/source",
+        THING,
+        "things/1",
+        chrono::Utc::now(),
+    );
+    headers.insert(MSG_ID_HEADER, "quoted");
+    setup.publish_on(subject, headers, "quoted").await;
+    setup.wait_for_effect("quoted").await;
+    let backend = setup.db.get_database_backend();
+    let recorded: Vec<String> = setup
+        .db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT subject FROM fabrique_processed_events",
+        ))
+        .await
+        .expect("query")
+        .into_iter()
+        .map(|row| row.try_get("", "subject").expect("subject"))
+        .collect();
+    assert_eq!(recorded, [subject]);
+}
+
+/// On PostgreSQL a lane keeps a connection of its own between events: when it is cut
+/// (a restarted or failed-over server), the next event is applied on a new one.
+#[tokio::test]
+async fn a_lane_whose_connection_is_cut_takes_a_new_one() {
+    let setup = setup(crate::Kind::Nats, true).await;
+    setup.publish(Uuid::now_v7(), THING, "before", "b").await;
+    setup.wait_for_effect("before").await;
+    // The lane's connection is the one whose last statement was a commit.
+    let cut = setup
+        .db
+        .query_one_raw(Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() AND query = 'COMMIT'",
+        ))
+        .await
+        .expect("terminate")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(cut, 1, "the lane's own connection");
+    setup.publish(Uuid::now_v7(), THING, "after", "a").await;
+    setup.wait_for_effect("after").await;
+    let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(payloads, ["before", "after"]);
+}
+
 macro_rules! on {
     ($module:ident, $kind:expr, $postgres:expr) => {
         mod $module {
@@ -404,6 +462,10 @@ macro_rules! on {
             #[tokio::test]
             async fn malformed_messages_are_dead_lettered_at_once() {
                 super::malformed_messages_are_dead_lettered_at_once($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn a_subject_with_quotes_is_recorded_as_it_is() {
+                super::a_subject_with_quotes_is_recorded_as_it_is($kind, $postgres).await;
             }
             #[tokio::test]
             async fn each_aggregate_keeps_its_order() {
