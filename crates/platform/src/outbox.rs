@@ -39,6 +39,11 @@ impl OutboxSignal {
     pub(crate) async fn notified(&self) {
         self.0.notified().await;
     }
+
+    /// Whether a commit was signalled since the last wait, taking the signal if so.
+    pub(crate) fn take_pending(&self) -> bool {
+        futures::FutureExt::now_or_never(self.0.notified()).is_some()
+    }
 }
 
 /// Writes events to the outbox inside the caller's transaction, with the current trace

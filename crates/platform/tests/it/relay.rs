@@ -403,6 +403,56 @@ async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
     running.await.expect("relay stops");
 }
 
+/// Under a stream of writes the relay keeps its lock from one pass to the next; once
+/// the writes stop it gives the lock up, so another replica's relay may take it.
+#[tokio::test]
+async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(Kind::Nats, true).await;
+    let signal = OutboxSignal::new();
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(
+        Relay::new(
+            "tests",
+            db.clone(),
+            bus.clone(),
+            subjects.clone(),
+            signal.clone(),
+        )
+        .run(stop.clone(), Duration::from_secs(5)),
+    );
+    // One row at a time, each signalled: most arrive while a pass is under way.
+    for i in 0..300 {
+        write(&db, vec![event(["a", "b", "c"][i % 3], i / 3)]).await;
+        signal.notify();
+    }
+    let other = Relay::new(
+        "tests",
+        db.clone(),
+        bus.clone(),
+        subjects.clone(),
+        OutboxSignal::new(),
+    );
+    fabrique_testkit::eventually("every row published", Duration::from_secs(20), || async {
+        (other.pending_count().await.expect("count") == 0).then_some(())
+    })
+    .await;
+    let payloads = published(&bus, &subjects, 300).await;
+    assert_ordered_per_aggregate(&payloads);
+    fabrique_testkit::eventually("the lock given up", Duration::from_secs(5), || async {
+        other.drain().await.is_ok().then_some(())
+    })
+    .await;
+
+    stop.cancel();
+    running.await.expect("relay stops");
+}
+
 macro_rules! on {
     ($module:ident, $kind:expr, $postgres:expr) => {
         mod $module {
