@@ -232,12 +232,44 @@ impl RssSampler {
 
 /// CPU time (user + system, seconds) a process has used so far, from /proc.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let fields = stat_fields(pid)?;
+    Some(ticks(&fields, 11)? + ticks(&fields, 12)?)
+}
+
+/// CPU seconds of the children `pid` has waited for (`cutime` + `cstime`).
+fn reaped_cpu_seconds(pid: u32) -> Option<f64> {
+    let fields = stat_fields(pid)?;
+    Some(ticks(&fields, 13)? + ticks(&fields, 14)?)
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name, which may itself hold
+/// spaces and parentheses: `[0]` is field 3 (the state).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which may itself hold spaces and parentheses.
     let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / clock_ticks())
+    Some(rest.split_whitespace().map(str::to_string).collect())
+}
+
+fn ticks(fields: &[String], index: usize) -> Option<f64> {
+    Some(fields.get(index)?.parse::<u64>().ok()? as f64 / clock_ticks())
+}
+
+/// CPU seconds used so far by PostgreSQL: each live process's own, plus what the
+/// postmaster's ended children used. Backends end during a scenario (a pool closes
+/// idle connections, a consumer lane its own); counting only the live ones made their
+/// time vanish, and the difference could come out negative.
+fn postgres_cpu_seconds(pids: &[u32]) -> f64 {
+    let own: f64 = pids.iter().filter_map(|p| cpu_seconds(*p)).sum();
+    let reaped: f64 = pids
+        .iter()
+        .filter(|p| parent_of(**p).is_none_or(|parent| !pids.contains(&parent)))
+        .filter_map(|p| reaped_cpu_seconds(*p))
+        .sum();
+    own + reaped
 }
 
 fn clock_ticks() -> f64 {
@@ -265,6 +297,13 @@ pub fn pids_named(comm: &str) -> Vec<u32> {
         .collect()
 }
 
+fn group_cpu_seconds(name: &str, pids: &[u32]) -> f64 {
+    match name {
+        "postgres" => postgres_cpu_seconds(pids),
+        _ => pids.iter().filter_map(|p| cpu_seconds(*p)).sum(),
+    }
+}
+
 /// CPU used by groups of processes between `start` and `finish`: where the time of a
 /// scenario goes (each service, PostgreSQL, nats-server, the load generator itself).
 pub struct CpuMeter {
@@ -284,15 +323,15 @@ impl CpuMeter {
             groups: groups
                 .into_iter()
                 .map(|(name, pids)| {
-                    let used = pids.iter().filter_map(|p| cpu_seconds(*p)).sum();
+                    let used = group_cpu_seconds(&name, &pids);
                     (name, pids, used)
                 })
                 .collect(),
         }
     }
 
-    /// CPU seconds of each group since `start` (processes that ended are not counted;
-    /// PostgreSQL backends that started since are).
+    /// CPU seconds of each group since `start` (PostgreSQL's backends that started or
+    /// ended since are counted).
     pub fn finish(self) -> BTreeMap<String, f64> {
         self.groups
             .into_iter()
@@ -301,7 +340,7 @@ impl CpuMeter {
                     "postgres" | "nats-server" => pids_named(&name),
                     _ => pids,
                 };
-                let now: f64 = pids.iter().filter_map(|p| cpu_seconds(*p)).sum();
+                let now = group_cpu_seconds(&name, &pids);
                 (name, (now - before).max(0.0))
             })
             .collect()
