@@ -298,6 +298,16 @@ pub(crate) async fn run_all(env: &Env) -> anyhow::Result<Measured> {
     if let Ok(filter) = std::env::var("FABRIQUE_BENCH_LOG") {
         base.insert("RUST_LOG".into(), filter);
     }
+    // The services' own settings and tokio's worker count, to measure a variation
+    // (`FABRIQUE_CONSUMER_LANES=1 fabrique-bench …`); what the bench sets wins.
+    for (name, value) in std::env::vars() {
+        let setting = name.starts_with("FABRIQUE_")
+            && !name.starts_with("FABRIQUE_BENCH_")
+            && !name.starts_with("FABRIQUE_TEST_");
+        if setting || name == "TOKIO_WORKER_THREADS" {
+            base.entry(name).or_insert(value);
+        }
+    }
     let scratch = Scratch::new("run")?;
     migrate(&options.fabrique, &base).await?;
 
@@ -1042,69 +1052,22 @@ async fn apply(fleet: &Fleet, load: Load, c: &str) -> anyhow::Result<ScenarioRep
     Ok(report)
 }
 
-/// Members created at a fixed rate; latency from each event's time in the members
-/// outbox (written in the creating transaction) to its record in the consumers' tables
-/// of registry, sharing and projects (written in the transaction that applies it).
-///
-/// The relay deletes outbox rows once published, so a trigger the bench installs for
-/// this scenario copies each row's event id and time into `members.bench_event_log`
-/// (one more insert in the writing transaction: the measured cost is, if anything,
-/// slightly higher than without the bench).
+/// Members created at a fixed rate; latency from each member's creation (its
+/// `created_at`, which is also its `Applied` event's `occurred_at`, taken before the
+/// writing statement) to its row in the member replica of registry, sharing and
+/// projects (`updated_at`, taken in the transaction that applies the event). Both are
+/// the services' own data: the bench adds nothing to the path it measures.
 async fn event_latency(
     options: &Options,
     fleet: &Fleet,
     name: &str,
     rate: f64,
 ) -> anyhow::Result<ScenarioReport> {
-    fleet
-        .db
-        .execute_unprepared(EVENT_LOG)
-        .await
-        .context("installing the event log trigger")?;
-    let measured = event_latency_logged(options, fleet, name, rate).await;
-    fleet
-        .db
-        .execute_unprepared(
-            "DROP TRIGGER IF EXISTS bench_event_log ON members.fabrique_outbox;
-             DROP FUNCTION IF EXISTS members.bench_event_log();
-             DROP TABLE IF EXISTS members.bench_event_log;",
-        )
-        .await
-        .context("removing the event log trigger")?;
-    measured
-}
-
-const EVENT_LOG: &str = "
-    CREATE TABLE IF NOT EXISTS members.bench_event_log (
-        id BIGINT PRIMARY KEY,
-        event_id UUID NOT NULL UNIQUE,
-        occurred_at TIMESTAMPTZ NOT NULL
-    );
-    CREATE OR REPLACE FUNCTION members.bench_event_log() RETURNS trigger AS $$
-    BEGIN
-        INSERT INTO members.bench_event_log VALUES (NEW.id, NEW.event_id, NEW.occurred_at);
-        RETURN NEW;
-    END
-    $$ LANGUAGE plpgsql;
-    DROP TRIGGER IF EXISTS bench_event_log ON members.fabrique_outbox;
-    CREATE TRIGGER bench_event_log AFTER INSERT ON members.fabrique_outbox
-        FOR EACH ROW EXECUTE FUNCTION members.bench_event_log();";
-
-async fn event_latency_logged(
-    options: &Options,
-    fleet: &Fleet,
-    name: &str,
-    rate: f64,
-) -> anyhow::Result<ScenarioReport> {
-    let watermark = scalar(
-        &fleet.db,
-        "SELECT coalesce(max(id), 0) FROM members.bench_event_log",
-    )
-    .await?;
     let measure_from = Utc::now() + chrono::Duration::from_std(options.warmup)?;
     let clients = Arc::new(fleet.members());
     let token = fleet.tokens.admin.clone();
     let run = uuid::Uuid::now_v7().simple().to_string();
+    let names = format!("Événement {run}-%");
     let open = Load {
         rate: Some(rate),
         concurrency: options.concurrency * 4,
@@ -1121,9 +1084,10 @@ async fn event_latency_logged(
             if writes.error_count() > 0 {
                 return Ok(writes);
             }
-            let events = scalar(
+            let created = count_where(
                 &fleet.db,
-                &format!("SELECT count(*) FROM members.bench_event_log WHERE id > {watermark}"),
+                "SELECT count(*) FROM members.members WHERE display_name LIKE $1",
+                &names,
             )
             .await?;
             let consumers = ["registry", "sharing", "projects"];
@@ -1131,20 +1095,20 @@ async fn event_latency_logged(
             loop {
                 let mut applied = 0;
                 for consumer in consumers {
-                    applied += scalar(
+                    applied += count_where(
                         &fleet.db,
                         &format!(
-                            "SELECT count(*) FROM \"{consumer}\".fabrique_processed_events p
-                             JOIN members.bench_event_log o ON o.event_id = p.event_id WHERE o.id > {watermark}"
+                            "SELECT count(*) FROM \"{consumer}\".member_replica WHERE display_name LIKE $1"
                         ),
+                        &names,
                     )
                     .await?;
                 }
-                if applied >= events * consumers.len() as i64 {
+                if applied >= created * consumers.len() as i64 {
                     break;
                 }
                 if began.elapsed() > Duration::from_secs(120) {
-                    bail!("{applied} of {} events applied after 2 minutes", events * 3);
+                    bail!("{applied} of {} events applied after 2 minutes", created * 3);
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
@@ -1155,12 +1119,12 @@ async fn event_latency_logged(
                     .query_all_raw(Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         format!(
-                            "SELECT (EXTRACT(EPOCH FROM (p.processed_at - o.occurred_at)) * 1000000)::float8
-                             FROM \"{consumer}\".fabrique_processed_events p
-                             JOIN members.bench_event_log o ON o.event_id = p.event_id
-                             WHERE o.id > $1 AND o.occurred_at >= $2"
+                            "SELECT (EXTRACT(EPOCH FROM (r.updated_at - m.created_at)) * 1000000)::float8
+                             FROM \"{consumer}\".member_replica r
+                             JOIN members.members m ON m.id = r.id
+                             WHERE m.display_name LIKE $1 AND m.created_at >= $2"
                         ),
-                        [Value::from(watermark), Value::from(measure_from)],
+                        [Value::from(names.as_str()), Value::from(measure_from)],
                     ))
                     .await?;
                 for row in rows {
@@ -1168,7 +1132,7 @@ async fn event_latency_logged(
                     latencies.push(Duration::from_micros(micros.max(1.0) as u64));
                 }
             }
-            // Calls: events written in the measured window; latencies: one per event
+            // Calls: members created in the measured window; latencies: one per member
             // and consumer.
             let mut stats = load::stats_of(&latencies, open.duration.as_secs_f64(), Some(rate));
             stats.calls = writes.calls;
@@ -1180,10 +1144,23 @@ async fn event_latency_logged(
         })
         .await?;
     report.note = Some(
-        "member writes at a fixed rate; latency = the consumer's processed_at − the event's occurred_at, over registry, sharing and projects"
+        "member writes at a fixed rate; latency = the member replica row's updated_at − the member's created_at, over registry, sharing and projects"
             .into(),
     );
     Ok(report)
+}
+
+async fn count_where(db: &DatabaseConnection, sql: &str, pattern: &str) -> anyhow::Result<i64> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [Value::from(pattern)],
+        ))
+        .await?;
+    Ok(row
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0))
 }
 
 /// `count` JetStream publishes with acknowledgements, as a relay would make them: a
