@@ -52,6 +52,22 @@ async fn setup(kind: Kind, postgres: bool) -> Outbox {
     }
 }
 
+/// A relay of the `tests` service on `db`, woken by `signal`.
+fn new_relay(
+    db: &DatabaseConnection,
+    bus: &Arc<dyn Bus>,
+    subjects: &Subjects,
+    signal: &OutboxSignal,
+) -> Relay {
+    Relay::new(
+        "tests",
+        db.clone(),
+        bus.clone(),
+        subjects.clone(),
+        signal.clone(),
+    )
+}
+
 async fn write(db: &DatabaseConnection, events: Vec<OutgoingEvent>) {
     let txn = db.begin().await.expect("begin");
     outbox::enqueue(&txn, events).await.expect("enqueue");
@@ -109,13 +125,7 @@ async fn drain_in_order(
     subjects: &Subjects,
     expected: usize,
 ) -> Relay {
-    let relay = Relay::new(
-        "tests",
-        db.clone(),
-        bus.clone(),
-        subjects.clone(),
-        OutboxSignal::new(),
-    );
+    let relay = new_relay(db, bus, subjects, &OutboxSignal::new());
     relay.drain().await.expect("drain");
     assert_eq!(relay.pending_count().await.expect("count"), 0);
     let payloads = published(bus, subjects, expected).await;
@@ -158,13 +168,7 @@ async fn two_replicas_relaying_one_postgres_keep_order_per_aggregate() {
     let signals = [OutboxSignal::new(), OutboxSignal::new()];
     let mut relays = Vec::new();
     for signal in &signals {
-        let relay = Relay::new(
-            "tests",
-            db.clone(),
-            bus.clone(),
-            subjects.clone(),
-            signal.clone(),
-        );
+        let relay = new_relay(&db, &bus, &subjects, signal);
         relays.push(tokio::spawn(
             relay.run(stop.clone(), Duration::from_secs(5)),
         ));
@@ -330,13 +334,7 @@ async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
 
     // Another replica holds the lock: nothing is published.
     write(&db, (0..3).map(|i| event("a", i)).collect()).await;
-    let relay = Relay::new(
-        "tests",
-        db.clone(),
-        bus.clone(),
-        subjects.clone(),
-        OutboxSignal::new(),
-    );
+    let relay = new_relay(&db, &bus, &subjects, &OutboxSignal::new());
     let other = db.begin().await.expect("begin");
     other
         .execute_raw(Statement::from_sql_and_values(
@@ -353,14 +351,7 @@ async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
     let signal = OutboxSignal::new();
     let stop = CancellationToken::new();
     let running = tokio::spawn(
-        Relay::new(
-            "tests",
-            db.clone(),
-            bus.clone(),
-            subjects.clone(),
-            signal.clone(),
-        )
-        .run(stop.clone(), Duration::from_secs(5)),
+        new_relay(&db, &bus, &subjects, &signal).run(stop.clone(), Duration::from_secs(5)),
     );
     signal.notify();
     let pending = || async { relay.pending_count().await.expect("count") };
@@ -417,27 +408,14 @@ async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
     let signal = OutboxSignal::new();
     let stop = CancellationToken::new();
     let running = tokio::spawn(
-        Relay::new(
-            "tests",
-            db.clone(),
-            bus.clone(),
-            subjects.clone(),
-            signal.clone(),
-        )
-        .run(stop.clone(), Duration::from_secs(5)),
+        new_relay(&db, &bus, &subjects, &signal).run(stop.clone(), Duration::from_secs(5)),
     );
     // One row at a time, each signalled: most arrive while a pass is under way.
     for i in 0..300 {
         write(&db, vec![event(["a", "b", "c"][i % 3], i / 3)]).await;
         signal.notify();
     }
-    let other = Relay::new(
-        "tests",
-        db.clone(),
-        bus.clone(),
-        subjects.clone(),
-        OutboxSignal::new(),
-    );
+    let other = new_relay(&db, &bus, &subjects, &OutboxSignal::new());
     fabrique_testkit::eventually("every row published", Duration::from_secs(20), || async {
         (other.pending_count().await.expect("count") == 0).then_some(())
     })
