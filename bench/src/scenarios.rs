@@ -273,8 +273,21 @@ fn cpu_per_call(cpu: &BTreeMap<String, f64>, stats: &Stats) -> BTreeMap<String, 
 }
 
 async fn scalar(db: &DatabaseConnection, sql: &str) -> anyhow::Result<i64> {
+    scalar_with(db, sql, []).await
+}
+
+/// The first column of the first row of `sql` with its parameters, as a number.
+async fn scalar_with<const N: usize>(
+    db: &DatabaseConnection,
+    sql: &str,
+    values: [Value; N],
+) -> anyhow::Result<i64> {
     let row = db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
         .await
         .with_context(|| sql.to_string())?;
     Ok(row
@@ -1084,10 +1097,10 @@ async fn event_latency(
             if writes.error_count() > 0 {
                 return Ok(writes);
             }
-            let created = count_where(
+            let created = scalar_with(
                 &fleet.db,
                 "SELECT count(*) FROM members.members WHERE display_name LIKE $1",
-                &names,
+                [Value::from(names.as_str())],
             )
             .await?;
             let consumers = ["registry", "sharing", "projects"];
@@ -1095,12 +1108,12 @@ async fn event_latency(
             loop {
                 let mut applied = 0;
                 for consumer in consumers {
-                    applied += count_where(
+                    applied += scalar_with(
                         &fleet.db,
                         &format!(
                             "SELECT count(*) FROM \"{consumer}\".member_replica WHERE display_name LIKE $1"
                         ),
-                        &names,
+                        [Value::from(names.as_str())],
                     )
                     .await?;
                 }
@@ -1148,19 +1161,6 @@ async fn event_latency(
             .into(),
     );
     Ok(report)
-}
-
-async fn count_where(db: &DatabaseConnection, sql: &str, pattern: &str) -> anyhow::Result<i64> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            [Value::from(pattern)],
-        ))
-        .await?;
-    Ok(row
-        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
-        .unwrap_or(0))
 }
 
 /// `count` JetStream publishes with acknowledgements, as a relay would make them: a

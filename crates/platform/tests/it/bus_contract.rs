@@ -59,6 +59,22 @@ fn consumer(stream: &StreamSpec, name: &str, filters: Vec<String>) -> ConsumerSp
     }
 }
 
+/// A bus with a stream of its own (a unique prefix), and one subject in it.
+struct Demo {
+    bus: std::sync::Arc<dyn Bus>,
+    spec: StreamSpec,
+    subject: String,
+}
+
+async fn demo(kind: Kind) -> Demo {
+    let bus = bus(kind).await;
+    let prefix = fabrique_testkit::unique_prefix();
+    let spec = stream(&prefix);
+    bus.ensure_stream(&spec).await.expect("stream");
+    let subject = format!("{prefix}fabrique.demo.a.created");
+    Demo { bus, spec, subject }
+}
+
 async fn filters_follow_subject_wildcards(kind: Kind) {
     let bus = bus(kind).await;
     let prefix = fabrique_testkit::unique_prefix();
@@ -119,11 +135,7 @@ async fn filters_follow_subject_wildcards(kind: Kind) {
 }
 
 async fn repeated_message_ids_are_stored_once(kind: Kind) {
-    let bus = bus(kind).await;
-    let prefix = fabrique_testkit::unique_prefix();
-    let spec = stream(&prefix);
-    bus.ensure_stream(&spec).await.expect("stream");
-    let subject = format!("{prefix}fabrique.demo.a.created");
+    let Demo { bus, spec, subject } = demo(kind).await;
     let first = publish(&*bus, message(subject.clone(), "same-id", "one")).await;
     let second = publish(&*bus, message(subject.clone(), "same-id", "two")).await;
     assert!(!first.duplicate);
@@ -140,11 +152,7 @@ async fn repeated_message_ids_are_stored_once(kind: Kind) {
 }
 
 async fn nak_redelivers_and_counts(kind: Kind) {
-    let bus = bus(kind).await;
-    let prefix = fabrique_testkit::unique_prefix();
-    let spec = stream(&prefix);
-    bus.ensure_stream(&spec).await.expect("stream");
-    let subject = format!("{prefix}fabrique.demo.a.created");
+    let Demo { bus, spec, subject } = demo(kind).await;
     publish(&*bus, message(subject.clone(), "1", "one")).await;
     let mut subscription = bus
         .subscribe(&consumer(&spec, "c", vec![subject]))
@@ -161,11 +169,7 @@ async fn nak_redelivers_and_counts(kind: Kind) {
 }
 
 async fn unacked_messages_come_back_after_ack_wait(kind: Kind) {
-    let bus = bus(kind).await;
-    let prefix = fabrique_testkit::unique_prefix();
-    let spec = stream(&prefix);
-    bus.ensure_stream(&spec).await.expect("stream");
-    let subject = format!("{prefix}fabrique.demo.a.created");
+    let Demo { bus, spec, subject } = demo(kind).await;
     publish(&*bus, message(subject.clone(), "1", "one")).await;
     let mut spec_c = consumer(&spec, "c", vec![subject]);
     spec_c.ack_wait = Duration::from_secs(1);
@@ -178,11 +182,7 @@ async fn unacked_messages_come_back_after_ack_wait(kind: Kind) {
 }
 
 async fn a_durable_consumer_resumes_where_it_stopped(kind: Kind) {
-    let bus = bus(kind).await;
-    let prefix = fabrique_testkit::unique_prefix();
-    let spec = stream(&prefix);
-    bus.ensure_stream(&spec).await.expect("stream");
-    let subject = format!("{prefix}fabrique.demo.a.created");
+    let Demo { bus, spec, subject } = demo(kind).await;
     for i in 0..3 {
         publish(
             &*bus,
@@ -212,11 +212,7 @@ async fn a_durable_consumer_resumes_where_it_stopped(kind: Kind) {
 /// server): a consumer that acked and went away — flushing first, as the platform does
 /// at shutdown — gets nothing again, even after the ack wait.
 async fn acked_messages_are_not_delivered_again_to_the_next_consumer(kind: Kind) {
-    let bus = bus(kind).await;
-    let prefix = fabrique_testkit::unique_prefix();
-    let spec = stream(&prefix);
-    bus.ensure_stream(&spec).await.expect("stream");
-    let subject = format!("{prefix}fabrique.demo.a.created");
+    let Demo { bus, spec, subject } = demo(kind).await;
     publish(&*bus, message(subject.clone(), "1", "one")).await;
     let mut durable = consumer(&spec, "flushed", vec![subject]);
     durable.ack_wait = Duration::from_secs(1);
