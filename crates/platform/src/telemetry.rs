@@ -12,6 +12,7 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -23,6 +24,16 @@ use crate::config::LogFormat;
 /// event, where formatting their fields for the log layer cost the relay more than the
 /// trace itself.
 pub const TRACE_ONLY: &str = "fabrique::trace_only";
+
+/// Whether the installed subscriber's spans reach an exporter.
+static SPANS_EXPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether spans go anywhere: work done only for a trace (a span per published event)
+/// can be skipped when they do not. Context still travels without it (the relay passes
+/// on the writer's `traceparent`).
+pub fn spans_exported() -> bool {
+    SPANS_EXPORTED.load(Ordering::Relaxed)
+}
 
 /// Used when `RUST_LOG` is unset: sqlx logs every statement at INFO.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn";
@@ -92,7 +103,8 @@ pub fn init(options: &TelemetryOptions) -> Result<TelemetryGuard, TelemetryError
     let resource = resource(&options.service_name);
     let mut tracer = SdkTracerProvider::builder().with_resource(resource.clone());
     let mut meter_provider = None;
-    if otlp_configured() {
+    let exporting = otlp_configured();
+    if exporting {
         let spans = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()
@@ -109,7 +121,7 @@ pub fn init(options: &TelemetryOptions) -> Result<TelemetryGuard, TelemetryError
                 .build(),
         );
     }
-    Ok(install(options, tracer.build(), meter_provider))
+    Ok(install(options, tracer.build(), meter_provider, exporting))
 }
 
 /// Like [`init`], exporting spans to `exporter` as each ends (tests read them back).
@@ -121,13 +133,14 @@ pub fn init_with_span_exporter<E: SpanExporter + 'static>(
         .with_resource(resource(&options.service_name))
         .with_simple_exporter(exporter)
         .build();
-    install(options, tracer, None)
+    install(options, tracer, None, true)
 }
 
 fn install(
     options: &TelemetryOptions,
     tracer_provider: SdkTracerProvider,
     meter_provider: Option<SdkMeterProvider>,
+    exporting: bool,
 ) -> TelemetryGuard {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(tracer_provider.clone());
@@ -152,7 +165,7 @@ fn install(
             .boxed(),
     };
     // A second init (several platforms in one test process) keeps the first subscriber.
-    let _ = tracing_subscriber::registry()
+    let installed = tracing_subscriber::registry()
         .with(filter)
         .with(
             logs.with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
@@ -161,6 +174,9 @@ fn install(
         )
         .with(tracing_opentelemetry::layer().with_tracer(tracer))
         .try_init();
+    if installed.is_ok() {
+        SPANS_EXPORTED.store(exporting, Ordering::Relaxed);
+    }
     TelemetryGuard {
         tracer_provider: Some(tracer_provider),
         meter_provider,

@@ -431,6 +431,48 @@ async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
     running.await.expect("relay stops");
 }
 
+/// With no span exporter (none in this test process) the relay builds no publish span:
+/// the message carries the trace context stored with the row, the writer's, so a
+/// consumer's span still joins the trace of the call that wrote the event.
+async fn passes_the_writers_trace_context_on(kind: Kind, postgres: bool) {
+    assert!(!fabrique_platform::telemetry::spans_exported());
+    let outbox = setup(kind, postgres).await;
+    write(&outbox.db, vec![event("traced", 0)]).await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    outbox
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE fabrique_outbox SET traceparent = '{traceparent}', tracestate = 'fab=1'"
+        ))
+        .await
+        .expect("a stored context");
+    let relay = new_relay(
+        &outbox.db,
+        &outbox.bus,
+        &outbox.subjects,
+        &OutboxSignal::new(),
+    );
+    relay.drain().await.expect("drain");
+
+    let mut subscription = outbox
+        .bus
+        .subscribe(&ConsumerSpec {
+            stream: outbox.subjects.stream_name("tests"),
+            durable_name: "reader".into(),
+            filter_subjects: vec![],
+            ack_wait: Duration::from_secs(30),
+        })
+        .await
+        .expect("subscribe");
+    let delivery = tokio::time::timeout(Duration::from_secs(20), subscription.next())
+        .await
+        .expect("the event arrives")
+        .expect("open")
+        .expect("ok");
+    assert_eq!(delivery.headers.get("traceparent"), Some(traceparent));
+    assert_eq!(delivery.headers.get("tracestate"), Some("fab=1"));
+}
+
 macro_rules! on {
     ($module:ident, $kind:expr, $postgres:expr) => {
         mod $module {
@@ -445,6 +487,10 @@ macro_rules! on {
             #[tokio::test]
             async fn publishes_overlapping_batches_in_order() {
                 super::publishes_overlapping_batches_in_order($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn passes_the_writers_trace_context_on() {
+                super::passes_the_writers_trace_context_on($kind, $postgres).await;
             }
         }
     };
