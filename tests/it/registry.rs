@@ -743,6 +743,98 @@ async fn a_place_proposed_next_to_a_similar_one_is_flagged(backend: Backend) {
     );
 }
 
+/// The event on `subject` in `stream` about `aggregate` (its `ce-subject`), read with
+/// a fresh durable consumer.
+async fn event_about(
+    platform: &TestPlatform,
+    stream: &str,
+    subject: &str,
+    aggregate: &str,
+) -> fabrique_platform::bus::Delivery {
+    let mut subscription = platform
+        .bus
+        .subscribe(&ConsumerSpec {
+            stream: platform.stream(stream),
+            durable_name: format!("test-{}", uuid::Uuid::now_v7()),
+            filter_subjects: vec![format!("{}{subject}", platform.prefix)],
+            ack_wait: Duration::from_secs(30),
+        })
+        .await
+        .expect("subscribe");
+    loop {
+        let delivery = tokio::time::timeout(Duration::from_secs(20), subscription.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {subject} event about {aggregate}"))
+            .expect("open")
+            .expect("ok");
+        if delivery.headers.get("ce-subject") == Some(aggregate) {
+            return delivery;
+        }
+    }
+}
+
+/// With no span exporter (none in this test process) a caller's W3C context travels
+/// unchanged through both hops of a chain: the call writes an event with it, and the
+/// consumer that reacts writes its own event with it, so a service further on that
+/// does export spans still joins the caller's trace. A malformed context is dropped.
+async fn a_callers_trace_context_travels_through_a_consumer_unchanged(backend: Backend) {
+    assert!(!fabrique_platform::telemetry::spans_exported());
+    let platform = platform(backend).await;
+    let admin_token = TestPlatform::admin_token();
+    let members = Members::connect(&platform, admin_token.clone()).await;
+    let admin = Registry::connect(&platform, Some(admin_token.clone())).await;
+    const LEFT: &str = "fabrique.members.member.left";
+    const REVIEW: &str = "fabrique.registry.place.review_needed";
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let call = |name: &str, traceparent: &str| {
+        let mut request = authed(
+            members_proto::LeaveMemberRequest {
+                name: name.to_string(),
+                reason: "dissolution".into(),
+                etag: String::new(),
+            },
+            &admin_token,
+        );
+        let metadata = request.metadata_mut();
+        metadata.insert("traceparent", traceparent.parse().expect("ascii"));
+        metadata.insert("tracestate", "alliance=63".parse().expect("ascii"));
+        request
+    };
+
+    let (member, fablab) = active_operator(&members, &admin, "Atelier Tracé").await;
+    admin.approve(&fablab.name).await.expect("approve");
+    members
+        .client
+        .clone()
+        .leave_member(call(&member.name, traceparent))
+        .await
+        .expect("leave");
+    let left = event_about(&platform, "members", LEFT, &member.name).await;
+    assert_eq!(left.headers.get("traceparent"), Some(traceparent));
+    assert_eq!(left.headers.get("tracestate"), Some("alliance=63"));
+    let review = event_about(&platform, "registry", REVIEW, &fablab.name).await;
+    assert_eq!(
+        review.headers.get("traceparent"),
+        Some(traceparent),
+        "through the consumer"
+    );
+    assert_eq!(review.headers.get("tracestate"), Some("alliance=63"));
+
+    let (other, _) = active_operator(&members, &admin, "Atelier Mal Tracé").await;
+    members
+        .client
+        .clone()
+        .leave_member(call(&other.name, "00-pas-une-trace"))
+        .await
+        .expect("leave");
+    let left = event_about(&platform, "members", LEFT, &other.name).await;
+    assert_eq!(
+        left.headers.get("traceparent"),
+        None,
+        "a malformed context is dropped"
+    );
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod postgres {
@@ -761,6 +853,7 @@ on_both_stores!(
     only_the_operator_or_an_admin_edits_a_place,
     imports_update_instead_of_duplicating_and_report_bad_rows,
     a_place_proposed_next_to_a_similar_one_is_flagged,
+    a_callers_trace_context_travels_through_a_consumer_unchanged,
 );
 
 /// From a new ally to its FabLab on the map, across members, NATS and the registry.

@@ -229,7 +229,12 @@ impl ConsumerRunner {
         let mut deliveries = delivery.delivered.max(1);
         let mut retry = self.settings.retry_delay;
         loop {
-            match self.apply(lane, &event).instrument(span.clone()).await {
+            let applied = crate::telemetry::with_received_context(
+                event.headers.get(crate::event::TRACEPARENT),
+                event.headers.get(crate::event::TRACESTATE),
+                self.apply(lane, &event).instrument(span.clone()),
+            );
+            match applied.await {
                 Ok(outcome) => {
                     if let Err(error) = delivery.acker.ack().await {
                         // Redelivered later and recognised as a duplicate.
@@ -365,12 +370,15 @@ impl ConsumerRunner {
                 outcomes.push(Outcome::Duplicate);
                 continue;
             }
-            let handled = self
-                .def
-                .handler
-                .handle(&txn, event)
-                .instrument(span.clone())
-                .await;
+            let handled = crate::telemetry::with_received_context(
+                event.headers.get(crate::event::TRACEPARENT),
+                event.headers.get(crate::event::TRACESTATE),
+                self.def
+                    .handler
+                    .handle(&txn, event)
+                    .instrument(span.clone()),
+            )
+            .await;
             if handled.is_err() {
                 let _ = lane.rollback(txn).await;
                 return None;

@@ -1,9 +1,10 @@
 //! Logs, traces and metrics, initialised once per process.
 //!
-//! Logs go to stderr (text or JSON), filtered by `RUST_LOG`. Spans are always given W3C
+//! Logs go to stderr (text or JSON), filtered by `RUST_LOG`. When the standard
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set, spans carry W3C
 //! trace context, so a trace continues from a gRPC call through the outbox and the bus
-//! into consumers; they are exported over OTLP/gRPC, together with metrics, when the
-//! standard `OTEL_EXPORTER_OTLP_ENDPOINT` (or `..._TRACES_ENDPOINT`) is set.
+//! into consumers, and they are exported over OTLP/gRPC together with metrics. When it
+//! is not, a received context is passed on unchanged through the outbox and the bus.
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{TraceContextExt, TracerProvider as _};
@@ -28,11 +29,54 @@ pub const TRACE_ONLY: &str = "fabrique::trace_only";
 /// Whether the installed subscriber's spans reach an exporter.
 static SPANS_EXPORTED: AtomicBool = AtomicBool::new(false);
 
-/// Whether spans go anywhere: work done only for a trace (a span per published event)
-/// can be skipped when they do not. Context still travels without it (the relay passes
-/// on the writer's `traceparent`).
+/// Whether spans go anywhere. When they do not, the OpenTelemetry layer is not
+/// installed (it built and dropped span data for every call and event: a tenth of a
+/// service's CPU), and a received trace context is passed on unchanged instead
+/// (see [`with_received_context`]).
 pub fn spans_exported() -> bool {
     SPANS_EXPORTED.load(Ordering::Relaxed)
+}
+
+/// W3C headers received with a call or an event, kept for the work it starts when no
+/// span of this process can continue them.
+#[derive(Clone)]
+struct Received {
+    traceparent: String,
+    tracestate: Option<String>,
+}
+
+tokio::task_local! {
+    static RECEIVED: Received;
+}
+
+/// Runs `work`, the handling of a call or an event that came with these W3C headers.
+///
+/// With exported spans the handling span continues the trace (see [`set_parent`]) and
+/// this only runs `work`. Without, a valid context is kept for `work`, so the events it
+/// writes carry it on unchanged, as any hop that does not trace should: a consumer
+/// that exports still joins the caller's trace.
+pub fn with_received_context<F: Future>(
+    traceparent: Option<&str>,
+    tracestate: Option<&str>,
+    work: F,
+) -> impl Future<Output = F::Output> + use<F> {
+    use futures::future::Either;
+    let Some(traceparent) = traceparent.filter(|_| !spans_exported()) else {
+        return Either::Left(work);
+    };
+    let carrier = W3cRef {
+        traceparent,
+        tracestate,
+    };
+    let context = TraceContextPropagator::new().extract(&carrier);
+    if !context.span().span_context().is_valid() {
+        return Either::Left(work);
+    }
+    let received = Received {
+        traceparent: traceparent.to_string(),
+        tracestate: tracestate.map(str::to_string),
+    };
+    Either::Right(RECEIVED.scope(received, work))
 }
 
 /// Used when `RUST_LOG` is unset: sqlx logs every statement at INFO.
@@ -172,7 +216,7 @@ fn install(
                 metadata.target() != TRACE_ONLY
             })),
         )
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(exporting.then(|| tracing_opentelemetry::layer().with_tracer(tracer)))
         .try_init();
     if installed.is_ok() {
         SPANS_EXPORTED.store(exporting, Ordering::Relaxed);
@@ -183,8 +227,19 @@ fn install(
     }
 }
 
-/// The W3C `traceparent` and `tracestate` of the current span, if it has a trace.
+/// The W3C `traceparent` and `tracestate` to send on: the current span's, or without
+/// exported spans the ones received (see [`with_received_context`]).
 pub fn current_trace_headers() -> (Option<String>, Option<String>) {
+    if !spans_exported() {
+        return RECEIVED
+            .try_with(|received| {
+                (
+                    Some(received.traceparent.clone()),
+                    received.tracestate.clone(),
+                )
+            })
+            .unwrap_or((None, None));
+    }
     let context = tracing::Span::current().context();
     if !context.span().span_context().is_valid() {
         return (None, None);
@@ -195,8 +250,9 @@ pub fn current_trace_headers() -> (Option<String>, Option<String>) {
 }
 
 /// Makes `span` a child of the remote span described by these W3C headers.
+/// Nothing without exported spans.
 pub fn set_parent(span: &tracing::Span, traceparent: Option<&str>, tracestate: Option<&str>) {
-    let Some(traceparent) = traceparent else {
+    let Some(traceparent) = traceparent.filter(|_| spans_exported()) else {
         return;
     };
     let carrier = W3cRef {

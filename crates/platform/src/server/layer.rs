@@ -13,13 +13,9 @@ use std::time::Instant;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use http::{Request, Response};
-use opentelemetry::propagation::TextMapPropagator;
-use opentelemetry::trace::TraceContextExt;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tokio::sync::Semaphore;
 use tonic::Status;
 use tracing::Instrument;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// Which services finished starting.
 #[derive(Clone, Debug)]
@@ -143,12 +139,19 @@ where
             rpc.method = %method,
             rpc.grpc.status_code = tracing::field::Empty,
         );
-        let parent = TraceContextPropagator::new().extract(&HeaderCarrier(request.headers()));
-        if parent.span().span_context().is_valid() {
-            let _ = span.set_parent(parent);
-        }
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (traceparent, tracestate) = (header("traceparent"), header("tracestate"));
+        crate::telemetry::set_parent(&span, traceparent.as_deref(), tracestate.as_deref());
         let started = Instant::now();
-        Box::pin(
+        Box::pin(crate::telemetry::with_received_context(
+            traceparent.as_deref(),
+            tracestate.as_deref(),
             async move {
                 // A panicking handler must not take the connection's stream down with a
                 // bare reset: the caller gets INTERNAL, the panic is logged.
@@ -183,18 +186,6 @@ where
                 response
             }
             .instrument(span),
-        )
-    }
-}
-
-struct HeaderCarrier<'a>(&'a http::HeaderMap);
-
-impl opentelemetry::propagation::Extractor for HeaderCarrier<'_> {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
-    }
-
-    fn keys(&self) -> Vec<&str> {
-        self.0.keys().map(|k| k.as_str()).collect()
+        ))
     }
 }
