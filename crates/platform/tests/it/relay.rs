@@ -3,9 +3,13 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use fabrique_platform::bus::{Bus, ConsumerSpec, Subjects};
+use async_trait::async_trait;
+use fabrique_platform::bus::{
+    Bus, BusError, ConsumerSpec, OutgoingMessage, PendingAck, StreamSpec, Subjects, Subscription,
+};
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal, Relay};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
@@ -66,6 +70,33 @@ fn new_relay(
         subjects.clone(),
         signal.clone(),
     )
+}
+
+/// A bus that counts what is published through it: JetStream drops a message sent
+/// twice (same `Nats-Msg-Id`), so the stream alone would not show a row sent again.
+struct Counting {
+    inner: Arc<dyn Bus>,
+    published: AtomicUsize,
+}
+
+#[async_trait]
+impl Bus for Counting {
+    async fn ensure_stream(&self, spec: &StreamSpec) -> Result<(), BusError> {
+        self.inner.ensure_stream(spec).await
+    }
+    async fn publish(&self, message: OutgoingMessage) -> Result<PendingAck, BusError> {
+        self.published.fetch_add(1, Ordering::Relaxed);
+        self.inner.publish(message).await
+    }
+    async fn subscribe(&self, spec: &ConsumerSpec) -> Result<Box<dyn Subscription>, BusError> {
+        self.inner.subscribe(spec).await
+    }
+    async fn ready(&self, timeout: Duration) -> Result<(), BusError> {
+        self.inner.ready(timeout).await
+    }
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
 }
 
 async fn write(db: &DatabaseConnection, events: Vec<OutgoingEvent>) {
@@ -407,10 +438,16 @@ async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
     } = setup(Kind::Nats, true).await;
     let signal = OutboxSignal::new();
     let stop = CancellationToken::new();
+    let counting = Arc::new(Counting {
+        inner: bus.clone(),
+        published: AtomicUsize::new(0),
+    });
+    let counted: Arc<dyn Bus> = counting.clone();
     let running = tokio::spawn(
-        new_relay(&db, &bus, &subjects, &signal).run(stop.clone(), Duration::from_secs(5)),
+        new_relay(&db, &counted, &subjects, &signal).run(stop.clone(), Duration::from_secs(5)),
     );
-    // One row at a time, each signalled: most arrive while a pass is under way.
+    // One row at a time, each signalled: most arrive while a pass is under way, and the
+    // rows of one pass are deleted by the next pass's read.
     for i in 0..300 {
         write(&db, vec![event(["a", "b", "c"][i % 3], i / 3)]).await;
         signal.notify();
@@ -422,6 +459,11 @@ async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
     .await;
     let payloads = published(&bus, &subjects, 300).await;
     assert_ordered_per_aggregate(&payloads);
+    assert_eq!(
+        counting.published.load(Ordering::Relaxed),
+        300,
+        "no row read again before its delete"
+    );
     fabrique_testkit::eventually("the lock given up", Duration::from_secs(5), || async {
         other.drain().await.is_ok().then_some(())
     })
