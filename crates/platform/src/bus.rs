@@ -25,6 +25,10 @@ impl Headers {
         Self::default()
     }
 
+    pub fn with_capacity(headers: usize) -> Self {
+        Self(Vec::with_capacity(headers))
+    }
+
     /// Sets `name`, replacing an earlier value.
     pub fn insert(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         let name = name.into();
@@ -210,7 +214,10 @@ impl Subjects {
 
     /// `fabrique.members.member.joined` → `<prefix>fabrique.members.member.joined`.
     pub fn full(&self, subject: &str) -> String {
-        format!("{}{subject}", self.prefix)
+        let mut full = String::with_capacity(self.prefix.len() + subject.len());
+        full.push_str(&self.prefix);
+        full.push_str(subject);
+        full
     }
 
     /// Removes the prefix from a received subject.

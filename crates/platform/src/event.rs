@@ -66,17 +66,50 @@ pub fn event_headers(
     ce_subject: &str,
     time: DateTime<Utc>,
 ) -> Headers {
-    let mut headers = Headers::new();
-    let id = id.to_string();
+    // The relay builds these for every event: room for the trace headers too, and no
+    // formatting machinery for the id and the time (a tenth of the relay's CPU).
+    let mut headers = Headers::with_capacity(10);
+    let id = id
+        .hyphenated()
+        .encode_lower(&mut Uuid::encode_buffer())
+        .to_string();
     headers.insert(CE_SPECVERSION, "1.0");
     headers.insert(CE_ID, id.clone());
     headers.insert(CE_SOURCE, source);
     headers.insert(CE_TYPE, ce_type);
-    headers.insert(CE_TIME, time.to_rfc3339_opts(SecondsFormat::Micros, true));
+    headers.insert(CE_TIME, rfc3339_micros(time));
     headers.insert(CE_SUBJECT, ce_subject);
     headers.insert(CONTENT_TYPE, PROTOBUF);
     headers.insert(MSG_ID_HEADER, id);
     headers
+}
+
+/// `time` as RFC 3339 in UTC with microseconds (`2026-11-29T21:47:05.123456Z`), as
+/// chrono's `to_rfc3339_opts(SecondsFormat::Micros, true)` writes it.
+pub fn rfc3339_micros(time: DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = time.year();
+    // Years of other than four digits, and leap seconds, as chrono writes them.
+    if !(0..=9999).contains(&year) || time.nanosecond() >= 1_000_000_000 {
+        return time.to_rfc3339_opts(SecondsFormat::Micros, true);
+    }
+    let mut text = String::with_capacity(27);
+    let mut push = |value: u32, width: u32, then: Option<char>| {
+        for place in (0..width).rev() {
+            text.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+        }
+        if let Some(separator) = then {
+            text.push(separator);
+        }
+    };
+    push(year as u32, 4, Some('-'));
+    push(time.month(), 2, Some('-'));
+    push(time.day(), 2, Some('T'));
+    push(time.hour(), 2, Some(':'));
+    push(time.minute(), 2, Some(':'));
+    push(time.second(), 2, Some('.'));
+    push(time.nanosecond() / 1_000, 6, Some('Z'));
+    text
 }
 
 /// `/fabrique/<service>`, the `ce-source` of a service's events.

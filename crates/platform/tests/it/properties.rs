@@ -42,6 +42,20 @@ fn headers() -> impl Strategy<Value = Headers> {
 
 proptest! {
     #[test]
+    fn event_times_are_written_as_chrono_writes_them(
+        // Years -9999 to 9999 and beyond; nanoseconds up to a leap second's.
+        seconds in -377_705_116_800i64..377_705_116_800,
+        nanos in 0u32..2_000_000_000,
+    ) {
+        if let Some(time) = chrono::DateTime::<chrono::Utc>::from_timestamp(seconds, nanos) {
+            prop_assert_eq!(
+                fabrique_platform::event::rfc3339_micros(time),
+                time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            );
+        }
+    }
+
+    #[test]
     fn no_text_makes_page_token_decoding_panic(token in ".{0,200}", fingerprint in any::<u64>()) {
         if let Ok(key) = page::decode(&token, fingerprint) {
             // Only what encode made decodes.
