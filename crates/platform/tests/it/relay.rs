@@ -105,17 +105,21 @@ async fn write(db: &DatabaseConnection, events: Vec<OutgoingEvent>) {
     txn.commit().await.expect("commit");
 }
 
+/// A reader of the whole `tests` stream, from its start.
+async fn reader(bus: &Arc<dyn Bus>, subjects: &Subjects) -> Box<dyn Subscription> {
+    bus.subscribe(&ConsumerSpec {
+        stream: subjects.stream_name("tests"),
+        durable_name: "reader".into(),
+        filter_subjects: vec![],
+        ack_wait: Duration::from_secs(30),
+    })
+    .await
+    .expect("subscribe")
+}
+
 /// All payloads on the stream, in stream order.
 async fn published(bus: &Arc<dyn Bus>, subjects: &Subjects, expected: usize) -> Vec<String> {
-    let mut subscription = bus
-        .subscribe(&ConsumerSpec {
-            stream: subjects.stream_name("tests"),
-            durable_name: "reader".into(),
-            filter_subjects: vec![],
-            ack_wait: Duration::from_secs(30),
-        })
-        .await
-        .expect("subscribe");
+    let mut subscription = reader(bus, subjects).await;
     let mut payloads = Vec::new();
     while payloads.len() < expected {
         let delivery = tokio::time::timeout(Duration::from_secs(20), subscription.next())
@@ -496,16 +500,7 @@ async fn passes_the_writers_trace_context_on(kind: Kind, postgres: bool) {
     );
     relay.drain().await.expect("drain");
 
-    let mut subscription = outbox
-        .bus
-        .subscribe(&ConsumerSpec {
-            stream: outbox.subjects.stream_name("tests"),
-            durable_name: "reader".into(),
-            filter_subjects: vec![],
-            ack_wait: Duration::from_secs(30),
-        })
-        .await
-        .expect("subscribe");
+    let mut subscription = reader(&outbox.bus, &outbox.subjects).await;
     let delivery = tokio::time::timeout(Duration::from_secs(20), subscription.next())
         .await
         .expect("the event arrives")
