@@ -5,7 +5,6 @@
 
 mod authorization;
 mod bad_input;
-mod bench;
 mod cli;
 mod deploy;
 mod dlq;

@@ -1,6 +1,11 @@
 //! The bench as a smoke test: every scenario runs briefly against the real services on
 //! PostgreSQL and NATS and must finish with zero errors. Speed is never asserted here;
 //! the numbers are measured by `fabrique-bench` in release builds (docs/performance.md).
+//! Its own binary, so that it runs alone (cargo runs test binaries one after another):
+//! its fleet of four services and its baselines took PostgreSQL past a 100-connection
+//! limit next to the end-to-end tests, and a service answered UNAVAILABLE.
+
+#![allow(clippy::unwrap_used)] // a test that unwraps fails loudly, which is the point
 
 use std::time::Duration;
 
