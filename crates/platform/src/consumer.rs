@@ -12,7 +12,9 @@
 //! Events are handled in lanes: the events of one aggregate (`ce-subject`) always take
 //! the same lane and are applied in order; other aggregates' events go on meanwhile.
 //! What queues up on a lane is applied in one transaction, falling back to one event at
-//! a time when any of them fails.
+//! a time when any of them fails. On PostgreSQL that first try sends the transaction's
+//! start with the handler's first statement (`consumer/transaction.rs`); the fallback,
+//! and every retry, records the event first and skips it if it was already handled.
 //! On PostgreSQL each lane has a connection of its own (`consumer/transaction.rs`).
 
 use std::sync::Arc;
@@ -228,13 +230,25 @@ impl ConsumerRunner {
 
         let mut deliveries = delivery.delivered.max(1);
         let mut retry = self.settings.retry_delay;
+        let mut first = true;
         loop {
-            let applied = crate::telemetry::with_received_context(
-                event.headers.get(crate::event::TRACEPARENT),
-                event.headers.get(crate::event::TRACESTATE),
-                self.apply(lane, &event).instrument(span.clone()),
-            );
-            match applied.await {
+            let deferred = if std::mem::take(&mut first) && lane.defers() {
+                self.apply_together(lane, &[(&event, &span)]).await
+            } else {
+                None
+            };
+            let applied = match deferred {
+                Some(outcomes) => Ok(outcomes.into_iter().next().unwrap_or(Outcome::Applied)),
+                None => {
+                    crate::telemetry::with_received_context(
+                        event.headers.get(crate::event::TRACEPARENT),
+                        event.headers.get(crate::event::TRACESTATE),
+                        self.apply(lane, &event).instrument(span.clone()),
+                    )
+                    .await
+                }
+            };
+            match applied {
                 Ok(outcome) => {
                     if let Err(error) = delivery.acker.ack().await {
                         // Redelivered later and recognised as a duplicate.
@@ -331,7 +345,11 @@ impl ConsumerRunner {
             }
         }
         let applied = if events.len() == batch.len() {
-            self.apply_all(lane, &events).await
+            let events: Vec<_> = events
+                .iter()
+                .map(|(_, event, span)| (event, span))
+                .collect();
+            self.apply_together(lane, &events).await
         } else {
             None
         };
@@ -355,19 +373,29 @@ impl ConsumerRunner {
         }
     }
 
-    /// Records every event id and applies each handler in one transaction; `None` when
-    /// any of it failed (nothing is then applied).
-    async fn apply_all(
+    /// First try of events (one, or what queued on a lane): every handler applied in
+    /// one transaction. On PostgreSQL its `BEGIN` and record of the events' ids go out
+    /// with the first statement, a round trip less than [`Self::apply`]; elsewhere (or
+    /// when an event came twice) the ids are recorded first, and events already handled
+    /// skipped. `None` when anything failed, on PostgreSQL an event already handled
+    /// included: nothing is then applied, and the caller goes on with [`Self::apply`],
+    /// one event at a time.
+    async fn apply_together(
         &self,
         lane: &mut LaneDb,
-        events: &[(String, IncomingEvent, tracing::Span)],
+        events: &[(&IncomingEvent, &tracing::Span)],
     ) -> Option<Vec<Outcome>> {
-        let all: Vec<&IncomingEvent> = events.iter().map(|(_, event, _)| event).collect();
-        let (txn, new) = lane.begin(&self.def.name, &all).await.ok()?;
-        let mut outcomes = Vec::with_capacity(events.len());
-        for ((_, event, span), new) in events.iter().zip(new) {
-            if !new {
-                outcomes.push(Outcome::Duplicate);
+        let all: Vec<&IncomingEvent> = events.iter().map(|(event, _)| *event).collect();
+        let (txn, new) = match lane.begin_deferred(&self.def.name, &all).await {
+            Ok(Some(txn)) => (txn, None),
+            Ok(None) => {
+                let (txn, new) = lane.begin(&self.def.name, &all).await.ok()?;
+                (txn, Some(new))
+            }
+            Err(_) => return None,
+        };
+        for (i, (event, span)) in events.iter().enumerate() {
+            if new.as_ref().is_some_and(|new| !new[i]) {
                 continue;
             }
             let handled = crate::telemetry::with_received_context(
@@ -376,20 +404,44 @@ impl ConsumerRunner {
                 self.def
                     .handler
                     .handle(&txn, event)
-                    .instrument(span.clone()),
+                    .instrument((*span).clone()),
             )
             .await;
-            if handled.is_err() {
+            if let Err(error) = handled {
+                // On PostgreSQL often an event already handled (a redelivery), which
+                // the record-first retry tells apart.
+                tracing::debug!(consumer = %self.def.name, %error, "first try rolled back");
                 let _ = lane.rollback(txn).await;
                 return None;
             }
-            outcomes.push(Outcome::Applied);
         }
-        lane.commit(txn).await.ok()?;
+        let recorded = match lane.commit(txn).await {
+            Ok(recorded) => recorded,
+            Err(error) => {
+                tracing::debug!(consumer = %self.def.name, %error, "first try's commit failed");
+                return None;
+            }
+        };
         if let Some(outbox) = &self.def.outbox {
             outbox.notify();
         }
-        Some(outcomes)
+        Some(
+            all.iter()
+                .enumerate()
+                .map(|(i, event)| {
+                    let handled_before = match (&new, &recorded) {
+                        (Some(new), _) => !new[i],
+                        (None, Some(recorded)) => !recorded.contains(&event.id),
+                        (None, None) => false,
+                    };
+                    if handled_before {
+                        Outcome::Duplicate
+                    } else {
+                        Outcome::Applied
+                    }
+                })
+                .collect(),
+        )
     }
 
     /// Records the event id (first: a concurrent replica handling the same event waits on

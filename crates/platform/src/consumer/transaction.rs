@@ -2,20 +2,25 @@
 //! each lane runs it on ([`LaneDb`]).
 //!
 //! On PostgreSQL a lane keeps a connection of its own, detached from the pool, and
-//! sends `BEGIN` in the same message as the statement recording the events' ids: an
-//! event then costs three round trips (begin and record, the handler's statement,
-//! commit) where a pooled sea-orm transaction took five (`BEGIN` alone, and sqlx's
-//! check of every connection going back to the pool). Those round trips were most of
-//! PostgreSQL's work per event (docs/performance.md, event-latency). Elsewhere (SQLite)
-//! it is a sea-orm transaction from the pool.
+//! sends `BEGIN` in the same message as the statement recording the events' ids. Those
+//! round trips were most of PostgreSQL's work per event (docs/performance.md,
+//! event-latency), so a lane's first try goes further ([`LaneDb::begin_deferred`]):
+//! `BEGIN` and the record wait for the handler's first statement and go out with it,
+//! its values written into the text. An event then costs two round trips (that
+//! message, and `COMMIT`) where the record-first transaction ([`LaneDb::begin`]) takes
+//! three and a pooled sea-orm one five (`BEGIN` alone, and sqlx's check of every
+//! connection going back to the pool). Elsewhere (SQLite) it is a sea-orm transaction
+//! from the pool.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict, PostgresQueryBuilder, Query};
-use sea_orm::sqlx::{self, Connection, PgConnection, Row};
+use futures::TryStreamExt;
+use sea_orm::sea_query::{Expr, OnConflict, PostgresQueryBuilder, Query, inject_parameters};
+use sea_orm::sqlx::postgres::PgQueryResult;
+use sea_orm::sqlx::{self, Connection, Either, PgConnection, Row};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
     ExecResult, QueryResult, RuntimeErr, Set, Statement, TransactionTrait,
@@ -31,9 +36,104 @@ use crate::event::IncomingEvent;
 pub struct ConsumerTxn(Inner);
 
 enum Inner {
-    /// A lane's own connection, inside `BEGIN`. Statements run one at a time, in order.
-    Postgres(tokio::sync::Mutex<PgConnection>),
+    /// A lane's own connection, inside `BEGIN` or about to be. Statements run one at a
+    /// time, in order.
+    Postgres(tokio::sync::Mutex<LaneTxn>),
     Pooled(DatabaseTransaction),
+}
+
+struct LaneTxn {
+    connection: PgConnection,
+    /// `BEGIN` and the record of the events' ids, not sent yet: they go out in the
+    /// message of the first statement, or of the `COMMIT`.
+    opening: Option<Opening>,
+}
+
+struct Opening {
+    /// `BEGIN; INSERT … RETURNING event_id`, values in the text.
+    sql: String,
+    /// The events, each once: all must come back as newly recorded.
+    ids: Vec<Uuid>,
+}
+
+impl LaneTxn {
+    /// Sends the opening, followed by `then` (statements whose values are in the text)
+    /// when there is one; returns the ids recorded as new and what `then` did. The
+    /// record's answer is told apart from `then`'s by position: `BEGIN` completes
+    /// first, the record's rows and completion come second.
+    async fn open(
+        &mut self,
+        opening: Opening,
+        then: Option<&str>,
+    ) -> Result<(HashSet<Uuid>, PgQueryResult), DbErr> {
+        let message = match then {
+            Some(then) => format!("{}; {then}", opening.sql),
+            None => opening.sql,
+        };
+        let mut recorded = HashSet::with_capacity(opening.ids.len());
+        let mut completed = 0;
+        let mut result = PgQueryResult::default();
+        let mut answers =
+            sqlx::raw_sql(sqlx::AssertSqlSafe(message)).fetch_many(&mut self.connection);
+        while let Some(answer) = answers.try_next().await.map_err(exec_err)? {
+            match answer {
+                Either::Left(done) => {
+                    completed += 1;
+                    if completed > 2 {
+                        result.extend([done]);
+                    }
+                }
+                Either::Right(row) if completed == 1 => {
+                    recorded.insert(row.try_get::<Uuid, _>(0).map_err(exec_err)?);
+                }
+                Either::Right(_) => {}
+            }
+        }
+        if completed < 2 {
+            return Err(DbErr::Custom(format!(
+                "the consumer transaction's opening answered {completed} statements of 2"
+            )));
+        }
+        Ok((recorded, result))
+    }
+
+    /// Sends the opening alone if it is still pending, and requires every event to be
+    /// new: before a statement whose rows the handler reads.
+    async fn opened(&mut self) -> Result<(), DbErr> {
+        if let Some(opening) = self.opening.take() {
+            let ids = opening.ids.clone();
+            let (recorded, _) = self.open(opening, None).await?;
+            all_new(&ids, &recorded)?;
+        }
+        Ok(())
+    }
+
+    /// Runs `sql` (values in the text), with the opening when it is still pending.
+    async fn execute_text(&mut self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self.opening.take() {
+            Some(opening) => {
+                let ids = opening.ids.clone();
+                let (recorded, result) = self.open(opening, Some(sql)).await?;
+                all_new(&ids, &recorded)?;
+                Ok(result.into())
+            }
+            None => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut self.connection)
+                .await
+                .map(Into::into)
+                .map_err(exec_err),
+        }
+    }
+}
+
+/// A deferred transaction whose events were not all new has run its first statement
+/// for an event already handled: it must not commit (the runner starts over with the
+/// record first, which tells which events to skip).
+fn all_new(ids: &[Uuid], recorded: &HashSet<Uuid>) -> Result<(), DbErr> {
+    match ids.iter().find(|id| !recorded.contains(id)) {
+        None => Ok(()),
+        Some(id) => Err(DbErr::Custom(format!("event {id} was already handled"))),
+    }
 }
 
 /// A lane's database: its own PostgreSQL connection between transactions, taken from
@@ -67,16 +167,7 @@ impl LaneDb {
             }
             return Ok((ConsumerTxn(Inner::Pooled(txn)), new));
         }
-        let mut connection = match self.connection.take() {
-            Some(connection) => connection,
-            None => self
-                .db
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .map_err(crate::db::sqlx_err)?
-                .detach(),
-        };
+        let mut connection = self.connection().await?;
         // One simple-query message, so its values are written into the text (by
         // sea-query, which quotes them). On an error the connection is dropped, and the
         // open transaction with it.
@@ -93,22 +184,97 @@ impl LaneDb {
         // An event delivered twice in one batch is new once.
         let new = events.iter().map(|e| recorded.remove(&e.id)).collect();
         Ok((
-            ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(connection))),
+            ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(LaneTxn {
+                connection,
+                opening: None,
+            }))),
             new,
         ))
     }
 
-    pub(super) async fn commit(&mut self, txn: ConsumerTxn) -> Result<(), DbErr> {
+    /// Whether [`Self::begin_deferred`] can start a transaction: on PostgreSQL.
+    pub(super) fn defers(&self) -> bool {
+        self.db.get_database_backend() == DbBackend::Postgres
+    }
+
+    /// On PostgreSQL, a transaction whose `BEGIN` and record of `events` go out with its
+    /// first statement (or its commit): one round trip less than [`Self::begin`]. When
+    /// an event turns out to have been handled already, that statement fails and
+    /// nothing may be committed; the caller rolls back and uses [`Self::begin`].
+    /// `None` elsewhere, and when an event appears twice in `events`.
+    pub(super) async fn begin_deferred(
+        &mut self,
+        consumer: &str,
+        events: &[&IncomingEvent],
+    ) -> Result<Option<ConsumerTxn>, DbErr> {
+        if !self.defers() {
+            return Ok(None);
+        }
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        if ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+            return Ok(None);
+        }
+        let connection = self.connection().await?;
+        Ok(Some(ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(
+            LaneTxn {
+                connection,
+                opening: Some(Opening {
+                    sql: format!("BEGIN; {}", record_all(consumer, events)),
+                    ids,
+                }),
+            },
+        )))))
+    }
+
+    /// Commits; `Some(ids recorded as new)` when the record went out with the commit
+    /// (the handlers sent nothing: events already handled are then told by their
+    /// absence), `None` when every event was new.
+    pub(super) async fn commit(
+        &mut self,
+        txn: ConsumerTxn,
+    ) -> Result<Option<HashSet<Uuid>>, DbErr> {
         match txn.0 {
-            Inner::Postgres(connection) => self.end(connection.into_inner(), "COMMIT").await,
-            Inner::Pooled(txn) => txn.commit().await,
+            Inner::Postgres(txn) => {
+                let mut txn = txn.into_inner();
+                match txn.opening.take() {
+                    Some(opening) => {
+                        let (recorded, _) = txn.open(opening, Some("COMMIT")).await?;
+                        self.connection = Some(txn.connection);
+                        Ok(Some(recorded))
+                    }
+                    None => self.end(txn.connection, "COMMIT").await.map(|()| None),
+                }
+            }
+            Inner::Pooled(txn) => txn.commit().await.map(|()| None),
         }
     }
 
     pub(super) async fn rollback(&mut self, txn: ConsumerTxn) -> Result<(), DbErr> {
         match txn.0 {
-            Inner::Postgres(connection) => self.end(connection.into_inner(), "ROLLBACK").await,
+            Inner::Postgres(txn) => {
+                let txn = txn.into_inner();
+                if txn.opening.is_some() {
+                    // Nothing was sent: no transaction to end.
+                    self.connection = Some(txn.connection);
+                    return Ok(());
+                }
+                self.end(txn.connection, "ROLLBACK").await
+            }
             Inner::Pooled(txn) => txn.rollback().await,
+        }
+    }
+
+    /// The lane's connection, or one taken from the pool.
+    async fn connection(&mut self) -> Result<PgConnection, DbErr> {
+        match self.connection.take() {
+            Some(connection) => Ok(connection),
+            None => Ok(self
+                .db
+                .get_postgres_connection_pool()
+                .acquire()
+                .await
+                .map_err(crate::db::sqlx_err)?
+                .detach()),
         }
     }
 
@@ -210,44 +376,60 @@ impl ConnectionTrait for ConsumerTxn {
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match &self.0 {
-            Inner::Postgres(connection) => bound(&stmt)
-                .execute(&mut *connection.lock().await)
-                .await
-                .map(Into::into)
-                .map_err(exec_err),
+            Inner::Postgres(txn) => {
+                let mut txn = txn.lock().await;
+                if txn.opening.is_none() {
+                    return bound(&stmt)
+                        .execute(&mut txn.connection)
+                        .await
+                        .map(Into::into)
+                        .map_err(exec_err);
+                }
+                // With the opening, in one simple-query message: values in the text,
+                // quoted by sea-query as the record's are. A statement that PostgreSQL
+                // reads differently as text than with bound values fails here, and the
+                // runner's record-first retry sends it bound.
+                let values = stmt.values.as_ref().map_or(&[][..], |values| &values.0[..]);
+                let text = inject_parameters(&stmt.sql, values, &PostgresQueryBuilder);
+                txn.execute_text(&text).await
+            }
             Inner::Pooled(txn) => txn.execute_raw(stmt).await,
         }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match &self.0 {
-            Inner::Postgres(connection) => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&mut *connection.lock().await)
-                .await
-                .map(Into::into)
-                .map_err(exec_err),
+            Inner::Postgres(txn) => txn.lock().await.execute_text(sql).await,
             Inner::Pooled(txn) => txn.execute_unprepared(sql).await,
         }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match &self.0 {
-            Inner::Postgres(connection) => bound(&stmt)
-                .fetch_optional(&mut *connection.lock().await)
-                .await
-                .map(|row| row.map(Into::into))
-                .map_err(query_err),
+            Inner::Postgres(txn) => {
+                let mut txn = txn.lock().await;
+                txn.opened().await?;
+                bound(&stmt)
+                    .fetch_optional(&mut txn.connection)
+                    .await
+                    .map(|row| row.map(Into::into))
+                    .map_err(query_err)
+            }
             Inner::Pooled(txn) => txn.query_one_raw(stmt).await,
         }
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match &self.0 {
-            Inner::Postgres(connection) => bound(&stmt)
-                .fetch_all(&mut *connection.lock().await)
-                .await
-                .map(|rows| rows.into_iter().map(Into::into).collect())
-                .map_err(query_err),
+            Inner::Postgres(txn) => {
+                let mut txn = txn.lock().await;
+                txn.opened().await?;
+                bound(&stmt)
+                    .fetch_all(&mut txn.connection)
+                    .await
+                    .map(|rows| rows.into_iter().map(Into::into).collect())
+                    .map_err(query_err)
+            }
             Inner::Pooled(txn) => txn.query_all_raw(stmt).await,
         }
     }

@@ -15,8 +15,7 @@ use fabrique_platform::consumer::{
     DLQ_REASON, DLQ_SUBJECT, EventHandler, HandlerError,
 };
 use fabrique_platform::event::{CE_ID, IncomingEvent, event_headers};
-use sea_orm::sea_query::{Alias, Query};
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -24,7 +23,8 @@ use crate::{Kind, bus, database};
 
 const THING: &str = "fabrique.tests.v1.Thing";
 
-/// Records each event's payload in `effects`; refuses other types; fails on "poison".
+/// Records each event's payload in `effects`; refuses other types; fails on "poison";
+/// does nothing for "nothing".
 struct Recording;
 
 #[async_trait]
@@ -62,15 +62,35 @@ impl EventHandler for Recording {
                 return Err(HandlerError::Transient("never released".into()));
             }
         }
-        let insert = Query::insert()
-            .into_table(Alias::new("effects"))
-            .columns([Alias::new("event_id"), Alias::new("payload")])
-            .values_panic([
-                event.id.to_string().into(),
-                String::from_utf8_lossy(&event.payload).to_string().into(),
-            ])
-            .to_owned();
-        txn.execute(&insert).await?;
+        if event.payload == "nothing" {
+            return Ok(());
+        }
+        let backend = txn.get_database_backend();
+        let values = vec![
+            event.id.to_string().into(),
+            String::from_utf8_lossy(&event.payload).to_string().into(),
+        ];
+        // On PostgreSQL the effect says whether it was written by the message that
+        // began its transaction (the statement's time is when its message arrived).
+        let insert = match backend {
+            DbBackend::Postgres => Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO effects (event_id, payload, with_begin) \
+                 VALUES ($1, $2, statement_timestamp() = transaction_timestamp())",
+                values,
+            ),
+            _ => Statement::from_sql_and_values(
+                backend,
+                "INSERT INTO effects (event_id, payload) VALUES (?, ?)",
+                values,
+            ),
+        };
+        let inserted = txn.execute_raw(insert).await?.rows_affected();
+        if inserted != 1 {
+            return Err(HandlerError::Permanent(format!(
+                "the effect's insert answered {inserted} rows"
+            )));
+        }
         Ok(())
     }
 }
@@ -89,7 +109,7 @@ async fn setup(kind: Kind, postgres: bool) -> Setup {
     let dir = fabrique_testkit::TempDir::new("consumer");
     let db = database(pg.as_ref(), &dir).await;
     db.execute_unprepared(if postgres {
-        "CREATE TABLE effects (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, payload TEXT NOT NULL)"
+        "CREATE TABLE effects (seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, payload TEXT NOT NULL, with_begin BOOLEAN)"
     } else {
         "CREATE TABLE effects (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, payload TEXT NOT NULL)"
     })
@@ -419,6 +439,76 @@ async fn a_subject_with_quotes_is_recorded_as_it_is(kind: Kind, postgres: bool) 
         .map(|row| row.try_get("", "subject").expect("subject"))
         .collect();
     assert_eq!(recorded, [subject]);
+}
+
+/// On PostgreSQL a new event's transaction starts in the message of the handler's
+/// first statement, its values written into the text: whatever the text holds, it is
+/// stored as it is, and the handler reads its own statement's row count.
+#[tokio::test]
+async fn a_new_events_first_statement_goes_out_with_its_begin() {
+    let setup = setup(crate::Kind::Nats, true).await;
+    let payload = "l'été \\ \"quoted\" \n\t E'\\x00' $1 -- ; COMMIT; \u{1F33B}";
+    setup
+        .publish(Uuid::now_v7(), THING, payload, "tricky")
+        .await;
+    setup.wait_for_effect(payload).await;
+    setup.publish(Uuid::now_v7(), THING, "plain", "plain").await;
+    setup.wait_for_effect("plain").await;
+    let rows = setup
+        .db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT payload, with_begin FROM effects ORDER BY seq",
+        ))
+        .await
+        .expect("effects");
+    let written: Vec<(String, bool)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "payload").expect("payload"),
+                row.try_get("", "with_begin").expect("with_begin"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [(payload.to_string(), true), ("plain".to_string(), true)]
+    );
+}
+
+/// An event already handled does not get its effect twice, though its first try sends
+/// the effect before learning that (it is rolled back, and the retry records first).
+/// One whose handler sends nothing is recorded with the commit.
+#[tokio::test]
+async fn a_deferred_start_rolls_back_an_event_already_handled() {
+    let setup = setup(crate::Kind::Nats, true).await;
+    let (event, quiet) = (Uuid::now_v7(), Uuid::now_v7());
+    setup.publish(event, THING, "once", "copy-1").await;
+    setup.publish(quiet, THING, "nothing", "quiet-1").await;
+    setup.wait_for_effect("once").await;
+    // A second delivery after the first one committed: not in the same batch.
+    setup.publish(event, THING, "once", "copy-2").await;
+    setup.publish(quiet, THING, "nothing", "quiet-2").await;
+    setup.publish(Uuid::now_v7(), THING, "after", "after").await;
+    setup.wait_for_effect("after").await;
+    let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(payloads, ["once", "after"]);
+    let recorded = setup
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT count(*) AS n FROM fabrique_processed_events \
+                 WHERE event_id IN ('{event}', '{quiet}')"
+            ),
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(recorded, 2);
 }
 
 /// On PostgreSQL a lane keeps a connection of its own between events: when it is cut
