@@ -108,6 +108,7 @@ impl Relay {
         let mut busy_wait = BUSY_FIRST_WAIT;
         let mut last_count = tokio::time::Instant::now() - COUNT_EVERY;
         let mut last_vacuum = tokio::time::Instant::now();
+        let mut vacuuming: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             match self.drain().await {
                 Ok(()) => {
@@ -116,9 +117,10 @@ impl Relay {
                     metrics::set_outbox_backlog(self.service, 0);
                     if self.deleted.load(Ordering::Relaxed) >= VACUUM_AFTER_ROWS
                         && last_vacuum.elapsed() >= VACUUM_EVERY
+                        && vacuuming.as_ref().is_none_or(|task| task.is_finished())
                     {
                         last_vacuum = tokio::time::Instant::now();
-                        self.vacuum().await;
+                        vacuuming = self.vacuum();
                     }
                     tokio::select! {
                         _ = self.signal.notified() => {}
@@ -176,6 +178,9 @@ impl Relay {
                     tracing::warn!(service = self.service, %error, "outbox flush timed out")
                 }
             },
+        }
+        if let Some(task) = vacuuming {
+            task.abort();
         }
         self.close().await;
     }
@@ -255,15 +260,22 @@ impl Relay {
         }
     }
 
-    async fn vacuum(&self) {
+    /// Starts a VACUUM of the outbox beside the relay, on a pool connection: it takes
+    /// a lock that lets reads, inserts and deletes go on, and awaited in the relay's
+    /// loop it held up every event committed meanwhile (a few milliseconds every two
+    /// seconds under a stream of writes).
+    fn vacuum(&self) -> Option<tokio::task::JoinHandle<()>> {
         if self.db.get_database_backend() != DbBackend::Postgres {
-            return;
+            return None;
         }
         self.deleted.store(0, Ordering::Relaxed);
-        if let Err(error) = self.db.execute_unprepared("VACUUM fabrique_outbox").await {
-            // Autovacuum still comes by; a role that may not vacuum only walks more.
-            tracing::debug!(service = self.service, %error, "outbox vacuum failed");
-        }
+        let (db, service) = (self.db.clone(), self.service);
+        Some(tokio::spawn(async move {
+            if let Err(error) = db.execute_unprepared("VACUUM fabrique_outbox").await {
+                // Autovacuum still comes by; a role that may not vacuum only walks more.
+                tracing::debug!(service, %error, "outbox vacuum failed");
+            }
+        }))
     }
 
     /// Rows not yet published.

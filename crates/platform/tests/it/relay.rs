@@ -450,8 +450,7 @@ async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
     let running = tokio::spawn(
         new_relay(&db, &counted, &subjects, &signal).run(stop.clone(), Duration::from_secs(5)),
     );
-    // One row at a time, each signalled: most arrive while a pass is under way, and the
-    // rows of one pass are deleted by the next pass's read.
+    // One row at a time, each signalled: most arrive while a pass is under way.
     for i in 0..300 {
         write(&db, vec![event(["a", "b", "c"][i % 3], i / 3)]).await;
         signal.notify();
@@ -473,6 +472,61 @@ async fn postgres_relay_gives_its_lock_up_once_writes_stop() {
     })
     .await;
 
+    stop.cancel();
+    running.await.expect("relay stops");
+}
+
+/// The relay vacuums its outbox beside its work: a VACUUM that waits (here on a lock
+/// another session holds, which rows, reads and deletes do not need) does not hold up
+/// the rows written meanwhile.
+#[tokio::test]
+async fn postgres_relay_publishes_while_its_outbox_is_vacuumed() {
+    let Outbox {
+        db,
+        bus,
+        subjects,
+        _pg,
+        _dir,
+    } = setup(Kind::Nats, true).await;
+    let blocker = db.begin().await.expect("begin");
+    blocker
+        .execute_unprepared("LOCK TABLE fabrique_outbox IN SHARE UPDATE EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let signal = OutboxSignal::new();
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(
+        new_relay(&db, &bus, &subjects, &signal).run(stop.clone(), Duration::from_secs(5)),
+    );
+    // Enough deletions for a VACUUM; the relay starts it at a pass at least 2 s after
+    // its start (its poll comes every 0.5 s).
+    write(&db, (0..2_100).map(|i| event("a", i)).collect()).await;
+    signal.notify();
+    let waiting_vacuum = || async {
+        db.query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+             AND query = 'VACUUM fabrique_outbox' AND wait_event_type = 'Lock'",
+        ))
+        .await
+        .expect("activity")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("n")
+    };
+    fabrique_testkit::eventually("a VACUUM waiting", Duration::from_secs(10), || async {
+        (waiting_vacuum().await == 1).then_some(())
+    })
+    .await;
+    write(&db, vec![event("b", 0)]).await;
+    signal.notify();
+    let other = new_relay(&db, &bus, &subjects, &OutboxSignal::new());
+    fabrique_testkit::eventually("the new row published", Duration::from_secs(5), || async {
+        (other.pending_count().await.expect("count") == 0).then_some(())
+    })
+    .await;
+    assert_eq!(waiting_vacuum().await, 1, "the VACUUM still waits");
+    blocker.rollback().await.expect("unlock");
     stop.cancel();
     running.await.expect("relay stops");
 }
