@@ -308,6 +308,57 @@ fn group_cpu_seconds(name: &str, pids: &[u32]) -> f64 {
 /// scenario goes (each service, PostgreSQL, nats-server, the load generator itself).
 pub struct CpuMeter {
     groups: Vec<(String, Vec<u32>, f64)>,
+    machine: Option<MachineTicks>,
+}
+
+/// What [`CpuMeter`] measured.
+pub struct CpuUsed {
+    /// CPU seconds of each group.
+    pub groups: BTreeMap<String, f64>,
+    /// Share of the machine's CPU time (every core) that anything used: how close to
+    /// saturation a latency was measured.
+    pub machine_busy_percent: Option<f64>,
+}
+
+/// The machine's CPU ticks so far, from the `cpu` line of `/proc/stat`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MachineTicks {
+    pub busy: u64,
+    pub total: u64,
+}
+
+impl MachineTicks {
+    pub fn now() -> Option<Self> {
+        Self::parse(&std::fs::read_to_string("/proc/stat").ok()?)
+    }
+
+    /// `cpu  user nice system idle iowait irq softirq steal …`: idle and iowait are
+    /// not busy; guest time is already inside user.
+    pub fn parse(stat: &str) -> Option<Self> {
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        let ticks: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(|t| t.parse().ok())
+            .collect::<Option<_>>()?;
+        if ticks.len() < 8 {
+            return None;
+        }
+        let idle = ticks[3] + ticks[4];
+        let busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7];
+        Some(Self {
+            busy,
+            total: busy + idle,
+        })
+    }
+
+    /// Busy share between `self` and `later`, in percent.
+    pub fn busy_percent_until(self, later: Self) -> Option<f64> {
+        let total = later.total.checked_sub(self.total)?;
+        let busy = later.busy.checked_sub(self.busy)?;
+        (total > 0).then(|| busy as f64 * 100.0 / total as f64)
+    }
 }
 
 impl CpuMeter {
@@ -327,13 +378,19 @@ impl CpuMeter {
                     (name, pids, used)
                 })
                 .collect(),
+            machine: MachineTicks::now(),
         }
     }
 
     /// CPU seconds of each group since `start` (PostgreSQL's backends that started or
-    /// ended since are counted).
-    pub fn finish(self) -> BTreeMap<String, f64> {
-        self.groups
+    /// ended since are counted), and how busy the machine was meanwhile.
+    pub fn finish(self) -> CpuUsed {
+        let machine_busy_percent = self
+            .machine
+            .zip(MachineTicks::now())
+            .and_then(|(before, after)| before.busy_percent_until(after));
+        let groups = self
+            .groups
             .into_iter()
             .map(|(name, pids, before)| {
                 let pids = match name.as_str() {
@@ -343,6 +400,34 @@ impl CpuMeter {
                 let now = group_cpu_seconds(&name, &pids);
                 (name, (now - before).max(0.0))
             })
-            .collect()
+            .collect();
+        CpuUsed {
+            groups,
+            machine_busy_percent,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MachineTicks;
+
+    #[test]
+    fn machine_ticks_count_idle_and_iowait_as_not_busy() {
+        let before = MachineTicks::parse(
+            "cpu  100 5 50 800 40 3 2 0 7 0\ncpu0 50 2 25 400 20 1 1 0 3 0\nintr 1 2\n",
+        )
+        .expect("parsed");
+        assert_eq!(
+            before,
+            MachineTicks {
+                busy: 160,
+                total: 1000
+            }
+        );
+        let after = MachineTicks::parse("cpu  250 5 100 850 40 3 2 0 7 0\n").expect("parsed");
+        assert_eq!(before.busy_percent_until(after), Some(80.0));
+        assert_eq!(after.busy_percent_until(before), None);
+        assert_eq!(MachineTicks::parse("cpu0 1 2 3\n"), None);
     }
 }

@@ -132,6 +132,9 @@ pub struct ScenarioReport {
     /// CPU time per call of each service process, PostgreSQL, nats-server and the load
     /// generator (µs): where the time goes.
     pub cpu_us_per_call: BTreeMap<String, f64>,
+    /// Share of the machine's CPU time (both cores) anything used meanwhile, in percent:
+    /// a latency measured near 100 % is mostly queueing.
+    pub machine_busy_percent: Option<f64>,
     /// Peak resident memory of each service process during the scenario (MiB).
     pub rss_mib: BTreeMap<String, f64>,
     pub note: Option<String>,

@@ -203,9 +203,10 @@ pub fn table(report: &Report) -> String {
     ];
     let _ = writeln!(
         out,
-        "\nCPU µs per call (where the time goes)\n{:<22} {}",
+        "\nCPU µs per call (where the time goes), and how busy the machine was\n{:<22} {}{:>9}",
         "scenario",
-        groups.map(|g| format!("{g:>11}")).join("")
+        groups.map(|g| format!("{g:>11}")).join(""),
+        "busy %"
     );
     for s in &report.scenarios {
         let cells = groups.map(|g| {
@@ -214,7 +215,11 @@ pub fn table(report: &Report) -> String {
                 .map(|v| format!("{v:>11.0}"))
                 .unwrap_or_else(|| format!("{:>11}", "-"))
         });
-        let _ = writeln!(out, "{:<22} {}", s.name, cells.join(""));
+        let busy = s
+            .machine_busy_percent
+            .map(|b| format!("{b:>9.0}"))
+            .unwrap_or_else(|| format!("{:>9}", "-"));
+        let _ = writeln!(out, "{:<22} {}{busy}", s.name, cells.join(""));
     }
     if !report.sweep.is_empty() {
         let _ = writeln!(out, "\nget-member at fixed offered rates (open loop)");

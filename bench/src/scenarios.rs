@@ -209,7 +209,8 @@ impl Fleet {
         Ok(ScenarioReport {
             name: name.to_string(),
             load,
-            cpu_us_per_call: cpu_per_call(&cpu, &stats),
+            cpu_us_per_call: cpu_per_call(&cpu.groups, &stats),
+            machine_busy_percent: cpu.machine_busy_percent,
             stats,
             baseline: None,
             ratio: None,
@@ -1319,7 +1320,8 @@ async fn relay_drain(
     Ok(ScenarioReport {
         name: "relay-drain".into(),
         load: format!("{count} rows"),
-        cpu_us_per_call: cpu_per_call(&cpu, &stats),
+        cpu_us_per_call: cpu_per_call(&cpu.groups, &stats),
+        machine_busy_percent: cpu.machine_busy_percent,
         stats,
         baseline: None,
         ratio: None,
