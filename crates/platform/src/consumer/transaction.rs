@@ -52,8 +52,19 @@ struct LaneTxn {
 struct Opening {
     /// `BEGIN; INSERT … RETURNING event_id`, values in the text.
     sql: String,
-    /// The events, each once: all must come back as newly recorded.
+    /// The events' ids: sent ahead of a statement, all must come back as newly recorded.
     ids: Vec<Uuid>,
+}
+
+impl Opening {
+    /// `BEGIN` and the record that `consumer` handled `events`, in one simple-query
+    /// message (so the values are written into the text, quoted by sea-query).
+    fn of(consumer: &str, events: &[&IncomingEvent]) -> Self {
+        Self {
+            sql: format!("BEGIN; {}", record_all(consumer, events)),
+            ids: events.iter().map(|e| e.id).collect(),
+        }
+    }
 }
 
 impl LaneTxn {
@@ -167,27 +178,16 @@ impl LaneDb {
             }
             return Ok((ConsumerTxn(Inner::Pooled(txn)), new));
         }
-        let mut connection = self.connection().await?;
-        // One simple-query message, so its values are written into the text (by
-        // sea-query, which quotes them). On an error the connection is dropped, and the
-        // open transaction with it.
-        let sql = format!("BEGIN; {}", record_all(consumer, events));
-        let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut connection)
-            .await
-            .map_err(exec_err)?;
-        let mut recorded = rows
-            .iter()
-            .map(|row| row.try_get::<Uuid, _>(0))
-            .collect::<Result<HashSet<_>, _>>()
-            .map_err(exec_err)?;
+        // On an error the connection is dropped, and the open transaction with it.
+        let mut txn = LaneTxn {
+            connection: self.connection().await?,
+            opening: None,
+        };
+        let (mut recorded, _) = txn.open(Opening::of(consumer, events), None).await?;
         // An event delivered twice in one batch is new once.
         let new = events.iter().map(|e| recorded.remove(&e.id)).collect();
         Ok((
-            ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(LaneTxn {
-                connection,
-                opening: None,
-            }))),
+            ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(txn))),
             new,
         ))
     }
@@ -210,18 +210,14 @@ impl LaneDb {
         if !self.defers() {
             return Ok(None);
         }
-        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-        if ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+        let opening = Opening::of(consumer, events);
+        if opening.ids.iter().collect::<HashSet<_>>().len() != opening.ids.len() {
             return Ok(None);
         }
-        let connection = self.connection().await?;
         Ok(Some(ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(
             LaneTxn {
-                connection,
-                opening: Some(Opening {
-                    sql: format!("BEGIN; {}", record_all(consumer, events)),
-                    ids,
-                }),
+                connection: self.connection().await?,
+                opening: Some(opening),
             },
         )))))
     }
