@@ -77,7 +77,8 @@ pub struct ConsumerDef {
     /// Subjects (without prefix) to receive, e.g. `fabrique.members.member.>`.
     pub subjects: Vec<String>,
     pub handler: Arc<dyn EventHandler>,
-    /// Woken after each commit, when the handler writes events to the outbox.
+    /// Woken after a commit in which the handler wrote events to the outbox (with
+    /// [`crate::outbox::enqueue`]).
     pub outbox: Option<crate::outbox::OutboxSignal>,
 }
 
@@ -415,6 +416,7 @@ impl ConsumerRunner {
                 return None;
             }
         }
+        let wrote_events = txn.wrote_events();
         let recorded = match lane.commit(txn).await {
             Ok(recorded) => recorded,
             Err(error) => {
@@ -422,9 +424,7 @@ impl ConsumerRunner {
                 return None;
             }
         };
-        if let Some(outbox) = &self.def.outbox {
-            outbox.notify();
-        }
+        self.committed(wrote_events);
         Some(
             all.iter()
                 .enumerate()
@@ -442,6 +442,14 @@ impl ConsumerRunner {
                 })
                 .collect(),
         )
+    }
+
+    /// After a commit: the service's relay has events to publish only when a handler
+    /// wrote some, and is woken only then.
+    fn committed(&self, wrote_events: bool) {
+        if wrote_events && let Some(outbox) = &self.def.outbox {
+            outbox.notify();
+        }
     }
 
     /// Records the event id (first: a concurrent replica handling the same event waits on
@@ -474,10 +482,9 @@ impl ConsumerRunner {
                 return Err(Failure::Handler(error));
             }
         }
+        let wrote_events = txn.wrote_events();
         lane.commit(txn).await.map_err(unavailable_or)?;
-        if let Some(outbox) = &self.def.outbox {
-            outbox.notify();
-        }
+        self.committed(wrote_events);
         Ok(Outcome::Applied)
     }
 
@@ -632,5 +639,137 @@ impl Lanes {
         for task in self.tasks {
             let _ = task.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::EntityTrait;
+    use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+    use super::*;
+    use crate::bus::memory::MemoryBus;
+    use crate::event::OutgoingEvent;
+
+    /// Writes one event to the outbox for a payload "emit", nothing otherwise.
+    struct Emitting;
+
+    #[async_trait]
+    impl EventHandler for Emitting {
+        async fn handle(
+            &self,
+            txn: &ConsumerTxn,
+            event: &IncomingEvent,
+        ) -> Result<(), HandlerError> {
+            if event.payload == "emit" {
+                let echo = OutgoingEvent {
+                    id: uuid::Uuid::now_v7(),
+                    subject: "fabrique.tests.thing.echoed".into(),
+                    ce_type: "fabrique.tests.v1.Echoed".into(),
+                    ce_subject: event.subject.clone(),
+                    payload: Vec::new(),
+                    occurred_at: chrono::Utc::now(),
+                };
+                crate::outbox::enqueue(txn, vec![echo]).await?;
+            }
+            Ok(())
+        }
+    }
+
+    struct PlatformTables;
+
+    impl MigratorTrait for PlatformTables {
+        fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+            crate::db::platform_migrations()
+        }
+    }
+
+    // The decision is the runner's, the same over every database and bus; the
+    // embedded ones keep this a unit test (relay wake-ups are not visible outside).
+    #[tokio::test]
+    async fn only_a_commit_that_wrote_events_wakes_the_relay() {
+        let path = std::env::temp_dir().join(format!(
+            "fabrique-wakes-{}.db",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let settings = crate::config::DatabaseSettings {
+            url: format!("sqlite://{}", path.display()),
+            max_connections: 4,
+        };
+        let db = crate::db::connect(&settings, "tests").await.expect("db");
+        crate::db::migrate::<PlatformTables>(&db, "tests")
+            .await
+            .expect("migrate");
+        let bus: Arc<dyn Bus> = Arc::new(MemoryBus::new());
+        let subjects = Subjects::new("wakes");
+        bus.ensure_stream(&subjects.service_stream("source"))
+            .await
+            .expect("stream");
+        let signal = crate::outbox::OutboxSignal::new();
+        let runner = ConsumerRunner::new(
+            "tests",
+            ConsumerDef {
+                name: "tests-source".into(),
+                source_service: "source".into(),
+                subjects: vec!["fabrique.source.>".into()],
+                handler: Arc::new(Emitting),
+                outbox: Some(signal.clone()),
+            },
+            db.clone(),
+            bus.clone(),
+            subjects.clone(),
+            ConsumerSettings::default(),
+        );
+        let stop = CancellationToken::new();
+        let running = tokio::spawn(runner.run(stop.clone()));
+
+        for (handled, payload) in [(1, "quiet"), (2, "emit"), (3, "quiet")] {
+            let id = uuid::Uuid::now_v7();
+            let mut headers = crate::event::event_headers(
+                id,
+                "/fabrique/source",
+                "fabrique.source.v1.Thing",
+                "things/1",
+                chrono::Utc::now(),
+            );
+            headers.insert(MSG_ID_HEADER, id.to_string().as_str());
+            bus.publish(OutgoingMessage {
+                subject: subjects.full("fabrique.source.thing.happened"),
+                headers,
+                payload: payload.into(),
+            })
+            .await
+            .expect("sent")
+            .await
+            .expect("stored");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while processed::Entity::find()
+                .all(&db)
+                .await
+                .expect("read")
+                .len()
+                < handled
+            {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{payload} not handled"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(
+                signal.take_pending(),
+                payload == "emit",
+                "relay woken after the {payload} event"
+            );
+        }
+        let outbox = crate::outbox::entity::Entity::find()
+            .all(&db)
+            .await
+            .expect("outbox");
+        assert_eq!(outbox.len(), 1, "the emitted event waits in the outbox");
+
+        stop.cancel();
+        running.await.expect("runner stops");
+        let _ = std::fs::remove_file(&path);
     }
 }

@@ -14,6 +14,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use chrono::Utc;
@@ -33,7 +34,12 @@ use crate::event::IncomingEvent;
 
 /// The transaction an [`EventHandler`](super::EventHandler) applies an event in: pass it
 /// wherever sea-orm takes a connection. The runner commits it with the event's id.
-pub struct ConsumerTxn(Inner);
+pub struct ConsumerTxn {
+    inner: Inner,
+    /// Set by [`crate::outbox::enqueue`]: only then does the commit wake the service's
+    /// relay.
+    wrote_events: AtomicBool,
+}
 
 enum Inner {
     /// A lane's own connection, inside `BEGIN` or about to be. Statements run one at a
@@ -54,6 +60,24 @@ struct Opening {
     sql: String,
     /// The events' ids: sent ahead of a statement, all must come back as newly recorded.
     ids: Vec<Uuid>,
+}
+
+impl ConsumerTxn {
+    fn new(inner: Inner) -> Self {
+        Self {
+            inner,
+            wrote_events: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn note_events_written(&self) {
+        self.wrote_events.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a handler wrote events to the outbox in this transaction.
+    pub(super) fn wrote_events(&self) -> bool {
+        self.wrote_events.load(Ordering::Relaxed)
+    }
 }
 
 impl Opening {
@@ -176,7 +200,7 @@ impl LaneDb {
             for event in events {
                 new.push(record(&txn, consumer, event).await?);
             }
-            return Ok((ConsumerTxn(Inner::Pooled(txn)), new));
+            return Ok((ConsumerTxn::new(Inner::Pooled(txn)), new));
         }
         // On an error the connection is dropped, and the open transaction with it.
         let mut txn = LaneTxn {
@@ -187,7 +211,7 @@ impl LaneDb {
         // An event delivered twice in one batch is new once.
         let new = events.iter().map(|e| recorded.remove(&e.id)).collect();
         Ok((
-            ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(txn))),
+            ConsumerTxn::new(Inner::Postgres(tokio::sync::Mutex::new(txn))),
             new,
         ))
     }
@@ -214,12 +238,12 @@ impl LaneDb {
         if opening.ids.iter().collect::<HashSet<_>>().len() != opening.ids.len() {
             return Ok(None);
         }
-        Ok(Some(ConsumerTxn(Inner::Postgres(tokio::sync::Mutex::new(
-            LaneTxn {
+        Ok(Some(ConsumerTxn::new(Inner::Postgres(
+            tokio::sync::Mutex::new(LaneTxn {
                 connection: self.connection().await?,
                 opening: Some(opening),
-            },
-        )))))
+            }),
+        ))))
     }
 
     /// Commits; `Some(ids recorded as new)` when the record went out with the commit
@@ -229,7 +253,7 @@ impl LaneDb {
         &mut self,
         txn: ConsumerTxn,
     ) -> Result<Option<HashSet<Uuid>>, DbErr> {
-        match txn.0 {
+        match txn.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.into_inner();
                 match txn.opening.take() {
@@ -246,7 +270,7 @@ impl LaneDb {
     }
 
     pub(super) async fn rollback(&mut self, txn: ConsumerTxn) -> Result<(), DbErr> {
-        match txn.0 {
+        match txn.inner {
             Inner::Postgres(txn) => {
                 let txn = txn.into_inner();
                 if txn.opening.is_some() {
@@ -364,14 +388,14 @@ fn bound(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues>
 #[async_trait]
 impl ConnectionTrait for ConsumerTxn {
     fn get_database_backend(&self) -> DbBackend {
-        match &self.0 {
+        match &self.inner {
             Inner::Postgres(_) => DbBackend::Postgres,
             Inner::Pooled(txn) => txn.get_database_backend(),
         }
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        match &self.0 {
+        match &self.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.lock().await;
                 if txn.opening.is_none() {
@@ -394,14 +418,14 @@ impl ConnectionTrait for ConsumerTxn {
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        match &self.0 {
+        match &self.inner {
             Inner::Postgres(txn) => txn.lock().await.execute_text(sql).await,
             Inner::Pooled(txn) => txn.execute_unprepared(sql).await,
         }
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        match &self.0 {
+        match &self.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.lock().await;
                 txn.opened().await?;
@@ -416,7 +440,7 @@ impl ConnectionTrait for ConsumerTxn {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        match &self.0 {
+        match &self.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.lock().await;
                 txn.opened().await?;
