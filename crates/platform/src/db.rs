@@ -10,6 +10,9 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 use crate::config::DatabaseSettings;
 
+mod kept;
+pub use kept::{KEEP_IDLE, KeptConnections};
+
 /// Opens the pool of one service's database without touching the server yet (the gRPC
 /// server starts before the database is reachable and reports NOT_SERVING meanwhile).
 ///
@@ -215,6 +218,28 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(
         error.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+pub(crate) fn exec_err(error: sqlx::Error) -> DbErr {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
+}
+
+pub(crate) fn query_err(error: sqlx::Error) -> DbErr {
+    DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(error)))
+}
+
+/// A sea-orm statement as an sqlx query, its values bound (and prepared, as sea-orm's).
+pub(crate) fn bound(
+    stmt: &sea_orm::Statement,
+) -> sqlx::query::Query<'_, sqlx::Postgres, sea_query_sqlx::SqlxValues> {
+    let values = stmt
+        .values
+        .clone()
+        .unwrap_or_else(|| sea_orm::Values(Vec::new()));
+    sqlx::query_with(
+        sqlx::AssertSqlSafe(stmt.sql.as_str()),
+        sea_query_sqlx::SqlxValues(values),
     )
 }
 

@@ -14,7 +14,7 @@ pub use relay::{BATCH_SIZE, Relay, RelayError};
 use std::sync::Arc;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Set, Statement,
+    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, Set, Statement,
     TransactionTrait, Value,
 };
 use tokio::sync::Notify;
@@ -86,11 +86,14 @@ pub async fn enqueue<C: ConnectionTrait + 'static>(
 /// committed on its own: one round trip where `BEGIN`, the change, the outbox insert
 /// and `COMMIT` took four (the create path's cost was mostly those socket writes).
 /// SQLite has no data-modifying `WITH`: a transaction.
-pub async fn write_with_events(
-    db: &DatabaseConnection,
+pub async fn write_with_events<C>(
+    db: &C,
     change: Statement,
     events: Vec<OutgoingEvent>,
-) -> Result<(), DbErr> {
+) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
     if events.is_empty() {
         db.execute_raw(change).await?;
         return Ok(());

@@ -2,8 +2,11 @@
 //! applies the domain rules, and writes the change and its event in one transaction
 //! (then wakes the outbox relay). Shared by the gRPC layer and `fabrique seed`.
 
+use std::sync::Arc;
+
 use fabrique_platform::auth::Caller;
 use fabrique_platform::batch::Loader;
+use fabrique_platform::db::KeptConnections;
 use fabrique_platform::outbox::{self, OutboxSignal};
 use fabrique_platform::page::{self, Fingerprint};
 use fabrique_platform::request;
@@ -84,6 +87,8 @@ pub struct Page {
 #[derive(Clone)]
 pub struct Members {
     db: DatabaseConnection,
+    /// `GetMember`'s and `CreateMember`'s single statements, the service's hottest.
+    kept: Arc<KeptConnections>,
     outbox: OutboxSignal,
     /// Reads by id, coalesced under load (`GetMember` is the hottest call).
     by_id: Loader<Uuid, store::Row>,
@@ -98,12 +103,18 @@ const CONFLICT_RETRIES: usize = 5;
 
 impl Members {
     pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
-        let reader = db.clone();
+        let kept = Arc::new(KeptConnections::new(db.clone()));
+        let reader = kept.clone();
         let by_id = Loader::new(BATCH_READ_IDS, BATCH_READS, move |ids: Vec<Uuid>| {
             let db = reader.clone();
-            async move { store::rows_by_id(&db, &ids).await }
+            async move { store::rows_by_id(&*db, &ids).await }
         });
-        Self { db, outbox, by_id }
+        Self {
+            db,
+            kept,
+            outbox,
+            by_id,
+        }
     }
 
     pub async fn get(&self, id: MemberId) -> Result<Member, Error> {
@@ -157,7 +168,7 @@ impl Members {
             version: 1,
         };
         let inserted = store::insert(
-            &self.db,
+            &*self.kept,
             &member,
             request_id,
             &caller.subject,

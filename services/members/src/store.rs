@@ -10,8 +10,8 @@ use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -130,13 +130,16 @@ fn mutable_columns(member: &Member) -> entity::ActiveModel {
 
 /// Inserts a new member with its events, atomically (see
 /// [`outbox::write_with_events`]).
-pub async fn insert(
-    db: &DatabaseConnection,
+pub async fn insert<C>(
+    db: &C,
     member: &Member,
     request_id: Option<Uuid>,
     created_by: &str,
     events: Vec<OutgoingEvent>,
-) -> Result<(), DbErr> {
+) -> Result<(), DbErr>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction>,
+{
     let mut row = mutable_columns(member);
     row.id = Set(member.id.uuid());
     row.created_at = Set(member.created_at);

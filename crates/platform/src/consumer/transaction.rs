@@ -13,7 +13,6 @@
 //! from the pool.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
@@ -24,12 +23,12 @@ use sea_orm::sqlx::postgres::PgQueryResult;
 use sea_orm::sqlx::{self, Connection, Either, PgConnection, Row};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    ExecResult, QueryResult, RuntimeErr, Set, Statement, TransactionTrait,
+    ExecResult, QueryResult, Set, Statement, TransactionTrait,
 };
-use sea_query_sqlx::SqlxValues;
 use uuid::Uuid;
 
 use super::processed;
+use crate::db::{bound, exec_err, query_err};
 use crate::event::IncomingEvent;
 
 /// The transaction an [`EventHandler`](super::EventHandler) applies an event in: pass it
@@ -366,23 +365,6 @@ async fn record(
     .exec_without_returning(txn)
     .await?;
     Ok(inserted > 0)
-}
-
-fn exec_err(error: sqlx::Error) -> DbErr {
-    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
-}
-
-fn query_err(error: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))
-}
-
-/// A sea-orm statement as an sqlx query, its values bound (and prepared, as sea-orm's).
-fn bound(stmt: &Statement) -> sqlx::query::Query<'_, sqlx::Postgres, SqlxValues> {
-    let values = stmt
-        .values
-        .clone()
-        .unwrap_or_else(|| sea_orm::Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
 #[async_trait]

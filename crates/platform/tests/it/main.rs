@@ -7,6 +7,7 @@
 mod bus_contract;
 mod consumer;
 mod db_errors;
+mod kept;
 mod nats_security;
 mod properties;
 mod relay;
