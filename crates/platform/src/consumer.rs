@@ -688,12 +688,10 @@ mod tests {
     // embedded ones keep this a unit test (relay wake-ups are not visible outside).
     #[tokio::test]
     async fn only_a_commit_that_wrote_events_wakes_the_relay() {
-        let path = std::env::temp_dir().join(format!(
-            "fabrique-wakes-{}.db",
-            uuid::Uuid::now_v7().simple()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("fabrique-wakes-{}", uuid::Uuid::now_v7().simple()));
         let settings = crate::config::DatabaseSettings {
-            url: format!("sqlite://{}", path.display()),
+            url: format!("sqlite://{}/tests.db", dir.display()),
             max_connections: 4,
         };
         let db = crate::db::connect(&settings, "tests").await.expect("db");
@@ -770,6 +768,6 @@ mod tests {
 
         stop.cancel();
         running.await.expect("runner stops");
-        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
