@@ -12,8 +12,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures::future::BoxFuture;
 use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::{self, Postgres};
+use sea_orm::sqlx::{self, PgConnection, Postgres};
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
     ExecResult, IsolationLevel, QueryResult, Statement, TransactionError, TransactionOptions,
@@ -127,6 +128,18 @@ impl KeptConnections {
         drop(turn);
     }
 
+    /// Runs one statement on a kept connection (taking a turn first), and keeps the
+    /// connection if it succeeded.
+    async fn on_kept<T>(
+        &self,
+        run: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, DbErr>> + Send,
+    ) -> Result<T, DbErr> {
+        let (turn, mut connection) = self.take().await?;
+        let result = run(&mut connection).await?;
+        self.keep(turn, connection);
+        Ok(result)
+    }
+
     /// How many connections are kept idle now.
     pub fn kept(&self) -> usize {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
@@ -143,52 +156,65 @@ impl ConnectionTrait for KeptConnections {
         if !self.is_postgres() {
             return self.db.execute_raw(stmt).await;
         }
-        let (turn, mut connection) = self.take().await?;
-        let result = super::bound(&stmt)
-            .execute(&mut *connection)
-            .await
-            .map_err(super::exec_err)?;
-        self.keep(turn, connection);
-        Ok(result.into())
+        self.on_kept(move |c| {
+            Box::pin(async move {
+                super::bound(&stmt)
+                    .execute(c)
+                    .await
+                    .map_err(super::exec_err)
+            })
+        })
+        .await
+        .map(Into::into)
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         if !self.is_postgres() {
             return self.db.execute_unprepared(sql).await;
         }
-        let (turn, mut connection) = self.take().await?;
-        let result = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(&mut *connection)
-            .await
-            .map_err(super::exec_err)?;
-        self.keep(turn, connection);
-        Ok(result.into())
+        let sql = sql.to_owned();
+        self.on_kept(move |c| {
+            Box::pin(async move {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                    .execute(c)
+                    .await
+                    .map_err(super::exec_err)
+            })
+        })
+        .await
+        .map(Into::into)
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         if !self.is_postgres() {
             return self.db.query_one_raw(stmt).await;
         }
-        let (turn, mut connection) = self.take().await?;
-        let row = super::bound(&stmt)
-            .fetch_optional(&mut *connection)
-            .await
-            .map_err(super::query_err)?;
-        self.keep(turn, connection);
-        Ok(row.map(Into::into))
+        self.on_kept(move |c| {
+            Box::pin(async move {
+                super::bound(&stmt)
+                    .fetch_optional(c)
+                    .await
+                    .map_err(super::query_err)
+            })
+        })
+        .await
+        .map(|row| row.map(Into::into))
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         if !self.is_postgres() {
             return self.db.query_all_raw(stmt).await;
         }
-        let (turn, mut connection) = self.take().await?;
-        let rows = super::bound(&stmt)
-            .fetch_all(&mut *connection)
-            .await
-            .map_err(super::query_err)?;
-        self.keep(turn, connection);
-        Ok(rows.into_iter().map(Into::into).collect())
+        self.on_kept(move |c| {
+            Box::pin(async move {
+                super::bound(&stmt)
+                    .fetch_all(c)
+                    .await
+                    .map_err(super::query_err)
+            })
+        })
+        .await
+        .map(|rows| rows.into_iter().map(Into::into).collect())
     }
 }
 
