@@ -11,7 +11,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 use crate::config::DatabaseSettings;
 
 mod kept;
-pub use kept::{KEEP_IDLE, KeptConnections};
+pub use kept::{KEEP_AT_MOST, KEEP_IDLE, KeptConnections};
 
 /// Opens the pool of one service's database without touching the server yet (the gRPC
 /// server starts before the database is reachable and reports NOT_SERVING meanwhile).

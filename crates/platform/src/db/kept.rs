@@ -26,13 +26,17 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 /// the pool's own policies (its check of idle connections, its idle timeout) apply.
 pub const KEEP_IDLE: Duration = Duration::from_secs(2);
 
+/// How long a connection stays out of the pool in all, however busy: back in the pool,
+/// its maximum lifetime (sqlx's, 30 minutes by default) still replaces it.
+pub const KEEP_AT_MOST: Duration = Duration::from_secs(600);
+
 /// A [`DatabaseConnection`] whose single statements (on PostgreSQL) run on up to half
 /// the pool's connections, kept out of the pool between statements (the other half
 /// stays for transactions and other work). Statements beyond that wait their turn, first
 /// come first served: letting them take from the pool instead let new arrivals overtake
-/// them on the kept connections (`create-member` p99 27 → 75 ms). Transactions, and
-/// everything on SQLite, go to the pool as before. Pass it wherever sea-orm takes a
-/// connection.
+/// them on the kept connections (`create-member` p99 27 → 75 ms). Transactions,
+/// everything on SQLite and everything on a pool of one connection go to the pool as
+/// before. Pass it wherever sea-orm takes a connection.
 ///
 /// A statement that fails hands its connection back to the pool, which closes it if it
 /// is broken: after a server restart, as with the pool, a statement per kept connection
@@ -43,9 +47,17 @@ pub struct KeptConnections {
     /// One per statement on a kept connection; fair.
     turns: Semaphore,
     keep_idle: Duration,
+    keep_at_most: Duration,
     /// Most recently used last: statements take from the end, so under a light load
     /// the connections at the front age out.
-    idle: Mutex<Vec<(PoolConnection<Postgres>, Instant)>>,
+    idle: Mutex<Vec<Kept>>,
+}
+
+struct Kept {
+    connection: PoolConnection<Postgres>,
+    /// When it was taken from the pool.
+    taken: Instant,
+    last_used: Instant,
 }
 
 impl KeptConnections {
@@ -56,7 +68,9 @@ impl KeptConnections {
                     .get_postgres_connection_pool()
                     .options()
                     .get_max_connections();
-                (size as usize / 2).max(1)
+                // A pool of one keeps none: its only connection, held here, would
+                // leave transactions waiting for it.
+                size as usize / 2
             }
             _ => 0,
         };
@@ -65,6 +79,7 @@ impl KeptConnections {
             limit,
             turns: Semaphore::new(limit),
             keep_idle: KEEP_IDLE,
+            keep_at_most: KEEP_AT_MOST,
             idle: Mutex::new(Vec::with_capacity(limit)),
         }
     }
@@ -75,18 +90,26 @@ impl KeptConnections {
         self
     }
 
+    /// Instead of [`KEEP_AT_MOST`].
+    pub fn keep_at_most(mut self, keep_at_most: Duration) -> Self {
+        self.keep_at_most = keep_at_most;
+        self
+    }
+
     /// The pool behind.
     pub fn pool(&self) -> &DatabaseConnection {
         &self.db
     }
 
-    fn is_postgres(&self) -> bool {
-        self.db.get_database_backend() == DbBackend::Postgres
+    /// Whether statements run on kept connections: on PostgreSQL, with a pool of at
+    /// least two.
+    fn keeps(&self) -> bool {
+        self.limit > 0
     }
 
     /// A turn, and the most recently used kept connection or one from the pool.
     /// Connections unused for longer than `keep_idle` go back to the pool on the way.
-    async fn take(&self) -> Result<(SemaphorePermit<'_>, PoolConnection<Postgres>), DbErr> {
+    async fn take(&self) -> Result<(SemaphorePermit<'_>, Kept), DbErr> {
         let turn = self
             .turns
             .acquire()
@@ -96,7 +119,7 @@ impl KeptConnections {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             let fresh = idle
                 .iter()
-                .position(|(_, since)| since.elapsed() < self.keep_idle)
+                .position(|kept| kept.last_used.elapsed() < self.keep_idle)
                 .unwrap_or(idle.len());
             // Dropped (so handed back) outside the lock.
             let stale: Vec<_> = idle.drain(..fresh).collect();
@@ -105,26 +128,37 @@ impl KeptConnections {
             drop(stale);
             kept
         };
-        let connection = match kept {
-            Some((connection, _)) => connection,
-            None => self
-                .db
-                .get_postgres_connection_pool()
-                .acquire()
-                .await
-                .map_err(super::sqlx_err)?,
+        let kept = match kept {
+            Some(kept) => kept,
+            None => {
+                let connection = self
+                    .db
+                    .get_postgres_connection_pool()
+                    .acquire()
+                    .await
+                    .map_err(super::sqlx_err)?;
+                let now = Instant::now();
+                Kept {
+                    connection,
+                    taken: now,
+                    last_used: now,
+                }
+            }
         };
-        Ok((turn, connection))
+        Ok((turn, kept))
     }
 
     /// Keeps the connection of a statement that succeeded (one that failed is dropped,
-    /// which hands it back to the pool), then ends its turn.
-    fn keep(&self, turn: SemaphorePermit<'_>, connection: PoolConnection<Postgres>) {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        if idle.len() < self.limit {
-            idle.push((connection, Instant::now()));
+    /// which hands it back to the pool), unless it has been out of the pool for
+    /// `keep_at_most`; then ends its turn.
+    fn keep(&self, turn: SemaphorePermit<'_>, mut kept: Kept) {
+        if kept.taken.elapsed() < self.keep_at_most {
+            kept.last_used = Instant::now();
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() < self.limit {
+                idle.push(kept);
+            }
         }
-        drop(idle);
         drop(turn);
     }
 
@@ -134,9 +168,9 @@ impl KeptConnections {
         &self,
         run: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, DbErr>> + Send,
     ) -> Result<T, DbErr> {
-        let (turn, mut connection) = self.take().await?;
-        let result = run(&mut connection).await?;
-        self.keep(turn, connection);
+        let (turn, mut kept) = self.take().await?;
+        let result = run(&mut kept.connection).await?;
+        self.keep(turn, kept);
         Ok(result)
     }
 
@@ -153,7 +187,7 @@ impl ConnectionTrait for KeptConnections {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        if !self.is_postgres() {
+        if !self.keeps() {
             return self.db.execute_raw(stmt).await;
         }
         self.on_kept(move |c| {
@@ -169,7 +203,7 @@ impl ConnectionTrait for KeptConnections {
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        if !self.is_postgres() {
+        if !self.keeps() {
             return self.db.execute_unprepared(sql).await;
         }
         let sql = sql.to_owned();
@@ -186,7 +220,7 @@ impl ConnectionTrait for KeptConnections {
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        if !self.is_postgres() {
+        if !self.keeps() {
             return self.db.query_one_raw(stmt).await;
         }
         self.on_kept(move |c| {
@@ -202,7 +236,7 @@ impl ConnectionTrait for KeptConnections {
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        if !self.is_postgres() {
+        if !self.keeps() {
             return self.db.query_all_raw(stmt).await;
         }
         self.on_kept(move |c| {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fabrique_platform::db::KeptConnections;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 
 use crate::database;
 
@@ -158,4 +158,50 @@ async fn on_sqlite_statements_go_to_the_pool() {
         .expect("row");
     assert_eq!(row.try_get::<i64>("", "n").expect("n"), 1);
     assert_eq!(kept.kept(), 0);
+}
+
+#[tokio::test]
+async fn a_pool_of_one_keeps_nothing_from_transactions() {
+    let pg = fabrique_testkit::TestDatabase::create().await;
+    let settings = fabrique_platform::config::DatabaseSettings {
+        url: pg.url.clone(),
+        max_connections: 1,
+    };
+    let db = fabrique_platform::db::connect(&settings, "tests")
+        .await
+        .expect("pool");
+    let kept = KeptConnections::new(db.clone());
+
+    backend_pid(&kept).await.expect("a statement");
+    assert_eq!(kept.kept(), 0);
+    // Held by `kept`, the pool's only connection would make this wait for good.
+    let txn = tokio::time::timeout(Duration::from_secs(5), db.begin())
+        .await
+        .expect("a transaction without waiting")
+        .expect("begin");
+    txn.commit().await.expect("commit");
+}
+
+#[tokio::test]
+async fn a_busy_kept_connection_still_meets_the_pools_lifetime() {
+    let pg = fabrique_testkit::TestDatabase::create().await;
+    let mut options = sea_orm::ConnectOptions::new(pg.url.clone());
+    options
+        .max_connections(4)
+        .max_lifetime(Duration::from_millis(300))
+        .sqlx_logging(false);
+    let db = sea_orm::Database::connect(options).await.expect("pool");
+    let kept = KeptConnections::new(db.clone()).keep_at_most(Duration::from_millis(100));
+
+    // A statement every 20 ms: never idle long enough to go back for that reason.
+    let mut pids = std::collections::HashSet::new();
+    let began = std::time::Instant::now();
+    while began.elapsed() < Duration::from_secs(2) {
+        pids.insert(backend_pid(&kept).await.expect("pid"));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        pids.len() > 1,
+        "one server process for 2 s through a pool whose connections live 300 ms"
+    );
 }
