@@ -96,11 +96,6 @@ impl KeptConnections {
         self
     }
 
-    /// The pool behind.
-    pub fn pool(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
     /// Whether statements run on kept connections: on PostgreSQL, with a pool of at
     /// least two.
     fn keeps(&self) -> bool {
