@@ -11,8 +11,9 @@
 //!
 //! Events are handled in lanes: the events of one aggregate (`ce-subject`) always take
 //! the same lane and are applied in order; other aggregates' events go on meanwhile.
-//! What queues up on a lane is applied in one transaction, falling back to one event at
-//! a time when any of them fails. On PostgreSQL each lane has a connection of its own,
+//! What queues up on a lane is applied in one transaction, handed to the handler
+//! together ([`EventHandler::handle_all`], so it can write the batch's rows in one
+//! statement), falling back to one event at a time when any of them fails. On PostgreSQL each lane has a connection of its own,
 //! and that first try sends the transaction's start with the handler's first statement
 //! (`consumer/transaction.rs`); the fallback, and every retry, records the event first
 //! and skips it if it was already handled.
@@ -65,6 +66,50 @@ pub enum HandlerError {
 pub trait EventHandler: Send + Sync + 'static {
     /// Applies the event inside `txn`; the runner commits it with the processed id.
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError>;
+
+    /// Applies the events that queued up on one lane, in order, inside one transaction:
+    /// the effect must be that of [`Self::handle`] on each in turn. The default does
+    /// just that. A handler overrides it to write a batch's rows in one statement, since
+    /// PostgreSQL's cost is mostly per statement (docs/performance.md, event-latency);
+    /// what follows from one event alone runs in [`Handling::traced`], so the events it
+    /// writes carry that event's trace on. On an error nothing is committed, and the
+    /// runner handles each event on its own with [`Self::handle`].
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        for handling in events {
+            handling.traced(self.handle(txn, handling.event)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// An event of a lane's batch, as [`EventHandler::handle_all`] sees it.
+pub struct Handling<'a> {
+    pub event: &'a IncomingEvent,
+    span: &'a tracing::Span,
+}
+
+impl<'a> Handling<'a> {
+    /// `span` is the event's `consume` span, child of its producer's.
+    pub(crate) fn new(event: &'a IncomingEvent, span: &'a tracing::Span) -> Self {
+        Self { event, span }
+    }
+
+    /// Runs `work`, what follows from this event alone, traced as its handling: events
+    /// written meanwhile carry its trace on.
+    pub fn traced<F: std::future::Future>(
+        &self,
+        work: F,
+    ) -> impl std::future::Future<Output = F::Output> + use<F> {
+        crate::telemetry::with_received_context(
+            self.event.headers.get(crate::event::TRACEPARENT),
+            self.event.headers.get(crate::event::TRACESTATE),
+            work.instrument(self.span.clone()),
+        )
+    }
 }
 
 /// A consumer a service declares.
@@ -395,26 +440,23 @@ impl ConsumerRunner {
             }
             Err(_) => return None,
         };
-        for (i, (event, span)) in events.iter().enumerate() {
-            if new.as_ref().is_some_and(|new| !new[i]) {
-                continue;
-            }
-            let handled = crate::telemetry::with_received_context(
-                event.headers.get(crate::event::TRACEPARENT),
-                event.headers.get(crate::event::TRACESTATE),
-                self.def
-                    .handler
-                    .handle(&txn, event)
-                    .instrument((*span).clone()),
-            )
-            .await;
-            if let Err(error) = handled {
-                // On PostgreSQL often an event already handled (a redelivery), which
-                // the record-first retry tells apart.
-                tracing::debug!(consumer = %self.def.name, %error, "first try rolled back");
-                let _ = lane.rollback(txn).await;
-                return None;
-            }
+        let handlings: Vec<Handling> = events
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| new.as_ref().is_none_or(|new| new[*i]))
+            .map(|(_, (event, span))| Handling::new(event, span))
+            .collect();
+        let handled = match handlings.as_slice() {
+            [] => Ok(()),
+            [one] => one.traced(self.def.handler.handle(&txn, one.event)).await,
+            all => self.def.handler.handle_all(&txn, all).await,
+        };
+        if let Err(error) = handled {
+            // On PostgreSQL often an event already handled (a redelivery), which the
+            // record-first retry tells apart.
+            tracing::debug!(consumer = %self.def.name, %error, "first try rolled back");
+            let _ = lane.rollback(txn).await;
+            return None;
         }
         let wrote_events = txn.wrote_events();
         let recorded = match lane.commit(txn).await {
@@ -682,6 +724,40 @@ mod tests {
         fn migrations() -> Vec<Box<dyn MigrationTrait>> {
             crate::db::platform_migrations()
         }
+    }
+
+    /// What a batch-aware handler runs for one event carries that event's trace on,
+    /// not its neighbour's (here without exported spans, as the received headers).
+    #[tokio::test]
+    async fn each_event_of_a_batch_is_traced_as_its_own() {
+        let parents = [
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ];
+        let events: Vec<IncomingEvent> = parents
+            .iter()
+            .map(|parent| {
+                let mut headers = crate::event::event_headers(
+                    uuid::Uuid::now_v7(),
+                    "/fabrique/source",
+                    "fabrique.source.v1.Thing",
+                    "things/1",
+                    chrono::Utc::now(),
+                );
+                headers.insert(crate::event::TRACEPARENT, *parent);
+                IncomingEvent::parse("fabrique.source.thing.happened", &headers, "".into())
+                    .expect("event")
+            })
+            .collect();
+        let span = tracing::Span::none();
+        for (event, parent) in events.iter().zip(parents) {
+            let (traceparent, _) = Handling::new(event, &span)
+                .traced(async { crate::telemetry::current_trace_headers() })
+                .await;
+            assert_eq!(traceparent.as_deref(), Some(parent));
+        }
+        let (outside, _) = crate::telemetry::current_trace_headers();
+        assert_eq!(outside, None);
     }
 
     // The decision is the runner's, the same over every database and bus; the

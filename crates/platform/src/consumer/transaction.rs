@@ -5,8 +5,8 @@
 //! sends `BEGIN` in the same message as the statement recording the events' ids. Those
 //! round trips were most of PostgreSQL's work per event (docs/performance.md,
 //! event-latency), so a lane's first try goes further ([`LaneDb::begin_deferred`]):
-//! `BEGIN` and the record wait for the handler's first statement and go out with it,
-//! its values written into the text. An event then costs two round trips (that
+//! `BEGIN` and the record wait for the handler's first statement (a write or a query)
+//! and go out with it, its values written into the text. An event then costs two round trips (that
 //! message, and `COMMIT`) where the record-first transaction ([`LaneDb::begin`]) takes
 //! three and a pooled sea-orm one five (`BEGIN` alone, and sqlx's check of every
 //! connection going back to the pool). Elsewhere (SQLite) it is a sea-orm transaction
@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use futures::TryStreamExt;
 use sea_orm::sea_query::{Expr, OnConflict, PostgresQueryBuilder, Query, inject_parameters};
-use sea_orm::sqlx::postgres::PgQueryResult;
+use sea_orm::sqlx::postgres::{PgQueryResult, PgRow};
 use sea_orm::sqlx::{self, Connection, Either, PgConnection, Row};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
@@ -92,14 +92,14 @@ impl Opening {
 
 impl LaneTxn {
     /// Sends the opening, followed by `then` (statements whose values are in the text)
-    /// when there is one; returns the ids recorded as new and what `then` did. The
-    /// record's answer is told apart from `then`'s by position: `BEGIN` completes
-    /// first, the record's rows and completion come second.
+    /// when there is one; returns the ids recorded as new, what `then` did and the rows
+    /// it returned. The record's answer is told apart from `then`'s by position:
+    /// `BEGIN` completes first, the record's rows and completion come second.
     async fn open(
         &mut self,
         opening: Opening,
         then: Option<&str>,
-    ) -> Result<(HashSet<Uuid>, PgQueryResult), DbErr> {
+    ) -> Result<(HashSet<Uuid>, PgQueryResult, Vec<PgRow>), DbErr> {
         let message = match then {
             Some(then) => format!("{}; {then}", opening.sql),
             None => opening.sql,
@@ -107,6 +107,7 @@ impl LaneTxn {
         let mut recorded = HashSet::with_capacity(opening.ids.len());
         let mut completed = 0;
         let mut result = PgQueryResult::default();
+        let mut rows = Vec::new();
         let mut answers =
             sqlx::raw_sql(sqlx::AssertSqlSafe(message)).fetch_many(&mut self.connection);
         while let Some(answer) = answers.try_next().await.map_err(exec_err)? {
@@ -120,6 +121,7 @@ impl LaneTxn {
                 Either::Right(row) if completed == 1 => {
                     recorded.insert(row.try_get::<Uuid, _>(0).map_err(exec_err)?);
                 }
+                Either::Right(row) if completed >= 2 => rows.push(row),
                 Either::Right(_) => {}
             }
         }
@@ -128,18 +130,27 @@ impl LaneTxn {
                 "the consumer transaction's opening answered {completed} statements of 2"
             )));
         }
-        Ok((recorded, result))
+        Ok((recorded, result, rows))
     }
 
-    /// Sends the opening alone if it is still pending, and requires every event to be
-    /// new: before a statement whose rows the handler reads.
-    async fn opened(&mut self) -> Result<(), DbErr> {
-        if let Some(opening) = self.opening.take() {
-            let ids = opening.ids.clone();
-            let (recorded, _) = self.open(opening, None).await?;
-            all_new(&ids, &recorded)?;
-        }
-        Ok(())
+    /// Sends `stmt` with the opening, its values written into the text, and requires
+    /// every event to be new. `None` when the opening went out already. A statement
+    /// that PostgreSQL reads differently as text than with bound values, or whose rows
+    /// do not decode from text, fails here, and the runner's record-first retry sends
+    /// it bound.
+    async fn with_opening(
+        &mut self,
+        stmt: &Statement,
+    ) -> Result<Option<(PgQueryResult, Vec<PgRow>)>, DbErr> {
+        let Some(opening) = self.opening.take() else {
+            return Ok(None);
+        };
+        let values = stmt.values.as_ref().map_or(&[][..], |values| &values.0[..]);
+        let text = inject_parameters(&stmt.sql, values, &PostgresQueryBuilder);
+        let ids = opening.ids.clone();
+        let (recorded, result, rows) = self.open(opening, Some(&text)).await?;
+        all_new(&ids, &recorded)?;
+        Ok(Some((result, rows)))
     }
 
     /// Runs `sql` (values in the text), with the opening when it is still pending.
@@ -147,7 +158,7 @@ impl LaneTxn {
         match self.opening.take() {
             Some(opening) => {
                 let ids = opening.ids.clone();
-                let (recorded, result) = self.open(opening, Some(sql)).await?;
+                let (recorded, result, _) = self.open(opening, Some(sql)).await?;
                 all_new(&ids, &recorded)?;
                 Ok(result.into())
             }
@@ -206,7 +217,7 @@ impl LaneDb {
             connection: self.connection().await?,
             opening: None,
         };
-        let (mut recorded, _) = txn.open(Opening::of(consumer, events), None).await?;
+        let (mut recorded, _, _) = txn.open(Opening::of(consumer, events), None).await?;
         // An event delivered twice in one batch is new once.
         let new = events.iter().map(|e| recorded.remove(&e.id)).collect();
         Ok((
@@ -257,7 +268,7 @@ impl LaneDb {
                 let mut txn = txn.into_inner();
                 match txn.opening.take() {
                     Some(opening) => {
-                        let (recorded, _) = txn.open(opening, Some("COMMIT")).await?;
+                        let (recorded, _, _) = txn.open(opening, Some("COMMIT")).await?;
                         self.connection = Some(txn.connection);
                         Ok(Some(recorded))
                     }
@@ -380,20 +391,14 @@ impl ConnectionTrait for ConsumerTxn {
         match &self.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.lock().await;
-                if txn.opening.is_none() {
-                    return bound(&stmt)
-                        .execute(&mut txn.connection)
-                        .await
-                        .map(Into::into)
-                        .map_err(exec_err);
+                if let Some((result, _)) = txn.with_opening(&stmt).await? {
+                    return Ok(result.into());
                 }
-                // With the opening, in one simple-query message: values in the text,
-                // quoted by sea-query as the record's are. A statement that PostgreSQL
-                // reads differently as text than with bound values fails here, and the
-                // runner's record-first retry sends it bound.
-                let values = stmt.values.as_ref().map_or(&[][..], |values| &values.0[..]);
-                let text = inject_parameters(&stmt.sql, values, &PostgresQueryBuilder);
-                txn.execute_text(&text).await
+                bound(&stmt)
+                    .execute(&mut txn.connection)
+                    .await
+                    .map(Into::into)
+                    .map_err(exec_err)
             }
             Inner::Pooled(txn) => txn.execute_raw(stmt).await,
         }
@@ -410,7 +415,9 @@ impl ConnectionTrait for ConsumerTxn {
         match &self.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.lock().await;
-                txn.opened().await?;
+                if let Some((_, rows)) = txn.with_opening(&stmt).await? {
+                    return Ok(rows.into_iter().next().map(Into::into));
+                }
                 bound(&stmt)
                     .fetch_optional(&mut txn.connection)
                     .await
@@ -425,7 +432,9 @@ impl ConnectionTrait for ConsumerTxn {
         match &self.inner {
             Inner::Postgres(txn) => {
                 let mut txn = txn.lock().await;
-                txn.opened().await?;
+                if let Some((_, rows)) = txn.with_opening(&stmt).await? {
+                    return Ok(rows.into_iter().map(Into::into).collect());
+                }
                 bound(&stmt)
                     .fetch_all(&mut txn.connection)
                     .await

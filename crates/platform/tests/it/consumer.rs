@@ -12,7 +12,7 @@ use fabrique_platform::bus::{
 };
 use fabrique_platform::consumer::{
     ConsumerDef, ConsumerRunner, ConsumerSettings, ConsumerTxn, DLQ_CONSUMER, DLQ_DELIVERIES,
-    DLQ_REASON, DLQ_SUBJECT, EventHandler, HandlerError,
+    DLQ_REASON, DLQ_SUBJECT, EventHandler, HandlerError, Handling,
 };
 use fabrique_platform::event::{CE_ID, IncomingEvent, event_headers};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -95,6 +95,73 @@ impl EventHandler for Recording {
     }
 }
 
+/// Writes the effects of what queued up on a lane in one statement (returning their
+/// rows, so on PostgreSQL the transaction's opening goes out with a query), and notes
+/// how many events each call got. "slow" takes half a second, once it said it started.
+#[derive(Default)]
+struct Batching {
+    calls: std::sync::Mutex<Vec<usize>>,
+    slow_started: tokio::sync::Notify,
+}
+
+impl Batching {
+    async fn write(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[&IncomingEvent],
+    ) -> Result<(), HandlerError> {
+        self.calls.lock().expect("calls").push(events.len());
+        if events.iter().any(|e| e.payload == "slow") {
+            self.slow_started.notify_one();
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        let backend = txn.get_database_backend();
+        let mut sql = "INSERT INTO effects (event_id, payload) VALUES ".to_string();
+        let mut values: Vec<sea_orm::Value> = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            sql.push_str(&match backend {
+                DbBackend::Postgres => format!(
+                    "{}(${}, ${})",
+                    if i > 0 { ", " } else { "" },
+                    2 * i + 1,
+                    2 * i + 2
+                ),
+                _ => format!("{}(?, ?)", if i > 0 { ", " } else { "" }),
+            });
+            values.push(event.id.to_string().into());
+            values.push(String::from_utf8_lossy(&event.payload).to_string().into());
+        }
+        sql.push_str(" RETURNING seq");
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        if rows.len() != events.len() {
+            return Err(HandlerError::Permanent(format!(
+                "{} rows for {} events",
+                rows.len(),
+                events.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventHandler for Batching {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
+        self.write(txn, &[event]).await
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let events: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        self.write(txn, &events).await
+    }
+}
+
 struct Setup {
     bus: Arc<dyn Bus>,
     db: DatabaseConnection,
@@ -105,6 +172,10 @@ struct Setup {
 }
 
 async fn setup(kind: Kind, postgres: bool) -> Setup {
+    setup_with(kind, postgres, Arc::new(Recording)).await
+}
+
+async fn setup_with(kind: Kind, postgres: bool, handler: Arc<dyn EventHandler>) -> Setup {
     let pg = fabrique_testkit::TestDatabase::create_if(postgres).await;
     let dir = fabrique_testkit::TempDir::new("consumer");
     let db = database(pg.as_ref(), &dir).await;
@@ -130,7 +201,7 @@ async fn setup(kind: Kind, postgres: bool) -> Setup {
             name: "tests-source".into(),
             source_service: "source".into(),
             subjects: vec!["fabrique.source.>".into()],
-            handler: Arc::new(Recording),
+            handler,
             outbox: None,
         },
         db.clone(),
@@ -538,6 +609,38 @@ async fn a_lane_whose_connection_is_cut_takes_a_new_one() {
     assert_eq!(payloads, ["before", "after"]);
 }
 
+/// What queues up on a lane while it is busy reaches a batch-aware handler in one call,
+/// in order; an event delivered again in such a batch is skipped, though the batch's
+/// first statement (a query, on PostgreSQL sent with the transaction's opening) wrote
+/// its effect before that was known.
+async fn a_lanes_queued_events_reach_the_handler_together(kind: Kind, postgres: bool) {
+    let batching = Arc::new(Batching::default());
+    let setup = setup_with(kind, postgres, batching.clone()).await;
+    setup.publish(Uuid::now_v7(), THING, "slow", "slow").await;
+    tokio::time::timeout(Duration::from_secs(15), batching.slow_started.notified())
+        .await
+        .expect("the slow event is being handled");
+    let ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        setup
+            .publish(*id, THING, &format!("queued-{i}"), &format!("q{i}"))
+            .await;
+    }
+    setup.wait_for_effect("queued-4").await;
+    assert_eq!(batching.calls.lock().expect("calls")[..], [1, 5]);
+
+    setup.publish(ids[2], THING, "queued-2", "again").await;
+    setup.publish(Uuid::now_v7(), THING, "after", "after").await;
+    setup.wait_for_effect("after").await;
+    let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(
+        payloads,
+        [
+            "slow", "queued-0", "queued-1", "queued-2", "queued-3", "queued-4", "after"
+        ]
+    );
+}
+
 macro_rules! on {
     ($module:ident, $kind:expr, $postgres:expr) => {
         mod $module {
@@ -560,6 +663,10 @@ macro_rules! on {
             #[tokio::test]
             async fn each_aggregate_keeps_its_order() {
                 super::each_aggregate_keeps_its_order($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn a_lanes_queued_events_reach_the_handler_together() {
+                super::a_lanes_queued_events_reach_the_handler_together($kind, $postgres).await;
             }
         }
     };
