@@ -5,12 +5,68 @@
 //! Each replica keeps the source's `version` of a row and ignores any older snapshot,
 //! so redelivered or late events change nothing; a service lists the replica's
 //! migration in its migrator and calls [`members::apply`] / [`places::apply`] from its
-//! event handler, inside the consumer's transaction.
+//! event handler, inside the consumer's transaction, or [`members::apply_all`] /
+//! [`places::apply_all`] for a lane's batch (one statement for the batch's rows).
 
 pub mod members;
 pub mod places;
 
-use sea_orm::{ConnectionTrait, DbBackend};
+use sea_orm::sea_query::{Alias, OnConflict};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait};
+use uuid::Uuid;
+
+/// Stores rows of a replica (a table keyed by `id`), each unless the replica holds its
+/// version or a newer one (`on_conflict` says so), and tells for each whether it was
+/// stored, as one upsert per row, in order, would. Rows of distinct ids go in one
+/// statement, which returns the ids it stored; a statement cannot touch a row twice,
+/// so a repeated id starts the next one.
+pub(crate) async fn upsert_newer<A, C>(
+    db: &C,
+    rows: Vec<(Uuid, A)>,
+    on_conflict: &OnConflict,
+) -> Result<Vec<bool>, DbErr>
+where
+    A: ActiveModelTrait,
+    C: ConnectionTrait,
+{
+    let mut stored = Vec::with_capacity(rows.len());
+    let mut run: Vec<(Uuid, A)> = Vec::new();
+    for (id, row) in rows {
+        if run.iter().any(|(held, _)| *held == id) {
+            store_run(db, std::mem::take(&mut run), on_conflict, &mut stored).await?;
+        }
+        run.push((id, row));
+    }
+    if !run.is_empty() {
+        store_run(db, run, on_conflict, &mut stored).await?;
+    }
+    Ok(stored)
+}
+
+async fn store_run<A, C>(
+    db: &C,
+    run: Vec<(Uuid, A)>,
+    on_conflict: &OnConflict,
+    stored: &mut Vec<bool>,
+) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait,
+    C: ConnectionTrait,
+{
+    let ids: Vec<Uuid> = run.iter().map(|(id, _)| *id).collect();
+    let mut insert = A::Entity::insert_many(run.into_iter().map(|(_, row)| row))
+        .on_conflict(on_conflict.clone())
+        .into_query();
+    insert.returning_col(Alias::new("id"));
+    let returned = db
+        .query_all(&insert)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<Uuid>("", "id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    stored.extend(ids.iter().map(|id| returned.contains(id)));
+    Ok(())
+}
 
 /// Column types that differ between the two databases: (uuid, time, json, double).
 pub(crate) fn column_types(

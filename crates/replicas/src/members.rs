@@ -6,7 +6,7 @@ use fabrique_api::members as proto;
 use fabrique_platform::consumer::HandlerError;
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 
@@ -86,36 +86,51 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaM
 /// Stores `member` unless the replica already holds this version or a newer one;
 /// returns whether it was stored.
 pub async fn upsert<C: ConnectionTrait>(db: &C, member: &ReplicaMember) -> Result<bool, DbErr> {
-    let row = ActiveModel {
-        id: Set(member.id),
-        display_name: Set(member.display_name.clone()),
-        kind: Set(member.kind.clone()),
-        siren: Set(member.siren.clone()),
-        state: Set(member.state.clone()),
-        contact_roles: Set(serde_json::json!(member.contact_roles)),
-        version: Set(member.version),
-        updated_at: Set(fabrique_platform::time::now()),
-    };
-    // One statement: inserted, or replacing an older version; a version already held
-    // (or a newer one) stays. A read then a write cost each consumer a round trip more.
-    let stored = Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(Column::Id)
-                .update_columns([
-                    Column::DisplayName,
-                    Column::Kind,
-                    Column::Siren,
-                    Column::State,
-                    Column::ContactRoles,
-                    Column::Version,
-                    Column::UpdatedAt,
-                ])
-                .action_and_where(Expr::col((Entity, Column::Version)).lt(member.version))
-                .to_owned(),
+    Ok(upsert_all(db, std::slice::from_ref(member)).await?[..] == [true])
+}
+
+/// Stores each member unless the replica holds its version or a newer one, in as few
+/// statements as their ids allow (one when they are all different); tells for each
+/// whether it was stored, as [`upsert`] on each in turn would.
+pub async fn upsert_all<C: ConnectionTrait>(
+    db: &C,
+    members: &[ReplicaMember],
+) -> Result<Vec<bool>, DbErr> {
+    let now = fabrique_platform::time::now();
+    let rows = members
+        .iter()
+        .map(|member| {
+            let row = ActiveModel {
+                id: Set(member.id),
+                display_name: Set(member.display_name.clone()),
+                kind: Set(member.kind.clone()),
+                siren: Set(member.siren.clone()),
+                state: Set(member.state.clone()),
+                contact_roles: Set(serde_json::json!(member.contact_roles)),
+                version: Set(member.version),
+                updated_at: Set(now),
+            };
+            (member.id, row)
+        })
+        .collect();
+    // Inserted, or replacing an older version; a version already held (or a newer
+    // one) stays. A read then a write cost each consumer a round trip more.
+    let newer = OnConflict::column(Column::Id)
+        .update_columns([
+            Column::DisplayName,
+            Column::Kind,
+            Column::Siren,
+            Column::State,
+            Column::ContactRoles,
+            Column::Version,
+            Column::UpdatedAt,
+        ])
+        .action_and_where(
+            Expr::col((Entity, Column::Version))
+                .lt(Expr::col((Alias::new("excluded"), Column::Version))),
         )
-        .exec_without_returning(db)
-        .await?;
-    Ok(stored == 1)
+        .to_owned();
+    crate::upsert_newer(db, rows, &newer).await
 }
 
 fn text(proto_name: &str, prefix: &str) -> String {
@@ -210,10 +225,24 @@ pub async fn apply<C: ConnectionTrait>(
     db: &C,
     event: &IncomingEvent,
 ) -> Result<Option<(ReplicaMember, Change)>, HandlerError> {
-    match decode(event)? {
-        Some((member, change)) if upsert(db, &member).await? => Ok(Some((member, change))),
-        _ => Ok(None),
-    }
+    Ok(apply_all(db, &[event]).await?.pop().flatten())
+}
+
+/// [`apply`] for events in order, their rows written together (see [`upsert_all`]).
+pub async fn apply_all<C: ConnectionTrait>(
+    db: &C,
+    events: &[&IncomingEvent],
+) -> Result<Vec<Option<(ReplicaMember, Change)>>, HandlerError> {
+    let decoded = events
+        .iter()
+        .map(|event| decode(event))
+        .collect::<Result<Vec<_>, _>>()?;
+    let members: Vec<ReplicaMember> = decoded.iter().flatten().map(|(m, _)| m.clone()).collect();
+    let mut stored = upsert_all(db, &members).await?.into_iter();
+    Ok(decoded
+        .into_iter()
+        .map(|decoded| decoded.filter(|_| stored.next() == Some(true)))
+        .collect())
 }
 
 /// The migration creating `member_replica`.

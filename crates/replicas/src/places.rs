@@ -5,7 +5,7 @@ use fabrique_api::registry as proto;
 use fabrique_platform::consumer::HandlerError;
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 
@@ -95,38 +95,53 @@ pub async fn get_many<C: ConnectionTrait>(
 
 /// Stores `place` unless the replica holds this version or a newer one.
 pub async fn upsert<C: ConnectionTrait>(db: &C, place: &ReplicaPlace) -> Result<bool, DbErr> {
-    let row = ActiveModel {
-        id: Set(place.id),
-        display_name: Set(place.display_name.clone()),
-        insee_code: Set(place.insee_code.clone()),
-        latitude: Set(place.latitude),
-        longitude: Set(place.longitude),
-        state: Set(place.state.clone()),
-        operator_id: Set(place.operator),
-        version: Set(place.version),
-        updated_at: Set(fabrique_platform::time::now()),
-    };
-    // One statement: inserted, or replacing an older version; a version already held
-    // (or a newer one) stays. A read then a write cost each consumer a round trip more.
-    let stored = Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(Column::Id)
-                .update_columns([
-                    Column::DisplayName,
-                    Column::InseeCode,
-                    Column::Latitude,
-                    Column::Longitude,
-                    Column::State,
-                    Column::OperatorId,
-                    Column::Version,
-                    Column::UpdatedAt,
-                ])
-                .action_and_where(Expr::col((Entity, Column::Version)).lt(place.version))
-                .to_owned(),
+    Ok(upsert_all(db, std::slice::from_ref(place)).await?[..] == [true])
+}
+
+/// Stores each place unless the replica holds its version or a newer one, in as few
+/// statements as their ids allow; tells for each whether it was stored, as [`upsert`]
+/// on each in turn would.
+pub async fn upsert_all<C: ConnectionTrait>(
+    db: &C,
+    places: &[ReplicaPlace],
+) -> Result<Vec<bool>, DbErr> {
+    let now = fabrique_platform::time::now();
+    let rows = places
+        .iter()
+        .map(|place| {
+            let row = ActiveModel {
+                id: Set(place.id),
+                display_name: Set(place.display_name.clone()),
+                insee_code: Set(place.insee_code.clone()),
+                latitude: Set(place.latitude),
+                longitude: Set(place.longitude),
+                state: Set(place.state.clone()),
+                operator_id: Set(place.operator),
+                version: Set(place.version),
+                updated_at: Set(now),
+            };
+            (place.id, row)
+        })
+        .collect();
+    // Inserted, or replacing an older version; a version already held (or a newer
+    // one) stays.
+    let newer = OnConflict::column(Column::Id)
+        .update_columns([
+            Column::DisplayName,
+            Column::InseeCode,
+            Column::Latitude,
+            Column::Longitude,
+            Column::State,
+            Column::OperatorId,
+            Column::Version,
+            Column::UpdatedAt,
+        ])
+        .action_and_where(
+            Expr::col((Entity, Column::Version))
+                .lt(Expr::col((Alias::new("excluded"), Column::Version))),
         )
-        .exec_without_returning(db)
-        .await?;
-    Ok(stored == 1)
+        .to_owned();
+    crate::upsert_newer(db, rows, &newer).await
 }
 
 pub fn from_snapshot(snapshot: &proto::PlaceSnapshot) -> Result<ReplicaPlace, HandlerError> {
@@ -223,10 +238,24 @@ pub async fn apply<C: ConnectionTrait>(
     db: &C,
     event: &IncomingEvent,
 ) -> Result<Option<(ReplicaPlace, Change)>, HandlerError> {
-    match decode(event)? {
-        Some((place, change)) if upsert(db, &place).await? => Ok(Some((place, change))),
-        _ => Ok(None),
-    }
+    Ok(apply_all(db, &[event]).await?.pop().flatten())
+}
+
+/// [`apply`] for events in order, their rows written together (see [`upsert_all`]).
+pub async fn apply_all<C: ConnectionTrait>(
+    db: &C,
+    events: &[&IncomingEvent],
+) -> Result<Vec<Option<(ReplicaPlace, Change)>>, HandlerError> {
+    let decoded = events
+        .iter()
+        .map(|event| decode(event))
+        .collect::<Result<Vec<_>, _>>()?;
+    let places: Vec<ReplicaPlace> = decoded.iter().flatten().map(|(p, _)| p.clone()).collect();
+    let mut stored = upsert_all(db, &places).await?.into_iter();
+    Ok(decoded
+        .into_iter()
+        .map(|decoded| decoded.filter(|_| stored.next() == Some(true)))
+        .collect())
 }
 
 /// The migration creating `place_replica`.

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use fabrique_api::projects as proto;
-use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError};
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
@@ -119,62 +119,89 @@ pub struct MemberEvents;
 #[async_trait]
 impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
-        let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
-            return Ok(());
-        };
-        if !matches!(change, Change::Left { .. }) {
-            return Ok(());
+        match fabrique_replicas::members::apply(txn, event).await? {
+            Some((member, change)) => end_engagements(txn, &member, &change).await,
+            None => Ok(()),
         }
-        let reason = format!("{} left the alliance", member_name(member.id));
-        let transient = |e: fabrique_platform::Error| HandlerError::Transient(e.to_string());
-        let mut events = Vec::new();
-        let submitted = store::list_applications(
-            txn,
-            None,
-            Some(member.id),
-            &[ApplicationState::Submitted],
-            None,
-            None,
-        )
-        .await
-        .map_err(transient)?;
-        for current in submitted {
-            let mut next = current.clone();
-            next.state = ApplicationState::Withdrawn;
-            next.state_reason = Some(reason.clone());
-            next.version += 1;
-            if store::move_application(txn, &next, ApplicationState::Submitted).await? {
-                let committed = store::get_programme(txn, next.programme)
-                    .await
-                    .map_err(transient)?
-                    .map(|p| p.committed_cents)
-                    .unwrap_or_default();
-                events.push(application(APPLICATION_WITHDRAWN, &next, committed));
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        let applied = fabrique_replicas::members::apply_all(txn, &all).await?;
+        for (handling, applied) in events.iter().zip(applied) {
+            if let Some((member, change)) = applied {
+                handling
+                    .traced(end_engagements(txn, &member, &change))
+                    .await?;
             }
         }
-        for purchase in store::open_purchases_of(txn, member.id)
-            .await
-            .map_err(transient)?
-        {
-            if store::remove_participation(txn, purchase, member.id).await?
-                && let Some(left) = store::get_group_purchase(txn, purchase)
-                    .await
-                    .map_err(transient)?
-            {
-                events.push(group_purchase(
-                    PURCHASE_LEFT,
-                    &left,
-                    Some(member.id),
-                    &reason,
-                ));
-            }
-        }
-        if !events.is_empty() {
-            tracing::info!(member = %member_name(member.id), changes = events.len(), "departed member's engagements ended");
-        }
-        outbox::enqueue(txn, events).await?;
         Ok(())
     }
+}
+
+/// When the member left: its submitted applications are withdrawn and it leaves the
+/// open grouped purchases.
+async fn end_engagements(
+    txn: &ConsumerTxn,
+    member: &fabrique_replicas::members::ReplicaMember,
+    change: &Change,
+) -> Result<(), HandlerError> {
+    if !matches!(change, Change::Left { .. }) {
+        return Ok(());
+    }
+    let reason = format!("{} left the alliance", member_name(member.id));
+    let transient = |e: fabrique_platform::Error| HandlerError::Transient(e.to_string());
+    let mut events = Vec::new();
+    let submitted = store::list_applications(
+        txn,
+        None,
+        Some(member.id),
+        &[ApplicationState::Submitted],
+        None,
+        None,
+    )
+    .await
+    .map_err(transient)?;
+    for current in submitted {
+        let mut next = current.clone();
+        next.state = ApplicationState::Withdrawn;
+        next.state_reason = Some(reason.clone());
+        next.version += 1;
+        if store::move_application(txn, &next, ApplicationState::Submitted).await? {
+            let committed = store::get_programme(txn, next.programme)
+                .await
+                .map_err(transient)?
+                .map(|p| p.committed_cents)
+                .unwrap_or_default();
+            events.push(application(APPLICATION_WITHDRAWN, &next, committed));
+        }
+    }
+    for purchase in store::open_purchases_of(txn, member.id)
+        .await
+        .map_err(transient)?
+    {
+        if store::remove_participation(txn, purchase, member.id).await?
+            && let Some(left) = store::get_group_purchase(txn, purchase)
+                .await
+                .map_err(transient)?
+        {
+            events.push(group_purchase(
+                PURCHASE_LEFT,
+                &left,
+                Some(member.id),
+                &reason,
+            ));
+        }
+    }
+    if !events.is_empty() {
+        tracing::info!(member = %member_name(member.id), changes = events.len(), "departed member's engagements ended");
+    }
+    outbox::enqueue(txn, events).await?;
+    Ok(())
 }
 
 /// Place events: keep `place_replica` (host places of projects).
@@ -184,6 +211,16 @@ pub struct PlaceEvents;
 impl EventHandler for PlaceEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         fabrique_replicas::places::apply(txn, event).await?;
+        Ok(())
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        fabrique_replicas::places::apply_all(txn, &all).await?;
         Ok(())
     }
 }

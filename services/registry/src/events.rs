@@ -5,13 +5,13 @@
 
 use async_trait::async_trait;
 use fabrique_api::registry as proto;
-use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError};
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
 
 use crate::domain::{Place, member_name};
-use fabrique_replicas::members::Change;
+use fabrique_replicas::members::{Change, ReplicaMember};
 
 use crate::store;
 
@@ -140,38 +140,62 @@ impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         // Nothing when the event is older than what the replica holds (redelivered or
         // late): its consequences already followed, once.
-        let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
-            return Ok(());
-        };
-        let reason = match change {
-            Change::Suspended { reason } => format!("its operator was suspended: {reason}"),
-            Change::Left { .. } => "its operator left the alliance".to_string(),
-            _ => return Ok(()),
-        };
-        let id = member.id;
-        let places = store::listed_unflagged_of(txn, id)
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        let mut events = Vec::with_capacity(places.len());
-        for current in places {
-            let mut flagged = current.clone();
-            flagged.needs_review = true;
-            flagged.review_reason = Some(reason.clone());
-            flagged.version += 1;
-            flagged.updated_at = fabrique_platform::time::now();
-            if store::update_versioned(txn, &flagged, current.version).await? {
-                events.push(review_needed(&flagged, &reason));
-            } else {
-                return Err(HandlerError::Transient(format!(
-                    "{} changed meanwhile",
-                    current.id.name()
-                )));
+        match fabrique_replicas::members::apply(txn, event).await? {
+            Some((member, change)) => flag_places(txn, &member, &change).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        let applied = fabrique_replicas::members::apply_all(txn, &all).await?;
+        for (handling, applied) in events.iter().zip(applied) {
+            if let Some((member, change)) = applied {
+                handling.traced(flag_places(txn, &member, &change)).await?;
             }
         }
-        if !events.is_empty() {
-            tracing::info!(member = %member_name(id), places = events.len(), "places flagged for review");
-        }
-        outbox::enqueue(txn, events).await?;
         Ok(())
     }
+}
+
+/// When the member was suspended or left: its listed places are flagged for review.
+async fn flag_places(
+    txn: &ConsumerTxn,
+    member: &ReplicaMember,
+    change: &Change,
+) -> Result<(), HandlerError> {
+    let reason = match change {
+        Change::Suspended { reason } => format!("its operator was suspended: {reason}"),
+        Change::Left { .. } => "its operator left the alliance".to_string(),
+        _ => return Ok(()),
+    };
+    let id = member.id;
+    let places = store::listed_unflagged_of(txn, id)
+        .await
+        .map_err(|e| HandlerError::Transient(e.to_string()))?;
+    let mut events = Vec::with_capacity(places.len());
+    for current in places {
+        let mut flagged = current.clone();
+        flagged.needs_review = true;
+        flagged.review_reason = Some(reason.clone());
+        flagged.version += 1;
+        flagged.updated_at = fabrique_platform::time::now();
+        if store::update_versioned(txn, &flagged, current.version).await? {
+            events.push(review_needed(&flagged, &reason));
+        } else {
+            return Err(HandlerError::Transient(format!(
+                "{} changed meanwhile",
+                current.id.name()
+            )));
+        }
+    }
+    if !events.is_empty() {
+        tracing::info!(member = %member_name(id), places = events.len(), "places flagged for review");
+    }
+    outbox::enqueue(txn, events).await?;
+    Ok(())
 }

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 use fabrique_api::sharing as proto;
-use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError};
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
 use fabrique_platform::time::timestamp;
@@ -118,66 +118,93 @@ pub struct MemberEvents;
 #[async_trait]
 impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
-        let Some((member, change)) = fabrique_replicas::members::apply(txn, event).await? else {
-            return Ok(());
-        };
-        if !change.removes() {
-            return Ok(());
+        match fabrique_replicas::members::apply(txn, event).await? {
+            Some((member, change)) => end_engagements(txn, &member, &change).await,
+            None => Ok(()),
         }
-        let reason = crate::app::departure_reason(&change, member.id);
-        let now = crate::app::now();
-        let mut events = Vec::new();
-        let owned = store::resources_of(
-            txn,
-            member.id,
-            &[ResourceState::Available, ResourceState::Unavailable],
-        )
-        .await
-        .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        for stored in owned {
-            let mut next = stored.resource.clone();
-            next.state = ResourceState::Withdrawn;
-            next.state_reason = Some(reason.clone());
-            next.version += 1;
-            next.updated_at = now;
-            if !store::update_resource(
-                txn,
-                &next,
-                stored.location_from_place,
-                stored.resource.version,
-            )
-            .await?
-            {
-                return Err(HandlerError::Transient(format!(
-                    "{} changed meanwhile",
-                    next.name()
-                )));
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        let applied = fabrique_replicas::members::apply_all(txn, &all).await?;
+        for (handling, applied) in events.iter().zip(applied) {
+            if let Some((member, change)) = applied {
+                handling
+                    .traced(end_engagements(txn, &member, &change))
+                    .await?;
             }
-            events.push(resource(WITHDRAWN, &next, &reason, vec![]));
         }
-        let future = store::future_holding_of(txn, member.id, now)
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        for current in future {
-            let mut next = current.clone();
-            next.state = ReservationState::Cancelled;
-            next.state_reason = Some(reason.clone());
-            next.version += 1;
-            next.updated_at = now;
-            if !store::update_reservation(txn, &next, current.version).await? {
-                return Err(HandlerError::Transient(format!(
-                    "{} changed meanwhile",
-                    next.name()
-                )));
-            }
-            events.push(reservation(CANCELLED, &next, &reason));
-        }
-        if !events.is_empty() {
-            tracing::info!(member = %member_name(member.id), changes = events.len(), "member's offers and bookings ended");
-        }
-        outbox::enqueue(txn, events).await?;
         Ok(())
     }
+}
+
+/// When the member was suspended or left: its resources are withdrawn and its future
+/// reservations cancelled.
+async fn end_engagements(
+    txn: &ConsumerTxn,
+    member: &fabrique_replicas::members::ReplicaMember,
+    change: &fabrique_replicas::members::Change,
+) -> Result<(), HandlerError> {
+    if !change.removes() {
+        return Ok(());
+    }
+    let reason = crate::app::departure_reason(change, member.id);
+    let now = crate::app::now();
+    let mut events = Vec::new();
+    let owned = store::resources_of(
+        txn,
+        member.id,
+        &[ResourceState::Available, ResourceState::Unavailable],
+    )
+    .await
+    .map_err(|e| HandlerError::Transient(e.to_string()))?;
+    for stored in owned {
+        let mut next = stored.resource.clone();
+        next.state = ResourceState::Withdrawn;
+        next.state_reason = Some(reason.clone());
+        next.version += 1;
+        next.updated_at = now;
+        if !store::update_resource(
+            txn,
+            &next,
+            stored.location_from_place,
+            stored.resource.version,
+        )
+        .await?
+        {
+            return Err(HandlerError::Transient(format!(
+                "{} changed meanwhile",
+                next.name()
+            )));
+        }
+        events.push(resource(WITHDRAWN, &next, &reason, vec![]));
+    }
+    let future = store::future_holding_of(txn, member.id, now)
+        .await
+        .map_err(|e| HandlerError::Transient(e.to_string()))?;
+    for current in future {
+        let mut next = current.clone();
+        next.state = ReservationState::Cancelled;
+        next.state_reason = Some(reason.clone());
+        next.version += 1;
+        next.updated_at = now;
+        if !store::update_reservation(txn, &next, current.version).await? {
+            return Err(HandlerError::Transient(format!(
+                "{} changed meanwhile",
+                next.name()
+            )));
+        }
+        events.push(reservation(CANCELLED, &next, &reason));
+    }
+    if !events.is_empty() {
+        tracing::info!(member = %member_name(member.id), changes = events.len(), "member's offers and bookings ended");
+    }
+    outbox::enqueue(txn, events).await?;
+    Ok(())
 }
 
 /// Place events: keep `place_replica`; resources at a closed place become UNAVAILABLE,
@@ -187,50 +214,69 @@ pub struct PlaceEvents;
 #[async_trait]
 impl EventHandler for PlaceEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
-        let Some((place, change)) = fabrique_replicas::places::apply(txn, event).await? else {
-            return Ok(());
-        };
-        let closed = matches!(change, fabrique_replicas::places::Change::Closed { .. });
-        let location = fabrique_types::Location::parse(place.latitude, place.longitude).ok();
-        let now = crate::app::now();
-        let mut events = Vec::new();
-        let at_place = store::resources_at(txn, place.id)
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        for stored in at_place {
-            let current = stored.resource;
-            let mut next = current.clone();
-            let (subject, reason, changed) = if closed && current.state == ResourceState::Available
-            {
-                next.state = ResourceState::Unavailable;
-                next.state_reason = Some(format!("{} closed", place_name(place.id)));
-                (
-                    UNAVAILABLE,
-                    next.state_reason.clone().unwrap_or_default(),
-                    vec![],
-                )
-            } else if stored.location_from_place
-                && location.is_some()
-                && location != current.location
-            {
-                next.location = location;
-                (UPDATED, String::new(), vec!["location".to_string()])
-            } else {
-                continue;
-            };
-            next.version += 1;
-            next.updated_at = now;
-            if !store::update_resource(txn, &next, stored.location_from_place, current.version)
-                .await?
-            {
-                return Err(HandlerError::Transient(format!(
-                    "{} changed meanwhile",
-                    next.name()
-                )));
-            }
-            events.push(resource(subject, &next, &reason, changed));
+        match fabrique_replicas::places::apply(txn, event).await? {
+            Some((place, change)) => follow_place(txn, &place, &change).await,
+            None => Ok(()),
         }
-        outbox::enqueue(txn, events).await?;
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        let applied = fabrique_replicas::places::apply_all(txn, &all).await?;
+        for (handling, applied) in events.iter().zip(applied) {
+            if let Some((place, change)) = applied {
+                handling.traced(follow_place(txn, &place, &change)).await?;
+            }
+        }
         Ok(())
     }
+}
+
+/// Resources at a place that closed become unavailable; those located by their place
+/// move with it.
+async fn follow_place(
+    txn: &ConsumerTxn,
+    place: &fabrique_replicas::places::ReplicaPlace,
+    change: &fabrique_replicas::places::Change,
+) -> Result<(), HandlerError> {
+    let closed = matches!(change, fabrique_replicas::places::Change::Closed { .. });
+    let location = fabrique_types::Location::parse(place.latitude, place.longitude).ok();
+    let now = crate::app::now();
+    let mut events = Vec::new();
+    let at_place = store::resources_at(txn, place.id)
+        .await
+        .map_err(|e| HandlerError::Transient(e.to_string()))?;
+    for stored in at_place {
+        let current = stored.resource;
+        let mut next = current.clone();
+        let (subject, reason, changed) = if closed && current.state == ResourceState::Available {
+            next.state = ResourceState::Unavailable;
+            next.state_reason = Some(format!("{} closed", place_name(place.id)));
+            (
+                UNAVAILABLE,
+                next.state_reason.clone().unwrap_or_default(),
+                vec![],
+            )
+        } else if stored.location_from_place && location.is_some() && location != current.location {
+            next.location = location;
+            (UPDATED, String::new(), vec!["location".to_string()])
+        } else {
+            continue;
+        };
+        next.version += 1;
+        next.updated_at = now;
+        if !store::update_resource(txn, &next, stored.location_from_place, current.version).await? {
+            return Err(HandlerError::Transient(format!(
+                "{} changed meanwhile",
+                next.name()
+            )));
+        }
+        events.push(resource(subject, &next, &reason, changed));
+    }
+    outbox::enqueue(txn, events).await?;
+    Ok(())
 }
