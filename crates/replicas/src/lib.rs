@@ -11,6 +11,9 @@
 pub mod members;
 pub mod places;
 
+use std::future::Future;
+
+use fabrique_platform::consumer::{HandlerError, Handling};
 use sea_orm::sea_query::{Alias, OnConflict};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait};
 use uuid::Uuid;
@@ -76,4 +79,36 @@ pub(crate) fn column_types(
         DbBackend::Postgres => ("UUID", "TIMESTAMPTZ", "JSONB", "DOUBLE PRECISION"),
         _ => ("BLOB", "TEXT", "TEXT", "REAL"),
     }
+}
+
+/// Of decoded events (`None`: a verb this version does not know), those whose row was
+/// stored; `stored` has one entry per decoded row, in order.
+pub(crate) fn stored_only<R, C>(
+    decoded: Vec<Option<(R, C)>>,
+    stored: Vec<bool>,
+) -> Vec<Option<(R, C)>> {
+    let mut stored = stored.into_iter();
+    decoded
+        .into_iter()
+        .map(|decoded| decoded.filter(|_| stored.next() == Some(true)))
+        .collect()
+}
+
+/// Runs `follow` on what each event of a batch stored, in order, each under its event's
+/// span ([`Handling::traced`]).
+pub(crate) async fn follow_each<T, F, Fut>(
+    events: &[Handling<'_>],
+    applied: Vec<Option<T>>,
+    follow: F,
+) -> Result<(), HandlerError>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    for (handling, applied) in events.iter().zip(applied) {
+        if let Some(applied) = applied {
+            handling.traced(follow(applied)).await?;
+        }
+    }
+    Ok(())
 }

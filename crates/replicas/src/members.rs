@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use fabrique_api::members as proto;
-use fabrique_platform::consumer::HandlerError;
+use fabrique_platform::consumer::{ConsumerTxn, HandlerError, Handling};
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
@@ -237,12 +237,30 @@ pub async fn apply_all<C: ConnectionTrait>(
         .iter()
         .map(|event| decode(event))
         .collect::<Result<Vec<_>, _>>()?;
-    let members: Vec<ReplicaMember> = decoded.iter().flatten().map(|(m, _)| m.clone()).collect();
-    let mut stored = upsert_all(db, &members).await?.into_iter();
-    Ok(decoded
-        .into_iter()
-        .map(|decoded| decoded.filter(|_| stored.next() == Some(true)))
-        .collect())
+    let members: Vec<ReplicaMember> = decoded
+        .iter()
+        .flatten()
+        .map(|(member, _)| member.clone())
+        .collect();
+    let stored = upsert_all(db, &members).await?;
+    Ok(crate::stored_only(decoded, stored))
+}
+
+/// An [`EventHandler::handle_all`](fabrique_platform::consumer::EventHandler::handle_all)
+/// for these events: [`apply_all`], then `follow` (the event's consequences) for each
+/// event that was newer than the replica, under that event's span.
+pub async fn handle_all<F, Fut>(
+    txn: &ConsumerTxn,
+    events: &[Handling<'_>],
+    follow: F,
+) -> Result<(), HandlerError>
+where
+    F: Fn(ReplicaMember, Change) -> Fut,
+    Fut: std::future::Future<Output = Result<(), HandlerError>>,
+{
+    let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+    let applied = apply_all(txn, &all).await?;
+    crate::follow_each(events, applied, |(member, change)| follow(member, change)).await
 }
 
 /// The migration creating `member_replica`.

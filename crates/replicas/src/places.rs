@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use fabrique_api::registry as proto;
-use fabrique_platform::consumer::HandlerError;
+use fabrique_platform::consumer::{ConsumerTxn, HandlerError, Handling};
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
@@ -250,12 +250,30 @@ pub async fn apply_all<C: ConnectionTrait>(
         .iter()
         .map(|event| decode(event))
         .collect::<Result<Vec<_>, _>>()?;
-    let places: Vec<ReplicaPlace> = decoded.iter().flatten().map(|(p, _)| p.clone()).collect();
-    let mut stored = upsert_all(db, &places).await?.into_iter();
-    Ok(decoded
-        .into_iter()
-        .map(|decoded| decoded.filter(|_| stored.next() == Some(true)))
-        .collect())
+    let places: Vec<ReplicaPlace> = decoded
+        .iter()
+        .flatten()
+        .map(|(place, _)| place.clone())
+        .collect();
+    let stored = upsert_all(db, &places).await?;
+    Ok(crate::stored_only(decoded, stored))
+}
+
+/// An [`EventHandler::handle_all`](fabrique_platform::consumer::EventHandler::handle_all)
+/// for these events: [`apply_all`], then `follow` (the event's consequences) for each
+/// event that was newer than the replica, under that event's span.
+pub async fn handle_all<F, Fut>(
+    txn: &ConsumerTxn,
+    events: &[Handling<'_>],
+    follow: F,
+) -> Result<(), HandlerError>
+where
+    F: Fn(ReplicaPlace, Change) -> Fut,
+    Fut: std::future::Future<Output = Result<(), HandlerError>>,
+{
+    let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+    let applied = apply_all(txn, &all).await?;
+    crate::follow_each(events, applied, |(place, change)| follow(place, change)).await
 }
 
 /// The migration creating `place_replica`.

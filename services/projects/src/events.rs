@@ -120,7 +120,7 @@ pub struct MemberEvents;
 impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         match fabrique_replicas::members::apply(txn, event).await? {
-            Some((member, change)) => end_engagements(txn, &member, &change).await,
+            Some((member, change)) => end_engagements(txn, member, change).await,
             None => Ok(()),
         }
     }
@@ -130,16 +130,10 @@ impl EventHandler for MemberEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
-        let applied = fabrique_replicas::members::apply_all(txn, &all).await?;
-        for (handling, applied) in events.iter().zip(applied) {
-            if let Some((member, change)) = applied {
-                handling
-                    .traced(end_engagements(txn, &member, &change))
-                    .await?;
-            }
-        }
-        Ok(())
+        fabrique_replicas::members::handle_all(txn, events, |member, change| {
+            end_engagements(txn, member, change)
+        })
+        .await
     }
 }
 
@@ -147,8 +141,8 @@ impl EventHandler for MemberEvents {
 /// open grouped purchases.
 async fn end_engagements(
     txn: &ConsumerTxn,
-    member: &fabrique_replicas::members::ReplicaMember,
-    change: &Change,
+    member: fabrique_replicas::members::ReplicaMember,
+    change: Change,
 ) -> Result<(), HandlerError> {
     if !matches!(change, Change::Left { .. }) {
         return Ok(());

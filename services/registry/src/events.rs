@@ -141,7 +141,7 @@ impl EventHandler for MemberEvents {
         // Nothing when the event is older than what the replica holds (redelivered or
         // late): its consequences already followed, once.
         match fabrique_replicas::members::apply(txn, event).await? {
-            Some((member, change)) => flag_places(txn, &member, &change).await,
+            Some((member, change)) => flag_places(txn, member, change).await,
             None => Ok(()),
         }
     }
@@ -151,22 +151,18 @@ impl EventHandler for MemberEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
-        let applied = fabrique_replicas::members::apply_all(txn, &all).await?;
-        for (handling, applied) in events.iter().zip(applied) {
-            if let Some((member, change)) = applied {
-                handling.traced(flag_places(txn, &member, &change)).await?;
-            }
-        }
-        Ok(())
+        fabrique_replicas::members::handle_all(txn, events, |member, change| {
+            flag_places(txn, member, change)
+        })
+        .await
     }
 }
 
 /// When the member was suspended or left: its listed places are flagged for review.
 async fn flag_places(
     txn: &ConsumerTxn,
-    member: &ReplicaMember,
-    change: &Change,
+    member: ReplicaMember,
+    change: Change,
 ) -> Result<(), HandlerError> {
     let reason = match change {
         Change::Suspended { reason } => format!("its operator was suspended: {reason}"),

@@ -119,7 +119,7 @@ pub struct MemberEvents;
 impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         match fabrique_replicas::members::apply(txn, event).await? {
-            Some((member, change)) => end_engagements(txn, &member, &change).await,
+            Some((member, change)) => end_engagements(txn, member, change).await,
             None => Ok(()),
         }
     }
@@ -129,16 +129,10 @@ impl EventHandler for MemberEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
-        let applied = fabrique_replicas::members::apply_all(txn, &all).await?;
-        for (handling, applied) in events.iter().zip(applied) {
-            if let Some((member, change)) = applied {
-                handling
-                    .traced(end_engagements(txn, &member, &change))
-                    .await?;
-            }
-        }
-        Ok(())
+        fabrique_replicas::members::handle_all(txn, events, |member, change| {
+            end_engagements(txn, member, change)
+        })
+        .await
     }
 }
 
@@ -146,13 +140,13 @@ impl EventHandler for MemberEvents {
 /// reservations cancelled.
 async fn end_engagements(
     txn: &ConsumerTxn,
-    member: &fabrique_replicas::members::ReplicaMember,
-    change: &fabrique_replicas::members::Change,
+    member: fabrique_replicas::members::ReplicaMember,
+    change: fabrique_replicas::members::Change,
 ) -> Result<(), HandlerError> {
     if !change.removes() {
         return Ok(());
     }
-    let reason = crate::app::departure_reason(change, member.id);
+    let reason = crate::app::departure_reason(&change, member.id);
     let now = crate::app::now();
     let mut events = Vec::new();
     let owned = store::resources_of(
@@ -215,7 +209,7 @@ pub struct PlaceEvents;
 impl EventHandler for PlaceEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         match fabrique_replicas::places::apply(txn, event).await? {
-            Some((place, change)) => follow_place(txn, &place, &change).await,
+            Some((place, change)) => follow_place(txn, place, change).await,
             None => Ok(()),
         }
     }
@@ -225,14 +219,10 @@ impl EventHandler for PlaceEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
-        let applied = fabrique_replicas::places::apply_all(txn, &all).await?;
-        for (handling, applied) in events.iter().zip(applied) {
-            if let Some((place, change)) = applied {
-                handling.traced(follow_place(txn, &place, &change)).await?;
-            }
-        }
-        Ok(())
+        fabrique_replicas::places::handle_all(txn, events, |place, change| {
+            follow_place(txn, place, change)
+        })
+        .await
     }
 }
 
@@ -240,8 +230,8 @@ impl EventHandler for PlaceEvents {
 /// move with it.
 async fn follow_place(
     txn: &ConsumerTxn,
-    place: &fabrique_replicas::places::ReplicaPlace,
-    change: &fabrique_replicas::places::Change,
+    place: fabrique_replicas::places::ReplicaPlace,
+    change: fabrique_replicas::places::Change,
 ) -> Result<(), HandlerError> {
     let closed = matches!(change, fabrique_replicas::places::Change::Closed { .. });
     let location = fabrique_types::Location::parse(place.latitude, place.longitude).ok();
