@@ -190,94 +190,61 @@ where
     Stats::from_histogram(&histogram, tally, load.duration.as_secs_f64(), None)
 }
 
-/// The open loop's pacer wakes at most this often (see [`open_loop`]).
-const PACER_STEP: Duration = Duration::from_micros(200);
-
 async fn open_loop<F, Fut>(load: Load, rate: f64, call: Arc<F>) -> Stats
 where
     F: Fn(u64) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Outcome> + Send + 'static,
 {
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     let measure_from = start + load.warmup;
     let end = measure_from + load.duration;
     // More calls in flight than this means the server fell far behind the offered rate:
     // the calls due meanwhile are not sent, and counted apart (not server errors).
     let in_flight = Arc::new(tokio::sync::Semaphore::new(load.concurrency.max(1)));
-    // Latency from when the call was due; `None` for a call not sent.
-    let (sender, mut receiver) =
-        tokio::sync::mpsc::unbounded_channel::<(Option<Duration>, Outcome)>();
-    // The pacer is a thread of its own, which sleeps until calls are due: a thread wakes
-    // within tens of microseconds, where tokio's timer rounds up to the next
-    // millisecond, so calls due within one went out together, each up to a millisecond
-    // late, and that lateness was counted as the server's (get-member at a fifth of its
-    // max: p50 1.5 ms for a call of 0.1 ms). It hands the calls due to a task of the
-    // runtime in batches, at most one every PACER_STEP: waking the runtime from outside
-    // for every call cost the machine more than the lateness it saved.
-    let (due_sender, mut due_receiver) =
-        tokio::sync::mpsc::unbounded_channel::<Vec<(u64, std::time::Instant)>>();
-    let pacer = tokio::task::spawn_blocking(move || {
-        let mut i = 0u64;
-        loop {
-            let due = start + interval.mul_f64(i as f64);
-            if due >= end {
-                break;
-            }
-            let now = std::time::Instant::now();
-            if due > now {
-                std::thread::sleep((due - now).max(PACER_STEP));
-            }
-            let now = std::time::Instant::now();
-            let mut batch = Vec::new();
-            loop {
-                let due = start + interval.mul_f64(i as f64);
-                if due > now || due >= end {
-                    break;
-                }
-                batch.push((i, due));
-                i += 1;
-            }
-            if due_sender.send(batch).is_err() {
-                break;
-            }
-        }
-    });
-    let dispatcher = tokio::spawn(async move {
-        while let Some(batch) = due_receiver.recv().await {
-            for (i, due) in batch {
-                let measured = due >= measure_from;
-                let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-                    if measured {
-                        let _ = sender.send((None, Outcome::Refused(UNSENT.into())));
-                    }
-                    continue;
-                };
-                let (call, sender) = (call.clone(), sender.clone());
-                tokio::spawn(async move {
-                    let outcome = call(i).await;
-                    let done = std::time::Instant::now();
-                    drop(permit);
-                    if measured && done <= end + Duration::from_secs(5) {
-                        let _ = sender.send((Some(done - due), outcome));
-                    }
-                });
-            }
-        }
-    });
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<(Duration, Outcome)>();
     let mut histogram = histogram();
     let mut tally = Tally::default();
-    // Ends once the pacer and every call it started are done.
+    let mut i = 0u64;
+    loop {
+        let due = start + interval.mul_f64(i as f64);
+        if due >= end {
+            break;
+        }
+        tokio::time::sleep_until(due).await;
+        while let Ok((elapsed, outcome)) = receiver.try_recv() {
+            if !matches!(outcome, Outcome::Error(_)) {
+                record(&mut histogram, elapsed);
+            }
+            tally.count(outcome);
+        }
+        let measured = due >= measure_from;
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            if measured {
+                tally.count(Outcome::Refused(UNSENT.into()));
+            }
+            i += 1;
+            continue;
+        };
+        let (call, sender) = (call.clone(), sender.clone());
+        tokio::spawn(async move {
+            let outcome = call(i).await;
+            let done = Instant::now();
+            drop(permit);
+            if measured && done <= end + Duration::from_secs(5) {
+                // Measured from when the call was due, not from when it was sent.
+                let _ = sender.send((done - due, outcome));
+            }
+        });
+        i += 1;
+    }
+    drop(sender);
     while let Some((elapsed, outcome)) = receiver.recv().await {
-        if let Some(elapsed) = elapsed
-            && !matches!(outcome, Outcome::Error(_))
-        {
+        if !matches!(outcome, Outcome::Error(_)) {
             record(&mut histogram, elapsed);
         }
         tally.count(outcome);
     }
-    pacer.await.expect("the pacer panicked");
-    dispatcher.await.expect("the dispatcher panicked");
     Stats::from_histogram(&histogram, tally, load.duration.as_secs_f64(), Some(rate))
 }
 
