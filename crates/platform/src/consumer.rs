@@ -13,10 +13,11 @@
 //! the same lane and are applied in order; other aggregates' events go on meanwhile.
 //! What queues up on a lane is applied in one transaction, handed to the handler
 //! together ([`EventHandler::handle_all`], so it can write the batch's rows in one
-//! statement), falling back to one event at a time when any of them fails. On PostgreSQL each lane has a connection of its own,
-//! and that first try sends the transaction's start with the handler's first statement
-//! (`consumer/transaction.rs`); the fallback, and every retry, records the event first
-//! and skips it if it was already handled.
+//! statement), falling back to one event at a time when any of them fails. On
+//! PostgreSQL each lane has a connection of its own, and that first try sends the
+//! transaction's start with the handler's first statement (`consumer/transaction.rs`);
+//! the fallback, and every retry, records the event first and skips it if it was
+//! already handled.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,11 +6,11 @@
 //! round trips were most of PostgreSQL's work per event (docs/performance.md,
 //! event-latency), so a lane's first try goes further ([`LaneDb::begin_deferred`]):
 //! `BEGIN` and the record wait for the handler's first statement (a write or a query)
-//! and go out with it, its values written into the text. An event then costs two round trips (that
-//! message, and `COMMIT`) where the record-first transaction ([`LaneDb::begin`]) takes
-//! three and a pooled sea-orm one five (`BEGIN` alone, and sqlx's check of every
-//! connection going back to the pool). Elsewhere (SQLite) it is a sea-orm transaction
-//! from the pool.
+//! and go out with it, its values written into the text. An event then costs two round
+//! trips (that message, and `COMMIT`) where the record-first transaction
+//! ([`LaneDb::begin`]) takes three and a pooled sea-orm one five (`BEGIN` alone, and
+//! sqlx's check of every connection going back to the pool). Elsewhere (SQLite) it is a
+//! sea-orm transaction from the pool.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

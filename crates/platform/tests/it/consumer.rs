@@ -97,7 +97,7 @@ impl EventHandler for Recording {
 
 /// Writes the effects of what queued up on a lane in one statement (returning their
 /// rows, so on PostgreSQL the transaction's opening goes out with a query), and notes
-/// how many events each call got. "slow" takes half a second, once it said it started.
+/// how many events each call got. "slow" takes a second, once it said it started.
 #[derive(Default)]
 struct Batching {
     calls: std::sync::Mutex<Vec<usize>>,
@@ -113,7 +113,8 @@ impl Batching {
         self.calls.lock().expect("calls").push(events.len());
         if events.iter().any(|e| e.payload == "slow") {
             self.slow_started.notify_one();
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // Time for the events published meanwhile to reach the lane's queue.
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
         let backend = txn.get_database_backend();
         let mut sql = "INSERT INTO effects (event_id, payload) VALUES ".to_string();

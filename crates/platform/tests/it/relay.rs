@@ -404,19 +404,27 @@ async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
     )
     .await;
 
-    // Cut the relay's connection (between passes it has just released the lock).
-    let cut = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND pid <> pg_backend_pid() \
-             AND query LIKE '%pg_advisory_unlock%'",
-        ))
-        .await
-        .expect("terminate")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("n");
+    // Cut the relay's connection, once it released the lock after its last pass.
+    let cut = fabrique_testkit::eventually(
+        "the relay's own connection, idle",
+        Duration::from_secs(5),
+        || async {
+            let cut = db
+                .query_one_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                     AND query LIKE '%pg_advisory_unlock%'",
+                ))
+                .await
+                .expect("terminate")
+                .expect("row")
+                .try_get::<i64>("", "n")
+                .expect("n");
+            (cut > 0).then_some(cut)
+        },
+    )
+    .await;
     assert_eq!(cut, 1, "the relay's own connection");
 
     write(&db, (3..6).map(|i| event("a", i)).collect()).await;
@@ -429,8 +437,14 @@ async fn postgres_relay_keeps_its_lock_and_survives_a_cut_connection() {
     .await;
     let payloads = published(&bus, &subjects, 6).await;
     assert_ordered_per_aggregate(&payloads);
-    // Once it connected again, the lock is free between passes.
-    assert!(relay.drain().await.is_ok());
+    // Once it connected again, the lock is free between passes (a few milliseconds
+    // after one, which the relay waits for another commit).
+    fabrique_testkit::eventually(
+        "the lock free between passes",
+        Duration::from_secs(5),
+        || async { relay.drain().await.is_ok().then_some(()) },
+    )
+    .await;
 
     stop.cancel();
     running.await.expect("relay stops");
