@@ -14,24 +14,33 @@ pub mod places;
 use std::future::Future;
 
 use fabrique_platform::consumer::{HandlerError, Handling};
-use sea_orm::sea_query::{Alias, OnConflict};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait};
 use uuid::Uuid;
 
-/// Stores rows of a replica (a table keyed by `id`), each unless the replica holds its
-/// version or a newer one (`on_conflict` says so), and tells for each whether it was
-/// stored, as one upsert per row, in order, would. Rows of distinct ids go in one
-/// statement, which returns the ids it stored; a statement cannot touch a row twice,
-/// so a repeated id starts the next one.
+/// Stores rows of a replica (a table keyed by `id`, with the source's `version`), each
+/// unless the replica holds its version or a newer one, in which case `update` columns
+/// are left as they are; tells for each row whether it was stored, as one upsert per
+/// row, in order, would. Rows of distinct ids go in one statement, which returns the
+/// ids it stored; a statement cannot touch a row twice, so a repeated id starts the
+/// next one. A read then a write would cost each consumer a round trip more.
 pub(crate) async fn upsert_newer<A, C>(
     db: &C,
     rows: Vec<(Uuid, A)>,
-    on_conflict: &OnConflict,
+    update: impl IntoIterator<Item = <A::Entity as EntityTrait>::Column>,
 ) -> Result<Vec<bool>, DbErr>
 where
     A: ActiveModelTrait,
     C: ConnectionTrait,
 {
+    let version = || Alias::new("version");
+    let on_conflict = &OnConflict::column(Alias::new("id"))
+        .update_columns(update)
+        .action_and_where(
+            Expr::col((A::Entity::default(), version()))
+                .lt(Expr::col((Alias::new("excluded"), version()))),
+        )
+        .to_owned();
     let mut stored = Vec::with_capacity(rows.len());
     let mut run: Vec<(Uuid, A)> = Vec::new();
     for (id, row) in rows {

@@ -6,7 +6,6 @@ use fabrique_api::members as proto;
 use fabrique_platform::consumer::{ConsumerTxn, HandlerError, Handling};
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 
@@ -113,10 +112,10 @@ pub async fn upsert_all<C: ConnectionTrait>(
             (member.id, row)
         })
         .collect();
-    // Inserted, or replacing an older version; a version already held (or a newer
-    // one) stays. A read then a write cost each consumer a round trip more.
-    let newer = OnConflict::column(Column::Id)
-        .update_columns([
+    crate::upsert_newer(
+        db,
+        rows,
+        [
             Column::DisplayName,
             Column::Kind,
             Column::Siren,
@@ -124,13 +123,9 @@ pub async fn upsert_all<C: ConnectionTrait>(
             Column::ContactRoles,
             Column::Version,
             Column::UpdatedAt,
-        ])
-        .action_and_where(
-            Expr::col((Entity, Column::Version))
-                .lt(Expr::col((Alias::new("excluded"), Column::Version))),
-        )
-        .to_owned();
-    crate::upsert_newer(db, rows, &newer).await
+        ],
+    )
+    .await
 }
 
 fn text(proto_name: &str, prefix: &str) -> String {

@@ -5,7 +5,6 @@ use fabrique_api::registry as proto;
 use fabrique_platform::consumer::{ConsumerTxn, HandlerError, Handling};
 use fabrique_platform::event::IncomingEvent;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use sea_orm_migration::prelude::{MigrationName, MigrationTrait, SchemaManager};
 
@@ -123,10 +122,10 @@ pub async fn upsert_all<C: ConnectionTrait>(
             (place.id, row)
         })
         .collect();
-    // Inserted, or replacing an older version; a version already held (or a newer
-    // one) stays.
-    let newer = OnConflict::column(Column::Id)
-        .update_columns([
+    crate::upsert_newer(
+        db,
+        rows,
+        [
             Column::DisplayName,
             Column::InseeCode,
             Column::Latitude,
@@ -135,13 +134,9 @@ pub async fn upsert_all<C: ConnectionTrait>(
             Column::OperatorId,
             Column::Version,
             Column::UpdatedAt,
-        ])
-        .action_and_where(
-            Expr::col((Entity, Column::Version))
-                .lt(Expr::col((Alias::new("excluded"), Column::Version))),
-        )
-        .to_owned();
-    crate::upsert_newer(db, rows, &newer).await
+        ],
+    )
+    .await
 }
 
 pub fn from_snapshot(snapshot: &proto::PlaceSnapshot) -> Result<ReplicaPlace, HandlerError> {

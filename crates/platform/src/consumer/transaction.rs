@@ -147,21 +147,25 @@ impl LaneTxn {
         };
         let values = stmt.values.as_ref().map_or(&[][..], |values| &values.0[..]);
         let text = inject_parameters(&stmt.sql, values, &PostgresQueryBuilder);
+        self.open_new(opening, &text).await.map(Some)
+    }
+
+    /// Sends the opening followed by `sql`, requiring every event to be new.
+    async fn open_new(
+        &mut self,
+        opening: Opening,
+        sql: &str,
+    ) -> Result<(PgQueryResult, Vec<PgRow>), DbErr> {
         let ids = opening.ids.clone();
-        let (recorded, result, rows) = self.open(opening, Some(&text)).await?;
+        let (recorded, result, rows) = self.open(opening, Some(sql)).await?;
         all_new(&ids, &recorded)?;
-        Ok(Some((result, rows)))
+        Ok((result, rows))
     }
 
     /// Runs `sql` (values in the text), with the opening when it is still pending.
     async fn execute_text(&mut self, sql: &str) -> Result<ExecResult, DbErr> {
         match self.opening.take() {
-            Some(opening) => {
-                let ids = opening.ids.clone();
-                let (recorded, result, _) = self.open(opening, Some(sql)).await?;
-                all_new(&ids, &recorded)?;
-                Ok(result.into())
-            }
+            Some(opening) => Ok(self.open_new(opening, sql).await?.0.into()),
             None => sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
                 .execute(&mut self.connection)
                 .await
