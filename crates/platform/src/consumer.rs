@@ -74,13 +74,18 @@ pub trait EventHandler: Send + Sync + 'static {
     /// PostgreSQL's cost is mostly per statement (docs/performance.md, event-latency);
     /// what follows from one event alone runs in [`Handling::traced`], so the events it
     /// writes carry that event's trace on. On an error nothing is committed, and the
-    /// runner handles each event on its own with [`Self::handle`].
+    /// runner handles each event on its own with [`Self::handle`]. An override that
+    /// calls [`ConsumerTxn::commit_with_next_statement`] does so for the batch's last
+    /// statement, not an event's.
     async fn handle_all(
         &self,
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        for handling in events {
+        for (i, handling) in events.iter().enumerate() {
+            // What `handle` announces as its last statement is the transaction's only
+            // for the last event.
+            txn.hold_commit(i + 1 < events.len());
             handling.traced(self.handle(txn, handling.event)).await?;
         }
         Ok(())

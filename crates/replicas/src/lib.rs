@@ -11,9 +11,10 @@
 pub mod members;
 pub mod places;
 
+use std::collections::HashSet;
 use std::future::Future;
 
-use fabrique_platform::consumer::{HandlerError, Handling};
+use fabrique_platform::consumer::{ConsumerTxn, HandlerError, Handling};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryTrait};
 use uuid::Uuid;
@@ -101,6 +102,27 @@ pub(crate) fn stored_only<R, C>(
         .into_iter()
         .map(|decoded| decoded.filter(|_| stored.next() == Some(true)))
         .collect()
+}
+
+/// Announces the replica's write of `decoded` as the consumer transaction's last
+/// statement, so that on PostgreSQL its `COMMIT` goes out with it
+/// ([`ConsumerTxn::commit_with_next_statement`]): unless a change is `consequential`
+/// (its follow-up writes more), or an id repeats (the rows then take more than one
+/// statement, see [`upsert_newer`]).
+pub(crate) fn last_write_unless<R, C>(
+    txn: &ConsumerTxn,
+    decoded: &[Option<(R, C)>],
+    id: impl Fn(&R) -> Uuid,
+    consequential: &impl Fn(&C) -> bool,
+) {
+    let rows: Vec<&(R, C)> = decoded.iter().flatten().collect();
+    if rows.iter().any(|(_, change)| consequential(change)) {
+        return;
+    }
+    let ids: HashSet<Uuid> = rows.iter().map(|(row, _)| id(row)).collect();
+    if !rows.is_empty() && ids.len() == rows.len() {
+        txn.commit_with_next_statement();
+    }
 }
 
 /// Runs `follow` on what each event of a batch stored, in order, each under its event's

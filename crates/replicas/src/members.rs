@@ -228,10 +228,70 @@ pub async fn apply_all<C: ConnectionTrait>(
     db: &C,
     events: &[&IncomingEvent],
 ) -> Result<Vec<Option<(ReplicaMember, Change)>>, HandlerError> {
-    let decoded = events
-        .iter()
-        .map(|event| decode(event))
-        .collect::<Result<Vec<_>, _>>()?;
+    store(db, decode_all(events)?).await
+}
+
+/// An [`EventHandler::handle`](fabrique_platform::consumer::EventHandler::handle) for
+/// these events: [`apply`], then `follow` (the event's consequences) when the event was
+/// newer than the replica and its change is `consequential` here. Only then: a change
+/// that is not sends the replica's write as the transaction's last statement
+/// ([`ConsumerTxn::commit_with_next_statement`]).
+pub async fn handle<P, F, Fut>(
+    txn: &ConsumerTxn,
+    event: &IncomingEvent,
+    consequential: P,
+    follow: F,
+) -> Result<(), HandlerError>
+where
+    P: Fn(&Change) -> bool,
+    F: FnOnce(ReplicaMember, Change) -> Fut,
+    Fut: std::future::Future<Output = Result<(), HandlerError>>,
+{
+    let decoded = decode_all(&[event])?;
+    crate::last_write_unless(txn, &decoded, |member| member.id, &consequential);
+    match store(txn, decoded).await?.pop().flatten() {
+        Some((member, change)) if consequential(&change) => follow(member, change).await,
+        _ => Ok(()),
+    }
+}
+
+/// [`handle`] for what queued on a lane
+/// ([`EventHandler::handle_all`](fabrique_platform::consumer::EventHandler::handle_all)):
+/// [`apply_all`], then `follow` for each event that was newer than the replica and whose
+/// change is `consequential`, in order, under that event's span.
+pub async fn handle_all<P, F, Fut>(
+    txn: &ConsumerTxn,
+    events: &[Handling<'_>],
+    consequential: P,
+    follow: F,
+) -> Result<(), HandlerError>
+where
+    P: Fn(&Change) -> bool,
+    F: Fn(ReplicaMember, Change) -> Fut,
+    Fut: std::future::Future<Output = Result<(), HandlerError>>,
+{
+    let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+    let decoded = decode_all(&all)?;
+    crate::last_write_unless(txn, &decoded, |member| member.id, &consequential);
+    let applied = store(txn, decoded)
+        .await?
+        .into_iter()
+        .map(|applied| applied.filter(|(_, change)| consequential(change)))
+        .collect();
+    crate::follow_each(events, applied, |(member, change)| follow(member, change)).await
+}
+
+fn decode_all(
+    events: &[&IncomingEvent],
+) -> Result<Vec<Option<(ReplicaMember, Change)>>, HandlerError> {
+    events.iter().map(|event| decode(event)).collect()
+}
+
+/// Stores the decoded events' rows; those stored, in order.
+async fn store<C: ConnectionTrait>(
+    db: &C,
+    decoded: Vec<Option<(ReplicaMember, Change)>>,
+) -> Result<Vec<Option<(ReplicaMember, Change)>>, HandlerError> {
     let members: Vec<ReplicaMember> = decoded
         .iter()
         .flatten()
@@ -239,23 +299,6 @@ pub async fn apply_all<C: ConnectionTrait>(
         .collect();
     let stored = upsert_all(db, &members).await?;
     Ok(crate::stored_only(decoded, stored))
-}
-
-/// An [`EventHandler::handle_all`](fabrique_platform::consumer::EventHandler::handle_all)
-/// for these events: [`apply_all`], then `follow` (the event's consequences) for each
-/// event that was newer than the replica, under that event's span.
-pub async fn handle_all<F, Fut>(
-    txn: &ConsumerTxn,
-    events: &[Handling<'_>],
-    follow: F,
-) -> Result<(), HandlerError>
-where
-    F: Fn(ReplicaMember, Change) -> Fut,
-    Fut: std::future::Future<Output = Result<(), HandlerError>>,
-{
-    let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
-    let applied = apply_all(txn, &all).await?;
-    crate::follow_each(events, applied, |(member, change)| follow(member, change)).await
 }
 
 /// The migration creating `member_replica`.

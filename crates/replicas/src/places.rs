@@ -241,17 +241,18 @@ pub async fn apply_all<C: ConnectionTrait>(
     db: &C,
     events: &[&IncomingEvent],
 ) -> Result<Vec<Option<(ReplicaPlace, Change)>>, HandlerError> {
-    let decoded = events
-        .iter()
-        .map(|event| decode(event))
-        .collect::<Result<Vec<_>, _>>()?;
-    let places: Vec<ReplicaPlace> = decoded
-        .iter()
-        .flatten()
-        .map(|(place, _)| place.clone())
-        .collect();
-    let stored = upsert_all(db, &places).await?;
-    Ok(crate::stored_only(decoded, stored))
+    store(db, decode_all(events)?).await
+}
+
+/// For a service that keeps the replica and does nothing else with these events (its
+/// [`EventHandler`](fabrique_platform::consumer::EventHandler)'s `handle` and
+/// `handle_all`): [`apply_all`], sent as the transaction's last statement
+/// ([`ConsumerTxn::commit_with_next_statement`]).
+pub async fn keep(txn: &ConsumerTxn, events: &[&IncomingEvent]) -> Result<(), HandlerError> {
+    let decoded = decode_all(events)?;
+    crate::last_write_unless(txn, &decoded, |place| place.id, &|_| false);
+    store(txn, decoded).await?;
+    Ok(())
 }
 
 /// An [`EventHandler::handle_all`](fabrique_platform::consumer::EventHandler::handle_all)
@@ -269,6 +270,26 @@ where
     let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
     let applied = apply_all(txn, &all).await?;
     crate::follow_each(events, applied, |(place, change)| follow(place, change)).await
+}
+
+fn decode_all(
+    events: &[&IncomingEvent],
+) -> Result<Vec<Option<(ReplicaPlace, Change)>>, HandlerError> {
+    events.iter().map(|event| decode(event)).collect()
+}
+
+/// Stores the decoded events' rows; those stored, in order.
+async fn store<C: ConnectionTrait>(
+    db: &C,
+    decoded: Vec<Option<(ReplicaPlace, Change)>>,
+) -> Result<Vec<Option<(ReplicaPlace, Change)>>, HandlerError> {
+    let places: Vec<ReplicaPlace> = decoded
+        .iter()
+        .flatten()
+        .map(|(place, _)| place.clone())
+        .collect();
+    let stored = upsert_all(db, &places).await?;
+    Ok(crate::stored_only(decoded, stored))
 }
 
 /// The migration creating `place_replica`.

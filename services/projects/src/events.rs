@@ -119,10 +119,10 @@ pub struct MemberEvents;
 #[async_trait]
 impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
-        match fabrique_replicas::members::apply(txn, event).await? {
-            Some((member, change)) => end_engagements(txn, member, change).await,
-            None => Ok(()),
-        }
+        fabrique_replicas::members::handle(txn, event, leaves, |member, change| {
+            end_engagements(txn, member, change)
+        })
+        .await
     }
 
     async fn handle_all(
@@ -130,11 +130,17 @@ impl EventHandler for MemberEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        fabrique_replicas::members::handle_all(txn, events, |member, change| {
+        fabrique_replicas::members::handle_all(txn, events, leaves, |member, change| {
             end_engagements(txn, member, change)
         })
         .await
     }
+}
+
+/// The only member change with consequences here: leaving (a suspension keeps
+/// applications and purchases as they are).
+fn leaves(change: &Change) -> bool {
+    matches!(change, Change::Left { .. })
 }
 
 /// When the member left: its submitted applications are withdrawn and it leaves the
@@ -144,7 +150,7 @@ async fn end_engagements(
     member: fabrique_replicas::members::ReplicaMember,
     change: Change,
 ) -> Result<(), HandlerError> {
-    if !matches!(change, Change::Left { .. }) {
+    if !leaves(&change) {
         return Ok(());
     }
     let reason = format!("{} left the alliance", member_name(member.id));
@@ -204,8 +210,7 @@ pub struct PlaceEvents;
 #[async_trait]
 impl EventHandler for PlaceEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
-        fabrique_replicas::places::apply(txn, event).await?;
-        Ok(())
+        fabrique_replicas::places::keep(txn, &[event]).await
     }
 
     async fn handle_all(
@@ -214,7 +219,6 @@ impl EventHandler for PlaceEvents {
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
         let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
-        fabrique_replicas::places::apply_all(txn, &all).await?;
-        Ok(())
+        fabrique_replicas::places::keep(txn, &all).await
     }
 }

@@ -140,10 +140,10 @@ impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
         // Nothing when the event is older than what the replica holds (redelivered or
         // late): its consequences already followed, once.
-        match fabrique_replicas::members::apply(txn, event).await? {
-            Some((member, change)) => flag_places(txn, member, change).await,
-            None => Ok(()),
-        }
+        fabrique_replicas::members::handle(txn, event, Change::removes, |member, change| {
+            flag_places(txn, member, change)
+        })
+        .await
     }
 
     async fn handle_all(
@@ -151,7 +151,7 @@ impl EventHandler for MemberEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        fabrique_replicas::members::handle_all(txn, events, |member, change| {
+        fabrique_replicas::members::handle_all(txn, events, Change::removes, |member, change| {
             flag_places(txn, member, change)
         })
         .await

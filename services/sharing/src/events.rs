@@ -118,10 +118,13 @@ pub struct MemberEvents;
 #[async_trait]
 impl EventHandler for MemberEvents {
     async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
-        match fabrique_replicas::members::apply(txn, event).await? {
-            Some((member, change)) => end_engagements(txn, member, change).await,
-            None => Ok(()),
-        }
+        fabrique_replicas::members::handle(
+            txn,
+            event,
+            fabrique_replicas::members::Change::removes,
+            |member, change| end_engagements(txn, member, change),
+        )
+        .await
     }
 
     async fn handle_all(
@@ -129,9 +132,12 @@ impl EventHandler for MemberEvents {
         txn: &ConsumerTxn,
         events: &[Handling<'_>],
     ) -> Result<(), HandlerError> {
-        fabrique_replicas::members::handle_all(txn, events, |member, change| {
-            end_engagements(txn, member, change)
-        })
+        fabrique_replicas::members::handle_all(
+            txn,
+            events,
+            fabrique_replicas::members::Change::removes,
+            |member, change| end_engagements(txn, member, change),
+        )
         .await
     }
 }

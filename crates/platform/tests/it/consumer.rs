@@ -163,6 +163,66 @@ impl EventHandler for Batching {
     }
 }
 
+/// Announces its effect's insert as its last statement
+/// ([`ConsumerTxn::commit_with_next_statement`]) and, on PostgreSQL, looks from another
+/// connection whether the effect is already committed before returning; for
+/// "then-more", sends another statement after it.
+#[derive(Default)]
+struct Final {
+    /// PostgreSQL: where to look from.
+    db: std::sync::OnceLock<DatabaseConnection>,
+    /// Per call: the payload, whether the effect was visible from `db`, and what the
+    /// statement after the last one answered.
+    seen: std::sync::Mutex<Vec<(String, Option<bool>, Option<String>)>>,
+}
+
+#[async_trait]
+impl EventHandler for Final {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
+        let backend = txn.get_database_backend();
+        let payload = String::from_utf8_lossy(&event.payload).to_string();
+        let effect = |payload: &str| {
+            let sql = match backend {
+                DbBackend::Postgres => "INSERT INTO effects (event_id, payload) VALUES ($1, $2)",
+                _ => "INSERT INTO effects (event_id, payload) VALUES (?, ?)",
+            };
+            Statement::from_sql_and_values(
+                backend,
+                sql,
+                [event.id.to_string().into(), payload.into()],
+            )
+        };
+        txn.commit_with_next_statement();
+        txn.execute_raw(effect(&payload)).await?;
+        let visible = match self.db.get() {
+            Some(db) => Some(
+                db.query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    "SELECT count(*) AS n FROM effects WHERE payload = $1",
+                    [payload.clone().into()],
+                ))
+                .await?
+                .and_then(|row| row.try_get::<i64>("", "n").ok())
+                    == Some(1),
+            ),
+            None => None,
+        };
+        let after = if payload == "then-more" {
+            Some(match txn.execute_raw(effect("more")).await {
+                Ok(_) => "ok".to_string(),
+                Err(error) => error.to_string(),
+            })
+        } else {
+            None
+        };
+        self.seen
+            .lock()
+            .expect("seen")
+            .push((payload, visible, after));
+        Ok(())
+    }
+}
+
 struct Setup {
     bus: Arc<dyn Bus>,
     db: DatabaseConnection,
@@ -642,6 +702,56 @@ async fn a_lanes_queued_events_reach_the_handler_together(kind: Kind, postgres: 
     );
 }
 
+/// A handler that announces its statement as its last: on PostgreSQL the statement's
+/// answer already means committed (a round trip less), and a statement after it fails;
+/// an event delivered again is still applied once. On SQLite the hint changes nothing.
+async fn the_last_statement_can_carry_the_commit(kind: Kind, postgres: bool) {
+    let handler = Arc::new(Final::default());
+    let setup = setup_with(kind, postgres, handler.clone()).await;
+    if postgres {
+        handler.db.set(setup.db.clone()).expect("set once");
+    }
+    // One at a time, so that each is alone in its transaction.
+    let event = Uuid::now_v7();
+    setup.publish(event, THING, "last", "last-1").await;
+    setup.wait_for_effect("last").await;
+    setup
+        .publish(Uuid::now_v7(), THING, "then-more", "more")
+        .await;
+    setup.wait_for_effect("then-more").await;
+    // A copy of the first, then another event (the two may share a transaction).
+    setup.publish(event, THING, "last", "last-2").await;
+    setup.publish(Uuid::now_v7(), THING, "after", "after").await;
+    setup.wait_for_effect("after").await;
+
+    let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
+    let seen = handler.seen.lock().expect("seen").clone();
+    assert_eq!(
+        seen.len(),
+        3,
+        "the copy never reaches the handler's end: {seen:?}"
+    );
+    assert_eq!(seen[2].0, "after");
+    if postgres {
+        assert_eq!(payloads, ["last", "then-more", "after"]);
+        assert_eq!(seen[0], ("last".to_string(), Some(true), None));
+        assert_eq!(seen[1].0, "then-more");
+        assert_eq!(
+            seen[1].1,
+            Some(true),
+            "committed before the handler returned"
+        );
+        let refused = seen[1].2.as_deref().unwrap_or_default();
+        assert!(refused.contains("committed"), "{seen:?}");
+    } else {
+        assert_eq!(payloads, ["last", "then-more", "more", "after"]);
+        assert_eq!(
+            seen[1],
+            ("then-more".to_string(), None, Some("ok".to_string()))
+        );
+    }
+}
+
 macro_rules! on {
     ($module:ident, $kind:expr, $postgres:expr) => {
         mod $module {
@@ -668,6 +778,10 @@ macro_rules! on {
             #[tokio::test]
             async fn a_lanes_queued_events_reach_the_handler_together() {
                 super::a_lanes_queued_events_reach_the_handler_together($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn the_last_statement_can_carry_the_commit() {
+                super::the_last_statement_can_carry_the_commit($kind, $postgres).await;
             }
         }
     };
