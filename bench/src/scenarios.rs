@@ -312,13 +312,14 @@ pub(crate) async fn run_all(env: &Env) -> anyhow::Result<Measured> {
     if let Ok(filter) = std::env::var("FABRIQUE_BENCH_LOG") {
         base.insert("RUST_LOG".into(), filter);
     }
-    // The services' own settings and tokio's worker count, to measure a variation
-    // (`FABRIQUE_CONSUMER_LANES=1 fabrique-bench …`); what the bench sets wins.
+    // The services' own settings, tokio's worker count and glibc's allocator tunables,
+    // to measure a variation (`FABRIQUE_CONSUMER_LANES=1 fabrique-bench …`); what the
+    // bench sets wins.
     for (name, value) in std::env::vars() {
         let setting = name.starts_with("FABRIQUE_")
             && !name.starts_with("FABRIQUE_BENCH_")
             && !name.starts_with("FABRIQUE_TEST_");
-        if setting || name == "TOKIO_WORKER_THREADS" {
+        if setting || name == "TOKIO_WORKER_THREADS" || name == "GLIBC_TUNABLES" {
             base.entry(name).or_insert(value);
         }
     }
