@@ -209,7 +209,9 @@ impl LaneTxn {
         commit: bool,
     ) -> Result<(PgQueryResult, Vec<PgRow>), DbErr> {
         if commit {
-            sql.push_str("; COMMIT");
+            // On a line of its own: a statement ending in a `--` comment would
+            // otherwise comment the COMMIT out, and leave the transaction open.
+            sql.push_str("\n; COMMIT");
         }
         let ids = opening.ids.clone();
         let (recorded, result, rows) = self.open(opening, Some(&sql), commit).await?;

@@ -166,7 +166,8 @@ impl EventHandler for Batching {
 /// Announces its effect's insert as its last statement
 /// ([`ConsumerTxn::commit_with_next_statement`]) and, on PostgreSQL, looks from another
 /// connection whether the effect is already committed before returning; for
-/// "then-more", sends another statement after it.
+/// "then-more", sends another statement after it; for "commented", sends the insert as
+/// raw text ending in a comment.
 #[derive(Default)]
 struct Final {
     /// PostgreSQL: where to look from.
@@ -193,7 +194,16 @@ impl EventHandler for Final {
             )
         };
         txn.commit_with_next_statement();
-        txn.execute_raw(effect(&payload)).await?;
+        if payload == "commented" {
+            // Raw text ending in a comment: the COMMIT after it must still run.
+            txn.execute_unprepared(&format!(
+                "INSERT INTO effects (event_id, payload) VALUES ('{}', 'commented') -- the last",
+                event.id
+            ))
+            .await?;
+        } else {
+            txn.execute_raw(effect(&payload)).await?;
+        }
         let visible = match self.db.get() {
             Some(db) => Some(
                 db.query_one_raw(Statement::from_sql_and_values(
@@ -703,8 +713,9 @@ async fn a_lanes_queued_events_reach_the_handler_together(kind: Kind, postgres: 
 }
 
 /// A handler that announces its statement as its last: on PostgreSQL the statement's
-/// answer already means committed (a round trip less), and a statement after it fails;
-/// an event delivered again is still applied once. On SQLite the hint changes nothing.
+/// answer already means committed (a round trip less), also after raw text ending in a
+/// comment, and a statement after it fails; an event delivered again is still applied
+/// once. On SQLite the hint changes nothing.
 async fn the_last_statement_can_carry_the_commit(kind: Kind, postgres: bool) {
     let handler = Arc::new(Final::default());
     let setup = setup_with(kind, postgres, handler.clone()).await;
@@ -713,12 +724,19 @@ async fn the_last_statement_can_carry_the_commit(kind: Kind, postgres: bool) {
     }
     // One at a time, so that each is alone in its transaction.
     let event = Uuid::now_v7();
-    setup.publish(event, THING, "last", "last-1").await;
-    setup.wait_for_effect("last").await;
-    setup
-        .publish(Uuid::now_v7(), THING, "then-more", "more")
-        .await;
-    setup.wait_for_effect("then-more").await;
+    for (payload, msg_id) in [
+        ("last", "last-1"),
+        ("then-more", "more"),
+        ("commented", "c"),
+    ] {
+        let id = if payload == "last" {
+            event
+        } else {
+            Uuid::now_v7()
+        };
+        setup.publish(id, THING, payload, msg_id).await;
+        setup.wait_for_effect(payload).await;
+    }
     // A copy of the first, then another event (the two may share a transaction).
     setup.publish(event, THING, "last", "last-2").await;
     setup.publish(Uuid::now_v7(), THING, "after", "after").await;
@@ -726,15 +744,17 @@ async fn the_last_statement_can_carry_the_commit(kind: Kind, postgres: bool) {
 
     let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
     let seen = handler.seen.lock().expect("seen").clone();
+    let visible = postgres.then_some(true);
     assert_eq!(
         seen.len(),
-        3,
+        4,
         "the copy never reaches the handler's end: {seen:?}"
     );
-    assert_eq!(seen[2].0, "after");
+    assert_eq!(seen[0], ("last".to_string(), visible, None));
+    assert_eq!(seen[2], ("commented".to_string(), visible, None));
+    assert_eq!(seen[3].0, "after");
     if postgres {
-        assert_eq!(payloads, ["last", "then-more", "after"]);
-        assert_eq!(seen[0], ("last".to_string(), Some(true), None));
+        assert_eq!(payloads, ["last", "then-more", "commented", "after"]);
         assert_eq!(seen[1].0, "then-more");
         assert_eq!(
             seen[1].1,
@@ -744,7 +764,10 @@ async fn the_last_statement_can_carry_the_commit(kind: Kind, postgres: bool) {
         let refused = seen[1].2.as_deref().unwrap_or_default();
         assert!(refused.contains("committed"), "{seen:?}");
     } else {
-        assert_eq!(payloads, ["last", "then-more", "more", "after"]);
+        assert_eq!(
+            payloads,
+            ["last", "then-more", "more", "commented", "after"]
+        );
         assert_eq!(
             seen[1],
             ("then-more".to_string(), None, Some("ok".to_string()))
