@@ -172,10 +172,12 @@ impl EventHandler for Batching {
 struct Final {
     /// PostgreSQL: where to look from.
     db: std::sync::OnceLock<DatabaseConnection>,
-    /// Per call: the payload, whether the effect was visible from `db`, and what the
-    /// statement after the last one answered.
-    seen: std::sync::Mutex<Vec<(String, Option<bool>, Option<String>)>>,
+    seen: std::sync::Mutex<Vec<Seen>>,
 }
+
+/// Per call of [`Final`]: the payload, whether the effect was visible from its `db`, and
+/// what the statement after the last one answered.
+type Seen = (String, Option<bool>, Option<String>);
 
 #[async_trait]
 impl EventHandler for Final {
