@@ -90,6 +90,14 @@ async fn every_scenario_runs_without_errors() {
             "{name} missing from the table:\n{table}"
         );
     }
+    // Event latency is also measured from each write's answer, and notes are printed.
+    let events = report.scenario("event-latency").unwrap();
+    let note = events.note.as_deref().unwrap_or_default();
+    assert!(note.contains("from the write's answer"), "{note}");
+    assert!(
+        table.contains(note),
+        "the note missing from the table:\n{table}"
+    );
     let svg = report::chart(&report).expect("a chart");
     assert!(
         svg.starts_with("<svg") && svg.contains("<polyline"),

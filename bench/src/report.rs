@@ -263,6 +263,17 @@ pub fn table(report: &Report) -> String {
             );
         }
     }
+    let notes: Vec<_> = report
+        .scenarios
+        .iter()
+        .filter_map(|s| s.note.as_ref().map(|note| (&s.name, note)))
+        .collect();
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\nnotes");
+        for (name, note) in notes {
+            let _ = writeln!(out, "{name:<22} {note}");
+        }
+    }
     if !report.targets.is_empty() {
         let _ = writeln!(out, "\n{:<46} {:<44} measured", "target", "wanted");
         for t in &report.targets {
