@@ -82,6 +82,16 @@ async fn every_scenario_runs_without_errors() {
     }
 
     assert_eq!(report.sweep.len(), 1);
+    // Each point of the curve says what a call cost and how busy the machine was.
+    let point = &report.sweep[0];
+    assert!(
+        point
+            .cpu_us_per_call
+            .get("members")
+            .is_some_and(|us| *us > 0.0)
+            && point.machine_busy_percent.is_some_and(|b| b > 0.0),
+        "{point:?}"
+    );
     assert_eq!(report.targets.len(), 10, "{:?}", report.targets);
     let table = report::table(&report);
     for name in SCENARIOS.iter().filter(|s| **s != "startup") {

@@ -170,8 +170,22 @@ pub struct Report {
     pub processes: Vec<ProcessReport>,
     pub scenarios: Vec<ScenarioReport>,
     /// `get-member` at fixed offered rates: the latency/load curve.
-    pub sweep: Vec<Stats>,
+    pub sweep: Vec<SweepPoint>,
     pub targets: Vec<Target>,
+}
+
+/// `get-member` at one fixed offered rate, and what it cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepPoint {
+    #[serde(flatten)]
+    pub stats: Stats,
+    /// CPU time per call of each process group (µs), over the warm-up and the
+    /// measurement (both at the offered rate). At a fixed rate a call costs more than
+    /// in the closed loop, where many calls share each system call and wake-up: this
+    /// is what says how close to saturation a point of the curve was.
+    pub cpu_us_per_call: BTreeMap<String, f64>,
+    /// Share of the machine's CPU time (both cores) anything used meanwhile, in percent.
+    pub machine_busy_percent: Option<f64>,
 }
 
 impl Report {
@@ -185,12 +199,18 @@ impl Report {
             .iter()
             .filter(|s| s.stats.error_count() > 0)
             .map(|s| (s.name.clone(), s.stats.errors.clone()))
-            .chain(self.sweep.iter().filter(|s| s.error_count() > 0).map(|s| {
-                (
-                    format!("get-member at {:.0}/s", s.offered_rate.unwrap_or(0.0)),
-                    s.errors.clone(),
-                )
-            }))
+            .chain(
+                self.sweep
+                    .iter()
+                    .map(|p| &p.stats)
+                    .filter(|s| s.error_count() > 0)
+                    .map(|s| {
+                        (
+                            format!("get-member at {:.0}/s", s.offered_rate.unwrap_or(0.0)),
+                            s.errors.clone(),
+                        )
+                    }),
+            )
             .collect()
     }
 }

@@ -30,7 +30,7 @@ use tonic_types::StatusExt;
 use crate::echo::{EchoServer, pb as echo_pb};
 use crate::fleet::{CpuMeter, RssSampler, Scratch, ServiceProcess};
 use crate::load::{self, Load, Outcome, Stats};
-use crate::{Options, ProcessReport, ScenarioReport};
+use crate::{Options, ProcessReport, ScenarioReport, SweepPoint};
 
 const SERVICES: [&str; 4] = ["members", "registry", "sharing", "projects"];
 /// Pool size of a service process (`FABRIQUE_DB_MAX_CONNECTIONS`' default), which the
@@ -50,7 +50,7 @@ pub(crate) struct Env {
 pub(crate) struct Measured {
     pub processes: Vec<ProcessReport>,
     pub scenarios: Vec<ScenarioReport>,
-    pub sweep: Vec<Stats>,
+    pub sweep: Vec<SweepPoint>,
 }
 
 /// Bearer tokens as gRPC metadata, signed with the run's secret.
@@ -209,7 +209,8 @@ impl Fleet {
         Ok(ScenarioReport {
             name: name.to_string(),
             load,
-            cpu_us_per_call: cpu_per_call(&cpu.groups, &stats),
+            // The CPU of the warm-up is counted, its calls are not: slightly high.
+            cpu_us_per_call: cpu_per_call(&cpu.groups, stats.calls as f64),
             machine_busy_percent: cpu.machine_busy_percent,
             stats,
             baseline: None,
@@ -264,12 +265,10 @@ impl Fleet {
     }
 }
 
-/// CPU microseconds per completed call, by process group (warm-up included in the CPU,
-/// so slightly high).
-fn cpu_per_call(cpu: &BTreeMap<String, f64>, stats: &Stats) -> BTreeMap<String, f64> {
-    let calls = stats.calls.max(1) as f64;
+/// CPU microseconds per call, by process group.
+fn cpu_per_call(cpu: &BTreeMap<String, f64>, calls: f64) -> BTreeMap<String, f64> {
     cpu.iter()
-        .map(|(name, seconds)| (name.clone(), seconds * 1e6 / calls))
+        .map(|(name, seconds)| (name.clone(), seconds * 1e6 / calls.max(1.0)))
         .collect()
 }
 
@@ -435,7 +434,7 @@ async fn startup(
     })
 }
 
-type Results = (Vec<ScenarioReport>, Vec<Stats>);
+type Results = (Vec<ScenarioReport>, Vec<SweepPoint>);
 
 async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Results> {
     let mut reports: Vec<ScenarioReport> = Vec::new();
@@ -502,7 +501,16 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
             };
             let get = get.clone();
             eprintln!("fabrique-bench: get-member at {rate:.0}/s");
-            sweep.push(load::run(open, move |i| get(i)).await);
+            let cpu = CpuMeter::start(&fleet.pids());
+            let stats = load::run(open, move |i| get(i)).await;
+            let cpu = cpu.finish();
+            // The warm-up ran at the same rate: count its calls too.
+            let calls = stats.throughput * (open.warmup + open.duration).as_secs_f64();
+            sweep.push(SweepPoint {
+                cpu_us_per_call: cpu_per_call(&cpu.groups, calls),
+                machine_busy_percent: cpu.machine_busy_percent,
+                stats,
+            });
         }
     }
 
@@ -1375,7 +1383,7 @@ async fn relay_drain(
     Ok(ScenarioReport {
         name: "relay-drain".into(),
         load: format!("{count} rows"),
-        cpu_us_per_call: cpu_per_call(&cpu.groups, &stats),
+        cpu_us_per_call: cpu_per_call(&cpu.groups, stats.calls as f64),
         machine_busy_percent: cpu.machine_busy_percent,
         stats,
         baseline: None,
