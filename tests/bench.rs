@@ -63,6 +63,11 @@ async fn every_scenario_runs_without_errors() {
     }
     let drained = report.scenario("relay-drain").unwrap();
     assert_eq!(drained.stats.ok, 2_000);
+    // Raw publishes of messages like the relay's, and the drain compared with them.
+    let same = report.scenario("baseline-jetstream-ce").unwrap();
+    assert_eq!((same.stats.ok, same.stats.error_count()), (2_000, 0));
+    let note = drained.note.as_deref().unwrap_or_default();
+    assert!(note.contains("of baseline-jetstream-ce"), "{note}");
 
     // Start-up of each service on PostgreSQL and of the all-in-one on SQLite.
     let processes: Vec<_> = report

@@ -635,9 +635,23 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
                 .sampled(
                     "baseline-jetstream",
                     format!("{} messages", options.relay_rows),
-                    || baseline_jetstream(fleet, options.relay_rows, payload.clone()),
+                    || baseline_jetstream(fleet, options.relay_rows, payload.clone(), false),
                 )
                 .await?;
+            reports.push(report);
+            // The same publishes carrying what the relay's messages carry: how much of
+            // relay-drain's distance to the baseline is the event contract's headers.
+            let mut report = fleet
+                .sampled(
+                    "baseline-jetstream-ce",
+                    format!("{} messages", options.relay_rows),
+                    || baseline_jetstream(fleet, options.relay_rows, payload.clone(), true),
+                )
+                .await?;
+            report.note = Some(
+                "baseline-jetstream's publishes with the relay's CloudEvents headers (8 instead of 1)"
+                    .into(),
+            );
             reports.push(report);
         }
         if options.runs("relay-drain") {
@@ -658,6 +672,19 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
                 .get(baseline)
                 .filter(|t| **t > 0.0)
                 .map(|t| report.stats.throughput / t);
+        }
+        // The target is against plain publishes; against publishes of the same
+        // messages, what is left is the relay's own cost.
+        if report.name == "relay-drain"
+            && let Some(same) = throughput
+                .get("baseline-jetstream-ce")
+                .filter(|t| **t > 0.0)
+        {
+            let ratio = report.stats.throughput / same * 100.0;
+            let note = report.note.get_or_insert_default();
+            note.push_str(&format!(
+                "; {ratio:.0} % of baseline-jetstream-ce (the same messages published raw)"
+            ));
         }
     }
     Ok((reports, sweep))
@@ -1228,6 +1255,7 @@ async fn baseline_jetstream(
     fleet: &Fleet,
     count: usize,
     payload: bytes::Bytes,
+    cloudevents: bool,
 ) -> anyhow::Result<Stats> {
     let subjects = Subjects::new(fleet.env["FABRIQUE_SUBJECT_PREFIX"].clone());
     let spec = subjects.service_stream("bench");
@@ -1252,8 +1280,22 @@ async fn baseline_jetstream(
             ack.await?;
             latencies.push(sent.elapsed());
         }
+        let id = uuid::Uuid::now_v7();
         let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", uuid::Uuid::now_v7().to_string().as_str());
+        if cloudevents {
+            let event = fabrique_platform::event::event_headers(
+                id,
+                "/fabrique/bench",
+                "fabrique.bench.v1.EchoRequest",
+                &format!("members/{id}"),
+                Utc::now(),
+            );
+            for (name, value) in event.iter() {
+                headers.insert(name, value);
+            }
+        } else {
+            headers.insert("Nats-Msg-Id", id.to_string().as_str());
+        }
         let sent = Instant::now();
         let ack = jetstream
             .publish_with_headers(subject.clone(), headers, payload.clone())
