@@ -212,6 +212,15 @@ pub struct ServeArgs {
     #[arg(long, env = "FABRIQUE_CONSUMER_LANES", default_value_t = crate::consumer::DEFAULT_LANES)]
     pub consumer_lanes: usize,
 
+    /// Hours a consumer remembers the ids of the events it handled, so that a copy
+    /// arriving meanwhile changes nothing; older ids are purged every hour.
+    #[arg(
+        long,
+        env = "FABRIQUE_PROCESSED_RETENTION_HOURS",
+        default_value_t = crate::consumer::DEFAULT_RETENTION.as_secs() / 3600
+    )]
+    pub processed_retention_hours: u64,
+
     /// Log format on stderr.
     #[arg(long, env = "FABRIQUE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -302,6 +311,9 @@ pub struct AuthSettings {
     pub insecure_dev: bool,
 }
 
+/// The longest `FABRIQUE_PROCESSED_RETENTION_HOURS`: a hundred years.
+const MAX_RETENTION_HOURS: u64 = 100 * 365 * 24;
+
 /// Everything `serve` needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -316,6 +328,7 @@ pub struct Settings {
     pub drain_timeout: Duration,
     pub consumer_max_deliver: u32,
     pub consumer_lanes: usize,
+    pub processed_retention: Duration,
     pub log_format: LogFormat,
 }
 
@@ -372,6 +385,13 @@ impl Settings {
                 "FABRIQUE_CONSUMER_LANES must be at least 1".into(),
             ));
         }
+        // Under an hour, an event redelivered after a slow handler or an outage could
+        // find its id gone; a century is as good as forever.
+        if !(1..=MAX_RETENTION_HOURS).contains(&args.processed_retention_hours) {
+            return Err(ConfigError(format!(
+                "FABRIQUE_PROCESSED_RETENTION_HOURS must be between 1 and {MAX_RETENTION_HOURS}"
+            )));
+        }
         Ok(Settings {
             listen: args.listen,
             database,
@@ -390,6 +410,7 @@ impl Settings {
             drain_timeout: Duration::from_secs(args.drain_seconds),
             consumer_max_deliver: args.consumer_max_deliver,
             consumer_lanes: args.consumer_lanes,
+            processed_retention: Duration::from_secs(args.processed_retention_hours * 3600),
             log_format: args.log_format,
         })
     }
@@ -487,6 +508,30 @@ mod tests {
             error.to_string().contains("FABRIQUE_CONSUMER_MAX_DELIVER"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn processed_ids_are_kept_between_an_hour_and_a_century() {
+        let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(Secret::new(SECRET)));
+        assert_eq!(
+            settings(&[]).unwrap().processed_retention,
+            crate::consumer::DEFAULT_RETENTION
+        );
+        assert_eq!(
+            settings(&["--processed-retention-hours", "2"])
+                .unwrap()
+                .processed_retention,
+            Duration::from_secs(7200)
+        );
+        for refused in ["0", "876001"] {
+            let error = settings(&["--processed-retention-hours", refused]).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains("FABRIQUE_PROCESSED_RETENTION_HOURS"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

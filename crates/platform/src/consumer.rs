@@ -34,8 +34,10 @@ use crate::event::IncomingEvent;
 use crate::metrics;
 
 mod processed;
+mod retention;
 mod transaction;
 
+pub use retention::{DEFAULT_RETENTION, PURGE_CHUNK, PURGE_EVERY, purge_every, purge_processed};
 pub use transaction::ConsumerTxn;
 use transaction::LaneDb;
 

@@ -332,7 +332,18 @@ impl Starter {
             lanes: self.settings.consumer_lanes,
             ..ConsumerSettings::default()
         };
-        for def in service.consumers(&ctx) {
+        let consumers = service.consumers(&ctx);
+        if !consumers.is_empty() {
+            // One purge per service: its consumers share the table.
+            self.tasks.spawn(crate::consumer::purge_every(
+                ctx.db.clone(),
+                name,
+                self.settings.processed_retention,
+                crate::consumer::PURGE_EVERY,
+                self.background.clone(),
+            ));
+        }
+        for def in consumers {
             let runner = ConsumerRunner::new(
                 name,
                 def,

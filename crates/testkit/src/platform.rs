@@ -73,6 +73,7 @@ impl TestPlatform {
             drain_timeout: Duration::from_secs(10),
             consumer_max_deliver: 3,
             consumer_lanes: fabrique_platform::consumer::DEFAULT_LANES,
+            processed_retention: fabrique_platform::consumer::DEFAULT_RETENTION,
             log_format: LogFormat::Text,
         }
     }

@@ -777,6 +777,107 @@ async fn the_last_statement_can_carry_the_commit(kind: Kind, postgres: bool) {
     }
 }
 
+/// Moves the record of `event` back by `age`, as if it had been handled that long ago.
+async fn age_processed(setup: &Setup, event: Uuid, age: chrono::Duration) {
+    let backend = setup.db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "UPDATE fabrique_processed_events SET processed_at = $1 WHERE event_id = $2"
+        }
+        _ => "UPDATE fabrique_processed_events SET processed_at = ? WHERE event_id = ?",
+    };
+    let moved = setup
+        .db
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [(chrono::Utc::now() - age).into(), event.into()],
+        ))
+        .await
+        .expect("age the record")
+        .rows_affected();
+    assert_eq!(moved, 1, "one record of {event}");
+}
+
+async fn processed_ids(setup: &Setup) -> usize {
+    setup
+        .db
+        .query_all_raw(Statement::from_string(
+            setup.db.get_database_backend(),
+            "SELECT event_id FROM fabrique_processed_events",
+        ))
+        .await
+        .expect("read the records")
+        .len()
+}
+
+async fn ids_older_than_the_retention_are_purged(kind: Kind, postgres: bool) {
+    let setup = setup(kind, postgres).await;
+    let old: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+    for (i, id) in old.iter().enumerate() {
+        setup
+            .publish(*id, THING, &format!("old-{i}"), &format!("old-{i}"))
+            .await;
+    }
+    let recent = Uuid::now_v7();
+    setup.publish(recent, THING, "recent", "recent").await;
+    setup.wait_for_effect("recent").await;
+    for id in &old {
+        age_processed(&setup, *id, chrono::Duration::days(8)).await;
+    }
+    // A record a minute younger than the cut stays.
+    let kept = Uuid::now_v7();
+    setup.publish(kept, THING, "kept", "kept").await;
+    setup.wait_for_effect("kept").await;
+    age_processed(
+        &setup,
+        kept,
+        chrono::Duration::days(7) - chrono::Duration::minutes(1),
+    )
+    .await;
+
+    // Two rows a statement: the three old ones take two statements.
+    let cut = chrono::Utc::now() - chrono::Duration::days(7);
+    let purged = fabrique_platform::consumer::purge_processed(&setup.db, cut, 2)
+        .await
+        .expect("purge");
+    assert_eq!(purged, 3);
+    assert_eq!(
+        processed_ids(&setup).await,
+        2,
+        "the recent and the kept records stay"
+    );
+
+    // A copy of a remembered event still changes nothing; a copy of a forgotten one is
+    // an event like any other.
+    setup.publish(recent, THING, "recent", "recent-copy").await;
+    setup.publish(old[0], THING, "old-0", "old-0-copy").await;
+    setup.publish(Uuid::now_v7(), THING, "last", "last").await;
+    setup.wait_for_effect("last").await;
+    let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(
+        payloads,
+        ["old-0", "old-1", "old-2", "recent", "kept", "old-0", "last"]
+    );
+
+    // The service's periodic purge does the same.
+    age_processed(&setup, recent, chrono::Duration::days(8)).await;
+    let stop = CancellationToken::new();
+    let purging = tokio::spawn(fabrique_platform::consumer::purge_every(
+        setup.db.clone(),
+        "tests",
+        Duration::from_secs(7 * 24 * 3600),
+        Duration::from_millis(20),
+        stop.clone(),
+    ));
+    fabrique_testkit::eventually("the periodic purge", Duration::from_secs(10), || async {
+        (processed_ids(&setup).await == 3).then_some(())
+    })
+    .await;
+    stop.cancel();
+    purging.await.expect("the purge task ends");
+}
+
 macro_rules! on {
     ($module:ident, $kind:expr, $postgres:expr) => {
         mod $module {
@@ -807,6 +908,10 @@ macro_rules! on {
             #[tokio::test]
             async fn the_last_statement_can_carry_the_commit() {
                 super::the_last_statement_can_carry_the_commit($kind, $postgres).await;
+            }
+            #[tokio::test]
+            async fn ids_older_than_the_retention_are_purged() {
+                super::ids_older_than_the_retention_are_purged($kind, $postgres).await;
             }
         }
     };
