@@ -6,13 +6,11 @@ use sea_orm_migration::MigrationTrait;
 mod m20261129_000001_platform_outbox;
 mod m20261129_000002_platform_processed_events;
 mod m20261129_000003_outbox_rows_leave_when_published;
-mod m20261130_000004_processed_events_by_age;
 
 pub fn all() -> Vec<Box<dyn MigrationTrait>> {
     vec![
         Box::new(m20261129_000001_platform_outbox::Migration),
         Box::new(m20261129_000002_platform_processed_events::Migration),
         Box::new(m20261129_000003_outbox_rows_leave_when_published::Migration),
-        Box::new(m20261130_000004_processed_events_by_age::Migration),
     ]
 }

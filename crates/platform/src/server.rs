@@ -338,6 +338,7 @@ impl Starter {
             self.tasks.spawn(crate::consumer::purge_every(
                 ctx.db.clone(),
                 name,
+                consumers.iter().map(|def| def.name.clone()).collect(),
                 self.settings.processed_retention,
                 crate::consumer::PURGE_EVERY,
                 self.background.clone(),

@@ -811,42 +811,62 @@ async fn processed_ids(setup: &Setup) -> usize {
         .len()
 }
 
+/// An event id as `Uuid::now_v7` made it `age` ago.
+fn id_from(age: chrono::Duration) -> Uuid {
+    let at = chrono::Utc::now() - age;
+    Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        at.timestamp() as u64,
+        at.timestamp_subsec_nanos(),
+    ))
+}
+
 async fn ids_older_than_the_retention_are_purged(kind: Kind, postgres: bool) {
     let setup = setup(kind, postgres).await;
-    let old: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
+    let (week, day, minute) = (
+        chrono::Duration::days(7),
+        chrono::Duration::days(1),
+        chrono::Duration::minutes(1),
+    );
+    // Events of eight days ago, handled then.
+    let old: Vec<Uuid> = (0..3).map(|_| id_from(week + day)).collect();
     for (i, id) in old.iter().enumerate() {
-        setup
-            .publish(*id, THING, &format!("old-{i}"), &format!("old-{i}"))
-            .await;
+        let payload = format!("old-{i}");
+        setup.publish(*id, THING, &payload, &payload).await;
     }
+    // An event of eight days ago handled now (after an outage), one of now, and one
+    // created and handled a minute short of the retention.
+    let late = id_from(week + day);
     let recent = Uuid::now_v7();
-    setup.publish(recent, THING, "recent", "recent").await;
-    setup.wait_for_effect("recent").await;
-    for id in &old {
-        age_processed(&setup, *id, chrono::Duration::days(8)).await;
+    let kept = id_from(week - minute);
+    for (id, payload) in [(late, "late"), (recent, "recent"), (kept, "kept")] {
+        setup.publish(id, THING, payload, payload).await;
     }
-    // A record a minute younger than the cut stays.
-    let kept = Uuid::now_v7();
-    setup.publish(kept, THING, "kept", "kept").await;
     setup.wait_for_effect("kept").await;
-    age_processed(
-        &setup,
-        kept,
-        chrono::Duration::days(7) - chrono::Duration::minutes(1),
-    )
-    .await;
+    for id in &old {
+        age_processed(&setup, *id, week + day).await;
+    }
+    age_processed(&setup, kept, week - minute).await;
 
     // Two rows a statement: the three old ones take two statements.
-    let cut = chrono::Utc::now() - chrono::Duration::days(7);
-    let purged = fabrique_platform::consumer::purge_processed(&setup.db, cut, 2)
+    let consumers = ["tests-source".to_string()];
+    let cut = chrono::Utc::now() - week;
+    let purged = fabrique_platform::consumer::purge_processed(&setup.db, &consumers, cut, 2)
         .await
         .expect("purge");
     assert_eq!(purged, 3);
     assert_eq!(
         processed_ids(&setup).await,
-        2,
-        "the recent and the kept records stay"
+        3,
+        "the late, the recent and the kept records stay"
     );
+    // Another consumer's records are its own.
+    let other = ["someone-else".to_string()];
+    age_processed(&setup, late, week + day).await;
+    let purged = fabrique_platform::consumer::purge_processed(&setup.db, &other, cut, 2)
+        .await
+        .expect("purge");
+    assert_eq!((purged, processed_ids(&setup).await), (0, 3));
 
     // A copy of a remembered event still changes nothing; a copy of a forgotten one is
     // an event like any other.
@@ -857,21 +877,23 @@ async fn ids_older_than_the_retention_are_purged(kind: Kind, postgres: bool) {
     let payloads: Vec<String> = setup.effects().await.into_iter().map(|(_, p)| p).collect();
     assert_eq!(
         payloads,
-        ["old-0", "old-1", "old-2", "recent", "kept", "old-0", "last"]
+        [
+            "old-0", "old-1", "old-2", "late", "recent", "kept", "old-0", "last"
+        ]
     );
 
-    // The service's periodic purge does the same.
-    age_processed(&setup, recent, chrono::Duration::days(8)).await;
+    // The service's periodic purge takes the late one, now that its record is old too.
     let stop = CancellationToken::new();
     let purging = tokio::spawn(fabrique_platform::consumer::purge_every(
         setup.db.clone(),
         "tests",
+        consumers.to_vec(),
         Duration::from_secs(7 * 24 * 3600),
         Duration::from_millis(20),
         stop.clone(),
     ));
     fabrique_testkit::eventually("the periodic purge", Duration::from_secs(10), || async {
-        (processed_ids(&setup).await == 3).then_some(())
+        (processed_ids(&setup).await == 4).then_some(())
     })
     .await;
     stop.cancel();
