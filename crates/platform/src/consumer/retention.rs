@@ -25,9 +25,13 @@ use tokio_util::sync::CancellationToken;
 
 /// Ids kept unless `FABRIQUE_PROCESSED_RETENTION_HOURS` says otherwise: a week.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
-/// How often a service purges; the first purge comes this long after the start, so
-/// that a crash loop does not purge at every start.
+/// How often a service purges.
 pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
+/// The first purge comes this long after the start (or after [`PURGE_EVERY`], if
+/// shorter): pods restarted more often than hourly (a deploy a day is enough) must
+/// still purge, and a purge that finds nothing old is one short read of the key per
+/// consumer.
+pub const FIRST_PURGE_AFTER: Duration = Duration::from_secs(60);
 /// Rows deleted per statement: each statement's locks and WAL stay small, and consumer
 /// transactions go on between them.
 pub const PURGE_CHUNK: u64 = 10_000;
@@ -82,8 +86,8 @@ pub async fn purge_processed(
     Ok(purged)
 }
 
-/// Purges the ids `consumers` recorded more than `retention` ago, every `every`, until
-/// `shutdown`. A failed purge is logged and tried again at the next turn: the ids only
+/// Purges the ids `consumers` recorded more than `retention` ago, a minute after the
+/// start and then every `every`, until `shutdown`. A failed purge is logged and tried again at the next turn: the ids only
 /// wait longer.
 pub async fn purge_every(
     db: DatabaseConnection,
@@ -93,11 +97,13 @@ pub async fn purge_every(
     every: Duration,
     shutdown: CancellationToken,
 ) {
+    let mut wait = every.min(FIRST_PURGE_AFTER);
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = shutdown.cancelled() => return,
         }
+        wait = every;
         // A retention longer than the calendar goes back purges nothing.
         let Some(before) = chrono::Duration::from_std(retention)
             .ok()
