@@ -1,6 +1,7 @@
 //! What a run reports: the targets of issue 8 checked against the measurements, a text
 //! table, and the SVG chart of `get-member` latency against offered load.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use crate::{Report, Target};
@@ -214,17 +215,13 @@ pub fn table(report: &Report) -> String {
         "busy %"
     );
     for s in &report.scenarios {
-        let cells = groups.map(|g| {
-            s.cpu_us_per_call
-                .get(g)
-                .map(|v| format!("{v:>12.0}"))
-                .unwrap_or_else(|| format!("{:>12}", "-"))
-        });
-        let busy = s
-            .machine_busy_percent
-            .map(|b| format!("{b:>9.0}"))
-            .unwrap_or_else(|| format!("{:>9}", "-"));
-        let _ = writeln!(out, "{:<22} {}{busy}", s.name, cells.join(""));
+        let _ = writeln!(
+            out,
+            "{:<22} {}{}",
+            s.name,
+            cpu_cells(&s.cpu_us_per_call, &groups, 12),
+            cell(s.machine_busy_percent, 9)
+        );
     }
     if !report.sweep.is_empty() {
         // A call costs more at a fixed rate than in the closed loop: the CPU columns
@@ -248,26 +245,17 @@ pub fn table(report: &Report) -> String {
         );
         for p in &report.sweep {
             let s = &p.stats;
-            let cells = groups.map(|g| {
-                p.cpu_us_per_call
-                    .get(g)
-                    .map(|v| format!("{v:>9.0}"))
-                    .unwrap_or_else(|| format!("{:>9}", "-"))
-            });
-            let busy = p
-                .machine_busy_percent
-                .map(|b| format!("{b:>7.0}"))
-                .unwrap_or_else(|| format!("{:>7}", "-"));
             let _ = writeln!(
                 out,
-                "{:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {} {busy}",
+                "{:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>8.2} {:>7} {} {}",
                 s.offered_rate.unwrap_or(0.0),
                 s.throughput,
                 s.p50_ms,
                 s.p99_ms,
                 s.p999_ms,
                 s.error_count(),
-                cells.join(""),
+                cpu_cells(&p.cpu_us_per_call, &groups, 9),
+                cell(p.machine_busy_percent, 7),
             );
         }
     }
@@ -318,6 +306,22 @@ pub fn table(report: &Report) -> String {
         }
     }
     out
+}
+
+/// CPU µs per call of each of `groups`, right-aligned in `width`, `-` where unmeasured.
+fn cpu_cells(cpu: &BTreeMap<String, f64>, groups: &[&str], width: usize) -> String {
+    groups
+        .iter()
+        .map(|g| cell(cpu.get(*g).copied(), width))
+        .collect()
+}
+
+/// A whole number right-aligned in `width`, or `-`.
+fn cell(value: Option<f64>, width: usize) -> String {
+    match value {
+        Some(v) => format!("{v:>width$.0}"),
+        None => format!("{:>width$}", "-"),
+    }
 }
 
 /// Latency (p50 and p99) of `get-member` against the offered rate, as an SVG image.
