@@ -82,6 +82,13 @@ enum Command {
         /// Secret to sign with; default: the embedded default's generated secret.
         #[arg(long, env = "FABRIQUE_JWT_SECRET", hide_env_values = true)]
         jwt_secret: Option<Secret>,
+        /// The `iss` claim: the issuer the services check (`FABRIQUE_JWT_ISSUER`), so that
+        /// in a pod the token carries what its services expect.
+        #[arg(long, env = "FABRIQUE_JWT_ISSUER")]
+        issuer: Option<String>,
+        /// The `aud` claim (`FABRIQUE_JWT_AUDIENCE`).
+        #[arg(long, env = "FABRIQUE_JWT_AUDIENCE")]
+        audience: Option<String>,
         #[arg(long, env = "FABRIQUE_DATA_DIR", default_value = "data")]
         data_dir: std::path::PathBuf,
     },
@@ -143,6 +150,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             roles,
             hours,
             jwt_secret,
+            issuer,
+            audience,
             data_dir,
         } => {
             let secret = match jwt_secret {
@@ -150,11 +159,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => auth::load_or_create_secret(&data_dir.join("jwt-secret"))?,
             };
             let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
-            let token = auth::mint(
-                &secret,
-                &auth::claims(sub, &roles, chrono::Duration::hours(hours)),
-            )
-            .map_err(anyhow::Error::msg)?;
+            let mut claims = auth::claims(sub, &roles, chrono::Duration::hours(hours));
+            claims.iss = issuer.filter(|i| !i.is_empty());
+            claims.aud = audience.filter(|a| !a.is_empty());
+            let token = auth::mint(&secret, &claims).map_err(anyhow::Error::msg)?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
         }

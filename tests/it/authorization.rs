@@ -19,7 +19,7 @@ use fabrique_api::sharing::{self as sp, sharing_service_client::SharingServiceCl
 use fabrique_platform::auth;
 use fabrique_platform::config::Secret;
 use fabrique_testkit::authed;
-use fabrique_testkit::{Backend, BusChoice, SECRET, TestPlatform};
+use fabrique_testkit::{Backend, BusChoice, TestPlatform, secret};
 use prost::Message;
 use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -125,7 +125,7 @@ fn signed(sub: &str, roles: &[&str], edit: impl FnOnce(&mut auth::Claims)) -> St
     claims.iss = Some(ISSUER.into());
     claims.aud = Some(AUDIENCE.into());
     edit(&mut claims);
-    auth::mint(&Secret::new(SECRET), &claims).expect("token")
+    auth::mint(&Secret::new(secret()), &claims).expect("token")
 }
 
 /// Tokens of an admin that must all be refused, with what is wrong with each.

@@ -165,7 +165,7 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
     assert_eq!(first, second, "seeding twice gives the same members");
 
     let listen = format!("127.0.0.1:{}", free_port());
-    let secret = "seed-test-secret-seed-test-secret-0123";
+    let secret = &format!("seed-test-secret-{}", uuid::Uuid::new_v4().simple());
     let mut command = tokio::process::Command::new(BIN);
     command
         .args(["serve", "--listen", &listen, "--jwt-secret", secret])

@@ -15,6 +15,7 @@ mod members_api;
 mod outbox;
 mod process;
 mod projects;
+mod published_secrets;
 mod registry;
 mod secrets_in_logs;
 mod server;

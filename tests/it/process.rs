@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use fabrique_testkit::{SECRET, TempDir};
+use fabrique_testkit::{TempDir, secret};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -26,7 +26,7 @@ pub fn environment(database_url: &str, nats_url: &str, prefix: &str) -> Vec<(Str
         ("FABRIQUE_DATABASE_URL", database_url),
         ("FABRIQUE_NATS_URL", nats_url),
         ("FABRIQUE_SUBJECT_PREFIX", prefix),
-        ("FABRIQUE_JWT_SECRET", SECRET),
+        ("FABRIQUE_JWT_SECRET", secret()),
         ("FABRIQUE_DRAIN_SECONDS", "5"),
         (
             "RUST_LOG",

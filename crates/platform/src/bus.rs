@@ -89,6 +89,40 @@ pub struct StreamSpec {
     pub subjects: Vec<String>,
     /// Window in which a repeated `Nats-Msg-Id` is dropped.
     pub duplicate_window: Duration,
+    pub limits: StreamLimits,
+    /// What the stream does when a limit is reached: the stream's own choice, not
+    /// configuration.
+    pub discard: Discard,
+}
+
+impl StreamSpec {
+    pub fn with_limits(mut self, limits: StreamLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// How much a stream keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamLimits {
+    /// Bytes the stream may hold; `None`: as much as the server's store allows. JetStream
+    /// reserves a stream's limit in its store when the stream is created, so a stream
+    /// with a limit cannot be starved by another one.
+    pub max_bytes: Option<u64>,
+    /// Age after which events are removed; `None`: kept until `max_bytes`.
+    pub max_age: Option<Duration>,
+}
+
+/// What a full stream does with the next message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Discard {
+    /// Refuses it: the publisher keeps it (the outbox) until there is room, and no
+    /// consumer loses an event it has not read yet.
+    #[default]
+    New,
+    /// Stores it and removes the oldest messages (for the dead letters, which must never
+    /// block a consumer).
+    Old,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +208,10 @@ pub enum BusError {
     NoStream(String),
     #[error("stream {0} not found")]
     StreamNotFound(String),
+    /// The stream that captures the subject reached its limit, or the server's store is
+    /// full: nothing is stored until room returns.
+    #[error("stream full: {0}")]
+    StreamFull(String),
     #[error("bus error: {0}")]
     Other(String),
 }
@@ -233,6 +271,8 @@ impl Subjects {
             name: self.stream_name(service),
             subjects: vec![self.full(&format!("fabrique.{service}.>"))],
             duplicate_window: Duration::from_secs(120),
+            limits: StreamLimits::default(),
+            discard: Discard::New,
         }
     }
 
@@ -242,6 +282,8 @@ impl Subjects {
             name: self.stream_name("dlq"),
             subjects: vec![self.full("fabrique.dlq.>")],
             duplicate_window: Duration::from_secs(120),
+            limits: StreamLimits::default(),
+            discard: Discard::Old,
         }
     }
 

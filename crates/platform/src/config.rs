@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::bus::StreamLimits;
+
 /// A value that must never be printed: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -102,6 +104,24 @@ pub struct NatsArgs {
     #[arg(long, env = "FABRIQUE_NATS_STREAM_REPLICAS", default_value_t = 1)]
     pub nats_stream_replicas: usize,
 
+    /// Bytes each service's stream may hold (`512MiB`, `1GiB`…). When it is full, events
+    /// wait in the service's outbox until there is room: none is dropped.
+    #[arg(long, env = "FABRIQUE_NATS_STREAM_MAX_BYTES", default_value_t = ByteSize(1 << 30))]
+    pub nats_stream_max_bytes: ByteSize,
+
+    /// Days after which a service's stream drops its events; 0: kept until the byte
+    /// limit (a new consumer, such as a service added later, reads the whole history).
+    #[arg(long, env = "FABRIQUE_NATS_STREAM_MAX_AGE_DAYS", default_value_t = 0)]
+    pub nats_stream_max_age_days: u32,
+
+    /// Bytes the dead-letter stream may hold; when full, its oldest letters go.
+    #[arg(long, env = "FABRIQUE_NATS_DLQ_MAX_BYTES", default_value_t = ByteSize(256 << 20))]
+    pub nats_dlq_max_bytes: ByteSize,
+
+    /// Days a dead letter is kept.
+    #[arg(long, env = "FABRIQUE_NATS_DLQ_MAX_AGE_DAYS", default_value_t = 30)]
+    pub nats_dlq_max_age_days: u32,
+
     /// Prefix of every subject and stream, so environments and tests can share one NATS
     /// server (e.g. `staging.` gives `staging.fabrique.members.member.joined`).
     #[arg(long, env = "FABRIQUE_SUBJECT_PREFIX", default_value = "")]
@@ -144,9 +164,79 @@ impl NatsArgs {
                     .clone()
                     .filter(|p| !p.trim().is_empty()),
                 stream_replicas: self.nats_stream_replicas,
+                stream_limits: StreamLimits {
+                    max_bytes: Some(self.nats_stream_max_bytes.0),
+                    max_age: days(self.nats_stream_max_age_days),
+                },
+                dlq_limits: StreamLimits {
+                    max_bytes: Some(self.nats_dlq_max_bytes.0),
+                    max_age: days(self.nats_dlq_max_age_days),
+                },
             }),
             _ => None,
         })
+    }
+}
+
+/// `0` days: no age limit.
+fn days(days: u32) -> Option<Duration> {
+    (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400))
+}
+
+/// A size in bytes, written `65536`, `64KiB`, `512MiB`, `1GiB` or `2TiB`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// Below this a stream holds a handful of events: a typo more likely than a choice.
+    pub const MIN: u64 = 16 * 1024;
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let units = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
+        match units
+            .iter()
+            .find(|(shift, _)| self.0 >= 1 << shift && self.0.is_multiple_of(1 << shift))
+        {
+            Some((shift, unit)) => write!(f, "{}{unit}", self.0 >> shift),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let text = text.trim();
+        let digits = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(digits);
+        let shift = match unit.trim() {
+            "" | "B" => 0,
+            "KiB" => 10,
+            "MiB" => 20,
+            "GiB" => 30,
+            "TiB" => 40,
+            other => {
+                return Err(format!(
+                    "unknown unit {other:?}: write bytes, or KiB, MiB, GiB, TiB"
+                ));
+            }
+        };
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a size such as 512MiB or 1GiB"))?;
+        let bytes = number
+            .checked_mul(1 << shift)
+            .filter(|bytes| i64::try_from(*bytes).is_ok())
+            .ok_or_else(|| format!("{text:?} is too large"))?;
+        if bytes < Self::MIN {
+            return Err(format!("{text:?} is below the smallest stream size, 16KiB"));
+        }
+        Ok(Self(bytes))
     }
 }
 
@@ -276,6 +366,8 @@ fn scheme_of(url: &str) -> &str {
     url.split("://").next().unwrap_or(url)
 }
 
+// Built once at start and read in place: the size of the NATS variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum BusSettings {
     /// In-process bus: one process, nothing survives a restart.
@@ -295,6 +387,10 @@ pub struct NatsSettings {
     pub inbox_prefix: Option<String>,
     /// Replicas of the streams created (1 to 5).
     pub stream_replicas: usize,
+    /// Limits of the streams of the services this process runs.
+    pub stream_limits: StreamLimits,
+    /// Limits of the dead-letter stream.
+    pub dlq_limits: StreamLimits,
 }
 
 #[derive(Debug, Clone)]
@@ -357,11 +453,9 @@ impl Settings {
         }
         let public_keys = args.jwt_public_key.is_some() || args.jwt_jwks.is_some();
         let jwt_secret = match args.jwt_secret.clone().or(default_secret) {
-            Some(secret) if secret.expose().len() >= 32 => Some(secret),
-            Some(_) => {
-                return Err(ConfigError(
-                    "FABRIQUE_JWT_SECRET must be at least 32 bytes".into(),
-                ));
+            Some(secret) => {
+                check_jwt_secret(&secret)?;
+                Some(secret)
             }
             None if public_keys => None,
             None => {
@@ -401,8 +495,9 @@ impl Settings {
                 jwt_secret,
                 public_key: args.jwt_public_key.clone(),
                 jwks: args.jwt_jwks.clone(),
-                issuer: args.jwt_issuer.clone(),
-                audience: args.jwt_audience.clone(),
+                // Empty (an unset ConfigMap entry) is unchecked, not "must be empty".
+                issuer: args.jwt_issuer.clone().filter(|i| !i.trim().is_empty()),
+                audience: args.jwt_audience.clone().filter(|a| !a.trim().is_empty()),
                 insecure_dev: args.insecure_dev_auth,
             },
             max_message_bytes: args.max_message_bytes.max(64 * 1024),
@@ -419,6 +514,47 @@ impl Settings {
     pub fn is_embedded(&self) -> bool {
         self.database.is_sqlite() && matches!(self.bus, BusSettings::InProcess)
     }
+}
+
+/// JWT secrets that were written in this repository at one time or another (the
+/// Kubernetes example, tests, scripts): public, so anyone could sign an admin token with
+/// them. `tests/it/published_secrets.rs` finds every secret written in the repository
+/// and fails unless it is refused here.
+pub const PUBLISHED_JWT_SECRETS: &[&str] = &[
+    "example-jwt-secret-change-me-0123456789abcdef",
+    "test-secret-test-secret-test-secret-0123",
+    "seed-test-secret-seed-test-secret-0123",
+    "jwt-secret-that-must-never-be-logged-0123",
+    "measure-memory-secret-0123456789abcdef",
+    "0123456789abcdef0123456789abcdef",
+    "another secret another secret 123",
+    "another-secret-another-secret-01234567",
+];
+
+/// Words of placeholders that a copied example keeps.
+const PLACEHOLDER_MARKERS: &[&str] = &["change-me", "changeme", "example"];
+
+/// A JWT secret signs every token the services accept: 32 bytes or more, never one
+/// published in the repository, never a placeholder.
+pub fn check_jwt_secret(secret: &Secret) -> Result<(), ConfigError> {
+    let value = secret.expose();
+    if value.len() < 32 {
+        return Err(ConfigError(
+            "FABRIQUE_JWT_SECRET must be at least 32 bytes".into(),
+        ));
+    }
+    let lowered = value.to_ascii_lowercase();
+    if PUBLISHED_JWT_SECRETS.contains(&value)
+        || PLACEHOLDER_MARKERS.iter().any(|m| lowered.contains(m))
+    {
+        return Err(ConfigError(
+            "FABRIQUE_JWT_SECRET is a value published in Fabrique's repository (an example or a \
+             test): anyone could sign tokens with it. Generate one, e.g. `openssl rand -base64 48` \
+             (docs/operations.md, \"Create the secrets\")"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A subject prefix is empty or dot-separated tokens of `[A-Za-z0-9_-]`, ending with a dot.
@@ -458,11 +594,18 @@ mod tests {
             .serve
     }
 
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+    /// A fresh secret: every literal one in the repository is refused.
+    fn secret() -> Secret {
+        Secret::new(format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        ))
+    }
 
     #[test]
     fn no_flags_is_the_embedded_default() {
-        let settings = Settings::from_args(&parse(&[]), Some(Secret::new(SECRET))).unwrap();
+        let settings = Settings::from_args(&parse(&[]), Some(secret())).unwrap();
         assert!(settings.is_embedded());
         assert_eq!(settings.listen.to_string(), "127.0.0.1:50051");
         assert_eq!(
@@ -474,9 +617,9 @@ mod tests {
     #[test]
     fn dev_auth_is_refused_with_nats_or_postgres() {
         let with_nats = parse(&["--insecure-dev-auth", "--nats-url", "nats://127.0.0.1:4222"]);
-        assert!(Settings::from_args(&with_nats, Some(Secret::new(SECRET))).is_err());
+        assert!(Settings::from_args(&with_nats, Some(secret())).is_err());
         let with_pg = parse(&["--insecure-dev-auth", "--database-url", "postgres://h/db"]);
-        assert!(Settings::from_args(&with_pg, Some(Secret::new(SECRET))).is_err());
+        assert!(Settings::from_args(&with_pg, Some(secret())).is_err());
     }
 
     #[test]
@@ -489,7 +632,7 @@ mod tests {
 
     #[test]
     fn consumer_counts_are_at_least_one() {
-        let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(Secret::new(SECRET)));
+        let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(secret()));
         assert_eq!(
             settings(&[]).unwrap().consumer_lanes,
             crate::consumer::DEFAULT_LANES
@@ -512,7 +655,7 @@ mod tests {
 
     #[test]
     fn processed_ids_are_kept_between_an_hour_and_a_century() {
-        let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(Secret::new(SECRET)));
+        let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(secret()));
         assert_eq!(
             settings(&[]).unwrap().processed_retention,
             crate::consumer::DEFAULT_RETENTION
@@ -535,9 +678,88 @@ mod tests {
     }
 
     #[test]
+    fn streams_are_bounded_by_default_and_sizes_parse() {
+        let with = |extra: &[&str]| {
+            let args: Vec<&str> = ["--nats-url", "nats://127.0.0.1:4222"]
+                .iter()
+                .chain(extra.iter())
+                .copied()
+                .collect();
+            match Settings::from_args(&parse(&args), Some(secret()))
+                .unwrap()
+                .bus
+            {
+                BusSettings::Nats(nats) => nats,
+                BusSettings::InProcess => panic!("NATS expected"),
+            }
+        };
+        let defaults = with(&[]);
+        assert_eq!(defaults.stream_limits.max_bytes, Some(1 << 30));
+        assert_eq!(defaults.stream_limits.max_age, None);
+        assert_eq!(defaults.dlq_limits.max_bytes, Some(256 << 20));
+        assert_eq!(
+            defaults.dlq_limits.max_age,
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        let set = with(&[
+            "--nats-stream-max-bytes",
+            "512MiB",
+            "--nats-stream-max-age-days",
+            "365",
+            "--nats-dlq-max-age-days",
+            "0",
+        ]);
+        assert_eq!(set.stream_limits.max_bytes, Some(512 << 20));
+        assert_eq!(
+            set.stream_limits.max_age,
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        assert_eq!(set.dlq_limits.max_age, None);
+
+        for (text, bytes) in [("65536", 65_536), ("64KiB", 65_536), ("2TiB", 2 << 40)] {
+            assert_eq!(text.parse::<ByteSize>(), Ok(ByteSize(bytes)), "{text}");
+        }
+        for size in [ByteSize(1 << 30), ByteSize(48 << 10), ByteSize(70_000)] {
+            assert_eq!(size.to_string().parse::<ByteSize>(), Ok(size));
+        }
+        assert_eq!(ByteSize(1 << 30).to_string(), "1GiB");
+        for refused in ["1GB", "lots", "", "1KiB", "99999999999TiB"] {
+            assert!(refused.parse::<ByteSize>().is_err(), "{refused:?}");
+        }
+        let refused = Cli::try_parse_from(["fabrique", "--nats-stream-max-bytes", "10MB"]);
+        assert!(refused.is_err());
+    }
+
+    #[test]
+    fn published_and_placeholder_secrets_are_refused() {
+        let with = |value: &str| {
+            Settings::from_args(
+                &parse(&["--database-url", "postgres://h/db", "--jwt-secret", value]),
+                None,
+            )
+        };
+        for published in PUBLISHED_JWT_SECRETS {
+            let error = with(published).unwrap_err().to_string();
+            assert!(error.contains("published"), "{published}: {error}");
+        }
+        for placeholder in [
+            "CHANGE-ME-CHANGE-ME-CHANGE-ME-CHANGE-ME",
+            "my-example-secret-0123456789abcdefghij",
+        ] {
+            assert!(with(placeholder).is_err(), "{placeholder}");
+        }
+        let generated = secret();
+        assert!(with(generated.expose()).is_ok());
+        // The embedded default's generated secret goes through the same check.
+        let refused = Settings::from_args(&parse(&[]), Some(Secret::new(PUBLISHED_JWT_SECRETS[0])));
+        assert!(refused.is_err());
+    }
+
+    #[test]
     fn secrets_never_print() {
-        let args = parse(&["--jwt-secret", SECRET]);
-        assert!(!format!("{args:?}").contains(SECRET));
+        let secret = secret();
+        let args = parse(&["--jwt-secret", secret.expose()]);
+        assert!(!format!("{args:?}").contains(secret.expose()));
     }
 
     #[test]
@@ -555,7 +777,7 @@ mod tests {
         let url = ["--nats-url", "nats://127.0.0.1:4222"];
         let with = |extra: &[&str]| {
             let args: Vec<&str> = url.iter().chain(extra.iter()).copied().collect();
-            Settings::from_args(&parse(&args), Some(Secret::new(SECRET)))
+            Settings::from_args(&parse(&args), Some(secret()))
         };
         let settings = with(&[
             "--nats-inbox-prefix",

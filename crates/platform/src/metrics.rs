@@ -9,6 +9,7 @@
 //! | `fabrique.events.consumed` | counter | `consumer`, `subject`, `outcome` (applied, duplicate) |
 //! | `fabrique.events.dead_lettered` | counter | `consumer`, `subject` |
 //! | `fabrique.outbox.backlog` | gauge | `service` |
+//! | `fabrique.outbox.relay_failures` | counter | `service`, `reason` (stream_full, bus_unavailable, bus_error, database) |
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -23,6 +24,7 @@ struct Instruments {
     published: Counter<u64>,
     consumed: Counter<u64>,
     dead_lettered: Counter<u64>,
+    relay_failures: Counter<u64>,
     _backlog: ObservableGauge<u64>,
 }
 
@@ -56,6 +58,12 @@ fn instruments() -> &'static Instruments {
             dead_lettered: meter
                 .u64_counter("fabrique.events.dead_lettered")
                 .with_description("Events sent to a dead-letter subject")
+                .build(),
+            relay_failures: meter
+                .u64_counter("fabrique.outbox.relay_failures")
+                .with_description(
+                    "Relay passes that failed, by reason; events wait in the outbox meanwhile",
+                )
                 .build(),
             _backlog: meter
                 .u64_observable_gauge("fabrique.outbox.backlog")
@@ -114,6 +122,16 @@ pub fn event_dead_lettered(consumer: &str, subject: &str) {
         &[
             KeyValue::new("consumer", consumer.to_string()),
             KeyValue::new("subject", subject.to_string()),
+        ],
+    );
+}
+
+pub fn relay_failed(service: &'static str, reason: &'static str) {
+    instruments().relay_failures.add(
+        1,
+        &[
+            KeyValue::new("service", service),
+            KeyValue::new("reason", reason),
         ],
     );
 }

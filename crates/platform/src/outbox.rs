@@ -9,7 +9,7 @@
 pub(crate) mod entity;
 mod relay;
 
-pub use relay::{BATCH_SIZE, Relay, RelayError};
+pub use relay::{BATCH_SIZE, Relay, RelayError, health_name};
 
 use std::sync::Arc;
 

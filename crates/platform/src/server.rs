@@ -115,6 +115,9 @@ impl Application {
             health
                 .set_service_status(service.grpc_name(), ServingStatus::NotServing)
                 .await;
+            health
+                .set_service_status(crate::outbox::health_name(name), ServingStatus::NotServing)
+                .await;
             grpc_names.push(service.grpc_name().to_string());
             prepared.push(Prepared { service, ctx });
         }
@@ -297,9 +300,15 @@ impl Starter {
         if migrated.is_none() {
             return;
         }
+        let (service_limits, dlq_limits) = match &self.settings.bus {
+            BusSettings::Nats(nats) => (nats.stream_limits, nats.dlq_limits),
+            BusSettings::InProcess => Default::default(),
+        };
         let streams = [
-            self.subjects.service_stream(name),
-            self.subjects.dlq_stream(),
+            self.subjects
+                .service_stream(name)
+                .with_limits(service_limits),
+            self.subjects.dlq_stream().with_limits(dlq_limits),
         ];
         let bus = self.bus.clone();
         let ready = retry(&self.background, "bus", name, || {
@@ -324,7 +333,8 @@ impl Starter {
             self.bus.clone(),
             self.subjects.clone(),
             ctx.outbox.clone(),
-        );
+        )
+        .reporting_to(self.health.clone());
         self.tasks
             .spawn(relay.run(self.background.clone(), self.settings.drain_timeout));
         let consumer_settings = ConsumerSettings {

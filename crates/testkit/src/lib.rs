@@ -12,7 +12,7 @@ pub mod platform;
 pub mod postgres;
 
 pub use nats::{NatsServer, shared_nats_url, stream_messages, unique_prefix};
-pub use platform::{Backend, BusChoice, SECRET, TestPlatform, authed, token};
+pub use platform::{Backend, BusChoice, TestPlatform, authed, secret, token};
 pub use postgres::{PostgresServer, TestDatabase, service_database};
 
 /// A directory removed when dropped.

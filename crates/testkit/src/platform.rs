@@ -35,7 +35,18 @@ pub enum BusChoice {
     InProcess,
 }
 
-pub const SECRET: &str = "test-secret-test-secret-test-secret-0123";
+/// The JWT secret of this test process's platforms: drawn once per process, since a
+/// service refuses a secret written in the repository.
+pub fn secret() -> &'static str {
+    static SECRET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SECRET.get_or_init(|| {
+        format!(
+            "test-{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+    })
+}
 
 pub struct TestPlatform {
     pub addr: SocketAddr,
@@ -61,7 +72,7 @@ impl TestPlatform {
             bus,
             subject_prefix: prefix.to_string(),
             auth: AuthSettings {
-                jwt_secret: Some(Secret::new(SECRET)),
+                jwt_secret: Some(Secret::new(secret())),
                 public_key: None,
                 jwks: None,
                 issuer: None,
@@ -162,11 +173,22 @@ impl TestPlatform {
     /// A second instance of the platform on the same database, bus and subject prefix:
     /// another replica, as on a second Kubernetes pod.
     pub async fn another_instance(&self, services: Vec<Arc<dyn Service>>) -> TestPlatform {
+        self.another_instance_with(services, |_| {}).await
+    }
+
+    /// Like [`another_instance`](Self::another_instance), letting the test adjust its
+    /// settings (a replica started with another configuration).
+    pub async fn another_instance_with(
+        &self,
+        services: Vec<Arc<dyn Service>>,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> TestPlatform {
         let bus_settings = match &self.nats_url {
             Some(url) => nats_settings(url),
             None => panic!("another instance needs NATS: the in-process bus lives in one process"),
         };
-        let settings = Self::settings(self.database_url.clone(), bus_settings, &self.prefix);
+        let mut settings = Self::settings(self.database_url.clone(), bus_settings, &self.prefix);
+        adjust(&mut settings);
         let bus: Arc<dyn Bus> = match &settings.bus {
             BusSettings::Nats(nats) => Arc::new(
                 NatsBus::connect(nats, "fabrique-test-replica")
@@ -281,7 +303,7 @@ fn nats_settings(url: &str) -> BusSettings {
 /// A token for `sub` with `roles`, signed with the test secret, valid one hour.
 pub fn token(sub: &str, roles: &[&str]) -> String {
     auth::mint(
-        &Secret::new(SECRET),
+        &Secret::new(secret()),
         &auth::claims(sub, roles, chrono::Duration::hours(1)),
     )
     .unwrap_or_else(|e| panic!("cannot sign: {e}"))

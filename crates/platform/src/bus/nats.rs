@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use futures::StreamExt;
 
 use super::{
-    Acker, Bus, BusError, ConsumerSpec, Delivery, Headers, OutgoingMessage, PendingAck, PublishAck,
-    StreamSpec, Subscription,
+    Acker, Bus, BusError, ConsumerSpec, Delivery, Discard, Headers, OutgoingMessage, PendingAck,
+    PublishAck, StreamSpec, Subscription,
 };
 use crate::config::NatsSettings;
 
@@ -123,12 +123,60 @@ fn from_nats_headers(map: Option<&async_nats::HeaderMap>) -> Headers {
 #[async_trait]
 impl Bus for NatsBus {
     async fn ensure_stream(&self, spec: &StreamSpec) -> Result<(), BusError> {
+        let unavailable_or = |error: String| {
+            if self.connected() {
+                BusError::Other(format!("stream {}: {error}", spec.name))
+            } else {
+                BusError::Unavailable(error)
+            }
+        };
+        let mut max_bytes = spec
+            .limits
+            .max_bytes
+            .map_or(-1, |bytes| i64::try_from(bytes).unwrap_or(i64::MAX));
+        // JetStream makes room for a lowered limit by deleting the oldest messages,
+        // which consumers may not have read: a limit below what the stream holds keeps
+        // the stream's current one until the operator frees room.
+        match self.jetstream.get_stream(&spec.name).await {
+            Ok(mut stream) => {
+                let info = stream
+                    .info()
+                    .await
+                    .map_err(|e| unavailable_or(e.to_string()))?;
+                let held = i64::try_from(info.state.bytes).unwrap_or(i64::MAX);
+                let current = info.config.max_bytes;
+                if max_bytes >= 0 && held > max_bytes {
+                    tracing::warn!(
+                        stream = %spec.name,
+                        held_bytes = held,
+                        configured_max_bytes = max_bytes,
+                        kept_max_bytes = current,
+                        "the configured stream limit is below what the stream holds: the current \
+                         limit is kept, since lowering it would delete events"
+                    );
+                    max_bytes = current;
+                }
+            }
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    jetstream::context::GetStreamErrorKind::JetStream(ref j)
+                        if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                ) => {}
+            Err(error) => return Err(unavailable_or(error.to_string())),
+        }
         let config = stream::Config {
             name: spec.name.clone(),
             subjects: spec.subjects.clone(),
             duplicate_window: spec.duplicate_window,
             storage: stream::StorageType::File,
             num_replicas: self.stream_replicas,
+            max_bytes,
+            max_age: spec.limits.max_age.unwrap_or_default(),
+            discard: match spec.discard {
+                Discard::New => stream::DiscardPolicy::New,
+                Discard::Old => stream::DiscardPolicy::Old,
+            },
             ..Default::default()
         };
         self.jetstream
@@ -136,10 +184,14 @@ impl Bus for NatsBus {
             .await
             .map(|_| ())
             .map_err(|e| {
-                if self.connected() {
-                    BusError::Other(format!("stream {}: {e}", spec.name))
+                let text = e.to_string();
+                if text.contains("insufficient storage") {
+                    unavailable_or(format!(
+                        "{text}: the stream's byte limit does not fit in what the JetStream \
+                         store has left (max_file_store, less the other streams' limits)"
+                    ))
                 } else {
-                    BusError::Unavailable(e.to_string())
+                    unavailable_or(text)
                 }
             })
     }
@@ -245,8 +297,24 @@ fn publish_error(subject: &str, error: jetstream::context::PublishError) -> BusE
         Kind::TimedOut | Kind::BrokenPipe | Kind::MaxAckPending => {
             BusError::Unavailable(error.to_string())
         }
+        _ if is_full(&error) => BusError::StreamFull(format!("{subject}: {error}")),
         _ => BusError::Other(error.to_string()),
     }
+}
+
+/// JetStream's answer when the stream reached its limits with the `new` discard policy
+/// (10077, "maximum bytes exceeded") or the server's store has no room left (10023,
+/// "insufficient resources").
+fn is_full(error: &jetstream::context::PublishError) -> bool {
+    std::error::Error::source(error)
+        .and_then(|source| source.downcast_ref::<jetstream::Error>())
+        .is_some_and(|j| {
+            matches!(
+                j.error_code(),
+                jetstream::ErrorCode::STREAM_STORE_FAILED
+                    | jetstream::ErrorCode::INSUFFICIENT_RESOURCES
+            )
+        })
 }
 
 struct NatsSubscription {

@@ -70,8 +70,41 @@ pub enum RelayError {
     Busy,
 }
 
+impl RelayError {
+    /// The `reason` attribute of the `fabrique.outbox.relay_failures` metric.
+    fn reason(&self) -> &'static str {
+        match self {
+            RelayError::Db(_) => "database",
+            RelayError::Bus(BusError::StreamFull(_)) => "stream_full",
+            RelayError::Bus(BusError::Unavailable(_)) => "bus_unavailable",
+            RelayError::Bus(_) => "bus_error",
+            RelayError::Busy => "busy",
+        }
+    }
+}
+
+/// The health-check name that answers SERVING while a service's events reach the bus,
+/// and NOT_SERVING while they wait in its outbox (the bus unreachable, its stream full).
+/// It is no readiness probe: the service keeps taking writes meanwhile.
+pub fn health_name(service: &str) -> String {
+    format!("outbox.{service}")
+}
+
+/// Where the relay stands, as its health entry and logs tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    /// No pass has ended yet.
+    Starting,
+    Flowing,
+    /// The last pass failed; `full`: because the stream (or the bus's store) is full.
+    Failing {
+        full: bool,
+    },
+}
+
 pub struct Relay {
     service: &'static str,
+    health: Option<tonic_health::server::HealthReporter>,
     source: String,
     db: DatabaseConnection,
     bus: Arc<dyn Bus>,
@@ -95,6 +128,7 @@ impl Relay {
     ) -> Self {
         Self {
             service,
+            health: None,
             source: source_of(service),
             db,
             bus,
@@ -102,6 +136,45 @@ impl Relay {
             signal,
             deleted: AtomicU64::new(0),
             connection: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Reports whether events flow under [`health_name`] of the service.
+    pub fn reporting_to(mut self, health: tonic_health::server::HealthReporter) -> Self {
+        self.health = Some(health);
+        self
+    }
+
+    /// Records a change of `flow`: the health entry, and one log line per episode.
+    async fn entered(&self, flow: Flow, pending: Option<u64>, error: Option<&RelayError>) {
+        if let Some(health) = &self.health {
+            let status = if flow == Flow::Flowing {
+                tonic_health::ServingStatus::Serving
+            } else {
+                tonic_health::ServingStatus::NotServing
+            };
+            health
+                .set_service_status(health_name(self.service), status)
+                .await;
+        }
+        let service = self.service;
+        match (flow, error) {
+            (Flow::Failing { full: true }, Some(error)) => tracing::error!(
+                service,
+                %error,
+                pending,
+                "the event stream is full: writes go on and their events wait in the outbox \
+                 until there is room (raise FABRIQUE_NATS_STREAM_MAX_BYTES, or the JetStream \
+                 store; see docs/operations.md)"
+            ),
+            (Flow::Failing { full: false }, Some(error)) => tracing::warn!(
+                service,
+                %error,
+                pending,
+                "events cannot be published: they wait in the outbox"
+            ),
+            (Flow::Flowing, _) => tracing::info!(service, "events reach the bus"),
+            _ => {}
         }
     }
 
@@ -113,12 +186,17 @@ impl Relay {
         let mut last_count = tokio::time::Instant::now() - COUNT_EVERY;
         let mut last_vacuum = tokio::time::Instant::now();
         let mut vacuuming: Option<tokio::task::JoinHandle<()>> = None;
+        let mut flow = Flow::Starting;
         loop {
             match self.drain().await {
                 Ok(()) => {
                     backoff = Duration::from_millis(50);
                     busy_wait = BUSY_FIRST_WAIT;
                     metrics::set_outbox_backlog(self.service, 0);
+                    if flow != Flow::Flowing {
+                        flow = Flow::Flowing;
+                        self.entered(flow, None, None).await;
+                    }
                     if self.deleted.load(Ordering::Relaxed) >= VACUUM_AFTER_ROWS
                         && last_vacuum.elapsed() >= VACUUM_EVERY
                         && vacuuming.as_ref().is_none_or(|task| task.is_finished())
@@ -143,12 +221,23 @@ impl Relay {
                     busy_wait = (busy_wait * 2).min(BUSY_MAX_WAIT);
                 }
                 Err(error) => {
-                    tracing::warn!(service = self.service, %error, retry_in = ?backoff, "outbox relay failed");
+                    metrics::relay_failed(self.service, error.reason());
+                    let mut pending = None;
                     if last_count.elapsed() >= COUNT_EVERY {
                         last_count = tokio::time::Instant::now();
-                        if let Ok(pending) = self.pending_count().await {
-                            metrics::set_outbox_backlog(self.service, pending);
+                        if let Ok(count) = self.pending_count().await {
+                            metrics::set_outbox_backlog(self.service, count);
+                            pending = Some(count);
                         }
+                    }
+                    let failing = Flow::Failing {
+                        full: matches!(error, RelayError::Bus(BusError::StreamFull(_))),
+                    };
+                    if flow != failing {
+                        flow = failing;
+                        self.entered(flow, pending, Some(&error)).await;
+                    } else {
+                        tracing::debug!(service = self.service, %error, retry_in = ?backoff, "outbox relay failed again");
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}

@@ -14,6 +14,8 @@ fn stream(prefix: &str) -> StreamSpec {
         name: format!("{}S", prefix.trim_end_matches('.').to_uppercase()),
         subjects: vec![format!("{prefix}fabrique.demo.>")],
         duplicate_window: Duration::from_secs(60),
+        limits: Default::default(),
+        discard: Default::default(),
     }
 }
 
@@ -274,3 +276,99 @@ on_both_buses!(
     acked_messages_are_not_delivered_again_to_the_next_consumer,
     publishing_outside_any_stream_fails,
 );
+
+/// JetStream's own limits: a full stream with the `new` policy refuses (the outbox then
+/// keeps the event), one with the `old` policy makes room; a limit below what a stream
+/// holds is not applied (JetStream would delete unread events to meet it), a larger one
+/// is.
+mod limits {
+    use super::*;
+    use async_nats::jetstream;
+    use fabrique_platform::bus::{Discard, StreamLimits};
+
+    const KIB: u64 = 1024;
+
+    fn limited(prefix: &str, max_bytes: u64, discard: Discard) -> StreamSpec {
+        StreamSpec {
+            limits: StreamLimits {
+                max_bytes: Some(max_bytes),
+                max_age: None,
+            },
+            discard,
+            ..stream(prefix)
+        }
+    }
+
+    async fn config_and_count(name: &str) -> (jetstream::stream::Config, u64) {
+        let client = async_nats::connect(fabrique_testkit::shared_nats_url())
+            .await
+            .unwrap();
+        let mut stream = jetstream::new(client).get_stream(name).await.unwrap();
+        let info = stream.info().await.unwrap();
+        (info.config.clone(), info.state.messages)
+    }
+
+    async fn try_publish(bus: &dyn Bus, subject: &str, i: usize) -> Result<(), BusError> {
+        let body = format!("{i:>1000}");
+        bus.publish(message(subject.to_string(), &format!("m{i}"), &body))
+            .await?
+            .await
+            .map(|_| ())
+    }
+
+    #[tokio::test]
+    async fn a_full_stream_refuses_and_is_never_shrunk_below_its_content() {
+        let bus = bus(Kind::Nats).await;
+        let prefix = fabrique_testkit::unique_prefix();
+        let spec = limited(&prefix, 16 * KIB, Discard::New);
+        bus.ensure_stream(&spec).await.expect("stream");
+        let subject = format!("{prefix}fabrique.demo.a.created");
+        let mut stored = 0;
+        let refusal = loop {
+            assert!(stored < 100, "16 KiB held a hundred 1 KB messages");
+            match try_publish(&*bus, &subject, stored).await {
+                Ok(()) => stored += 1,
+                Err(error) => break error,
+            }
+        };
+        assert!(
+            matches!(refusal, BusError::StreamFull(_)),
+            "a full stream says so: {refusal:?}"
+        );
+        // Each message carries its body twice (payload and header): about 2 KB.
+        assert!(stored >= 4, "{stored} messages fit in 16 KiB");
+
+        bus.ensure_stream(&limited(&prefix, 4 * KIB, Discard::New))
+            .await
+            .expect("a smaller limit is not an error");
+        let (config, count) = config_and_count(&spec.name).await;
+        assert_eq!(config.max_bytes, 16 * 1024, "the limit is kept");
+        assert_eq!(count, stored as u64, "no event was deleted");
+
+        bus.ensure_stream(&limited(&prefix, 64 * KIB, Discard::New))
+            .await
+            .expect("a larger limit");
+        let (config, _) = config_and_count(&spec.name).await;
+        assert_eq!(config.max_bytes, 64 * 1024);
+        try_publish(&*bus, &subject, stored)
+            .await
+            .expect("room again");
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_discards_old_messages_never_refuses() {
+        let bus = bus(Kind::Nats).await;
+        let prefix = fabrique_testkit::unique_prefix();
+        let spec = limited(&prefix, 16 * KIB, Discard::Old);
+        bus.ensure_stream(&spec).await.expect("stream");
+        let subject = format!("{prefix}fabrique.demo.a.created");
+        for i in 0..60 {
+            try_publish(&*bus, &subject, i)
+                .await
+                .expect("the oldest make room");
+        }
+        let (config, count) = config_and_count(&spec.name).await;
+        assert_eq!(config.discard, jetstream::stream::DiscardPolicy::Old);
+        assert!(count < 60, "the oldest went: {count} kept");
+    }
+}

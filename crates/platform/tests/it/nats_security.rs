@@ -21,6 +21,8 @@ async fn round_trip(bus: &NatsBus) {
         name: "SECURE".into(),
         subjects: vec!["fabrique.secure.>".into()],
         duplicate_window: Duration::from_secs(60),
+        limits: Default::default(),
+        discard: Default::default(),
     };
     bus.ensure_stream(&spec).await.expect("stream");
     let mut headers = Headers::new();
