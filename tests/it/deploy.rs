@@ -79,6 +79,43 @@ fn render(overlay: &str) -> Manifests {
     Manifests { objects }
 }
 
+/// The Secret an operator creates with `deploy/k8s/create-secrets` (docs/operations.md):
+/// for production, with the URLs of their own PostgreSQL in the environment.
+fn operator_secret(with_postgres: bool) -> Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/create-secrets");
+    let mut command = std::process::Command::new(script);
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    if with_postgres {
+        command.arg("--with-postgres");
+    } else {
+        for service in ["members", "registry", "sharing", "projects"] {
+            command.env(
+                format!("{}_DATABASE_URL", service.to_uppercase()),
+                format!("postgres://{service}:operator-password@db.alliance.example:5432/fabrique_{service}?sslmode=require"),
+            );
+        }
+    }
+    let output = command.output().expect("create-secrets runs");
+    assert!(
+        output.status.success(),
+        "create-secrets: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let secret: Value = serde_norway::from_str(&text).expect("a YAML Secret");
+    assert_eq!(str_at(&secret, "/kind"), Some("Secret"));
+    secret
+}
+
+/// An overlay as it runs once the operator created `fabrique-secrets`.
+fn render_with_operator_secret(overlay: &str) -> Manifests {
+    let mut manifests = render(overlay);
+    manifests.objects.push(operator_secret(overlay == "small"));
+    manifests
+}
+
 struct Manifests {
     objects: Vec<Value>,
 }
@@ -704,7 +741,14 @@ impl LocalNats {
         password: &str,
         errors: Arc<Mutex<Vec<String>>>,
     ) -> async_nats::Client {
-        async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
+        let mut options =
+            async_nats::ConnectOptions::with_user_and_password(user.into(), password.into());
+        // A service's user receives replies on its own inbox prefix only, as the
+        // services' FABRIQUE_NATS_INBOX_PREFIX sets it.
+        if ["members", "registry", "sharing", "projects"].contains(&user) {
+            options = options.custom_inbox_prefix(format!("_INBOX_{user}"));
+        }
+        options
             .event_callback(move |event| {
                 let errors = errors.clone();
                 async move {
@@ -1013,12 +1057,17 @@ async fn probe_until_serving(endpoint: &str, service: &str) {
 
 // ------------------------------------------------------------------ the flow
 
-/// `fabrique token` with the jwt-secret the manifests give the services.
-async fn token(secret: &str, sub: &str, role: &str) -> String {
+/// `fabrique token` as an operator runs it in a pod (`kubectl exec deploy/members --
+/// fabrique token …`): with that container's environment, so with the secret, issuer
+/// and audience the manifests give the services (or, on the embedded default, the
+/// secret generated on the pod's volume). `extra` flags come last and win.
+async fn token(cluster: &LocalCluster, sub: &str, role: &str, extra: &[&str]) -> String {
+    let env = &cluster.pods[0].main[0].env;
     let output = tokio::process::Command::new(BIN)
         .args(["token", "--sub", sub, "--role", role])
+        .args(extra)
         .env_clear()
-        .env("FABRIQUE_JWT_SECRET", secret)
+        .envs(env)
         .output()
         .await
         .expect("fabrique token runs");
@@ -1067,13 +1116,13 @@ where
 /// A FabLab joins (members), lists its workshop (registry, once members' event reached
 /// it), lends a laser cutter there (sharing, once members' and registry's events did),
 /// and hosts a project (projects, likewise).
-async fn alliance_flow(cluster: &LocalCluster, jwt_secret: &str) {
+async fn alliance_flow(cluster: &LocalCluster) {
     use members_proto::members_service_client::MembersServiceClient;
     use projects_proto::projects_service_client::ProjectsServiceClient;
     use registry_proto::registry_service_client::RegistryServiceClient;
     use sharing_proto::sharing_service_client::SharingServiceClient;
 
-    let admin = token(jwt_secret, "admin", "admin").await;
+    let admin = token(cluster, "admin", "admin", &[]).await;
     let mut members = MembersServiceClient::new(
         channel(&cluster.endpoint_of("fabrique.members.v1.MembersService")).await,
     );
@@ -1103,9 +1152,10 @@ async fn alliance_flow(cluster: &LocalCluster, jwt_secret: &str) {
         .await
         .expect("an admin approves it");
     let fablab = token(
-        jwt_secret,
+        cluster,
         member.name.trim_start_matches("members/"),
         "member",
+        &[],
     )
     .await;
 
@@ -1212,10 +1262,13 @@ async fn alliance_flow(cluster: &LocalCluster, jwt_secret: &str) {
 // ------------------------------------------------------------------ tests
 
 /// Acceptance: the production overlay runs as declared — four Deployments, NATS from
-/// its own config with a user per service — and a flow crosses all four services.
+/// its own config with a user per service — and a flow crosses all four services, with
+/// the Secret the operator created (deploy/k8s/create-secrets). A token for another
+/// audience or issuer, or for none, is refused by services started from the overlay's
+/// own env.
 #[tokio::test]
 async fn the_production_overlay_runs_as_declared() {
-    let manifests = render("production");
+    let manifests = render_with_operator_secret("production");
     let found = problems(&manifests);
     assert!(
         found.is_empty(),
@@ -1231,18 +1284,57 @@ async fn the_production_overlay_runs_as_declared() {
             "no Deployment {service}: {names:?}"
         );
     }
+    let config = manifests
+        .entries("ConfigMap", "fabrique-config")
+        .expect("fabrique-config");
+    for checked in ["FABRIQUE_JWT_ISSUER", "FABRIQUE_JWT_AUDIENCE"] {
+        assert!(
+            config.get(checked).is_some_and(|v| !v.is_empty()),
+            "the production overlay leaves {checked} unchecked"
+        );
+    }
     let nats = LocalNats::start(&manifests).await;
     let cluster = LocalCluster::start(&manifests, Some(&nats)).await;
     assert_eq!(cluster.pods.len(), 4, "one pod per service");
-    let secret = manifests
-        .entry("Secret", "fabrique-secrets", "jwt-secret")
-        .expect("jwt-secret");
-    alliance_flow(&cluster, &secret).await;
+    alliance_flow(&cluster).await;
+
+    use members_proto::members_service_client::MembersServiceClient;
+    let mut members = MembersServiceClient::new(
+        channel(&cluster.endpoint_of("fabrique.members.v1.MembersService")).await,
+    );
+    let list = members_proto::ListMembersRequest {
+        page_size: 10,
+        ..Default::default()
+    };
+    let right = token(&cluster, "admin", "admin", &[]).await;
+    members
+        .list_members(authed(list.clone(), &right))
+        .await
+        .expect("the overlay's own issuer and audience");
+    for (why, flags) in [
+        (
+            "another audience",
+            &["--audience", "another-application"][..],
+        ),
+        ("no audience", &["--audience", ""][..]),
+        (
+            "another issuer",
+            &["--issuer", "https://sso.elsewhere.example"][..],
+        ),
+    ] {
+        let wrong = token(&cluster, "admin", "admin", flags).await;
+        let refused = members
+            .list_members(authed(list.clone(), &wrong))
+            .await
+            .expect_err(why);
+        assert_eq!(refused.code(), Code::Unauthenticated, "{why}: {refused:?}");
+    }
     cluster.terminate().await;
 }
 
 /// The single-node overlay: every service in one process, SQLite on its volume, the
-/// in-process bus; the same flow.
+/// in-process bus; the same flow, with the JWT secret the process generated on its
+/// volume at first start (the overlay holds none).
 #[tokio::test]
 async fn the_single_node_overlay_runs_as_declared() {
     let manifests = render("single-node");
@@ -1257,23 +1349,131 @@ async fn the_single_node_overlay_runs_as_declared() {
     );
     let cluster = LocalCluster::start(&manifests, None).await;
     assert_eq!(cluster.pods.len(), 1, "one pod");
-    let secret = cluster.pods[0].main[0]
-        .env
-        .get("FABRIQUE_JWT_SECRET")
-        .cloned()
-        .expect("a JWT secret");
-    alliance_flow(&cluster, &secret).await;
+    let env = &cluster.pods[0].main[0].env;
+    assert!(!env.contains_key("FABRIQUE_JWT_SECRET"));
+    let data = Path::new(env.get("FABRIQUE_DATA_DIR").expect("a data dir"));
+    let generated = std::fs::read_to_string(data.join("jwt-secret"))
+        .expect("the secret generated on the volume");
+    assert!(generated.trim().len() >= 32);
+    alliance_flow(&cluster).await;
     cluster.terminate().await;
+}
+
+/// The values `base/common/secret.example.yaml` published until December 2026: an
+/// overlay that still held one would hand out a known key.
+const FORMER_EXAMPLE_VALUES: &[&str] = &[
+    "example-jwt-secret-change-me-0123456789abcdef",
+    "example-members",
+    "example-registry",
+    "example-sharing",
+    "example-projects",
+    "example-admin-nats",
+    "example-postgres",
+];
+
+fn strings_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings_in(v, out)),
+        Value::Object(map) => map.values().for_each(|v| strings_in(v, out)),
+        _ => {}
+    }
+}
+
+/// Acceptance: no overlay holds a secret value. Applying one never creates or replaces
+/// `fabrique-secrets`: the overlays meant for production reference it, the single-node
+/// one needs none.
+#[test]
+fn no_overlay_holds_a_secret_value() {
+    for overlay in ["production", "small", "single-node"] {
+        let manifests = render(overlay);
+        for secret in manifests.all("Secret") {
+            assert!(
+                secret.get("data").is_none() && secret.get("stringData").is_none(),
+                "{overlay} renders Secret {:?} with values",
+                str_at(secret, "/metadata/name")
+            );
+        }
+        let mut strings = Vec::new();
+        manifests
+            .objects
+            .iter()
+            .for_each(|o| strings_in(o, &mut strings));
+        for text in &strings {
+            for example in FORMER_EXAMPLE_VALUES {
+                assert!(
+                    !text.contains(example),
+                    "{overlay} still holds the public example value {example:?}"
+                );
+            }
+        }
+    }
+}
+
+/// The Secret from deploy/k8s/create-secrets has every key the overlays read, and on
+/// each run new values.
+#[test]
+fn create_secrets_gives_every_key_the_overlays_read() {
+    for (overlay, with_postgres) in [("production", false), ("small", true)] {
+        let manifests = render(overlay);
+        let mut read = BTreeSet::new();
+        for workload in manifests
+            .all("Deployment")
+            .chain(manifests.all("StatefulSet"))
+        {
+            let mut refs = Vec::new();
+            collect_secret_refs(workload, &mut refs);
+            read.extend(refs);
+        }
+        assert!(!read.is_empty(), "{overlay} reads no secret");
+        let created = operator_secret(with_postgres);
+        let keys: BTreeSet<String> = created
+            .get("stringData")
+            .and_then(Value::as_object)
+            .expect("stringData")
+            .keys()
+            .cloned()
+            .collect();
+        for (name, key) in &read {
+            assert_eq!(name, "fabrique-secrets", "{overlay} reads Secret {name}");
+            assert!(
+                keys.contains(key),
+                "{overlay} reads {key}, which is not created"
+            );
+        }
+        let again = operator_secret(with_postgres);
+        assert_ne!(
+            created.pointer("/stringData/jwt-secret"),
+            again.pointer("/stringData/jwt-secret"),
+            "each run generates its own signing secret"
+        );
+    }
+}
+
+fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(r) = map.get("secretKeyRef") {
+                out.push((
+                    str_at(r, "/name").unwrap_or_default().to_string(),
+                    str_at(r, "/key").unwrap_or_default().to_string(),
+                ));
+            }
+            map.values().for_each(|v| collect_secret_refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secret_refs(v, out)),
+        _ => {}
+    }
 }
 
 /// What CI catches: a probe moved off the listen port, an env var renamed, a Service
 /// aimed at a port no container has, a grace period shorter than the drain.
 #[test]
 fn changed_probe_ports_and_env_names_are_caught() {
-    let pristine = render("production");
+    let pristine = render_with_operator_secret("production");
     assert!(problems(&pristine).is_empty(), "{:#?}", problems(&pristine));
 
-    let mut m = render("production");
+    let mut m = render_with_operator_secret("production");
     *m.get_mut("Deployment", "members")
         .pointer_mut("/spec/template/spec/containers/0/readinessProbe/grpc/port")
         .expect("a readiness port") = Value::from(50052);
@@ -1285,7 +1485,7 @@ fn changed_probe_ports_and_env_names_are_caught() {
         "{found:#?}"
     );
 
-    let mut m = render("production");
+    let mut m = render_with_operator_secret("production");
     let env = m
         .get_mut("Deployment", "registry")
         .pointer_mut("/spec/template/spec/containers/0/env")
@@ -1305,7 +1505,7 @@ fn changed_probe_ports_and_env_names_are_caught() {
         "{found:#?}"
     );
 
-    let mut m = render("production");
+    let mut m = render_with_operator_secret("production");
     let data = m
         .get_mut("ConfigMap", "fabrique-config")
         .get_mut("data")
@@ -1328,7 +1528,7 @@ fn changed_probe_ports_and_env_names_are_caught() {
         "{found:#?}"
     );
 
-    let mut m = render("production");
+    let mut m = render_with_operator_secret("production");
     *m.get_mut("Service", "sharing")
         .pointer_mut("/spec/ports/0/targetPort")
         .expect("targetPort") = Value::from("http");
@@ -1340,7 +1540,7 @@ fn changed_probe_ports_and_env_names_are_caught() {
         "{found:#?}"
     );
 
-    let mut m = render("production");
+    let mut m = render_with_operator_secret("production");
     *m.get_mut("Deployment", "projects")
         .pointer_mut("/spec/template/spec/terminationGracePeriodSeconds")
         .expect("grace") = Value::from(5);
@@ -1357,7 +1557,7 @@ fn changed_probe_ports_and_env_names_are_caught() {
 /// another service's subjects (nor listen to them), and can on its own.
 #[tokio::test]
 async fn a_service_s_nats_user_publishes_only_its_own_subjects() {
-    let manifests = render("production");
+    let manifests = render_with_operator_secret("production");
     let nats = LocalNats::start(&manifests).await;
     let secrets = manifests
         .entries("Secret", "fabrique-secrets")
@@ -1441,4 +1641,218 @@ async fn a_service_s_nats_user_publishes_only_its_own_subjects() {
         })
         .await;
     }
+}
+
+/// The Python example of docs/events.md ("Subscribing from outside"), as written.
+fn subscriber_example() -> String {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/events.md"))
+        .expect("docs/events.md");
+    let after = doc
+        .split_once("<!-- subscriber-example -->")
+        .expect("docs/events.md marks its subscriber example")
+        .1;
+    let code = after
+        .split_once("```python\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a ```python block after the marker")
+        .0;
+    code.to_string()
+}
+
+/// Runs the docs' example as the subscriber; its output lines.
+async fn run_subscriber_example(nats: &LocalNats, password: &str) -> Vec<String> {
+    let dir = TempDir::new("subscriber-example");
+    let script = dir.path().join("subscribe.py");
+    std::fs::write(&script, subscriber_example()).expect("write the example");
+    let python = std::env::var_os("FABRIQUE_TEST_PYTHON").unwrap_or_else(|| {
+        panic!("FABRIQUE_TEST_PYTHON is not set: run the suite with ./scripts/test (it makes a venv with nats-py)")
+    });
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(python)
+            .arg(&script)
+            .env("NATS_URL", &nats.url)
+            .env("NATS_PASSWORD", password)
+            .output(),
+    )
+    .await
+    .expect("the example stops once no event comes")
+    .expect("python runs");
+    assert!(
+        output.status.success(),
+        "the subscriber example failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Acceptance: the read-only identity for outside subscribers, from the rendered
+/// configuration. The docs' Python example reads the members' events through a durable
+/// consumer of its own (and resumes after what it acknowledged); publishing, purging a
+/// stream, deleting a service's consumer, taking its name or pulling from it are
+/// refused, and nothing changes.
+#[tokio::test]
+async fn the_subscriber_user_reads_every_event_and_changes_nothing() {
+    use async_nats::jetstream;
+
+    let manifests = render_with_operator_secret("production");
+    let nats = LocalNats::start(&manifests).await;
+    let secrets = manifests
+        .entries("Secret", "fabrique-secrets")
+        .expect("fabrique-secrets");
+    let password = |user: &str| secrets[&format!("{user}-nats-password")].clone();
+
+    // The members service's stream and events, and the registry's consumer of them, as
+    // the services make them with their own users.
+    let members = jetstream::new(
+        nats.connect("members", &password("members"), Arc::default())
+            .await,
+    );
+    members
+        .create_stream(jetstream::stream::Config {
+            name: "FABRIQUE_MEMBERS".into(),
+            subjects: vec!["fabrique.members.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("members creates its stream");
+    for verb in ["applied", "joined", "updated"] {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("ce-type", format!("fabrique.members.v1.Member{verb}"));
+        headers.insert("ce-subject", "members/0192");
+        members
+            .publish_with_headers(
+                format!("fabrique.members.member.{verb}"),
+                headers,
+                "snapshot".into(),
+            )
+            .await
+            .expect("publish")
+            .await
+            .expect("stored");
+    }
+    let registry = jetstream::new(
+        nats.connect("registry", &password("registry"), Arc::default())
+            .await,
+    );
+    registry
+        .get_stream("FABRIQUE_MEMBERS")
+        .await
+        .expect("registry reads the stream")
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some("registry-members".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("registry creates its consumer");
+
+    let seen = run_subscriber_example(&nats, &password("subscriber")).await;
+    let subjects: Vec<&str> = seen
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "fabrique.members.member.applied",
+            "fabrique.members.member.joined",
+            "fabrique.members.member.updated"
+        ],
+        "{seen:?}"
+    );
+    assert!(
+        run_subscriber_example(&nats, &password("subscriber"))
+            .await
+            .is_empty(),
+        "a second run resumes after what the first acknowledged"
+    );
+
+    let errors: Arc<Mutex<Vec<String>>> = Arc::default();
+    let client = nats
+        .connect("subscriber", &password("subscriber"), errors.clone())
+        .await;
+    let js = jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(2))
+        .build(client.clone());
+    client
+        .publish("fabrique.members.member.joined", "forged".into())
+        .await
+        .expect("sent");
+    client.flush().await.expect("flush");
+    let stream = js
+        .get_stream("FABRIQUE_MEMBERS")
+        .await
+        .expect("the subscriber reads stream info");
+    assert!(
+        js.delete_consumer_from_stream("registry-members", "FABRIQUE_MEMBERS")
+            .await
+            .is_err(),
+        "deleting a service's consumer"
+    );
+    assert!(
+        stream
+            .create_consumer(jetstream::consumer::pull::Config {
+                durable_name: Some("sharing-members".into()),
+                ..Default::default()
+            })
+            .await
+            .is_err(),
+        "taking a service's consumer name"
+    );
+    assert!(stream.purge().await.is_err(), "purging a stream");
+    client
+        .publish(
+            "$JS.API.CONSUMER.MSG.NEXT.FABRIQUE_MEMBERS.registry-members",
+            "1".into(),
+        )
+        .await
+        .expect("sent");
+    client.flush().await.expect("flush");
+    fabrique_testkit::eventually("the refusals", Duration::from_secs(5), || {
+        let errors = errors.lock().expect("errors").join("\n").to_lowercase();
+        let all = [
+            "fabrique.members.member.joined",
+            "$js.api.consumer.delete.fabrique_members.registry-members",
+            "sharing-members",
+            "$js.api.stream.purge.fabrique_members",
+            "$js.api.consumer.msg.next.fabrique_members.registry-members",
+        ]
+        .iter()
+        .all(|subject| {
+            errors
+                .lines()
+                .any(|e| e.contains("permissions violation") && e.contains(subject))
+        });
+        std::future::ready(all.then_some(()))
+    })
+    .await;
+
+    let admin = jetstream::new(
+        nats.connect("admin", &password("admin"), Arc::default())
+            .await,
+    );
+    let info = admin
+        .get_stream("FABRIQUE_MEMBERS")
+        .await
+        .expect("stream")
+        .info()
+        .await
+        .expect("info")
+        .clone();
+    assert_eq!(info.state.messages, 3, "nothing published, nothing purged");
+    let mut names: Vec<String> = Vec::new();
+    let mut listed = admin
+        .get_stream("FABRIQUE_MEMBERS")
+        .await
+        .expect("stream")
+        .consumer_names();
+    while let Some(name) = futures::StreamExt::next(&mut listed).await {
+        names.push(name.expect("a name"));
+    }
+    names.sort();
+    assert_eq!(names, ["observatoire-members", "registry-members"]);
 }
