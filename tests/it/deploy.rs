@@ -1856,3 +1856,89 @@ async fn the_subscriber_user_reads_every_event_and_changes_nothing() {
     names.sort();
     assert_eq!(names, ["observatoire-members", "registry-members"]);
 }
+
+/// The ```sh block after `<!-- deploy-procedure -->` in `file`.
+fn deploy_procedure(file: &str) -> String {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let after = text
+        .split_once("<!-- deploy-procedure -->")
+        .unwrap_or_else(|| panic!("{file} does not mark its deploy procedure"))
+        .1;
+    after
+        .split_once("```sh\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .unwrap_or_else(|| panic!("{file}: no ```sh block after the marker"))
+        .0
+        .to_string()
+}
+
+/// Acceptance: README.md and docs/operations.md give one procedure, word for word, and
+/// it works as far as it can here: the image it sets is the one the manifests use, the
+/// overlay exists, and create-secrets accepts exactly the variables it passes.
+#[test]
+fn the_readme_and_the_operations_guide_give_one_procedure() {
+    let readme = deploy_procedure("README.md");
+    assert_eq!(
+        readme,
+        deploy_procedure("docs/operations.md"),
+        "README.md and docs/operations.md give different procedures"
+    );
+    let manifests = render("production");
+    let image = manifests
+        .all("Deployment")
+        .find_map(|d| str_at(d, "/spec/template/spec/containers/0/image"))
+        .expect("an image")
+        .split(':')
+        .next()
+        .expect("a name")
+        .to_string();
+    assert!(
+        readme.contains(&format!("set image {image}=")),
+        "the procedure sets another image than the manifests' {image}"
+    );
+    assert!(readme.contains("kubectl apply -k deploy/k8s/overlays/production"));
+
+    // The variables given to create-secrets, as the procedure writes them.
+    let mut env = Vec::new();
+    for line in readme.lines() {
+        let line = line.trim();
+        if line.contains("deploy/k8s/create-secrets") {
+            break;
+        }
+        if let Some((name, value)) = line.split_once("='")
+            && name.ends_with("_DATABASE_URL")
+        {
+            let value = value.trim_end_matches(['\\', ' ']).trim_end_matches('\'');
+            env.push((name.to_string(), value.replace('…', "password")));
+        }
+    }
+    assert_eq!(env.len(), 4, "a database URL per service: {env:?}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/create-secrets");
+    let output = std::process::Command::new(&script)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("create-secrets runs");
+    assert!(
+        output.status.success(),
+        "create-secrets refuses what the procedure gives it: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let secret: Value =
+        serde_norway::from_str(&String::from_utf8_lossy(&output.stdout)).expect("a YAML Secret");
+    for (name, value) in &env {
+        let key = format!(
+            "{}-database-url",
+            name.trim_end_matches("_DATABASE_URL").to_lowercase()
+        );
+        assert_eq!(
+            secret
+                .pointer(&format!("/stringData/{key}"))
+                .and_then(Value::as_str),
+            Some(value.as_str()),
+            "{key}"
+        );
+    }
+}
