@@ -32,19 +32,21 @@ fn patterns() -> Vec<Regex> {
 /// Each way of writing a secret is seen.
 #[test]
 fn the_scan_sees_each_way_of_writing_a_secret() {
+    // Built at run time: a literal here would be a secret written in the repository.
+    let secret = |n: usize| format!("{}{n}", "a".repeat(36));
     let sample = [
-        "  jwt-secret: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
-        "FABRIQUE_JWT_SECRET=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2 fabrique serve",
-        r#".env("FABRIQUE_JWT_SECRET", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3")"#,
-        "fabrique serve --jwt-secret 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa4'",
-        r#".args(["--jwt-secret", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa5"])"#,
-        r#"jwt_secret: Some(Secret::new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6")),"#,
-        r#"pub const SECRET: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa7";"#,
-        r#"SECRET="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa8""#,
+        format!("  jwt-secret: {}", secret(1)),
+        format!("FABRIQUE_JWT_SECRET={} fabrique serve", secret(2)),
+        format!(r#".env("FABRIQUE_JWT_SECRET", "{}")"#, secret(3)),
+        format!("fabrique serve --jwt-secret '{}'", secret(4)),
+        format!(r#".args(["--jwt-secret", "{}"])"#, secret(5)),
+        format!(r#"jwt_secret: Some(Secret::new("{}")),"#, secret(6)),
+        format!(r#"pub const SECRET: &str = "{}";"#, secret(7)),
+        format!(r#"SECRET="{}""#, secret(8)),
     ];
     let patterns = patterns();
     for (i, line) in sample.iter().enumerate() {
-        let wanted = format!("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa{}", i + 1);
+        let wanted = secret(i + 1);
         assert!(
             patterns
                 .iter()
