@@ -618,9 +618,9 @@ impl Sharing {
             if store::is_overlap(&error) {
                 return Err(self.conflict(&resource, &reservation).await);
             }
-            // Two racing inserts can deadlock on the exclusion constraint (each waits
-            // for the other's row to commit); PostgreSQL fails one. Run again, it finds
-            // the other's row (SLOT_TAKEN) or none.
+            // A serialization failure or deadlock (inserts on one resource take turns,
+            // but a transaction may still lose to another): run again, it finds the
+            // other's row (SLOT_TAKEN) or none.
             if db::is_concurrency_conflict(&error) && attempts < 3 {
                 continue;
             }

@@ -416,6 +416,19 @@ pub async fn insert_reservation<C: ConnectionTrait>(
     r: &Reservation,
     request_id: Option<Uuid>,
 ) -> Result<(), DbErr> {
+    // Two overlapping inserts racing on the exclusion constraint each wait for the
+    // other's row, and PostgreSQL ends one as a deadlock, after a second: under load one
+    // request lost three times running. Inserts on one resource take turns instead
+    // (until their transaction ends); the constraint still decides who wins.
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let key = fabrique_platform::db::lock_key("reservation", &r.resource.to_string());
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [key.into()],
+        ))
+        .await?;
+    }
     let mut row = reservation_columns(r);
     row.id = Set(r.id);
     row.created_by = Set(r.created_by.clone());
