@@ -11,6 +11,7 @@ mod dlq;
 mod events;
 mod faults;
 mod interop;
+mod layering;
 mod members_api;
 mod outbox;
 mod process;

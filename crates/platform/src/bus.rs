@@ -14,6 +14,8 @@ use futures::future::BoxFuture;
 pub mod memory;
 pub mod nats;
 
+pub use crate::config::StreamLimits;
+
 /// Message headers, in order. Names compare case-sensitively, as NATS does. Names are
 /// mostly the platform's constants, kept without a copy (the relay builds ten headers
 /// per event).
@@ -100,17 +102,6 @@ impl StreamSpec {
         self.limits = limits;
         self
     }
-}
-
-/// How much a stream keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct StreamLimits {
-    /// Bytes the stream may hold; `None`: as much as the server's store allows. JetStream
-    /// reserves a stream's limit in its store when the stream is created, so a stream
-    /// with a limit cannot be starved by another one.
-    pub max_bytes: Option<u64>,
-    /// Age after which events are removed; `None`: kept until `max_bytes`.
-    pub max_age: Option<Duration>,
 }
 
 /// What a full stream does with the next message.

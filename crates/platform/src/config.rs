@@ -8,8 +8,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::bus::StreamLimits;
-
 /// A value that must never be printed: `Debug` and `Display` show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -178,6 +176,27 @@ impl NatsArgs {
     }
 }
 
+/// Lanes per consumer unless `FABRIQUE_CONSUMER_LANES` says otherwise. Two: on the
+/// 2-core machine of docs/performance.md, fewer lanes let more events queue behind a
+/// transaction and share the next one, and 1,000 events/s kept up with two lanes
+/// where eight fell behind (event-latency, two runs each).
+pub const DEFAULT_LANES: usize = 2;
+
+/// Processed-event ids kept unless `FABRIQUE_PROCESSED_RETENTION_HOURS` says
+/// otherwise: a week.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How much a stream keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamLimits {
+    /// Bytes the stream may hold; `None`: as much as the server's store allows. JetStream
+    /// reserves a stream's limit in its store when the stream is created, so a stream
+    /// with a limit cannot be starved by another one.
+    pub max_bytes: Option<u64>,
+    /// Age after which events are removed; `None`: kept until `max_bytes`.
+    pub max_age: Option<Duration>,
+}
+
 /// `0` days: no age limit.
 fn days(days: u32) -> Option<Duration> {
     (days > 0).then(|| Duration::from_secs(u64::from(days) * 86_400))
@@ -299,7 +318,7 @@ pub struct ServeArgs {
 
     /// Events each consumer handles at once; an aggregate's events always take the same
     /// lane, in order, and what queues on a lane is applied in one transaction.
-    #[arg(long, env = "FABRIQUE_CONSUMER_LANES", default_value_t = crate::consumer::DEFAULT_LANES)]
+    #[arg(long, env = "FABRIQUE_CONSUMER_LANES", default_value_t = DEFAULT_LANES)]
     pub consumer_lanes: usize,
 
     /// Hours a consumer remembers the ids of the events it handled, so that a copy
@@ -307,7 +326,7 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "FABRIQUE_PROCESSED_RETENTION_HOURS",
-        default_value_t = crate::consumer::DEFAULT_RETENTION.as_secs() / 3600
+        default_value_t = DEFAULT_RETENTION.as_secs() / 3600
     )]
     pub processed_retention_hours: u64,
 
@@ -633,10 +652,7 @@ mod tests {
     #[test]
     fn consumer_counts_are_at_least_one() {
         let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(secret()));
-        assert_eq!(
-            settings(&[]).unwrap().consumer_lanes,
-            crate::consumer::DEFAULT_LANES
-        );
+        assert_eq!(settings(&[]).unwrap().consumer_lanes, DEFAULT_LANES);
         assert_eq!(
             settings(&["--consumer-lanes", "6"]).unwrap().consumer_lanes,
             6
@@ -658,7 +674,7 @@ mod tests {
         let settings = |args: &[&str]| Settings::from_args(&parse(args), Some(secret()));
         assert_eq!(
             settings(&[]).unwrap().processed_retention,
-            crate::consumer::DEFAULT_RETENTION
+            DEFAULT_RETENTION
         );
         assert_eq!(
             settings(&["--processed-retention-hours", "2"])

@@ -135,11 +135,7 @@ pub struct ConsumerDef {
     pub outbox: Option<crate::outbox::OutboxSignal>,
 }
 
-/// Lanes per consumer unless `FABRIQUE_CONSUMER_LANES` says otherwise. Two: on the
-/// 2-core machine of docs/performance.md, fewer lanes let more events queue behind a
-/// transaction and share the next one, and 1,000 events/s kept up with two lanes
-/// where eight fell behind (event-latency, two runs each).
-pub const DEFAULT_LANES: usize = 2;
+pub use crate::config::DEFAULT_LANES;
 
 #[derive(Debug, Clone)]
 pub struct ConsumerSettings {

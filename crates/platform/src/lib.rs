@@ -16,6 +16,7 @@ pub mod metrics;
 mod migrations;
 pub mod outbox;
 pub mod page;
+pub mod proto_enum;
 pub mod request;
 pub mod server;
 pub mod service;

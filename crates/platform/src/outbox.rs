@@ -14,8 +14,8 @@ pub use relay::{BATCH_SIZE, Relay, RelayError, health_name};
 use std::sync::Arc;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, Set, Statement,
-    TransactionTrait, Value,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, Set,
+    Statement, TransactionTrait, Value,
 };
 use tokio::sync::Notify;
 
@@ -46,12 +46,21 @@ impl OutboxSignal {
     }
 }
 
+/// A connection the outbox writes through. A consumer's transaction takes note that
+/// events were written: only then does its commit wake the relay (most handlers write
+/// none, and each needless wake-up was an empty relay pass, three round trips;
+/// docs/performance.md, event-latency).
+pub trait EventWriter: ConnectionTrait {
+    /// Called once the events are written in this connection's transaction.
+    fn events_written(&self) {}
+}
+
+impl EventWriter for DatabaseTransaction {}
+impl EventWriter for DatabaseConnection {}
+
 /// Writes events to the outbox inside the caller's transaction, with the current trace
 /// context so the trace continues through the bus.
-pub async fn enqueue<C: ConnectionTrait + 'static>(
-    db: &C,
-    events: Vec<OutgoingEvent>,
-) -> Result<(), DbErr> {
+pub async fn enqueue<C: EventWriter>(db: &C, events: Vec<OutgoingEvent>) -> Result<(), DbErr> {
     if events.is_empty() {
         return Ok(());
     }
@@ -70,12 +79,7 @@ pub async fn enqueue<C: ConnectionTrait + 'static>(
     entity::Entity::insert_many(rows)
         .exec_without_returning(db)
         .await?;
-    // A consumer's commit wakes the relay only when its handlers wrote events: most
-    // write none, and each needless wake-up was an empty relay pass, three round trips
-    // (docs/performance.md, event-latency).
-    if let Some(txn) = (db as &dyn std::any::Any).downcast_ref::<crate::consumer::ConsumerTxn>() {
-        txn.note_events_written();
-    }
+    db.events_written();
     Ok(())
 }
 

@@ -10,13 +10,14 @@
 //! - [`change`] — etags and partial updates.
 
 pub mod change;
-mod enums;
+pub mod enums;
 pub mod france;
 pub mod geo;
 pub mod resource;
 pub mod text;
 pub mod web;
 
+pub use enums::NamedEnum;
 pub use france::{Department, InseeCode, PostalCode, Siren, Siret};
 pub use geo::{BoundingBox, Location};
 pub use text::{Invalid, bounded_text, fold, optional_text};

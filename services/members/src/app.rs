@@ -14,68 +14,12 @@ use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
-use crate::domain::{
-    Contact, DisplayName, InseeCode, Member, MemberId, MemberKind, MemberState, Profile, Siren,
-    Transition, Website,
-};
+use crate::domain::{Member, MemberId, MemberState, Patch, Profile, Siren, Transition};
 use crate::events;
 use crate::store::{self, ListFilter};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
-
-/// The fields an update changes (those named in its update mask).
-#[derive(Debug, Clone, Default)]
-pub struct Patch {
-    pub display_name: Option<DisplayName>,
-    pub kind: Option<MemberKind>,
-    pub siren: Option<Option<Siren>>,
-    pub insee_code: Option<Option<InseeCode>>,
-    pub territory: Option<Option<String>>,
-    pub website: Option<Option<Website>>,
-    pub contacts: Option<Vec<Contact>>,
-}
-
-impl Patch {
-    /// Fields that define who the member is, and so what it is entitled to.
-    fn touches_identity(&self) -> bool {
-        self.kind.is_some() || self.siren.is_some() || self.insee_code.is_some()
-    }
-
-    /// Applies the patch; returns the names of the fields whose value changed.
-    fn apply(self, profile: &mut Profile) -> Vec<String> {
-        let mut changed = Vec::new();
-        use fabrique_types::change::apply as set;
-        set(
-            &mut profile.display_name,
-            self.display_name,
-            "display_name",
-            &mut changed,
-        );
-        set(&mut profile.kind, self.kind, "kind", &mut changed);
-        set(&mut profile.siren, self.siren, "siren", &mut changed);
-        set(
-            &mut profile.insee_code,
-            self.insee_code,
-            "insee_code",
-            &mut changed,
-        );
-        set(
-            &mut profile.territory,
-            self.territory,
-            "territory",
-            &mut changed,
-        );
-        set(&mut profile.website, self.website, "website", &mut changed);
-        set(
-            &mut profile.contacts,
-            self.contacts,
-            "contacts",
-            &mut changed,
-        );
-        changed
-    }
-}
 
 /// A page of members and the token of the next one (empty on the last page).
 #[derive(Debug)]

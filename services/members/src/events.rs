@@ -4,6 +4,7 @@
 
 use fabrique_api::members as proto;
 use fabrique_platform::event::OutgoingEvent;
+use fabrique_platform::proto_enum::ProtoMapped;
 pub use fabrique_platform::time::timestamp;
 
 use crate::domain::{Member, Transition};
@@ -23,7 +24,7 @@ pub fn snapshot(member: &Member) -> proto::MemberSnapshot {
     proto::MemberSnapshot {
         id: member.id.uuid().to_string(),
         display_name: p.display_name.as_str().to_string(),
-        kind: crate::grpc::kind_to_proto(p.kind) as i32,
+        kind: p.kind.to_proto_i32(),
         siren: p
             .siren
             .as_ref()
@@ -35,11 +36,11 @@ pub fn snapshot(member: &Member) -> proto::MemberSnapshot {
             .map(|c| c.as_str().to_string())
             .unwrap_or_default(),
         territory: p.territory.clone().unwrap_or_default(),
-        state: crate::grpc::state_to_proto(member.state) as i32,
+        state: member.state.to_proto_i32(),
         contacts: p
             .contacts
             .iter()
-            .map(|c| crate::grpc::contact_to_proto(c, false))
+            .map(|c| crate::proto::contact_to_proto(c, false))
             .collect(),
         joined_at: member.joined_at.map(timestamp),
         version: member.version,

@@ -13,6 +13,7 @@ pub mod app;
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod proto;
 pub mod store;
 
 use fabrique_api::members::members_service_server::MembersServiceServer;

@@ -1,9 +1,8 @@
 //! What the projects service does, one use case per method: who may do it, the rules,
 //! and the change written with its events in one transaction (then the relay is woken).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use fabrique_platform::Error;
 use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
@@ -15,12 +14,18 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use crate::domain::{
-    Application, ApplicationState, Category, CoFunder, GroupPurchase, GroupPurchaseState, Lot,
-    Milestone, Participant, Programme, ProgrammeState, Project, ProjectState, Site, Theme,
-    Workshop, euros, member_name, name, team_coverage,
+    Application, ApplicationState, Category, GroupPurchase, GroupPurchaseState, Programme,
+    ProgrammeState, Project, ProjectState, Site, Theme, Workshop, euros, member_name, name,
+    team_coverage,
 };
 use crate::events;
 use crate::store;
+
+// The drafts are domain values (`crate::proto` builds them and must not depend on this
+// module); re-exported because code outside the crate (the seed) names them here.
+pub use crate::domain::{
+    ApplicationDraft, GroupPurchaseDraft, ProgrammeDraft, ProjectDraft, ProjectPatch, TeamReport,
+};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
@@ -33,71 +38,6 @@ pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
             "this acts for a member: use a token whose subject is the member's id",
         )
     })
-}
-
-/// What a new project is made of.
-#[derive(Debug, Clone)]
-pub struct ProjectDraft {
-    pub lead: Option<Uuid>,
-    pub title: String,
-    pub summary: Option<String>,
-    pub themes: BTreeSet<Theme>,
-    pub participants: Vec<Participant>,
-    pub host_place: Option<Uuid>,
-    pub milestones: Vec<Milestone>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ProjectPatch {
-    pub title: Option<String>,
-    pub summary: Option<Option<String>>,
-    pub themes: Option<BTreeSet<Theme>>,
-    pub participants: Option<Vec<Participant>>,
-    pub host_place: Option<Option<Uuid>>,
-    pub milestones: Option<Vec<Milestone>>,
-}
-
-/// What a new programme is made of.
-#[derive(Debug, Clone)]
-pub struct ProgrammeDraft {
-    pub funder: Option<Uuid>,
-    pub funder_siret: Option<String>,
-    pub title: String,
-    pub description: Option<String>,
-    pub envelope_cents: i64,
-    pub aid_per_unit_cents: i64,
-    pub unit_label: String,
-    pub max_units_per_application: Option<u32>,
-    pub eligible_kinds: Vec<String>,
-    pub max_awards_per_member: Option<u32>,
-    pub co_funders: Vec<CoFunder>,
-    pub opens_at: Option<DateTime<Utc>>,
-    pub closes_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApplicationDraft {
-    pub project: Option<Uuid>,
-    pub units: u32,
-    pub purpose: String,
-    pub beneficiary_siret: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct GroupPurchaseDraft {
-    pub coordinator: Option<Uuid>,
-    pub title: String,
-    pub category: Category,
-    pub unit: String,
-    pub lots: Vec<Lot>,
-    pub deadline: DateTime<Utc>,
-}
-
-/// What `ValidateTeam` answers.
-#[derive(Debug, Clone)]
-pub struct TeamReport {
-    pub covered: Vec<(String, Vec<Uuid>)>,
-    pub missing: Vec<String>,
 }
 
 #[derive(Clone)]

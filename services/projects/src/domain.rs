@@ -192,6 +192,30 @@ impl Project {
     }
 }
 
+/// What a new project is made of.
+#[derive(Debug, Clone)]
+pub struct ProjectDraft {
+    /// `None`: the caller's own member.
+    pub lead: Option<Uuid>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub themes: BTreeSet<Theme>,
+    pub participants: Vec<Participant>,
+    pub host_place: Option<Uuid>,
+    pub milestones: Vec<Milestone>,
+}
+
+/// The fields an update changes (those named in its update mask).
+#[derive(Debug, Clone, Default)]
+pub struct ProjectPatch {
+    pub title: Option<String>,
+    pub summary: Option<Option<String>>,
+    pub themes: Option<BTreeSet<Theme>>,
+    pub participants: Option<Vec<Participant>>,
+    pub host_place: Option<Option<Uuid>>,
+    pub milestones: Option<Vec<Milestone>>,
+}
+
 // ---------------------------------------------------------------------------
 // Programmes and aid
 // ---------------------------------------------------------------------------
@@ -329,6 +353,35 @@ impl Application {
     }
 }
 
+/// What a new programme is made of.
+#[derive(Debug, Clone)]
+pub struct ProgrammeDraft {
+    /// `None`: the caller's own member.
+    pub funder: Option<Uuid>,
+    pub funder_siret: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub envelope_cents: i64,
+    pub aid_per_unit_cents: i64,
+    pub unit_label: String,
+    pub max_units_per_application: Option<u32>,
+    pub eligible_kinds: Vec<String>,
+    pub max_awards_per_member: Option<u32>,
+    pub co_funders: Vec<CoFunder>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+/// What a new application is made of (its programme and applicant come from the
+/// request's parent and the caller).
+#[derive(Debug, Clone)]
+pub struct ApplicationDraft {
+    pub project: Option<Uuid>,
+    pub units: u32,
+    pub purpose: String,
+    pub beneficiary_siret: Option<String>,
+}
+
 /// Cents as euros with two decimals: `500000` → `"5000.00"`.
 pub fn euros(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
@@ -420,6 +473,18 @@ impl GroupPurchase {
     }
 }
 
+/// What a new grouped purchase is made of.
+#[derive(Debug, Clone)]
+pub struct GroupPurchaseDraft {
+    /// `None`: the caller's own member.
+    pub coordinator: Option<Uuid>,
+    pub title: String,
+    pub category: Category,
+    pub unit: String,
+    pub lots: Vec<Lot>,
+    pub deadline: DateTime<Utc>,
+}
+
 // ---------------------------------------------------------------------------
 // Workshops
 // ---------------------------------------------------------------------------
@@ -439,6 +504,22 @@ impl Workshop {
     pub fn name(&self) -> String {
         name("workshops", self.id)
     }
+}
+
+/// What a new workshop is made of.
+#[derive(Debug, Clone)]
+pub struct WorkshopDraft {
+    pub theme: String,
+    pub season: Option<String>,
+    /// Never empty: a request naming no role asks for [`VILLES_PAIRS_ROLES`].
+    pub required_roles: Vec<String>,
+}
+
+/// What `ValidateTeam` answers.
+#[derive(Debug, Clone)]
+pub struct TeamReport {
+    pub covered: Vec<(String, Vec<Uuid>)>,
+    pub missing: Vec<String>,
 }
 
 /// Which required roles the team's people cover (and by which members), and which miss.

@@ -9,6 +9,7 @@ use fabrique_api::projects as proto;
 use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
+use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::time::timestamp;
 use fabrique_replicas::members::Change;
 use uuid::Uuid;
@@ -16,10 +17,7 @@ use uuid::Uuid;
 use crate::domain::{
     Application, ApplicationState, GroupPurchase, Programme, Project, Workshop, member_name,
 };
-use crate::grpc::{
-    application_state_to_proto, funding_lines, lots_to_proto, programme_state_to_proto,
-    project_state_to_proto, purchase_state_to_proto,
-};
+use crate::proto::lots_to_proto;
 use crate::store;
 
 pub const PROJECT_CREATED: &str = "fabrique.projects.project.created";
@@ -45,7 +43,7 @@ pub fn project(subject: &str, p: &Project, changed_fields: Vec<String>) -> Outgo
         project: p.name(),
         lead: member_name(p.lead),
         title: p.title.clone(),
-        state: project_state_to_proto(p.state) as i32,
+        state: p.state.to_proto_i32(),
         changed_fields,
         occurred_at: Some(timestamp(p.updated_at)),
         version: p.version,
@@ -59,7 +57,7 @@ pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
         funder: member_name(p.funder),
         envelope_cents: p.envelope_cents,
         committed_cents: p.committed_cents,
-        state: programme_state_to_proto(p.state) as i32,
+        state: p.state.to_proto_i32(),
         occurred_at: Some(timestamp(p.updated_at)),
     };
     OutgoingEvent::new(subject, p.name(), p.updated_at, &message)
@@ -76,8 +74,8 @@ pub fn application(
         programme: crate::domain::name("programmes", a.programme),
         applicant: member_name(a.applicant),
         aid_cents: a.aid_cents,
-        breakdown: funding_lines(&a.breakdown),
-        state: application_state_to_proto(a.state) as i32,
+        breakdown: a.breakdown.iter().map(Into::into).collect(),
+        state: a.state.to_proto_i32(),
         reason: a.state_reason.clone().unwrap_or_default(),
         programme_committed_cents,
         occurred_at: Some(timestamp(at)),
@@ -94,7 +92,7 @@ pub fn group_purchase(
     let message = proto::GroupPurchaseChanged {
         group_purchase: g.name(),
         member: member.map(member_name).unwrap_or_default(),
-        state: purchase_state_to_proto(g.state) as i32,
+        state: g.state.to_proto_i32(),
         lots: lots_to_proto(g),
         occurred_at: Some(timestamp(fabrique_platform::time::now())),
         reason: reason.to_string(),

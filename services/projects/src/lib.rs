@@ -8,12 +8,14 @@
 //! - `domain` — the rules and the exact arithmetic in cents;
 //! - `store` — tables, migrations and queries (the envelope enforced there);
 //! - `app` — the use cases; `scdl` — the open-data export of awards;
-//! - `grpc` — protobuf in and out; `events` — in and out.
+//! - `proto` — every conversion to and from the contract (enums mapped by name);
+//! - `grpc` — the handlers; `events` — in and out.
 
 pub mod app;
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod proto;
 pub mod scdl;
 pub mod store;
 

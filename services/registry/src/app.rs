@@ -2,8 +2,6 @@
 //! the change written with its event in one transaction (then the relay is woken).
 //! Shared by the gRPC layer, `fabrique import places` and `fabrique seed`.
 
-use std::collections::BTreeSet;
-
 use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
@@ -14,146 +12,21 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use crate::domain::{
-    Address, Capability, DUPLICATE_RADIUS_KM, Description, Email, InseeCode, Location,
-    OpeningHours, Phone, Place, PlaceId, PlaceKind, PlaceState, Siret, Transition, Website,
+    DUPLICATE_RADIUS_KM, Description, Near, Patch, Place, PlaceId, PlaceState, Transition,
     member_name, similar_names,
 };
 use crate::events;
-use crate::import::{ImportRow, RowError};
+use crate::import::{ImportReport, ImportRow, RowError};
 use crate::store::{self, ListFilter, Visibility};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
-pub const MAX_RADIUS_KM: f64 = 1000.0;
-
-/// The fields an update changes (those named in its mask).
-#[derive(Debug, Clone, Default)]
-pub struct Patch {
-    pub display_name: Option<String>,
-    pub kinds: Option<BTreeSet<PlaceKind>>,
-    pub description: Option<Option<String>>,
-    pub address: Option<Address>,
-    pub insee_code: Option<Option<InseeCode>>,
-    pub location: Option<Location>,
-    pub capabilities: Option<BTreeSet<Capability>>,
-    pub opening_hours: Option<Option<OpeningHours>>,
-    pub website: Option<Option<Website>>,
-    pub contact_email: Option<Option<Email>>,
-    pub phone: Option<Option<Phone>>,
-    pub operator: Option<Option<Uuid>>,
-    pub eco_labels: Option<Vec<String>>,
-    pub siret: Option<Option<Siret>>,
-}
-
-impl Patch {
-    /// Applies the patch; returns the names of the fields whose value changed.
-    fn apply(self, d: &mut Description) -> Vec<String> {
-        let mut changed = Vec::new();
-        use fabrique_types::change::apply as set;
-        set(
-            &mut d.display_name,
-            self.display_name,
-            "display_name",
-            &mut changed,
-        );
-        set(&mut d.kinds, self.kinds, "kinds", &mut changed);
-        set(
-            &mut d.description,
-            self.description,
-            "description",
-            &mut changed,
-        );
-        set(&mut d.address, self.address, "address", &mut changed);
-        set(
-            &mut d.insee_code,
-            self.insee_code,
-            "insee_code",
-            &mut changed,
-        );
-        set(&mut d.location, self.location, "location", &mut changed);
-        set(
-            &mut d.capabilities,
-            self.capabilities,
-            "capabilities",
-            &mut changed,
-        );
-        set(
-            &mut d.opening_hours,
-            self.opening_hours,
-            "opening_hours",
-            &mut changed,
-        );
-        set(&mut d.website, self.website, "website", &mut changed);
-        set(
-            &mut d.contact_email,
-            self.contact_email,
-            "contact_email",
-            &mut changed,
-        );
-        set(&mut d.phone, self.phone, "phone", &mut changed);
-        set(&mut d.operator, self.operator, "operator", &mut changed);
-        set(
-            &mut d.eco_labels,
-            self.eco_labels,
-            "eco_labels",
-            &mut changed,
-        );
-        set(&mut d.siret, self.siret, "siret", &mut changed);
-        changed
-    }
-
-    /// A patch setting every field to `description`'s value (for imports).
-    fn everything(description: Description) -> Self {
-        Self {
-            display_name: Some(description.display_name),
-            kinds: Some(description.kinds),
-            description: Some(description.description),
-            address: Some(description.address),
-            insee_code: Some(description.insee_code),
-            location: Some(description.location),
-            capabilities: Some(description.capabilities),
-            opening_hours: Some(description.opening_hours),
-            website: Some(description.website),
-            contact_email: Some(description.contact_email),
-            phone: Some(description.phone),
-            operator: Some(description.operator),
-            eco_labels: Some(description.eco_labels),
-            siret: Some(description.siret),
-        }
-    }
-}
-
-/// A search around a point.
-#[derive(Debug, Clone, Copy)]
-pub struct Near {
-    pub center: Location,
-    pub radius_km: f64,
-}
 
 /// A page of places (with their distance when searching around a point).
 #[derive(Debug)]
 pub struct Page {
     pub places: Vec<(Option<f64>, Place)>,
     pub next_page_token: String,
-}
-
-/// What an import did.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportReport {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    /// One per bad field, in line order.
-    pub errors: Vec<RowError>,
-}
-
-impl ImportReport {
-    /// How many rows were not imported.
-    pub fn refused_rows(&self) -> usize {
-        let mut lines: Vec<usize> = self.errors.iter().map(|e| e.line).collect();
-        lines.dedup();
-        lines.len()
-    }
 }
 
 #[derive(Clone)]

@@ -282,6 +282,117 @@ pub fn similar_names(a: &str, b: &str) -> bool {
     shared == a.len().min(b.len()) || shared * 2 >= union
 }
 
+// ---------------------------------------------------------------------------
+// Changes and searches
+// ---------------------------------------------------------------------------
+
+/// The largest radius of a search around a point.
+pub const MAX_RADIUS_KM: f64 = 1000.0;
+
+/// The fields an update changes (those named in its mask).
+#[derive(Debug, Clone, Default)]
+pub struct Patch {
+    pub display_name: Option<String>,
+    pub kinds: Option<BTreeSet<PlaceKind>>,
+    pub description: Option<Option<String>>,
+    pub address: Option<Address>,
+    pub insee_code: Option<Option<InseeCode>>,
+    pub location: Option<Location>,
+    pub capabilities: Option<BTreeSet<Capability>>,
+    pub opening_hours: Option<Option<OpeningHours>>,
+    pub website: Option<Option<Website>>,
+    pub contact_email: Option<Option<Email>>,
+    pub phone: Option<Option<Phone>>,
+    pub operator: Option<Option<Uuid>>,
+    pub eco_labels: Option<Vec<String>>,
+    pub siret: Option<Option<Siret>>,
+}
+
+impl Patch {
+    /// Applies the patch; returns the names of the fields whose value changed.
+    pub fn apply(self, d: &mut Description) -> Vec<String> {
+        let mut changed = Vec::new();
+        use fabrique_types::change::apply as set;
+        set(
+            &mut d.display_name,
+            self.display_name,
+            "display_name",
+            &mut changed,
+        );
+        set(&mut d.kinds, self.kinds, "kinds", &mut changed);
+        set(
+            &mut d.description,
+            self.description,
+            "description",
+            &mut changed,
+        );
+        set(&mut d.address, self.address, "address", &mut changed);
+        set(
+            &mut d.insee_code,
+            self.insee_code,
+            "insee_code",
+            &mut changed,
+        );
+        set(&mut d.location, self.location, "location", &mut changed);
+        set(
+            &mut d.capabilities,
+            self.capabilities,
+            "capabilities",
+            &mut changed,
+        );
+        set(
+            &mut d.opening_hours,
+            self.opening_hours,
+            "opening_hours",
+            &mut changed,
+        );
+        set(&mut d.website, self.website, "website", &mut changed);
+        set(
+            &mut d.contact_email,
+            self.contact_email,
+            "contact_email",
+            &mut changed,
+        );
+        set(&mut d.phone, self.phone, "phone", &mut changed);
+        set(&mut d.operator, self.operator, "operator", &mut changed);
+        set(
+            &mut d.eco_labels,
+            self.eco_labels,
+            "eco_labels",
+            &mut changed,
+        );
+        set(&mut d.siret, self.siret, "siret", &mut changed);
+        changed
+    }
+
+    /// A patch setting every field to `description`'s value (for imports).
+    pub fn everything(description: Description) -> Self {
+        Self {
+            display_name: Some(description.display_name),
+            kinds: Some(description.kinds),
+            description: Some(description.description),
+            address: Some(description.address),
+            insee_code: Some(description.insee_code),
+            location: Some(description.location),
+            capabilities: Some(description.capabilities),
+            opening_hours: Some(description.opening_hours),
+            website: Some(description.website),
+            contact_email: Some(description.contact_email),
+            phone: Some(description.phone),
+            operator: Some(description.operator),
+            eco_labels: Some(description.eco_labels),
+            siret: Some(description.siret),
+        }
+    }
+}
+
+/// A search around a point.
+#[derive(Debug, Clone, Copy)]
+pub struct Near {
+    pub center: Location,
+    pub radius_km: f64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use fabrique_api::registry as proto;
 use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
+use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::time::timestamp;
 
 use crate::domain::{Place, member_name};
@@ -27,11 +28,7 @@ pub fn snapshot(place: &Place) -> proto::PlaceSnapshot {
     proto::PlaceSnapshot {
         id: place.id.uuid().to_string(),
         display_name: d.display_name.clone(),
-        kinds: d
-            .kinds
-            .iter()
-            .map(|k| crate::grpc::kind_to_proto(*k) as i32)
-            .collect(),
+        kinds: d.kinds.iter().map(|k| k.to_proto_i32()).collect(),
         insee_code: d
             .insee_code
             .as_ref()
@@ -47,7 +44,7 @@ pub fn snapshot(place: &Place) -> proto::PlaceSnapshot {
             .map(|c| c.code().to_string())
             .collect(),
         operator: d.operator.map(member_name).unwrap_or_default(),
-        state: crate::grpc::state_to_proto(place.state) as i32,
+        state: place.state.to_proto_i32(),
         needs_review: place.needs_review,
         version: place.version,
     }

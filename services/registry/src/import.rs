@@ -341,6 +341,25 @@ fn parse_row(line: usize, row: &Row<'_>, decimal_comma: bool) -> Result<ImportRo
     }
 }
 
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// One per bad field, in line order.
+    pub errors: Vec<RowError>,
+}
+
+impl ImportReport {
+    /// How many rows were not imported.
+    pub fn refused_rows(&self) -> usize {
+        let mut lines: Vec<usize> = self.errors.iter().map(|e| e.line).collect();
+        lines.dedup();
+        lines.len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod import;
+pub mod proto;
 pub mod store;
 
 use std::sync::Arc;

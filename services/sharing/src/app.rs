@@ -1,7 +1,7 @@
 //! What the sharing service does, one use case per method: who may do it, the rules,
 //! and the change written with its event in one transaction (then the relay is woken).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
@@ -13,70 +13,19 @@ use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use crate::domain::{
-    BookingRules, Claim, ClaimState, Conditions, Location, Milli, Need, NeedState, QuantityUnit,
-    Reservation, ReservationState, ReservationTransition, Resource, ResourceKind, ResourceState,
-    Slot, Usage, check_rules, free_intervals, match_score, member_name, place_name, resource_name,
-    search_words,
+    BookingRules, Claim, ClaimState, Location, Match, Milli, Need, NeedDraft, NeedState,
+    Reservation, ReservationState, ReservationTransition, Resource, ResourceDraft, ResourcePatch,
+    ResourceState, Slot, Usage, check_rules, free_intervals, match_score, member_name, place_name,
+    resource_name, search_words,
 };
 use crate::events;
 use crate::store::{self, ReservationFilter, ResourceFilter};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 pub const MAX_PAGE_SIZE: u32 = 500;
-pub const MAX_RADIUS_KM: f64 = 1000.0;
 /// Matching looks at this many candidate resources at most.
 const MATCH_CANDIDATES: u64 = 2000;
 const CONFLICT_RETRIES: usize = 5;
-
-/// What a new resource is made of (from the request).
-#[derive(Debug, Clone)]
-pub struct ResourceDraft {
-    /// Set by an admin offering for a member; else the caller's member.
-    pub owner: Option<Uuid>,
-    pub kind: ResourceKind,
-    pub title: String,
-    pub description: Option<String>,
-    pub place: Option<Uuid>,
-    pub location: Option<Location>,
-    pub conditions: Conditions,
-    pub eco_labels: Vec<String>,
-    pub rules: Option<BookingRules>,
-    pub quantity: Option<(Milli, QuantityUnit)>,
-}
-
-/// The fields an update changes.
-#[derive(Debug, Clone, Default)]
-pub struct ResourcePatch {
-    pub title: Option<String>,
-    pub description: Option<Option<String>>,
-    pub place: Option<Option<Uuid>>,
-    pub location: Option<Option<Location>>,
-    pub conditions: Option<Conditions>,
-    pub eco_labels: Option<Vec<String>>,
-    pub rules: Option<BookingRules>,
-}
-
-/// What a new need is made of.
-#[derive(Debug, Clone)]
-pub struct NeedDraft {
-    pub kind: Option<ResourceKind>,
-    pub description: String,
-    pub place: Option<Uuid>,
-    pub location: Option<Location>,
-    pub radius_km: Option<f64>,
-    pub slot: Option<Slot>,
-    pub quantity: Option<(Milli, QuantityUnit)>,
-}
-
-/// A resource that fits a need.
-#[derive(Debug, Clone)]
-pub struct Match {
-    pub resource: Resource,
-    pub score: f64,
-    pub distance_km: Option<f64>,
-    pub available: bool,
-    pub matched_words: Vec<String>,
-}
 
 #[derive(Clone)]
 pub struct Sharing {
@@ -1150,19 +1099,4 @@ impl Sharing {
         matches.truncate(limit);
         Ok(matches)
     }
-}
-
-/// Reasons written on what a member's departure ends.
-pub fn departure_reason(change: &fabrique_replicas::members::Change, member: Uuid) -> String {
-    match change {
-        fabrique_replicas::members::Change::Suspended { .. } => {
-            format!("{} was suspended", member_name(member))
-        }
-        _ => format!("{} left the alliance", member_name(member)),
-    }
-}
-
-/// Time used by the member-event handler (now, at the database's precision).
-pub fn now() -> DateTime<Utc> {
-    fabrique_platform::time::now()
 }

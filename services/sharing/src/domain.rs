@@ -149,10 +149,11 @@ fabrique_types::string_enum!(
 );
 
 fabrique_types::string_enum!(
+    /// Stored as short symbols; the contract spells them out (`QUANTITY_UNIT_TONNE`).
     QuantityUnit {
-        Tonne => "t",
-        CubicMetre => "m3",
-        SquareMetre => "m2",
+        Tonne => "t" as "tonne",
+        CubicMetre => "m3" as "cubic_metre",
+        SquareMetre => "m2" as "square_metre",
         Unit => "unit",
     }
 );
@@ -333,6 +334,9 @@ pub fn free_intervals(
 
 pub const MAX_ECO_LABELS: usize = 20;
 
+/// The widest radius a search or a need may ask for, in km.
+pub const MAX_RADIUS_KM: f64 = 1000.0;
+
 pub fn parse_title(value: &str) -> Result<String, Invalid> {
     bounded_text(value, 1, 200)
 }
@@ -501,8 +505,62 @@ impl Need {
 }
 
 // ---------------------------------------------------------------------------
+// Drafts and patches
+// ---------------------------------------------------------------------------
+
+/// What a new resource is made of (from the request).
+#[derive(Debug, Clone)]
+pub struct ResourceDraft {
+    /// Set by an admin offering for a member; else the caller's member.
+    pub owner: Option<Uuid>,
+    pub kind: ResourceKind,
+    pub title: String,
+    pub description: Option<String>,
+    pub place: Option<Uuid>,
+    pub location: Option<Location>,
+    pub conditions: Conditions,
+    pub eco_labels: Vec<String>,
+    pub rules: Option<BookingRules>,
+    pub quantity: Option<(Milli, QuantityUnit)>,
+}
+
+/// The fields an update changes.
+#[derive(Debug, Clone, Default)]
+pub struct ResourcePatch {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub place: Option<Option<Uuid>>,
+    pub location: Option<Option<Location>>,
+    pub conditions: Option<Conditions>,
+    pub eco_labels: Option<Vec<String>>,
+    pub rules: Option<BookingRules>,
+}
+
+/// What a new need is made of.
+#[derive(Debug, Clone)]
+pub struct NeedDraft {
+    pub kind: Option<ResourceKind>,
+    pub description: String,
+    pub place: Option<Uuid>,
+    pub location: Option<Location>,
+    pub radius_km: Option<f64>,
+    pub slot: Option<Slot>,
+    pub quantity: Option<(Milli, QuantityUnit)>,
+}
+
+// ---------------------------------------------------------------------------
 // Matching
 // ---------------------------------------------------------------------------
+
+/// A resource that fits a need.
+#[derive(Debug, Clone)]
+pub struct Match {
+    pub resource: Resource,
+    pub score: f64,
+    pub distance_km: Option<f64>,
+    pub available: bool,
+    pub matched_words: Vec<String>,
+}
 
 const STOP_WORDS: &[&str] = &[
     "de", "du", "des", "la", "le", "les", "un", "une", "et", "a", "au", "aux", "en", "pour", "the",

@@ -9,16 +9,15 @@ use fabrique_api::sharing as proto;
 use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::outbox;
+use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::time::timestamp;
+use uuid::Uuid;
 
 use crate::domain::{
     Claim, Milli, Need, Reservation, ReservationState, Resource, ResourceState, member_name,
     place_name, resource_name,
 };
-use crate::grpc::{
-    claim_state_to_proto, kind_to_proto, need_state_to_proto, quantity, reservation_state_to_proto,
-    state_to_proto,
-};
+use crate::proto::quantity;
 use crate::store;
 
 pub const OFFERED: &str = "fabrique.sharing.resource.offered";
@@ -47,10 +46,10 @@ pub fn resource(
         resource: Some(proto::ResourceSnapshot {
             id: r.id.to_string(),
             owner: member_name(r.owner),
-            kind: kind_to_proto(r.kind) as i32,
+            kind: r.kind.to_proto_i32(),
             title: r.title.clone(),
             place: r.place.map(place_name).unwrap_or_default(),
-            state: state_to_proto(r.state) as i32,
+            state: r.state.to_proto_i32(),
             remaining: r
                 .stock
                 .map(|(_, remaining, unit)| quantity(remaining, unit)),
@@ -72,7 +71,7 @@ pub fn reservation(subject: &str, r: &Reservation, reason: &str) -> OutgoingEven
             owner: member_name(r.owner),
             start_time: Some(timestamp(r.slot.start())),
             end_time: Some(timestamp(r.slot.end())),
-            state: reservation_state_to_proto(r.state) as i32,
+            state: r.state.to_proto_i32(),
             version: r.version,
         }),
         occurred_at: Some(timestamp(r.updated_at)),
@@ -88,7 +87,7 @@ pub fn claim(subject: &str, c: &Claim, remaining: Option<Milli>) -> OutgoingEven
             resource: resource_name(c.resource),
             claimant: member_name(c.claimant),
             quantity: Some(quantity(c.quantity, c.unit)),
-            state: claim_state_to_proto(c.state) as i32,
+            state: c.state.to_proto_i32(),
         }),
         occurred_at: Some(timestamp(c.updated_at)),
         remaining: remaining.map(|r| quantity(r, c.unit)),
@@ -102,9 +101,9 @@ pub fn need(subject: &str, n: &Need) -> OutgoingEvent {
         need: Some(proto::NeedSnapshot {
             id: n.id.to_string(),
             member: member_name(n.member),
-            kind: n.kind.map(|k| kind_to_proto(k) as i32).unwrap_or_default(),
+            kind: n.kind.map(ProtoMapped::to_proto_i32).unwrap_or_default(),
             description: n.description.clone(),
-            state: need_state_to_proto(n.state) as i32,
+            state: n.state.to_proto_i32(),
         }),
         occurred_at: Some(timestamp(n.updated_at)),
     };
@@ -152,8 +151,8 @@ async fn end_engagements(
     if !change.removes() {
         return Ok(());
     }
-    let reason = crate::app::departure_reason(&change, member.id);
-    let now = crate::app::now();
+    let reason = departure_reason(&change, member.id);
+    let now = fabrique_platform::time::now();
     let mut events = Vec::new();
     let owned = store::resources_of(
         txn,
@@ -207,6 +206,16 @@ async fn end_engagements(
     Ok(())
 }
 
+/// The reason written on what a member's departure ends.
+fn departure_reason(change: &fabrique_replicas::members::Change, member: Uuid) -> String {
+    match change {
+        fabrique_replicas::members::Change::Suspended { .. } => {
+            format!("{} was suspended", member_name(member))
+        }
+        _ => format!("{} left the alliance", member_name(member)),
+    }
+}
+
 /// Place events: keep `place_replica`; resources at a closed place become UNAVAILABLE,
 /// and resources located by their place follow it when it moves.
 pub struct PlaceEvents;
@@ -241,7 +250,7 @@ async fn follow_place(
 ) -> Result<(), HandlerError> {
     let closed = matches!(change, fabrique_replicas::places::Change::Closed { .. });
     let location = fabrique_types::Location::parse(place.latitude, place.longitude).ok();
-    let now = crate::app::now();
+    let now = fabrique_platform::time::now();
     let mut events = Vec::new();
     let at_place = store::resources_at(txn, place.id)
         .await

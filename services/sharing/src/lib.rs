@@ -6,12 +6,14 @@
 //!
 //! - `domain` — resources, slots and booking rules, reservations, claims, needs, scores;
 //! - `store` — tables, migrations (with the no-overlap constraint) and queries;
-//! - `app` — the use cases; `grpc` — protobuf in and out; `events` — in and out.
+//! - `app` — the use cases; `events` — in and out;
+//! - `proto` — every conversion to and from the contract; `grpc` — the handlers.
 
 pub mod app;
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod proto;
 pub mod store;
 
 use std::sync::Arc;

@@ -23,8 +23,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, Value};
 use tokio_util::sync::CancellationToken;
 
-/// Ids kept unless `FABRIQUE_PROCESSED_RETENTION_HOURS` says otherwise: a week.
-pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+pub use crate::config::DEFAULT_RETENTION;
 /// How often a service purges.
 pub const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// The first purge comes this long after the start (or after [`PURGE_EVERY`], if

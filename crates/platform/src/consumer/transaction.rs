@@ -37,7 +37,7 @@ use crate::event::IncomingEvent;
 /// wherever sea-orm takes a connection. The runner commits it with the event's id.
 pub struct ConsumerTxn {
     inner: Inner,
-    /// Set by [`crate::outbox::enqueue`]: only then does the commit wake the service's
+    /// Set when [`crate::outbox::enqueue`] wrote events: only then does the commit wake the service's
     /// relay.
     wrote_events: AtomicBool,
     /// Set by [`Self::commit_with_next_statement`], taken by the next statement.
@@ -71,6 +71,12 @@ struct Opening {
     ids: Vec<Uuid>,
 }
 
+impl crate::outbox::EventWriter for ConsumerTxn {
+    fn events_written(&self) {
+        self.wrote_events.store(true, Ordering::Relaxed);
+    }
+}
+
 impl ConsumerTxn {
     fn new(inner: Inner) -> Self {
         Self {
@@ -101,10 +107,6 @@ impl ConsumerTxn {
     /// Whether the statement about to be sent was announced as the last.
     fn takes_commit(&self) -> bool {
         self.commit_next.swap(false, Ordering::Relaxed)
-    }
-
-    pub(crate) fn note_events_written(&self) {
-        self.wrote_events.store(true, Ordering::Relaxed);
     }
 
     /// Whether a handler wrote events to the outbox in this transaction.

@@ -11,6 +11,26 @@ use fabrique_types::Invalid;
 
 pub const DAYS: [&str; 7] = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
 
+fabrique_types::string_enum!(
+    /// A day of the week, Monday first (ISO 8601, and OpenStreetMap's `Mo`..`Su`).
+    Weekday {
+        Monday => "monday",
+        Tuesday => "tuesday",
+        Wednesday => "wednesday",
+        Thursday => "thursday",
+        Friday => "friday",
+        Saturday => "saturday",
+        Sunday => "sunday",
+    }
+);
+
+impl Span {
+    /// The day of [`Span::day`].
+    pub fn weekday(&self) -> Weekday {
+        Weekday::ALL[usize::from(self.day) % 7]
+    }
+}
+
 /// One opening: `day` 0 = Monday; minutes from midnight, `closes` up to 1440.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Span {

@@ -1,0 +1,264 @@
+//! Programmes and their applications ⇄ `fabrique.projects.v1.Programme` and
+//! `Application`: the messages out (with the breakdown of each award), and a request's
+//! programme or application parsed into a [`ProgrammeDraft`] or an
+//! [`ApplicationDraft`].
+
+use fabrique_api::projects as proto;
+use fabrique_platform::proto_enum::ProtoMapped;
+use fabrique_platform::request::optional;
+use fabrique_platform::time::timestamp;
+use fabrique_platform::{Error, Violations};
+
+use super::{opt_member, time};
+use crate::domain::{
+    Application, ApplicationDraft, CoFunder, FundingLine, Programme, ProgrammeDraft, bounded_text,
+    member_name, name, parse,
+};
+
+// ---------------------------------------------------------------------------
+// Messages out
+// ---------------------------------------------------------------------------
+
+impl From<&CoFunder> for proto::CoFunder {
+    fn from(c: &CoFunder) -> Self {
+        proto::CoFunder {
+            member: member_name(c.member),
+            share_basis_points: c.share_basis_points.unwrap_or_default() as i32,
+            cents_per_unit: c.cents_per_unit.unwrap_or_default(),
+            note: c.note.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Programme> for proto::Programme {
+    fn from(p: &Programme) -> Self {
+        proto::Programme {
+            name: p.name(),
+            title: p.title.clone(),
+            description: p.description.clone().unwrap_or_default(),
+            funder: member_name(p.funder),
+            funder_siret: p.funder_siret.clone().unwrap_or_default(),
+            envelope_cents: p.envelope_cents,
+            aid_per_unit_cents: p.aid_per_unit_cents,
+            unit_label: p.unit_label.clone(),
+            max_units_per_application: p.max_units_per_application.unwrap_or_default() as i32,
+            eligible_kinds: p.eligible_kinds.clone(),
+            max_awards_per_member: p.max_awards_per_member.unwrap_or_default() as i32,
+            co_funders: p.co_funders.iter().map(Into::into).collect(),
+            opens_at: p.opens_at.map(timestamp),
+            closes_at: p.closes_at.map(timestamp),
+            state: p.state.to_proto_i32(),
+            committed_cents: p.committed_cents,
+            paid_cents: p.paid_cents,
+            remaining_cents: p.remaining_cents(),
+            create_time: Some(timestamp(p.created_at)),
+        }
+    }
+}
+
+impl From<&FundingLine> for proto::FundingLine {
+    fn from(l: &FundingLine) -> Self {
+        proto::FundingLine {
+            funder: member_name(l.funder),
+            amount_cents: l.amount_cents,
+            note: l.note.clone().unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Application> for proto::Application {
+    fn from(a: &Application) -> Self {
+        proto::Application {
+            name: a.name(),
+            applicant: member_name(a.applicant),
+            project: a.project.map(|p| name("projects", p)).unwrap_or_default(),
+            units: a.units as i32,
+            purpose: a.purpose.clone(),
+            beneficiary_siret: a.beneficiary_siret.clone().unwrap_or_default(),
+            aid_cents: a.aid_cents,
+            breakdown: a.breakdown.iter().map(Into::into).collect(),
+            state: a.state.to_proto_i32(),
+            state_reason: a.state_reason.clone().unwrap_or_default(),
+            create_time: Some(timestamp(a.created_at)),
+            decision_time: a.decided_at.map(timestamp),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Messages in
+// ---------------------------------------------------------------------------
+
+/// A SIRET kept as its normalised text.
+fn siret(value: &str) -> Result<Option<String>, fabrique_types::Invalid> {
+    optional(value, |s| {
+        fabrique_types::Siret::parse(s).map(|s| s.as_str().to_string())
+    })
+}
+
+fn parse_co_funders(v: &mut Violations, co_funders: &[proto::CoFunder]) -> Option<Vec<CoFunder>> {
+    let mut parsed = Vec::new();
+    for (i, c) in co_funders.iter().enumerate() {
+        let at = |f: &str| format!("programme.co_funders[{i}].{f}");
+        let member = v.check(&at("member"), parse("members", &c.member));
+        let share = match (c.share_basis_points, c.cents_per_unit) {
+            (bp, 0) if (1..=100_000).contains(&bp) => Some((Some(bp as u32), None)),
+            (0, cents) if cents > 0 => Some((None, Some(cents))),
+            _ => {
+                v.add(
+                    at("share_basis_points"),
+                    "give either share_basis_points (1 to 100,000) or cents_per_unit (above 0)",
+                );
+                None
+            }
+        };
+        let note = v.check(&at("note"), fabrique_types::optional_text(&c.note, 200));
+        if let (Some(member), Some((share_basis_points, cents_per_unit)), Some(note)) =
+            (member, share, note)
+        {
+            parsed.push(CoFunder {
+                member,
+                share_basis_points,
+                cents_per_unit,
+                note,
+            });
+        }
+    }
+    (parsed.len() == co_funders.len()).then_some(parsed)
+}
+
+/// A `CreateProgramme` request's programme; output-only fields are ignored.
+impl TryFrom<&proto::Programme> for ProgrammeDraft {
+    type Error = Error;
+
+    fn try_from(p: &proto::Programme) -> Result<Self, Error> {
+        let mut v = Violations::new();
+        let funder = v.check("programme.funder", opt_member(&p.funder));
+        let funder_siret = v.check("programme.funder_siret", siret(&p.funder_siret));
+        let title = v.check("programme.title", bounded_text(&p.title, 1, 200));
+        let description = v.check(
+            "programme.description",
+            fabrique_types::text::optional_multiline(&p.description, 5000),
+        );
+        if !(1..=1_000_000_000_000).contains(&p.envelope_cents) {
+            v.add(
+                "programme.envelope_cents",
+                "must be between 1 and 10,000,000,000 euros in cents",
+            );
+        }
+        if !(1..=1_000_000_000_000).contains(&p.aid_per_unit_cents)
+            || p.aid_per_unit_cents > p.envelope_cents
+        {
+            v.add(
+                "programme.aid_per_unit_cents",
+                "must be above 0 and at most the envelope",
+            );
+        }
+        let unit_label = v.check("programme.unit_label", bounded_text(&p.unit_label, 1, 200));
+        if p.max_units_per_application < 0 {
+            v.add(
+                "programme.max_units_per_application",
+                "must not be negative",
+            );
+        }
+        if p.max_awards_per_member < 0 {
+            v.add("programme.max_awards_per_member", "must not be negative");
+        }
+        let mut kinds = Vec::new();
+        for (i, kind) in p.eligible_kinds.iter().enumerate() {
+            let kind = kind.trim().to_ascii_lowercase();
+            if kind.is_empty()
+                || kind.len() > 50
+                || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            {
+                v.add(
+                    format!("programme.eligible_kinds[{i}]"),
+                    "must be a member kind such as commune or epci",
+                );
+            } else {
+                kinds.push(kind);
+            }
+        }
+        let co_funders = parse_co_funders(&mut v, &p.co_funders);
+        let opens = time(&mut v, "programme.opens_at", p.opens_at.as_ref());
+        let closes = time(&mut v, "programme.closes_at", p.closes_at.as_ref());
+        if let (Some(Some(opens)), Some(Some(closes))) = (opens, closes)
+            && closes <= opens
+        {
+            v.add("programme.closes_at", "must be after opens_at");
+        }
+        v.into_result()?;
+        match (
+            funder,
+            funder_siret,
+            title,
+            description,
+            unit_label,
+            co_funders,
+            opens,
+            closes,
+        ) {
+            (
+                Some(funder),
+                Some(funder_siret),
+                Some(title),
+                Some(description),
+                Some(unit_label),
+                Some(co_funders),
+                Some(opens_at),
+                Some(closes_at),
+            ) => Ok(ProgrammeDraft {
+                funder,
+                funder_siret,
+                title,
+                description,
+                envelope_cents: p.envelope_cents,
+                aid_per_unit_cents: p.aid_per_unit_cents,
+                unit_label,
+                max_units_per_application: (p.max_units_per_application > 0)
+                    .then_some(p.max_units_per_application as u32),
+                eligible_kinds: kinds,
+                max_awards_per_member: (p.max_awards_per_member > 0)
+                    .then_some(p.max_awards_per_member as u32),
+                co_funders,
+                opens_at,
+                closes_at,
+            }),
+            _ => Err(Error::internal(
+                "programme parsed without violations but incomplete",
+            )),
+        }
+    }
+}
+
+/// A `CreateApplication` request's application; output-only fields (the aid, its
+/// breakdown, the state) are ignored.
+impl TryFrom<&proto::Application> for ApplicationDraft {
+    type Error = Error;
+
+    fn try_from(a: &proto::Application) -> Result<Self, Error> {
+        let mut v = Violations::new();
+        if a.units < 1 {
+            v.add("application.units", "must be at least 1");
+        }
+        let project = v.check(
+            "application.project",
+            optional(&a.project, |p| parse("projects", p)),
+        );
+        let purpose = v.check("application.purpose", bounded_text(&a.purpose, 1, 500));
+        let siret = v.check("application.beneficiary_siret", siret(&a.beneficiary_siret));
+        v.into_result()?;
+        let (Some(project), Some(purpose), Some(beneficiary_siret)) = (project, purpose, siret)
+        else {
+            return Err(Error::internal(
+                "application parsed without violations but incomplete",
+            ));
+        };
+        Ok(ApplicationDraft {
+            project,
+            units: a.units as u32,
+            purpose,
+            beneficiary_siret,
+        })
+    }
+}
