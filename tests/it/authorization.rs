@@ -111,6 +111,53 @@ fn declared_methods() -> BTreeSet<String> {
     methods
 }
 
+/// Each package's refusal codes: the values of its `enum Refusal` without `REFUSAL_`.
+fn declared_refusals() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let set = prost_types::FileDescriptorSet::decode(fabrique_api::FILE_DESCRIPTOR_SET)
+        .expect("the descriptor set decodes");
+    let mut refusals = std::collections::BTreeMap::new();
+    for file in set.file {
+        for refusal in file.enum_type.iter().filter(|e| e.name() == "Refusal") {
+            let codes: &mut BTreeSet<String> =
+                refusals.entry(file.package().to_string()).or_default();
+            codes.extend(refusal.value.iter().filter_map(|v| {
+                v.name()
+                    .strip_prefix("REFUSAL_")
+                    .filter(|code| *code != "UNSPECIFIED")
+                    .map(str::to_string)
+            }));
+        }
+    }
+    refusals
+}
+
+/// A refusal's `ErrorInfo.reason` that its service's proto does not list.
+fn unlisted_reason(
+    refusals: &std::collections::BTreeMap<String, BTreeSet<String>>,
+    method: &str,
+    status: &tonic::Status,
+) -> Option<String> {
+    use tonic_types::StatusExt;
+    if !matches!(
+        status.code(),
+        Code::FailedPrecondition | Code::Aborted | Code::AlreadyExists
+    ) {
+        return None;
+    }
+    let reason = status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default();
+    let package = method
+        .rsplit_once('.')
+        .map_or(method, |(package, _)| package);
+    let listed = refusals
+        .get(package)
+        .is_some_and(|codes| codes.contains(&reason));
+    (!listed).then_some(reason)
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -1425,6 +1472,7 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
     let platform = platform(Backend::Postgres).await;
     let fx = Fixture::new(&platform).await;
     let refused = refused_tokens();
+    let refusals = declared_refusals();
     let mut failures = Vec::new();
     let mut checked = 0;
     for (method, expect) in TABLE {
@@ -1466,7 +1514,15 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
             };
             let (code, message) = match call(&fx.channel, method, body, token.as_deref()).await {
                 Ok(_) => (Code::Ok, String::new()),
-                Err(status) => (status.code(), status.message().to_string()),
+                Err(status) => {
+                    if let Some(reason) = unlisted_reason(&refusals, method, &status) {
+                        failures.push(format!(
+                            "{method} by {label}: refused with {reason:?}, which its proto's \
+                             enum Refusal does not list"
+                        ));
+                    }
+                    (status.code(), status.message().to_string())
+                }
             };
             checked += 1;
             if code != expected {
@@ -2143,3 +2199,45 @@ on_both_stores!(
     applications_reach_only_the_applicant_and_the_funder,
     unlisted_places_reach_only_their_operator_and_admins,
 );
+
+/// Acceptance: every refusal code a proto lists is in docs/refusals.md under its
+/// service, and the docs list no other.
+#[test]
+fn the_refusal_codes_of_the_protos_are_the_docs_ones() {
+    let declared = declared_refusals();
+    assert_eq!(
+        declared.keys().cloned().collect::<Vec<_>>(),
+        [
+            "fabrique.members.v1",
+            "fabrique.projects.v1",
+            "fabrique.registry.v1",
+            "fabrique.sharing.v1"
+        ],
+        "every service lists its refusals"
+    );
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/refusals.md"),
+    )
+    .expect("docs/refusals.md");
+    let mut documented: std::collections::BTreeMap<String, BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    let mut section = None;
+    for line in docs.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            section = heading
+                .split('`')
+                .nth(1)
+                .and_then(|e| e.strip_suffix(".Refusal"))
+                .map(str::to_string);
+        } else if let (Some(package), Some(code)) = (
+            &section,
+            line.strip_prefix("| `").and_then(|l| l.split('`').next()),
+        ) {
+            documented
+                .entry(package.clone())
+                .or_default()
+                .insert(code.to_string());
+        }
+    }
+    assert_eq!(documented, declared);
+}

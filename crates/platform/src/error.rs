@@ -77,22 +77,15 @@ pub enum Error {
     /// NOT_FOUND: `resource` is the resource name asked for, e.g. `members/0190…`.
     #[error("{resource} not found")]
     NotFound { resource: String },
-    /// ALREADY_EXISTS.
+    /// A typed refusal ([`crate::refusal`]): FAILED_PRECONDITION (the state does not
+    /// allow the call), ABORTED (a concurrent change: re-read, then retry) or
+    /// ALREADY_EXISTS, as the refusal says; `reason`, its stable UPPER_SNAKE code, goes
+    /// in `google.rpc.ErrorInfo`. Built only from a [`Refusal`](crate::refusal::Refusal),
+    /// so every code is one a service lists in its proto.
     #[error("{message}")]
-    AlreadyExists {
-        reason: &'static str,
-        message: String,
-    },
-    /// FAILED_PRECONDITION: the system is not in a state that allows the call (an illegal
-    /// lifecycle transition, an inactive member). `reason` is a stable UPPER_SNAKE code.
-    #[error("{message}")]
-    FailedPrecondition {
-        reason: &'static str,
-        message: String,
-    },
-    /// ABORTED: a concurrency conflict, e.g. a stale `etag`. Re-read, then retry.
-    #[error("{message}")]
-    Aborted {
+    #[non_exhaustive]
+    Refused {
+        status: Code,
         reason: &'static str,
         message: String,
     },
@@ -133,10 +126,12 @@ impl Error {
         }
     }
 
-    pub fn failed_precondition(reason: &'static str, message: impl Into<String>) -> Self {
-        Error::FailedPrecondition {
-            reason,
-            message: message.into(),
+    /// The error of a typed refusal.
+    pub fn refused(refusal: &dyn crate::refusal::Refusal) -> Self {
+        Error::Refused {
+            status: refusal.status(),
+            reason: refusal.code(),
+            message: refusal.message(),
         }
     }
 
@@ -164,21 +159,17 @@ impl Error {
 
     /// A stale or wrong `etag`.
     pub fn stale_etag(resource: &str) -> Self {
-        Error::Aborted {
-            reason: "ETAG_MISMATCH",
-            message: format!(
-                "{resource} was changed by someone else (etag mismatch): read it again and retry"
-            ),
+        crate::refusal::Shared::EtagMismatch {
+            resource: resource.to_string(),
         }
+        .into()
     }
 
     pub fn code(&self) -> Code {
         match self {
             Error::InvalidArgument(_) => Code::InvalidArgument,
             Error::NotFound { .. } => Code::NotFound,
-            Error::AlreadyExists { .. } => Code::AlreadyExists,
-            Error::FailedPrecondition { .. } => Code::FailedPrecondition,
-            Error::Aborted { .. } => Code::Aborted,
+            Error::Refused { status, .. } => *status,
             Error::PermissionDenied { .. } => Code::PermissionDenied,
             Error::Unauthenticated { .. } => Code::Unauthenticated,
             Error::Unavailable { .. } => Code::Unavailable,
@@ -213,9 +204,9 @@ impl From<Error> for Status {
                 );
                 Status::with_error_details(code, message, details)
             }
-            Error::AlreadyExists { reason, message }
-            | Error::FailedPrecondition { reason, message }
-            | Error::Aborted { reason, message } => Status::with_error_details(
+            Error::Refused {
+                reason, message, ..
+            } => Status::with_error_details(
                 code,
                 message,
                 ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new()),
@@ -241,6 +232,12 @@ impl From<Error> for Status {
     }
 }
 
+impl<R: crate::refusal::Refusal> From<R> for Error {
+    fn from(refusal: R) -> Self {
+        Error::refused(&refusal)
+    }
+}
+
 impl From<sea_orm::DbErr> for Error {
     fn from(error: sea_orm::DbErr) -> Self {
         if crate::db::is_unavailable(&error) {
@@ -248,10 +245,7 @@ impl From<sea_orm::DbErr> for Error {
             Error::unavailable("the database is unavailable; retry later")
         } else if crate::db::is_concurrency_conflict(&error) {
             tracing::info!(%error, "transaction aborted by a concurrent one");
-            Error::Aborted {
-                reason: "CONCURRENT_CHANGE",
-                message: "a concurrent change got in the way: retry".into(),
-            }
+            crate::refusal::Shared::ConcurrentChange { resource: None }.into()
         } else {
             Error::internal(error)
         }

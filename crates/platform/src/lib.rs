@@ -17,6 +17,7 @@ mod migrations;
 pub mod outbox;
 pub mod page;
 pub mod proto_enum;
+pub mod refusal;
 pub mod request;
 pub mod server;
 pub mod service;

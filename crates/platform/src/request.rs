@@ -42,10 +42,7 @@ pub fn replay<T>(
 ) -> Result<Option<T>, Error> {
     match existing {
         Some(existing) if same_caller(&existing) => Ok(Some(existing)),
-        Some(_) => Err(Error::AlreadyExists {
-            reason: "REQUEST_ID_REUSED",
-            message: "request_id was already used by another caller; use a new UUID".into(),
-        }),
+        Some(_) => Err(crate::refusal::Shared::RequestIdReused.into()),
         None => Ok(None),
     }
 }

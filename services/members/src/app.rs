@@ -9,6 +9,7 @@ use fabrique_platform::batch::Loader;
 use fabrique_platform::db::KeptConnections;
 use fabrique_platform::outbox::{self, OutboxSignal};
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::refusal::Shared;
 use fabrique_platform::request;
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 use crate::domain::{Member, MemberId, MemberState, Patch, Profile, Siren, Transition};
 use crate::events;
+use crate::refusal::Refusal;
 use crate::store::{self, ListFilter};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -156,14 +158,11 @@ impl Members {
         except: Option<MemberId>,
     ) -> Result<(), Error> {
         match store::current_by_siren(&self.db, siren).await? {
-            Some(holder) if Some(holder) != except => Err(Error::AlreadyExists {
-                reason: "SIREN_ALREADY_MEMBER",
-                message: format!(
-                    "SIREN {} already belongs to {}",
-                    siren.as_str(),
-                    holder.name()
-                ),
-            }),
+            Some(holder) if Some(holder) != except => Err(Refusal::SirenTaken {
+                siren: siren.as_str().to_string(),
+                holder: holder.name(),
+            }
+            .into()),
             _ => Ok(()),
         }
     }
@@ -185,10 +184,7 @@ impl Members {
         }
         let current = self.get(id).await?;
         if current.state == MemberState::Left {
-            return Err(Error::failed_precondition(
-                "MEMBER_LEFT",
-                format!("{} has left; it can no longer be changed", id.name()),
-            ));
+            return Err(Refusal::Left { member: id.name() }.into());
         }
         if current.version != etag_version {
             return Err(Error::stale_etag(&id.name()));
@@ -252,9 +248,7 @@ impl Members {
             if etag_version.is_some_and(|v| v != current.version) {
                 return Err(Error::stale_etag(&id.name()));
             }
-            let state = current
-                .next_state(transition)
-                .map_err(|illegal| Error::failed_precondition(illegal.reason, illegal.message))?;
+            let state = current.next_state(transition)?;
             let mut next = current.clone();
             next.state = state;
             next.version += 1;
@@ -275,10 +269,10 @@ impl Members {
                 return Err(Error::stale_etag(&id.name()));
             }
         }
-        Err(Error::Aborted {
-            reason: "CONCURRENT_CHANGES",
-            message: format!("{} keeps changing concurrently; retry", id.name()),
-        })
+        Err(Shared::ConcurrentChange {
+            resource: Some(id.name()),
+        }
+        .into())
     }
 
     /// Writes `next` over `current` with its event, unless `current` is no longer the

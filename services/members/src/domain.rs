@@ -7,6 +7,8 @@ pub use fabrique_types::{
 };
 use uuid::Uuid;
 
+use crate::refusal::{Refusal, RefusalCode};
+
 // ---------------------------------------------------------------------------
 // Identifiers and registry numbers
 // ---------------------------------------------------------------------------
@@ -202,59 +204,49 @@ pub enum Transition {
     Leave,
 }
 
-/// Why a transition is not allowed now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IllegalTransition {
-    /// Stable code for `google.rpc.ErrorInfo.reason`.
-    pub reason: &'static str,
-    pub message: String,
-}
-
 impl Member {
     pub fn etag(&self) -> String {
         etag_of(self.version)
     }
 
     /// The state after `transition`, or why it is not allowed from the current state.
-    pub fn next_state(&self, transition: Transition) -> Result<MemberState, IllegalTransition> {
+    pub fn next_state(&self, transition: Transition) -> Result<MemberState, Refusal> {
         use MemberState::*;
-        let (allowed, to, reason, rule): (&[MemberState], MemberState, &'static str, &str) =
+        let (allowed, to, code, rule): (&[MemberState], MemberState, RefusalCode, &str) =
             match transition {
                 Transition::Approve => (
                     &[Pending],
                     Active,
-                    "MEMBER_NOT_PENDING",
+                    RefusalCode::MemberNotPending,
                     "only a pending member can be approved",
                 ),
                 Transition::Suspend => (
                     &[Active],
                     Suspended,
-                    "MEMBER_NOT_ACTIVE",
+                    RefusalCode::MemberNotActive,
                     "only an active member can be suspended",
                 ),
                 Transition::Reinstate => (
                     &[Suspended],
                     Active,
-                    "MEMBER_NOT_SUSPENDED",
+                    RefusalCode::MemberNotSuspended,
                     "only a suspended member can be reinstated",
                 ),
                 Transition::Leave => (
                     &[Pending, Active, Suspended],
                     Left,
-                    "MEMBER_ALREADY_LEFT",
+                    RefusalCode::MemberAlreadyLeft,
                     "a member that left cannot leave again",
                 ),
             };
         if allowed.contains(&self.state) {
             Ok(to)
         } else {
-            Err(IllegalTransition {
-                reason,
-                message: format!(
-                    "{} is {}: {rule}",
-                    self.id.name(),
-                    self.state.as_str().to_uppercase()
-                ),
+            Err(Refusal::IllegalTransition {
+                code,
+                member: self.id.name(),
+                state: self.state.as_str(),
+                rule,
             })
         }
     }
@@ -379,7 +371,8 @@ mod tests {
                 "{from:?} + {transition:?}"
             );
             if let Err(error) = result {
-                assert!(error.message.contains(&from.as_str().to_uppercase()));
+                use fabrique_platform::refusal::Refusal as _;
+                assert!(error.message().contains(&from.as_str().to_uppercase()));
             }
         }
     }

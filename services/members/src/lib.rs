@@ -14,6 +14,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod proto;
+pub mod refusal;
 pub mod store;
 
 use fabrique_api::members::members_service_server::MembersServiceServer;

@@ -14,12 +14,14 @@ use crate::domain::{
     Contact, ContactRole, Department, DisplayName, Email, InseeCode, Member, MemberId, MemberKind,
     MemberState, Patch, Profile, Siren, Website, fold, parse_territory,
 };
+use crate::refusal::RefusalCode;
 use crate::store::ListFilter;
 
 fabrique_platform::proto_mapped!(
     MemberKind => proto::MemberKind,
     MemberState => proto::MemberState,
     ContactRole => proto::ContactRole,
+    RefusalCode => proto::Refusal,
 );
 
 // ---------------------------------------------------------------------------
@@ -282,5 +284,6 @@ mod tests {
         assert_round_trip::<MemberKind>();
         assert_round_trip::<MemberState>();
         assert_round_trip::<ContactRole>();
+        assert_round_trip::<RefusalCode>();
     }
 }

@@ -15,10 +15,10 @@ use uuid::Uuid;
 
 use crate::domain::{
     Application, ApplicationState, Category, GroupPurchase, GroupPurchaseState, Programme,
-    ProgrammeState, Project, ProjectState, Site, Theme, Workshop, euros, member_name, name,
-    team_coverage,
+    ProgrammeState, Project, ProjectState, Site, Theme, Workshop, member_name, name, team_coverage,
 };
 use crate::events;
+use crate::refusal::Refusal;
 use crate::store;
 
 // The drafts are domain values (`crate::proto` builds them and must not depend on this
@@ -32,12 +32,18 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// The member a caller acts for.
 pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
-    caller.member_id.ok_or_else(|| {
-        Error::failed_precondition(
-            "NOT_A_MEMBER",
-            "this acts for a member: use a token whose subject is the member's id",
-        )
-    })
+    caller.member_id.ok_or_else(|| Refusal::NotAMember.into())
+}
+
+/// Why `current` could not be `action` (approved, rejected, withdrawn): only a submitted
+/// application can be; when it still reads SUBMITTED, a concurrent call decided it.
+fn decided(current: &Application, action: &'static str) -> Error {
+    Refusal::ApplicationDecided {
+        application: current.name(),
+        state: (current.state != ApplicationState::Submitted).then_some(current.state.as_str()),
+        action,
+    }
+    .into()
 }
 
 #[derive(Clone)]
@@ -65,42 +71,30 @@ impl Projects {
     async fn active_member(
         &self,
         member: Uuid,
-        role: &str,
+        role: &'static str,
     ) -> Result<fabrique_replicas::members::ReplicaMember, Error> {
         match fabrique_replicas::members::get(&self.db, member).await? {
             Some(m) if m.is_active() => Ok(m),
-            Some(m) => Err(Error::failed_precondition(
-                "MEMBER_NOT_ACTIVE",
-                format!(
-                    "the {role} {} is {}, not an active member",
-                    member_name(member),
-                    m.state.to_uppercase()
-                ),
-            )),
-            None => Err(Error::failed_precondition(
-                "MEMBER_NOT_ACTIVE",
-                format!(
-                    "the {role} {} is not a member known to this service",
-                    member_name(member)
-                ),
-            )),
+            known => Err(Refusal::MemberNotActive {
+                role,
+                member: member_name(member),
+                state: known.map(|m| m.state),
+            }
+            .into()),
         }
     }
 
     async fn open_place(&self, place: Uuid) -> Result<(), Error> {
         match fabrique_replicas::places::get(&self.db, place).await? {
             Some(p) if !p.is_closed() => Ok(()),
-            Some(_) => Err(Error::failed_precondition(
-                "PLACE_CLOSED",
-                format!("{} is closed", name("places", place)),
-            )),
-            None => Err(Error::failed_precondition(
-                "PLACE_UNKNOWN",
-                format!(
-                    "{} is not a place known to this service",
-                    name("places", place)
-                ),
-            )),
+            Some(_) => Err(Refusal::PlaceClosed {
+                place: name("places", place),
+            }
+            .into()),
+            None => Err(Refusal::PlaceUnknown {
+                place: name("places", place),
+            }
+            .into()),
         }
     }
 
@@ -268,15 +262,12 @@ impl Projects {
             return Err(Error::stale_etag(&current.name()));
         }
         if !current.state.can_become(to) {
-            return Err(Error::failed_precondition(
-                "PROJECT_STATE",
-                format!(
-                    "{} is {}: it cannot become {}",
-                    current.name(),
-                    current.state.as_str().to_uppercase(),
-                    to.as_str().to_uppercase()
-                ),
-            ));
+            return Err(Refusal::ProjectState {
+                project: current.name(),
+                state: current.state.as_str(),
+                to: to.as_str(),
+            }
+            .into());
         }
         let mut next = current.clone();
         next.state = to;
@@ -389,10 +380,10 @@ impl Projects {
         let txn = self.db.begin().await?;
         if !store::close_programme(&txn, id, now).await? {
             txn.rollback().await?;
-            return Err(Error::failed_precondition(
-                "PROGRAMME_CLOSED",
-                format!("{} is already closed", programme.name()),
-            ));
+            return Err(Refusal::ProgrammeClosed {
+                programme: programme.name(),
+            }
+            .into());
         }
         let closed = store::get_programme(&txn, id)
             .await?
@@ -431,22 +422,17 @@ impl Projects {
             )));
         }
         let now = fabrique_platform::time::now();
-        programme
-            .accepts(now)
-            .map_err(|message| Error::failed_precondition("PROGRAMME_NOT_OPEN", message))?;
+        programme.accepts(now)?;
         let member = self.active_member(applicant, "applicant").await?;
         if !programme.eligible_kinds.is_empty() && !programme.eligible_kinds.contains(&member.kind)
         {
-            return Err(Error::failed_precondition(
-                "INELIGIBLE",
-                format!(
-                    "{} is a {}; {} is open to: {}",
-                    member_name(applicant),
-                    member.kind,
-                    programme.name(),
-                    programme.eligible_kinds.join(", ")
-                ),
-            ));
+            return Err(Refusal::Ineligible {
+                applicant: member_name(applicant),
+                kind: member.kind,
+                programme: programme.name(),
+                eligible: programme.eligible_kinds,
+            }
+            .into());
         }
         if let Some(max) = programme.max_units_per_application
             && draft.units > max
@@ -459,14 +445,12 @@ impl Projects {
         if let Some(max) = programme.max_awards_per_member
             && store::awards_of(&self.db, programme.id, applicant).await? >= u64::from(max)
         {
-            return Err(Error::failed_precondition(
-                "AWARD_LIMIT_REACHED",
-                format!(
-                    "{} already holds {max} award(s) of {}",
-                    member_name(applicant),
-                    programme.name()
-                ),
-            ));
+            return Err(Refusal::AwardLimitReached {
+                member: member_name(applicant),
+                max,
+                programme: programme.name(),
+            }
+            .into());
         }
         if let Some(project) = draft.project {
             self.get_project(project).await?;
@@ -582,14 +566,7 @@ impl Projects {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(programme.funder, "decide on applications")?;
         if current.state != ApplicationState::Submitted {
-            return Err(Error::failed_precondition(
-                "APPLICATION_DECIDED",
-                format!(
-                    "{} is {}",
-                    current.name(),
-                    current.state.as_str().to_uppercase()
-                ),
-            ));
+            return Err(decided(&current, "approved"));
         }
         // Aid goes to a member in good standing only (the application waits otherwise).
         self.active_member(current.applicant, "applicant").await?;
@@ -601,40 +578,30 @@ impl Projects {
         let txn = self.db.begin().await?;
         if !store::move_application(&txn, &next, ApplicationState::Submitted).await? {
             txn.rollback().await?;
-            return Err(Error::failed_precondition(
-                "APPLICATION_DECIDED",
-                format!("{} was decided meanwhile", current.name()),
-            ));
+            return Err(decided(&current, "approved"));
         }
         let refusal = if !store::commit_aid(&txn, programme.id, current.aid_cents).await? {
-            Some((
-                "ENVELOPE_EXHAUSTED",
-                format!(
-                    "the envelope of {} is exhausted: {} € would exceed {} €",
-                    programme.name(),
-                    euros(current.aid_cents),
-                    euros(programme.envelope_cents)
-                ),
-            ))
+            Some(Refusal::EnvelopeExhausted {
+                programme: programme.name(),
+                aid_cents: current.aid_cents,
+                envelope_cents: programme.envelope_cents,
+            })
         } else if let Some(max) = programme.max_awards_per_member
             && !store::count_award(&txn, programme.id, current.applicant, max).await?
         {
-            Some((
-                "AWARD_LIMIT_REACHED",
-                format!(
-                    "{} already holds {max} award(s) of {}",
-                    member_name(current.applicant),
-                    programme.name()
-                ),
-            ))
+            Some(Refusal::AwardLimitReached {
+                member: member_name(current.applicant),
+                max,
+                programme: programme.name(),
+            })
         } else {
             None
         };
-        if let Some((reason, message)) = refusal {
+        if let Some(refusal) = refusal {
             txn.rollback().await?;
-            self.reject_with(&current, &programme, &format!("{reason}: {message}"))
+            self.reject_with(&current, &programme, &refusal.stored_reason())
                 .await?;
-            return Err(Error::failed_precondition(reason, message));
+            return Err(refusal.into());
         }
         let committed = store::get_programme(&txn, programme.id)
             .await?
@@ -695,16 +662,7 @@ impl Projects {
         caller.require_admin_or_member(programme.funder, "decide on applications")?;
         self.reject_with(&current, &programme, &reason)
             .await?
-            .ok_or_else(|| {
-                Error::failed_precondition(
-                    "APPLICATION_DECIDED",
-                    format!(
-                        "{} is {}",
-                        current.name(),
-                        current.state.as_str().to_uppercase()
-                    ),
-                )
-            })
+            .ok_or_else(|| decided(&current, "rejected"))
     }
 
     pub async fn withdraw(
@@ -722,16 +680,7 @@ impl Projects {
             reason.unwrap_or_else(|| "withdrawn by the applicant".into()),
         )
         .await?
-        .ok_or_else(|| {
-            Error::failed_precondition(
-                "APPLICATION_DECIDED",
-                format!(
-                    "{} is {}: only a submitted application can be withdrawn",
-                    current.name(),
-                    current.state.as_str().to_uppercase()
-                ),
-            )
-        })
+        .ok_or_else(|| decided(&current, "withdrawn"))
     }
 
     async fn withdraw_one(
@@ -778,14 +727,11 @@ impl Projects {
             || !store::pay_aid(&txn, programme.id, current.aid_cents).await?
         {
             txn.rollback().await?;
-            return Err(Error::failed_precondition(
-                "APPLICATION_NOT_APPROVED",
-                format!(
-                    "{} is {}: only an approved application is paid",
-                    current.name(),
-                    current.state.as_str().to_uppercase()
-                ),
-            ));
+            return Err(Refusal::ApplicationNotApproved {
+                application: current.name(),
+                state: current.state.as_str(),
+            }
+            .into());
         }
         self.commit(
             txn,
@@ -947,24 +893,18 @@ impl Projects {
         let purchase = self.get_group_purchase(id).await?;
         let now = fabrique_platform::time::now();
         if purchase.state != GroupPurchaseState::Open {
-            return Err(Error::failed_precondition(
-                "PURCHASE_CLOSED",
-                format!(
-                    "{} is {}",
-                    purchase.name(),
-                    purchase.state.as_str().to_uppercase()
-                ),
-            ));
+            return Err(Refusal::PurchaseClosed {
+                purchase: purchase.name(),
+                state: purchase.state.as_str(),
+            }
+            .into());
         }
         if now >= purchase.deadline {
-            return Err(Error::failed_precondition(
-                "DEADLINE_PASSED",
-                format!(
-                    "joining {} closed at {}",
-                    purchase.name(),
-                    purchase.deadline.to_rfc3339()
-                ),
-            ));
+            return Err(Refusal::DeadlinePassed {
+                purchase: purchase.name(),
+                deadline: purchase.deadline,
+            }
+            .into());
         }
         self.active_member(member, "member").await?;
         let mut v = fabrique_platform::Violations::new();
@@ -1003,18 +943,20 @@ impl Projects {
         let member = acting_member(caller)?;
         let purchase = self.get_group_purchase(id).await?;
         if purchase.state != GroupPurchaseState::Open {
-            return Err(Error::failed_precondition(
-                "PURCHASE_CLOSED",
-                format!("{} is no longer open", purchase.name()),
-            ));
+            return Err(Refusal::PurchaseClosed {
+                purchase: purchase.name(),
+                state: purchase.state.as_str(),
+            }
+            .into());
         }
         self.leave_one(id, member, "left by the member")
             .await?
             .ok_or_else(|| {
-                Error::failed_precondition(
-                    "NOT_JOINED",
-                    format!("{} has not joined {}", member_name(member), purchase.name()),
-                )
+                Refusal::NotJoined {
+                    member: member_name(member),
+                    purchase: purchase.name(),
+                }
+                .into()
             })
     }
 
@@ -1070,15 +1012,12 @@ impl Projects {
         let txn = self.db.begin().await?;
         if !store::move_group_purchase(&txn, id, from, to, supplier.as_deref(), now).await? {
             txn.rollback().await?;
-            return Err(Error::failed_precondition(
-                "PURCHASE_STATE",
-                format!(
-                    "{} is {}, not {}",
-                    purchase.name(),
-                    purchase.state.as_str().to_uppercase(),
-                    from.as_str().to_uppercase()
-                ),
-            ));
+            return Err(Refusal::PurchaseState {
+                purchase: purchase.name(),
+                state: purchase.state.as_str(),
+                expected: from.as_str(),
+            }
+            .into());
         }
         let next = store::get_group_purchase(&txn, id)
             .await?

@@ -9,6 +9,10 @@ pub use fabrique_types::{Invalid, bounded_text, fold};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+// Defined with the refusals, whose messages give amounts in euros.
+pub use crate::refusal::euros;
+use crate::refusal::{NotOpen, Refusal};
+
 // ---------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------
@@ -289,19 +293,23 @@ impl Programme {
     }
 
     /// Whether applications are taken at `now`.
-    pub fn accepts(&self, now: DateTime<Utc>) -> Result<(), String> {
+    pub fn accepts(&self, now: DateTime<Utc>) -> Result<(), Refusal> {
+        let not_open = |why| Refusal::ProgrammeNotOpen {
+            programme: self.name(),
+            why,
+        };
         if self.state != ProgrammeState::Open {
-            return Err(format!("{} is closed", self.name()));
+            return Err(not_open(NotOpen::Closed));
         }
         if let Some(opens) = self.opens_at
             && now < opens
         {
-            return Err(format!("{} opens on {}", self.name(), opens.date_naive()));
+            return Err(not_open(NotOpen::OpensOn(opens.date_naive())));
         }
         if let Some(closes) = self.closes_at
             && now >= closes
         {
-            return Err(format!("{} closed on {}", self.name(), closes.date_naive()));
+            return Err(not_open(NotOpen::ClosedOn(closes.date_naive())));
         }
         Ok(())
     }
@@ -380,13 +388,6 @@ pub struct ApplicationDraft {
     pub units: u32,
     pub purpose: String,
     pub beneficiary_siret: Option<String>,
-}
-
-/// Cents as euros with two decimals: `500000` → `"5000.00"`.
-pub fn euros(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", cents / 100, cents % 100)
 }
 
 // ---------------------------------------------------------------------------
@@ -599,10 +600,37 @@ mod tests {
     }
 
     #[test]
-    fn euros_have_two_decimals() {
-        assert_eq!(euros(500_000), "5000.00");
-        assert_eq!(euros(5), "0.05");
-        assert_eq!(euros(-125), "-1.25");
+    fn a_programme_takes_applications_within_its_window_only() {
+        let now = Utc::now();
+        let day = chrono::Duration::days(1);
+        let mut programme = solaire_dome();
+        assert_eq!(programme.accepts(now), Ok(()));
+        programme.opens_at = Some(now + day);
+        let early = programme.accepts(now).unwrap_err();
+        assert_eq!(
+            early,
+            Refusal::ProgrammeNotOpen {
+                programme: programme.name(),
+                why: NotOpen::OpensOn((now + day).date_naive()),
+            }
+        );
+        programme.opens_at = None;
+        programme.closes_at = Some(now - day);
+        assert!(matches!(
+            programme.accepts(now),
+            Err(Refusal::ProgrammeNotOpen {
+                why: NotOpen::ClosedOn(_),
+                ..
+            })
+        ));
+        programme.state = ProgrammeState::Closed;
+        assert!(matches!(
+            programme.accepts(now),
+            Err(Refusal::ProgrammeNotOpen {
+                why: NotOpen::Closed,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! - `store` — tables, migrations and queries (the envelope enforced there);
 //! - `app` — the use cases; `scdl` — the open-data export of awards;
 //! - `proto` — every conversion to and from the contract (enums mapped by name);
+//! - `refusal` — why a call is refused: its codes and their messages;
 //! - `grpc` — the handlers; `events` — in and out.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod proto;
+pub mod refusal;
 pub mod scdl;
 pub mod store;
 

@@ -18,6 +18,7 @@ use crate::domain::{
     ApplicationState, Category, GroupPurchaseState, Invalid, ProgrammeState, ProjectState, Theme,
     parse, parse_application_name,
 };
+use crate::refusal::RefusalCode;
 
 pub mod group_purchase;
 pub mod programme;
@@ -35,6 +36,7 @@ fabrique_platform::proto_mapped!(
     ApplicationState => proto::ApplicationState,
     Category => proto::GroupPurchaseCategory,
     GroupPurchaseState => proto::GroupPurchaseState,
+    RefusalCode => proto::Refusal,
 );
 
 // ---------------------------------------------------------------------------
@@ -111,6 +113,7 @@ mod tests {
         assert_round_trip::<ApplicationState>();
         assert_round_trip::<Category>();
         assert_round_trip::<GroupPurchaseState>();
+        assert_round_trip::<RefusalCode>();
     }
 
     /// Unset (the zero value) is refused, as it was when enums mapped by position, and so

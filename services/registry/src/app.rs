@@ -6,6 +6,7 @@ use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::refusal::Shared;
 use fabrique_platform::request;
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -17,6 +18,7 @@ use crate::domain::{
 };
 use crate::events;
 use crate::import::{ImportReport, ImportRow, RowError};
+use crate::refusal::Refusal;
 use crate::store::{self, ListFilter, Visibility};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -136,21 +138,18 @@ impl Registry {
     async fn ensure_active_operator(&self, operator: Uuid, field: &str) -> Result<(), Error> {
         match fabrique_replicas::members::get(&self.db, operator).await? {
             Some(member) if member.is_active() => Ok(()),
-            Some(member) => Err(Error::failed_precondition(
-                "OPERATOR_NOT_ACTIVE",
-                format!(
-                    "{field}: {} is {}, not an active member",
-                    member_name(operator),
-                    member.state.to_uppercase()
-                ),
-            )),
-            None => Err(Error::failed_precondition(
-                "OPERATOR_NOT_ACTIVE",
-                format!(
-                    "{field}: {} is not a member known to the registry",
-                    member_name(operator)
-                ),
-            )),
+            Some(member) => Err(Refusal::OperatorNotActive {
+                field: field.to_string(),
+                operator: member_name(operator),
+                state: Some(member.state),
+            }
+            .into()),
+            None => Err(Refusal::OperatorNotActive {
+                field: field.to_string(),
+                operator: member_name(operator),
+                state: None,
+            }
+            .into()),
         }
     }
 
@@ -252,10 +251,7 @@ impl Registry {
             ));
         }
         if current.state == PlaceState::Closed {
-            return Err(Error::failed_precondition(
-                "PLACE_CLOSED",
-                format!("{} is closed; it can no longer be changed", id.name()),
-            ));
+            return Err(Refusal::Closed { place: id.name() }.into());
         }
         if current.version != etag_version {
             return Err(Error::stale_etag(&id.name()));
@@ -297,9 +293,7 @@ impl Registry {
             if etag_version.is_some_and(|v| v != current.version) {
                 return Err(Error::stale_etag(&id.name()));
             }
-            let state = current
-                .next_state(transition)
-                .map_err(|illegal| Error::failed_precondition(illegal.reason, illegal.message))?;
+            let state = current.next_state(transition)?;
             if transition == Transition::Approve
                 && let Some(operator) = current.description.operator
             {
@@ -326,10 +320,10 @@ impl Registry {
                 return Err(Error::stale_etag(&id.name()));
             }
         }
-        Err(Error::Aborted {
-            reason: "CONCURRENT_CHANGES",
-            message: format!("{} keeps changing concurrently; retry", id.name()),
-        })
+        Err(Shared::ConcurrentChange {
+            resource: Some(id.name()),
+        }
+        .into())
     }
 
     /// Clears the review flag (admin).
@@ -480,10 +474,10 @@ impl Registry {
                 }
             }
         }
-        Err(Error::Aborted {
-            reason: "CONCURRENT_CHANGES",
-            message: format!("row {external_id} keeps changing concurrently"),
-        })
+        Err(Shared::ConcurrentChange {
+            resource: Some(format!("row {external_id}")),
+        }
+        .into())
     }
 }
 

@@ -16,6 +16,8 @@ pub use fabrique_types::{
 pub use opening_hours::OpeningHours;
 use uuid::Uuid;
 
+use crate::refusal::{Refusal, RefusalCode};
+
 // ---------------------------------------------------------------------------
 // Identity
 // ---------------------------------------------------------------------------
@@ -194,56 +196,54 @@ pub enum Transition {
     Close,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IllegalTransition {
-    pub reason: &'static str,
-    pub message: String,
-}
-
 impl Place {
     pub fn etag(&self) -> String {
         fabrique_types::change::etag_of(self.version)
     }
 
-    pub fn next_state(&self, transition: Transition) -> Result<PlaceState, IllegalTransition> {
+    /// The state after `transition`, or why it is not allowed from the current state.
+    pub fn next_state(&self, transition: Transition) -> Result<PlaceState, Refusal> {
         use PlaceState::*;
-        let (allowed, to, reason, rule): (&[PlaceState], PlaceState, &'static str, &str) =
+        if self.state == Closed {
+            return Err(Refusal::Closed {
+                place: self.id.name(),
+            });
+        }
+        let (allowed, to, code, rule): (&[PlaceState], PlaceState, RefusalCode, &str) =
             match transition {
                 Transition::Approve => (
                     &[Proposed],
                     Listed,
-                    "PLACE_NOT_PROPOSED",
+                    RefusalCode::PlaceNotProposed,
                     "only a proposed place can be approved",
                 ),
                 Transition::Suspend => (
                     &[Listed],
                     Suspended,
-                    "PLACE_NOT_LISTED",
+                    RefusalCode::PlaceNotListed,
                     "only a listed place can be suspended",
                 ),
                 Transition::Reinstate => (
                     &[Suspended],
                     Listed,
-                    "PLACE_NOT_SUSPENDED",
+                    RefusalCode::PlaceNotSuspended,
                     "only a suspended place can be reinstated",
                 ),
                 Transition::Close => (
                     &[Proposed, Listed, Suspended],
                     Closed,
-                    "PLACE_CLOSED",
+                    RefusalCode::PlaceClosed,
                     "a closed place stays closed",
                 ),
             };
         if allowed.contains(&self.state) {
             Ok(to)
         } else {
-            Err(IllegalTransition {
-                reason,
-                message: format!(
-                    "{} is {}: {rule}",
-                    self.id.name(),
-                    self.state.as_str().to_uppercase()
-                ),
+            Err(Refusal::IllegalTransition {
+                code,
+                place: self.id.name(),
+                state: self.state.as_str(),
+                rule,
             })
         }
     }
@@ -465,7 +465,8 @@ mod tests {
         assert_eq!(place(Suspended).next_state(Reinstate), Ok(Listed));
         assert_eq!(place(Proposed).next_state(Close), Ok(Closed));
         let closed = place(Closed).next_state(Close).unwrap_err();
-        assert_eq!(closed.reason, "PLACE_CLOSED");
-        assert!(closed.message.contains("CLOSED"));
+        use fabrique_platform::refusal::Refusal as _;
+        assert_eq!(closed.code(), "PLACE_CLOSED");
+        assert!(closed.message().contains("CLOSED"));
     }
 }

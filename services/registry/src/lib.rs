@@ -15,6 +15,7 @@ pub mod events;
 pub mod grpc;
 pub mod import;
 pub mod proto;
+pub mod refusal;
 pub mod store;
 
 use std::sync::Arc;

@@ -19,12 +19,14 @@ use crate::domain::{
     opening_hours, parse_description, parse_display_name, parse_eco_label, parse_member_name,
 };
 use crate::import::{self, ImportReport, ImportRow, RowError};
+use crate::refusal::RefusalCode;
 use crate::store::ListFilter;
 
 fabrique_platform::proto_mapped!(
     PlaceKind => proto::PlaceKind,
     PlaceState => proto::PlaceState,
     Weekday => proto::DayOfWeek,
+    RefusalCode => proto::Refusal,
 );
 
 // ---------------------------------------------------------------------------
@@ -471,6 +473,7 @@ mod tests {
         assert_round_trip::<PlaceKind>();
         assert_round_trip::<PlaceState>();
         assert_round_trip::<Weekday>();
+        assert_round_trip::<RefusalCode>();
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! What the sharing service does, one use case per method: who may do it, the rules,
 //! and the change written with its event in one transaction (then the relay is woken).
 
-use chrono::Duration;
 use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 pub use fabrique_platform::page::Page;
 use fabrique_platform::page::{self, Fingerprint};
+use fabrique_platform::refusal::Shared;
 use fabrique_platform::request;
 use fabrique_platform::{Error, db};
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -19,6 +19,7 @@ use crate::domain::{
     resource_name, search_words,
 };
 use crate::events;
+use crate::refusal::{Holding, Refusal};
 use crate::store::{self, ReservationFilter, ResourceFilter};
 
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
@@ -35,12 +36,7 @@ pub struct Sharing {
 
 /// The member a caller acts for.
 pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
-    caller.member_id.ok_or_else(|| {
-        Error::failed_precondition(
-            "NOT_A_MEMBER",
-            "this acts for a member: use a token whose subject is the member's id",
-        )
-    })
+    caller.member_id.ok_or_else(|| Refusal::NotAMember.into())
 }
 
 impl Sharing {
@@ -60,25 +56,18 @@ impl Sharing {
     }
 
     /// The member must be ACTIVE as the replica knows it.
-    async fn ensure_active(&self, member: Uuid, role: &str) -> Result<(), Error> {
-        match fabrique_replicas::members::get(&self.db, member).await? {
-            Some(m) if m.is_active() => Ok(()),
-            Some(m) => Err(Error::failed_precondition(
-                "MEMBER_NOT_ACTIVE",
-                format!(
-                    "the {role} {} is {}, not an active member",
-                    member_name(member),
-                    m.state.to_uppercase()
-                ),
-            )),
-            None => Err(Error::failed_precondition(
-                "MEMBER_NOT_ACTIVE",
-                format!(
-                    "the {role} {} is not a member known to this service",
-                    member_name(member)
-                ),
-            )),
+    async fn ensure_active(&self, member: Uuid, role: &'static str) -> Result<(), Error> {
+        let state = match fabrique_replicas::members::get(&self.db, member).await? {
+            Some(m) if m.is_active() => return Ok(()),
+            Some(m) => Some(m.state),
+            None => None,
+        };
+        Err(Refusal::MemberNotActive {
+            role,
+            member: member_name(member),
+            state,
         }
+        .into())
     }
 
     /// A known place that is not closed, and its coordinates.
@@ -89,17 +78,16 @@ impl Sharing {
                     Error::internal(format!("place replica {place}: {invalid}"))
                 })
             }
-            Some(_) => Err(Error::failed_precondition(
-                "PLACE_CLOSED",
-                format!("{field}: {} is closed", place_name(place)),
-            )),
-            None => Err(Error::failed_precondition(
-                "PLACE_UNKNOWN",
-                format!(
-                    "{field}: {} is not a place known to this service",
-                    place_name(place)
-                ),
-            )),
+            Some(_) => Err(Refusal::PlaceClosed {
+                field: field.to_string(),
+                place: place_name(place),
+            }
+            .into()),
+            None => Err(Refusal::PlaceUnknown {
+                field: field.to_string(),
+                place: place_name(place),
+            }
+            .into()),
         }
     }
 
@@ -396,14 +384,11 @@ impl Sharing {
                 ResourceState::Unavailable => false,
             };
             if !allowed {
-                return Err(Error::failed_precondition(
-                    "RESOURCE_STATE",
-                    format!(
-                        "{} is already {}",
-                        current.name(),
-                        current.state.as_str().to_uppercase()
-                    ),
-                ));
+                return Err(Refusal::ResourceAlready {
+                    resource: current.name(),
+                    state: current.state.as_str(),
+                }
+                .into());
             }
             if to == ResourceState::Available {
                 self.ensure_active(current.owner, "owner").await?;
@@ -444,10 +429,10 @@ impl Sharing {
             self.commit(txn, vec![event]).await?;
             return self.get_resource(id).await;
         }
-        Err(Error::Aborted {
-            reason: "CONCURRENT_CHANGES",
-            message: format!("{} keeps changing concurrently; retry", resource_name(id)),
-        })
+        Err(Shared::ConcurrentChange {
+            resource: Some(resource_name(id)),
+        }
+        .into())
     }
 
     /// The free intervals of a bookable resource within `window`, from now on and
@@ -455,14 +440,11 @@ impl Sharing {
     pub async fn availability(&self, id: Uuid, window: Slot) -> Result<Vec<Slot>, Error> {
         let resource = self.get_resource(id).await?;
         if resource.kind.usage() != Usage::Booked {
-            return Err(Error::failed_precondition(
-                "NOT_BOOKABLE",
-                format!(
-                    "{} is a {}: it is not booked by time slot",
-                    resource.name(),
-                    resource.kind
-                ),
-            ));
+            return Err(Refusal::NotBookable {
+                resource: resource.name(),
+                kind: resource.kind.as_str(),
+            }
+            .into());
         }
         if resource.state != ResourceState::Available {
             return Ok(Vec::new());
@@ -511,35 +493,28 @@ impl Sharing {
         let borrower = acting_member(caller)?;
         let resource = self.get_resource(resource_id).await?;
         if resource.owner == borrower {
-            return Err(Error::failed_precondition(
-                "OWN_RESOURCE",
-                format!("{} is your own resource", resource.name()),
-            ));
+            return Err(Refusal::OwnResource {
+                resource: resource.name(),
+            }
+            .into());
         }
         if resource.kind.usage() != Usage::Booked {
-            return Err(Error::failed_precondition(
-                "NOT_BOOKABLE",
-                format!(
-                    "{} is a {}: it is not booked by time slot",
-                    resource.name(),
-                    resource.kind
-                ),
-            ));
+            return Err(Refusal::NotBookable {
+                resource: resource.name(),
+                kind: resource.kind.as_str(),
+            }
+            .into());
         }
         if resource.state != ResourceState::Available {
-            return Err(Error::failed_precondition(
-                "RESOURCE_NOT_AVAILABLE",
-                format!(
-                    "{} is {}",
-                    resource.name(),
-                    resource.state.as_str().to_uppercase()
-                ),
-            ));
+            return Err(Refusal::ResourceNotAvailable {
+                resource: resource.name(),
+                state: resource.state.as_str(),
+            }
+            .into());
         }
         self.ensure_active(borrower, "borrower").await?;
         let now = fabrique_platform::time::now();
-        check_rules(&slot, &resource.rules, now)
-            .map_err(|(reason, message)| Error::failed_precondition(reason, message))?;
+        check_rules(&slot, &resource.rules, now)?;
         let reservation = Reservation {
             id: Uuid::now_v7(),
             resource: resource.id,
@@ -592,7 +567,7 @@ impl Sharing {
     /// The error of a refused overlap, naming the slot it conflicts with.
     async fn conflict(&self, resource: &Resource, wanted: &Reservation) -> Error {
         let turnaround = resource.rules.turnaround;
-        let taken = store::holding_between(
+        let holding = store::holding_between(
             &self.db,
             resource.id,
             wanted.slot.start() - turnaround,
@@ -600,23 +575,18 @@ impl Sharing {
         )
         .await
         .ok()
-        .and_then(|held| held.into_iter().next());
-        let message = match taken {
-            Some(other) => format!(
-                "{} is already held from {} to {} by {}{}",
-                resource.name(),
-                other.slot.start().to_rfc3339(),
-                other.slot.end().to_rfc3339(),
-                other.name(),
-                if turnaround > Duration::zero() {
-                    format!(" (plus {} minutes of turnaround)", turnaround.num_minutes())
-                } else {
-                    String::new()
-                }
-            ),
-            None => format!("{} is already held at that time", resource.name()),
-        };
-        Error::failed_precondition("SLOT_TAKEN", message)
+        .and_then(|held| held.into_iter().next())
+        .map(|other| Holding {
+            reservation: other.name(),
+            start: other.slot.start(),
+            end: other.slot.end(),
+        });
+        Refusal::SlotTaken {
+            resource: resource.name(),
+            turnaround,
+            holding,
+        }
+        .into()
     }
 
     /// A reservation the caller takes part in (else NOT_FOUND).
@@ -696,9 +666,7 @@ impl Sharing {
                 return Err(Error::stale_etag(&current.name()));
             }
             let now = fabrique_platform::time::now();
-            let state = transition
-                .apply(&current, now)
-                .map_err(|(reason, message)| Error::failed_precondition(reason, message))?;
+            let state = transition.apply(&current, now)?;
             let mut next = current.clone();
             next.state = state;
             next.state_reason = reason.clone();
@@ -722,13 +690,10 @@ impl Sharing {
             self.commit(txn, vec![event]).await?;
             return Ok(next);
         }
-        Err(Error::Aborted {
-            reason: "CONCURRENT_CHANGES",
-            message: format!(
-                "{} keeps changing concurrently; retry",
-                crate::domain::reservation_name(resource, id)
-            ),
-        })
+        Err(Shared::ConcurrentChange {
+            resource: Some(crate::domain::reservation_name(resource, id)),
+        }
+        .into())
     }
 
     // -----------------------------------------------------------------------
@@ -754,30 +719,24 @@ impl Sharing {
         let claimant = acting_member(caller)?;
         let resource = self.get_resource(resource_id).await?;
         let Some((_, _, unit)) = resource.stock else {
-            return Err(Error::failed_precondition(
-                "NOT_A_MATERIAL",
-                format!(
-                    "{} is a {}: only materials are claimed",
-                    resource.name(),
-                    resource.kind
-                ),
-            ));
+            return Err(Refusal::NotAMaterial {
+                resource: resource.name(),
+                kind: resource.kind.as_str(),
+            }
+            .into());
         };
         if resource.owner == claimant {
-            return Err(Error::failed_precondition(
-                "OWN_RESOURCE",
-                format!("{} is your own resource", resource.name()),
-            ));
+            return Err(Refusal::OwnResource {
+                resource: resource.name(),
+            }
+            .into());
         }
         if resource.state != ResourceState::Available {
-            return Err(Error::failed_precondition(
-                "RESOURCE_NOT_AVAILABLE",
-                format!(
-                    "{} is {}",
-                    resource.name(),
-                    resource.state.as_str().to_uppercase()
-                ),
-            ));
+            return Err(Refusal::ResourceNotAvailable {
+                resource: resource.name(),
+                state: resource.state.as_str(),
+            }
+            .into());
         }
         self.ensure_active(claimant, "claimant").await?;
         let mut wanted = amount;
@@ -828,23 +787,20 @@ impl Sharing {
                 .map(|(_, remaining, _)| remaining)
                 .unwrap_or(Milli::from_milli(0));
             if remaining.milli() == 0 || !accept_less {
-                return Err(Error::failed_precondition(
-                    "NOT_ENOUGH_LEFT",
-                    format!(
-                        "{} has {} {} left, {} asked",
-                        resource.name(),
-                        remaining.amount(),
-                        unit,
-                        amount.amount()
-                    ),
-                ));
+                return Err(Refusal::NotEnoughLeft {
+                    resource: resource.name(),
+                    remaining: remaining.amount(),
+                    asked: amount.amount(),
+                    unit: unit.as_str(),
+                }
+                .into());
             }
             wanted = remaining.min(amount);
         }
-        Err(Error::Aborted {
-            reason: "CONCURRENT_CHANGES",
-            message: format!("{} is being claimed concurrently; retry", resource.name()),
-        })
+        Err(Shared::ConcurrentChange {
+            resource: Some(resource.name()),
+        }
+        .into())
     }
 
     /// A claim the caller takes part in (else NOT_FOUND).
@@ -878,10 +834,10 @@ impl Sharing {
         let txn = self.db.begin().await?;
         if !store::set_claim_state(&txn, id, ClaimState::Held, to, now).await? {
             txn.rollback().await?;
-            return Err(Error::failed_precondition(
-                "CLAIM_NOT_HELD",
-                format!("{} is no longer held", claim.name()),
-            ));
+            return Err(Refusal::ClaimNotHeld {
+                claim: claim.name(),
+            }
+            .into());
         }
         if to == ClaimState::Cancelled {
             store::return_stock(&txn, resource, claim.quantity).await?;
@@ -1015,10 +971,7 @@ impl Sharing {
         let txn = self.db.begin().await?;
         if !store::close_need(&txn, id, now).await? {
             txn.rollback().await?;
-            return Err(Error::failed_precondition(
-                "NEED_CLOSED",
-                format!("{} is already closed", need.name()),
-            ));
+            return Err(Refusal::NeedClosed { need: need.name() }.into());
         }
         let mut closed = need;
         closed.state = NeedState::Closed;

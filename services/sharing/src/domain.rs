@@ -8,6 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 pub use fabrique_types::{Invalid, Location, bounded_text, fold};
 use uuid::Uuid;
 
+use crate::refusal::{Refusal, RefusalCode};
+
 // ---------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------
@@ -263,39 +265,20 @@ impl Slot {
     }
 }
 
-/// Whether `slot` may be booked under `rules` at `now`; the error says which rule.
-pub fn check_rules(
-    slot: &Slot,
-    rules: &BookingRules,
-    now: DateTime<Utc>,
-) -> Result<(), (&'static str, String)> {
+/// Whether `slot` may be booked under `rules` at `now`; the refusal says which rule.
+pub fn check_rules(slot: &Slot, rules: &BookingRules, now: DateTime<Utc>) -> Result<(), Refusal> {
     if slot.start() < now {
-        return Err((
-            "SLOT_IN_THE_PAST",
-            "a reservation cannot start in the past".into(),
-        ));
+        return Err(Refusal::SlotInThePast);
     }
     if let Some(max) = rules.max_duration
         && slot.duration() > max
     {
-        return Err((
-            "SLOT_TOO_LONG",
-            format!(
-                "reservations of this resource last at most {} hours",
-                max.num_hours()
-            ),
-        ));
+        return Err(Refusal::SlotTooLong { max });
     }
-    if let Some(advance) = rules.max_advance
-        && slot.start() > now + advance
+    if let Some(max) = rules.max_advance
+        && slot.start() > now + max
     {
-        return Err((
-            "SLOT_TOO_FAR_AHEAD",
-            format!(
-                "this resource can be booked at most {} days ahead",
-                advance.num_days()
-            ),
-        ));
+        return Err(Refusal::SlotTooFarAhead { max });
     }
     Ok(())
 }
@@ -423,41 +406,41 @@ pub enum ReservationTransition {
 }
 
 impl ReservationTransition {
-    /// The next state from `from` at `now`, or why not.
+    /// The next state of `reservation` at `now`, or why not.
     pub fn apply(
         &self,
         reservation: &Reservation,
         now: DateTime<Utc>,
-    ) -> Result<ReservationState, (&'static str, String)> {
+    ) -> Result<ReservationState, Refusal> {
         use ReservationState::*;
-        let name = reservation.name();
-        let state = reservation.state.as_str().to_uppercase();
+        let illegal = |code, rule| Refusal::IllegalTransition {
+            code,
+            reservation: reservation.name(),
+            state: reservation.state.as_str(),
+            rule,
+        };
         match (self, reservation.state) {
             (Self::Confirm, Requested) => Ok(Confirmed),
             (Self::Decline, Requested) => Ok(Declined),
             (Self::Cancel, Requested | Confirmed) if reservation.slot.end() > now => Ok(Cancelled),
-            (Self::Cancel, Requested | Confirmed) => Err((
-                "RESERVATION_OVER",
-                format!("{name} has ended; it can no longer be cancelled"),
-            )),
+            (Self::Cancel, Requested | Confirmed) => Err(Refusal::ReservationOver {
+                reservation: reservation.name(),
+            }),
             (Self::Complete, Confirmed) if reservation.slot.start() <= now => Ok(Completed),
-            (Self::Complete, Confirmed) => Err((
-                "RESERVATION_NOT_STARTED",
-                format!("{name} has not started; it cannot be completed yet"),
+            (Self::Complete, Confirmed) => Err(Refusal::ReservationNotStarted {
+                reservation: reservation.name(),
+            }),
+            (Self::Confirm | Self::Decline, _) => Err(illegal(
+                RefusalCode::ReservationNotRequested,
+                "only a requested reservation can be confirmed or declined",
             )),
-            (Self::Confirm | Self::Decline, _) => Err((
-                "RESERVATION_NOT_REQUESTED",
-                format!(
-                    "{name} is {state}: only a requested reservation can be confirmed or declined"
-                ),
+            (Self::Cancel, _) => Err(illegal(
+                RefusalCode::ReservationClosed,
+                "it cannot be cancelled",
             )),
-            (Self::Cancel, _) => Err((
-                "RESERVATION_CLOSED",
-                format!("{name} is {state}: it cannot be cancelled"),
-            )),
-            (Self::Complete, _) => Err((
-                "RESERVATION_NOT_CONFIRMED",
-                format!("{name} is {state}: only a confirmed reservation can be completed"),
+            (Self::Complete, _) => Err(illegal(
+                RefusalCode::ReservationNotConfirmed,
+                "only a confirmed reservation can be completed",
             )),
         }
     }
@@ -622,22 +605,74 @@ mod tests {
         };
         assert!(check_rules(&Slot::new(at(9), at(11)).unwrap(), &rules, now).is_ok());
         assert_eq!(
-            check_rules(&Slot::new(at(9), at(12)).unwrap(), &rules, now)
-                .unwrap_err()
-                .0,
-            "SLOT_TOO_LONG"
+            check_rules(&Slot::new(at(9), at(12)).unwrap(), &rules, now),
+            Err(Refusal::SlotTooLong {
+                max: Duration::hours(2)
+            })
         );
         assert_eq!(
-            check_rules(&Slot::new(at(7), at(9)).unwrap(), &rules, now)
-                .unwrap_err()
-                .0,
-            "SLOT_IN_THE_PAST"
+            check_rules(&Slot::new(at(7), at(9)).unwrap(), &rules, now),
+            Err(Refusal::SlotInThePast)
         );
         let far = Slot::new(at(9) + Duration::days(2), at(10) + Duration::days(2)).unwrap();
         assert_eq!(
-            check_rules(&far, &rules, now).unwrap_err().0,
-            "SLOT_TOO_FAR_AHEAD"
+            check_rules(&far, &rules, now),
+            Err(Refusal::SlotTooFarAhead {
+                max: Duration::days(1)
+            })
         );
+    }
+
+    #[test]
+    fn reservation_transitions_follow_the_state_and_the_clock() {
+        use ReservationState::*;
+        use ReservationTransition::*;
+        use fabrique_platform::refusal::Refusal as _;
+        let (now, resource) = (at(8), Uuid::now_v7());
+        let reservation = |state, start, end| Reservation {
+            id: Uuid::now_v7(),
+            resource,
+            owner: Uuid::now_v7(),
+            borrower: Uuid::now_v7(),
+            slot: Slot::new(at(start), at(end)).unwrap(),
+            held_end: at(end),
+            note: None,
+            state,
+            state_reason: None,
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let code = |transition: ReservationTransition, state, start, end| {
+            transition
+                .apply(&reservation(state, start, end), now)
+                .map_err(|refusal| refusal.code())
+        };
+        assert_eq!(code(Confirm, Requested, 9, 10), Ok(Confirmed));
+        assert_eq!(code(Decline, Requested, 9, 10), Ok(Declined));
+        assert_eq!(code(Cancel, Confirmed, 9, 10), Ok(Cancelled));
+        assert_eq!(code(Cancel, Confirmed, 6, 7), Err("RESERVATION_OVER"));
+        assert_eq!(code(Complete, Confirmed, 7, 9), Ok(Completed));
+        assert_eq!(
+            code(Complete, Confirmed, 9, 10),
+            Err("RESERVATION_NOT_STARTED")
+        );
+        assert_eq!(
+            code(Confirm, Confirmed, 9, 10),
+            Err("RESERVATION_NOT_REQUESTED")
+        );
+        assert_eq!(code(Cancel, Declined, 9, 10), Err("RESERVATION_CLOSED"));
+        assert_eq!(
+            code(Complete, Requested, 7, 9),
+            Err("RESERVATION_NOT_CONFIRMED")
+        );
+        let refused = Confirm
+            .apply(&reservation(Cancelled, 9, 10), now)
+            .unwrap_err()
+            .message();
+        assert!(refused.contains("/reservations/"), "{refused}");
+        assert!(refused.contains(" is CANCELLED: "), "{refused}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //!
 //! - `domain` — resources, slots and booking rules, reservations, claims, needs, scores;
 //! - `store` — tables, migrations (with the no-overlap constraint) and queries;
+//! - `refusal` — the codes and messages of the calls it refuses;
 //! - `app` — the use cases; `events` — in and out;
 //! - `proto` — every conversion to and from the contract; `grpc` — the handlers.
 
@@ -14,6 +15,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod proto;
+pub mod refusal;
 pub mod store;
 
 use std::sync::Arc;

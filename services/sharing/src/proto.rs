@@ -19,6 +19,7 @@ use crate::domain::{
     parse_description, parse_eco_label, parse_member_name, parse_place_name, parse_resource_name,
     parse_title, place_name,
 };
+use crate::refusal::RefusalCode;
 use crate::store::{ReservationFilter, ResourceFilter};
 
 fabrique_platform::proto_mapped!(
@@ -28,6 +29,7 @@ fabrique_platform::proto_mapped!(
     ClaimState => proto::ClaimState,
     NeedState => proto::NeedState,
     QuantityUnit => proto::QuantityUnit,
+    RefusalCode => proto::Refusal,
 );
 
 // ---------------------------------------------------------------------------
@@ -752,6 +754,7 @@ mod tests {
         assert_round_trip::<ClaimState>();
         assert_round_trip::<NeedState>();
         assert_round_trip::<QuantityUnit>();
+        assert_round_trip::<RefusalCode>();
     }
 
     /// Each mode is read either with a price or without one, and written back as
