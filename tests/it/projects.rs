@@ -929,3 +929,186 @@ async fn application_events_arrive_in_order_on_nats() {
         assert_eq!(seen[&name], ["submitted", "approved"], "{name}");
     }
 }
+
+/// Acceptance (issue "One shape for every service"): approvals, rejections,
+/// withdrawals and payments of one programme's applications run concurrently on two
+/// instances, and every application event carries the programme's committed total as
+/// it is after the transaction that emits it. A trigger installed for the test numbers
+/// the events in the order their transactions wrote them (each holds the programme's
+/// row until it commits, so that is the commit order); replaying them in that order,
+/// each approval adds its aid and every event's total is the running one.
+#[tokio::test]
+async fn application_events_carry_the_amounts_after_their_transaction() {
+    use prost::Message;
+
+    let platform = platform(Backend::Postgres).await;
+    let second = platform.another_instance(all_services()).await;
+    let db = projects_database(&platform).await;
+    for sql in [
+        "CREATE TABLE event_order (seq bigserial PRIMARY KEY, event_id uuid NOT NULL)",
+        "CREATE FUNCTION record_event_order() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN INSERT INTO event_order (event_id) VALUES (NEW.event_id); RETURN NEW; END $$",
+        "CREATE TRIGGER record_event_order AFTER INSERT ON fabrique_outbox \
+         FOR EACH ROW EXECUTE FUNCTION record_event_order()",
+    ] {
+        db.execute_unprepared(sql)
+            .await
+            .expect("the test's trigger");
+    }
+
+    let admin_token = TestPlatform::admin_token();
+    let members = Members::connect(&platform, admin_token.clone()).await;
+    let (departement, region) = funders(&platform, &members).await;
+    let communes = active_members(&platform, &members, open_data_communes(40)).await;
+    let funder_token = TestPlatform::member_token(&id_of(&departement));
+    let funder = Projects::connect(&platform, funder_token.clone()).await;
+    // Ten awards' worth: most approvals are refused for the envelope, and rejected.
+    let programme = funder
+        .programme(proto::Programme {
+            envelope_cents: 5_000_000,
+            ..solaire_dome(&region)
+        })
+        .await
+        .expect("a programme");
+
+    let mut tasks = Vec::new();
+    for (i, commune) in communes.iter().enumerate() {
+        let instance = if i % 2 == 0 { &platform } else { &second };
+        let applicant =
+            Projects::connect(instance, TestPlatform::member_token(&id_of(commune))).await;
+        let funder = Projects::connect(instance, funder_token.clone()).await;
+        let programme = programme.name.clone();
+        tasks.push(tokio::spawn(async move {
+            let application = applicant
+                .apply(&programme, "Centrale de 9 kWc sur l'école")
+                .await
+                .expect("an eligible commune applies");
+            let name = application.name;
+            let mut client = funder.client.clone();
+            match i % 4 {
+                0 => {
+                    applicant
+                        .client
+                        .clone()
+                        .withdraw_application(authed(
+                            proto::WithdrawApplicationRequest {
+                                name: name.clone(),
+                                reason: "le conseil municipal a changé d'avis".into(),
+                            },
+                            &applicant.token,
+                        ))
+                        .await
+                        .expect("withdrawn");
+                    let late = funder.approve(&name).await.expect_err("decided");
+                    assert_eq!(reason(&late), "APPLICATION_DECIDED");
+                }
+                1 => {
+                    if funder.approve(&name).await.is_ok() {
+                        client
+                            .pay_application(authed(
+                                proto::PayApplicationRequest { name: name.clone() },
+                                &funder.token,
+                            ))
+                            .await
+                            .expect("paid");
+                    }
+                }
+                2 => {
+                    let _ = client
+                        .reject_application(authed(
+                            proto::RejectApplicationRequest {
+                                name: name.clone(),
+                                reason: "toiture non conforme".into(),
+                            },
+                            &funder.token,
+                        ))
+                        .await;
+                }
+                _ => {
+                    let _ = funder.approve(&name).await;
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("a task");
+    }
+
+    // Every application's events: one submitted, one per move it went through.
+    let expected = scalar(
+        &db,
+        "SELECT COALESCE(SUM(CASE state WHEN 'submitted' THEN 1 WHEN 'paid' THEN 3 ELSE 2 END), 0)::bigint \
+         FROM applications",
+    )
+    .await;
+    let stream = platform.stream("projects");
+    let url = platform.nats_url.clone().expect("NATS");
+    let messages =
+        fabrique_testkit::eventually("every application event", Duration::from_secs(60), || {
+            let (url, stream) = (url.clone(), stream.clone());
+            async move {
+                let messages: Vec<_> = fabrique_testkit::stream_messages(&url, &stream)
+                    .await
+                    .into_iter()
+                    .filter(|m| m.subject.contains(".application."))
+                    .collect();
+                (messages.len() as i64 == expected).then_some(messages)
+            }
+        })
+        .await;
+
+    let order: HashMap<String, i64> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT event_id::text, seq FROM event_order".to_string(),
+        ))
+        .await
+        .expect("the order")
+        .into_iter()
+        .map(|row| {
+            (
+                row.try_get_by_index::<String>(0).expect("id"),
+                row.try_get_by_index::<i64>(1).expect("seq"),
+            )
+        })
+        .collect();
+    let mut events: Vec<(i64, String, proto::ApplicationChanged)> = messages
+        .iter()
+        .map(|m| {
+            let id = m.headers.get("ce-id").expect("ce-id").as_str().to_string();
+            let seq = *order
+                .get(&id)
+                .unwrap_or_else(|| panic!("event {id} was not numbered"));
+            let verb = m.subject.rsplit('.').next().expect("a verb").to_string();
+            let event = proto::ApplicationChanged::decode(m.payload.clone()).expect("decodes");
+            (seq, verb, event)
+        })
+        .collect();
+    events.sort_by_key(|(seq, _, _)| *seq);
+    let mut committed = 0;
+    let mut seen = HashMap::new();
+    for (seq, verb, event) in &events {
+        if verb == "approved" {
+            committed += event.aid_cents;
+        }
+        *seen.entry(verb.clone()).or_insert(0) += 1;
+        assert_eq!(
+            event.programme_committed_cents, committed,
+            "event #{seq} ({verb} {}) carries another total than the programme had after it",
+            event.application
+        );
+    }
+    for verb in ["submitted", "approved", "rejected", "withdrawn", "paid"] {
+        assert!(
+            seen.get(verb).is_some_and(|n| *n > 0),
+            "no {verb} event: {seen:?}"
+        );
+    }
+    assert_eq!(
+        scalar(&db, "SELECT committed_cents FROM programmes").await,
+        committed,
+        "the replay ends where the programme is"
+    );
+    assert!(committed <= 5_000_000);
+    second.stop().await;
+}

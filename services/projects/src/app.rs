@@ -10,16 +10,18 @@ use fabrique_platform::outbox::{self, OutboxSignal};
 pub use fabrique_platform::page::Page;
 use fabrique_platform::page::{self, Fingerprint};
 use fabrique_platform::request;
+use fabrique_platform::time::now;
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use uuid::Uuid;
 
 use crate::domain::{
-    Application, ApplicationState, Category, GroupPurchase, GroupPurchaseState, Programme,
-    ProgrammeState, Project, ProjectState, Site, Theme, Workshop, member_name, name, team_coverage,
+    Application, ApplicationState, ApplicationTransition, Category, GroupPurchase,
+    GroupPurchaseState, Programme, ProgrammeState, Project, ProjectState, Site, Theme, Workshop,
+    member_name, name, team_coverage,
 };
 use crate::events;
 use crate::refusal::Refusal;
-use crate::store;
+use crate::store::{self, Applied};
 
 // The drafts are domain values (`crate::proto` builds them and must not depend on this
 // module); re-exported because code outside the crate (the seed) names them here.
@@ -33,17 +35,6 @@ pub const MAX_PAGE_SIZE: u32 = 500;
 /// The member a caller acts for.
 pub fn acting_member(caller: &Caller) -> Result<Uuid, Error> {
     caller.member_id.ok_or_else(|| Refusal::NotAMember.into())
-}
-
-/// Why `current` could not be `action` (approved, rejected, withdrawn): only a submitted
-/// application can be; when it still reads SUBMITTED, a concurrent call decided it.
-fn decided(current: &Application, action: &'static str) -> Error {
-    Refusal::ApplicationDecided {
-        application: current.name(),
-        state: (current.state != ApplicationState::Submitted).then_some(current.state.as_str()),
-        action,
-    }
-    .into()
 }
 
 #[derive(Clone)]
@@ -478,11 +469,8 @@ impl Projects {
         };
         let txn = self.db.begin().await?;
         store::insert_application(&txn, &application, request_id).await?;
-        let event = events::application(
-            events::APPLICATION_SUBMITTED,
-            &application,
-            programme.committed_cents,
-        );
+        let committed_cents = store::locked_committed(&txn, programme.id).await?;
+        let event = events::application_moved(&application, committed_cents);
         self.commit(txn, vec![event]).await?;
         Ok(application)
     }
@@ -565,90 +553,31 @@ impl Projects {
     ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(programme.funder, "decide on applications")?;
-        if current.state != ApplicationState::Submitted {
-            return Err(decided(&current, "approved"));
-        }
+        current.next(&ApplicationTransition::Approve, now())?;
         // Aid goes to a member in good standing only (the application waits otherwise).
         self.active_member(current.applicant, "applicant").await?;
-        let now = fabrique_platform::time::now();
-        let mut next = current.clone();
-        next.state = ApplicationState::Approved;
-        next.decided_at = Some(now);
-        next.version += 1;
-        let txn = self.db.begin().await?;
-        if !store::move_application(&txn, &next, ApplicationState::Submitted).await? {
-            txn.rollback().await?;
-            return Err(decided(&current, "approved"));
-        }
-        let refusal = if !store::commit_aid(&txn, programme.id, current.aid_cents).await? {
-            Some(Refusal::EnvelopeExhausted {
-                programme: programme.name(),
-                aid_cents: current.aid_cents,
-                envelope_cents: programme.envelope_cents,
-            })
-        } else if let Some(max) = programme.max_awards_per_member
-            && !store::count_award(&txn, programme.id, current.applicant, max).await?
+        match self
+            .move_application(&current, &programme, ApplicationTransition::Approve)
+            .await?
         {
-            Some(Refusal::AwardLimitReached {
-                member: member_name(current.applicant),
-                max,
-                programme: programme.name(),
-            })
-        } else {
-            None
-        };
-        if let Some(refusal) = refusal {
-            txn.rollback().await?;
-            self.reject_with(&current, &programme, &refusal.stored_reason())
-                .await?;
-            return Err(refusal.into());
+            Ok(approved) => Ok(approved),
+            Err(
+                refusal @ (Refusal::EnvelopeExhausted { .. } | Refusal::AwardLimitReached { .. }),
+            ) => {
+                // Refused for good: the application is rejected with the reason (unless
+                // a concurrent call decided it first), and the call fails with it.
+                let reason = refusal.stored_reason();
+                self.move_application(
+                    &current,
+                    &programme,
+                    ApplicationTransition::Reject { reason },
+                )
+                .await?
+                .ok();
+                Err(refusal.into())
+            }
+            Err(refusal) => Err(refusal.into()),
         }
-        let committed = store::get_programme(&txn, programme.id)
-            .await?
-            .map(|p| p.committed_cents)
-            .unwrap_or_default();
-        self.commit(
-            txn,
-            vec![events::application(
-                events::APPLICATION_APPROVED,
-                &next,
-                committed,
-            )],
-        )
-        .await?;
-        Ok(next)
-    }
-
-    async fn reject_with(
-        &self,
-        current: &Application,
-        programme: &Programme,
-        reason: &str,
-    ) -> Result<Option<Application>, Error> {
-        let mut rejected = current.clone();
-        rejected.state = ApplicationState::Rejected;
-        rejected.state_reason = Some(reason.to_string());
-        rejected.decided_at = Some(fabrique_platform::time::now());
-        rejected.version += 1;
-        let txn = self.db.begin().await?;
-        if !store::move_application(&txn, &rejected, ApplicationState::Submitted).await? {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        let committed = store::get_programme(&txn, programme.id)
-            .await?
-            .map(|p| p.committed_cents)
-            .unwrap_or_default();
-        self.commit(
-            txn,
-            vec![events::application(
-                events::APPLICATION_REJECTED,
-                &rejected,
-                committed,
-            )],
-        )
-        .await?;
-        Ok(Some(rejected))
     }
 
     pub async fn reject(
@@ -660,9 +589,13 @@ impl Projects {
     ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(programme.funder, "decide on applications")?;
-        self.reject_with(&current, &programme, &reason)
-            .await?
-            .ok_or_else(|| decided(&current, "rejected"))
+        Ok(self
+            .move_application(
+                &current,
+                &programme,
+                ApplicationTransition::Reject { reason },
+            )
+            .await??)
     }
 
     pub async fn withdraw(
@@ -674,40 +607,14 @@ impl Projects {
     ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(current.applicant, "withdraw this application")?;
-        self.withdraw_one(
-            &current,
-            &programme,
-            reason.unwrap_or_else(|| "withdrawn by the applicant".into()),
-        )
-        .await?
-        .ok_or_else(|| decided(&current, "withdrawn"))
-    }
-
-    async fn withdraw_one(
-        &self,
-        current: &Application,
-        programme: &Programme,
-        reason: String,
-    ) -> Result<Option<Application>, Error> {
-        let mut next = current.clone();
-        next.state = ApplicationState::Withdrawn;
-        next.state_reason = Some(reason);
-        next.version += 1;
-        let txn = self.db.begin().await?;
-        if !store::move_application(&txn, &next, ApplicationState::Submitted).await? {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        self.commit(
-            txn,
-            vec![events::application(
-                events::APPLICATION_WITHDRAWN,
-                &next,
-                programme.committed_cents,
-            )],
-        )
-        .await?;
-        Ok(Some(next))
+        let reason = reason.unwrap_or_else(|| "withdrawn by the applicant".into());
+        Ok(self
+            .move_application(
+                &current,
+                &programme,
+                ApplicationTransition::Withdraw { reason },
+            )
+            .await??)
     }
 
     pub async fn pay(
@@ -718,31 +625,50 @@ impl Projects {
     ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(programme.funder, "pay an application")?;
-        let mut next = current.clone();
-        next.state = ApplicationState::Paid;
-        next.paid_at = Some(fabrique_platform::time::now());
-        next.version += 1;
+        Ok(self
+            .move_application(&current, &programme, ApplicationTransition::Pay)
+            .await??)
+    }
+
+    /// Moves `current` through `transition` in one transaction with its event: the
+    /// domain decides the next state, the store moves the row (only from the state it
+    /// was read in) and its money, and the event carries the programme's committed
+    /// total as it is when the transaction commits. The outer error is a failure, the
+    /// inner one the refusal.
+    async fn move_application(
+        &self,
+        current: &Application,
+        programme: &Programme,
+        transition: ApplicationTransition,
+    ) -> Result<Result<Application, Refusal>, Error> {
+        let next = match current.next(&transition, now()) {
+            Ok(next) => next,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         let txn = self.db.begin().await?;
-        if !store::move_application(&txn, &next, ApplicationState::Approved).await?
-            || !store::pay_aid(&txn, programme.id, current.aid_cents).await?
-        {
-            txn.rollback().await?;
-            return Err(Refusal::ApplicationNotApproved {
-                application: current.name(),
-                state: current.state.as_str(),
-            }
-            .into());
-        }
-        self.commit(
-            txn,
-            vec![events::application(
-                events::APPLICATION_PAID,
-                &next,
-                programme.committed_cents,
-            )],
-        )
-        .await?;
-        Ok(next)
+        let refusal =
+            match store::apply_application(&txn, current, &next, programme.max_awards_per_member)
+                .await?
+            {
+                Applied::Done { committed_cents } => {
+                    let event = events::application_moved(&next, committed_cents);
+                    self.commit(txn, vec![event]).await?;
+                    return Ok(Ok(next));
+                }
+                Applied::Raced => transition.refused(current, true),
+                Applied::EnvelopeExhausted => Refusal::EnvelopeExhausted {
+                    programme: programme.name(),
+                    aid_cents: current.aid_cents,
+                    envelope_cents: programme.envelope_cents,
+                },
+                Applied::AwardLimitReached => Refusal::AwardLimitReached {
+                    member: member_name(current.applicant),
+                    max: programme.max_awards_per_member.unwrap_or_default(),
+                    programme: programme.name(),
+                },
+            };
+        txn.rollback().await?;
+        Ok(Err(refusal))
     }
 
     /// The programme's awards (approved or paid) as SCDL "subventions" CSV.

@@ -359,6 +359,86 @@ impl Application {
     pub fn name(&self) -> String {
         application_name(self.programme, self.id)
     }
+
+    /// The application after `transition` at `now`, or why its state does not allow it:
+    /// the one place an application's lifecycle is decided (SUBMITTED → APPROVED |
+    /// REJECTED | WITHDRAWN, APPROVED → PAID).
+    pub fn next(
+        &self,
+        transition: &ApplicationTransition,
+        now: DateTime<Utc>,
+    ) -> Result<Application, Refusal> {
+        use ApplicationState::*;
+        let from = transition.from();
+        if self.state != from {
+            return Err(transition.refused(self, false));
+        }
+        let mut next = self.clone();
+        next.version += 1;
+        match transition {
+            ApplicationTransition::Approve => {
+                next.state = Approved;
+                next.decided_at = Some(now);
+            }
+            ApplicationTransition::Reject { reason } => {
+                next.state = Rejected;
+                next.state_reason = Some(reason.clone());
+                next.decided_at = Some(now);
+            }
+            ApplicationTransition::Withdraw { reason } => {
+                next.state = Withdrawn;
+                next.state_reason = Some(reason.clone());
+            }
+            ApplicationTransition::Pay => {
+                next.state = Paid;
+                next.paid_at = Some(now);
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// What can happen to an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationTransition {
+    /// The funder commits the aid.
+    Approve,
+    /// The funder refuses it, or the envelope or the member's limit did.
+    Reject { reason: String },
+    /// The applicant takes it back, or it left the alliance.
+    Withdraw { reason: String },
+    /// The funder records the payment of the aid.
+    Pay,
+}
+
+impl ApplicationTransition {
+    /// The only state it starts from.
+    pub fn from(&self) -> ApplicationState {
+        match self {
+            ApplicationTransition::Pay => ApplicationState::Approved,
+            _ => ApplicationState::Submitted,
+        }
+    }
+
+    /// Why `application` cannot go through it: its state, or, when it still reads as
+    /// allowed (`raced`), a concurrent call that moved it first.
+    pub fn refused(&self, application: &Application, raced: bool) -> Refusal {
+        match self {
+            ApplicationTransition::Pay => Refusal::ApplicationNotApproved {
+                application: application.name(),
+                state: application.state.as_str(),
+            },
+            other => Refusal::ApplicationDecided {
+                application: application.name(),
+                state: (!raced).then_some(application.state.as_str()),
+                action: match other {
+                    ApplicationTransition::Approve => "approved",
+                    ApplicationTransition::Reject { .. } => "rejected",
+                    _ => "withdrawn",
+                },
+            },
+        }
+    }
 }
 
 /// What a new programme is made of.
@@ -678,5 +758,76 @@ mod tests {
             (p, a)
         );
         assert!(parse_application_name("programmes/x/applications/y").is_err());
+    }
+
+    #[test]
+    fn one_function_decides_an_application_s_lifecycle() {
+        use ApplicationState::*;
+        let application = |state| Application {
+            id: Uuid::now_v7(),
+            programme: Uuid::now_v7(),
+            applicant: Uuid::now_v7(),
+            project: None,
+            units: 1,
+            purpose: "Centrale de 9 kWc".into(),
+            beneficiary_siret: None,
+            aid_cents: 500_000,
+            breakdown: Vec::new(),
+            state,
+            state_reason: None,
+            created_by: "x".into(),
+            created_at: Utc::now(),
+            decided_at: None,
+            paid_at: None,
+            version: 1,
+        };
+        let reason = || "le toit ne porte pas".to_string();
+        let transitions = [
+            ApplicationTransition::Approve,
+            ApplicationTransition::Reject { reason: reason() },
+            ApplicationTransition::Withdraw { reason: reason() },
+            ApplicationTransition::Pay,
+        ];
+        let allowed = [
+            (Submitted, 0, Approved),
+            (Submitted, 1, Rejected),
+            (Submitted, 2, Withdrawn),
+            (Approved, 3, Paid),
+        ];
+        let now = Utc::now();
+        for from in ApplicationState::ALL {
+            for (t, transition) in transitions.iter().enumerate() {
+                let current = application(*from);
+                let result = current.next(transition, now);
+                match allowed.iter().find(|(f, i, _)| f == from && *i == t) {
+                    Some((_, _, to)) => {
+                        let next = result.expect("allowed");
+                        assert_eq!(next.state, *to);
+                        assert_eq!(next.version, 2);
+                        assert_eq!(next.decided_at.is_some(), matches!(to, Approved | Rejected));
+                        assert_eq!(next.paid_at.is_some(), *to == Paid);
+                        assert_eq!(
+                            next.state_reason.is_some(),
+                            matches!(to, Rejected | Withdrawn)
+                        );
+                    }
+                    None => {
+                        use fabrique_platform::refusal::Refusal as _;
+                        let refusal = result.expect_err("refused");
+                        let code = if *transition == ApplicationTransition::Pay {
+                            "APPLICATION_NOT_APPROVED"
+                        } else {
+                            "APPLICATION_DECIDED"
+                        };
+                        assert_eq!(refusal.code(), code, "{from:?} + {transition:?}");
+                        assert!(
+                            refusal.message().contains(&from.as_str().to_uppercase()),
+                            "{}",
+                            refusal.message()
+                        );
+                    }
+                }
+            }
+        }
     }
 }

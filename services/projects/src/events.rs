@@ -15,7 +15,8 @@ use fabrique_replicas::members::Change;
 use uuid::Uuid;
 
 use crate::domain::{
-    Application, ApplicationState, GroupPurchase, Programme, Project, Workshop, member_name,
+    Application, ApplicationState, ApplicationTransition, GroupPurchase, Programme, Project,
+    Workshop, member_name,
 };
 use crate::proto::lots_to_proto;
 use crate::store;
@@ -81,6 +82,19 @@ pub fn application(
         occurred_at: Some(timestamp(at)),
     };
     OutgoingEvent::new(subject, a.name(), at, &message)
+}
+
+/// The event of an application that moved to its current state (approved, rejected,
+/// withdrawn or paid), with the programme's committed total after the move.
+pub fn application_moved(a: &Application, programme_committed_cents: i64) -> OutgoingEvent {
+    let subject = match a.state {
+        ApplicationState::Submitted => APPLICATION_SUBMITTED,
+        ApplicationState::Approved => APPLICATION_APPROVED,
+        ApplicationState::Rejected => APPLICATION_REJECTED,
+        ApplicationState::Withdrawn => APPLICATION_WITHDRAWN,
+        ApplicationState::Paid => APPLICATION_PAID,
+    };
+    application(subject, a, programme_committed_cents)
 }
 
 pub fn group_purchase(
@@ -164,18 +178,18 @@ async fn end_engagements(
     )
     .await
     .map_err(transient)?;
+    let now = fabrique_platform::time::now();
     for current in submitted {
-        let mut next = current.clone();
-        next.state = ApplicationState::Withdrawn;
-        next.state_reason = Some(reason.clone());
-        next.version += 1;
-        if store::move_application(txn, &next, ApplicationState::Submitted).await? {
-            let committed = store::get_programme(txn, next.programme)
-                .await
-                .map_err(transient)?
-                .map(|p| p.committed_cents)
-                .unwrap_or_default();
-            events.push(application(APPLICATION_WITHDRAWN, &next, committed));
+        let withdraw = ApplicationTransition::Withdraw {
+            reason: reason.clone(),
+        };
+        let Ok(next) = current.next(&withdraw, now) else {
+            continue;
+        };
+        if let store::Applied::Done { committed_cents } =
+            store::apply_application(txn, &current, &next, None).await?
+        {
+            events.push(application_moved(&next, committed_cents));
         }
     }
     for purchase in store::open_purchases_of(txn, member.id)

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use fabrique_platform::Error;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -481,6 +481,78 @@ pub async fn move_application<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// What [`apply_application`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Moved, its money effect made; `committed_cents` is the programme's committed
+    /// total as it stands when the transaction commits (read under the programme's row
+    /// lock, which every application move takes).
+    Done { committed_cents: i64 },
+    /// Not in the state it was read in any more: a concurrent call moved it first.
+    Raced,
+    /// Approving would commit more than the envelope.
+    EnvelopeExhausted,
+    /// Approving would give the applicant more awards than the programme allows.
+    AwardLimitReached,
+}
+
+/// Writes `next`, the application `current` became by a transition, inside the
+/// caller's transaction: the row moves only from the state it was read in; an approval
+/// commits the aid within the envelope and counts the award within `max_awards`; a
+/// payment pays it, never beyond what is committed. On anything but
+/// [`Applied::Done`] the caller rolls back.
+pub async fn apply_application<C: ConnectionTrait>(
+    txn: &C,
+    current: &Application,
+    next: &Application,
+    max_awards: Option<u32>,
+) -> Result<Applied, DbErr> {
+    if !move_application(txn, next, current.state).await? {
+        return Ok(Applied::Raced);
+    }
+    match next.state {
+        ApplicationState::Approved => {
+            if !commit_aid(txn, next.programme, next.aid_cents).await? {
+                return Ok(Applied::EnvelopeExhausted);
+            }
+            if let Some(max) = max_awards
+                && !count_award(txn, next.programme, next.applicant, max).await?
+            {
+                return Ok(Applied::AwardLimitReached);
+            }
+        }
+        ApplicationState::Paid if !pay_aid(txn, next.programme, next.aid_cents).await? => {
+            return Ok(Applied::Raced);
+        }
+        _ => {}
+    }
+    Ok(Applied::Done {
+        committed_cents: locked_committed(txn, next.programme).await?,
+    })
+}
+
+/// The programme's committed total, its row locked until the transaction ends
+/// (PostgreSQL; SQLite has one writer at a time), so that an event carries it as it is
+/// when the transaction commits. Taken after the application's row, as every
+/// application write does, so two never wait on each other crosswise.
+pub async fn locked_committed<C: ConnectionTrait>(txn: &C, programme: Uuid) -> Result<i64, DbErr> {
+    use programme::Column;
+    let mut query = programme::Entity::find_by_id(programme)
+        .select_only()
+        .column(Column::CommittedCents);
+    // FOR NO KEY UPDATE, not FOR UPDATE: inserting an application takes a key-share
+    // lock on its programme (the foreign key), which FOR UPDATE would wait on, so two
+    // concurrent submissions deadlocked; the committed total's UPDATE takes this one.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock(sea_orm::sea_query::LockType::NoKeyUpdate);
+    }
+    Ok(query
+        .into_tuple::<i64>()
+        .one(txn)
+        .await?
+        .unwrap_or_default())
 }
 
 pub async fn list_applications<C: ConnectionTrait>(
