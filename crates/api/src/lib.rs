@@ -8,30 +8,23 @@
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/fabrique_descriptor.bin"));
 
-pub mod fabrique {
-    pub mod members {
-        pub mod v1 {
-            tonic::include_proto!("fabrique.members.v1");
-        }
-    }
-    pub mod registry {
-        pub mod v1 {
-            tonic::include_proto!("fabrique.registry.v1");
-        }
-    }
-    pub mod sharing {
-        pub mod v1 {
-            tonic::include_proto!("fabrique.sharing.v1");
-        }
-    }
-    pub mod projects {
-        pub mod v1 {
-            tonic::include_proto!("fabrique.projects.v1");
-        }
+/// A prost-generated enum, through the names prost gives it: every enum of the
+/// contracts implements it (the build script writes the impls), so that
+/// `fabrique_platform::proto_enum` maps domain enums to them by name.
+pub trait ProtoEnum:
+    Copy + Eq + Default + std::fmt::Debug + TryFrom<i32> + Into<i32> + Send + Sync + 'static
+{
+    fn as_str_name(&self) -> &'static str;
+    fn from_str_name(name: &str) -> Option<Self>;
+
+    /// `MEMBER_KIND_` for `MemberKind`: the zero value's name without `UNSPECIFIED`.
+    fn prefix() -> &'static str {
+        let zero = Self::default().as_str_name();
+        zero.strip_suffix("UNSPECIFIED").unwrap_or(zero)
     }
 }
 
-pub use fabrique::members::v1 as members;
-pub use fabrique::projects::v1 as projects;
-pub use fabrique::registry::v1 as registry;
-pub use fabrique::sharing::v1 as sharing;
+// `pub mod fabrique { pub mod <service> { pub mod v1 { … } } }` for every
+// `fabrique.<service>.v1` package, `pub use fabrique::<service>::v1 as <service>;`, and
+// the ProtoEnum impls (build.rs).
+include!(concat!(env!("OUT_DIR"), "/fabrique_packages.rs"));

@@ -23,10 +23,12 @@ pub use crate::config::StreamLimits;
 pub struct Headers(Vec<(Cow<'static, str>, String)>);
 
 impl Headers {
+    /// No headers.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Room for `headers` without growing: the relay knows how many an event carries.
     pub fn with_capacity(headers: usize) -> Self {
         Self(Vec::with_capacity(headers))
     }
@@ -41,6 +43,7 @@ impl Headers {
         }
     }
 
+    /// The value of `name`, when set.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
@@ -48,6 +51,7 @@ impl Headers {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The headers, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_ref(), v.as_str()))
     }
@@ -65,17 +69,23 @@ impl IntoIterator for Headers {
 /// The header JetStream de-duplicates on.
 pub const MSG_ID_HEADER: &str = "Nats-Msg-Id";
 
+/// A message to publish.
 #[derive(Debug, Clone)]
 pub struct OutgoingMessage {
+    /// Full subject, the environment's prefix included.
     pub subject: String,
+    /// Its headers; `Nats-Msg-Id` makes a repeat within the window a duplicate.
     pub headers: Headers,
+    /// The encoded event.
     pub payload: Bytes,
 }
 
 /// The bus stored the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishAck {
+    /// The stream that stored it.
     pub stream: String,
+    /// Its sequence in that stream (of the first copy, for a duplicate).
     pub sequence: u64,
     /// The message id was seen within the duplicate window: nothing was stored.
     pub duplicate: bool,
@@ -84,13 +94,16 @@ pub struct PublishAck {
 /// Resolves when the bus acknowledges (or refuses) a published message.
 pub type PendingAck = BoxFuture<'static, Result<PublishAck, BusError>>;
 
+/// A stream as the platform wants it; [`Bus::ensure_stream`] makes it so.
 #[derive(Debug, Clone)]
 pub struct StreamSpec {
+    /// Stream name (see [`Subjects::stream_name`]).
     pub name: String,
     /// Subject patterns captured by the stream (`*` one token, `>` the rest).
     pub subjects: Vec<String>,
     /// Window in which a repeated `Nats-Msg-Id` is dropped.
     pub duplicate_window: Duration,
+    /// How much it keeps: configuration, see [`StreamLimits`].
     pub limits: StreamLimits,
     /// What the stream does when a limit is reached: the stream's own choice, not
     /// configuration.
@@ -98,6 +111,7 @@ pub struct StreamSpec {
 }
 
 impl StreamSpec {
+    /// The same stream with the configured limits (a spec starts unlimited).
     pub fn with_limits(mut self, limits: StreamLimits) -> Self {
         self.limits = limits;
         self
@@ -116,8 +130,10 @@ pub enum Discard {
     Old,
 }
 
+/// A durable consumer as a consumer runner binds it.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
+    /// The stream it reads, which must exist already.
     pub stream: String,
     /// Durable name: the consumer's position survives restarts and is shared by replicas.
     pub durable_name: String,
@@ -130,12 +146,18 @@ pub struct ConsumerSpec {
 
 /// One delivery of a stored message to a durable consumer.
 pub struct Delivery {
+    /// Full subject, the environment's prefix included.
     pub subject: String,
+    /// The headers as published.
     pub headers: Headers,
+    /// The encoded event.
     pub payload: Bytes,
     /// 1 on the first delivery, then counts redeliveries.
     pub delivered: u64,
+    /// Its place in the stream: what a dead letter cites to find the original.
     pub stream_sequence: u64,
+    /// Settles this delivery; dropped unsettled, it is delivered again after the ack
+    /// wait.
     pub acker: Box<dyn Acker>,
 }
 
@@ -149,6 +171,7 @@ impl std::fmt::Debug for Delivery {
     }
 }
 
+/// How a consumer settles one delivery.
 #[async_trait]
 pub trait Acker: Send + Sync {
     /// Done: never deliver it again.
@@ -159,12 +182,15 @@ pub trait Acker: Send + Sync {
     async fn in_progress(&self) -> Result<(), BusError>;
 }
 
+/// The deliveries of a durable consumer, in stream order (redeliveries aside).
 #[async_trait]
 pub trait Subscription: Send {
     /// The next delivery; `None` when the subscription ended.
     async fn next(&mut self) -> Option<Result<Delivery, BusError>>;
 }
 
+/// What the platform needs from a bus; the same contract tests run against both
+/// implementations.
 #[async_trait]
 pub trait Bus: Send + Sync + 'static {
     /// Creates the stream, or updates its subjects and window; safe to call at every start.
@@ -189,6 +215,8 @@ pub trait Bus: Send + Sync + 'static {
     }
 }
 
+/// Why the bus did not do what was asked; `Unavailable` and `StreamFull` pass with
+/// time, the others need a fix.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BusError {
     /// The bus cannot be reached now; try again later.
@@ -197,12 +225,14 @@ pub enum BusError {
     /// No stream captures the subject (JetStream "no responders").
     #[error("no stream captures subject {0}")]
     NoStream(String),
+    /// The stream to consume does not exist (yet: its service creates it at start).
     #[error("stream {0} not found")]
     StreamNotFound(String),
     /// The stream that captures the subject reached its limit, or the server's store is
     /// full: nothing is stored until room returns.
     #[error("stream full: {0}")]
     StreamFull(String),
+    /// Anything else: a refused configuration, a permission, a bad header.
     #[error("bus error: {0}")]
     Other(String),
 }
@@ -237,6 +267,7 @@ impl Subjects {
         }
     }
 
+    /// The prefix, empty or ending with a dot.
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
@@ -278,6 +309,7 @@ impl Subjects {
         }
     }
 
+    /// Where `service`'s consumers put their dead letters.
     pub fn dlq_subject(&self, service: &str) -> String {
         self.full(&format!("fabrique.dlq.{service}"))
     }

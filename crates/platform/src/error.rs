@@ -17,11 +17,14 @@ pub const ERROR_DOMAIN: &str = "fabrique.alliance";
 /// (e.g. `member.siren`), `description` says what is wrong in words a caller can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
+    /// Path of the field in the request message.
     pub field: String,
+    /// What is wrong with it.
     pub description: String,
 }
 
 impl FieldViolation {
+    /// The violation of `field`.
     pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -35,10 +38,12 @@ impl FieldViolation {
 pub struct Violations(Vec<FieldViolation>);
 
 impl Violations {
+    /// None yet.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Records that `field` is invalid, and why.
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
         self.0.push(FieldViolation::new(field, description));
     }
@@ -54,6 +59,7 @@ impl Violations {
         }
     }
 
+    /// Whether the request was valid so far.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -76,7 +82,10 @@ pub enum Error {
     InvalidArgument(Vec<FieldViolation>),
     /// NOT_FOUND: `resource` is the resource name asked for, e.g. `members/0190…`.
     #[error("{resource} not found")]
-    NotFound { resource: String },
+    NotFound {
+        /// The resource name asked for.
+        resource: String,
+    },
     /// A typed refusal ([`crate::refusal`]): FAILED_PRECONDITION (the state does not
     /// allow the call), ABORTED (a concurrent change: re-read, then retry) or
     /// ALREADY_EXISTS, as the refusal says; `reason`, its stable UPPER_SNAKE code, goes
@@ -85,23 +94,38 @@ pub enum Error {
     #[error("{message}")]
     #[non_exhaustive]
     Refused {
+        /// The code the refusal maps to.
         status: Code,
+        /// The refusal's stable code, for programs.
         reason: &'static str,
+        /// What happened, for people.
         message: String,
     },
     /// PERMISSION_DENIED: authenticated, but not allowed to do this.
     #[error("{message}")]
-    PermissionDenied { message: String },
+    PermissionDenied {
+        /// Who may do it instead.
+        message: String,
+    },
     /// UNAUTHENTICATED: no valid credentials.
     #[error("{message}")]
-    Unauthenticated { message: String },
+    Unauthenticated {
+        /// What is wrong with the credentials, or how to send them.
+        message: String,
+    },
     /// UNAVAILABLE: a dependency (database, bus) is down or the service is starting;
     /// the only error a client should retry as is.
     #[error("{message}")]
-    Unavailable { message: String },
+    Unavailable {
+        /// What is down, in words safe to send.
+        message: String,
+    },
     /// RESOURCE_EXHAUSTED: too much at once.
     #[error("{message}")]
-    ResourceExhausted { message: String },
+    ResourceExhausted {
+        /// Which limit was reached.
+        message: String,
+    },
     /// INTERNAL: a bug or an unexpected failure. The detail is logged, never sent.
     #[error("internal error: {0}")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -116,10 +140,12 @@ fn describe_violations(violations: &[FieldViolation]) -> String {
 }
 
 impl Error {
+    /// INVALID_ARGUMENT for one field; use [`Violations`] to report several at once.
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Error::InvalidArgument(vec![FieldViolation::new(field, description)])
     }
 
+    /// NOT_FOUND for a resource name.
     pub fn not_found(resource: impl Into<String>) -> Self {
         Error::NotFound {
             resource: resource.into(),
@@ -135,24 +161,29 @@ impl Error {
         }
     }
 
+    /// PERMISSION_DENIED: `message` says who may do it.
     pub fn permission_denied(message: impl Into<String>) -> Self {
         Error::PermissionDenied {
             message: message.into(),
         }
     }
 
+    /// UNAUTHENTICATED.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         Error::Unauthenticated {
             message: message.into(),
         }
     }
 
+    /// UNAVAILABLE: the one error a client retries as is.
     pub fn unavailable(message: impl Into<String>) -> Self {
         Error::Unavailable {
             message: message.into(),
         }
     }
 
+    /// INTERNAL: when sent, `error` is logged with an id, and only the id reaches the
+    /// caller.
     pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::Internal(error.into())
     }
@@ -165,6 +196,7 @@ impl Error {
         .into()
     }
 
+    /// The gRPC code this error is sent with.
     pub fn code(&self) -> Code {
         match self {
             Error::InvalidArgument(_) => Code::InvalidArgument,

@@ -14,20 +14,31 @@ use uuid::Uuid;
 
 use crate::bus::{Headers, MSG_ID_HEADER};
 
+/// Header: the CloudEvents version, `1.0`.
 pub const CE_SPECVERSION: &str = "ce-specversion";
+/// Header: the event id, a UUIDv7; consumers record it to skip a copy.
 pub const CE_ID: &str = "ce-id";
+/// Header: `/fabrique/<service>`, the producer.
 pub const CE_SOURCE: &str = "ce-source";
+/// Header: the full proto message name of the payload.
 pub const CE_TYPE: &str = "ce-type";
+/// Header: when the change happened, RFC 3339.
 pub const CE_TIME: &str = "ce-time";
+/// Header: the aggregate's resource name; events of one aggregate keep their order.
 pub const CE_SUBJECT: &str = "ce-subject";
+/// Header: the payload's encoding.
 pub const CONTENT_TYPE: &str = "content-type";
+/// Header: the W3C trace context the consumer's span continues.
 pub const TRACEPARENT: &str = "traceparent";
+/// Header: the W3C trace state that goes with [`TRACEPARENT`].
 pub const TRACESTATE: &str = "tracestate";
+/// The `content-type` of every event: protobuf, as the event contracts are.
 pub const PROTOBUF: &str = "application/protobuf";
 
 /// An event a service produces, before the outbox relay publishes it.
 #[derive(Debug, Clone)]
 pub struct OutgoingEvent {
+    /// Its id, a UUIDv7: consumers record it, and the relay's `Nats-Msg-Id` is it.
     pub id: Uuid,
     /// Without the environment's subject prefix: `fabrique.members.member.joined`.
     pub subject: String,
@@ -36,11 +47,15 @@ pub struct OutgoingEvent {
     /// Resource name of the aggregate, e.g. `members/{id}`; events of one aggregate are
     /// published in the order they were written.
     pub ce_subject: String,
+    /// The encoded proto message.
     pub payload: Vec<u8>,
+    /// When the change happened (`ce-time`), not when the event is published.
     pub occurred_at: DateTime<Utc>,
 }
 
 impl OutgoingEvent {
+    /// The event of `message` about `aggregate`, with a fresh id; its `ce-type` is the
+    /// message's proto name, so it cannot disagree with the payload.
     pub fn new<M: prost::Message + prost::Name>(
         subject: impl Into<String>,
         aggregate: impl Into<String>,
@@ -120,14 +135,21 @@ pub fn source_of(service: &str) -> String {
 /// An event received by a consumer, with its CloudEvents attributes checked.
 #[derive(Debug, Clone)]
 pub struct IncomingEvent {
+    /// `ce-id`: what the consumer records to recognise a copy.
     pub id: Uuid,
     /// Without the environment's subject prefix.
     pub subject: String,
+    /// `ce-type`: [`Self::decode`] refuses a payload of another message.
     pub ce_type: String,
+    /// `ce-source`: the producing service.
     pub source: String,
+    /// `ce-subject`, the aggregate; optional, as CloudEvents has it.
     pub ce_subject: Option<String>,
+    /// `ce-time`; optional, as CloudEvents has it.
     pub time: Option<DateTime<Utc>>,
+    /// Every header received, the trace context among them.
     pub headers: Headers,
+    /// The encoded proto message.
     pub payload: Bytes,
 }
 

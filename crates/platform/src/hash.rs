@@ -1,6 +1,8 @@
 //! A small stable hash (FNV-1a), for values that must agree across processes and
 //! versions: advisory-lock keys, page-token checks, consumer lanes. Not for security.
 
+/// The 64-bit FNV-1a hash of `bytes`: fixed by its specification, so the same in every
+/// process and version (unlike `std`'s hasher, seeded per process).
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in bytes {

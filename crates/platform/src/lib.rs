@@ -3,6 +3,8 @@
 //! its relay, idempotent consumers, the gRPC server bootstrap, authentication, errors,
 //! metrics and page tokens.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod batch;
 pub mod bus;

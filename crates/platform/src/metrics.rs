@@ -79,6 +79,7 @@ fn instruments() -> &'static Instruments {
     })
 }
 
+/// One call handled: its count and duration, by method and status code.
 pub fn record_rpc(service: &str, method: &str, code: i32, elapsed: Duration) {
     let attributes = [
         KeyValue::new("rpc.system", "grpc"),
@@ -105,6 +106,7 @@ pub fn events_published(service: &'static str, subject: &str, count: u64) {
     );
 }
 
+/// One event taken to its end by a consumer; `outcome` is `applied` or `duplicate`.
 pub fn event_consumed(consumer: &str, subject: &str, outcome: &'static str) {
     instruments().consumed.add(
         1,
@@ -116,6 +118,7 @@ pub fn event_consumed(consumer: &str, subject: &str, outcome: &'static str) {
     );
 }
 
+/// One event a consumer gave up on.
 pub fn event_dead_lettered(consumer: &str, subject: &str) {
     instruments().dead_lettered.add(
         1,
@@ -126,6 +129,7 @@ pub fn event_dead_lettered(consumer: &str, subject: &str) {
     );
 }
 
+/// One relay pass that failed; its events wait in the outbox.
 pub fn relay_failed(service: &'static str, reason: &'static str) {
     instruments().relay_failures.add(
         1,
@@ -136,6 +140,7 @@ pub fn relay_failed(service: &'static str, reason: &'static str) {
     );
 }
 
+/// The rows a service's outbox holds, as last counted; the gauge reports it when read.
 pub fn set_outbox_backlog(service: &'static str, pending: u64) {
     let _ = instruments();
     let mut backlog = BACKLOG.lock().unwrap_or_else(|p| p.into_inner());

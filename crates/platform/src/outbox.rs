@@ -27,6 +27,7 @@ use crate::event::OutgoingEvent;
 pub struct OutboxSignal(Arc<Notify>);
 
 impl OutboxSignal {
+    /// A signal for one service's relay, shared with everything that writes its outbox.
     pub fn new() -> Self {
         Self::default()
     }

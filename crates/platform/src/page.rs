@@ -24,6 +24,7 @@ impl Fingerprint {
         Self(bytes)
     }
 
+    /// Adds one filter, length first, so that `("ab", "c")` and `("a", "bc")` differ.
     pub fn with(mut self, part: impl AsRef<[u8]>) -> Self {
         let part = part.as_ref();
         self.0.extend_from_slice(&(part.len() as u64).to_le_bytes());
@@ -31,6 +32,7 @@ impl Fingerprint {
         self
     }
 
+    /// The number a page token carries: a token used with other filters is refused.
     pub fn finish(&self) -> u64 {
         fnv1a64(&self.0)
     }
@@ -82,7 +84,9 @@ fn checksum(bytes: &[u8]) -> [u8; 4] {
 /// A page of results and the token of the next one (empty on the last page).
 #[derive(Debug)]
 pub struct Page<T> {
+    /// At most `page_size` items.
     pub items: Vec<T>,
+    /// Empty on the last page.
     pub next_page_token: String,
 }
 

@@ -29,10 +29,16 @@ pub trait Refusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Shared {
     /// The `etag` sent is not the resource's current one.
-    EtagMismatch { resource: String },
+    EtagMismatch {
+        /// The resource name.
+        resource: String,
+    },
     /// A transaction lost to a concurrent one, or a resource kept changing while a
     /// call retried.
-    ConcurrentChange { resource: Option<String> },
+    ConcurrentChange {
+        /// The resource name, when one resource was at stake.
+        resource: Option<String>,
+    },
     /// A `request_id` already used by another caller.
     RequestIdReused,
 }

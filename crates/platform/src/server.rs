@@ -5,10 +5,11 @@
 //! and on shutdown lets in-flight calls finish and the relays flush.
 
 mod layer;
+mod starter;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -18,6 +19,7 @@ use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 pub use layer::{Readiness, RpcLayer};
+use starter::Starter;
 
 /// The health-check service name that answers SERVING while the process runs.
 pub const LIVENESS: &str = "liveness";
@@ -27,30 +29,41 @@ use crate::bus::memory::MemoryBus;
 use crate::bus::nats::NatsBus;
 use crate::bus::{Bus, Subjects};
 use crate::config::{BusSettings, Settings};
-use crate::consumer::{ConsumerRunner, ConsumerSettings};
-use crate::outbox::{OutboxSignal, Relay};
+use crate::outbox::OutboxSignal;
 use crate::service::{Service, ServiceContext};
 
+/// Why the platform could not start or serve; each names what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The listen address is taken or not this host's.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
+        /// The address asked for.
         addr: SocketAddr,
+        /// What the system said.
         source: std::io::Error,
     },
+    /// A service's database could not even be opened (a bad URL; an unreachable
+    /// database is waited for instead).
     #[error("database of {service}: {source}")]
     Database {
+        /// The service whose database it is.
         service: &'static str,
+        /// What the database driver said.
         source: sea_orm::DbErr,
     },
+    /// The bus could not be set up.
     #[error("bus: {0}")]
     Bus(#[from] crate::bus::BusError),
+    /// Settings the platform cannot run with (e.g. an unusable key file).
     #[error("{0}")]
     Config(String),
+    /// The gRPC server failed while serving.
     #[error("server: {0}")]
     Serve(#[from] tonic::transport::Error),
 }
 
+/// A service and what its handlers were built with, waiting for its [`Starter`].
 struct Prepared {
     service: Arc<dyn Service>,
     ctx: ServiceContext,
@@ -125,33 +138,8 @@ impl Application {
             .set_service_status("", ServingStatus::NotServing)
             .await;
 
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(fabrique_api::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .map_err(|e| StartError::Config(e.to_string()))?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(fabrique_api::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()
-            .map_err(|e| StartError::Config(e.to_string()))?;
-        let routes = routes
-            .routes()
-            .add_service(health_service)
-            .add_service(reflection_v1)
-            .add_service(reflection_v1alpha);
-
-        let listener =
-            TcpListener::bind(settings.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: settings.listen,
-                    source,
-                })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: settings.listen,
-            source,
-        })?;
+        let routes = with_reflection(routes.routes().add_service(health_service))?;
+        let (listener, local_addr) = bind(settings.listen).await?;
         Ok(Self {
             subjects: Subjects::new(settings.subject_prefix.clone()),
             readiness: Readiness::new(grpc_names),
@@ -165,10 +153,12 @@ impl Application {
         })
     }
 
+    /// The address bound: the one to call when `listen` asked for port 0.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
+    /// The bus the services share (tests publish and read on it directly).
     pub fn bus(&self) -> Arc<dyn Bus> {
         self.bus.clone()
     }
@@ -192,8 +182,6 @@ impl Application {
         } = self;
         let background = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let ready_count = Arc::new(AtomicUsize::new(0));
-        let total = services.len();
         let grpc_names: Vec<&'static str> =
             services.iter().map(|p| p.service.grpc_name()).collect();
 
@@ -203,20 +191,18 @@ impl Application {
             .set_service_status(LIVENESS, ServingStatus::Serving)
             .await;
 
-        for prepared in services {
-            let starter = Starter {
-                settings: settings.clone(),
-                bus: bus.clone(),
-                subjects: subjects.clone(),
-                health: health.clone(),
-                readiness: readiness.clone(),
-                background: background.clone(),
-                tasks: tasks.clone(),
-                ready_count: ready_count.clone(),
-                total,
-            };
-            tasks.spawn(starter.start(prepared));
-        }
+        let starter = Starter {
+            settings: settings.clone(),
+            bus: bus.clone(),
+            subjects,
+            health: health.clone(),
+            readiness: readiness.clone(),
+            background: background.clone(),
+            tasks: tasks.clone(),
+            ready_count: Arc::new(AtomicUsize::new(0)),
+            total: services.len(),
+        };
+        starter.spawn_all(services);
 
         tracing::info!(
             addr = %local_addr,
@@ -224,186 +210,120 @@ impl Application {
             services = ?grpc_names,
             "fabrique listening"
         );
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tonic::transport::Server::builder()
-            .layer(RpcLayer::new(
-                readiness.clone(),
-                settings.max_concurrent_rpcs,
-            ))
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(incoming(listener), async {
-                let _ = stop_rx.await;
-            });
-        tokio::pin!(server);
-        let served = tokio::select! {
-            result = &mut server => result,
-            _ = shutdown => {
-                tracing::info!("shutting down: finishing in-flight calls");
-                for name in &grpc_names {
-                    health.set_service_status(*name, ServingStatus::NotServing).await;
-                }
-                health.set_service_status("", ServingStatus::NotServing).await;
-                let _ = stop_tx.send(());
-                match tokio::time::timeout(settings.drain_timeout, &mut server).await {
-                    Ok(result) => result,
-                    Err(_) => {
-                        tracing::warn!("in-flight calls did not finish within the drain timeout");
-                        Ok(())
-                    }
-                }
-            }
-        };
-        // The relays' last flush happens after the last call that could write.
-        background.cancel();
-        tasks.close();
-        if tokio::time::timeout(
-            settings.drain_timeout + Duration::from_secs(1),
-            tasks.wait(),
+        let served = serve(
+            listener,
+            routes,
+            &readiness,
+            &settings,
+            &health,
+            &grpc_names,
+            shutdown,
         )
-        .await
-        .is_err()
-        {
-            tracing::warn!("background tasks did not stop within the drain timeout");
-        }
-        // Consumers' last acks may still sit in the client's buffer.
-        match tokio::time::timeout(Duration::from_secs(2), bus.flush()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "could not flush the bus"),
-            Err(_) => tracing::warn!("flushing the bus timed out"),
-        }
+        .await;
+        // The relays' last flush happens after the last call that could write.
+        stop_background(background, tasks, bus.as_ref(), settings.drain_timeout).await;
         tracing::info!("fabrique stopped");
         served.map_err(StartError::from)
     }
 }
 
-/// Brings one service to SERVING, then keeps its relay and consumers running.
-struct Starter {
-    settings: Settings,
-    bus: Arc<dyn Bus>,
-    subjects: Subjects,
-    health: HealthReporter,
-    readiness: Readiness,
-    background: CancellationToken,
-    tasks: TaskTracker,
-    ready_count: Arc<AtomicUsize>,
-    total: usize,
-}
-
-impl Starter {
-    async fn start(self, prepared: Prepared) {
-        let Prepared { service, ctx } = prepared;
-        let name = service.name();
-        let migrated = retry(&self.background, "database", name, || {
-            service.migrate(&ctx.db)
-        })
-        .await;
-        if migrated.is_none() {
-            return;
-        }
-        let (service_limits, dlq_limits) = match &self.settings.bus {
-            BusSettings::Nats(nats) => (nats.stream_limits, nats.dlq_limits),
-            BusSettings::InProcess => Default::default(),
-        };
-        let streams = [
-            self.subjects
-                .service_stream(name)
-                .with_limits(service_limits),
-            self.subjects.dlq_stream().with_limits(dlq_limits),
-        ];
-        let bus = self.bus.clone();
-        let ready = retry(&self.background, "bus", name, || {
-            let bus = bus.clone();
-            let streams = streams.clone();
-            async move {
-                bus.ready(Duration::from_secs(5)).await?;
-                for stream in &streams {
-                    bus.ensure_stream(stream).await?;
-                }
-                Ok::<(), crate::bus::BusError>(())
+/// Serves the routes until `shutdown`, then turns every service NOT_SERVING (probes
+/// send traffic elsewhere), stops taking calls, and gives those in flight the drain
+/// timeout.
+async fn serve(
+    listener: TcpListener,
+    routes: tonic::service::Routes,
+    readiness: &Readiness,
+    settings: &Settings,
+    health: &HealthReporter,
+    grpc_names: &[&'static str],
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tonic::transport::Server::builder()
+        .layer(RpcLayer::new(
+            readiness.clone(),
+            settings.max_concurrent_rpcs,
+        ))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming(listener), async {
+            let _ = stop_rx.await;
+        });
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result,
+        _ = shutdown => {
+            tracing::info!("shutting down: finishing in-flight calls");
+            for name in grpc_names {
+                health.set_service_status(*name, ServingStatus::NotServing).await;
             }
-        })
-        .await;
-        if ready.is_none() {
-            return;
-        }
-
-        let relay = Relay::new(
-            name,
-            ctx.db.clone(),
-            self.bus.clone(),
-            self.subjects.clone(),
-            ctx.outbox.clone(),
-        )
-        .reporting_to(self.health.clone());
-        self.tasks
-            .spawn(relay.run(self.background.clone(), self.settings.drain_timeout));
-        let consumer_settings = ConsumerSettings {
-            max_deliver: self.settings.consumer_max_deliver,
-            lanes: self.settings.consumer_lanes,
-            ..ConsumerSettings::default()
-        };
-        let consumers = service.consumers(&ctx);
-        if !consumers.is_empty() {
-            // One purge per service: its consumers share the table.
-            self.tasks.spawn(crate::consumer::purge_every(
-                ctx.db.clone(),
-                name,
-                consumers.iter().map(|def| def.name.clone()).collect(),
-                self.settings.processed_retention,
-                crate::consumer::PURGE_EVERY,
-                self.background.clone(),
-            ));
-        }
-        for def in consumers {
-            let runner = ConsumerRunner::new(
-                name,
-                def,
-                ctx.db.clone(),
-                self.bus.clone(),
-                self.subjects.clone(),
-                consumer_settings.clone(),
-            );
-            self.tasks.spawn(runner.run(self.background.clone()));
-        }
-
-        self.readiness.set_ready(service.grpc_name());
-        self.health
-            .set_service_status(service.grpc_name(), ServingStatus::Serving)
-            .await;
-        tracing::info!(service = name, "serving");
-        if self.ready_count.fetch_add(1, Ordering::SeqCst) + 1 == self.total {
-            self.health
-                .set_service_status("", ServingStatus::Serving)
-                .await;
+            health.set_service_status("", ServingStatus::NotServing).await;
+            let _ = stop_tx.send(());
+            match tokio::time::timeout(settings.drain_timeout, &mut server).await {
+                Ok(result) => result,
+                Err(_) => {
+                    tracing::warn!("in-flight calls did not finish within the drain timeout");
+                    Ok(())
+                }
+            }
         }
     }
 }
 
-/// Runs `attempt` until it succeeds (logging each failure) or `stop` is cancelled.
-async fn retry<T, E, F, Fut>(
-    stop: &CancellationToken,
-    what: &str,
-    service: &str,
-    mut attempt: F,
-) -> Option<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, E>>,
-    E: std::fmt::Display,
-{
-    let mut delay = Duration::from_millis(100);
-    loop {
-        match attempt().await {
-            Ok(value) => return Some(value),
-            Err(error) => {
-                tracing::warn!(service, %error, retry_in = ?delay, "waiting for the {what}");
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = stop.cancelled() => return None,
-        }
-        delay = (delay * 2).min(Duration::from_secs(5));
+/// Adds gRPC reflection, v1 and v1alpha (grpcurl and older clients ask for the latter),
+/// over every Fabrique API and the health service.
+fn with_reflection(routes: tonic::service::Routes) -> Result<tonic::service::Routes, StartError> {
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(fabrique_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(fabrique_api::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    Ok(routes
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha))
+}
+
+/// Binds now, so that a taken port fails the start rather than the first call.
+async fn bind(listen: SocketAddr) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: listen,
+            source,
+        })?;
+    let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+        addr: listen,
+        source,
+    })?;
+    Ok((listener, local_addr))
+}
+
+/// Stops the relays and consumers (the relays flush first), then sends what the bus
+/// client still buffers; each step bounded, so shutdown never hangs.
+async fn stop_background(
+    background: CancellationToken,
+    tasks: TaskTracker,
+    bus: &dyn Bus,
+    drain_timeout: Duration,
+) {
+    background.cancel();
+    tasks.close();
+    if tokio::time::timeout(drain_timeout + Duration::from_secs(1), tasks.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("background tasks did not stop within the drain timeout");
+    }
+    // Consumers' last acks may still sit in the client's buffer.
+    match tokio::time::timeout(Duration::from_secs(2), bus.flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "could not flush the bus"),
+        Err(_) => tracing::warn!("flushing the bus timed out"),
     }
 }
 

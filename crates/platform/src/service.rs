@@ -14,16 +14,19 @@ use crate::outbox::OutboxSignal;
 /// What a service gets from the platform.
 #[derive(Clone)]
 pub struct ServiceContext {
+    /// The service's [`Service::name`].
     pub name: &'static str,
     /// The service's own database.
     pub db: DatabaseConnection,
     /// Call [`OutboxSignal::notify`] after committing events.
     pub outbox: OutboxSignal,
+    /// Verifies callers: one per process, shared by every service it runs.
     pub auth: Arc<Authenticator>,
     /// Largest gRPC message decoded or encoded.
     pub max_message_bytes: usize,
 }
 
+/// What a service crate provides; the binary runs any set of them in one process.
 pub trait Service: Send + Sync + 'static {
     /// Short name: database schema or file, stream `fabrique.<name>.>`, DLQ
     /// `fabrique.dlq.<name>`, `fabrique serve --services <name>`.

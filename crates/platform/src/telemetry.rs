@@ -82,10 +82,12 @@ pub fn with_received_context<F: Future>(
 /// Used when `RUST_LOG` is unset: sqlx logs every statement at INFO.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn";
 
+/// What [`init`] needs besides the standard `OTEL_*` and `RUST_LOG` variables.
 #[derive(Debug, Clone)]
 pub struct TelemetryOptions {
     /// `service.name` of the resource, unless `OTEL_SERVICE_NAME` is set.
     pub service_name: String,
+    /// How logs are written on stderr.
     pub log_format: LogFormat,
 }
 
@@ -96,6 +98,7 @@ pub struct TelemetryGuard {
 }
 
 impl TelemetryGuard {
+    /// Flushes and stops now, where dropping would do it at the end of the scope.
     pub fn shutdown(mut self) {
         self.stop();
     }
@@ -118,6 +121,7 @@ impl Drop for TelemetryGuard {
     }
 }
 
+/// Telemetry could not start: the OTLP exporters refused their `OTEL_*` settings.
 #[derive(Debug, thiserror::Error)]
 #[error("telemetry: {0}")]
 pub struct TelemetryError(String);

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
+/// `time` as a protobuf `Timestamp`, nanoseconds kept.
 pub fn timestamp(time: DateTime<Utc>) -> Timestamp {
     Timestamp {
         seconds: time.timestamp(),
@@ -18,6 +19,8 @@ pub fn from_timestamp(time: &Timestamp) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(time.seconds, nanos)
 }
 
+/// Now, truncated to the microsecond: what PostgreSQL and SQLite keep, so a value
+/// written and read back is equal to itself.
 pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)

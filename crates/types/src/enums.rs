@@ -17,15 +17,16 @@ pub trait NamedEnum: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
 /// An enumeration with a stable text form (what databases store): `ALL`, `as_str`,
 /// `FromStr` (refusing unknown text with [`Invalid`](crate::Invalid)), `Display` and
 /// [`NamedEnum`]. A variant whose contract name differs from its stored text says so:
-/// `Tonne => "t" as "tonne"`.
+/// `Tonne => "t" as "tonne"`. Variants take doc comments (`/// Intercommunalité.`).
 #[macro_export]
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal $(as $api:literal)?),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal $(as $api:literal)?),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
 
         impl $name {
+            /// Every variant, in declaration order.
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The stable text stored in the database.
@@ -73,6 +74,7 @@ mod tests {
     crate::string_enum!(
         /// Units as a store keeps them.
         Unit {
+            /// A metric tonne.
             Tonne => "t" as "tonne",
             Unit => "unit",
         }

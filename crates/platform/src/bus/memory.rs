@@ -21,6 +21,8 @@ use super::{
 /// long-running embedded process keeps bounded memory.
 const MAX_MESSAGES_PER_STREAM: usize = 1_000_000;
 
+/// The in-process bus: streams and durable consumers kept in memory, for one process
+/// (the embedded default and tests). Clones share the same streams.
 #[derive(Clone, Default)]
 pub struct MemoryBus {
     inner: Arc<Inner>,
@@ -63,6 +65,7 @@ struct ConsumerState {
 }
 
 impl MemoryBus {
+    /// An empty bus: its streams are created by the services that start on it.
     pub fn new() -> Self {
         Self::default()
     }

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::config::NatsSettings;
 
+/// The JetStream bus; clones share one connection.
 #[derive(Clone)]
 pub struct NatsBus {
     client: async_nats::Client,
@@ -80,6 +81,8 @@ impl NatsBus {
         })
     }
 
+    /// The connection, for tools that need more of JetStream than the [`Bus`] trait
+    /// (`fabrique dlq` reads and deletes dead letters).
     pub fn client(&self) -> &async_nats::Client {
         &self.client
     }
@@ -89,6 +92,56 @@ impl NatsBus {
             self.client.connection_state(),
             async_nats::connection::State::Connected
         )
+    }
+
+    /// A failure about `spec`'s stream: while disconnected, `Unavailable` (the caller
+    /// waits for NATS); connected, the stream's own problem, named.
+    fn stream_error(&self, spec: &StreamSpec, error: String) -> BusError {
+        if self.connected() {
+            BusError::Other(format!("stream {}: {error}", spec.name))
+        } else {
+            BusError::Unavailable(error)
+        }
+    }
+
+    /// The byte limit to give `spec`'s stream (`-1`: none): the configured one, unless
+    /// the stream already holds more. JetStream makes room for a lowered limit by
+    /// deleting the oldest messages, which consumers may not have read: a limit below
+    /// what the stream holds keeps the stream's current one until the operator frees
+    /// room.
+    async fn byte_limit_to_set(&self, spec: &StreamSpec, max_bytes: i64) -> Result<i64, BusError> {
+        match self.jetstream.get_stream(&spec.name).await {
+            Ok(mut stream) => {
+                let info = stream
+                    .info()
+                    .await
+                    .map_err(|e| self.stream_error(spec, e.to_string()))?;
+                let held = i64::try_from(info.state.bytes).unwrap_or(i64::MAX);
+                let current = info.config.max_bytes;
+                if max_bytes >= 0 && held > max_bytes {
+                    tracing::warn!(
+                        stream = %spec.name,
+                        held_bytes = held,
+                        configured_max_bytes = max_bytes,
+                        kept_max_bytes = current,
+                        "the configured stream limit is below what the stream holds: the current \
+                         limit is kept, since lowering it would delete events"
+                    );
+                    return Ok(current);
+                }
+                Ok(max_bytes)
+            }
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    jetstream::context::GetStreamErrorKind::JetStream(ref j)
+                        if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+                ) =>
+            {
+                Ok(max_bytes)
+            }
+            Err(error) => Err(self.stream_error(spec, error.to_string())),
+        }
     }
 }
 
@@ -123,48 +176,11 @@ fn from_nats_headers(map: Option<&async_nats::HeaderMap>) -> Headers {
 #[async_trait]
 impl Bus for NatsBus {
     async fn ensure_stream(&self, spec: &StreamSpec) -> Result<(), BusError> {
-        let unavailable_or = |error: String| {
-            if self.connected() {
-                BusError::Other(format!("stream {}: {error}", spec.name))
-            } else {
-                BusError::Unavailable(error)
-            }
-        };
-        let mut max_bytes = spec
+        let max_bytes = spec
             .limits
             .max_bytes
             .map_or(-1, |bytes| i64::try_from(bytes).unwrap_or(i64::MAX));
-        // JetStream makes room for a lowered limit by deleting the oldest messages,
-        // which consumers may not have read: a limit below what the stream holds keeps
-        // the stream's current one until the operator frees room.
-        match self.jetstream.get_stream(&spec.name).await {
-            Ok(mut stream) => {
-                let info = stream
-                    .info()
-                    .await
-                    .map_err(|e| unavailable_or(e.to_string()))?;
-                let held = i64::try_from(info.state.bytes).unwrap_or(i64::MAX);
-                let current = info.config.max_bytes;
-                if max_bytes >= 0 && held > max_bytes {
-                    tracing::warn!(
-                        stream = %spec.name,
-                        held_bytes = held,
-                        configured_max_bytes = max_bytes,
-                        kept_max_bytes = current,
-                        "the configured stream limit is below what the stream holds: the current \
-                         limit is kept, since lowering it would delete events"
-                    );
-                    max_bytes = current;
-                }
-            }
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    jetstream::context::GetStreamErrorKind::JetStream(ref j)
-                        if j.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
-                ) => {}
-            Err(error) => return Err(unavailable_or(error.to_string())),
-        }
+        let max_bytes = self.byte_limit_to_set(spec, max_bytes).await?;
         let config = stream::Config {
             name: spec.name.clone(),
             subjects: spec.subjects.clone(),
@@ -186,12 +202,15 @@ impl Bus for NatsBus {
             .map_err(|e| {
                 let text = e.to_string();
                 if text.contains("insufficient storage") {
-                    unavailable_or(format!(
-                        "{text}: the stream's byte limit does not fit in what the JetStream \
-                         store has left (max_file_store, less the other streams' limits)"
-                    ))
+                    self.stream_error(
+                        spec,
+                        format!(
+                            "{text}: the stream's byte limit does not fit in what the JetStream \
+                             store has left (max_file_store, less the other streams' limits)"
+                        ),
+                    )
                 } else {
-                    unavailable_or(text)
+                    self.stream_error(spec, text)
                 }
             })
     }

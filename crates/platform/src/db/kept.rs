@@ -61,6 +61,7 @@ struct Kept {
 }
 
 impl KeptConnections {
+    /// Keeps up to half of `db`'s PostgreSQL pool; none elsewhere, where it is `db` as is.
     pub fn new(db: DatabaseConnection) -> Self {
         let limit = match db.get_database_backend() {
             DbBackend::Postgres => {

@@ -1,3 +1,6 @@
+//! Creates `fabrique_outbox`, where a service writes its events in the transaction of
+//! the change they describe, until the relay publishes them.
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 

@@ -1,3 +1,6 @@
+//! Creates `fabrique_processed_events`: which consumer handled which event, keyed so
+//! that a redelivered event, or a concurrent replica, finds the id and does nothing.
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 

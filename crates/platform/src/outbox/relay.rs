@@ -15,25 +15,27 @@
 //!   acknowledgement and the delete republishes rows, which JetStream drops as
 //!   duplicates by `Nats-Msg-Id`.
 //! - Batch `n` is published while batch `n + 1` is read and batch `n - 1` deleted.
+//!
+//! `relay/rows.rs` reads and deletes the rows, `relay/publish.rs` sends them in waves.
 
-use std::collections::HashMap;
+mod publish;
+mod rows;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sea_orm::sqlx::{self, Connection, PgConnection, Row, postgres::PgRow};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sqlx::{self, Connection, PgConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, PaginatorTrait};
 use tokio_util::sync::CancellationToken;
 
 use super::OutboxSignal;
-use super::entity::{self, Column, Entity};
-use crate::bus::{Bus, BusError, OutgoingMessage, PendingAck, Subjects};
+use super::entity::Entity;
+use crate::bus::{Bus, BusError, Subjects};
 use crate::db::sqlx_err;
-use crate::event::{TRACEPARENT, TRACESTATE, event_headers, source_of};
+use crate::event::source_of;
 use crate::metrics;
+use rows::Rows;
 
 /// How often the relay looks for rows it was not told about.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
@@ -59,10 +61,14 @@ const LOCK_LINGER: Duration = Duration::from_millis(2);
 const BUSY_FIRST_WAIT: Duration = Duration::from_millis(5);
 const BUSY_MAX_WAIT: Duration = Duration::from_millis(100);
 
+/// Why a relay pass stopped; the rows not yet acknowledged stay in the outbox for the
+/// next one.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
+    /// Reading or deleting rows failed.
     #[error("database: {0}")]
     Db(#[from] DbErr),
+    /// The bus refused a publish or its acknowledgement.
     #[error("bus: {0}")]
     Bus(#[from] BusError),
     /// Another replica holds the relay lock.
@@ -102,6 +108,7 @@ enum Flow {
     },
 }
 
+/// Publishes one service's outbox; one per service and process.
 pub struct Relay {
     service: &'static str,
     health: Option<tonic_health::server::HealthReporter>,
@@ -119,6 +126,7 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// The relay of `service`'s outbox in `db`, woken by `signal`.
     pub fn new(
         service: &'static str,
         db: DatabaseConnection,
@@ -221,24 +229,8 @@ impl Relay {
                     busy_wait = (busy_wait * 2).min(BUSY_MAX_WAIT);
                 }
                 Err(error) => {
-                    metrics::relay_failed(self.service, error.reason());
-                    let mut pending = None;
-                    if last_count.elapsed() >= COUNT_EVERY {
-                        last_count = tokio::time::Instant::now();
-                        if let Ok(count) = self.pending_count().await {
-                            metrics::set_outbox_backlog(self.service, count);
-                            pending = Some(count);
-                        }
-                    }
-                    let failing = Flow::Failing {
-                        full: matches!(error, RelayError::Bus(BusError::StreamFull(_))),
-                    };
-                    if flow != failing {
-                        flow = failing;
-                        self.entered(flow, pending, Some(&error)).await;
-                    } else {
-                        tracing::debug!(service = self.service, %error, retry_in = ?backoff, "outbox relay failed again");
-                    }
+                    self.failed(&error, &mut flow, &mut last_count, backoff)
+                        .await;
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.cancelled() => break,
@@ -247,6 +239,46 @@ impl Relay {
                 }
             }
         }
+        self.flush(drain_timeout).await;
+        if let Some(task) = vacuuming {
+            task.abort();
+        }
+        self.close().await;
+    }
+
+    /// Records a failed pass: the failure metric, the backlog gauge (counted at most
+    /// every [`COUNT_EVERY`], since counting reads the whole outbox), and a change of
+    /// flow, logged once per episode.
+    async fn failed(
+        &self,
+        error: &RelayError,
+        flow: &mut Flow,
+        last_count: &mut tokio::time::Instant,
+        backoff: Duration,
+    ) {
+        metrics::relay_failed(self.service, error.reason());
+        let mut pending = None;
+        if last_count.elapsed() >= COUNT_EVERY {
+            *last_count = tokio::time::Instant::now();
+            if let Ok(count) = self.pending_count().await {
+                metrics::set_outbox_backlog(self.service, count);
+                pending = Some(count);
+            }
+        }
+        let failing = Flow::Failing {
+            full: matches!(error, RelayError::Bus(BusError::StreamFull(_))),
+        };
+        if *flow != failing {
+            *flow = failing;
+            self.entered(failing, pending, Some(error)).await;
+        } else {
+            tracing::debug!(service = self.service, %error, retry_in = ?backoff, "outbox relay failed again");
+        }
+    }
+
+    /// At shutdown, after the last call that could write: drains until the outbox is
+    /// empty or `drain_timeout` passed; what is left is published at the next start.
+    async fn flush(&self, drain_timeout: Duration) {
         let flushed = tokio::time::timeout(drain_timeout, async {
             loop {
                 // A pass can leave a row that committed late behind it: done only
@@ -272,10 +304,6 @@ impl Relay {
                 }
             },
         }
-        if let Some(task) = vacuuming {
-            task.abort();
-        }
-        self.close().await;
     }
 
     /// Publishes what is pending: batches from the start of the outbox while they come
@@ -286,24 +314,7 @@ impl Relay {
                 let mut slot = self.connection.lock().await;
                 let mut connection = match slot.take() {
                     Some(connection) => connection,
-                    None => {
-                        let mut connection = self
-                            .db
-                            .get_postgres_connection_pool()
-                            .acquire()
-                            .await
-                            .map_err(sqlx_err)?
-                            .detach();
-                        // The relay's only writes are deletes of published rows: one
-                        // lost in a crash is published again, which JetStream (the
-                        // event id as `Nats-Msg-Id`) and the consumers (processed ids)
-                        // both absorb. So they need not wait for the WAL to be flushed.
-                        sqlx::raw_sql("SET synchronous_commit = off")
-                            .execute(&mut connection)
-                            .await
-                            .map_err(sqlx_err)?;
-                        connection
-                    }
+                    None => self.open_connection().await?,
                 };
                 let key = crate::db::lock_key("relay", self.service);
                 let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -351,6 +362,26 @@ impl Relay {
             // SQLite has one process and one relay per service: no lock.
             _ => self.drain_with(Rows::Pool(&self.db)).await,
         }
+    }
+
+    /// The relay's own connection, detached from the pool (see the module doc).
+    async fn open_connection(&self) -> Result<PgConnection, DbErr> {
+        let mut connection = self
+            .db
+            .get_postgres_connection_pool()
+            .acquire()
+            .await
+            .map_err(sqlx_err)?
+            .detach();
+        // The relay's only writes are deletes of published rows: one
+        // lost in a crash is published again, which JetStream (the
+        // event id as `Nats-Msg-Id`) and the consumers (processed ids)
+        // both absorb. So they need not wait for the WAL to be flushed.
+        sqlx::raw_sql("SET synchronous_commit = off")
+            .execute(&mut connection)
+            .await
+            .map_err(sqlx_err)?;
+        Ok(connection)
     }
 
     /// Closes the relay's own database connection, if it has one (at shutdown).
@@ -422,204 +453,4 @@ impl Relay {
             .fetch_add(acknowledged.len() as u64, Ordering::Relaxed);
         Ok(())
     }
-
-    /// Publishes rows wave by wave; returns the ids acknowledged, and the first error.
-    /// The rows' payloads are moved into the messages (the rows are not sent again).
-    async fn publish_rows(&self, rows: &mut [entity::Model]) -> (Vec<i64>, Option<BusError>) {
-        let mut payloads: Vec<Option<bytes::Bytes>> = rows
-            .iter_mut()
-            .map(|row| Some(std::mem::take(&mut row.payload).into()))
-            .collect();
-        let rows = &*rows;
-        let mut waves: Vec<Vec<(usize, &entity::Model)>> = Vec::new();
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (index, row) in rows.iter().enumerate() {
-            let wave = seen.entry(row.ce_subject.as_str()).or_insert(0);
-            if waves.len() <= *wave {
-                waves.push(Vec::new());
-            }
-            waves[*wave].push((index, row));
-            *wave += 1;
-        }
-
-        // Without an exporter the publish span would be built and dropped for every
-        // event (a sixth of the relay's CPU); the message then carries the writer's
-        // trace context, so a consumer's span still joins the call's trace.
-        let traced = crate::telemetry::spans_exported();
-        let mut published = Vec::with_capacity(rows.len());
-        // Acknowledged events per subject, counted once per batch: a few subjects
-        // share a batch, and the counter's labels cost an allocation each time.
-        let mut counts: Vec<(&str, u64)> = Vec::new();
-        let mut error = None;
-        for wave in waves {
-            let mut in_flight: Vec<(i64, &str, tracing::Span, PendingAck)> =
-                Vec::with_capacity(wave.len());
-            for (index, row) in wave {
-                // The span lasts from the publish to the acknowledgement; it is current
-                // only while the message is built, so that its traceparent is the one
-                // sent (polling futures inside it would cost an enter and an exit each).
-                let payload = payloads[index].take().unwrap_or_default();
-                let (span, message) = if traced {
-                    let span = publish_span(row);
-                    let message = {
-                        let _entered = span.enter();
-                        self.message(row, payload, crate::telemetry::current_trace_headers())
-                    };
-                    (span, message)
-                } else {
-                    (
-                        tracing::Span::none(),
-                        self.message(row, payload, (None, None)),
-                    )
-                };
-                match self.bus.publish(message).await {
-                    Ok(ack) => in_flight.push((row.id, row.subject.as_str(), span, ack)),
-                    Err(e) => {
-                        error = Some(e);
-                        break;
-                    }
-                }
-            }
-            for (id, subject, span, ack) in in_flight {
-                match ack.await {
-                    Ok(_) => {
-                        match counts.iter_mut().find(|(s, _)| *s == subject) {
-                            Some((_, count)) => *count += 1,
-                            None => counts.push((subject, 1)),
-                        }
-                        published.push(id);
-                    }
-                    Err(e) => {
-                        error.get_or_insert(e);
-                    }
-                }
-                drop(span);
-            }
-            if error.is_some() {
-                break;
-            }
-        }
-        for (subject, count) in counts {
-            metrics::events_published(self.service, subject, count);
-        }
-        (published, error)
-    }
-
-    /// `context`: the publish span's W3C headers, when there is one.
-    fn message(
-        &self,
-        row: &entity::Model,
-        payload: bytes::Bytes,
-        context: (Option<String>, Option<String>),
-    ) -> OutgoingMessage {
-        let mut headers = event_headers(
-            row.event_id,
-            &self.source,
-            &row.ce_type,
-            &row.ce_subject,
-            row.occurred_at,
-        );
-        // The publish span is the parent the consumer continues from, or else the span
-        // that wrote the event.
-        let (traceparent, tracestate) = context;
-        if let Some(traceparent) = traceparent.or_else(|| row.traceparent.clone()) {
-            headers.insert(TRACEPARENT, traceparent);
-        }
-        if let Some(tracestate) = tracestate.or_else(|| row.tracestate.clone()) {
-            headers.insert(TRACESTATE, tracestate);
-        }
-        OutgoingMessage {
-            subject: self.subjects.full(&row.subject),
-            headers,
-            payload,
-        }
-    }
-}
-
-fn publish_span(row: &entity::Model) -> tracing::Span {
-    let span = tracing::info_span!(
-        target: crate::telemetry::TRACE_ONLY,
-        "publish",
-        otel.name = format!("publish {}", row.subject),
-        otel.kind = "producer",
-        messaging.system = "nats",
-        messaging.operation.type = "send",
-        messaging.destination.name = %row.subject,
-        messaging.message.id = %row.event_id,
-    );
-    crate::telemetry::set_parent(&span, row.traceparent.as_deref(), row.tracestate.as_deref());
-    span
-}
-
-/// Where a pass reads and deletes outbox rows.
-enum Rows<'a> {
-    /// The relay's own connection, holding the relay lock.
-    Postgres(&'a mut PgConnection),
-    Pool(&'a DatabaseConnection),
-}
-
-const PENDING_ROWS: &str = "SELECT id, event_id, subject, ce_type, ce_subject, payload, \
-     traceparent, tracestate, occurred_at FROM fabrique_outbox \
-     WHERE id > $1 ORDER BY id LIMIT $2";
-
-impl Rows<'_> {
-    /// The next batch of pending rows, after id `after`.
-    async fn read(&mut self, after: i64) -> Result<Vec<entity::Model>, DbErr> {
-        match self {
-            Rows::Postgres(connection) => sqlx::query(PENDING_ROWS)
-                .bind(after)
-                .bind(BATCH_SIZE as i64)
-                .try_map(|row: PgRow| model_of(&row))
-                .fetch_all(&mut **connection)
-                .await
-                .map_err(sqlx_err),
-            Rows::Pool(db) => {
-                Entity::find()
-                    .filter(Column::Id.gt(after))
-                    .order_by_asc(Column::Id)
-                    .limit(BATCH_SIZE)
-                    .all(*db)
-                    .await
-            }
-        }
-    }
-
-    /// Acknowledged rows leave the outbox: the stream keeps the events, and a delete is
-    /// cheaper for PostgreSQL than an update that writes a new row version.
-    async fn delete(&mut self, ids: &[i64]) -> Result<(), DbErr> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        match self {
-            Rows::Postgres(connection) => {
-                sqlx::query("DELETE FROM fabrique_outbox WHERE id = ANY($1::bigint[])")
-                    .bind(crate::db::pg_array_literal(ids))
-                    .execute(&mut **connection)
-                    .await
-                    .map_err(sqlx_err)?;
-            }
-            Rows::Pool(db) => {
-                Entity::delete_many()
-                    .filter(Column::Id.is_in(ids.iter().copied()))
-                    .exec(*db)
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A row of [`PENDING_ROWS`], read by position.
-fn model_of(row: &PgRow) -> Result<entity::Model, sqlx::Error> {
-    Ok(entity::Model {
-        id: row.try_get(0)?,
-        event_id: row.try_get(1)?,
-        subject: row.try_get(2)?,
-        ce_type: row.try_get(3)?,
-        ce_subject: row.try_get(4)?,
-        payload: row.try_get(5)?,
-        traceparent: row.try_get(6)?,
-        tracestate: row.try_get(7)?,
-        occurred_at: row.try_get(8)?,
-    })
 }

@@ -22,6 +22,7 @@ use tracing::Instrument;
 pub struct Readiness(Arc<Vec<(String, AtomicBool)>>);
 
 impl Readiness {
+    /// The services served, none of them ready yet.
     pub fn new(grpc_names: Vec<String>) -> Self {
         Self(Arc::new(
             grpc_names
@@ -31,6 +32,7 @@ impl Readiness {
         ))
     }
 
+    /// Opens `grpc_name` to calls, once its migrations ran and the bus is reachable.
     pub fn set_ready(&self, grpc_name: &str) {
         for (name, ready) in self.0.iter() {
             if name == grpc_name {
@@ -48,6 +50,7 @@ impl Readiness {
     }
 }
 
+/// The layer in front of every service (see the module doc); clones share the permits.
 #[derive(Clone)]
 pub struct RpcLayer {
     readiness: Readiness,
@@ -55,6 +58,8 @@ pub struct RpcLayer {
 }
 
 impl RpcLayer {
+    /// At most `max_concurrent` calls at once: shedding the rest at once keeps the
+    /// latency of those taken.
     pub fn new(readiness: Readiness, max_concurrent: usize) -> Self {
         Self {
             readiness,
@@ -74,6 +79,7 @@ impl<S> tower::Layer<S> for RpcLayer {
     }
 }
 
+/// A service behind the [`RpcLayer`].
 #[derive(Clone)]
 pub struct RpcService<S> {
     inner: S,
@@ -112,13 +118,7 @@ where
             None => return Box::pin(inner.call(request)),
             Some(false) => {
                 let status = Status::unavailable(format!("{service} is starting; retry shortly"));
-                crate::metrics::record_rpc(
-                    &service,
-                    &method,
-                    status.code() as i32,
-                    Default::default(),
-                );
-                return Box::pin(async move { Ok(status.into_http()) });
+                return refused(&service, &method, status);
             }
             Some(true) => {}
         }
@@ -126,27 +126,11 @@ where
             let status = Status::resource_exhausted(
                 "the server is at its concurrency limit; retry with backoff",
             );
-            crate::metrics::record_rpc(&service, &method, status.code() as i32, Default::default());
-            return Box::pin(async move { Ok(status.into_http()) });
+            return refused(&service, &method, status);
         };
 
-        let span = tracing::info_span!(
-            "rpc",
-            otel.name = %path,
-            otel.kind = "server",
-            rpc.system = "grpc",
-            rpc.service = %service,
-            rpc.method = %method,
-            rpc.grpc.status_code = tracing::field::Empty,
-        );
-        let header = |name: &str| {
-            request
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let (traceparent, tracestate) = (header("traceparent"), header("tracestate"));
+        let span = rpc_span(path, &service, &method);
+        let (traceparent, tracestate) = trace_context(&request);
         crate::telemetry::set_parent(&span, traceparent.as_deref(), tracestate.as_deref());
         let started = Instant::now();
         Box::pin(crate::telemetry::with_received_context(
@@ -161,25 +145,13 @@ where
                 {
                     Ok(response) => response,
                     Err(panic) => {
-                        let what = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_default();
-                        tracing::error!(panic = %what, "handler panicked");
+                        tracing::error!(panic = %panic_message(panic.as_ref()), "handler panicked");
                         Ok(Status::internal("internal error; it has been logged").into_http())
                     }
                 };
                 drop(permit);
                 if let Ok(response) = &response {
-                    // Errors travel as trailers-only responses (grpc-status in headers);
-                    // a success puts it in the trailers, after the body.
-                    let code = response
-                        .headers()
-                        .get("grpc-status")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<i32>().ok())
-                        .unwrap_or(0);
+                    let code = grpc_status(response);
                     tracing::Span::current().record("rpc.grpc.status_code", code);
                     crate::metrics::record_rpc(&service, &method, code, started.elapsed());
                 }
@@ -188,4 +160,61 @@ where
             .instrument(span),
         ))
     }
+}
+
+/// A call refused before it reached its service, counted like any other.
+fn refused<E: Send + 'static>(
+    service: &str,
+    method: &str,
+    status: Status,
+) -> BoxFuture<'static, Result<Response<tonic::body::Body>, E>> {
+    crate::metrics::record_rpc(service, method, status.code() as i32, Default::default());
+    Box::pin(async move { Ok(status.into_http()) })
+}
+
+/// The server span of a call, named and attributed as OpenTelemetry's RPC conventions say.
+fn rpc_span(path: &str, service: &str, method: &str) -> tracing::Span {
+    tracing::info_span!(
+        "rpc",
+        otel.name = %path,
+        otel.kind = "server",
+        rpc.system = "grpc",
+        rpc.service = %service,
+        rpc.method = %method,
+        rpc.grpc.status_code = tracing::field::Empty,
+    )
+}
+
+/// The caller's W3C `traceparent` and `tracestate` headers, which the server span
+/// continues from.
+fn trace_context<B>(request: &Request<B>) -> (Option<String>, Option<String>) {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    (header("traceparent"), header("tracestate"))
+}
+
+/// What a handler panicked with, when it is text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
+/// The status code of a response: errors travel as trailers-only responses
+/// (`grpc-status` in the headers); a success puts it in the trailers, after the body,
+/// so a response without it in its headers is an OK.
+fn grpc_status(response: &Response<tonic::body::Body>) -> i32 {
+    response
+        .headers()
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .unwrap_or(0)
 }
