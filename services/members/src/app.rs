@@ -20,16 +20,22 @@ use crate::events;
 use crate::refusal::Refusal;
 use crate::store::{self, ListFilter};
 
+/// Members per page when a list asks for no size.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The largest page a list may ask for; a larger one is refused, not cut.
 pub const MAX_PAGE_SIZE: u32 = 500;
 
 /// A page of members and the token of the next one (empty on the last page).
 #[derive(Debug)]
 pub struct Page {
+    /// In creation order (ids are UUIDv7).
     pub members: Vec<Member>,
+    /// Asks for the next page; empty on the last one.
     pub next_page_token: String,
 }
 
+/// The members use cases over the service's database. Cheap to clone: the gRPC
+/// handlers and `fabrique seed` each hold one.
 #[derive(Clone)]
 pub struct Members {
     db: DatabaseConnection,
@@ -48,6 +54,7 @@ const BATCH_READS: usize = 2;
 const CONFLICT_RETRIES: usize = 5;
 
 impl Members {
+    /// The use cases over `db`; `outbox` wakes the relay after each commit with events.
     pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
         let kept = Arc::new(KeptConnections::new(db.clone()));
         let reader = kept.clone();
@@ -63,11 +70,16 @@ impl Members {
         }
     }
 
+    /// A member, whatever its state; NOT_FOUND when there is none. Every authenticated
+    /// caller may read every member: who is in the alliance is not secret (contact
+    /// e-mails are, and the conversion to the contract leaves them out).
     pub async fn get(&self, id: MemberId) -> Result<Member, Error> {
         let row = self.by_id.load(id.uuid()).await?;
         store::to_domain(row.ok_or_else(|| Error::not_found(id.name()))?)
     }
 
+    /// A page of the members matching `filter`, in creation order. `page_token` (empty
+    /// for the first page) only continues a list with the same filter.
     pub async fn list(
         &self,
         filter: ListFilter,
@@ -140,6 +152,8 @@ impl Members {
         Ok(member)
     }
 
+    /// AIP-155: the member an earlier CreateMember with this `request_id` made, when
+    /// this caller made it.
     async fn created_by_request(
         &self,
         caller: &Caller,
@@ -152,6 +166,8 @@ impl Members {
         )
     }
 
+    /// A SIREN is one legal entity, so one current member: refused when another member
+    /// than `except` holds it (one that left frees it).
     async fn ensure_siren_free(
         &self,
         siren: &Siren,
@@ -295,6 +311,8 @@ impl Members {
     }
 }
 
+/// What a page token is bound to: the method and its filters, in any order, so that a
+/// token is not used to continue another list.
 fn fingerprint(filter: &ListFilter) -> u64 {
     let mut fingerprint = Fingerprint::new("fabrique.members.v1.MembersService/ListMembers");
     let mut kinds: Vec<_> = filter.kinds.iter().map(|k| k.as_str()).collect();

@@ -18,14 +18,17 @@ use crate::refusal::{Refusal, RefusalCode};
 pub struct MemberId(Uuid);
 
 impl MemberId {
+    /// A fresh id; UUIDv7 ids sort in creation order, which lists rely on.
     pub fn new() -> Self {
         Self(Uuid::now_v7())
     }
 
+    /// An id as the table, or another message, carries it.
     pub fn from_uuid(id: Uuid) -> Self {
         Self(id)
     }
 
+    /// The bare UUID: what the table, the events and the tokens' `member_id` carry.
     pub fn uuid(&self) -> Uuid {
         self.0
     }
@@ -35,6 +38,7 @@ impl MemberId {
         fabrique_types::resource::parse_name("members", name).map(Self)
     }
 
+    /// The resource name `members/{id}`, as the contract names members.
     pub fn name(&self) -> String {
         fabrique_types::resource::format_name("members", self.0)
     }
@@ -55,12 +59,15 @@ impl Default for MemberId {
 pub struct DisplayName(String);
 
 impl DisplayName {
+    /// The longest name, in characters.
     pub const MAX: usize = 200;
 
+    /// The name trimmed; refused when empty, too long or holding control characters.
     pub fn parse(value: &str) -> Result<Self, Invalid> {
         bounded_text(value, 1, Self::MAX).map(Self)
     }
 
+    /// The name as shown.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -84,19 +91,66 @@ pub fn parse_territory(value: &str) -> Result<Option<String>, Invalid> {
 // ---------------------------------------------------------------------------
 
 fabrique_types::string_enum!(
-    /// What kind of ally a member is.
+    /// What kind of ally a member is: the four levels of French territorial
+    /// collectivity, then the other organisations of the alliance.
     MemberKind {
+        /// A commune.
         Commune => "commune",
+        /// Établissement public de coopération intercommunale: an intercommunalité
+        /// (communauté de communes, d'agglomération, métropole).
         Epci => "epci",
+        /// A Département.
         Departement => "departement",
+        /// A Région.
         Region => "region",
+        /// An association (loi 1901).
         Association => "association",
+        /// An enterprise of the économie sociale et solidaire (coopérative, SCIC,
+        /// mutuelle…).
         EssEnterprise => "ess_enterprise",
+        /// Any other company.
         Company => "company",
+        /// A research laboratory.
         ResearchLab => "research_lab",
+        /// A training centre.
         TrainingCentre => "training_centre",
+        /// A public body or State agency (établissement public).
         PublicAgency => "public_agency",
+        /// A collectif citoyen, whatever its legal form.
         CitizenCollective => "citizen_collective",
+    }
+);
+
+fabrique_types::string_enum!(
+    /// Where a member is in its lifecycle.
+    MemberState {
+        /// Applied, awaiting an admin's approval.
+        Pending => "pending",
+        /// In the alliance.
+        Active => "active",
+        /// Suspended by an admin until reinstated; the registry flags the places it
+        /// operates for review.
+        Suspended => "suspended",
+        /// Left for good: it can no longer change, and its SIREN is free again.
+        Left => "left",
+    }
+);
+
+fabrique_types::string_enum!(
+    /// What a contact person does for the member (peer workshops need a mix).
+    ContactRole {
+        /// An élu·e.
+        ElectedOfficial => "elected_official",
+        /// In charge of public procurement (commande publique).
+        ProcurementOfficer => "procurement_officer",
+        /// Chargé·e de mission transition.
+        TransitionTechnician => "transition_technician",
+        /// Roads (voirie) technician.
+        RoadsTechnician => "roads_technician",
+        /// Represents a company.
+        CompanyRepresentative => "company_representative",
+        /// Anything else.
+        Other => "other",
     }
 );
 
@@ -110,47 +164,33 @@ impl MemberKind {
     }
 }
 
-fabrique_types::string_enum!(
-    /// Where a member is in its lifecycle.
-    MemberState {
-        Pending => "pending",
-        Active => "active",
-        Suspended => "suspended",
-        Left => "left",
-    }
-);
-
-fabrique_types::string_enum!(
-    /// The role of a contact person.
-    ContactRole {
-        ElectedOfficial => "elected_official",
-        ProcurementOfficer => "procurement_officer",
-        TransitionTechnician => "transition_technician",
-        RoadsTechnician => "roads_technician",
-        CompanyRepresentative => "company_representative",
-        Other => "other",
-    }
-);
-
 // ---------------------------------------------------------------------------
 // The member
 // ---------------------------------------------------------------------------
 
+/// A person the alliance can reach at a member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Contact {
+    /// 1 to 200 characters.
     pub full_name: String,
+    /// What they do for the member.
     pub role: ContactRole,
+    /// Personal data: shown to admins and to the member only, never in events.
     pub email: Option<Email>,
+    /// Their title as they give it (« Maire », « Directrice des services techniques »).
     pub title: Option<String>,
 }
 
 impl Contact {
+    /// The most contacts a member may list.
     pub const MAX_PER_MEMBER: usize = 50;
 
+    /// A full name: trimmed, 1 to 200 characters.
     pub fn parse_full_name(value: &str) -> Result<String, Invalid> {
         bounded_text(value, 1, 200)
     }
 
+    /// A title: none when blank, else at most 200 characters.
     pub fn parse_title(value: &str) -> Result<Option<String>, Invalid> {
         if value.trim().is_empty() {
             Ok(None)
@@ -163,12 +203,21 @@ impl Contact {
 /// The fields an ally describes itself with (everything but identity and lifecycle).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
+    /// The ally's name, as shown.
     pub display_name: DisplayName,
+    /// Decides what the member is entitled to: only an admin changes it.
     pub kind: MemberKind,
+    /// The legal entity's SIREN (INSEE's 9-digit number); one current member per SIREN.
+    /// Only an admin changes it.
     pub siren: Option<Siren>,
+    /// The commune's code officiel géographique (required for a commune); lists filter
+    /// members by its department. Only an admin changes it.
     pub insee_code: Option<InseeCode>,
+    /// A free label of the territory the ally covers (« Livradois-Forez »).
     pub territory: Option<String>,
+    /// The ally's web site.
     pub website: Option<Website>,
+    /// At most [`Contact::MAX_PER_MEMBER`].
     pub contacts: Vec<Contact>,
 }
 
@@ -182,14 +231,24 @@ impl Profile {
     }
 }
 
+/// An ally of the alliance: how it describes itself and where it is in its lifecycle.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
+    /// Never changes.
     pub id: MemberId,
+    /// What the member and admins may change with an update.
     pub profile: Profile,
+    /// Changed by the lifecycle calls only, as [`Member::next_state`] allows.
     pub state: MemberState,
+    /// Why it was suspended or left, when someone said; cleared on approval and
+    /// reinstatement.
     pub state_reason: Option<String>,
+    /// When it joined the alliance: set by its first approval, possibly to an earlier
+    /// date (an ally that joined before it was registered here); kept afterwards.
     pub joined_at: Option<DateTime<Utc>>,
+    /// When it applied.
     pub created_at: DateTime<Utc>,
+    /// Its latest change: the time of its latest event.
     pub updated_at: DateTime<Utc>,
     /// Starts at 1, +1 on every change; the etag is derived from it.
     pub version: i64,
@@ -198,13 +257,18 @@ pub struct Member {
 /// A lifecycle call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
+    /// PENDING → ACTIVE, by an admin: the ally joins.
     Approve,
+    /// ACTIVE → SUSPENDED, by an admin, with a reason.
     Suspend,
+    /// SUSPENDED → ACTIVE, by an admin.
     Reinstate,
+    /// Any state but LEFT → LEFT, by the member itself or an admin; for good.
     Leave,
 }
 
 impl Member {
+    /// The etag a client sends back to change this version, and only this one.
     pub fn etag(&self) -> String {
         etag_of(self.version)
     }
@@ -255,14 +319,24 @@ impl Member {
 pub use fabrique_types::change::{etag_of, parse_etag};
 
 /// The fields an update changes (those named in its update mask).
+///
+/// Each field: `None` leaves the profile's as it is; for optional ones, `Some(None)`
+/// clears it.
 #[derive(Debug, Clone, Default)]
 pub struct Patch {
+    /// A new name.
     pub display_name: Option<DisplayName>,
+    /// A new kind (admin only).
     pub kind: Option<MemberKind>,
+    /// A new or no SIREN (admin only).
     pub siren: Option<Option<Siren>>,
+    /// A new or no INSEE code (admin only).
     pub insee_code: Option<Option<InseeCode>>,
+    /// A new or no territory.
     pub territory: Option<Option<String>>,
+    /// A new or no web site.
     pub website: Option<Option<Website>>,
+    /// The whole new list of contacts.
     pub contacts: Option<Vec<Contact>>,
 }
 

@@ -9,16 +9,25 @@ pub use fabrique_platform::time::timestamp;
 
 use crate::domain::{Member, Transition};
 
+/// An ally applied: a new PENDING member (`MemberApplied`).
 pub const APPLIED: &str = "fabrique.members.member.applied";
+/// An admin approved it: ACTIVE, it may now operate places (`MemberJoined`).
 pub const JOINED: &str = "fabrique.members.member.joined";
+/// Its profile changed, with the fields that did (`MemberUpdated`).
 pub const UPDATED: &str = "fabrique.members.member.updated";
+/// ACTIVE → SUSPENDED, with the reason (`MemberSuspended`): the registry flags the
+/// places it operates for review, sharing withdraws its resources.
 pub const SUSPENDED: &str = "fabrique.members.member.suspended";
+/// SUSPENDED → ACTIVE (`MemberReinstated`).
 pub const REINSTATED: &str = "fabrique.members.member.reinstated";
+/// It left the alliance, for good (`MemberLeft`).
 pub const LEFT: &str = "fabrique.members.member.left";
 
 /// Every subject this service publishes on.
 pub const ALL: &[&str] = &[APPLIED, JOINED, UPDATED, SUSPENDED, REINSTATED, LEFT];
 
+/// The member as every event carries it, contact e-mails left out; `version` lets
+/// consumers ignore a snapshot older than the one they hold.
 pub fn snapshot(member: &Member) -> proto::MemberSnapshot {
     let p = &member.profile;
     proto::MemberSnapshot {
@@ -55,6 +64,7 @@ fn event<M: prost::Message + prost::Name>(
     OutgoingEvent::new(subject, member.id.name(), member.updated_at, message)
 }
 
+/// [`APPLIED`], for a member just created.
 pub fn applied(member: &Member) -> OutgoingEvent {
     event(
         APPLIED,
@@ -66,6 +76,7 @@ pub fn applied(member: &Member) -> OutgoingEvent {
     )
 }
 
+/// [`UPDATED`]: `changed_fields` names the profile fields whose value changed.
 pub fn updated(member: &Member, changed_fields: Vec<String>) -> OutgoingEvent {
     event(
         UPDATED,

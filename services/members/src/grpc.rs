@@ -17,11 +17,13 @@ use crate::proto::{
     member_to_proto, parse_filter, parse_joined_at, parse_name, parse_patch, parse_profile,
 };
 
+/// The `MembersService` server: the use cases behind the contract.
 pub struct MembersGrpc {
     members: Members,
 }
 
 impl MembersGrpc {
+    /// Serves `members` over gRPC.
     pub fn new(members: Members) -> Self {
         Self { members }
     }

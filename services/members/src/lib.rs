@@ -4,10 +4,14 @@
 //! `fabrique.members.member.*`.
 //!
 //! - `domain` — the types and the lifecycle rules;
+//! - `refusal` — why a well-formed, allowed call is refused, as typed codes;
 //! - `store` — the table, its migrations and queries;
 //! - `app` — the use cases, each one transaction with its event;
-//! - `grpc` — protobuf in and out;
+//! - `proto` — conversions between the domain and the contract;
+//! - `grpc` — the gRPC handlers;
 //! - `events` — what is published.
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod domain;
@@ -23,7 +27,10 @@ use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::service::interceptor::InterceptedService;
 
+/// The service's short name: its database schema, its event stream and dead-letter
+/// subject, and what `fabrique serve --services` calls it.
 pub const NAME: &str = "members";
+/// The fully qualified gRPC service name, as health checks and readiness ask for it.
 pub const GRPC_NAME: &str = "fabrique.members.v1.MembersService";
 
 /// The members service, for the platform to run.

@@ -46,6 +46,8 @@ pub fn contact_to_proto(contact: &Contact, with_email: bool) -> proto::Contact {
     }
 }
 
+/// The member as `caller` may see it: contact e-mails only for admins and the member
+/// itself.
 pub fn member_to_proto(member: &Member, caller: &Caller) -> proto::Member {
     let p = &member.profile;
     let with_email = caller.is_admin() || caller.is_member(member.id.uuid());
@@ -83,6 +85,8 @@ pub fn member_to_proto(member: &Member, caller: &Caller) -> proto::Member {
     }
 }
 
+/// A request's contacts, each bad field reported as `{prefix}[i].{field}`; `None` when
+/// there are too many to look at one by one.
 pub fn parse_contacts(
     contacts: &[proto::Contact],
     prefix: &str,
@@ -119,6 +123,8 @@ pub fn parse_contacts(
     Some(parsed)
 }
 
+/// A CreateMember's member, every bad field reported as `member.{field}`; output-only
+/// fields are ignored.
 pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
     let mut v = Violations::new();
     let display_name = v.check(
@@ -167,11 +173,12 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
     }
 }
 
+/// The member a resource name `members/{id}` in request field `field` names.
 pub fn parse_name(field: &str, name: &str) -> Result<MemberId, Error> {
     MemberId::parse_name(name).map_err(|invalid| Error::invalid(field, invalid.0))
 }
 
-/// The update mask paths that may be changed, and what each sets.
+/// The update mask paths that may be changed; `*` stands for all of them.
 pub const UPDATABLE: &[&str] = &[
     "display_name",
     "kind",
@@ -182,6 +189,8 @@ pub const UPDATABLE: &[&str] = &[
     "contacts",
 ];
 
+/// An UpdateMember's changes: the fields its mask names, parsed. An empty mask, an
+/// unknown path or an output-only one (the state is the lifecycle calls') is refused.
 pub fn parse_patch(
     member: &proto::Member,
     mask: Option<&prost_types::FieldMask>,
@@ -231,6 +240,8 @@ pub fn parse_patch(
     Ok(patch)
 }
 
+/// A ListMembers' filters; its text query (at most 100 characters) is folded like the
+/// stored names it is compared with.
 pub fn parse_filter(request: &proto::ListMembersRequest) -> Result<ListFilter, Error> {
     let mut v = Violations::new();
     let mut filter = ListFilter::default();
@@ -260,6 +271,7 @@ pub fn parse_filter(request: &proto::ListMembersRequest) -> Result<ListFilter, E
     Ok(filter)
 }
 
+/// An approval's `joined_at`: a valid time, not in the future.
 pub fn parse_joined_at(
     time: &prost_types::Timestamp,
 ) -> Result<chrono::DateTime<chrono::Utc>, Error> {

@@ -7,16 +7,26 @@ use tonic::Code;
 
 fabrique_types::string_enum!(
     /// The codes `google.rpc.ErrorInfo.reason` carries for the members service: its own
-    /// and the platform's shared ones.
+    /// and the platform's shared ones (each described in the proto and in
+    /// docs/refusals.md).
     RefusalCode {
+        /// Approving a member that is not PENDING.
         MemberNotPending => "MEMBER_NOT_PENDING",
+        /// Suspending a member that is not ACTIVE.
         MemberNotActive => "MEMBER_NOT_ACTIVE",
+        /// Reinstating a member that is not SUSPENDED.
         MemberNotSuspended => "MEMBER_NOT_SUSPENDED",
+        /// Leaving twice.
         MemberAlreadyLeft => "MEMBER_ALREADY_LEFT",
+        /// Changing a member that left.
         MemberLeft => "MEMBER_LEFT",
+        /// Another current member holds the SIREN.
         SirenAlreadyMember => "SIREN_ALREADY_MEMBER",
+        /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
+        /// The platform's: concurrent changes got in the way.
         ConcurrentChange => "CONCURRENT_CHANGE",
+        /// The platform's: a request id another caller used.
         RequestIdReused => "REQUEST_ID_REUSED",
     }
 );
@@ -27,15 +37,27 @@ pub enum Refusal {
     /// A lifecycle call the member's current state does not allow: `code` is one of the
     /// four `MEMBER_NOT_*` / `MEMBER_ALREADY_LEFT`, `rule` says which states allow it.
     IllegalTransition {
+        /// The code the transition is refused with.
         code: RefusalCode,
+        /// The member's resource name.
         member: String,
+        /// Its current state.
         state: &'static str,
+        /// The rule, in words.
         rule: &'static str,
     },
     /// A member that left cannot be changed.
-    Left { member: String },
+    Left {
+        /// The member's resource name.
+        member: String,
+    },
     /// Another current member holds this SIREN.
-    SirenTaken { siren: String, holder: String },
+    SirenTaken {
+        /// The SIREN asked for.
+        siren: String,
+        /// The resource name of the member that holds it.
+        holder: String,
+    },
 }
 
 impl RefusalTrait for Refusal {

@@ -27,8 +27,11 @@ use crate::domain::{
 /// Filters of a list; every part narrows the result.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
+    /// Any of these kinds; empty: every kind.
     pub kinds: Vec<MemberKind>,
+    /// Any of these states; empty: every state.
     pub states: Vec<MemberState>,
+    /// Members whose INSEE code is in this department.
     pub department: Option<Department>,
     /// Folded text to find in the folded name.
     pub query: Option<String>,

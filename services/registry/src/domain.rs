@@ -27,22 +27,27 @@ use crate::refusal::{Refusal, RefusalCode};
 pub struct PlaceId(Uuid);
 
 impl PlaceId {
+    /// A fresh id; UUIDv7 ids sort in creation order, which lists rely on.
     pub fn new() -> Self {
         Self(Uuid::now_v7())
     }
 
+    /// The id of a stored place.
     pub fn from_uuid(id: Uuid) -> Self {
         Self(id)
     }
 
+    /// The bare UUID: what the table and the events' snapshots carry.
     pub fn uuid(&self) -> Uuid {
         self.0
     }
 
+    /// Parses a resource name `places/{id}`.
     pub fn parse_name(name: &str) -> Result<Self, Invalid> {
         fabrique_types::resource::parse_name("places", name).map(Self)
     }
 
+    /// The resource name `places/{id}`, as the contract names places.
     pub fn name(&self) -> String {
         fabrique_types::resource::format_name("places", self.0)
     }
@@ -59,6 +64,7 @@ pub fn parse_member_name(name: &str) -> Result<Uuid, Invalid> {
     fabrique_types::resource::parse_name("members", name)
 }
 
+/// The member's resource name `members/{id}`, as the contract names operators.
 pub fn member_name(id: Uuid) -> String {
     fabrique_types::resource::format_name("members", id)
 }
@@ -68,20 +74,46 @@ pub fn member_name(id: Uuid) -> String {
 // ---------------------------------------------------------------------------
 
 fabrique_types::string_enum!(
-    /// What a place is.
+    /// What a place is (a place may be several).
     PlaceKind {
+        /// Incubateur, pépinière d'entreprises.
         Incubator => "incubator",
+        /// A FabLab.
         Fablab => "fablab",
+        /// A makerspace or hackerspace.
         Makerspace => "makerspace",
+        /// Ressourcerie or recyclerie: collects, repairs and sells on used goods.
         Ressourcerie => "ressourcerie",
+        /// Atelier de réparation, repair café.
         RepairWorkshop => "repair_workshop",
+        /// Atelier de recyclage.
         RecyclingWorkshop => "recycling_workshop",
+        /// Tiers-lieu: a shared place for work, making and meeting.
         TiersLieu => "tiers_lieu",
+        /// Coworking, shared rooms.
         SharedSpace => "shared_space",
+        /// A training centre.
         TrainingCentre => "training_centre",
+        /// A research centre.
         ResearchCentre => "research_centre",
+        /// Habitat participatif.
         ParticipatoryHousing => "participatory_housing",
+        /// The premises of an enterprise of the économie sociale et solidaire.
         EssPremises => "ess_premises",
+    }
+);
+
+fabrique_types::string_enum!(
+    /// Where a place is in its moderation.
+    PlaceState {
+        /// Awaiting a moderator; seen only by admins, its proposer and its operator.
+        Proposed => "proposed",
+        /// Public.
+        Listed => "listed",
+        /// Withdrawn from public view by a moderator until reinstated.
+        Suspended => "suspended",
+        /// For good: never changed again.
+        Closed => "closed",
     }
 );
 
@@ -112,91 +144,128 @@ impl PlaceKind {
     }
 }
 
-fabrique_types::string_enum!(
-    /// Where a place is in its moderation.
-    PlaceState {
-        Proposed => "proposed",
-        Listed => "listed",
-        Suspended => "suspended",
-        Closed => "closed",
-    }
-);
-
 // ---------------------------------------------------------------------------
 // The place
 // ---------------------------------------------------------------------------
 
+/// The most kinds a place may have (as many as there are).
 pub const MAX_KINDS: usize = 12;
+/// The most capabilities a place may list.
 pub const MAX_CAPABILITIES: usize = 30;
+/// The most eco-labels a place may list.
 pub const MAX_ECO_LABELS: usize = 20;
 
 /// A postal address; each part optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Address {
+    /// Number and street, at most 300 characters.
     pub street: Option<String>,
+    /// The code postal (not the INSEE code: one postal code may serve several
+    /// communes, and one commune several codes).
     pub postal_code: Option<PostalCode>,
+    /// The town as the post knows it, at most 200 characters.
     pub locality: Option<String>,
 }
 
 /// What describes a place (everything but identity and moderation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Description {
+    /// The place's name, as shown and searched.
     pub display_name: String,
     /// At least one.
     pub kinds: BTreeSet<PlaceKind>,
+    /// Free text, several lines allowed; searched.
     pub description: Option<String>,
+    /// Where to send mail; its locality is searched.
     pub address: Address,
+    /// The commune's code officiel géographique; lists filter by it and by its
+    /// department.
     pub insee_code: Option<InseeCode>,
+    /// Where it is: what searches around a point and duplicate detection measure.
     pub location: Location,
+    /// What one can do there, from the [`capability`] vocabulary.
     pub capabilities: BTreeSet<Capability>,
+    /// When it is open, in OpenStreetMap's syntax.
     pub opening_hours: Option<OpeningHours>,
+    /// The place's web site.
     pub website: Option<Website>,
+    /// The place's public address: shown to everyone, unlike members' contacts.
     pub contact_email: Option<Email>,
+    /// The place's public phone number.
     pub phone: Option<Phone>,
+    /// The member that runs the place (its id): it may change and close it. An active
+    /// member when named and when the place is approved; only an admin changes it.
     pub operator: Option<Uuid>,
+    /// Labels the place holds, as they are called (« Repair Café », « Ecolabel »…).
     pub eco_labels: Vec<String>,
+    /// The SIRET (INSEE's 14-digit number) of the establishment at this address.
     pub siret: Option<Siret>,
 }
 
+/// A place's name: trimmed, 1 to 200 characters.
 pub fn parse_display_name(value: &str) -> Result<String, Invalid> {
     bounded_text(value, 1, 200)
 }
 
+/// A place's description: none when blank, else at most 5,000 characters over several
+/// lines.
 pub fn parse_description(value: &str) -> Result<Option<String>, Invalid> {
     fabrique_types::text::optional_multiline(value, 5000)
 }
 
+/// An eco-label's name: trimmed, 1 to 100 characters.
 pub fn parse_eco_label(value: &str) -> Result<String, Invalid> {
     bounded_text(value, 1, 100)
 }
 
+/// A place of the registry: its description and where it is in its moderation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Place {
+    /// Never changes.
     pub id: PlaceId,
+    /// What its operator and admins may change with an update, and imports overwrite.
     pub description: Description,
+    /// Changed by the moderation calls only, as [`Place::next_state`] allows.
     pub state: PlaceState,
+    /// Why it was suspended or closed, when someone said; cleared on approval and
+    /// reinstatement.
     pub state_reason: Option<String>,
+    /// Set when its operator was suspended or left the alliance: a moderator should look
+    /// at it, then marks it reviewed.
     pub needs_review: bool,
+    /// Why it needs review.
     pub review_reason: Option<String>,
+    /// Places nearby with a similar name when it was proposed, for the moderator to
+    /// compare before approving it.
     pub possible_duplicates: Vec<PlaceId>,
     /// `(source, external id)` of an imported place.
     pub source: Option<(String, String)>,
     /// The token subject that proposed it: it may see the place before it is listed.
     pub created_by: String,
+    /// When it was proposed or imported.
     pub created_at: DateTime<Utc>,
+    /// Its latest change: the time of its latest event.
     pub updated_at: DateTime<Utc>,
+    /// Starts at 1, +1 on every change; the etag is derived from it, and event
+    /// consumers ignore a snapshot older than the one they hold.
     pub version: i64,
 }
 
+/// A moderation call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
+    /// PROPOSED → LISTED, by an admin: the place is public.
     Approve,
+    /// LISTED → SUSPENDED, by an admin, with a reason.
     Suspend,
+    /// SUSPENDED → LISTED, by an admin.
     Reinstate,
+    /// Any state but CLOSED → CLOSED, by its operator or an admin; for good.
     Close,
 }
 
 impl Place {
+    /// The etag a client sends back to change this version, and only this one.
     pub fn etag(&self) -> String {
         fabrique_types::change::etag_of(self.version)
     }
@@ -290,21 +359,38 @@ pub fn similar_names(a: &str, b: &str) -> bool {
 pub const MAX_RADIUS_KM: f64 = 1000.0;
 
 /// The fields an update changes (those named in its mask).
+///
+/// Each field: `None` leaves the description's as it is; for optional ones,
+/// `Some(None)` clears it. Each sets the [`Description`] field of the same name.
 #[derive(Debug, Clone, Default)]
 pub struct Patch {
+    /// A new name.
     pub display_name: Option<String>,
+    /// A new set of kinds.
     pub kinds: Option<BTreeSet<PlaceKind>>,
+    /// A new or no description.
     pub description: Option<Option<String>>,
+    /// A new address, every part at once.
     pub address: Option<Address>,
+    /// A new or no INSEE code.
     pub insee_code: Option<Option<InseeCode>>,
+    /// New coordinates.
     pub location: Option<Location>,
+    /// A new set of capabilities.
     pub capabilities: Option<BTreeSet<Capability>>,
+    /// New or no opening hours.
     pub opening_hours: Option<Option<OpeningHours>>,
+    /// A new or no web site.
     pub website: Option<Option<Website>>,
+    /// A new or no contact address.
     pub contact_email: Option<Option<Email>>,
+    /// A new or no phone number.
     pub phone: Option<Option<Phone>>,
+    /// Another or no operator (admin only).
     pub operator: Option<Option<Uuid>>,
+    /// The whole new list of eco-labels.
     pub eco_labels: Option<Vec<String>>,
+    /// A new or no SIRET.
     pub siret: Option<Option<Siret>>,
 }
 
@@ -389,7 +475,9 @@ impl Patch {
 /// A search around a point.
 #[derive(Debug, Clone, Copy)]
 pub struct Near {
+    /// The point searched around.
     pub center: Location,
+    /// How far from it, in km along the Earth's surface; at most [`MAX_RADIUS_KM`].
     pub radius_km: f64,
 }
 

@@ -16,13 +16,23 @@ use fabrique_replicas::members::{Change, ReplicaMember};
 
 use crate::store;
 
+/// A place was proposed, with its possible duplicates (`PlaceProposed`).
 pub const PROPOSED: &str = "fabrique.registry.place.proposed";
+/// A place became public: approved, reinstated, or created by an import
+/// (`PlaceListed`).
 pub const LISTED: &str = "fabrique.registry.place.listed";
+/// Its description changed (by its operator, an admin or an import) or its review
+/// flag was cleared, with the fields that did (`PlaceUpdated`).
 pub const UPDATED: &str = "fabrique.registry.place.updated";
+/// LISTED → SUSPENDED, with the reason (`PlaceSuspended`).
 pub const SUSPENDED: &str = "fabrique.registry.place.suspended";
+/// It closed, for good (`PlaceClosed`): sharing makes the resources there unavailable.
 pub const CLOSED: &str = "fabrique.registry.place.closed";
+/// Its operator was suspended or left: a moderator should look (`PlaceReviewNeeded`).
 pub const REVIEW_NEEDED: &str = "fabrique.registry.place.review_needed";
 
+/// The place as every event carries it; `version` lets consumers ignore a snapshot
+/// older than the one they hold.
 pub fn snapshot(place: &Place) -> proto::PlaceSnapshot {
     let d = &place.description;
     proto::PlaceSnapshot {
@@ -58,6 +68,7 @@ fn event<M: prost::Message + prost::Name>(
     OutgoingEvent::new(subject, place.id.name(), place.updated_at, message)
 }
 
+/// [`PROPOSED`], for a place just proposed.
 pub fn proposed(place: &Place) -> OutgoingEvent {
     event(
         PROPOSED,
@@ -70,6 +81,7 @@ pub fn proposed(place: &Place) -> OutgoingEvent {
     )
 }
 
+/// [`LISTED`], for a place now LISTED.
 pub fn listed(place: &Place) -> OutgoingEvent {
     event(
         LISTED,
@@ -81,6 +93,7 @@ pub fn listed(place: &Place) -> OutgoingEvent {
     )
 }
 
+/// [`UPDATED`]: `changed_fields` names the fields whose value changed.
 pub fn updated(place: &Place, changed_fields: Vec<String>) -> OutgoingEvent {
     event(
         UPDATED,
@@ -93,6 +106,7 @@ pub fn updated(place: &Place, changed_fields: Vec<String>) -> OutgoingEvent {
     )
 }
 
+/// [`SUSPENDED`], with the moderator's reason.
 pub fn suspended(place: &Place, reason: Option<&str>) -> OutgoingEvent {
     event(
         SUSPENDED,
@@ -105,6 +119,7 @@ pub fn suspended(place: &Place, reason: Option<&str>) -> OutgoingEvent {
     )
 }
 
+/// [`CLOSED`], with the reason if one was given.
 pub fn closed(place: &Place, reason: Option<&str>) -> OutgoingEvent {
     event(
         CLOSED,
@@ -117,6 +132,7 @@ pub fn closed(place: &Place, reason: Option<&str>) -> OutgoingEvent {
     )
 }
 
+/// [`REVIEW_NEEDED`], saying what happened to the operator.
 pub fn review_needed(place: &Place, reason: &str) -> OutgoingEvent {
     event(
         REVIEW_NEEDED,

@@ -17,11 +17,13 @@ use crate::proto::{
     place_to_proto,
 };
 
+/// The `RegistryService` server: the use cases behind the contract.
 pub struct RegistryGrpc {
     registry: Registry,
 }
 
 impl RegistryGrpc {
+    /// Serves `registry` over gRPC.
     pub fn new(registry: Registry) -> Self {
         Self { registry }
     }
@@ -32,6 +34,7 @@ impl RegistryGrpc {
 // ---------------------------------------------------------------------------
 
 impl RegistryGrpc {
+    /// The four moderation calls differ only in their transition and reason.
     async fn moderate(
         &self,
         caller: &Caller,

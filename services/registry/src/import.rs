@@ -14,6 +14,7 @@ use crate::domain::{
     PlaceKind, PostalCode, Siret, Website, fold, parse_description, parse_display_name,
 };
 
+/// The most rows a file may hold; a larger one is refused whole, to be split.
 pub const MAX_ROWS: usize = 100_000;
 
 /// A row that parsed.
@@ -21,15 +22,22 @@ pub const MAX_ROWS: usize = 100_000;
 pub struct ImportRow {
     /// 1-based line in the file (the header is line 1).
     pub line: usize,
+    /// The place's id in the source (`id` column): importing the source again updates
+    /// the place this row made.
     pub external_id: String,
+    /// The place as the row describes it, without an operator (the import names it).
     pub description: Description,
 }
 
 /// A field of a row that did not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
+    /// 1-based line in the file; 0 when the CSV reader could not tell.
     pub line: usize,
+    /// The column at fault, by its name in this schema (`nom`, `latitude`…); empty when
+    /// the row as a whole is unreadable.
     pub field: String,
+    /// What is wrong, for the person fixing the file.
     pub description: String,
 }
 
@@ -83,27 +91,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<ImportRow, RowError>>, Inval
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Invalid::new(format!("has no readable header line: {e}")))?;
-    let index: HashMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (column_name(h), i))
-        .filter(|(name, _)| KNOWN.contains(&name.as_str()))
-        .collect();
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .copied()
-        .filter(|c| !index.contains_key(*c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(Invalid::new(format!(
-            "lacks the column(s) {}",
-            missing.join(", ")
-        )));
-    }
-
+    let index = column_index(
+        reader
+            .headers()
+            .map_err(|e| Invalid::new(format!("has no readable header line: {e}")))?,
+    )?;
     let mut rows = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for record in reader.records() {
@@ -115,20 +107,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<ImportRow, RowError>>, Inval
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map(|p| p.line() as usize).unwrap_or(0);
-                let description = match error.kind() {
-                    csv::ErrorKind::UnequalLengths {
-                        expected_len, len, ..
-                    } => format!(
-                        "has {len} fields where the header has {expected_len} (a value with the separator in it must be quoted)"
-                    ),
-                    _ => format!("unreadable row: {error}"),
-                };
-                rows.push(Err(RowError {
-                    line,
-                    field: "".into(),
-                    description,
-                }));
+                rows.push(Err(unreadable(&error)));
                 continue;
             }
         };
@@ -153,6 +132,47 @@ pub fn parse_csv(bytes: &[u8]) -> Result<Vec<Result<ImportRow, RowError>>, Inval
         }
     }
     Ok(rows)
+}
+
+/// Where each known column is, by its canonical name; refused when a required one is
+/// missing.
+fn column_index(headers: &csv::StringRecord) -> Result<HashMap<String, usize>, Invalid> {
+    let index: HashMap<String, usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (column_name(h), i))
+        .filter(|(name, _)| KNOWN.contains(&name.as_str()))
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|c| !index.contains_key(*c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(Invalid::new(format!(
+            "lacks the column(s) {}",
+            missing.join(", ")
+        )));
+    }
+    Ok(index)
+}
+
+/// A row the CSV reader could not split into fields, told in the file's terms.
+fn unreadable(error: &csv::Error) -> RowError {
+    let line = error.position().map(|p| p.line() as usize).unwrap_or(0);
+    let description = match error.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "has {len} fields where the header has {expected_len} (a value with the separator in it must be quoted)"
+        ),
+        _ => format!("unreadable row: {error}"),
+    };
+    RowError {
+        line,
+        field: "".into(),
+        description,
+    }
 }
 
 /// One record, read by column name.
@@ -205,6 +225,51 @@ fn optional<T>(
     }
 }
 
+/// A coordinate; with `decimal_comma` (semicolon-separated files), `45,77` is 45.77.
+fn parse_coordinate(raw: &str, decimal_comma: bool) -> Result<f64, Invalid> {
+    let raw = if decimal_comma {
+        raw.replace(',', ".")
+    } else {
+        raw.to_string()
+    };
+    raw.parse::<f64>()
+        .map_err(|_| Invalid::new(format!("{raw:?} is not a number")))
+}
+
+/// `typologie`: one kind or more, separated by `,`, `;`, `|` or `/`, each as French
+/// open data names it or by our code.
+fn parse_kinds(value: &str) -> Result<BTreeSet<PlaceKind>, Invalid> {
+    let kinds = value
+        .split([',', ';', '|', '/'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            PlaceKind::from_typologie(t)
+                .ok_or_else(|| Invalid::new(format!("unknown typologie {t:?}")))
+        })
+        .collect::<Result<BTreeSet<_>, _>>()?;
+    if kinds.is_empty() {
+        Err(Invalid::new("must name at least one kind"))
+    } else {
+        Ok(kinds)
+    }
+}
+
+/// `capacites`: capability codes separated by `,`, `;` or `|`; none is fine.
+fn parse_capabilities(value: &str) -> Result<BTreeSet<Capability>, Invalid> {
+    value
+        .split([',', ';', '|'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(Capability::parse)
+        .collect()
+}
+
+/// One row into a place, or every bad field of it.
+///
+/// Long as the schema is wide: one line per column, then the place assembled only
+/// when every field parsed — so that a row's bad fields are all reported at once,
+/// not one per attempt.
 fn parse_row(line: usize, row: &Row<'_>, decimal_comma: bool) -> Result<ImportRow, Vec<RowError>> {
     let get = |column: &str| row.get(column);
     let mut e = RowErrors {
@@ -213,18 +278,11 @@ fn parse_row(line: usize, row: &Row<'_>, decimal_comma: bool) -> Result<ImportRo
     };
     let external_id = e.check("id", fabrique_types::bounded_text(get("id"), 1, 200));
     let name = e.check("nom", parse_display_name(get("nom")));
-    let coordinate = |field: &str| {
-        let raw = get(field);
-        let raw = if decimal_comma {
-            raw.replace(',', ".")
-        } else {
-            raw.to_string()
-        };
-        raw.parse::<f64>()
-            .map_err(|_| Invalid::new(format!("{raw:?} is not a number")))
-    };
-    let latitude = e.check("latitude", coordinate("latitude"));
-    let longitude = e.check("longitude", coordinate("longitude"));
+    let latitude = e.check("latitude", parse_coordinate(get("latitude"), decimal_comma));
+    let longitude = e.check(
+        "longitude",
+        parse_coordinate(get("longitude"), decimal_comma),
+    );
     let location = match (latitude, longitude) {
         (Some(lat), Some(lon)) => match Location::parse(lat, lon) {
             Ok(location) => Some(location),
@@ -232,34 +290,8 @@ fn parse_row(line: usize, row: &Row<'_>, decimal_comma: bool) -> Result<ImportRo
         },
         _ => None,
     };
-    let kinds = e.check(
-        "typologie",
-        get("typologie")
-            .split([',', ';', '|', '/'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(|t| {
-                PlaceKind::from_typologie(t)
-                    .ok_or_else(|| Invalid::new(format!("unknown typologie {t:?}")))
-            })
-            .collect::<Result<BTreeSet<_>, _>>()
-            .and_then(|kinds| {
-                if kinds.is_empty() {
-                    Err(Invalid::new("must name at least one kind"))
-                } else {
-                    Ok(kinds)
-                }
-            }),
-    );
-    let capabilities = e.check(
-        "capacites",
-        get("capacites")
-            .split([',', ';', '|'])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(Capability::parse)
-            .collect::<Result<BTreeSet<_>, _>>(),
-    );
+    let kinds = e.check("typologie", parse_kinds(get("typologie")));
+    let capabilities = e.check("capacites", parse_capabilities(get("capacites")));
     let street = e.check(
         "adresse",
         fabrique_types::optional_text(get("adresse"), 300),
@@ -344,8 +376,11 @@ fn parse_row(line: usize, row: &Row<'_>, decimal_comma: bool) -> Result<ImportRo
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ImportReport {
+    /// Rows new to the source, now LISTED places.
     pub created: usize,
+    /// Rows whose place changed.
     pub updated: usize,
+    /// Rows whose place was already as described.
     pub unchanged: usize,
     /// One per bad field, in line order.
     pub errors: Vec<RowError>,

@@ -5,9 +5,13 @@
 //! `fabrique.registry.place.*`; it follows member events to know who may operate a place.
 //!
 //! - `domain` — places, kinds, capabilities, opening hours, moderation, duplicates;
+//! - `refusal` — why a well-formed, allowed call is refused, as typed codes;
 //! - `store` — tables, migrations, queries (and the member replica);
 //! - `app` — the use cases; `import` — reading open-data CSV files;
-//! - `grpc` — protobuf in and out; `events` — published and consumed events.
+//! - `proto` — conversions between the domain and the contract; `grpc` — the gRPC
+//!   handlers; `events` — published and consumed events.
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod domain;
@@ -27,7 +31,10 @@ use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::service::interceptor::InterceptedService;
 
+/// The service's short name: its database schema, its event stream and dead-letter
+/// subject, and what `fabrique serve --services` calls it.
 pub const NAME: &str = "registry";
+/// The fully qualified gRPC service name, as health checks and readiness ask for it.
 pub const GRPC_NAME: &str = "fabrique.registry.v1.RegistryService";
 
 /// The registry service, for the platform to run.

@@ -33,29 +33,24 @@ fabrique_platform::proto_mapped!(
 // Messages
 // ---------------------------------------------------------------------------
 
+/// The place as the contract shows it, with its weekly opening spans and, in a search
+/// around a point, its distance in km. Absent optional values are empty strings, as
+/// proto3 has them.
 pub fn place_to_proto(place: &Place, distance_km: Option<f64>) -> proto::Place {
     let d = &place.description;
-    let text = |value: &Option<String>| value.clone().unwrap_or_default();
+    let text = |value: Option<&str>| value.map(str::to_string).unwrap_or_default();
+    let (source, external_id) = place.source.clone().unwrap_or_default();
     proto::Place {
         name: place.id.name(),
         display_name: d.display_name.clone(),
         kinds: d.kinds.iter().map(|k| k.to_proto_i32()).collect(),
-        description: text(&d.description),
+        description: text(d.description.as_deref()),
         address: Some(proto::PostalAddress {
-            street: text(&d.address.street),
-            postal_code: d
-                .address
-                .postal_code
-                .as_ref()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default(),
-            locality: text(&d.address.locality),
+            street: text(d.address.street.as_deref()),
+            postal_code: text(d.address.postal_code.as_ref().map(PostalCode::as_str)),
+            locality: text(d.address.locality.as_deref()),
         }),
-        insee_code: d
-            .insee_code
-            .as_ref()
-            .map(|c| c.as_str().to_string())
-            .unwrap_or_default(),
+        insee_code: text(d.insee_code.as_ref().map(InseeCode::as_str)),
         location: Some(proto::Location {
             latitude: d.location.latitude(),
             longitude: d.location.longitude(),
@@ -65,62 +60,25 @@ pub fn place_to_proto(place: &Place, distance_km: Option<f64>) -> proto::Place {
             .iter()
             .map(|c| c.code().to_string())
             .collect(),
-        opening_hours: d
-            .opening_hours
-            .as_ref()
-            .map(|h| h.as_str().to_string())
-            .unwrap_or_default(),
-        opening_spans: d
-            .opening_hours
-            .iter()
-            .flat_map(|h| h.spans())
-            .map(|span| proto::OpeningSpan {
-                day: span.weekday().to_proto_i32(),
-                opens: opening_hours::format_minutes(span.opens),
-                closes: opening_hours::format_minutes(span.closes),
-            })
-            .collect(),
-        website: d
-            .website
-            .as_ref()
-            .map(|w| w.as_str().to_string())
-            .unwrap_or_default(),
-        contact_email: d
-            .contact_email
-            .as_ref()
-            .map(|e| e.as_str().to_string())
-            .unwrap_or_default(),
-        phone: d
-            .phone
-            .as_ref()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
+        opening_hours: text(d.opening_hours.as_ref().map(OpeningHours::as_str)),
+        opening_spans: opening_spans(d.opening_hours.as_ref()),
+        website: text(d.website.as_ref().map(Website::as_str)),
+        contact_email: text(d.contact_email.as_ref().map(Email::as_str)),
+        phone: text(d.phone.as_ref().map(Phone::as_str)),
         operator: d.operator.map(member_name).unwrap_or_default(),
         eco_labels: d.eco_labels.clone(),
-        siret: d
-            .siret
-            .as_ref()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        siret: text(d.siret.as_ref().map(Siret::as_str)),
         state: place.state.to_proto_i32(),
-        state_reason: text(&place.state_reason),
+        state_reason: text(place.state_reason.as_deref()),
         needs_review: place.needs_review,
-        review_reason: text(&place.review_reason),
+        review_reason: text(place.review_reason.as_deref()),
         possible_duplicates: place
             .possible_duplicates
             .iter()
             .map(PlaceId::name)
             .collect(),
-        source: place
-            .source
-            .as_ref()
-            .map(|(s, _)| s.clone())
-            .unwrap_or_default(),
-        external_id: place
-            .source
-            .as_ref()
-            .map(|(_, e)| e.clone())
-            .unwrap_or_default(),
+        source,
+        external_id,
         create_time: Some(timestamp(place.created_at)),
         update_time: Some(timestamp(place.updated_at)),
         etag: place.etag(),
@@ -128,8 +86,24 @@ pub fn place_to_proto(place: &Place, distance_km: Option<f64>) -> proto::Place {
     }
 }
 
-/// Parses each field named in `fields` (all when `None`) into `patch`; returns whether
-/// all parsed.
+/// Opening hours as the week's spans, each naming its day, so that clients need not
+/// parse OpenStreetMap's syntax.
+fn opening_spans(hours: Option<&OpeningHours>) -> Vec<proto::OpeningSpan> {
+    hours
+        .iter()
+        .flat_map(|h| h.spans())
+        .map(|span| proto::OpeningSpan {
+            day: span.weekday().to_proto_i32(),
+            opens: opening_hours::format_minutes(span.opens),
+            closes: opening_hours::format_minutes(span.closes),
+        })
+        .collect()
+}
+
+/// Parses each field named in `fields` into a patch, every bad one reported as
+/// `place.{field}` in `v`: the patch is whole only when `v` stayed empty.
+///
+/// Long as the message is wide: one arm per field, the longer ones in helpers below.
 pub fn parse_fields(place: &proto::Place, fields: &[&str], v: &mut Violations) -> Patch {
     let mut patch = Patch::default();
     for &field in fields {
@@ -138,50 +112,11 @@ pub fn parse_fields(place: &proto::Place, fields: &[&str], v: &mut Violations) -
             "display_name" => {
                 patch.display_name = v.check(&path, parse_display_name(&place.display_name))
             }
-            "kinds" => {
-                if place.kinds.is_empty() {
-                    v.add(&path, "must name at least one kind");
-                } else if place.kinds.len() > MAX_KINDS {
-                    v.add(&path, format!("at most {MAX_KINDS}"));
-                } else {
-                    let mut kinds = BTreeSet::new();
-                    for (i, kind) in place.kinds.iter().enumerate() {
-                        if let Some(kind) =
-                            v.check(&format!("{path}[{i}]"), PlaceKind::from_proto(*kind))
-                        {
-                            kinds.insert(kind);
-                        }
-                    }
-                    patch.kinds = Some(kinds);
-                }
-            }
+            "kinds" => patch.kinds = parse_kinds(&place.kinds, &path, v),
             "description" => {
                 patch.description = v.check(&path, parse_description(&place.description))
             }
-            "address" => {
-                let address = place.address.clone().unwrap_or_default();
-                let street = v.check(
-                    "place.address.street",
-                    fabrique_types::optional_text(&address.street, 300),
-                );
-                let postal_code = v.check(
-                    "place.address.postal_code",
-                    optional(&address.postal_code, PostalCode::parse),
-                );
-                let locality = v.check(
-                    "place.address.locality",
-                    fabrique_types::optional_text(&address.locality, 200),
-                );
-                if let (Some(street), Some(postal_code), Some(locality)) =
-                    (street, postal_code, locality)
-                {
-                    patch.address = Some(Address {
-                        street,
-                        postal_code,
-                        locality,
-                    });
-                }
-            }
+            "address" => patch.address = parse_address(place.address.as_ref(), v),
             "insee_code" => {
                 patch.insee_code = v.check(&path, optional(&place.insee_code, InseeCode::parse))
             }
@@ -193,19 +128,7 @@ pub fn parse_fields(place: &proto::Place, fields: &[&str], v: &mut Violations) -
                 },
             },
             "capabilities" => {
-                if place.capabilities.len() > MAX_CAPABILITIES {
-                    v.add(&path, format!("at most {MAX_CAPABILITIES}"));
-                } else {
-                    let mut capabilities = BTreeSet::new();
-                    for (i, code) in place.capabilities.iter().enumerate() {
-                        if let Some(capability) =
-                            v.check(&format!("{path}[{i}]"), Capability::parse(code))
-                        {
-                            capabilities.insert(capability);
-                        }
-                    }
-                    patch.capabilities = Some(capabilities);
-                }
+                patch.capabilities = parse_capabilities(&place.capabilities, &path, v)
             }
             "opening_hours" => {
                 patch.opening_hours =
@@ -219,21 +142,7 @@ pub fn parse_fields(place: &proto::Place, fields: &[&str], v: &mut Violations) -
             "operator" => {
                 patch.operator = v.check(&path, optional(&place.operator, parse_member_name))
             }
-            "eco_labels" => {
-                if place.eco_labels.len() > MAX_ECO_LABELS {
-                    v.add(&path, format!("at most {MAX_ECO_LABELS}"));
-                } else {
-                    let labels: Vec<_> = place
-                        .eco_labels
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, label)| {
-                            v.check(&format!("{path}[{i}]"), parse_eco_label(label))
-                        })
-                        .collect();
-                    patch.eco_labels = Some(labels);
-                }
-            }
+            "eco_labels" => patch.eco_labels = parse_eco_labels(&place.eco_labels, &path, v),
             "siret" => patch.siret = v.check(&path, optional(&place.siret, Siret::parse)),
             "name"
             | "opening_spans"
@@ -257,6 +166,85 @@ pub fn parse_fields(place: &proto::Place, fields: &[&str], v: &mut Violations) -
     patch
 }
 
+/// At least one kind, at most [`MAX_KINDS`]; each bad one reported as `{path}[i]`.
+fn parse_kinds(kinds: &[i32], path: &str, v: &mut Violations) -> Option<BTreeSet<PlaceKind>> {
+    if kinds.is_empty() {
+        v.add(path, "must name at least one kind");
+        return None;
+    }
+    if kinds.len() > MAX_KINDS {
+        v.add(path, format!("at most {MAX_KINDS}"));
+        return None;
+    }
+    let mut parsed = BTreeSet::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        if let Some(kind) = v.check(&format!("{path}[{i}]"), PlaceKind::from_proto(*kind)) {
+            parsed.insert(kind);
+        }
+    }
+    Some(parsed)
+}
+
+/// Every part of the address (an absent address is an empty one), each reported by
+/// its own path.
+fn parse_address(address: Option<&proto::PostalAddress>, v: &mut Violations) -> Option<Address> {
+    let address = address.cloned().unwrap_or_default();
+    let street = v.check(
+        "place.address.street",
+        fabrique_types::optional_text(&address.street, 300),
+    );
+    let postal_code = v.check(
+        "place.address.postal_code",
+        optional(&address.postal_code, PostalCode::parse),
+    );
+    let locality = v.check(
+        "place.address.locality",
+        fabrique_types::optional_text(&address.locality, 200),
+    );
+    Some(Address {
+        street: street?,
+        postal_code: postal_code?,
+        locality: locality?,
+    })
+}
+
+/// At most [`MAX_CAPABILITIES`] codes of the vocabulary; each bad one reported as
+/// `{path}[i]`.
+fn parse_capabilities(
+    codes: &[String],
+    path: &str,
+    v: &mut Violations,
+) -> Option<BTreeSet<Capability>> {
+    if codes.len() > MAX_CAPABILITIES {
+        v.add(path, format!("at most {MAX_CAPABILITIES}"));
+        return None;
+    }
+    let mut capabilities = BTreeSet::new();
+    for (i, code) in codes.iter().enumerate() {
+        if let Some(capability) = v.check(&format!("{path}[{i}]"), Capability::parse(code)) {
+            capabilities.insert(capability);
+        }
+    }
+    Some(capabilities)
+}
+
+/// At most [`MAX_ECO_LABELS`]; each bad one reported as `{path}[i]`.
+fn parse_eco_labels(labels: &[String], path: &str, v: &mut Violations) -> Option<Vec<String>> {
+    if labels.len() > MAX_ECO_LABELS {
+        v.add(path, format!("at most {MAX_ECO_LABELS}"));
+        return None;
+    }
+    Some(
+        labels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, label)| v.check(&format!("{path}[{i}]"), parse_eco_label(label)))
+            .collect(),
+    )
+}
+
+/// The fields a new place is made of, and the update mask paths that may be changed
+/// (`*` stands for all of them).
 const UPDATABLE: &[&str] = &[
     "display_name",
     "kinds",
@@ -274,6 +262,8 @@ const UPDATABLE: &[&str] = &[
     "siret",
 ];
 
+/// A CreatePlace's place, every bad field reported as `place.{field}`; output-only
+/// fields are ignored.
 pub fn parse_new_place(place: &proto::Place) -> Result<Description, Error> {
     let mut v = Violations::new();
     let patch = parse_fields(place, UPDATABLE, &mut v);
@@ -297,6 +287,8 @@ pub fn parse_new_place(place: &proto::Place) -> Result<Description, Error> {
     })
 }
 
+/// An UpdatePlace's changes: the fields its mask names, parsed. An empty mask, an
+/// unknown path or an output-only one (the state is the moderation calls') is refused.
 pub fn parse_patch(
     place: &proto::Place,
     mask: Option<&prost_types::FieldMask>,
@@ -324,6 +316,8 @@ pub fn parse_patch(
     Ok(patch)
 }
 
+/// A ListPlaces' filters, and the circle to search when it gives one; its text query
+/// (at most 100 characters) is folded like the stored text it is compared with.
 pub fn parse_list(request: &proto::ListPlacesRequest) -> Result<(ListFilter, Option<Near>), Error> {
     let mut v = Violations::new();
     let mut filter = ListFilter::default();
@@ -364,35 +358,39 @@ pub fn parse_list(request: &proto::ListPlacesRequest) -> Result<(ListFilter, Opt
     } else if !query.is_empty() {
         filter.query = Some(fold(query));
     }
-    let near = match &request.near {
-        None => None,
-        Some(near) => {
-            let center = match &near.location {
-                None => {
-                    v.add("near.location", "is required");
-                    None
-                }
-                Some(location) => match Location::parse(location.latitude, location.longitude) {
-                    Ok(center) => Some(center),
-                    Err((coordinate, invalid)) => {
-                        v.add(format!("near.location.{coordinate}"), invalid.0);
-                        None
-                    }
-                },
-            };
-            let radius = v.check(
-                "near.radius_km",
-                fabrique_types::geo::parse_radius_km(near.radius_km, MAX_RADIUS_KM),
-            );
-            center
-                .zip(radius)
-                .map(|(center, radius_km)| Near { center, radius_km })
-        }
-    };
+    let near = request
+        .near
+        .as_ref()
+        .and_then(|near| parse_near(near, &mut v));
     v.into_result()?;
     Ok((filter, near))
 }
 
+/// A search's circle: a valid center and a radius up to [`MAX_RADIUS_KM`].
+fn parse_near(near: &proto::Near, v: &mut Violations) -> Option<Near> {
+    let center = match &near.location {
+        None => {
+            v.add("near.location", "is required");
+            None
+        }
+        Some(location) => match Location::parse(location.latitude, location.longitude) {
+            Ok(center) => Some(center),
+            Err((coordinate, invalid)) => {
+                v.add(format!("near.location.{coordinate}"), invalid.0);
+                None
+            }
+        },
+    };
+    let radius = v.check(
+        "near.radius_km",
+        fabrique_types::geo::parse_radius_km(near.radius_km, MAX_RADIUS_KM),
+    );
+    center
+        .zip(radius)
+        .map(|(center, radius_km)| Near { center, radius_km })
+}
+
+/// The place a resource name `places/{id}` in request field `field` names.
 pub fn parse_name(field: &str, name: &str) -> Result<PlaceId, Error> {
     PlaceId::parse_name(name).map_err(|invalid| Error::invalid(field, invalid.0))
 }
@@ -412,9 +410,12 @@ pub fn capabilities() -> proto::ListCapabilitiesResponse {
 
 /// An `ImportPlaces` request, parsed: each row parsed or refused with its line.
 pub struct ImportRequest {
+    /// Where the file comes from (« cartographie-tiers-lieux-2025 »): with each row's
+    /// `id`, it tells which place a row made in an earlier import.
     pub source: String,
     /// Given to every imported place.
     pub operator: Option<uuid::Uuid>,
+    /// The file's rows, each parsed or refused with its line.
     pub rows: Vec<Result<ImportRow, RowError>>,
 }
 

@@ -5,16 +5,24 @@
 use fabrique_platform::refusal::Refusal as RefusalTrait;
 
 fabrique_types::string_enum!(
-    /// The codes `google.rpc.ErrorInfo.reason` carries for the registry: its own and
-    /// the platform's shared ones.
+    /// The codes `google.rpc.ErrorInfo.reason` carries for the registry: its own and the
+    /// platform's shared ones (each described in the proto and in docs/refusals.md).
     RefusalCode {
+        /// Approving a place that is not PROPOSED.
         PlaceNotProposed => "PLACE_NOT_PROPOSED",
+        /// Suspending a place that is not LISTED.
         PlaceNotListed => "PLACE_NOT_LISTED",
+        /// Reinstating a place that is not SUSPENDED.
         PlaceNotSuspended => "PLACE_NOT_SUSPENDED",
+        /// Changing or closing a CLOSED place.
         PlaceClosed => "PLACE_CLOSED",
+        /// The operator is not an active member as the registry knows it.
         OperatorNotActive => "OPERATOR_NOT_ACTIVE",
+        /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
+        /// The platform's: concurrent changes got in the way.
         ConcurrentChange => "CONCURRENT_CHANGE",
+        /// The platform's: a request id another caller used.
         RequestIdReused => "REQUEST_ID_REUSED",
     }
 );
@@ -25,18 +33,28 @@ pub enum Refusal {
     /// A moderation call the place's state does not allow: `code` is one of the
     /// `PLACE_NOT_*`, `rule` says which state allows it.
     IllegalTransition {
+        /// The code the transition is refused with.
         code: RefusalCode,
+        /// The place's resource name.
         place: String,
+        /// Its current state.
         state: &'static str,
+        /// The rule, in words.
         rule: &'static str,
     },
     /// A closed place is never changed, nor closed again.
-    Closed { place: String },
+    Closed {
+        /// The place's resource name.
+        place: String,
+    },
     /// The operator named in `field` is not an active member as the registry knows it:
     /// `state` is its state, `None` when the registry does not know it.
     OperatorNotActive {
+        /// The request field that names the operator.
         field: String,
+        /// The operator's resource name.
         operator: String,
+        /// Its state in the registry's replica of members, if it is there.
         state: Option<String>,
     },
 }

@@ -30,7 +30,9 @@ pub enum Visibility {
     Public,
     /// Also the places this member operates and those this subject proposed.
     Caller {
+        /// The member the caller acts for, if any.
         member: Option<Uuid>,
+        /// The token's subject.
         subject: String,
     },
     /// Everything.
@@ -38,6 +40,8 @@ pub enum Visibility {
 }
 
 impl Visibility {
+    /// Whether this caller may see `place`: the same rule as the SQL condition lists
+    /// use, for a place already read.
     pub fn can_see(&self, place: &Place) -> bool {
         match self {
             Visibility::Admin => true,
@@ -50,6 +54,7 @@ impl Visibility {
         }
     }
 
+    /// [`Visibility::can_see`] as SQL; `None` when everything may be seen.
     fn condition(&self) -> Option<Condition> {
         match self {
             Visibility::Admin => None,
@@ -76,16 +81,22 @@ pub struct ListFilter {
     pub kinds: Vec<PlaceKind>,
     /// All of.
     pub capabilities: Vec<Capability>,
+    /// Places whose INSEE code is in this department.
     pub department: Option<Department>,
+    /// Places in this commune.
     pub insee_code: Option<InseeCode>,
     /// Any of; empty means LISTED.
     pub states: Vec<PlaceState>,
     /// Folded text.
     pub query: Option<String>,
+    /// Only places flagged for review.
     pub needs_review_only: bool,
+    /// Only places this member operates.
     pub operator: Option<Uuid>,
 }
 
+/// `|fablab|makerspace|`: each code between bars, so that LIKE `%|fablab|%` matches a
+/// whole code and never part of another, on both databases.
 fn tags<'a>(codes: impl Iterator<Item = &'a str>) -> String {
     let mut tags = String::from("|");
     for code in codes {
@@ -95,16 +106,19 @@ fn tags<'a>(codes: impl Iterator<Item = &'a str>) -> String {
     tags
 }
 
+/// `text` matched literally by a LIKE with `\` as escape.
 fn like_escaped(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
 
+/// `column` holds `text`, taken literally.
 fn contains(column: Column, text: &str) -> Expr {
     Expr::col(column).like(LikeExpr::new(format!("%{}%", like_escaped(text))).escape('\\'))
 }
 
+/// What text search looks in: the name, the description and the locality, folded.
 fn search_text(description: &Description) -> String {
     let mut text = fold(&description.display_name);
     for extra in [&description.description, &description.address.locality]
@@ -117,6 +131,7 @@ fn search_text(description: &Description) -> String {
     text
 }
 
+/// Every column but the identity, the creation and the source: what an update writes.
 fn columns(place: &Place) -> place::ActiveModel {
     let d = &place.description;
     place::ActiveModel {
@@ -163,22 +178,27 @@ fn columns(place: &Place) -> place::ActiveModel {
     }
 }
 
+/// The codes of a [`tags`] list.
+fn from_tags<T: Ord>(
+    tags: &str,
+    parse: impl Fn(&str) -> Result<T, Invalid>,
+) -> Result<BTreeSet<T>, Invalid> {
+    tags.split('|')
+        .filter(|t| !t.is_empty())
+        .map(parse)
+        .collect()
+}
+
+/// The place a row holds; a row that no longer parses is an internal error, never
+/// served.
+///
+/// Long as the row is wide: one line or so per column, the inverse of [`columns`].
 fn to_domain(model: place::Model) -> Result<Place, Error> {
     let id = model.id;
     let parse = || -> Result<Place, Invalid> {
         let location = Location::parse(model.latitude, model.longitude).map_err(|(_, e)| e)?;
-        let kinds = model
-            .kind_tags
-            .split('|')
-            .filter(|t| !t.is_empty())
-            .map(str::parse::<PlaceKind>)
-            .collect::<Result<BTreeSet<_>, _>>()?;
-        let capabilities = model
-            .capability_tags
-            .split('|')
-            .filter(|t| !t.is_empty())
-            .map(Capability::parse)
-            .collect::<Result<BTreeSet<_>, _>>()?;
+        let kinds = from_tags(&model.kind_tags, str::parse::<PlaceKind>)?;
+        let capabilities = from_tags(&model.capability_tags, Capability::parse)?;
         let eco_labels: Vec<String> =
             serde_json::from_value(model.eco_labels).map_err(|e| Invalid::new(e.to_string()))?;
         let duplicates: Vec<String> = serde_json::from_value(model.possible_duplicates)
@@ -243,6 +263,9 @@ fn to_domain(model: place::Model) -> Result<Place, Error> {
     parse().map_err(|invalid| Error::internal(format!("stored place {id} is invalid: {invalid}")))
 }
 
+/// Inserts a new place; `request_id` is its CreatePlace's, for retries. A unique
+/// violation (same request id, or same source and external id) is the caller's to
+/// read as a concurrent duplicate.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     place: &Place,
@@ -259,6 +282,7 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A place whatever its state; who may see it is the caller's to check.
 pub async fn get<C: ConnectionTrait>(db: &C, id: PlaceId) -> Result<Option<Place>, Error> {
     Entity::find_by_id(id.uuid())
         .one(db)
@@ -267,6 +291,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: PlaceId) -> Result<Option<Place
         .transpose()
 }
 
+/// The place a CreatePlace with this `request_id` made.
 pub async fn by_request_id<C: ConnectionTrait>(
     db: &C,
     request_id: Uuid,
@@ -279,6 +304,7 @@ pub async fn by_request_id<C: ConnectionTrait>(
         .transpose()
 }
 
+/// The place an import of `source` made from the row with this `external_id`.
 pub async fn by_source<C: ConnectionTrait>(
     db: &C,
     source: &str,
@@ -308,6 +334,8 @@ pub async fn update_versioned<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// The places matching `filter` that `visibility` lets see: lists and searches around
+/// a point start from it.
 fn filtered(filter: &ListFilter, visibility: &Visibility) -> sea_orm::Select<Entity> {
     let mut query = Entity::find();
     if !filter.kinds.is_empty() {

@@ -2,6 +2,9 @@
 
 use sea_orm::entity::prelude::*;
 
+/// A row of `members`: a member flattened (enums and codes as their text, contacts as
+/// JSON), plus what only the store needs — the folded name and the department for
+/// searches, the creation request for retries.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "members")]
 pub struct Model {

@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000101_create_members;
 
+/// The platform's migrations (outbox, processed events), then the `members` table's.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {

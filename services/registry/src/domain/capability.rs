@@ -37,6 +37,8 @@ pub const VOCABULARY: &[(&str, &str)] = &[
 pub struct Capability(&'static str);
 
 impl Capability {
+    /// The capability of a vocabulary code; an unknown code is refused, pointing to
+    /// ListCapabilities.
     pub fn parse(code: &str) -> Result<Self, fabrique_types::Invalid> {
         VOCABULARY
             .iter()
@@ -49,6 +51,7 @@ impl Capability {
             })
     }
 
+    /// The stable code: what is stored, sent and filtered on.
     pub fn code(&self) -> &'static str {
         self.0
     }

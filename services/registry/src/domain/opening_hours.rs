@@ -9,17 +9,26 @@ use std::fmt;
 
 use fabrique_types::Invalid;
 
+/// OpenStreetMap's day abbreviations, Monday first: a day's index is its
+/// [`Span::day`].
 pub const DAYS: [&str; 7] = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
 
 fabrique_types::string_enum!(
     /// A day of the week, Monday first (ISO 8601, and OpenStreetMap's `Mo`..`Su`).
     Weekday {
+        /// Lundi.
         Monday => "monday",
+        /// Mardi.
         Tuesday => "tuesday",
+        /// Mercredi.
         Wednesday => "wednesday",
+        /// Jeudi.
         Thursday => "thursday",
+        /// Vendredi.
         Friday => "friday",
+        /// Samedi.
         Saturday => "saturday",
+        /// Dimanche.
         Sunday => "sunday",
     }
 );
@@ -34,8 +43,12 @@ impl Span {
 /// One opening: `day` 0 = Monday; minutes from midnight, `closes` up to 1440.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Span {
+    /// 0 (Monday) to 6 (Sunday).
     pub day: u8,
+    /// Minutes from midnight, 0 to 1439.
     pub opens: u16,
+    /// Minutes from midnight, after `opens`, up to 1440 (midnight at the end of the
+    /// day): a span never crosses midnight.
     pub closes: u16,
 }
 
@@ -47,8 +60,11 @@ pub struct OpeningHours {
 }
 
 impl OpeningHours {
+    /// The longest text, in bytes.
     pub const MAX_LEN: usize = 500;
 
+    /// Parses the syntax the module's doc describes; anything else is refused rather
+    /// than guessed at.
     pub fn parse(value: &str) -> Result<Self, Invalid> {
         let text = value.split_whitespace().collect::<Vec<_>>().join(" ");
         if text.is_empty() {
@@ -92,10 +108,12 @@ impl OpeningHours {
         Ok(Self { text, spans })
     }
 
+    /// The text as given, spacing normalized: what is stored and shown.
     pub fn as_str(&self) -> &str {
         &self.text
     }
 
+    /// Every opening of the week, by day then time; public holidays are not in them.
     pub fn spans(&self) -> &[Span] {
         &self.spans
     }

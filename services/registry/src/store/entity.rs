@@ -1,8 +1,13 @@
 //! The registry's table of places.
 
+/// The `places` table as sea-orm sees it (`Model`, `Column`, `Entity`, `ActiveModel`).
 pub mod place {
     use sea_orm::entity::prelude::*;
 
+    /// A row of `places`: a place flattened (enums and codes as their text, kinds and
+    /// capabilities as `|tag|` lists, labels and duplicates as JSON), plus what only
+    /// the store needs — the folded search text and the department for searches, the
+    /// creation request for retries.
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "places")]
     pub struct Model {

@@ -4,6 +4,8 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000201_create_places;
 
+/// The platform's migrations (outbox, processed events), then the member replica's
+/// table, then the `places` table's.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {

@@ -1,6 +1,11 @@
+//! The `members` table and its indexes, one DDL for PostgreSQL and SQLite but for the
+//! column types. A database that ran it never runs it again: change the schema in a new
+//! migration.
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 
+/// Creates the `members` table.
 pub struct Migration;
 
 impl MigrationName for Migration {

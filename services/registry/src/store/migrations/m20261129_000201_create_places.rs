@@ -1,6 +1,11 @@
+//! The `places` table and its indexes, one DDL for PostgreSQL and SQLite but for the
+//! column types. A database that ran it never runs it again: change the schema in a new
+//! migration.
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 
+/// Creates the `places` table.
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -11,6 +16,7 @@ impl MigrationName for Migration {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Long as the schema is: the table with every column, then its indexes.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let (uuid, time, json, double, boolean) = match db.get_database_backend() {
