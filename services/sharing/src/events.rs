@@ -14,28 +14,71 @@ use fabrique_platform::time::timestamp;
 use uuid::Uuid;
 
 use crate::domain::{
-    Claim, Milli, Need, Reservation, ReservationState, Resource, ResourceState, member_name,
-    place_name, resource_name,
+    Claim, ClaimTransition, Milli, Need, Reservation, ReservationTransition, Resource,
+    ResourceState, ResourceTransition, member_name, place_name, resource_name,
 };
 use crate::proto::quantity;
 use crate::store;
 
+/// A resource was offered.
 pub const OFFERED: &str = "fabrique.sharing.resource.offered";
+/// A resource's fields changed (`changed_fields` says which), or it moved with its place.
 pub const UPDATED: &str = "fabrique.sharing.resource.updated";
+/// A resource was withdrawn, by its owner or because the owner left.
 pub const WITHDRAWN: &str = "fabrique.sharing.resource.withdrawn";
+/// A resource is AVAILABLE again.
 pub const RESTORED: &str = "fabrique.sharing.resource.restored";
+/// A resource's place closed.
 pub const UNAVAILABLE: &str = "fabrique.sharing.resource.unavailable";
+/// A reservation was asked for.
 pub const REQUESTED: &str = "fabrique.sharing.reservation.requested";
+/// A reservation was confirmed by the owner.
 pub const CONFIRMED: &str = "fabrique.sharing.reservation.confirmed";
+/// A reservation was declined by the owner.
 pub const DECLINED: &str = "fabrique.sharing.reservation.declined";
+/// A reservation was cancelled, by either side or because one of them left.
 pub const CANCELLED: &str = "fabrique.sharing.reservation.cancelled";
+/// A reservation took place.
 pub const COMPLETED: &str = "fabrique.sharing.reservation.completed";
+/// A quantity was claimed (the event carries what remains).
 pub const CLAIM_MADE: &str = "fabrique.sharing.claim.made";
+/// A claim was handed over.
 pub const CLAIM_COLLECTED: &str = "fabrique.sharing.claim.collected";
+/// A claim was cancelled; its quantity is back in the stock.
 pub const CLAIM_CANCELLED: &str = "fabrique.sharing.claim.cancelled";
+/// A need was posted.
 pub const NEED_POSTED: &str = "fabrique.sharing.need.posted";
+/// A need was closed.
 pub const NEED_CLOSED: &str = "fabrique.sharing.need.closed";
 
+/// The subject announcing a resource's `transition`.
+pub fn resource_subject(transition: &ResourceTransition) -> &'static str {
+    match transition {
+        ResourceTransition::Withdraw { .. } => WITHDRAWN,
+        ResourceTransition::Restore => RESTORED,
+        ResourceTransition::MakeUnavailable { .. } => UNAVAILABLE,
+    }
+}
+
+/// The subject announcing a reservation's `transition`.
+pub fn reservation_subject(transition: ReservationTransition) -> &'static str {
+    match transition {
+        ReservationTransition::Confirm => CONFIRMED,
+        ReservationTransition::Decline => DECLINED,
+        ReservationTransition::Cancel => CANCELLED,
+        ReservationTransition::Complete => COMPLETED,
+    }
+}
+
+/// The subject announcing a claim's `transition`.
+pub fn claim_subject(transition: ClaimTransition) -> &'static str {
+    match transition {
+        ClaimTransition::Collect => CLAIM_COLLECTED,
+        ClaimTransition::Cancel => CLAIM_CANCELLED,
+    }
+}
+
+/// `subject` about `r` as it now is; `reason`: why its state changed, if it did.
 pub fn resource(
     subject: &str,
     r: &Resource,
@@ -62,6 +105,7 @@ pub fn resource(
     OutgoingEvent::new(subject, r.name(), r.updated_at, &message)
 }
 
+/// `subject` about `r` as it now is; `reason`: why its state changed, if given.
 pub fn reservation(subject: &str, r: &Reservation, reason: &str) -> OutgoingEvent {
     let message = proto::ReservationChanged {
         reservation: Some(proto::ReservationSnapshot {
@@ -80,6 +124,7 @@ pub fn reservation(subject: &str, r: &Reservation, reason: &str) -> OutgoingEven
     OutgoingEvent::new(subject, r.name(), r.updated_at, &message)
 }
 
+/// `subject` about `c`, with what `remaining` of its material after it.
 pub fn claim(subject: &str, c: &Claim, remaining: Option<Milli>) -> OutgoingEvent {
     let message = proto::ClaimChanged {
         claim: Some(proto::ClaimSnapshot {
@@ -96,6 +141,7 @@ pub fn claim(subject: &str, c: &Claim, remaining: Option<Milli>) -> OutgoingEven
     OutgoingEvent::new(subject, resource_name(c.resource), c.updated_at, &message)
 }
 
+/// `subject` about `n` as it now is.
 pub fn need(subject: &str, n: &Need) -> OutgoingEvent {
     let message = proto::NeedChanged {
         need: Some(proto::NeedSnapshot {
@@ -161,12 +207,14 @@ async fn end_engagements(
     )
     .await
     .map_err(|e| HandlerError::Transient(e.to_string()))?;
+    let withdraw = ResourceTransition::Withdraw {
+        reason: Some(reason.clone()),
+    };
     for stored in owned {
-        let mut next = stored.resource.clone();
-        next.state = ResourceState::Withdrawn;
-        next.state_reason = Some(reason.clone());
-        next.version += 1;
-        next.updated_at = now;
+        // One already withdrawn has nothing to end.
+        let Ok(next) = stored.resource.next(&withdraw, now) else {
+            continue;
+        };
         if !store::update_resource(
             txn,
             &next,
@@ -175,10 +223,7 @@ async fn end_engagements(
         )
         .await?
         {
-            return Err(HandlerError::Transient(format!(
-                "{} changed meanwhile",
-                next.name()
-            )));
+            return Err(changed_meanwhile(&next.name()));
         }
         events.push(resource(WITHDRAWN, &next, &reason, vec![]));
     }
@@ -186,16 +231,13 @@ async fn end_engagements(
         .await
         .map_err(|e| HandlerError::Transient(e.to_string()))?;
     for current in future {
-        let mut next = current.clone();
-        next.state = ReservationState::Cancelled;
-        next.state_reason = Some(reason.clone());
-        next.version += 1;
-        next.updated_at = now;
+        // Not started yet, so the domain lets it be cancelled.
+        let cancel = ReservationTransition::Cancel;
+        let Ok(next) = current.next(cancel, Some(reason.clone()), now) else {
+            continue;
+        };
         if !store::update_reservation(txn, &next, current.version).await? {
-            return Err(HandlerError::Transient(format!(
-                "{} changed meanwhile",
-                next.name()
-            )));
+            return Err(changed_meanwhile(&next.name()));
         }
         events.push(reservation(CANCELLED, &next, &reason));
     }
@@ -255,33 +297,34 @@ async fn follow_place(
     let at_place = store::resources_at(txn, place.id)
         .await
         .map_err(|e| HandlerError::Transient(e.to_string()))?;
+    let unavailable = ResourceTransition::MakeUnavailable {
+        reason: format!("{} closed", place_name(place.id)),
+    };
     for stored in at_place {
         let current = stored.resource;
-        let mut next = current.clone();
-        let (subject, reason, changed) = if closed && current.state == ResourceState::Available {
-            next.state = ResourceState::Unavailable;
-            next.state_reason = Some(format!("{} closed", place_name(place.id)));
-            (
-                UNAVAILABLE,
-                next.state_reason.clone().unwrap_or_default(),
-                vec![],
-            )
-        } else if stored.location_from_place && location.is_some() && location != current.location {
-            next.location = location;
-            (UPDATED, String::new(), vec!["location".to_string()])
-        } else {
-            continue;
-        };
-        next.version += 1;
-        next.updated_at = now;
+        let (next, subject, reason, changed) =
+            if closed && let Ok(next) = current.next(&unavailable, now) {
+                let reason = next.state_reason.clone().unwrap_or_default();
+                (next, UNAVAILABLE, reason, vec![])
+            } else if stored.location_from_place
+                && let Some(location) = location
+                && Some(location) != current.location
+            {
+                let next = current.moved_to(location, now);
+                (next, UPDATED, String::new(), vec!["location".to_string()])
+            } else {
+                continue;
+            };
         if !store::update_resource(txn, &next, stored.location_from_place, current.version).await? {
-            return Err(HandlerError::Transient(format!(
-                "{} changed meanwhile",
-                next.name()
-            )));
+            return Err(changed_meanwhile(&next.name()));
         }
         events.push(resource(subject, &next, &reason, changed));
     }
     outbox::enqueue(txn, events).await?;
     Ok(())
+}
+
+/// A row changed between reading and writing it: the handler runs again on fresh rows.
+fn changed_meanwhile(name: &str) -> HandlerError {
+    HandlerError::Transient(format!("{name} changed meanwhile"))
 }

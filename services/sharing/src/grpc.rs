@@ -13,20 +13,21 @@ use tonic::{Request, Response, Status};
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Sharing};
 use crate::domain::{
-    ClaimState, NeedDraft, ReservationTransition, ResourceDraft, ResourceState, parse_child_name,
-    parse_member_name, parse_need_name, parse_resource_name,
+    ClaimTransition, NeedDraft, ReservationFilter, ReservationTransition, ResourceDraft,
+    ResourceTransition, parse_child_name, parse_member_name, parse_need_name, parse_resource_name,
 };
 use crate::proto::{
     parse_availability_window, parse_claim_request, parse_name, parse_needs_filter, parse_parent,
     parse_reservation, parse_resource_filter, parse_resource_patch, resource_to_proto,
 };
-use crate::store::ReservationFilter;
 
+/// The gRPC service, over the use cases.
 pub struct SharingGrpc {
     sharing: Sharing,
 }
 
 impl SharingGrpc {
+    /// The handlers of `sharing`'s use cases.
     pub fn new(sharing: Sharing) -> Self {
         Self { sharing }
     }
@@ -37,6 +38,7 @@ impl SharingGrpc {
 // ---------------------------------------------------------------------------
 
 impl SharingGrpc {
+    /// The four reservation lifecycle calls differ only in their transition and reason.
     async fn reservation_step(
         &self,
         caller: &Caller,
@@ -146,7 +148,7 @@ impl SharingService for SharingGrpc {
         let etag = request::etag("etag", &r.etag)?;
         let resource = self
             .sharing
-            .set_resource_state(&caller, id, ResourceState::Withdrawn, reason, etag)
+            .transition_resource(&caller, id, ResourceTransition::Withdraw { reason }, etag)
             .await?;
         Ok(Response::new(resource_to_proto(&resource, None)))
     }
@@ -161,7 +163,7 @@ impl SharingService for SharingGrpc {
         let etag = request::etag("etag", &r.etag)?;
         let resource = self
             .sharing
-            .set_resource_state(&caller, id, ResourceState::Available, None, etag)
+            .transition_resource(&caller, id, ResourceTransition::Restore, etag)
             .await?;
         Ok(Response::new(resource_to_proto(&resource, None)))
     }
@@ -339,7 +341,7 @@ impl SharingService for SharingGrpc {
         })?;
         let claim = self
             .sharing
-            .finish_claim(&caller, resource, id, ClaimState::Collected)
+            .finish_claim(&caller, resource, id, ClaimTransition::Collect)
             .await?;
         Ok(Response::new((&claim).into()))
     }
@@ -354,7 +356,7 @@ impl SharingService for SharingGrpc {
         })?;
         let claim = self
             .sharing
-            .finish_claim(&caller, resource, id, ClaimState::Cancelled)
+            .finish_claim(&caller, resource, id, ClaimTransition::Cancel)
             .await?;
         Ok(Response::new((&claim).into()))
     }

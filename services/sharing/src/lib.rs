@@ -9,6 +9,10 @@
 //! - `refusal` — the codes and messages of the calls it refuses;
 //! - `app` — the use cases; `events` — in and out;
 //! - `proto` — every conversion to and from the contract; `grpc` — the handlers.
+//!
+//! `domain`, `app`, `store` and `proto` keep one file per aggregate (resource,
+//! reservation, claim, need). Dependencies point one way: grpc → app → domain, app →
+//! store and events, proto used by grpc and events; only the wiring below uses grpc.
 
 pub mod app;
 pub mod domain;
@@ -27,9 +31,14 @@ use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::service::interceptor::InterceptedService;
 
+/// The service's short name: its database schema, its event stream and dead-letter
+/// subject, and what `fabrique serve --services` calls it.
 pub const NAME: &str = "sharing";
+/// The fully qualified gRPC service name, as health checks and readiness ask for it.
 pub const GRPC_NAME: &str = "fabrique.sharing.v1.SharingService";
 
+/// The sharing service, for the platform to run: its migrations, its routes and its
+/// event consumers.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SharingServiceModule;
 

@@ -46,7 +46,9 @@ fabrique_types::string_enum!(
 pub struct Holding {
     /// `resources/{id}/reservations/{id}`.
     pub reservation: String,
+    /// Its slot, the turnaround after it not included (the message adds it).
     pub start: DateTime<Utc>,
+    /// The end of its slot.
     pub end: DateTime<Utc>,
 }
 
@@ -153,6 +155,8 @@ impl RefusalTrait for Refusal {
         code.as_str()
     }
 
+    /// One arm per refusal, so that every message the service sends is read in one
+    /// place: that is why it is longer than 60 lines.
     fn message(&self) -> String {
         match self {
             Refusal::NotAMember => {
@@ -252,7 +256,7 @@ mod tests {
 
     const RESOURCE: &str = "resources/0190a000-0000-7000-8000-000000000001";
 
-    /// One refusal of each kind.
+    /// One refusal of each kind: one entry per variant, hence its length.
     fn every_refusal() -> Vec<Refusal> {
         let resource = || RESOURCE.to_string();
         let reservation = || format!("{RESOURCE}/reservations/2");

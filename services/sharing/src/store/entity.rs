@@ -2,9 +2,11 @@
 //! reservations and needs are microseconds since the epoch (`*_us`), so that both
 //! databases compare them as numbers, in constraints and triggers alike.
 
+/// The `resources` table.
 pub mod resource {
     use sea_orm::entity::prelude::*;
 
+    /// A resource, its stock (materials) and its booking rules as columns.
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "resources")]
     pub struct Model {
@@ -41,15 +43,18 @@ pub mod resource {
         pub version: i64,
     }
 
+    /// None declared: the queries join no table.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `reservations` table.
 pub mod reservation {
     use sea_orm::entity::prelude::*;
 
+    /// A reservation; its slot in microseconds, compared by the no-overlap constraint.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "reservations")]
     pub struct Model {
@@ -72,15 +77,18 @@ pub mod reservation {
         pub version: i64,
     }
 
+    /// None declared: the queries join no table.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `claims` table.
 pub mod claim {
     use sea_orm::entity::prelude::*;
 
+    /// A claim of a quantity of a material.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "claims")]
     pub struct Model {
@@ -98,15 +106,18 @@ pub mod claim {
         pub updated_at: DateTimeUtc,
     }
 
+    /// None declared: the queries join no table.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// The `needs` table.
 pub mod need {
     use sea_orm::entity::prelude::*;
 
+    /// A need; its slot, if any, in microseconds like reservations'.
     #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
     #[sea_orm(table_name = "needs")]
     pub struct Model {
@@ -130,6 +141,7 @@ pub mod need {
         pub updated_at: DateTimeUtc,
     }
 
+    /// None declared: the queries join no table.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 

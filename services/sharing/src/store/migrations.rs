@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000301_create_sharing;
 
+/// The sharing service's migrations, in the order they run.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {

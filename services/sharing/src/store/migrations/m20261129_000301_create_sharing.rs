@@ -1,6 +1,12 @@
+//! The sharing tables and their indexes, and the two guarantees the database holds
+//! whatever the number of replicas writing: holding reservations of a resource never
+//! overlap (an exclusion constraint on PostgreSQL, triggers on SQLite), and a
+//! material's remaining quantity never goes below zero (a CHECK).
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 
+/// Creates `resources`, `reservations`, `claims` and `needs`.
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -11,6 +17,9 @@ impl MigrationName for Migration {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// One statement after another, in the order the schema needs them: it stays one
+    /// function so that it reads as the schema it creates, and a released migration is
+    /// never changed anyway.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let postgres = db.get_database_backend() == DbBackend::Postgres;

@@ -1,0 +1,142 @@
+//! Claims: a quantity of a material taken from its stock by a claimant, and their
+//! lifecycle — HELD → COLLECTED (the owner hands it over) or CANCELLED (the quantity
+//! returns to the stock) — decided by [`Claim::next`].
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::claim_name;
+use super::quantity::{Milli, QuantityUnit};
+use super::resource::Resource;
+use crate::refusal::Refusal;
+
+fabrique_types::string_enum!(
+    /// Where a claim is in its lifecycle; only a HELD claim keeps its quantity aside.
+    ClaimState {
+        Held => "held",
+        Collected => "collected",
+        Cancelled => "cancelled",
+    }
+);
+
+/// A quantity of a material set aside for a claimant until collected or cancelled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub id: Uuid,
+    pub resource: Uuid,
+    /// The material's owner when it was claimed: who marks it collected.
+    pub owner: Uuid,
+    pub claimant: Uuid,
+    pub quantity: Milli,
+    /// The unit of the material's stock.
+    pub unit: QuantityUnit,
+    pub state: ClaimState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A claim lifecycle call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimTransition {
+    /// The owner hands the quantity over.
+    Collect,
+    /// The claimant or the owner calls it off; the quantity returns to the stock.
+    Cancel,
+}
+
+impl Claim {
+    /// A new claim of `quantity` from `resource` by `claimant`, HELD. Whether the
+    /// claimant may claim is [`Resource::claimable_by`]'s call, and whether that much is
+    /// left is the store's (it takes the stock and refuses to go below zero).
+    pub fn hold(
+        resource: &Resource,
+        claimant: Uuid,
+        quantity: Milli,
+        unit: QuantityUnit,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Claim {
+            id: Uuid::now_v7(),
+            resource: resource.id,
+            owner: resource.owner,
+            claimant,
+            quantity,
+            unit,
+            state: ClaimState::Held,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// `resources/{resource}/claims/{id}`.
+    pub fn name(&self) -> String {
+        claim_name(self.resource, self.id)
+    }
+
+    /// The claim after `transition` at `now`, or why not: the one place a claim's
+    /// lifecycle is decided. Only a HELD claim moves, to COLLECTED or CANCELLED.
+    pub fn next(&self, transition: ClaimTransition, now: DateTime<Utc>) -> Result<Claim, Refusal> {
+        if self.state != ClaimState::Held {
+            return Err(Refusal::ClaimNotHeld { claim: self.name() });
+        }
+        let mut next = self.clone();
+        next.state = match transition {
+            ClaimTransition::Collect => ClaimState::Collected,
+            ClaimTransition::Cancel => ClaimState::Cancelled,
+        };
+        next.updated_at = now;
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use fabrique_platform::refusal::Refusal as _;
+
+    use super::*;
+    use crate::domain::resource::tests::resource;
+    use crate::domain::resource::{ResourceKind, ResourceState};
+    use crate::domain::slot::tests::at;
+
+    #[test]
+    fn one_function_decides_a_claim_s_lifecycle() {
+        use ClaimState::*;
+        use ClaimTransition::*;
+        let stock = resource(ResourceKind::Material, ResourceState::Available);
+        let (claimant, now) = (Uuid::now_v7(), at(9));
+        let allowed = [(Held, Collect, Collected), (Held, Cancel, Cancelled)];
+        for from in ClaimState::ALL {
+            for transition in [Collect, Cancel] {
+                let mut current = Claim::hold(
+                    &stock,
+                    claimant,
+                    Milli::from_milli(500),
+                    QuantityUnit::Tonne,
+                    at(8),
+                );
+                current.state = *from;
+                let result = current.next(transition, now);
+                match allowed
+                    .iter()
+                    .find(|(f, t, _)| f == from && *t == transition)
+                {
+                    Some((_, _, to)) => {
+                        let next = result.expect("allowed");
+                        assert_eq!(next.state, *to, "{from:?} + {transition:?}");
+                        assert_eq!(next.updated_at, now);
+                        assert_eq!(next.quantity, current.quantity);
+                    }
+                    None => {
+                        let refusal = result.expect_err("refused");
+                        assert_eq!(
+                            refusal.code(),
+                            "CLAIM_NOT_HELD",
+                            "{from:?} + {transition:?}"
+                        );
+                        assert!(refusal.message().contains("/claims/"));
+                    }
+                }
+            }
+        }
+    }
+}
