@@ -5,6 +5,7 @@
 //! open grouped purchases, each with an event; awarded aid stays) and place events.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use fabrique_api::projects as proto;
 use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
@@ -15,30 +16,48 @@ use fabrique_replicas::members::Change;
 use uuid::Uuid;
 
 use crate::domain::{
-    Application, ApplicationState, ApplicationTransition, GroupPurchase, Programme, Project,
-    Workshop, member_name,
+    Application, ApplicationState, ApplicationTransition, GroupPurchase, GroupPurchaseTransition,
+    Programme, Project, Workshop, member_name,
 };
 use crate::proto::lots_to_proto;
 use crate::store;
 
+/// A project was proposed.
 pub const PROJECT_CREATED: &str = "fabrique.projects.project.created";
+/// A project's fields changed; the event lists which.
 pub const PROJECT_UPDATED: &str = "fabrique.projects.project.updated";
+/// A project moved in its lifecycle.
 pub const PROJECT_STATE_CHANGED: &str = "fabrique.projects.project.state_changed";
+/// A programme was created, OPEN.
 pub const PROGRAMME_OPENED: &str = "fabrique.projects.programme.opened";
+/// A programme stopped taking applications.
 pub const PROGRAMME_CLOSED: &str = "fabrique.projects.programme.closed";
+/// An application was submitted (its aid not yet committed).
 pub const APPLICATION_SUBMITTED: &str = "fabrique.projects.application.submitted";
+/// An application was approved: its aid is committed within the envelope.
 pub const APPLICATION_APPROVED: &str = "fabrique.projects.application.approved";
+/// An application was rejected, by the funder or by the envelope or award limit.
 pub const APPLICATION_REJECTED: &str = "fabrique.projects.application.rejected";
+/// An application was withdrawn, by its applicant or because it left the alliance.
 pub const APPLICATION_WITHDRAWN: &str = "fabrique.projects.application.withdrawn";
+/// An approved application's aid was paid.
 pub const APPLICATION_PAID: &str = "fabrique.projects.application.paid";
+/// A grouped purchase was opened.
 pub const PURCHASE_OPENED: &str = "fabrique.projects.group_purchase.opened";
+/// A member put its sites in a grouped purchase (or replaced them).
 pub const PURCHASE_JOINED: &str = "fabrique.projects.group_purchase.joined";
+/// A member took its sites out of a grouped purchase, or left the alliance.
 pub const PURCHASE_LEFT: &str = "fabrique.projects.group_purchase.left";
+/// A grouped purchase stopped taking participations.
 pub const PURCHASE_CLOSED: &str = "fabrique.projects.group_purchase.closed";
+/// A grouped purchase was awarded to a supplier.
 pub const PURCHASE_AWARDED: &str = "fabrique.projects.group_purchase.awarded";
+/// A peer workshop was created.
 pub const WORKSHOP_CREATED: &str = "fabrique.projects.workshop.created";
+/// A lead set its team in a workshop.
 pub const WORKSHOP_TEAM_SET: &str = "fabrique.projects.workshop.team_set";
 
+/// A project's event: its state and version after the change, with the fields changed.
 pub fn project(subject: &str, p: &Project, changed_fields: Vec<String>) -> OutgoingEvent {
     let message = proto::ProjectChanged {
         project: p.name(),
@@ -52,6 +71,7 @@ pub fn project(subject: &str, p: &Project, changed_fields: Vec<String>) -> Outgo
     OutgoingEvent::new(subject, p.name(), p.updated_at, &message)
 }
 
+/// A programme's event, with its envelope and what it has committed.
 pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
     let message = proto::ProgrammeChanged {
         programme: p.name(),
@@ -64,6 +84,8 @@ pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
     OutgoingEvent::new(subject, p.name(), p.updated_at, &message)
 }
 
+/// An application's event under `subject`, with its aid, breakdown and the programme's
+/// committed total, which the caller reads in the transaction that writes the change.
 pub fn application(
     subject: &str,
     a: &Application,
@@ -97,6 +119,8 @@ pub fn application_moved(a: &Application, programme_committed_cents: i64) -> Out
     application(subject, a, programme_committed_cents)
 }
 
+/// A grouped purchase's event, with its lots' total volumes; `member` and `reason` for
+/// a join or a departure.
 pub fn group_purchase(
     subject: &str,
     g: &GroupPurchase,
@@ -114,6 +138,7 @@ pub fn group_purchase(
     OutgoingEvent::new(subject, g.name(), fabrique_platform::time::now(), &message)
 }
 
+/// A workshop's event; `lead` for a team set.
 pub fn workshop(subject: &str, w: &Workshop, lead: Option<Uuid>) -> OutgoingEvent {
     let message = proto::WorkshopChanged {
         workshop: w.name(),
@@ -156,7 +181,7 @@ fn leaves(change: &Change) -> bool {
 }
 
 /// When the member left: its submitted applications are withdrawn and it leaves the
-/// open grouped purchases.
+/// open grouped purchases, each with its event, in the consumer's transaction.
 async fn end_engagements(
     txn: &ConsumerTxn,
     member: fabrique_replicas::members::ReplicaMember,
@@ -166,23 +191,44 @@ async fn end_engagements(
         return Ok(());
     }
     let reason = format!("{} left the alliance", member_name(member.id));
-    let transient = |e: fabrique_platform::Error| HandlerError::Transient(e.to_string());
-    let mut events = Vec::new();
+    let now = fabrique_platform::time::now();
+    let mut events = withdraw_applications(txn, member.id, &reason, now).await?;
+    events.extend(leave_purchases(txn, member.id, &reason, now).await?);
+    if !events.is_empty() {
+        tracing::info!(member = %member_name(member.id), changes = events.len(), "departed member's engagements ended");
+    }
+    outbox::enqueue(txn, events).await?;
+    Ok(())
+}
+
+/// A store failure may pass: the event is retried (its transaction rolled back), then
+/// dead-lettered.
+fn transient(e: fabrique_platform::Error) -> HandlerError {
+    HandlerError::Transient(e.to_string())
+}
+
+/// Withdraws the member's submitted applications (awarded aid stays): the events.
+async fn withdraw_applications(
+    txn: &ConsumerTxn,
+    member: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutgoingEvent>, HandlerError> {
     let submitted = store::list_applications(
         txn,
         None,
-        Some(member.id),
+        Some(member),
         &[ApplicationState::Submitted],
         None,
         None,
     )
     .await
     .map_err(transient)?;
-    let now = fabrique_platform::time::now();
+    let withdraw = ApplicationTransition::Withdraw {
+        reason: reason.to_string(),
+    };
+    let mut events = Vec::new();
     for current in submitted {
-        let withdraw = ApplicationTransition::Withdraw {
-            reason: reason.clone(),
-        };
         let Ok(next) = current.next(&withdraw, now) else {
             continue;
         };
@@ -192,28 +238,37 @@ async fn end_engagements(
             events.push(application_moved(&next, committed_cents));
         }
     }
-    for purchase in store::open_purchases_of(txn, member.id)
+    Ok(events)
+}
+
+/// Takes the member out of the open grouped purchases it joined: the events.
+async fn leave_purchases(
+    txn: &ConsumerTxn,
+    member: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutgoingEvent>, HandlerError> {
+    let leave = GroupPurchaseTransition::Leave { member };
+    let mut events = Vec::new();
+    for purchase in store::open_purchases_of(txn, member)
         .await
         .map_err(transient)?
     {
-        if store::remove_participation(txn, purchase, member.id).await?
+        let current = store::get_group_purchase(txn, purchase)
+            .await
+            .map_err(transient)?;
+        if current.is_none_or(|current| current.next(&leave, now).is_err()) {
+            continue;
+        }
+        if store::remove_participation(txn, purchase, member).await?
             && let Some(left) = store::get_group_purchase(txn, purchase)
                 .await
                 .map_err(transient)?
         {
-            events.push(group_purchase(
-                PURCHASE_LEFT,
-                &left,
-                Some(member.id),
-                &reason,
-            ));
+            events.push(group_purchase(PURCHASE_LEFT, &left, Some(member), reason));
         }
     }
-    if !events.is_empty() {
-        tracing::info!(member = %member_name(member.id), changes = events.len(), "departed member's engagements ended");
-    }
-    outbox::enqueue(txn, events).await?;
-    Ok(())
+    Ok(events)
 }
 
 /// Place events: keep `place_replica` (host places of projects).

@@ -21,11 +21,13 @@ use crate::proto::{
     parse_sites, parse_supplier, parse_team,
 };
 
+/// The handlers of `ProjectsService`, over the use cases.
 pub struct ProjectsGrpc {
     projects: Projects,
 }
 
 impl ProjectsGrpc {
+    /// The handlers, calling `projects`.
     pub fn new(projects: Projects) -> Self {
         Self { projects }
     }

@@ -30,9 +30,14 @@ use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::service::interceptor::InterceptedService;
 
+/// The service's short name: its database schema, its stream `fabrique.projects.>`, its
+/// `--services` name.
 pub const NAME: &str = "projects";
+/// The full gRPC service name, as health checks ask for it.
 pub const GRPC_NAME: &str = "fabrique.projects.v1.ProjectsService";
 
+/// The projects service as the `fabrique` binary wires it: migrations, gRPC routes and
+/// event consumers.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ProjectsServiceModule;
 

@@ -156,6 +156,8 @@ impl RefusalTrait for Refusal {
         code.as_str()
     }
 
+    /// Over 60 lines: one arm per refusal, so that every message is written here and
+    /// nowhere else, and read side by side.
     fn message(&self) -> String {
         match self {
             Refusal::NotAMember => {
@@ -267,7 +269,8 @@ mod tests {
         fabrique_platform::refusal::assert_lists_shared(&codes);
     }
 
-    /// One of each refusal (and of each case its message distinguishes).
+    /// One of each refusal (and of each case its message distinguishes); over 60 lines
+    /// because it is that list.
     fn one_of_each() -> Vec<Refusal> {
         let day = NaiveDate::from_ymd_opt(2027, 3, 1).expect("a date");
         vec![

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::domain::{Application, ApplicationState, Programme, euros};
 
+/// The SCDL columns, in the order the format fixes.
 pub const COLUMNS: &[&str] = &[
     "nomAttribuant",
     "idAttribuant",
@@ -31,6 +32,8 @@ pub const COLUMNS: &[&str] = &[
     "dispositifAide",
 ];
 
+/// The awards of `programme` as SCDL CSV; `funder` and `members` are the replica's
+/// records of the funder and the beneficiaries, for names and SIRENs (blank when unknown).
 pub fn write(
     programme: &Programme,
     funder: Option<&ReplicaMember>,

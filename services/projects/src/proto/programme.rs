@@ -3,6 +3,7 @@
 //! programme or application parsed into a [`ProgrammeDraft`] or an
 //! [`ApplicationDraft`].
 
+use chrono::{DateTime, Utc};
 use fabrique_api::projects as proto;
 use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::request::optional;
@@ -127,6 +128,79 @@ fn parse_co_funders(v: &mut Violations, co_funders: &[proto::CoFunder]) -> Optio
     (parsed.len() == co_funders.len()).then_some(parsed)
 }
 
+/// The envelope and the aid per unit: whole cents, at most ten billion euros, the aid
+/// within the envelope.
+fn check_amounts(v: &mut Violations, p: &proto::Programme) {
+    if !(1..=1_000_000_000_000).contains(&p.envelope_cents) {
+        v.add(
+            "programme.envelope_cents",
+            "must be between 1 and 10,000,000,000 euros in cents",
+        );
+    }
+    if !(1..=1_000_000_000_000).contains(&p.aid_per_unit_cents)
+        || p.aid_per_unit_cents > p.envelope_cents
+    {
+        v.add(
+            "programme.aid_per_unit_cents",
+            "must be above 0 and at most the envelope",
+        );
+    }
+}
+
+/// The units per application and awards per member: 0 is no limit (the contract's
+/// unset), a negative number is refused.
+fn parse_limits(v: &mut Violations, p: &proto::Programme) -> (Option<u32>, Option<u32>) {
+    if p.max_units_per_application < 0 {
+        v.add(
+            "programme.max_units_per_application",
+            "must not be negative",
+        );
+    }
+    if p.max_awards_per_member < 0 {
+        v.add("programme.max_awards_per_member", "must not be negative");
+    }
+    let limit = |n: i32| (n > 0).then_some(n as u32);
+    (
+        limit(p.max_units_per_application),
+        limit(p.max_awards_per_member),
+    )
+}
+
+/// Member kinds as the members service writes them (`commune`, `epci`…), lowercased.
+fn parse_kinds(v: &mut Violations, kinds: &[String]) -> Vec<String> {
+    let mut parsed = Vec::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        let kind = kind.trim().to_ascii_lowercase();
+        if kind.is_empty()
+            || kind.len() > 50
+            || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        {
+            v.add(
+                format!("programme.eligible_kinds[{i}]"),
+                "must be a member kind such as commune or epci",
+            );
+        } else {
+            parsed.push(kind);
+        }
+    }
+    parsed
+}
+
+/// When applications are taken, from and until; either end may be open.
+type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
+/// A programme's window; it must close after it opens.
+fn parse_window(v: &mut Violations, p: &proto::Programme) -> Option<Window> {
+    let opens = time(v, "programme.opens_at", p.opens_at.as_ref());
+    let closes = time(v, "programme.closes_at", p.closes_at.as_ref());
+    if let (Some(Some(opens)), Some(Some(closes))) = (opens, closes)
+        && closes <= opens
+    {
+        v.add("programme.closes_at", "must be after opens_at");
+    }
+    Some((opens?, closes?))
+}
+
 /// A `CreateProgramme` request's programme; output-only fields are ignored.
 impl TryFrom<&proto::Programme> for ProgrammeDraft {
     type Error = Error;
@@ -140,94 +214,50 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
             "programme.description",
             fabrique_types::text::optional_multiline(&p.description, 5000),
         );
-        if !(1..=1_000_000_000_000).contains(&p.envelope_cents) {
-            v.add(
-                "programme.envelope_cents",
-                "must be between 1 and 10,000,000,000 euros in cents",
-            );
-        }
-        if !(1..=1_000_000_000_000).contains(&p.aid_per_unit_cents)
-            || p.aid_per_unit_cents > p.envelope_cents
-        {
-            v.add(
-                "programme.aid_per_unit_cents",
-                "must be above 0 and at most the envelope",
-            );
-        }
+        check_amounts(&mut v, p);
         let unit_label = v.check("programme.unit_label", bounded_text(&p.unit_label, 1, 200));
-        if p.max_units_per_application < 0 {
-            v.add(
-                "programme.max_units_per_application",
-                "must not be negative",
-            );
-        }
-        if p.max_awards_per_member < 0 {
-            v.add("programme.max_awards_per_member", "must not be negative");
-        }
-        let mut kinds = Vec::new();
-        for (i, kind) in p.eligible_kinds.iter().enumerate() {
-            let kind = kind.trim().to_ascii_lowercase();
-            if kind.is_empty()
-                || kind.len() > 50
-                || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-            {
-                v.add(
-                    format!("programme.eligible_kinds[{i}]"),
-                    "must be a member kind such as commune or epci",
-                );
-            } else {
-                kinds.push(kind);
-            }
-        }
+        let (max_units_per_application, max_awards_per_member) = parse_limits(&mut v, p);
+        let eligible_kinds = parse_kinds(&mut v, &p.eligible_kinds);
         let co_funders = parse_co_funders(&mut v, &p.co_funders);
-        let opens = time(&mut v, "programme.opens_at", p.opens_at.as_ref());
-        let closes = time(&mut v, "programme.closes_at", p.closes_at.as_ref());
-        if let (Some(Some(opens)), Some(Some(closes))) = (opens, closes)
-            && closes <= opens
-        {
-            v.add("programme.closes_at", "must be after opens_at");
-        }
+        let window = parse_window(&mut v, p);
         v.into_result()?;
-        match (
+        let (
+            Some(funder),
+            Some(funder_siret),
+            Some(title),
+            Some(description),
+            Some(unit_label),
+            Some(co_funders),
+            Some((opens_at, closes_at)),
+        ) = (
             funder,
             funder_siret,
             title,
             description,
             unit_label,
             co_funders,
-            opens,
-            closes,
-        ) {
-            (
-                Some(funder),
-                Some(funder_siret),
-                Some(title),
-                Some(description),
-                Some(unit_label),
-                Some(co_funders),
-                Some(opens_at),
-                Some(closes_at),
-            ) => Ok(ProgrammeDraft {
-                funder,
-                funder_siret,
-                title,
-                description,
-                envelope_cents: p.envelope_cents,
-                aid_per_unit_cents: p.aid_per_unit_cents,
-                unit_label,
-                max_units_per_application: (p.max_units_per_application > 0)
-                    .then_some(p.max_units_per_application as u32),
-                eligible_kinds: kinds,
-                max_awards_per_member: (p.max_awards_per_member > 0)
-                    .then_some(p.max_awards_per_member as u32),
-                co_funders,
-                opens_at,
-                closes_at,
-            }),
-            _ => Err(Error::internal(
+            window,
+        )
+        else {
+            return Err(Error::internal(
                 "programme parsed without violations but incomplete",
-            )),
-        }
+            ));
+        };
+        Ok(ProgrammeDraft {
+            funder,
+            funder_siret,
+            title,
+            description,
+            envelope_cents: p.envelope_cents,
+            aid_per_unit_cents: p.aid_per_unit_cents,
+            unit_label,
+            max_units_per_application,
+            eligible_kinds,
+            max_awards_per_member,
+            co_funders,
+            opens_at,
+            closes_at,
+        })
     }
 }
 

@@ -1,8 +1,12 @@
-//! The projects tables.
+//! The projects service's tables as sea-orm entities, one module per table; the store's
+//! per-aggregate files read and write them and nothing else does.
 
 pub mod project {
+    //! The `projects` table: one row per project, participants and milestones as JSON.
+
     use sea_orm::entity::prelude::*;
 
+    /// A project's row.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "projects")]
     pub struct Model {
@@ -28,6 +32,7 @@ pub mod project {
         pub version: i64,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -35,8 +40,11 @@ pub mod project {
 }
 
 pub mod programme {
+    //! The `programmes` table, whose counters hold the envelope.
+
     use sea_orm::entity::prelude::*;
 
+    /// A programme's row, with what its approvals committed and what was paid.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "programmes")]
     pub struct Model {
@@ -67,6 +75,7 @@ pub mod programme {
         pub updated_at: DateTimeUtc,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -74,8 +83,11 @@ pub mod programme {
 }
 
 pub mod application {
+    //! The `applications` table.
+
     use sea_orm::entity::prelude::*;
 
+    /// An application's row, its breakdown as JSON.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "applications")]
     pub struct Model {
@@ -100,6 +112,7 @@ pub mod application {
         pub version: i64,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -107,8 +120,11 @@ pub mod application {
 }
 
 pub mod group_purchase {
+    //! The `group_purchases` table; participations are rows of their own.
+
     use sea_orm::entity::prelude::*;
 
+    /// A grouped purchase's row, its lots as JSON.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "group_purchases")]
     pub struct Model {
@@ -130,6 +146,7 @@ pub mod group_purchase {
         pub version: i64,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -137,8 +154,12 @@ pub mod group_purchase {
 }
 
 pub mod participation {
+    //! The `participations` table: one row per member and purchase, so that joining and
+    //! leaving touch no one else's row.
+
     use sea_orm::entity::prelude::*;
 
+    /// A member's sites in a purchase, as JSON.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "participations")]
     pub struct Model {
@@ -151,6 +172,7 @@ pub mod participation {
         pub updated_at: DateTimeUtc,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -158,8 +180,11 @@ pub mod participation {
 }
 
 pub mod workshop {
+    //! The `workshops` table; teams are rows of their own.
+
     use sea_orm::entity::prelude::*;
 
+    /// A workshop's row.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "workshops")]
     pub struct Model {
@@ -173,6 +198,7 @@ pub mod workshop {
         pub created_at: DateTimeUtc,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -180,8 +206,11 @@ pub mod workshop {
 }
 
 pub mod team {
+    //! The `workshop_teams` table: one row per lead, so that leads never wait on each other.
+
     use sea_orm::entity::prelude::*;
 
+    /// A lead's team, members as JSON (the lead included).
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "workshop_teams")]
     pub struct Model {
@@ -194,6 +223,7 @@ pub mod team {
         pub updated_at: DateTimeUtc,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 
@@ -201,6 +231,8 @@ pub mod team {
 }
 
 pub mod award_count {
+    //! The `award_counts` table: the per-member award limit, held by the database.
+
     use sea_orm::entity::prelude::*;
 
     /// Awards per member and programme, raised only while below the programme's limit.
@@ -214,6 +246,7 @@ pub mod award_count {
         pub awards: i64,
     }
 
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
 

@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000401_create_projects;
 
+/// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {

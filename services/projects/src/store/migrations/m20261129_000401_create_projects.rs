@@ -1,6 +1,12 @@
+//! The projects service's tables, created at once: the envelope and the award limit are
+//! CHECKs here as well as conditional updates in the store, so that no code path can
+//! exceed them.
+
 use sea_orm::{ConnectionTrait, DbBackend};
 use sea_orm_migration::prelude::*;
 
+/// Creates every table of the service and its indexes (unique `create_request_id`s make
+/// retried creates find what they created).
 pub struct Migration;
 
 impl MigrationName for Migration {
@@ -11,6 +17,8 @@ impl MigrationName for Migration {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Over 60 lines: the schema as one DDL listing, each table whole, in the order the
+    /// foreign keys need.
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let (uuid, time, json) = match db.get_database_backend() {

@@ -1,0 +1,430 @@
+//! The use cases of programmes and their applications: opening and closing a programme,
+//! applying to it, the funder's decisions and payments (each through
+//! `Projects::move_application`, where the envelope is held), and the SCDL export of
+//! its awards.
+
+use std::collections::BTreeMap;
+
+use fabrique_platform::Error;
+use fabrique_platform::auth::Caller;
+use fabrique_platform::page::{self, Fingerprint, Page};
+use fabrique_platform::request;
+use fabrique_platform::time::now;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::{Projects, acting_member, joined};
+use crate::domain::{
+    Application, ApplicationDraft, ApplicationState, ApplicationTransition, Programme,
+    ProgrammeDraft, ProgrammeState, ProgrammeTransition, application_name, member_name, name,
+};
+use crate::events;
+use crate::refusal::Refusal;
+use crate::store::{self, Applied};
+
+// ---------------------------------------------------------------------------
+// Programmes
+// ---------------------------------------------------------------------------
+
+impl Projects {
+    /// Opens a programme funded by the caller's member (or, for an admin, the one given);
+    /// the funder and every co-funder must be active, and each co-funder's share must
+    /// come to whole cents per unit.
+    pub async fn create_programme(
+        &self,
+        caller: &Caller,
+        draft: ProgrammeDraft,
+        request_id: Option<Uuid>,
+    ) -> Result<Programme, Error> {
+        if let Some(request_id) = request_id
+            && let Some(existing) = request::replay(
+                store::programme_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
+        {
+            return Ok(existing);
+        }
+        let funder = Self::member_for(caller, draft.funder, "open a programme")?;
+        self.active_member(funder, "funder").await?;
+        for co in &draft.co_funders {
+            self.active_member(co.member, "co-funder").await?;
+        }
+        let programme = Programme::open(draft, funder, caller.subject.clone(), now());
+        if programme.breakdown(1).is_none() {
+            return Err(Error::invalid(
+                "programme.co_funders",
+                "each co-funder's share must give whole cents per unit",
+            ));
+        }
+        let txn = self.db.begin().await?;
+        store::insert_programme(&txn, &programme, request_id).await?;
+        self.commit(
+            txn,
+            vec![events::programme(events::PROGRAMME_OPENED, &programme)],
+        )
+        .await?;
+        Ok(programme)
+    }
+
+    /// The programme, or NOT_FOUND.
+    pub async fn get_programme(&self, id: Uuid) -> Result<Programme, Error> {
+        store::get_programme(&self.db, id)
+            .await?
+            .ok_or_else(|| Error::not_found(name("programmes", id)))
+    }
+
+    /// A page of the programmes in one of `states` (any when empty).
+    pub async fn list_programmes(
+        &self,
+        states: Vec<ProgrammeState>,
+        page_size: u64,
+        token: &str,
+    ) -> Result<Page<Programme>, Error> {
+        let fingerprint = Fingerprint::new("fabrique.projects.v1.ProjectsService/ListProgrammes")
+            .with(joined(states.iter().map(|s| s.as_str())))
+            .finish();
+        let after = page::decode_id(token, fingerprint)?;
+        let items = store::list_programmes(&self.db, &states, after, page_size + 1).await?;
+        Ok(Page::of(items, page_size, fingerprint, |p: &Programme| {
+            p.id
+        }))
+    }
+
+    /// Closes the programme (its funder or an admin): no more applications; those
+    /// submitted are still decided and paid.
+    pub async fn close_programme(&self, caller: &Caller, id: Uuid) -> Result<Programme, Error> {
+        let programme = self.get_programme(id).await?;
+        caller.require_admin_or_member(programme.funder, "close this programme")?;
+        let transition = ProgrammeTransition::Close;
+        let next = programme.next(transition, now())?;
+        let txn = self.db.begin().await?;
+        if !store::move_programme(&txn, &next, transition.from()).await? {
+            txn.rollback().await?;
+            return Err(transition.refused(&programme).into());
+        }
+        // Read back in the transaction: the event carries the committed total as it is.
+        let closed = store::get_programme(&txn, id)
+            .await?
+            .ok_or_else(|| Error::not_found(programme.name()))?;
+        self.commit(
+            txn,
+            vec![events::programme(events::PROGRAMME_CLOSED, &closed)],
+        )
+        .await?;
+        Ok(closed)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Applications
+// ---------------------------------------------------------------------------
+
+impl Projects {
+    /// Submits the caller's member's application to a programme, once `admit`
+    /// lets it in; its aid and breakdown are fixed now, and its event carries the
+    /// programme's committed total.
+    pub async fn create_application(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        draft: ApplicationDraft,
+        request_id: Option<Uuid>,
+    ) -> Result<Application, Error> {
+        if let Some(request_id) = request_id
+            && let Some(existing) = request::replay(
+                store::application_by_request(&self.db, request_id).await?,
+                |e| e.created_by == caller.subject,
+            )?
+        {
+            return Ok(existing);
+        }
+        let applicant = acting_member(caller)?;
+        let programme = self.get_programme(programme_id).await?;
+        let now = now();
+        self.admit(&programme, applicant, &draft, now).await?;
+        let application =
+            Application::submit(&programme, applicant, draft, caller.subject.clone(), now)
+                .ok_or_else(|| Error::invalid("application.units", "is too large"))?;
+        let txn = self.db.begin().await?;
+        store::insert_application(&txn, &application, request_id).await?;
+        let committed_cents = store::locked_committed(&txn, programme.id).await?;
+        let event = events::application_moved(&application, committed_cents);
+        self.commit(txn, vec![event]).await?;
+        Ok(application)
+    }
+
+    /// Whether `applicant` may apply to `programme` with `draft` at `now`. The order of
+    /// the checks is the contract's: not its own funder, the programme open, an active
+    /// member of an eligible kind, the units within the limit, an award still possible,
+    /// the project known.
+    async fn admit(
+        &self,
+        programme: &Programme,
+        applicant: Uuid,
+        draft: &ApplicationDraft,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Error> {
+        // A funder deciding on its own application would award itself.
+        if programme.funder == applicant {
+            return Err(Error::permission_denied(format!(
+                "{} funds {}: it may not apply to it",
+                member_name(applicant),
+                programme.name()
+            )));
+        }
+        programme.accepts(now)?;
+        let member = self.active_member(applicant, "applicant").await?;
+        programme.admits(applicant, &member.kind)?;
+        if let Some(max) = programme.max_units_per_application
+            && draft.units > max
+        {
+            return Err(Error::invalid(
+                "application.units",
+                format!("at most {max} per application"),
+            ));
+        }
+        if let Some(max) = programme.max_awards_per_member
+            && store::awards_of(&self.db, programme.id, applicant).await? >= u64::from(max)
+        {
+            return Err(Refusal::AwardLimitReached {
+                member: member_name(applicant),
+                max,
+                programme: programme.name(),
+            }
+            .into());
+        }
+        if let Some(project) = draft.project {
+            self.get_project(project).await?;
+        }
+        Ok(())
+    }
+
+    /// An application its applicant, the programme's funder or an admin may see.
+    pub async fn get_application(
+        &self,
+        caller: &Caller,
+        programme: Uuid,
+        id: Uuid,
+    ) -> Result<(Application, Programme), Error> {
+        let programme = self.get_programme(programme).await?;
+        match store::get_application(&self.db, id).await? {
+            Some(a)
+                if a.programme == programme.id
+                    && (caller.is_admin()
+                        || caller.is_member(a.applicant)
+                        || caller.is_member(programme.funder)) =>
+            {
+                Ok((a, programme))
+            }
+            _ => Err(Error::not_found(application_name(programme.id, id))),
+        }
+    }
+
+    /// A page of a programme's applications: all of them for its funder or an admin, the
+    /// caller's own for anyone else.
+    pub async fn list_applications(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        mut applicant: Option<Uuid>,
+        states: Vec<ApplicationState>,
+        page_size: u64,
+        token: &str,
+    ) -> Result<Page<Application>, Error> {
+        let programme = self.get_programme(programme_id).await?;
+        if !caller.is_admin() && !caller.is_member(programme.funder) {
+            // Applicants see their own applications only.
+            applicant = Some(acting_member(caller)?);
+        }
+        let fingerprint = Fingerprint::new("fabrique.projects.v1.ProjectsService/ListApplications")
+            .with(programme_id.to_string())
+            .with(applicant.map(|a| a.to_string()).unwrap_or_default())
+            .with(joined(states.iter().map(|s| s.as_str())))
+            .finish();
+        let after = page::decode_id(token, fingerprint)?;
+        let items = store::list_applications(
+            &self.db,
+            Some(programme_id),
+            applicant,
+            &states,
+            after,
+            Some(page_size + 1),
+        )
+        .await?;
+        Ok(Page::of(
+            items,
+            page_size,
+            fingerprint,
+            |a: &Application| a.id,
+        ))
+    }
+
+    /// Approves: commits the aid within the envelope and the member's limit, in one
+    /// transaction; when either would be exceeded, the application is REJECTED with the
+    /// reason and the call fails.
+    pub async fn approve(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+    ) -> Result<Application, Error> {
+        let (current, programme) = self.get_application(caller, programme_id, id).await?;
+        caller.require_admin_or_member(programme.funder, "decide on applications")?;
+        current.next(&ApplicationTransition::Approve, now())?;
+        // Aid goes to a member in good standing only (the application waits otherwise).
+        self.active_member(current.applicant, "applicant").await?;
+        match self
+            .move_application(&current, &programme, ApplicationTransition::Approve)
+            .await?
+        {
+            Ok(approved) => Ok(approved),
+            Err(
+                refusal @ (Refusal::EnvelopeExhausted { .. } | Refusal::AwardLimitReached { .. }),
+            ) => {
+                // Refused for good: the application is rejected with the reason (unless
+                // a concurrent call decided it first), and the call fails with it.
+                let reason = refusal.stored_reason();
+                self.move_application(
+                    &current,
+                    &programme,
+                    ApplicationTransition::Reject { reason },
+                )
+                .await?
+                .ok();
+                Err(refusal.into())
+            }
+            Err(refusal) => Err(refusal.into()),
+        }
+    }
+
+    /// Rejects a submitted application (the funder or an admin), with its reason.
+    pub async fn reject(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+        reason: String,
+    ) -> Result<Application, Error> {
+        let (current, programme) = self.get_application(caller, programme_id, id).await?;
+        caller.require_admin_or_member(programme.funder, "decide on applications")?;
+        Ok(self
+            .move_application(
+                &current,
+                &programme,
+                ApplicationTransition::Reject { reason },
+            )
+            .await??)
+    }
+
+    /// Withdraws a submitted application (its applicant or an admin).
+    pub async fn withdraw(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+        reason: Option<String>,
+    ) -> Result<Application, Error> {
+        let (current, programme) = self.get_application(caller, programme_id, id).await?;
+        caller.require_admin_or_member(current.applicant, "withdraw this application")?;
+        let reason = reason.unwrap_or_else(|| "withdrawn by the applicant".into());
+        Ok(self
+            .move_application(
+                &current,
+                &programme,
+                ApplicationTransition::Withdraw { reason },
+            )
+            .await??)
+    }
+
+    /// Records the payment of an approved application (the funder or an admin).
+    pub async fn pay(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+    ) -> Result<Application, Error> {
+        let (current, programme) = self.get_application(caller, programme_id, id).await?;
+        caller.require_admin_or_member(programme.funder, "pay an application")?;
+        Ok(self
+            .move_application(&current, &programme, ApplicationTransition::Pay)
+            .await??)
+    }
+
+    /// Moves `current` through `transition` in one transaction with its event: the
+    /// domain decides the next state, the store moves the row (only from the state it
+    /// was read in) and its money, and the event carries the programme's committed
+    /// total as it is when the transaction commits. The outer error is a failure, the
+    /// inner one the refusal.
+    async fn move_application(
+        &self,
+        current: &Application,
+        programme: &Programme,
+        transition: ApplicationTransition,
+    ) -> Result<Result<Application, Refusal>, Error> {
+        let next = match current.next(&transition, now()) {
+            Ok(next) => next,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let txn = self.db.begin().await?;
+        let refusal =
+            match store::apply_application(&txn, current, &next, programme.max_awards_per_member)
+                .await?
+            {
+                Applied::Done { committed_cents } => {
+                    let event = events::application_moved(&next, committed_cents);
+                    self.commit(txn, vec![event]).await?;
+                    return Ok(Ok(next));
+                }
+                Applied::Raced => transition.refused(current, true),
+                Applied::EnvelopeExhausted => Refusal::EnvelopeExhausted {
+                    programme: programme.name(),
+                    aid_cents: current.aid_cents,
+                    envelope_cents: programme.envelope_cents,
+                },
+                Applied::AwardLimitReached => Refusal::AwardLimitReached {
+                    member: member_name(current.applicant),
+                    max: programme.max_awards_per_member.unwrap_or_default(),
+                    programme: programme.name(),
+                },
+            };
+        txn.rollback().await?;
+        Ok(Err(refusal))
+    }
+
+    /// The programme's awards (approved or paid) as SCDL "subventions" CSV.
+    pub async fn export_awards(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+    ) -> Result<(Vec<u8>, usize), Error> {
+        caller
+            .member_id
+            .or(caller.is_admin().then_some(Uuid::nil()))
+            .ok_or_else(|| {
+                Error::permission_denied("exporting awards needs an admin or a member token")
+            })?;
+        let programme = self.get_programme(programme_id).await?;
+        let awards = store::list_applications(
+            &self.db,
+            Some(programme.id),
+            None,
+            &[ApplicationState::Approved, ApplicationState::Paid],
+            None,
+            None,
+        )
+        .await?;
+        let funder = fabrique_replicas::members::get(&self.db, programme.funder).await?;
+        let mut names: BTreeMap<Uuid, fabrique_replicas::members::ReplicaMember> = BTreeMap::new();
+        for award in &awards {
+            if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(award.applicant)
+                && let Some(member) =
+                    fabrique_replicas::members::get(&self.db, award.applicant).await?
+            {
+                slot.insert(member);
+            }
+        }
+        let csv = crate::scdl::write(&programme, funder.as_ref(), &awards, &names)
+            .map_err(Error::internal)?;
+        Ok((csv, awards.len()))
+    }
+}

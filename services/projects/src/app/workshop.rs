@@ -1,0 +1,111 @@
+//! The use cases of peer workshops: an admin creates one, each lead sets its team, and
+//! anyone checks which required roles a team covers, from the contact roles the member
+//! replica knows.
+
+use std::collections::BTreeMap;
+
+use fabrique_platform::Error;
+use fabrique_platform::auth::Caller;
+use fabrique_platform::time::now;
+use sea_orm::TransactionTrait;
+use uuid::Uuid;
+
+use super::{Projects, TeamReport, acting_member};
+use crate::domain::{Workshop, name, team_coverage};
+use crate::events;
+use crate::store;
+
+impl Projects {
+    /// Creates a workshop asking for `roles` (an admin only). A retried call with the
+    /// same `request_id` gets the workshop it created.
+    pub async fn create_workshop(
+        &self,
+        caller: &Caller,
+        theme: String,
+        season: Option<String>,
+        roles: Vec<String>,
+        request_id: Option<Uuid>,
+    ) -> Result<Workshop, Error> {
+        caller.require_admin("create a workshop")?;
+        if let Some(request_id) = request_id
+            && let Some(existing) = store::workshop_by_request(&self.db, request_id).await?
+        {
+            return Ok(existing);
+        }
+        let workshop = Workshop {
+            id: Uuid::now_v7(),
+            theme,
+            season,
+            required_roles: roles,
+            teams: BTreeMap::new(),
+            created_at: now(),
+        };
+        let txn = self.db.begin().await?;
+        store::insert_workshop(&txn, &workshop, request_id).await?;
+        self.commit(
+            txn,
+            vec![events::workshop(events::WORKSHOP_CREATED, &workshop, None)],
+        )
+        .await?;
+        Ok(workshop)
+    }
+
+    /// The workshop with its teams, or NOT_FOUND.
+    pub async fn get_workshop(&self, id: Uuid) -> Result<Workshop, Error> {
+        store::get_workshop(&self.db, id)
+            .await?
+            .ok_or_else(|| Error::not_found(name("workshops", id)))
+    }
+
+    /// Sets the caller's member's team: itself, the lead, and `others`, every one active.
+    pub async fn set_team(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        others: Vec<Uuid>,
+    ) -> Result<Workshop, Error> {
+        let lead = acting_member(caller)?;
+        let workshop = self.get_workshop(id).await?;
+        self.active_member(lead, "team lead").await?;
+        let mut members = vec![lead];
+        for other in others {
+            if !members.contains(&other) {
+                self.active_member(other, "team member").await?;
+                members.push(other);
+            }
+        }
+        let txn = self.db.begin().await?;
+        store::set_team(&txn, id, lead, &members, now()).await?;
+        self.commit(
+            txn,
+            vec![events::workshop(
+                events::WORKSHOP_TEAM_SET,
+                &workshop,
+                Some(lead),
+            )],
+        )
+        .await?;
+        self.get_workshop(id).await
+    }
+
+    /// The required roles a lead's team covers and lacks, from its members' contact
+    /// people as the member replica knows them.
+    pub async fn validate_team(&self, id: Uuid, lead: Uuid) -> Result<TeamReport, Error> {
+        let workshop = self.get_workshop(id).await?;
+        let members = workshop
+            .teams
+            .get(&lead)
+            .cloned()
+            .unwrap_or_else(|| vec![lead]);
+        let mut people = Vec::new();
+        for member in members {
+            let roles = fabrique_replicas::members::get(&self.db, member)
+                .await?
+                .map(|m| m.contact_roles)
+                .unwrap_or_default();
+            people.push((member, roles));
+        }
+        let (covered, missing) = team_coverage(&workshop.required_roles, &people);
+        Ok(TeamReport { covered, missing })
+    }
+}

@@ -1,0 +1,375 @@
+//! Grouped purchases: members put in their sites' estimated volumes per lot, exactly (in
+//! thousandths), and the coordinator closes the purchase then awards it to a supplier.
+//! Its lifecycle — OPEN → CLOSED → AWARDED, joining and leaving while OPEN, joining
+//! before the deadline only — is decided by [`GroupPurchase::next`] alone.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Invalid, name};
+use crate::refusal::Refusal;
+
+fabrique_types::string_enum!(
+    /// What a grouped purchase buys.
+    Category {
+        Gas => "gas",
+        Electricity => "electricity",
+        Insulation => "insulation",
+        Photovoltaics => "photovoltaics",
+        Other => "other",
+    }
+);
+
+fabrique_types::string_enum!(
+    /// Where a grouped purchase stands: taking participations, closed to them while
+    /// the tender runs, then awarded to a supplier.
+    GroupPurchaseState {
+        Open => "open",
+        Closed => "closed",
+        Awarded => "awarded",
+    }
+);
+
+/// A lot of a purchase (a tender is awarded per lot).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lot {
+    /// What sites name the lot by: see [`parse_lot_code`].
+    pub code: String,
+    pub title: String,
+}
+
+/// A lot code: 1 to 30 characters among a-z, 0-9, `_` and `-`, so that it reads the
+/// same in a URL, a CSV and a tender.
+pub fn parse_lot_code(value: &str) -> Result<String, Invalid> {
+    let code = value.trim();
+    let valid = (1..=30).contains(&code.len())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if valid {
+        Ok(code.to_string())
+    } else {
+        Err(Invalid::new(
+            "must be 1 to 30 characters among a-z, 0-9, _ and -",
+        ))
+    }
+}
+
+/// A site's estimated volume, in thousandths of the purchase's unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub name: String,
+    /// The code of one of the purchase's lots.
+    pub lot: String,
+    pub volume_milli: i64,
+}
+
+/// Above 0, three decimals at most, at most a billion: in thousandths.
+pub fn parse_volume(volume: f64) -> Result<i64, Invalid> {
+    if !volume.is_finite() || volume <= 0.0 {
+        return Err(Invalid::new(format!("must be above 0, got {volume}")));
+    }
+    if volume > 1e9 {
+        return Err(Invalid::new("must be at most 1,000,000,000"));
+    }
+    let milli = (volume * 1000.0).round();
+    if ((milli / 1000.0) - volume).abs() > 1e-9 * volume.max(1.0) {
+        return Err(Invalid::new("must have at most three decimals"));
+    }
+    Ok(milli as i64)
+}
+
+/// A grouped purchase and who takes part in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupPurchase {
+    pub id: Uuid,
+    pub title: String,
+    /// The member that runs it: it (or an admin) closes and awards it.
+    pub coordinator: Uuid,
+    pub category: Category,
+    /// The unit of every volume (MWh, m²…).
+    pub unit: String,
+    pub lots: Vec<Lot>,
+    /// Joining ends at this instant, excluded; the purchase stays OPEN until closed.
+    pub deadline: DateTime<Utc>,
+    pub state: GroupPurchaseState,
+    /// Named when AWARDED.
+    pub supplier: Option<String>,
+    /// Member → its sites.
+    pub participations: BTreeMap<Uuid, Vec<Site>>,
+    /// The token subject that created it (a replayed create must come from it).
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Raised by every change of state (not by participations, kept apart).
+    pub version: i64,
+}
+
+/// What can happen to a grouped purchase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupPurchaseTransition {
+    /// A member puts in its sites, or replaces them: while OPEN, before the deadline.
+    Join { member: Uuid, sites: Vec<Site> },
+    /// A member takes its sites out: while OPEN, even after the deadline (which ends
+    /// joining only).
+    Leave { member: Uuid },
+    /// The coordinator stops taking participations: OPEN → CLOSED.
+    Close,
+    /// The coordinator names the supplier chosen: CLOSED → AWARDED.
+    Award { supplier: String },
+}
+
+impl GroupPurchaseTransition {
+    /// The only state it is allowed from.
+    pub fn from(&self) -> GroupPurchaseState {
+        match self {
+            GroupPurchaseTransition::Award { .. } => GroupPurchaseState::Closed,
+            _ => GroupPurchaseState::Open,
+        }
+    }
+
+    /// Why `purchase`, not in [`Self::from`] (or no longer: a concurrent call moved it
+    /// first), cannot go through it.
+    pub fn refused(&self, purchase: &GroupPurchase) -> Refusal {
+        match self {
+            GroupPurchaseTransition::Join { .. } | GroupPurchaseTransition::Leave { .. } => {
+                Refusal::PurchaseClosed {
+                    purchase: purchase.name(),
+                    state: purchase.state.as_str(),
+                }
+            }
+            GroupPurchaseTransition::Close | GroupPurchaseTransition::Award { .. } => {
+                Refusal::PurchaseState {
+                    purchase: purchase.name(),
+                    state: purchase.state.as_str(),
+                    expected: self.from().as_str(),
+                }
+            }
+        }
+    }
+}
+
+impl GroupPurchase {
+    /// Its resource name, `groupPurchases/{id}`.
+    pub fn name(&self) -> String {
+        name("groupPurchases", self.id)
+    }
+
+    /// A new purchase made of `draft`, OPEN, run by `coordinator`, no one in it yet.
+    pub fn open(
+        draft: GroupPurchaseDraft,
+        coordinator: Uuid,
+        created_by: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        GroupPurchase {
+            id: Uuid::now_v7(),
+            title: draft.title,
+            coordinator,
+            category: draft.category,
+            unit: draft.unit,
+            lots: draft.lots,
+            deadline: draft.deadline,
+            state: GroupPurchaseState::Open,
+            supplier: None,
+            participations: BTreeMap::new(),
+            created_by,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+
+    /// The purchase after `transition` at `now`, or why it does not allow it: the one
+    /// place a purchase's lifecycle is decided. Joining and leaving change its
+    /// participations, not its state, its version or its time.
+    pub fn next(
+        &self,
+        transition: &GroupPurchaseTransition,
+        now: DateTime<Utc>,
+    ) -> Result<GroupPurchase, Refusal> {
+        if self.state != transition.from() {
+            return Err(transition.refused(self));
+        }
+        let mut next = self.clone();
+        match transition {
+            GroupPurchaseTransition::Join { member, sites } => {
+                if now >= self.deadline {
+                    return Err(Refusal::DeadlinePassed {
+                        purchase: self.name(),
+                        deadline: self.deadline,
+                    });
+                }
+                next.participations.insert(*member, sites.clone());
+                return Ok(next);
+            }
+            GroupPurchaseTransition::Leave { member } => {
+                if next.participations.remove(member).is_none() {
+                    return Err(Refusal::NotJoined {
+                        member: super::member_name(*member),
+                        purchase: self.name(),
+                    });
+                }
+                return Ok(next);
+            }
+            GroupPurchaseTransition::Close => next.state = GroupPurchaseState::Closed,
+            GroupPurchaseTransition::Award { supplier } => {
+                next.state = GroupPurchaseState::Awarded;
+                next.supplier = Some(supplier.clone());
+            }
+        }
+        next.version += 1;
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Whether `code` names one of its lots.
+    pub fn has_lot(&self, code: &str) -> bool {
+        self.lots.iter().any(|l| l.code == code)
+    }
+
+    /// The sum of every site's volume per lot, in thousandths (exact).
+    pub fn totals(&self) -> BTreeMap<String, i64> {
+        let mut totals: BTreeMap<String, i64> =
+            self.lots.iter().map(|l| (l.code.clone(), 0)).collect();
+        for sites in self.participations.values() {
+            for site in sites {
+                *totals.entry(site.lot.clone()).or_default() += site.volume_milli;
+            }
+        }
+        totals
+    }
+}
+
+/// What a new grouped purchase is made of.
+#[derive(Debug, Clone)]
+pub struct GroupPurchaseDraft {
+    /// `None`: the caller's own member.
+    pub coordinator: Option<Uuid>,
+    pub title: String,
+    pub category: Category,
+    pub unit: String,
+    pub lots: Vec<Lot>,
+    pub deadline: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use fabrique_platform::refusal::Refusal as _;
+
+    use super::*;
+
+    fn site(volume_milli: i64) -> Site {
+        Site {
+            name: "Mairie".into(),
+            lot: "petits-sites".into(),
+            volume_milli,
+        }
+    }
+
+    fn gas(deadline: DateTime<Utc>) -> GroupPurchaseDraft {
+        GroupPurchaseDraft {
+            coordinator: None,
+            title: "Achat groupé de gaz".into(),
+            category: Category::Gas,
+            unit: "MWh".into(),
+            lots: vec![Lot {
+                code: "petits-sites".into(),
+                title: "Sites de moins de 300 MWh/an".into(),
+            }],
+            deadline,
+        }
+    }
+
+    /// The code `transition` (numbered as in the test below) is refused with from
+    /// `from`, `late` or not; `None` when it is allowed.
+    fn refusal_of(from: GroupPurchaseState, transition: usize, late: bool) -> Option<&'static str> {
+        use GroupPurchaseState::*;
+        match (from, transition) {
+            (Open, 0) if late => Some("DEADLINE_PASSED"),
+            (Open, 0 | 1 | 3) | (Closed, 4) => None,
+            (Open, 2) => Some("NOT_JOINED"),
+            (_, 0..=2) => Some("PURCHASE_CLOSED"),
+            _ => Some("PURCHASE_STATE"),
+        }
+    }
+
+    #[test]
+    fn volumes_and_lot_codes() {
+        assert_eq!(parse_volume(12.345).unwrap(), 12_345);
+        assert!(parse_volume(0.0).is_err());
+        assert!(parse_volume(1.2345).is_err());
+        assert!(parse_lot_code("lot-1_gaz").is_ok());
+        assert!(parse_lot_code("Lot 1").is_err());
+    }
+
+    /// Every state, every transition, before and after the deadline, with one member in.
+    #[test]
+    fn one_function_decides_a_grouped_purchase_s_lifecycle() {
+        use GroupPurchaseState::*;
+        let (joined, newcomer) = (Uuid::now_v7(), Uuid::now_v7());
+        let transitions = [
+            GroupPurchaseTransition::Join {
+                member: newcomer,
+                sites: vec![site(2_000)],
+            },
+            GroupPurchaseTransition::Leave { member: joined },
+            GroupPurchaseTransition::Leave { member: newcomer },
+            GroupPurchaseTransition::Close,
+            GroupPurchaseTransition::Award {
+                supplier: "Gaz de Bordeaux".into(),
+            },
+        ];
+        let deadline = Utc::now() + chrono::Duration::days(30);
+        for (late, now) in [
+            (false, deadline - chrono::Duration::seconds(1)),
+            (true, deadline),
+        ] {
+            for from in GroupPurchaseState::ALL {
+                for (t, transition) in transitions.iter().enumerate() {
+                    let mut current =
+                        GroupPurchase::open(gas(deadline), Uuid::now_v7(), "x".into(), now);
+                    current.participations.insert(joined, vec![site(1_000)]);
+                    current.state = *from;
+                    let result = current.next(transition, now);
+                    let case = format!("{from:?} + {transition:?}, late: {late}");
+                    let Some(code) = refusal_of(*from, t, late) else {
+                        let next = result.expect(&case);
+                        let to = [Open, Open, Open, Closed, Awarded][t];
+                        assert_eq!(next.state, to, "{case}");
+                        assert_eq!(next.version, current.version + i64::from(to != *from));
+                        assert_eq!(next.supplier.is_some(), to == Awarded, "{case}");
+                        let members = next.participations.len();
+                        assert_eq!(members, [2, 0, 1, 1, 1][t], "{case}");
+                        continue;
+                    };
+                    let refusal = result.expect_err(&case);
+                    assert_eq!(refusal.code(), code, "{case}");
+                    let message = refusal.message();
+                    assert!(message.contains(&current.name()), "{message}");
+                    assert!(
+                        !code.starts_with("PURCHASE_")
+                            || message.contains(&from.as_str().to_uppercase()),
+                        "{message}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn totals_add_every_site_exactly() {
+        let mut purchase =
+            GroupPurchase::open(gas(Utc::now()), Uuid::now_v7(), "x".into(), Utc::now());
+        for volume_milli in [100, 200] {
+            purchase
+                .participations
+                .insert(Uuid::now_v7(), vec![site(volume_milli)]);
+        }
+        assert_eq!(purchase.totals()["petits-sites"], 300);
+        assert!(purchase.has_lot("petits-sites") && !purchase.has_lot("combles"));
+    }
+}

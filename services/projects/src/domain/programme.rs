@@ -1,0 +1,457 @@
+//! Funding programmes and their applications: the envelope, the aid per unit and each
+//! co-funder's part in whole cents, who may apply and when, and two lifecycles — a
+//! programme's OPEN → CLOSED ([`Programme::next`]) and an application's SUBMITTED →
+//! APPROVED | REJECTED | WITHDRAWN, APPROVED → PAID ([`Application::next`]). The envelope
+//! itself is held by the store, under concurrency; here is what one award is worth.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Invalid, name};
+use crate::refusal::{NotOpen, Refusal};
+
+fabrique_types::string_enum!(
+    /// Whether a programme takes applications (its window aside).
+    ProgrammeState {
+        Open => "open",
+        Closed => "closed",
+    }
+);
+
+fabrique_types::string_enum!(
+    /// Where an application stands: submitted, then decided (approved, rejected or
+    /// withdrawn), and an approved one paid.
+    ApplicationState {
+        Submitted => "submitted",
+        Approved => "approved",
+        Rejected => "rejected",
+        Paid => "paid",
+        Withdrawn => "withdrawn",
+    }
+);
+
+impl ApplicationState {
+    /// Counted as an award (committed aid).
+    pub fn is_award(&self) -> bool {
+        matches!(self, Self::Approved | Self::Paid)
+    }
+}
+
+/// An application's resource name: applications are named under their programme.
+pub fn application_name(programme: Uuid, id: Uuid) -> String {
+    format!("{}/applications/{id}", name("programmes", programme))
+}
+
+/// `programmes/{p}/applications/{a}` → (p, a).
+pub fn parse_application_name(value: &str) -> Result<(Uuid, Uuid), Invalid> {
+    let invalid = || Invalid::new("must be programmes/{id}/applications/{id} with UUID ids");
+    let rest = value.strip_prefix("programmes/").ok_or_else(invalid)?;
+    let (programme, rest) = rest.split_once('/').ok_or_else(invalid)?;
+    let id = rest.strip_prefix("applications/").ok_or_else(invalid)?;
+    Ok((
+        Uuid::parse_str(programme).map_err(|_| invalid())?,
+        Uuid::parse_str(id).map_err(|_| invalid())?,
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// Programmes
+// ---------------------------------------------------------------------------
+
+/// A co-funder's part of each award.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoFunder {
+    pub member: Uuid,
+    /// Basis points of the programme's aid (2,500 = 25 %), or …
+    pub share_basis_points: Option<u32>,
+    /// … a fixed amount per unit.
+    pub cents_per_unit: Option<i64>,
+    pub note: Option<String>,
+}
+
+impl CoFunder {
+    /// The co-funder's part of one unit of aid, in whole cents; `None` when a share
+    /// would leave a fraction of a cent (such a programme is refused).
+    pub fn per_unit(&self, aid_per_unit: i64) -> Option<i64> {
+        match (self.share_basis_points, self.cents_per_unit) {
+            (Some(bp), None) => {
+                let scaled = aid_per_unit.checked_mul(i64::from(bp))?;
+                (scaled % 10_000 == 0).then_some(scaled / 10_000)
+            }
+            (None, Some(cents)) => Some(cents),
+            _ => None,
+        }
+    }
+}
+
+/// A funding programme: a funder's fixed envelope, given as a fixed aid per unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Programme {
+    pub id: Uuid,
+    /// The member that funds it and decides on its applications.
+    pub funder: Uuid,
+    /// The SIRET the SCDL export names as the funder, when its SIREN is not enough.
+    pub funder_siret: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    /// The most the approvals may commit, in cents (the store holds it).
+    pub envelope_cents: i64,
+    pub aid_per_unit_cents: i64,
+    /// What one unit is ("installation de 9 kWc").
+    pub unit_label: String,
+    /// `None`: no limit (as for `max_awards_per_member`).
+    pub max_units_per_application: Option<u32>,
+    /// Member kinds (the members service's texts); empty: any.
+    pub eligible_kinds: Vec<String>,
+    /// Awards (approved or paid applications) one member may hold.
+    pub max_awards_per_member: Option<u32>,
+    /// Who pays a part on top of the funder's aid (the envelope counts the aid only).
+    pub co_funders: Vec<CoFunder>,
+    /// Applications are taken from this instant, included …
+    pub opens_at: Option<DateTime<Utc>>,
+    /// … until this one, excluded.
+    pub closes_at: Option<DateTime<Utc>>,
+    pub state: ProgrammeState,
+    /// The aid of its approved and paid applications, in cents.
+    pub committed_cents: i64,
+    /// The part of the committed aid recorded as paid.
+    pub paid_cents: i64,
+    /// The token subject that created it (a replayed create must come from it).
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of a breakdown: who pays how much.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundingLine {
+    pub funder: Uuid,
+    pub amount_cents: i64,
+    pub note: Option<String>,
+}
+
+/// What can happen to a programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgrammeTransition {
+    /// The funder stops taking applications; approvals and payments go on.
+    Close,
+}
+
+impl ProgrammeTransition {
+    /// The only state it starts from.
+    pub fn from(&self) -> ProgrammeState {
+        match self {
+            ProgrammeTransition::Close => ProgrammeState::Open,
+        }
+    }
+
+    /// Why `programme` cannot go through it (or could not: a concurrent call moved it
+    /// first).
+    pub fn refused(&self, programme: &Programme) -> Refusal {
+        match self {
+            ProgrammeTransition::Close => Refusal::ProgrammeClosed {
+                programme: programme.name(),
+            },
+        }
+    }
+}
+
+impl Programme {
+    /// Its resource name, `programmes/{id}`.
+    pub fn name(&self) -> String {
+        name("programmes", self.id)
+    }
+
+    /// A new programme made of `draft`, OPEN, funded by `funder`, nothing committed.
+    pub fn open(
+        draft: ProgrammeDraft,
+        funder: Uuid,
+        created_by: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Programme {
+            id: Uuid::now_v7(),
+            funder,
+            funder_siret: draft.funder_siret,
+            title: draft.title,
+            description: draft.description,
+            envelope_cents: draft.envelope_cents,
+            aid_per_unit_cents: draft.aid_per_unit_cents,
+            unit_label: draft.unit_label,
+            max_units_per_application: draft.max_units_per_application,
+            eligible_kinds: draft.eligible_kinds,
+            max_awards_per_member: draft.max_awards_per_member,
+            co_funders: draft.co_funders,
+            opens_at: draft.opens_at,
+            closes_at: draft.closes_at,
+            state: ProgrammeState::Open,
+            committed_cents: 0,
+            paid_cents: 0,
+            created_by,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// What is left of the envelope, in cents.
+    pub fn remaining_cents(&self) -> i64 {
+        self.envelope_cents - self.committed_cents
+    }
+
+    /// The programme after `transition` at `now`, or why its state does not allow it:
+    /// the one place a programme's lifecycle is decided (OPEN → CLOSED).
+    pub fn next(
+        &self,
+        transition: ProgrammeTransition,
+        now: DateTime<Utc>,
+    ) -> Result<Programme, Refusal> {
+        if self.state != transition.from() {
+            return Err(transition.refused(self));
+        }
+        let mut next = self.clone();
+        match transition {
+            ProgrammeTransition::Close => next.state = ProgrammeState::Closed,
+        }
+        next.updated_at = now;
+        Ok(next)
+    }
+
+    /// Whether applications are taken at `now`.
+    pub fn accepts(&self, now: DateTime<Utc>) -> Result<(), Refusal> {
+        let not_open = |why| Refusal::ProgrammeNotOpen {
+            programme: self.name(),
+            why,
+        };
+        if self.state != ProgrammeState::Open {
+            return Err(not_open(NotOpen::Closed));
+        }
+        if let Some(opens) = self.opens_at
+            && now < opens
+        {
+            return Err(not_open(NotOpen::OpensOn(opens.date_naive())));
+        }
+        if let Some(closes) = self.closes_at
+            && now >= closes
+        {
+            return Err(not_open(NotOpen::ClosedOn(closes.date_naive())));
+        }
+        Ok(())
+    }
+
+    /// Whether a member of `kind` (the members service's text) may apply.
+    pub fn admits(&self, applicant: Uuid, kind: &str) -> Result<(), Refusal> {
+        if self.eligible_kinds.is_empty() || self.eligible_kinds.iter().any(|k| k == kind) {
+            return Ok(());
+        }
+        Err(Refusal::Ineligible {
+            applicant: super::member_name(applicant),
+            kind: kind.to_string(),
+            programme: self.name(),
+            eligible: self.eligible_kinds.clone(),
+        })
+    }
+
+    /// The aid of `units` and who pays it: the programme's funder, then each co-funder,
+    /// in whole cents; `None` on overflow.
+    pub fn breakdown(&self, units: u32) -> Option<(i64, Vec<FundingLine>)> {
+        let units = i64::from(units);
+        let aid = self.aid_per_unit_cents.checked_mul(units)?;
+        let mut lines = vec![FundingLine {
+            funder: self.funder,
+            amount_cents: aid,
+            note: None,
+        }];
+        for co in &self.co_funders {
+            lines.push(FundingLine {
+                funder: co.member,
+                amount_cents: co.per_unit(self.aid_per_unit_cents)?.checked_mul(units)?,
+                note: co.note.clone(),
+            });
+        }
+        Some((aid, lines))
+    }
+}
+
+/// What a new programme is made of.
+#[derive(Debug, Clone)]
+pub struct ProgrammeDraft {
+    /// `None`: the caller's own member.
+    pub funder: Option<Uuid>,
+    pub funder_siret: Option<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub envelope_cents: i64,
+    pub aid_per_unit_cents: i64,
+    pub unit_label: String,
+    pub max_units_per_application: Option<u32>,
+    pub eligible_kinds: Vec<String>,
+    pub max_awards_per_member: Option<u32>,
+    pub co_funders: Vec<CoFunder>,
+    pub opens_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
+}
+
+// ---------------------------------------------------------------------------
+// Applications
+// ---------------------------------------------------------------------------
+
+/// A member's application to a programme, with the aid it would receive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub id: Uuid,
+    pub programme: Uuid,
+    /// The member that applies (the caller's own: no one applies for another).
+    pub applicant: Uuid,
+    /// A project of this service the aid is for.
+    pub project: Option<Uuid>,
+    pub units: u32,
+    pub purpose: String,
+    /// The SIRET the SCDL export names as the beneficiary, when its SIREN is not enough.
+    pub beneficiary_siret: Option<String>,
+    /// The programme's aid for `units`, fixed when submitted.
+    pub aid_cents: i64,
+    /// Who pays what: the funder's aid, then each co-funder's part.
+    pub breakdown: Vec<FundingLine>,
+    pub state: ApplicationState,
+    /// Why it was rejected or withdrawn.
+    pub state_reason: Option<String>,
+    /// The token subject that created it (a replayed create must come from it).
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    /// When it was approved or rejected (a withdrawal is not a decision).
+    pub decided_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Raised by every move; the store moves it only from the version it was read in.
+    pub version: i64,
+}
+
+impl Application {
+    /// Its resource name, `programmes/{p}/applications/{a}`.
+    pub fn name(&self) -> String {
+        application_name(self.programme, self.id)
+    }
+
+    /// A new application of `applicant` to `programme`, SUBMITTED, with the aid of its
+    /// units and their breakdown; `None` when the amounts overflow.
+    pub fn submit(
+        programme: &Programme,
+        applicant: Uuid,
+        draft: ApplicationDraft,
+        created_by: String,
+        now: DateTime<Utc>,
+    ) -> Option<Self> {
+        let (aid_cents, breakdown) = programme.breakdown(draft.units)?;
+        Some(Application {
+            id: Uuid::now_v7(),
+            programme: programme.id,
+            applicant,
+            project: draft.project,
+            units: draft.units,
+            purpose: draft.purpose,
+            beneficiary_siret: draft.beneficiary_siret,
+            aid_cents,
+            breakdown,
+            state: ApplicationState::Submitted,
+            state_reason: None,
+            created_by,
+            created_at: now,
+            decided_at: None,
+            paid_at: None,
+            version: 1,
+        })
+    }
+
+    /// The application after `transition` at `now`, or why its state does not allow it:
+    /// the one place an application's lifecycle is decided (SUBMITTED → APPROVED |
+    /// REJECTED | WITHDRAWN, APPROVED → PAID).
+    pub fn next(
+        &self,
+        transition: &ApplicationTransition,
+        now: DateTime<Utc>,
+    ) -> Result<Application, Refusal> {
+        use ApplicationState::*;
+        let from = transition.from();
+        if self.state != from {
+            return Err(transition.refused(self, false));
+        }
+        let mut next = self.clone();
+        next.version += 1;
+        match transition {
+            ApplicationTransition::Approve => {
+                next.state = Approved;
+                next.decided_at = Some(now);
+            }
+            ApplicationTransition::Reject { reason } => {
+                next.state = Rejected;
+                next.state_reason = Some(reason.clone());
+                next.decided_at = Some(now);
+            }
+            ApplicationTransition::Withdraw { reason } => {
+                next.state = Withdrawn;
+                next.state_reason = Some(reason.clone());
+            }
+            ApplicationTransition::Pay => {
+                next.state = Paid;
+                next.paid_at = Some(now);
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// What can happen to an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplicationTransition {
+    /// The funder commits the aid.
+    Approve,
+    /// The funder refuses it, or the envelope or the member's limit did.
+    Reject { reason: String },
+    /// The applicant takes it back, or it left the alliance.
+    Withdraw { reason: String },
+    /// The funder records the payment of the aid.
+    Pay,
+}
+
+impl ApplicationTransition {
+    /// The only state it starts from.
+    pub fn from(&self) -> ApplicationState {
+        match self {
+            ApplicationTransition::Pay => ApplicationState::Approved,
+            _ => ApplicationState::Submitted,
+        }
+    }
+
+    /// Why `application` cannot go through it: its state, or, when it still reads as
+    /// allowed (`raced`), a concurrent call that moved it first.
+    pub fn refused(&self, application: &Application, raced: bool) -> Refusal {
+        match self {
+            ApplicationTransition::Pay => Refusal::ApplicationNotApproved {
+                application: application.name(),
+                state: application.state.as_str(),
+            },
+            other => Refusal::ApplicationDecided {
+                application: application.name(),
+                state: (!raced).then_some(application.state.as_str()),
+                action: match other {
+                    ApplicationTransition::Approve => "approved",
+                    ApplicationTransition::Reject { .. } => "rejected",
+                    _ => "withdrawn",
+                },
+            },
+        }
+    }
+}
+
+/// What a new application is made of (its programme and applicant come from the
+/// request's parent and the caller).
+#[derive(Debug, Clone)]
+pub struct ApplicationDraft {
+    pub project: Option<Uuid>,
+    pub units: u32,
+    pub purpose: String,
+    pub beneficiary_siret: Option<String>,
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,450 @@
+//! The `programmes`, `applications` and `award_counts` tables. An approval commits its
+//! aid with a conditional `UPDATE … WHERE committed + aid <= envelope` and counts the
+//! award the same way, in the transaction that moves the application
+//! ([`apply_application`], the only way in), so that no interleaving of requests or
+//! replicas commits more than the envelope or gives a member more awards than allowed.
+
+use fabrique_platform::Error;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::entity::{application, award_count, programme};
+use super::{internal, json};
+use crate::domain::{
+    Application, ApplicationState, CoFunder, FundingLine, Invalid, Programme, ProgrammeState,
+};
+
+fn to_programme(m: programme::Model) -> Result<Programme, Error> {
+    let id = m.id;
+    let parse = || -> Result<Programme, Invalid> {
+        Ok(Programme {
+            id: m.id,
+            funder: m.funder_id,
+            funder_siret: m.funder_siret.clone(),
+            title: m.title.clone(),
+            description: m.description.clone(),
+            envelope_cents: m.envelope_cents,
+            aid_per_unit_cents: m.aid_per_unit_cents,
+            unit_label: m.unit_label.clone(),
+            max_units_per_application: m.max_units_per_application.map(|v| v as u32),
+            eligible_kinds: json(m.eligible_kinds.clone())?,
+            max_awards_per_member: m.max_awards_per_member.map(|v| v as u32),
+            co_funders: json::<Vec<CoFunder>>(m.co_funders.clone())?,
+            opens_at: m.opens_at,
+            closes_at: m.closes_at,
+            state: m.state.parse()?,
+            committed_cents: m.committed_cents,
+            paid_cents: m.paid_cents,
+            created_by: m.created_by.clone(),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        })
+    };
+    parse().map_err(|e| internal("programme", id, e))
+}
+
+/// Inserts a new programme, with the `request_id` that created it (a retried create finds
+/// it by [`programme_by_request`]).
+pub async fn insert_programme<C: ConnectionTrait>(
+    db: &C,
+    p: &Programme,
+    request_id: Option<Uuid>,
+) -> Result<(), DbErr> {
+    programme::Entity::insert(programme::ActiveModel {
+        id: Set(p.id),
+        funder_id: Set(p.funder),
+        funder_siret: Set(p.funder_siret.clone()),
+        title: Set(p.title.clone()),
+        description: Set(p.description.clone()),
+        envelope_cents: Set(p.envelope_cents),
+        aid_per_unit_cents: Set(p.aid_per_unit_cents),
+        unit_label: Set(p.unit_label.clone()),
+        max_units_per_application: Set(p.max_units_per_application.map(i64::from)),
+        eligible_kinds: Set(serde_json::json!(p.eligible_kinds)),
+        max_awards_per_member: Set(p.max_awards_per_member.map(i64::from)),
+        co_funders: Set(serde_json::json!(p.co_funders)),
+        opens_at: Set(p.opens_at),
+        closes_at: Set(p.closes_at),
+        state: Set(p.state.as_str().to_string()),
+        committed_cents: Set(0),
+        paid_cents: Set(0),
+        created_by: Set(p.created_by.clone()),
+        create_request_id: Set(request_id),
+        created_at: Set(p.created_at),
+        updated_at: Set(p.updated_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The programme, if there is one of that id.
+pub async fn get_programme<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<Programme>, Error> {
+    programme::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(to_programme)
+        .transpose()
+}
+
+/// The programme a `CreateProgramme` call with this `request_id` created, if any.
+pub async fn programme_by_request<C: ConnectionTrait>(
+    db: &C,
+    request_id: Uuid,
+) -> Result<Option<Programme>, Error> {
+    programme::Entity::find()
+        .filter(programme::Column::CreateRequestId.eq(request_id))
+        .one(db)
+        .await?
+        .map(to_programme)
+        .transpose()
+}
+
+/// Up to `limit` programmes in one of `states` (any when empty), after `after` in id
+/// order: the page and, one more than asked, whether another follows.
+pub async fn list_programmes<C: ConnectionTrait>(
+    db: &C,
+    states: &[ProgrammeState],
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Programme>, Error> {
+    use programme::Column;
+    let mut query = programme::Entity::find();
+    if !states.is_empty() {
+        query = query.filter(Column::State.is_in(states.iter().map(|s| s.as_str())));
+    }
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    query
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_programme)
+        .collect()
+}
+
+/// Writes `next`, the programme `from` state became by a transition (its state and
+/// time), if it is still in `from`; `false` when a concurrent call moved it first. The
+/// counters are left alone: approvals move them meanwhile.
+pub async fn move_programme<C: ConnectionTrait>(
+    db: &C,
+    next: &Programme,
+    from: ProgrammeState,
+) -> Result<bool, DbErr> {
+    use programme::Column;
+    let result = programme::Entity::update_many()
+        .col_expr(Column::State, Expr::value(next.state.as_str()))
+        .col_expr(Column::UpdatedAt, Expr::value(next.updated_at))
+        .filter(Column::Id.eq(next.id))
+        .filter(Column::State.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Commits `cents` of the envelope if they fit; `false` when they do not.
+async fn commit_aid<C: ConnectionTrait>(
+    db: &C,
+    programme: Uuid,
+    cents: i64,
+) -> Result<bool, DbErr> {
+    use programme::Column;
+    let result = programme::Entity::update_many()
+        .col_expr(
+            Column::CommittedCents,
+            Expr::col(Column::CommittedCents).add(cents),
+        )
+        .filter(Column::Id.eq(programme))
+        .filter(
+            Expr::col(Column::CommittedCents)
+                .add(cents)
+                .lte(Expr::col(Column::EnvelopeCents)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Records `cents` as paid (never more than committed).
+async fn pay_aid<C: ConnectionTrait>(db: &C, programme: Uuid, cents: i64) -> Result<bool, DbErr> {
+    use programme::Column;
+    let result = programme::Entity::update_many()
+        .col_expr(Column::PaidCents, Expr::col(Column::PaidCents).add(cents))
+        .filter(Column::Id.eq(programme))
+        .filter(
+            Expr::col(Column::PaidCents)
+                .add(cents)
+                .lte(Expr::col(Column::CommittedCents)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Counts one more award for `member` if it stays within `max`; `false` otherwise.
+async fn count_award<C: ConnectionTrait>(
+    db: &C,
+    programme: Uuid,
+    member: Uuid,
+    max: u32,
+) -> Result<bool, DbErr> {
+    use award_count::Column;
+    award_count::Entity::insert(award_count::ActiveModel {
+        programme_id: Set(programme),
+        member_id: Set(member),
+        awards: Set(0),
+    })
+    .on_conflict(
+        OnConflict::columns([Column::ProgrammeId, Column::MemberId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    let result = award_count::Entity::update_many()
+        .col_expr(Column::Awards, Expr::col(Column::Awards).add(1))
+        .filter(Column::ProgrammeId.eq(programme))
+        .filter(Column::MemberId.eq(member))
+        .filter(Column::Awards.lt(i64::from(max)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+// ---------------------------------------------------------------------------
+// Applications
+// ---------------------------------------------------------------------------
+
+fn to_application(m: application::Model) -> Result<Application, Error> {
+    let id = m.id;
+    let parse = || -> Result<Application, Invalid> {
+        Ok(Application {
+            id: m.id,
+            programme: m.programme_id,
+            applicant: m.applicant_id,
+            project: m.project_id,
+            units: u32::try_from(m.units).map_err(|e| Invalid::new(e.to_string()))?,
+            purpose: m.purpose.clone(),
+            beneficiary_siret: m.beneficiary_siret.clone(),
+            aid_cents: m.aid_cents,
+            breakdown: json::<Vec<FundingLine>>(m.breakdown.clone())?,
+            state: m.state.parse()?,
+            state_reason: m.state_reason.clone(),
+            created_by: m.created_by.clone(),
+            created_at: m.created_at,
+            decided_at: m.decided_at,
+            paid_at: m.paid_at,
+            version: m.version,
+        })
+    };
+    parse().map_err(|e| internal("application", id, e))
+}
+
+/// Inserts a new application, with the `request_id` that created it.
+pub async fn insert_application<C: ConnectionTrait>(
+    db: &C,
+    a: &Application,
+    request_id: Option<Uuid>,
+) -> Result<(), DbErr> {
+    application::Entity::insert(application::ActiveModel {
+        id: Set(a.id),
+        programme_id: Set(a.programme),
+        applicant_id: Set(a.applicant),
+        project_id: Set(a.project),
+        units: Set(i64::from(a.units)),
+        purpose: Set(a.purpose.clone()),
+        beneficiary_siret: Set(a.beneficiary_siret.clone()),
+        aid_cents: Set(a.aid_cents),
+        breakdown: Set(serde_json::json!(a.breakdown)),
+        state: Set(a.state.as_str().to_string()),
+        state_reason: Set(a.state_reason.clone()),
+        created_by: Set(a.created_by.clone()),
+        create_request_id: Set(request_id),
+        created_at: Set(a.created_at),
+        decided_at: Set(a.decided_at),
+        paid_at: Set(a.paid_at),
+        version: Set(a.version),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The application, if there is one of that id (in any programme: the caller checks).
+pub async fn get_application<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Option<Application>, Error> {
+    application::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(to_application)
+        .transpose()
+}
+
+/// The application a `CreateApplication` call with this `request_id` created, if any.
+pub async fn application_by_request<C: ConnectionTrait>(
+    db: &C,
+    request_id: Uuid,
+) -> Result<Option<Application>, Error> {
+    application::Entity::find()
+        .filter(application::Column::CreateRequestId.eq(request_id))
+        .one(db)
+        .await?
+        .map(to_application)
+        .transpose()
+}
+
+/// Writes `a`'s state, reason, dates and version if the row is still in `from`.
+async fn move_application<C: ConnectionTrait>(
+    db: &C,
+    a: &Application,
+    from: ApplicationState,
+) -> Result<bool, DbErr> {
+    use application::Column;
+    let result = application::Entity::update_many()
+        .col_expr(Column::State, Expr::value(a.state.as_str()))
+        .col_expr(Column::StateReason, Expr::value(a.state_reason.clone()))
+        .col_expr(Column::DecidedAt, Expr::value(a.decided_at))
+        .col_expr(Column::PaidAt, Expr::value(a.paid_at))
+        .col_expr(Column::Version, Expr::value(a.version))
+        .filter(Column::Id.eq(a.id))
+        .filter(Column::State.eq(from.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// What [`apply_application`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Moved, its money effect made; `committed_cents` is the programme's committed
+    /// total as it stands when the transaction commits (read under the programme's row
+    /// lock, which every application move takes).
+    Done { committed_cents: i64 },
+    /// Not in the state it was read in any more: a concurrent call moved it first.
+    Raced,
+    /// Approving would commit more than the envelope.
+    EnvelopeExhausted,
+    /// Approving would give the applicant more awards than the programme allows.
+    AwardLimitReached,
+}
+
+/// Writes `next`, the application `current` became by a transition, inside the
+/// caller's transaction: the row moves only from the state it was read in; an approval
+/// commits the aid within the envelope and counts the award within `max_awards`; a
+/// payment pays it, never beyond what is committed. On anything but
+/// [`Applied::Done`] the caller rolls back.
+pub async fn apply_application<C: ConnectionTrait>(
+    txn: &C,
+    current: &Application,
+    next: &Application,
+    max_awards: Option<u32>,
+) -> Result<Applied, DbErr> {
+    if !move_application(txn, next, current.state).await? {
+        return Ok(Applied::Raced);
+    }
+    match next.state {
+        ApplicationState::Approved => {
+            if !commit_aid(txn, next.programme, next.aid_cents).await? {
+                return Ok(Applied::EnvelopeExhausted);
+            }
+            if let Some(max) = max_awards
+                && !count_award(txn, next.programme, next.applicant, max).await?
+            {
+                return Ok(Applied::AwardLimitReached);
+            }
+        }
+        ApplicationState::Paid if !pay_aid(txn, next.programme, next.aid_cents).await? => {
+            return Ok(Applied::Raced);
+        }
+        _ => {}
+    }
+    Ok(Applied::Done {
+        committed_cents: locked_committed(txn, next.programme).await?,
+    })
+}
+
+/// The programme's committed total, its row locked until the transaction ends
+/// (PostgreSQL; SQLite has one writer at a time), so that an event carries it as it is
+/// when the transaction commits. Taken after the application's row, as every
+/// application write does, so two never wait on each other crosswise.
+pub async fn locked_committed<C: ConnectionTrait>(txn: &C, programme: Uuid) -> Result<i64, DbErr> {
+    use programme::Column;
+    let mut query = programme::Entity::find_by_id(programme)
+        .select_only()
+        .column(Column::CommittedCents);
+    // FOR NO KEY UPDATE, not FOR UPDATE: inserting an application takes a key-share
+    // lock on its programme (the foreign key), which FOR UPDATE would wait on, so two
+    // concurrent submissions deadlocked; the committed total's UPDATE takes this one.
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock(sea_orm::sea_query::LockType::NoKeyUpdate);
+    }
+    Ok(query
+        .into_tuple::<i64>()
+        .one(txn)
+        .await?
+        .unwrap_or_default())
+}
+
+/// The applications matching every filter given, in id order, after `after`; `limit`
+/// `None` for all of them (the SCDL export, a departing member).
+pub async fn list_applications<C: ConnectionTrait>(
+    db: &C,
+    programme: Option<Uuid>,
+    applicant: Option<Uuid>,
+    states: &[ApplicationState],
+    after: Option<Uuid>,
+    limit: Option<u64>,
+) -> Result<Vec<Application>, Error> {
+    use application::Column;
+    let mut query = application::Entity::find();
+    if let Some(programme) = programme {
+        query = query.filter(Column::ProgrammeId.eq(programme));
+    }
+    if let Some(applicant) = applicant {
+        query = query.filter(Column::ApplicantId.eq(applicant));
+    }
+    if !states.is_empty() {
+        query = query.filter(Column::State.is_in(states.iter().map(|s| s.as_str())));
+    }
+    if let Some(after) = after {
+        query = query.filter(Column::Id.gt(after));
+    }
+    query
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_application)
+        .collect()
+}
+
+/// How many awards (approved or paid) a member holds in a programme.
+pub async fn awards_of<C: ConnectionTrait>(
+    db: &C,
+    programme: Uuid,
+    member: Uuid,
+) -> Result<u64, Error> {
+    Ok(list_applications(
+        db,
+        Some(programme),
+        Some(member),
+        &[ApplicationState::Approved, ApplicationState::Paid],
+        None,
+        None,
+    )
+    .await?
+    .len() as u64)
+}

@@ -1,0 +1,99 @@
+//! The `workshops` and `teams` tables: a workshop's row, and one row per lead with its
+//! team, so that leads set their teams without waiting on each other.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use fabrique_platform::Error;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::entity::{team, workshop};
+use super::{internal, json};
+use crate::domain::{Invalid, Workshop};
+
+/// Inserts a new workshop (no team yet), with the `request_id` that created it.
+pub async fn insert_workshop<C: ConnectionTrait>(
+    db: &C,
+    w: &Workshop,
+    request_id: Option<Uuid>,
+) -> Result<(), DbErr> {
+    workshop::Entity::insert(workshop::ActiveModel {
+        id: Set(w.id),
+        theme: Set(w.theme.clone()),
+        season: Set(w.season.clone()),
+        required_roles: Set(serde_json::json!(w.required_roles)),
+        create_request_id: Set(request_id),
+        created_at: Set(w.created_at),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
+
+/// The workshop with its teams, if there is one of that id.
+pub async fn get_workshop<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Workshop>, Error> {
+    let Some(m) = workshop::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let teams = team::Entity::find()
+        .filter(team::Column::WorkshopId.eq(id))
+        .all(db)
+        .await?;
+    let parse = || -> Result<Workshop, Invalid> {
+        let mut by_lead = BTreeMap::new();
+        for t in teams {
+            by_lead.insert(t.lead_id, json::<Vec<Uuid>>(t.members)?);
+        }
+        Ok(Workshop {
+            id: m.id,
+            theme: m.theme.clone(),
+            season: m.season.clone(),
+            required_roles: json(m.required_roles.clone())?,
+            teams: by_lead,
+            created_at: m.created_at,
+        })
+    };
+    parse().map(Some).map_err(|e| internal("workshop", id, e))
+}
+
+/// The workshop a `CreateWorkshop` call with this `request_id` created, if any.
+pub async fn workshop_by_request<C: ConnectionTrait>(
+    db: &C,
+    request_id: Uuid,
+) -> Result<Option<Workshop>, Error> {
+    match workshop::Entity::find()
+        .filter(workshop::Column::CreateRequestId.eq(request_id))
+        .one(db)
+        .await?
+    {
+        Some(m) => get_workshop(db, m.id).await,
+        None => Ok(None),
+    }
+}
+
+/// Sets (or replaces) `lead`'s team in a workshop.
+pub async fn set_team<C: ConnectionTrait>(
+    db: &C,
+    workshop: Uuid,
+    lead: Uuid,
+    members: &[Uuid],
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use team::Column;
+    team::Entity::insert(team::ActiveModel {
+        workshop_id: Set(workshop),
+        lead_id: Set(lead),
+        members: Set(serde_json::json!(members)),
+        updated_at: Set(at),
+    })
+    .on_conflict(
+        OnConflict::columns([Column::WorkshopId, Column::LeadId])
+            .update_columns([Column::Members, Column::UpdatedAt])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
+}
