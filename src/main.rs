@@ -6,16 +6,17 @@
 //! - `fabrique seed` — load the example alliance of the source text;
 //! - `fabrique import places FILE.csv` — load places from an open-data CSV file;
 //! - `fabrique token` — sign a bearer token for a member or an admin;
-//! - `fabrique dlq list|replay` — read a service's dead letters, replay them.
+//! - `fabrique dlq list|replay` — read a service's dead letters, replay them;
+//! - `fabrique nats-conf` — print the NATS configuration of the Kubernetes manifests.
 
 mod dlq;
 mod import;
 mod seed;
-mod services;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fabrique::services;
 use fabrique_platform::auth;
 use fabrique_platform::config::{
     DatabaseSettings, LogFormat, Secret, ServeArgs, Settings, StoreArgs,
@@ -68,6 +69,9 @@ enum Command {
         #[command(subcommand)]
         action: dlq::Action,
     },
+    /// Print deploy/k8s/components/nats/nats.conf for the services this binary runs
+    /// (a NATS user per service with only the permissions it needs).
+    NatsConf,
     /// Print a signed bearer token.
     Token {
         /// The `sub` claim: a member id (UUID) to act for that member, or any name.
@@ -140,6 +144,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let _telemetry =
                 telemetry::init(&telemetry_options("fabrique-import", LogFormat::Text))?;
             import::run(what).await
+        }
+        Command::NatsConf => {
+            print!("{}", fabrique::nats_conf::render(&services::all()));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Dlq { action } => {
             dlq::run(action).await?;

@@ -32,6 +32,11 @@ use tonic_health::pb::health_check_response::ServingStatus;
 
 const BIN: &str = env!("CARGO_BIN_EXE_fabrique");
 
+/// The names of the services the binary runs: the one list.
+fn service_names() -> Vec<&'static str> {
+    fabrique::services::all().iter().map(|s| s.name()).collect()
+}
+
 /// Env names the binary does not declare but reads through its libraries.
 const LIBRARY_ENV: &[&str] = &[
     "RUST_LOG",
@@ -90,7 +95,7 @@ fn operator_secret(with_postgres: bool) -> Value {
     if with_postgres {
         command.arg("--with-postgres");
     } else {
-        for service in ["members", "registry", "sharing", "projects"] {
+        for service in service_names() {
             command.env(
                 format!("{}_DATABASE_URL", service.to_uppercase()),
                 format!("postgres://{service}:operator-password@db.alliance.example:5432/fabrique_{service}?sslmode=require"),
@@ -745,7 +750,7 @@ impl LocalNats {
             async_nats::ConnectOptions::with_user_and_password(user.into(), password.into());
         // A service's user receives replies on its own inbox prefix only, as the
         // services' FABRIQUE_NATS_INBOX_PREFIX sets it.
-        if ["members", "registry", "sharing", "projects"].contains(&user) {
+        if service_names().contains(&user) {
             options = options.custom_inbox_prefix(format!("_INBOX_{user}"));
         }
         options
@@ -1278,7 +1283,7 @@ async fn the_production_overlay_runs_as_declared() {
         .all("Deployment")
         .filter_map(|d| str_at(d, "/metadata/name").map(str::to_string))
         .collect();
-    for service in ["members", "registry", "sharing", "projects"] {
+    for service in service_names() {
         assert!(
             names.contains(service),
             "no Deployment {service}: {names:?}"
@@ -1577,8 +1582,8 @@ async fn a_service_s_nats_user_publishes_only_its_own_subjects() {
         .expect("admin subscribes");
     admin.flush().await.expect("flush");
 
-    let services = ["members", "registry", "sharing", "projects"];
-    for user in services {
+    let services = service_names();
+    for &user in &services {
         let errors: Arc<Mutex<Vec<String>>> = Arc::default();
         let client = nats.connect(user, &password(user), errors.clone()).await;
         for other in services.iter().filter(|o| **o != user) {
@@ -1940,5 +1945,34 @@ fn the_readme_and_the_operations_guide_give_one_procedure() {
             Some(value.as_str()),
             "{key}"
         );
+    }
+}
+
+/// The NATS configuration in the repository is the one derived from the list of
+/// services (`fabrique nats-conf`): a service or a consumer added to the binary gets its
+/// user and permissions, and the subscriber's deny list, by regenerating it.
+#[test]
+fn nats_conf_is_derived_from_the_services() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/components/nats/nats.conf");
+    let in_repository = std::fs::read_to_string(&path).expect("nats.conf");
+    let derived = fabrique::nats_conf::render(&fabrique::services::all());
+    assert!(
+        in_repository == derived,
+        "deploy/k8s/components/nats/nats.conf is not what `fabrique nats-conf` prints: run \
+         `cargo run -- nats-conf > deploy/k8s/components/nats/nats.conf`"
+    );
+    for service in fabrique::services::all() {
+        assert!(
+            derived.contains(&format!("user: {}\n", service.name())),
+            "{} has no NATS user",
+            service.name()
+        );
+        for consumer in service.consumers() {
+            assert!(
+                derived.contains(&format!("$JS.ACK.*.{}.>", consumer.name)),
+                "the subscriber may touch {}",
+                consumer.name
+            );
+        }
     }
 }

@@ -13,14 +13,9 @@ pub fn services() -> Vec<Arc<dyn Service>> {
     vec![Arc::new(fabrique_members::MembersService)]
 }
 
-/// Every service, as `fabrique serve` runs them.
+/// Every service, as `fabrique serve` runs them: the binary's one list.
 pub fn all_services() -> Vec<Arc<dyn Service>> {
-    vec![
-        Arc::new(fabrique_members::MembersService),
-        Arc::new(fabrique_registry::RegistryServiceModule),
-        Arc::new(fabrique_sharing::SharingServiceModule),
-        Arc::new(fabrique_projects::ProjectsServiceModule),
-    ]
+    fabrique::services::all()
 }
 
 /// The real pairing for each store: PostgreSQL with NATS, SQLite with the in-process bus.

@@ -55,8 +55,27 @@ pub struct ConsumerDef {
     /// What the events do to the service's data.
     pub handler: Arc<dyn EventHandler>,
     /// Woken after a commit in which the handler wrote events to the outbox (with
-    /// [`crate::outbox::enqueue`]).
+    /// [`crate::outbox::enqueue`]): the platform sets it to the service's relay when it
+    /// starts the consumer, so a service declares its consumers without it.
     pub outbox: Option<crate::outbox::OutboxSignal>,
+}
+
+impl ConsumerDef {
+    /// The consumer `name` of `source_service`'s events on `subjects` (without prefix).
+    pub fn new(
+        name: &str,
+        source_service: &str,
+        subjects: &[&str],
+        handler: Arc<dyn EventHandler>,
+    ) -> Self {
+        Self {
+            name: name.to_string(),
+            source_service: source_service.to_string(),
+            subjects: subjects.iter().map(|s| s.to_string()).collect(),
+            handler,
+            outbox: None,
+        }
+    }
 }
 
 /// How a consumer reads and retries; every service's consumers share them.

@@ -44,7 +44,7 @@ pub trait Service: Send + Sync + 'static {
     fn add_routes(&self, ctx: &ServiceContext, routes: &mut tonic::service::RoutesBuilder);
 
     /// Consumers of other services' events; started once migrations ran.
-    fn consumers(&self, _ctx: &ServiceContext) -> Vec<ConsumerDef> {
+    fn consumers(&self) -> Vec<ConsumerDef> {
         Vec::new()
     }
 }

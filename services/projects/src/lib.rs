@@ -65,22 +65,20 @@ impl Service for ProjectsServiceModule {
         ));
     }
 
-    fn consumers(&self, ctx: &ServiceContext) -> Vec<ConsumerDef> {
+    fn consumers(&self) -> Vec<ConsumerDef> {
         vec![
-            ConsumerDef {
-                name: "projects-members".into(),
-                source_service: "members".into(),
-                subjects: vec!["fabrique.members.member.>".into()],
-                handler: Arc::new(events::MemberEvents),
-                outbox: Some(ctx.outbox.clone()),
-            },
-            ConsumerDef {
-                name: "projects-places".into(),
-                source_service: "registry".into(),
-                subjects: vec!["fabrique.registry.place.>".into()],
-                handler: Arc::new(events::PlaceEvents),
-                outbox: Some(ctx.outbox.clone()),
-            },
+            ConsumerDef::new(
+                "projects-members",
+                "members",
+                &["fabrique.members.member.>"],
+                Arc::new(events::MemberEvents),
+            ),
+            ConsumerDef::new(
+                "projects-places",
+                "registry",
+                &["fabrique.registry.place.>"],
+                Arc::new(events::PlaceEvents),
+            ),
         ]
     }
 }

@@ -66,13 +66,12 @@ impl Service for RegistryServiceModule {
         ));
     }
 
-    fn consumers(&self, ctx: &ServiceContext) -> Vec<ConsumerDef> {
-        vec![ConsumerDef {
-            name: "registry-members".into(),
-            source_service: "members".into(),
-            subjects: vec!["fabrique.members.member.>".into()],
-            handler: Arc::new(events::MemberEvents),
-            outbox: Some(ctx.outbox.clone()),
-        }]
+    fn consumers(&self) -> Vec<ConsumerDef> {
+        vec![ConsumerDef::new(
+            "registry-members",
+            "members",
+            &["fabrique.members.member.>"],
+            Arc::new(events::MemberEvents),
+        )]
     }
 }

@@ -66,22 +66,20 @@ impl Service for SharingServiceModule {
         ));
     }
 
-    fn consumers(&self, ctx: &ServiceContext) -> Vec<ConsumerDef> {
+    fn consumers(&self) -> Vec<ConsumerDef> {
         vec![
-            ConsumerDef {
-                name: "sharing-members".into(),
-                source_service: "members".into(),
-                subjects: vec!["fabrique.members.member.>".into()],
-                handler: Arc::new(events::MemberEvents),
-                outbox: Some(ctx.outbox.clone()),
-            },
-            ConsumerDef {
-                name: "sharing-places".into(),
-                source_service: "registry".into(),
-                subjects: vec!["fabrique.registry.place.>".into()],
-                handler: Arc::new(events::PlaceEvents),
-                outbox: Some(ctx.outbox.clone()),
-            },
+            ConsumerDef::new(
+                "sharing-members",
+                "members",
+                &["fabrique.members.member.>"],
+                Arc::new(events::MemberEvents),
+            ),
+            ConsumerDef::new(
+                "sharing-places",
+                "registry",
+                &["fabrique.registry.place.>"],
+                Arc::new(events::PlaceEvents),
+            ),
         ]
     }
 }

@@ -112,7 +112,15 @@ impl Starter {
             lanes: self.settings.consumer_lanes,
             ..ConsumerSettings::default()
         };
-        let consumers = service.consumers(ctx);
+        // The service's relay is woken after a handler's commit that wrote events.
+        let consumers: Vec<_> = service
+            .consumers()
+            .into_iter()
+            .map(|mut def| {
+                def.outbox.get_or_insert_with(|| ctx.outbox.clone());
+                def
+            })
+            .collect();
         if !consumers.is_empty() {
             // One purge per service: its consumers share the table.
             self.tasks.spawn(crate::consumer::purge_every(
