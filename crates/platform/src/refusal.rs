@@ -94,3 +94,24 @@ pub fn assert_lists_shared(codes: &[&str]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `CODES` lists exactly the codes the variants send.
+    #[test]
+    fn the_shared_codes_are_the_variants_codes() {
+        let sent: Vec<&str> = [
+            Shared::EtagMismatch {
+                resource: "members/1".into(),
+            },
+            Shared::ConcurrentChange { resource: None },
+            Shared::RequestIdReused,
+        ]
+        .iter()
+        .map(Refusal::code)
+        .collect();
+        assert_eq!(sent, Shared::CODES);
+    }
+}

@@ -84,13 +84,17 @@ pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
     OutgoingEvent::new(subject, p.name(), p.updated_at, &message)
 }
 
-/// An application's event under `subject`, with its aid, breakdown and the programme's
-/// committed total, which the caller reads in the transaction that writes the change.
-pub fn application(
-    subject: &str,
-    a: &Application,
-    programme_committed_cents: i64,
-) -> OutgoingEvent {
+/// An application's event, on the subject of the state it is in (submitted, approved,
+/// rejected, withdrawn or paid), with its aid, breakdown and the programme's committed
+/// total, which the caller reads in the transaction that writes the change.
+pub fn application(a: &Application, programme_committed_cents: i64) -> OutgoingEvent {
+    let subject = match a.state {
+        ApplicationState::Submitted => APPLICATION_SUBMITTED,
+        ApplicationState::Approved => APPLICATION_APPROVED,
+        ApplicationState::Rejected => APPLICATION_REJECTED,
+        ApplicationState::Withdrawn => APPLICATION_WITHDRAWN,
+        ApplicationState::Paid => APPLICATION_PAID,
+    };
     let at = fabrique_platform::time::now();
     let message = proto::ApplicationChanged {
         application: a.name(),
@@ -104,19 +108,6 @@ pub fn application(
         occurred_at: Some(timestamp(at)),
     };
     OutgoingEvent::new(subject, a.name(), at, &message)
-}
-
-/// The event of an application that moved to its current state (approved, rejected,
-/// withdrawn or paid), with the programme's committed total after the move.
-pub fn application_moved(a: &Application, programme_committed_cents: i64) -> OutgoingEvent {
-    let subject = match a.state {
-        ApplicationState::Submitted => APPLICATION_SUBMITTED,
-        ApplicationState::Approved => APPLICATION_APPROVED,
-        ApplicationState::Rejected => APPLICATION_REJECTED,
-        ApplicationState::Withdrawn => APPLICATION_WITHDRAWN,
-        ApplicationState::Paid => APPLICATION_PAID,
-    };
-    application(subject, a, programme_committed_cents)
 }
 
 /// A grouped purchase's event, with its lots' total volumes; `member` and `reason` for
@@ -235,7 +226,7 @@ async fn withdraw_applications(
         if let store::Applied::Done { committed_cents } =
             store::apply_application(txn, &current, &next, None).await?
         {
-            events.push(application_moved(&next, committed_cents));
+            events.push(application(&next, committed_cents));
         }
     }
     Ok(events)

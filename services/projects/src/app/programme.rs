@@ -148,7 +148,7 @@ impl Projects {
         let txn = self.db.begin().await?;
         store::insert_application(&txn, &application, request_id).await?;
         let committed_cents = store::locked_committed(&txn, programme.id).await?;
-        let event = events::application_moved(&application, committed_cents);
+        let event = events::application(&application, committed_cents);
         self.commit(txn, vec![event]).await?;
         Ok(application)
     }
@@ -371,7 +371,7 @@ impl Projects {
                 .await?
             {
                 Applied::Done { committed_cents } => {
-                    let event = events::application_moved(&next, committed_cents);
+                    let event = events::application(&next, committed_cents);
                     self.commit(txn, vec![event]).await?;
                     return Ok(Ok(next));
                 }
