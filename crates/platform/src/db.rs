@@ -214,11 +214,59 @@ pub fn is_concurrency_conflict(error: &DbErr) -> bool {
 }
 
 /// Whether an error is a unique-constraint violation (e.g. a concurrent duplicate).
+/// To tell which key was hit, see [`violates`].
 pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(
         error.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
+}
+
+/// A unique key of a table, as its migration creates it, so that an insert that breaks
+/// it can be told from one that breaks another key of the same table ([`violates`]).
+/// The two backends report a violation differently: PostgreSQL names the index or
+/// constraint, SQLite only the table and the columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UniqueKey {
+    /// The unique index's (or constraint's) name on PostgreSQL.
+    pub name: &'static str,
+    /// The table it belongs to.
+    pub table: &'static str,
+    /// Its columns, in the index's order (SQLite lists them so).
+    pub columns: &'static [&'static str],
+}
+
+/// Whether `error` is a violation of the unique key `key` (not of another key of the
+/// table, nor another kind of error): a retried request finding its first copy's row
+/// by one key must not be mistaken for a duplicate of another.
+pub fn violates(error: &DbErr, key: &UniqueKey) -> bool {
+    let Some(sqlx::Error::Database(db)) = sqlx_error_of(error) else {
+        return false;
+    };
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg.code() == "23505" && pg.constraint() == Some(key.name);
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        return db.kind() == sqlx::error::ErrorKind::UniqueViolation
+            && sqlite_names_key(db.message(), key);
+    }
+    false
+}
+
+/// Whether SQLite's `UNIQUE constraint failed: t.a, t.b` names exactly `key`'s columns.
+fn sqlite_names_key(message: &str, key: &UniqueKey) -> bool {
+    let Some(columns) = message.strip_prefix("UNIQUE constraint failed: ") else {
+        return false;
+    };
+    let mut named = columns.split(", ");
+    key.columns.iter().all(|column| {
+        named.next().is_some_and(|qualified| {
+            qualified
+                .strip_prefix(key.table)
+                .and_then(|rest| rest.strip_prefix('.'))
+                == Some(*column)
+        })
+    }) && named.next().is_none()
 }
 
 pub(crate) fn exec_err(error: sqlx::Error) -> DbErr {
@@ -276,5 +324,36 @@ mod tests {
     fn lock_keys_differ_per_service() {
         assert_ne!(lock_key("relay", "members"), lock_key("relay", "registry"));
         assert_eq!(lock_key("relay", "members"), lock_key("relay", "members"));
+    }
+
+    #[test]
+    fn sqlite_messages_name_a_key_by_its_table_and_columns() {
+        let key = UniqueKey {
+            name: "places_source_key",
+            table: "places",
+            columns: &["source", "external_id"],
+        };
+        let failed = |columns: &str| format!("UNIQUE constraint failed: {columns}");
+        assert!(sqlite_names_key(
+            &failed("places.source, places.external_id"),
+            &key
+        ));
+        assert!(!sqlite_names_key(&failed("places.source"), &key));
+        assert!(!sqlite_names_key(
+            &failed("places.source, places.external_id, places.id"),
+            &key
+        ));
+        assert!(!sqlite_names_key(
+            &failed("places.external_id, places.source"),
+            &key
+        ));
+        assert!(!sqlite_names_key(
+            &failed("other_places.source, other_places.external_id"),
+            &key
+        ));
+        assert!(!sqlite_names_key(
+            "NOT NULL constraint failed: places.source",
+            &key
+        ));
     }
 }

@@ -125,6 +125,30 @@ pub fn decode_id(token: &str, fingerprint: u64) -> Result<Option<uuid::Uuid>, Er
         .map_err(|_| Error::invalid("page_token", "is not a page token returned by this method"))
 }
 
+/// The token of a page listed nearest first: the last item's `distance` then its `id`,
+/// as items at the same distance follow in id order.
+pub fn encode_near(fingerprint: u64, distance: f64, id: uuid::Uuid) -> String {
+    let mut cursor = Vec::with_capacity(8 + 16);
+    cursor.extend_from_slice(&distance.to_le_bytes());
+    cursor.extend_from_slice(id.as_bytes());
+    encode(fingerprint, &cursor)
+}
+
+/// The distance and id a token made by [`encode_near`] resumes after; `None` for the
+/// first page.
+pub fn decode_near(token: &str, fingerprint: u64) -> Result<Option<(f64, uuid::Uuid)>, Error> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    let bad = || Error::invalid("page_token", "is not a page token returned by this method");
+    let cursor = decode(token, fingerprint)?;
+    let (distance, id) = cursor.split_at_checked(8).ok_or_else(bad)?;
+    Ok(Some((
+        f64::from_le_bytes(distance.try_into().map_err(|_| bad())?),
+        uuid::Uuid::from_slice(id).map_err(|_| bad())?,
+    )))
+}
+
 /// Validates `page_size`: 0 means `default`, above `max` or negative is refused.
 pub fn page_size(requested: i32, default: u32, max: u32) -> Result<u64, Error> {
     match requested {
@@ -167,6 +191,27 @@ mod tests {
         let ab_c = Fingerprint::new("m").with("ab").with("c").finish();
         let a_bc = Fingerprint::new("m").with("a").with("bc").finish();
         assert_ne!(ab_c, a_bc);
+    }
+
+    #[test]
+    fn a_nearest_first_token_round_trips_and_is_bound_to_its_search() {
+        let here = Fingerprint::new("ListPlaces")
+            .with(45.77f64.to_le_bytes())
+            .finish();
+        let there = Fingerprint::new("ListPlaces")
+            .with(48.85f64.to_le_bytes())
+            .finish();
+        let id = uuid::Uuid::now_v7();
+        let token = encode_near(here, 12.5, id);
+        assert_eq!(decode_near(&token, here).unwrap(), Some((12.5, id)));
+        assert_eq!(decode_near("", here).unwrap(), None);
+        assert!(decode_near(&token, there).is_err());
+        // A valid token whose cursor is cut short, or is an id alone.
+        assert!(decode_near(&encode(here, &12.5f64.to_le_bytes()[..4]), here).is_err());
+        assert!(decode_near(&encode(here, &12.5f64.to_le_bytes()), here).is_err());
+        assert!(decode_near(&encode(here, id.as_bytes()), here).is_err());
+        // The token itself cut short.
+        assert!(decode_near(&token[..token.len() - 3], here).is_err());
     }
 
     #[test]

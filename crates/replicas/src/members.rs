@@ -82,6 +82,29 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaM
         }))
 }
 
+/// Why a member may not take part in a call: the replica does not hold it as active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inactive {
+    /// Its state as the replica knows it (`pending`, `suspended`, `left`, …); `None`
+    /// when no event of this member has reached the service.
+    pub state: Option<String>,
+}
+
+/// The member `id` when the replica knows it as active, else why not: a service that
+/// lets only active members act decides on its own copy, without calling the members
+/// service, and refuses with its own refusal built from [`Inactive`].
+pub async fn require_active<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Result<ReplicaMember, Inactive>, DbErr> {
+    Ok(match get(db, id).await? {
+        Some(member) if member.is_active() => Ok(member),
+        known => Err(Inactive {
+            state: known.map(|member| member.state),
+        }),
+    })
+}
+
 /// Stores `member` unless the replica already holds this version or a newer one;
 /// returns whether it was stored.
 pub async fn upsert<C: ConnectionTrait>(db: &C, member: &ReplicaMember) -> Result<bool, DbErr> {

@@ -75,6 +75,29 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaP
     Ok(Entity::find_by_id(id).one(db).await?.map(to_place))
 }
 
+/// Why a place may not be used (to host a project, to locate a resource…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// The registry closed it.
+    Closed,
+    /// No event of this place has reached the service.
+    Unknown,
+}
+
+/// The place `id` when the replica knows it and it is not closed (proposed, listed or
+/// suspended), else why not: services decide on their own copy, without calling the
+/// registry, and refuse with their own refusal built from [`Unavailable`].
+pub async fn require_open<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+) -> Result<Result<ReplicaPlace, Unavailable>, DbErr> {
+    Ok(match get(db, id).await? {
+        Some(place) if place.is_closed() => Err(Unavailable::Closed),
+        Some(place) => Ok(place),
+        None => Err(Unavailable::Unknown),
+    })
+}
+
 /// Several places at once (for matching).
 pub async fn get_many<C: ConnectionTrait>(
     db: &C,

@@ -134,16 +134,19 @@ impl Members {
         )
         .await;
         if let Err(error) = inserted {
-            if db::is_unique_violation(&error) {
-                // A concurrent retry with the same request id, or the same SIREN.
-                if let Some(request_id) = request_id
-                    && let Some(existing) = self.created_by_request(caller, request_id).await?
-                {
-                    return Ok(existing);
-                }
-                if let Some(siren) = &member.profile.siren {
-                    self.ensure_siren_free(siren, None).await?;
-                }
+            let on_request_id = db::violates(&error, &store::REQUEST_ID_KEY);
+            let on_siren = db::violates(&error, &store::SIREN_KEY);
+            // A concurrent copy of this request holds both its request id and its SIREN,
+            // and the database names whichever key it checked first: look for the copy
+            // before calling the SIREN taken.
+            if (on_request_id || on_siren)
+                && let Some(request_id) = request_id
+                && let Some(existing) = self.created_by_request(caller, request_id).await?
+            {
+                return Ok(existing);
+            }
+            if on_siren && let Some(siren) = &member.profile.siren {
+                self.ensure_siren_free(siren, None).await?;
             }
             return Err(error.into());
         }

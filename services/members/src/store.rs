@@ -6,6 +6,7 @@ mod entity;
 pub mod migrations;
 
 use fabrique_platform::Error;
+use fabrique_platform::db::UniqueKey;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
@@ -131,8 +132,23 @@ fn mutable_columns(member: &Member) -> entity::ActiveModel {
     }
 }
 
+/// One member per CreateMember `request_id`: a retried create finds the first's.
+pub const REQUEST_ID_KEY: UniqueKey = UniqueKey {
+    name: "members_create_request_id",
+    table: "members",
+    columns: &["create_request_id"],
+};
+
+/// One current (not left) member per SIREN.
+pub const SIREN_KEY: UniqueKey = UniqueKey {
+    name: "members_siren_current",
+    table: "members",
+    columns: &["siren"],
+};
+
 /// Inserts a new member with its events, atomically (see
-/// [`outbox::write_with_events`]).
+/// [`outbox::write_with_events`]); a duplicate breaks [`REQUEST_ID_KEY`] or
+/// [`SIREN_KEY`].
 pub async fn insert<C>(
     db: &C,
     member: &Member,

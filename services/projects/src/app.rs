@@ -16,6 +16,7 @@ use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 pub use fabrique_platform::page::Page;
+use fabrique_replicas::places::Unavailable;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -70,26 +71,27 @@ impl Projects {
         member: Uuid,
         role: &'static str,
     ) -> Result<fabrique_replicas::members::ReplicaMember, Error> {
-        match fabrique_replicas::members::get(&self.db, member).await? {
-            Some(m) if m.is_active() => Ok(m),
-            known => Err(Refusal::MemberNotActive {
-                role,
-                member: member_name(member),
-                state: known.map(|m| m.state),
-            }
-            .into()),
-        }
+        fabrique_replicas::members::require_active(&self.db, member)
+            .await?
+            .map_err(|inactive| {
+                Refusal::MemberNotActive {
+                    role,
+                    member: member_name(member),
+                    state: inactive.state,
+                }
+                .into()
+            })
     }
 
     /// Whether a place may host a project: known from place events and not closed.
     async fn open_place(&self, place: Uuid) -> Result<(), Error> {
-        match fabrique_replicas::places::get(&self.db, place).await? {
-            Some(p) if !p.is_closed() => Ok(()),
-            Some(_) => Err(Refusal::PlaceClosed {
+        match fabrique_replicas::places::require_open(&self.db, place).await? {
+            Ok(_) => Ok(()),
+            Err(Unavailable::Closed) => Err(Refusal::PlaceClosed {
                 place: name("places", place),
             }
             .into()),
-            None => Err(Refusal::PlaceUnknown {
+            Err(Unavailable::Unknown) => Err(Refusal::PlaceUnknown {
                 place: name("places", place),
             }
             .into()),

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use fabrique_replicas::members::ReplicaMember;
+use fabrique_types::Siret;
 use uuid::Uuid;
 
 use crate::domain::{Application, ApplicationState, Programme, euros};
@@ -45,7 +46,8 @@ pub fn write(
     let funder_name = funder.map(|f| f.display_name.clone()).unwrap_or_default();
     let funder_id = programme
         .funder_siret
-        .clone()
+        .as_ref()
+        .map(|siret| siret.as_str().to_string())
         .or_else(|| funder.and_then(|f| f.siren.clone()))
         .unwrap_or_default();
     for award in awards {
@@ -69,7 +71,8 @@ pub fn write(
                     .unwrap_or_default(),
                 award
                     .beneficiary_siret
-                    .as_deref()
+                    .as_ref()
+                    .map(Siret::as_str)
                     .or_else(|| beneficiary.and_then(|b| b.siren.as_deref()))
                     .unwrap_or_default(),
                 award.purpose.as_str(),

@@ -68,18 +68,12 @@ impl Registry {
 
     /// The operator must be an active member, as the registry's replica knows it.
     async fn ensure_active_operator(&self, operator: Uuid, field: &str) -> Result<(), Error> {
-        match fabrique_replicas::members::get(&self.db, operator).await? {
-            Some(member) if member.is_active() => Ok(()),
-            Some(member) => Err(Refusal::OperatorNotActive {
+        match fabrique_replicas::members::require_active(&self.db, operator).await? {
+            Ok(_) => Ok(()),
+            Err(inactive) => Err(Refusal::OperatorNotActive {
                 field: field.to_string(),
                 operator: member_name(operator),
-                state: Some(member.state),
-            }
-            .into()),
-            None => Err(Refusal::OperatorNotActive {
-                field: field.to_string(),
-                operator: member_name(operator),
-                state: None,
+                state: inactive.state,
             }
             .into()),
         }

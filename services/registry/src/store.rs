@@ -10,6 +10,7 @@ pub mod migrations;
 use std::collections::BTreeSet;
 
 use fabrique_platform::Error;
+use fabrique_platform::db::UniqueKey;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -192,7 +193,8 @@ fn from_tags<T: Ord>(
 /// The place a row holds; a row that no longer parses is an internal error, never
 /// served.
 ///
-/// Long as the row is wide: one line or so per column, the inverse of [`columns`].
+/// Over 60 lines: as long as the row is wide, one line or so per column, the inverse
+/// of [`columns`].
 fn to_domain(model: place::Model) -> Result<Place, Error> {
     let id = model.id;
     let parse = || -> Result<Place, Invalid> {
@@ -263,9 +265,23 @@ fn to_domain(model: place::Model) -> Result<Place, Error> {
     parse().map_err(|invalid| Error::internal(format!("stored place {id} is invalid: {invalid}")))
 }
 
+/// One place per CreatePlace `request_id`: a retried create finds the first's.
+pub const REQUEST_ID_KEY: UniqueKey = UniqueKey {
+    name: "places_create_request_id",
+    table: "places",
+    columns: &["create_request_id"],
+};
+
+/// One place per imported row (its source and its id there): importing again updates it.
+pub const SOURCE_KEY: UniqueKey = UniqueKey {
+    name: "places_source_key",
+    table: "places",
+    columns: &["source", "external_id"],
+};
+
 /// Inserts a new place; `request_id` is its CreatePlace's, for retries. A unique
-/// violation (same request id, or same source and external id) is the caller's to
-/// read as a concurrent duplicate.
+/// violation ([`REQUEST_ID_KEY`], or [`SOURCE_KEY`]) is the caller's to read as a
+/// concurrent duplicate.
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     place: &Place,

@@ -18,6 +18,7 @@ use fabrique_platform::auth::Caller;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::outbox::{self, OutboxSignal};
 pub use fabrique_platform::page::Page;
+use fabrique_replicas::places::Unavailable;
 use fabrique_types::NamedEnum;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -74,33 +75,29 @@ impl Sharing {
 
     /// The member must be ACTIVE as the replica knows it.
     async fn ensure_active(&self, member: Uuid, role: &'static str) -> Result<(), Error> {
-        let state = match fabrique_replicas::members::get(&self.db, member).await? {
-            Some(m) if m.is_active() => return Ok(()),
-            Some(m) => Some(m.state),
-            None => None,
-        };
-        Err(Refusal::MemberNotActive {
-            role,
-            member: member_name(member),
-            state,
+        match fabrique_replicas::members::require_active(&self.db, member).await? {
+            Ok(_) => Ok(()),
+            Err(inactive) => Err(Refusal::MemberNotActive {
+                role,
+                member: member_name(member),
+                state: inactive.state,
+            }
+            .into()),
         }
-        .into())
     }
 
     /// A known place that is not closed, and its coordinates.
     async fn open_place(&self, place: Uuid, field: &str) -> Result<Location, Error> {
-        match fabrique_replicas::places::get(&self.db, place).await? {
-            Some(p) if !p.is_closed() => {
-                Location::parse(p.latitude, p.longitude).map_err(|(_, invalid)| {
-                    Error::internal(format!("place replica {place}: {invalid}"))
-                })
-            }
-            Some(_) => Err(Refusal::PlaceClosed {
+        match fabrique_replicas::places::require_open(&self.db, place).await? {
+            Ok(p) => Location::parse(p.latitude, p.longitude).map_err(|(_, invalid)| {
+                Error::internal(format!("place replica {place}: {invalid}"))
+            }),
+            Err(Unavailable::Closed) => Err(Refusal::PlaceClosed {
                 field: field.to_string(),
                 place: place_name(place),
             }
             .into()),
-            None => Err(Refusal::PlaceUnknown {
+            Err(Unavailable::Unknown) => Err(Refusal::PlaceUnknown {
                 field: field.to_string(),
                 place: place_name(place),
             }

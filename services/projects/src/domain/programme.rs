@@ -5,6 +5,7 @@
 //! itself is held by the store, under concurrency; here is what one award is worth.
 
 use chrono::{DateTime, Utc};
+use fabrique_types::Siret;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -14,7 +15,9 @@ use crate::refusal::{NotOpen, Refusal};
 fabrique_types::string_enum!(
     /// Whether a programme takes applications (its window aside).
     ProgrammeState {
+        /// Takes applications, within its `opens_at`–`closes_at` window.
         Open => "open",
+        /// Closed by its funder for good; approvals and payments go on.
         Closed => "closed",
     }
 );
@@ -23,10 +26,15 @@ fabrique_types::string_enum!(
     /// Where an application stands: submitted, then decided (approved, rejected or
     /// withdrawn), and an approved one paid.
     ApplicationState {
+        /// Waiting for the funder's decision; no aid committed yet.
         Submitted => "submitted",
+        /// Its aid is committed against the envelope.
         Approved => "approved",
+        /// Refused by the funder, or by the envelope or the award limit.
         Rejected => "rejected",
+        /// Approved and its aid recorded as paid.
         Paid => "paid",
+        /// Taken back by its applicant before a decision, or because it left the alliance.
         Withdrawn => "withdrawn",
     }
 );
@@ -62,11 +70,13 @@ pub fn parse_application_name(value: &str) -> Result<(Uuid, Uuid), Invalid> {
 /// A co-funder's part of each award.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoFunder {
+    /// The member that pays the part, e.g. a Région co-funding a Département's aid.
     pub member: Uuid,
     /// Basis points of the programme's aid (2,500 = 25 %), or …
     pub share_basis_points: Option<u32>,
     /// … a fixed amount per unit.
     pub cents_per_unit: Option<i64>,
+    /// How it pays, for people, e.g. through a regional nature park.
     pub note: Option<String>,
 }
 
@@ -88,15 +98,19 @@ impl CoFunder {
 /// A funding programme: a funder's fixed envelope, given as a fixed aid per unit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Programme {
+    /// Named `programmes/{id}` in the contract and the events.
     pub id: Uuid,
     /// The member that funds it and decides on its applications.
     pub funder: Uuid,
     /// The SIRET the SCDL export names as the funder, when its SIREN is not enough.
-    pub funder_siret: Option<String>,
+    pub funder_siret: Option<Siret>,
+    /// What applicants see of it in lists.
     pub title: String,
+    /// Who it is for and what it funds, in free text; `None` when blank.
     pub description: Option<String>,
     /// The most the approvals may commit, in cents (the store holds it).
     pub envelope_cents: i64,
+    /// The funder's aid for one unit, in cents: an award is worth units × this.
     pub aid_per_unit_cents: i64,
     /// What one unit is ("installation de 9 kWc").
     pub unit_label: String,
@@ -112,6 +126,7 @@ pub struct Programme {
     pub opens_at: Option<DateTime<Utc>>,
     /// … until this one, excluded.
     pub closes_at: Option<DateTime<Utc>>,
+    /// Whether it takes applications; changed only by [`Programme::next`].
     pub state: ProgrammeState,
     /// The aid of its approved and paid applications, in cents.
     pub committed_cents: i64,
@@ -119,15 +134,20 @@ pub struct Programme {
     pub paid_cents: i64,
     /// The token subject that created it (a replayed create must come from it).
     pub created_by: String,
+    /// When it was opened.
     pub created_at: DateTime<Utc>,
+    /// When its state last changed; committed and paid amounts move without it.
     pub updated_at: DateTime<Utc>,
 }
 
 /// One line of a breakdown: who pays how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FundingLine {
+    /// The programme's funder (first line) or one of its co-funders.
     pub funder: Uuid,
+    /// What it pays for the application, in whole cents.
     pub amount_cents: i64,
+    /// The co-funder's note; `None` on the funder's line.
     pub note: Option<String>,
 }
 
@@ -278,17 +298,29 @@ impl Programme {
 pub struct ProgrammeDraft {
     /// `None`: the caller's own member.
     pub funder: Option<Uuid>,
-    pub funder_siret: Option<String>,
+    /// For the SCDL export, when the funder's SIREN is not enough.
+    pub funder_siret: Option<Siret>,
+    /// What applicants will see of it in lists.
     pub title: String,
+    /// Who it is for and what it funds; `None` when blank.
     pub description: Option<String>,
+    /// The most its approvals may commit, in cents.
     pub envelope_cents: i64,
+    /// The funder's aid for one unit, in cents.
     pub aid_per_unit_cents: i64,
+    /// What one unit is, e.g. a 9 kWc solar installation.
     pub unit_label: String,
+    /// The most units one application may ask for; `None`: no limit.
     pub max_units_per_application: Option<u32>,
+    /// Member kinds that may apply (the members service's texts); empty: any.
     pub eligible_kinds: Vec<String>,
+    /// Approved or paid applications one member may hold; `None`: no limit.
     pub max_awards_per_member: Option<u32>,
+    /// Who pays a part on top of the aid; each part must come to whole cents.
     pub co_funders: Vec<CoFunder>,
+    /// Applications are taken from this instant, included; `None`: at once.
     pub opens_at: Option<DateTime<Utc>>,
+    /// Applications are taken until this instant, excluded; `None`: until closed.
     pub closes_at: Option<DateTime<Utc>>,
 }
 
@@ -299,28 +331,35 @@ pub struct ProgrammeDraft {
 /// A member's application to a programme, with the aid it would receive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Application {
+    /// Named `programmes/{programme}/applications/{id}` in the contract.
     pub id: Uuid,
+    /// The programme it applies to, whose envelope its aid is committed against.
     pub programme: Uuid,
     /// The member that applies (the caller's own: no one applies for another).
     pub applicant: Uuid,
     /// A project of this service the aid is for.
     pub project: Option<Uuid>,
+    /// How many units of the programme's aid it asks for, at least 1.
     pub units: u32,
+    /// What the aid is for, in words; the SCDL export's `objet`.
     pub purpose: String,
     /// The SIRET the SCDL export names as the beneficiary, when its SIREN is not enough.
-    pub beneficiary_siret: Option<String>,
+    pub beneficiary_siret: Option<Siret>,
     /// The programme's aid for `units`, fixed when submitted.
     pub aid_cents: i64,
     /// Who pays what: the funder's aid, then each co-funder's part.
     pub breakdown: Vec<FundingLine>,
+    /// Where it stands; changed only by [`Application::next`].
     pub state: ApplicationState,
     /// Why it was rejected or withdrawn.
     pub state_reason: Option<String>,
     /// The token subject that created it (a replayed create must come from it).
     pub created_by: String,
+    /// When it was submitted.
     pub created_at: DateTime<Utc>,
     /// When it was approved or rejected (a withdrawal is not a decision).
     pub decided_at: Option<DateTime<Utc>>,
+    /// When the funder recorded the payment; `None` until PAID.
     pub paid_at: Option<DateTime<Utc>>,
     /// Raised by every move; the store moves it only from the version it was read in.
     pub version: i64,
@@ -406,9 +445,15 @@ pub enum ApplicationTransition {
     /// The funder commits the aid.
     Approve,
     /// The funder refuses it, or the envelope or the member's limit did.
-    Reject { reason: String },
+    Reject {
+        /// Kept as its state reason: the funder's words, or the refusal's code and message.
+        reason: String,
+    },
     /// The applicant takes it back, or it left the alliance.
-    Withdraw { reason: String },
+    Withdraw {
+        /// Kept as its state reason and sent with the event.
+        reason: String,
+    },
     /// The funder records the payment of the aid.
     Pay,
 }
@@ -447,10 +492,14 @@ impl ApplicationTransition {
 /// request's parent and the caller).
 #[derive(Debug, Clone)]
 pub struct ApplicationDraft {
+    /// A project of this service the aid is for, if any.
     pub project: Option<Uuid>,
+    /// How many units of the programme's aid it asks for, at least 1.
     pub units: u32,
+    /// What the aid is for; 1 to 500 characters.
     pub purpose: String,
-    pub beneficiary_siret: Option<String>,
+    /// For the SCDL export, when the applicant's SIREN is not enough.
+    pub beneficiary_siret: Option<Siret>,
 }
 
 #[cfg(test)]

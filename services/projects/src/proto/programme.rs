@@ -9,6 +9,7 @@ use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::request::optional;
 use fabrique_platform::time::timestamp;
 use fabrique_platform::{Error, Violations};
+use fabrique_types::Siret;
 
 use super::{opt_member, time};
 use crate::domain::{
@@ -31,6 +32,11 @@ impl From<&CoFunder> for proto::CoFunder {
     }
 }
 
+/// A SIRET as the contract carries it: empty for none.
+fn siret_text(siret: Option<&Siret>) -> String {
+    siret.map(|s| s.as_str().to_string()).unwrap_or_default()
+}
+
 impl From<&Programme> for proto::Programme {
     fn from(p: &Programme) -> Self {
         proto::Programme {
@@ -38,7 +44,7 @@ impl From<&Programme> for proto::Programme {
             title: p.title.clone(),
             description: p.description.clone().unwrap_or_default(),
             funder: member_name(p.funder),
-            funder_siret: p.funder_siret.clone().unwrap_or_default(),
+            funder_siret: siret_text(p.funder_siret.as_ref()),
             envelope_cents: p.envelope_cents,
             aid_per_unit_cents: p.aid_per_unit_cents,
             unit_label: p.unit_label.clone(),
@@ -75,7 +81,7 @@ impl From<&Application> for proto::Application {
             project: a.project.map(|p| name("projects", p)).unwrap_or_default(),
             units: a.units as i32,
             purpose: a.purpose.clone(),
-            beneficiary_siret: a.beneficiary_siret.clone().unwrap_or_default(),
+            beneficiary_siret: siret_text(a.beneficiary_siret.as_ref()),
             aid_cents: a.aid_cents,
             breakdown: a.breakdown.iter().map(Into::into).collect(),
             state: a.state.to_proto_i32(),
@@ -90,11 +96,9 @@ impl From<&Application> for proto::Application {
 // Messages in
 // ---------------------------------------------------------------------------
 
-/// A SIRET kept as its normalised text.
-fn siret(value: &str) -> Result<Option<String>, fabrique_types::Invalid> {
-    optional(value, |s| {
-        fabrique_types::Siret::parse(s).map(|s| s.as_str().to_string())
-    })
+/// An optional SIRET: empty is none.
+fn siret(value: &str) -> Result<Option<Siret>, fabrique_types::Invalid> {
+    optional(value, Siret::parse)
 }
 
 fn parse_co_funders(v: &mut Violations, co_funders: &[proto::CoFunder]) -> Option<Vec<CoFunder>> {

@@ -5,6 +5,7 @@
 //! replicas commits more than the envelope or gives a member more awards than allowed.
 
 use fabrique_platform::Error;
+use fabrique_types::Siret;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
@@ -24,7 +25,7 @@ fn to_programme(m: programme::Model) -> Result<Programme, Error> {
         Ok(Programme {
             id: m.id,
             funder: m.funder_id,
-            funder_siret: m.funder_siret.clone(),
+            funder_siret: m.funder_siret.as_deref().map(Siret::parse).transpose()?,
             title: m.title.clone(),
             description: m.description.clone(),
             envelope_cents: m.envelope_cents,
@@ -57,7 +58,7 @@ pub async fn insert_programme<C: ConnectionTrait>(
     programme::Entity::insert(programme::ActiveModel {
         id: Set(p.id),
         funder_id: Set(p.funder),
-        funder_siret: Set(p.funder_siret.clone()),
+        funder_siret: Set(p.funder_siret.as_ref().map(|s| s.as_str().to_string())),
         title: Set(p.title.clone()),
         description: Set(p.description.clone()),
         envelope_cents: Set(p.envelope_cents),
@@ -235,7 +236,11 @@ fn to_application(m: application::Model) -> Result<Application, Error> {
             project: m.project_id,
             units: u32::try_from(m.units).map_err(|e| Invalid::new(e.to_string()))?,
             purpose: m.purpose.clone(),
-            beneficiary_siret: m.beneficiary_siret.clone(),
+            beneficiary_siret: m
+                .beneficiary_siret
+                .as_deref()
+                .map(Siret::parse)
+                .transpose()?,
             aid_cents: m.aid_cents,
             breakdown: json::<Vec<FundingLine>>(m.breakdown.clone())?,
             state: m.state.parse()?,
@@ -263,7 +268,7 @@ pub async fn insert_application<C: ConnectionTrait>(
         project_id: Set(a.project),
         units: Set(i64::from(a.units)),
         purpose: Set(a.purpose.clone()),
-        beneficiary_siret: Set(a.beneficiary_siret.clone()),
+        beneficiary_siret: Set(a.beneficiary_siret.as_ref().map(|s| s.as_str().to_string())),
         aid_cents: Set(a.aid_cents),
         breakdown: Set(serde_json::json!(a.breakdown)),
         state: Set(a.state.as_str().to_string()),
@@ -328,10 +333,12 @@ async fn move_application<C: ConnectionTrait>(
 /// What [`apply_application`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
-    /// Moved, its money effect made; `committed_cents` is the programme's committed
-    /// total as it stands when the transaction commits (read under the programme's row
-    /// lock, which every application move takes).
-    Done { committed_cents: i64 },
+    /// Moved, its money effect made.
+    Done {
+        /// The programme's committed total as it stands when the transaction commits
+        /// (read under the programme's row lock, which every application move takes).
+        committed_cents: i64,
+    },
     /// Not in the state it was read in any more: a concurrent call moved it first.
     Raced,
     /// Approving would commit more than the envelope.

@@ -65,7 +65,7 @@ impl Registry {
         let txn = self.db.begin().await?;
         if let Err(error) = store::insert(&txn, &place, request_id).await {
             let _ = txn.rollback().await;
-            if db::is_unique_violation(&error)
+            if db::violates(&error, &store::REQUEST_ID_KEY)
                 && let Some(request_id) = request_id
                 && let Some(existing) = self.created_by_request(caller, request_id).await?
             {

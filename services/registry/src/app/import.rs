@@ -119,7 +119,7 @@ impl Registry {
                 self.outbox.notify();
                 Ok(true)
             }
-            Err(error) if db::is_unique_violation(&error) => {
+            Err(error) if db::violates(&error, &store::SOURCE_KEY) => {
                 let _ = txn.rollback().await;
                 Ok(false)
             }

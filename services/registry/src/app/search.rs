@@ -32,18 +32,15 @@ impl Registry {
         page_token: &str,
     ) -> Result<Page, Error> {
         let fingerprint = fingerprint(&filter, near.as_ref());
-        let cursor = if page_token.is_empty() {
-            None
-        } else {
-            Some(page::decode(page_token, fingerprint)?)
-        };
         match near {
             None => {
-                self.list_by_id(visibility, &filter, cursor, page_size, fingerprint)
+                let after = page::decode_id(page_token, fingerprint)?;
+                self.list_by_id(visibility, &filter, after, page_size, fingerprint)
                     .await
             }
             Some(near) => {
-                self.list_near(visibility, &filter, &near, cursor, page_size, fingerprint)
+                let after = page::decode_near(page_token, fingerprint)?;
+                self.list_near(visibility, &filter, &near, after, page_size, fingerprint)
                     .await
             }
         }
@@ -54,13 +51,10 @@ impl Registry {
         &self,
         visibility: &Visibility,
         filter: &ListFilter,
-        cursor: Option<Vec<u8>>,
+        after: Option<Uuid>,
         page_size: u64,
         fingerprint: u64,
     ) -> Result<Page, Error> {
-        let after = cursor
-            .map(|c| Uuid::from_slice(&c).map_err(|_| bad_token()))
-            .transpose()?;
         let places = store::list(&self.db, filter, visibility, after, page_size + 1).await?;
         let page = page::Page::of(places, page_size, fingerprint, |p: &Place| p.id.uuid());
         let (places, next_page_token) = (page.items, page.next_page_token);
@@ -70,24 +64,17 @@ impl Registry {
         })
     }
 
-    /// Nearest first; the cursor is the last place's distance (8 bytes) then its id, as
-    /// places at the same distance follow in id order.
+    /// Nearest first; the cursor is the last place's distance then its id
+    /// ([`page::encode_near`]).
     async fn list_near(
         &self,
         visibility: &Visibility,
         filter: &ListFilter,
         near: &Near,
-        cursor: Option<Vec<u8>>,
+        after: Option<(f64, Uuid)>,
         page_size: u64,
         fingerprint: u64,
     ) -> Result<Page, Error> {
-        let after = cursor
-            .map(|c| {
-                let (distance, id) = c.split_at_checked(8).ok_or_else(bad_token)?;
-                let distance = f64::from_le_bytes(distance.try_into().map_err(|_| bad_token())?);
-                Ok::<_, Error>((distance, Uuid::from_slice(id).map_err(|_| bad_token())?))
-            })
-            .transpose()?;
         let mut places = store::nearest(
             &self.db,
             filter,
@@ -102,11 +89,7 @@ impl Registry {
             places.truncate(page_size as usize);
             places
                 .last()
-                .map(|(distance, place)| {
-                    let mut cursor = distance.to_le_bytes().to_vec();
-                    cursor.extend_from_slice(place.id.uuid().as_bytes());
-                    page::encode(fingerprint, &cursor)
-                })
+                .map(|(distance, place)| page::encode_near(fingerprint, *distance, place.id.uuid()))
                 .unwrap_or_default()
         } else {
             String::new()
@@ -116,11 +99,6 @@ impl Registry {
             next_page_token,
         })
     }
-}
-
-/// A token that decodes for this search but holds no cursor it could have made.
-fn bad_token() -> Error {
-    Error::invalid("page_token", "is not a page token returned by this method")
 }
 
 /// What a page token is bound to: the method, its filters in any order and the circle

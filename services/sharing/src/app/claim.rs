@@ -85,7 +85,7 @@ impl Sharing {
         }
         if let Err(error) = store::insert_claim(&txn, &claim, created_by, request_id).await {
             let _ = txn.rollback().await;
-            if db::is_unique_violation(&error)
+            if db::violates(&error, &store::CLAIM_REQUEST_ID_KEY)
                 && let Some(request_id) = request_id
                 && let Some(existing) = store::claim_by_request(&self.db, request_id).await?
             {

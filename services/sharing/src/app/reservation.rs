@@ -78,7 +78,7 @@ impl Sharing {
             if db::is_concurrency_conflict(&error) && attempts < INSERT_ATTEMPTS {
                 continue;
             }
-            if db::is_unique_violation(&error)
+            if db::violates(&error, &store::RESERVATION_REQUEST_ID_KEY)
                 && let Some(request_id) = request_id
                 && let Some(existing) = store::reservation_by_request(&self.db, request_id).await?
             {

@@ -22,28 +22,6 @@ fn require_owner(caller: &Caller, resource: &Resource, action: &str) -> Result<(
     caller.require_admin_or_member(resource.owner, action)
 }
 
-/// The cursor of a page of resources nearest first: the last one's distance and id.
-type NearCursor = (f64, Uuid);
-
-fn decode_near_cursor(token: &str, fingerprint: u64) -> Result<Option<NearCursor>, Error> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    let bad = || Error::invalid("page_token", "is not a page token returned by this method");
-    let cursor = page::decode(token, fingerprint)?;
-    let (d, id) = cursor.split_at_checked(8).ok_or_else(bad)?;
-    Ok(Some((
-        f64::from_le_bytes(d.try_into().map_err(|_| bad())?),
-        Uuid::from_slice(id).map_err(|_| bad())?,
-    )))
-}
-
-fn encode_near_cursor(fingerprint: u64, (distance, id): NearCursor) -> String {
-    let mut cursor = distance.to_le_bytes().to_vec();
-    cursor.extend_from_slice(id.as_bytes());
-    page::encode(fingerprint, &cursor)
-}
-
 impl Sharing {
     /// The resource `id`; whoever is signed in may read any.
     pub async fn get_resource(&self, id: Uuid) -> Result<Resource, Error> {
@@ -148,7 +126,7 @@ impl Sharing {
             .with(center.longitude().to_le_bytes())
             .with(radius.to_le_bytes())
             .finish();
-        let after = decode_near_cursor(token, fingerprint)?;
+        let after = page::decode_near(token, fingerprint)?;
         let mut found: Vec<(f64, Resource)> =
             store::resources_within(&self.db, &filter, &center, radius)
                 .await?
@@ -162,7 +140,7 @@ impl Sharing {
         if found.len() as u64 > page_size {
             found.truncate(page_size as usize);
             if let Some((d, r)) = found.last() {
-                next_page_token = encode_near_cursor(fingerprint, (*d, r.id));
+                next_page_token = page::encode_near(fingerprint, *d, r.id);
             }
         }
         Ok(Page {

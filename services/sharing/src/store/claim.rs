@@ -3,6 +3,7 @@
 //! returned when a claim is cancelled.
 
 use fabrique_platform::Error;
+use fabrique_platform::db::UniqueKey;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -67,7 +68,14 @@ fn to_claim(m: claim::Model) -> Result<Claim, Error> {
     parse().map_err(|invalid| internal("claim", id, invalid))
 }
 
-/// Inserts `c`; `request_id` lets a retried create find it (unique).
+/// One claim per create `request_id`: a retried create finds the first's.
+pub const CLAIM_REQUEST_ID_KEY: UniqueKey = UniqueKey {
+    name: "claims_create_request_id",
+    table: "claims",
+    columns: &["create_request_id"],
+};
+
+/// Inserts `c`; `request_id` lets a retried create find it ([`CLAIM_REQUEST_ID_KEY`]).
 pub async fn insert_claim<C: ConnectionTrait>(
     db: &C,
     c: &Claim,

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use fabrique_platform::Error;
+use fabrique_platform::db::UniqueKey;
 use sea_orm::sea_query::Condition;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -54,8 +55,16 @@ fn to_reservation(m: reservation::Model) -> Result<Reservation, Error> {
     parse().map_err(|invalid| internal("reservation", id, invalid))
 }
 
+/// One reservation per create `request_id`: a retried create finds the first's.
+pub const RESERVATION_REQUEST_ID_KEY: UniqueKey = UniqueKey {
+    name: "reservations_create_request_id",
+    table: "reservations",
+    columns: &["create_request_id"],
+};
+
 /// Inserts `r`; the exclusion constraint refuses it if it overlaps a holding one
-/// (see [`super::is_overlap`]), and `request_id` lets a retried create find it.
+/// (see [`super::is_overlap`]), and `request_id` lets a retried create find it
+/// ([`RESERVATION_REQUEST_ID_KEY`]).
 pub async fn insert_reservation<C: ConnectionTrait>(
     db: &C,
     r: &Reservation,

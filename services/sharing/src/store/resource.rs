@@ -52,6 +52,7 @@ fn resource_columns(r: &Resource) -> resource::ActiveModel {
 
 /// A resource row and whether its coordinates came from its place.
 pub struct StoredResource {
+    /// The resource as the domain sees it.
     pub resource: Resource,
     /// Its coordinates are its place's, and move when the place does; kept in the row
     /// only, since no client sees it.
