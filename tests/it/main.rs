@@ -22,4 +22,5 @@ mod secrets_in_logs;
 mod server;
 mod sharing;
 mod shutdown;
+mod sizes;
 mod support;

@@ -12,6 +12,8 @@
 //! - `refusal` — why a call is refused: its codes and their messages;
 //! - `grpc` — the handlers; `events` — in and out.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod domain;
 pub mod events;

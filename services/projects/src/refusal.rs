@@ -11,24 +11,43 @@ fabrique_types::string_enum!(
     /// The codes `google.rpc.ErrorInfo.reason` carries for the projects service: its own
     /// and the platform's shared ones.
     RefusalCode {
+        /// The call acts for a member and the caller's token names none.
         NotAMember => "NOT_A_MEMBER",
+        /// A lead, funder, applicant, coordinator or team member is not ACTIVE, or not known here.
         MemberNotActive => "MEMBER_NOT_ACTIVE",
+        /// The place hosting a project is closed.
         PlaceClosed => "PLACE_CLOSED",
+        /// The place hosting a project is not known from place events.
         PlaceUnknown => "PLACE_UNKNOWN",
+        /// A project state change that does not follow PROPOSED → ACTIVE → COMPLETED | ABANDONED.
         ProjectState => "PROJECT_STATE",
+        /// Closing a programme that is already CLOSED.
         ProgrammeClosed => "PROGRAMME_CLOSED",
+        /// Applying to a programme that is CLOSED, not yet open, or past its close date.
         ProgrammeNotOpen => "PROGRAMME_NOT_OPEN",
+        /// The applicant's kind is not among those the programme is open to.
         Ineligible => "INELIGIBLE",
+        /// The applicant already holds the most awards the programme gives one member.
         AwardLimitReached => "AWARD_LIMIT_REACHED",
+        /// Deciding or withdrawing an application that is no longer SUBMITTED.
         ApplicationDecided => "APPLICATION_DECIDED",
+        /// Approving would commit more than what remains of the programme's envelope.
         EnvelopeExhausted => "ENVELOPE_EXHAUSTED",
+        /// Paying an application that is not APPROVED.
         ApplicationNotApproved => "APPLICATION_NOT_APPROVED",
+        /// Joining or leaving a grouped purchase that is no longer OPEN.
         PurchaseClosed => "PURCHASE_CLOSED",
+        /// Joining a grouped purchase after its deadline.
         DeadlinePassed => "DEADLINE_PASSED",
+        /// Leaving a grouped purchase the member has not joined.
         NotJoined => "NOT_JOINED",
+        /// Closing a grouped purchase that is not OPEN, or awarding one that is not CLOSED.
         PurchaseState => "PURCHASE_STATE",
+        /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
+        /// The platform's: concurrent changes got in the way.
         ConcurrentChange => "CONCURRENT_CHANGE",
+        /// The platform's: a request id another caller used.
         RequestIdReused => "REQUEST_ID_REUSED",
     }
 );
@@ -54,73 +73,120 @@ pub enum Refusal {
     /// member events: `role` is what it would be (lead, funder, applicant…), `state` its
     /// state, `None` when the service does not know it.
     MemberNotActive {
+        /// What the member would be to the call: lead, funder, applicant…
         role: &'static str,
+        /// `members/{id}`.
         member: String,
+        /// Its state as member events last gave it; `None` if it never heard of it.
         state: Option<String>,
     },
     /// The host place is closed.
-    PlaceClosed { place: String },
+    PlaceClosed {
+        /// `places/{id}`.
+        place: String,
+    },
     /// The host place is not known from place events.
-    PlaceUnknown { place: String },
+    PlaceUnknown {
+        /// `places/{id}`.
+        place: String,
+    },
     /// A project state change its current state does not allow.
     ProjectState {
+        /// `projects/{id}`.
         project: String,
+        /// The state it is in.
         state: &'static str,
+        /// The state asked for, which cannot follow it.
         to: &'static str,
     },
     /// Closing a programme that is already closed.
-    ProgrammeClosed { programme: String },
+    ProgrammeClosed {
+        /// `programmes/{id}`.
+        programme: String,
+    },
     /// Applying to a programme that takes no application now.
-    ProgrammeNotOpen { programme: String, why: NotOpen },
+    ProgrammeNotOpen {
+        /// `programmes/{id}`.
+        programme: String,
+        /// Closed for good, or outside its dates: the message says when it opens.
+        why: NotOpen,
+    },
     /// The applicant's kind is not among those the programme is open to.
     Ineligible {
+        /// `members/{id}`.
         applicant: String,
+        /// The applicant's kind of member, as member events gave it.
         kind: String,
+        /// `programmes/{id}`.
         programme: String,
+        /// The kinds of member the programme is open to.
         eligible: Vec<String>,
     },
     /// The member already holds the most awards a programme gives one member. Also the
     /// reason stored when an approval is refused for it ([`Refusal::stored_reason`]).
     AwardLimitReached {
+        /// `members/{id}`, the applicant.
         member: String,
+        /// The programme's most awards per member.
         max: u32,
+        /// `programmes/{id}`.
         programme: String,
     },
     /// Only a submitted application can be `action` (approved, rejected, withdrawn):
     /// `state` is the application's, `None` when a concurrent call decided it meanwhile.
     ApplicationDecided {
+        /// `programmes/{id}/applications/{id}`.
         application: String,
+        /// The state it is in; `None` when a concurrent call decided it meanwhile.
         state: Option<&'static str>,
+        /// What the call tried, as a past participle: approved, rejected, withdrawn.
         action: &'static str,
     },
     /// Approving would commit more than the programme's envelope. Also the reason stored
     /// for the application, rejected for it ([`Refusal::stored_reason`]).
     EnvelopeExhausted {
+        /// `programmes/{id}`.
         programme: String,
+        /// The aid the application asks for.
         aid_cents: i64,
+        /// The programme's whole envelope, which approvals never exceed.
         envelope_cents: i64,
     },
     /// Only an approved application is paid.
     ApplicationNotApproved {
+        /// `programmes/{id}/applications/{id}`.
         application: String,
+        /// The state it is in instead.
         state: &'static str,
     },
     /// Joining or leaving a grouped purchase that is no longer open.
     PurchaseClosed {
+        /// `groupPurchases/{id}`.
         purchase: String,
+        /// The state it is in instead of OPEN.
         state: &'static str,
     },
     /// Joining a grouped purchase after its deadline.
     DeadlinePassed {
+        /// `groupPurchases/{id}`.
         purchase: String,
+        /// When joining closed.
         deadline: DateTime<Utc>,
     },
     /// Leaving a grouped purchase the member has not joined.
-    NotJoined { member: String, purchase: String },
+    NotJoined {
+        /// `members/{id}`.
+        member: String,
+        /// `groupPurchases/{id}`.
+        purchase: String,
+    },
     /// Closing a grouped purchase that is not OPEN, or awarding one that is not CLOSED.
     PurchaseState {
+        /// `groupPurchases/{id}`.
         purchase: String,
+        /// The state it is in.
         state: &'static str,
+        /// The state the call needs: OPEN to close, CLOSED to award.
         expected: &'static str,
     },
 }
@@ -269,8 +335,8 @@ mod tests {
         fabrique_platform::refusal::assert_lists_shared(&codes);
     }
 
-    /// One of each refusal (and of each case its message distinguishes); over 60 lines
-    /// because it is that list.
+    /// One of each refusal (and of each case its message distinguishes). Over 60 lines:
+    /// it is that list.
     fn one_of_each() -> Vec<Refusal> {
         let day = NaiveDate::from_ymd_opt(2027, 3, 1).expect("a date");
         vec![

@@ -267,7 +267,7 @@ fn parse_capabilities(value: &str) -> Result<BTreeSet<Capability>, Invalid> {
 
 /// One row into a place, or every bad field of it.
 ///
-/// Long as the schema is wide: one line per column, then the place assembled only
+/// Over 60 lines: as long as the schema is wide, one line per column, then the place assembled only
 /// when every field parsed — so that a row's bad fields are all reported at once,
 /// not one per attempt.
 fn parse_row(line: usize, row: &Row<'_>, decimal_comma: bool) -> Result<ImportRow, Vec<RowError>> {

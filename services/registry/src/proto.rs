@@ -103,7 +103,8 @@ fn opening_spans(hours: Option<&OpeningHours>) -> Vec<proto::OpeningSpan> {
 /// Parses each field named in `fields` into a patch, every bad one reported as
 /// `place.{field}` in `v`: the patch is whole only when `v` stayed empty.
 ///
-/// Long as the message is wide: one arm per field, the longer ones in helpers below.
+/// Over 60 lines: as long as the message is wide, one arm per field, the longer ones in
+/// helpers below.
 pub fn parse_fields(place: &proto::Place, fields: &[&str], v: &mut Violations) -> Patch {
     let mut patch = Patch::default();
     for &field in fields {

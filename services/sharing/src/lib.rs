@@ -14,6 +14,8 @@
 //! reservation, claim, need). Dependencies point one way: grpc → app → domain, app →
 //! store and events, proto used by grpc and events; only the wiring below uses grpc.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod domain;
 pub mod events;

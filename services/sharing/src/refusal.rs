@@ -14,29 +14,53 @@ fabrique_types::string_enum!(
     /// The codes `google.rpc.ErrorInfo.reason` carries for the sharing service: its own
     /// and the platform's shared ones.
     RefusalCode {
+        /// The call acts for a member and the caller's token names none.
         NotAMember => "NOT_A_MEMBER",
+        /// The owner, borrower or claimant a call acts for is not ACTIVE, or not known here.
         MemberNotActive => "MEMBER_NOT_ACTIVE",
+        /// The place a resource or need is set at is closed.
         PlaceClosed => "PLACE_CLOSED",
+        /// The place a resource or need is set at is not known to this service.
         PlaceUnknown => "PLACE_UNKNOWN",
+        /// Withdrawing a resource already WITHDRAWN, or restoring one already AVAILABLE.
         ResourceState => "RESOURCE_STATE",
+        /// Reserving or claiming a resource that is not AVAILABLE.
         ResourceNotAvailable => "RESOURCE_NOT_AVAILABLE",
+        /// Reserving or claiming one's own resource.
         OwnResource => "OWN_RESOURCE",
+        /// Asking for slots of a resource whose kind is not booked by time slot.
         NotBookable => "NOT_BOOKABLE",
+        /// A reservation whose slot starts in the past.
         SlotInThePast => "SLOT_IN_THE_PAST",
+        /// A slot longer than the resource's longest reservation.
         SlotTooLong => "SLOT_TOO_LONG",
+        /// A slot starting beyond the resource's booking horizon.
         SlotTooFarAhead => "SLOT_TOO_FAR_AHEAD",
+        /// A slot that, with the turnaround, overlaps a REQUESTED or CONFIRMED reservation.
         SlotTaken => "SLOT_TAKEN",
+        /// Confirming or declining a reservation that is not REQUESTED.
         ReservationNotRequested => "RESERVATION_NOT_REQUESTED",
+        /// Cancelling a reservation whose slot has ended.
         ReservationOver => "RESERVATION_OVER",
+        /// Cancelling a reservation that is neither REQUESTED nor CONFIRMED.
         ReservationClosed => "RESERVATION_CLOSED",
+        /// Completing a reservation whose slot has not started.
         ReservationNotStarted => "RESERVATION_NOT_STARTED",
+        /// Completing a reservation that is not CONFIRMED.
         ReservationNotConfirmed => "RESERVATION_NOT_CONFIRMED",
+        /// Claiming a resource that is not a material: only materials go by quantity.
         NotAMaterial => "NOT_A_MATERIAL",
+        /// Claiming more than is left, without accepting less, or when nothing is left.
         NotEnoughLeft => "NOT_ENOUGH_LEFT",
+        /// Collecting or cancelling a claim that is no longer HELD.
         ClaimNotHeld => "CLAIM_NOT_HELD",
+        /// Closing a need that is already CLOSED.
         NeedClosed => "NEED_CLOSED",
+        /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
+        /// The platform's: concurrent changes got in the way.
         ConcurrentChange => "CONCURRENT_CHANGE",
+        /// The platform's: a request id another caller used.
         RequestIdReused => "REQUEST_ID_REUSED",
     }
 );
@@ -60,73 +84,126 @@ pub enum Refusal {
     /// The member a call acts for (`role`: owner, borrower, claimant, member) is not
     /// ACTIVE: `state` is its state, `None` when this service does not know it.
     MemberNotActive {
+        /// What the member is to the call: owner, borrower, claimant or member.
         role: &'static str,
+        /// `members/{id}`.
         member: String,
+        /// Its state as this service last heard it; `None` if it never heard of it.
         state: Option<String>,
     },
     /// The place given in `field` is closed.
-    PlaceClosed { field: String, place: String },
+    PlaceClosed {
+        /// The request field that named the place, e.g. `resource.place`.
+        field: String,
+        /// `places/{id}`.
+        place: String,
+    },
     /// The place given in `field` is not one this service knows.
-    PlaceUnknown { field: String, place: String },
+    PlaceUnknown {
+        /// The request field that named the place, e.g. `need.place`.
+        field: String,
+        /// `places/{id}`.
+        place: String,
+    },
     /// Withdrawing or restoring a resource already in that `state`.
     ResourceAlready {
+        /// `resources/{id}`.
         resource: String,
+        /// The state it is already in, `withdrawn` or `available`.
         state: &'static str,
     },
     /// Reserving or claiming a resource that is not AVAILABLE.
     ResourceNotAvailable {
+        /// `resources/{id}`.
         resource: String,
+        /// The state it is in instead.
         state: &'static str,
     },
     /// Reserving or claiming one's own resource.
-    OwnResource { resource: String },
+    OwnResource {
+        /// `resources/{id}`, owned by the caller.
+        resource: String,
+    },
     /// Asking for the slots of a resource of a `kind` not booked by time slot.
     NotBookable {
+        /// `resources/{id}`.
         resource: String,
+        /// Its kind: a material (claimed by quantity) or a method (shared as is).
         kind: &'static str,
     },
     /// A slot that starts before now.
     SlotInThePast,
     /// A slot longer than the resource's longest reservation, `max`.
-    SlotTooLong { max: Duration },
+    SlotTooLong {
+        /// The longest reservation the owner allows.
+        max: Duration,
+    },
     /// A slot starting further ahead than the resource's booking horizon, `max`.
-    SlotTooFarAhead { max: Duration },
+    SlotTooFarAhead {
+        /// How far ahead the owner lets the resource be booked.
+        max: Duration,
+    },
     /// A slot that overlaps another reservation held on the resource, or its
     /// `turnaround`; `holding` is that reservation, when it could still be read.
     SlotTaken {
+        /// `resources/{id}`.
         resource: String,
+        /// The time the owner keeps free after each reservation, counted in the overlap.
         turnaround: Duration,
+        /// The reservation in the way; `None` when it could not be read again.
         holding: Option<Holding>,
     },
     /// A reservation lifecycle call its current state does not allow: `code` is
     /// `RESERVATION_NOT_REQUESTED`, `RESERVATION_CLOSED` or `RESERVATION_NOT_CONFIRMED`,
     /// `rule` says which states allow it.
     IllegalTransition {
+        /// Which of the three transition codes the client is sent.
         code: RefusalCode,
+        /// `resources/{id}/reservations/{id}`.
         reservation: String,
+        /// The state it is in, which does not allow the call.
         state: &'static str,
+        /// The rule, in words, for the message.
         rule: &'static str,
     },
     /// Cancelling a reservation whose slot has ended.
-    ReservationOver { reservation: String },
+    ReservationOver {
+        /// `resources/{id}/reservations/{id}`.
+        reservation: String,
+    },
     /// Completing a reservation whose slot has not started.
-    ReservationNotStarted { reservation: String },
+    ReservationNotStarted {
+        /// `resources/{id}/reservations/{id}`.
+        reservation: String,
+    },
     /// Claiming a resource of a `kind` that is not a material.
     NotAMaterial {
+        /// `resources/{id}`.
         resource: String,
+        /// Its kind: one booked by time slot, or a method (shared as is).
         kind: &'static str,
     },
     /// Claiming more than is left (and not accepting less, or nothing is left).
     NotEnoughLeft {
+        /// `resources/{id}`.
         resource: String,
+        /// What is left to claim, in `unit`.
         remaining: f64,
+        /// What the claim asked for, in `unit`.
         asked: f64,
+        /// The unit the material is counted in.
         unit: &'static str,
     },
     /// Collecting or cancelling a claim that is no longer HELD.
-    ClaimNotHeld { claim: String },
+    ClaimNotHeld {
+        /// `resources/{id}/claims/{id}`.
+        claim: String,
+    },
     /// Closing a need that is already closed.
-    NeedClosed { need: String },
+    NeedClosed {
+        /// `needs/{id}`.
+        need: String,
+    },
 }
 
 impl RefusalTrait for Refusal {
@@ -156,7 +233,7 @@ impl RefusalTrait for Refusal {
     }
 
     /// One arm per refusal, so that every message the service sends is read in one
-    /// place: that is why it is longer than 60 lines.
+    /// place. Over 60 lines: that list.
     fn message(&self) -> String {
         match self {
             Refusal::NotAMember => {
@@ -256,7 +333,7 @@ mod tests {
 
     const RESOURCE: &str = "resources/0190a000-0000-7000-8000-000000000001";
 
-    /// One refusal of each kind: one entry per variant, hence its length.
+    /// One refusal of each kind. Over 60 lines: one entry per variant.
     fn every_refusal() -> Vec<Refusal> {
         let resource = || RESOURCE.to_string();
         let reservation = || format!("{RESOURCE}/reservations/2");

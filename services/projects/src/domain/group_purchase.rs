@@ -15,10 +15,15 @@ use crate::refusal::Refusal;
 fabrique_types::string_enum!(
     /// What a grouped purchase buys.
     Category {
+        /// Natural gas supply.
         Gas => "gas",
+        /// Electricity supply.
         Electricity => "electricity",
+        /// Insulation works.
         Insulation => "insulation",
+        /// Solar panels and their installation.
         Photovoltaics => "photovoltaics",
+        /// Anything else members buy together.
         Other => "other",
     }
 );
@@ -27,8 +32,11 @@ fabrique_types::string_enum!(
     /// Where a grouped purchase stands: taking participations, closed to them while
     /// the tender runs, then awarded to a supplier.
     GroupPurchaseState {
+        /// Taking participations; joining only until the deadline.
         Open => "open",
+        /// No more participations: the tender runs on the volumes put in.
         Closed => "closed",
+        /// A supplier was chosen: for good.
         Awarded => "awarded",
     }
 );
@@ -38,6 +46,7 @@ fabrique_types::string_enum!(
 pub struct Lot {
     /// What sites name the lot by: see [`parse_lot_code`].
     pub code: String,
+    /// What the lot covers, in words for people.
     pub title: String,
 }
 
@@ -61,9 +70,11 @@ pub fn parse_lot_code(value: &str) -> Result<String, Invalid> {
 /// A site's estimated volume, in thousandths of the purchase's unit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Site {
+    /// The site as its member names it, e.g. its town hall.
     pub name: String,
     /// The code of one of the purchase's lots.
     pub lot: String,
+    /// Its estimated volume for the lot (see [`parse_volume`]).
     pub volume_milli: i64,
 }
 
@@ -85,16 +96,21 @@ pub fn parse_volume(volume: f64) -> Result<i64, Invalid> {
 /// A grouped purchase and who takes part in it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupPurchase {
+    /// Named `groupPurchases/{id}` in the contract.
     pub id: Uuid,
+    /// What members see of it in lists.
     pub title: String,
     /// The member that runs it: it (or an admin) closes and awards it.
     pub coordinator: Uuid,
+    /// What it buys.
     pub category: Category,
     /// The unit of every volume (MWh, m²…).
     pub unit: String,
+    /// What the tender is split into; sites put in their volumes per lot.
     pub lots: Vec<Lot>,
     /// Joining ends at this instant, excluded; the purchase stays OPEN until closed.
     pub deadline: DateTime<Utc>,
+    /// Where it stands; changed only by [`GroupPurchase::next`].
     pub state: GroupPurchaseState,
     /// Named when AWARDED.
     pub supplier: Option<String>,
@@ -102,7 +118,9 @@ pub struct GroupPurchase {
     pub participations: BTreeMap<Uuid, Vec<Site>>,
     /// The token subject that created it (a replayed create must come from it).
     pub created_by: String,
+    /// When it was opened.
     pub created_at: DateTime<Utc>,
+    /// When its state last changed; participations are kept and dated apart.
     pub updated_at: DateTime<Utc>,
     /// Raised by every change of state (not by participations, kept apart).
     pub version: i64,
@@ -112,14 +130,25 @@ pub struct GroupPurchase {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupPurchaseTransition {
     /// A member puts in its sites, or replaces them: while OPEN, before the deadline.
-    Join { member: Uuid, sites: Vec<Site> },
+    Join {
+        /// The member taking part.
+        member: Uuid,
+        /// Its sites and their volumes, replacing any it put in before.
+        sites: Vec<Site>,
+    },
     /// A member takes its sites out: while OPEN, even after the deadline (which ends
     /// joining only).
-    Leave { member: Uuid },
+    Leave {
+        /// The member taking its sites out.
+        member: Uuid,
+    },
     /// The coordinator stops taking participations: OPEN → CLOSED.
     Close,
     /// The coordinator names the supplier chosen: CLOSED → AWARDED.
-    Award { supplier: String },
+    Award {
+        /// The supplier the tender chose, as the coordinator names it.
+        supplier: String,
+    },
 }
 
 impl GroupPurchaseTransition {
@@ -249,10 +278,15 @@ impl GroupPurchase {
 pub struct GroupPurchaseDraft {
     /// `None`: the caller's own member.
     pub coordinator: Option<Uuid>,
+    /// What members will see of it in lists.
     pub title: String,
+    /// What it buys.
     pub category: Category,
+    /// The unit every volume is counted in (MWh, m², kWc…); 1 to 20 characters.
     pub unit: String,
+    /// 1 to 50 lots, their codes distinct.
     pub lots: Vec<Lot>,
+    /// Joining ends at this instant.
     pub deadline: DateTime<Utc>,
 }
 

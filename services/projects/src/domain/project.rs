@@ -14,14 +14,23 @@ use crate::refusal::Refusal;
 fabrique_types::string_enum!(
     /// What a project is about; a project may have several.
     Theme {
+        /// Energy saving and renewable energy.
         Energy => "energy",
+        /// How people and goods get around.
         Mobility => "mobility",
+        /// Reuse, repair and recycling.
         CircularEconomy => "circular_economy",
+        /// Building, renovating and living together.
         Housing => "housing",
+        /// Growing, cooking and sharing food.
         Food => "food",
+        /// Protecting and restoring living things.
         Biodiversity => "biodiversity",
+        /// Citizens taking part in decisions.
         Participation => "participation",
+        /// Public buyers purchasing with the transition in mind.
         PublicProcurement => "public_procurement",
+        /// None of the above.
         Other => "other",
     }
 );
@@ -29,9 +38,13 @@ fabrique_types::string_enum!(
 fabrique_types::string_enum!(
     /// Where a project stands in its lifecycle.
     ProjectState {
+        /// Put forward, not started yet.
         Proposed => "proposed",
+        /// Under way.
         Active => "active",
+        /// Done: final.
         Completed => "completed",
+        /// Given up, started or not: final.
         Abandoned => "abandoned",
     }
 );
@@ -60,29 +73,40 @@ pub struct Participant {
 /// A step of a project, with the day it is due, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Milestone {
+    /// What the step is, in words.
     pub title: String,
     /// A day, not a time: the contract carries it as midnight UTC.
     pub due: Option<NaiveDate>,
+    /// Whether the lead marked it reached.
     pub done: bool,
 }
 
 /// A project of the alliance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Project {
+    /// Named `projects/{id}` in the contract and the events.
     pub id: Uuid,
+    /// What members see of it in lists.
     pub title: String,
+    /// What it is about, in free text; `None` when blank.
     pub summary: Option<String>,
+    /// What it is about, for filters; any number.
     pub themes: BTreeSet<Theme>,
     /// The member that leads it: it (or an admin) changes the project.
     pub lead: Uuid,
+    /// Who takes part besides the lead, and what each brings.
     pub participants: Vec<Participant>,
     /// A place of the registry service hosting it.
     pub host_place: Option<Uuid>,
+    /// Its steps, in the order the lead gives them.
     pub milestones: Vec<Milestone>,
+    /// Where it stands; changed only by [`Project::next`].
     pub state: ProjectState,
     /// The token subject that created it (a replayed create must come from it).
     pub created_by: String,
+    /// When it was proposed.
     pub created_at: DateTime<Utc>,
+    /// When its last version was made.
     pub updated_at: DateTime<Utc>,
     /// Raised by every change; the etag clients send back.
     pub version: i64,
@@ -182,11 +206,17 @@ impl Project {
 pub struct ProjectDraft {
     /// `None`: the caller's own member.
     pub lead: Option<Uuid>,
+    /// 1 to 200 characters.
     pub title: String,
+    /// At most 5,000 characters; `None` when blank.
     pub summary: Option<String>,
+    /// What it is about.
     pub themes: BTreeSet<Theme>,
+    /// Who takes part besides the lead; at most 100.
     pub participants: Vec<Participant>,
+    /// A registry place hosting it; must be known and not closed.
     pub host_place: Option<Uuid>,
+    /// Its steps; at most 100.
     pub milestones: Vec<Milestone>,
 }
 
@@ -194,11 +224,17 @@ pub struct ProjectDraft {
 /// as it is; for an optional field, `Some(None)` clears it.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectPatch {
+    /// 1 to 200 characters.
     pub title: Option<String>,
+    /// `Some(None)` clears it.
     pub summary: Option<Option<String>>,
+    /// Replaces the whole set.
     pub themes: Option<BTreeSet<Theme>>,
+    /// Replaces the whole list.
     pub participants: Option<Vec<Participant>>,
+    /// A new host, known and not closed; `Some(None)` leaves it unhosted.
     pub host_place: Option<Option<Uuid>>,
+    /// Replaces the whole list.
     pub milestones: Option<Vec<Milestone>>,
 }
 

@@ -45,7 +45,9 @@ pub fn parse_role(value: &str) -> Result<String, Invalid> {
 /// A peer workshop and its teams.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Workshop {
+    /// Named `workshops/{id}` in the contract.
     pub id: Uuid,
+    /// The question the peers work on together.
     pub theme: String,
     /// The season of the programme it belongs to ("saison 3").
     pub season: Option<String>,
@@ -53,6 +55,7 @@ pub struct Workshop {
     pub required_roles: Vec<String>,
     /// Team lead → members of the team (the lead included).
     pub teams: BTreeMap<Uuid, Vec<Uuid>>,
+    /// When it was set up.
     pub created_at: DateTime<Utc>,
 }
 
@@ -66,7 +69,9 @@ impl Workshop {
 /// What a new workshop is made of.
 #[derive(Debug, Clone)]
 pub struct WorkshopDraft {
+    /// The question the peers will work on together.
     pub theme: String,
+    /// The season of the programme it belongs to, if any.
     pub season: Option<String>,
     /// Never empty: a request naming no role asks for [`VILLES_PAIRS_ROLES`].
     pub required_roles: Vec<String>,

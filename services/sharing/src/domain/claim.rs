@@ -13,8 +13,11 @@ use crate::refusal::Refusal;
 fabrique_types::string_enum!(
     /// Where a claim is in its lifecycle; only a HELD claim keeps its quantity aside.
     ClaimState {
+        /// Set aside for the claimant, taken from the stock already.
         Held => "held",
+        /// Handed over by the owner: for good.
         Collected => "collected",
+        /// Called off: its quantity went back to the stock.
         Cancelled => "cancelled",
     }
 );
@@ -22,16 +25,23 @@ fabrique_types::string_enum!(
 /// A quantity of a material set aside for a claimant until collected or cancelled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Claim {
+    /// Named `resources/{resource}/claims/{id}` in the contract.
     pub id: Uuid,
+    /// The material it is taken from.
     pub resource: Uuid,
     /// The material's owner when it was claimed: who marks it collected.
     pub owner: Uuid,
+    /// The member it is set aside for.
     pub claimant: Uuid,
+    /// What was granted: less than asked when the claimant accepted less.
     pub quantity: Milli,
     /// The unit of the material's stock.
     pub unit: QuantityUnit,
+    /// Where it is in its lifecycle; changed only by [`Claim::next`].
     pub state: ClaimState,
+    /// When it was claimed (and the stock taken).
     pub created_at: DateTime<Utc>,
+    /// When it was last collected or cancelled, or claimed.
     pub updated_at: DateTime<Utc>,
 }
 

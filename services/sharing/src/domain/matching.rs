@@ -14,6 +14,7 @@ use super::slot::Slot;
 /// A resource that fits a need.
 #[derive(Debug, Clone)]
 pub struct Match {
+    /// The resource on offer, as it is now.
     pub resource: Resource,
     /// Lower is better (see [`match_score`]).
     pub score: f64,

@@ -18,7 +18,9 @@ pub const MAX_RADIUS_KM: f64 = 1000.0;
 fabrique_types::string_enum!(
     /// Where a need is in its lifecycle; matches are listed for any.
     NeedState {
+        /// Still sought.
         Open => "open",
+        /// Met, or no longer needed: closed by its member or an admin, for good.
         Closed => "closed",
     }
 );
@@ -26,6 +28,7 @@ fabrique_types::string_enum!(
 /// What a member is looking for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Need {
+    /// Named `needs/{id}` in the contract.
     pub id: Uuid,
     /// The member that posted it.
     pub member: Uuid,
@@ -33,6 +36,7 @@ pub struct Need {
     pub kind: Option<ResourceKind>,
     /// Its words are matched against resources' titles and descriptions.
     pub description: String,
+    /// The registry place it is wanted at, if any.
     pub place: Option<Uuid>,
     /// Given, or the coordinates of its place: distances are measured from here.
     pub location: Option<Location>,
@@ -42,8 +46,11 @@ pub struct Need {
     pub slot: Option<Slot>,
     /// How much of a material is needed.
     pub quantity: Option<(Milli, QuantityUnit)>,
+    /// Where it is in its lifecycle; changed only by [`Need::next`].
     pub state: NeedState,
+    /// When it was posted.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed: posted or closed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -52,12 +59,17 @@ pub struct Need {
 pub struct NeedDraft {
     /// `None`: any kind.
     pub kind: Option<ResourceKind>,
+    /// What is sought, in words; 1 to 500 characters.
     pub description: String,
+    /// The registry place it is wanted at; must be known here and not closed.
     pub place: Option<Uuid>,
     /// `None` with a place: the place's coordinates.
     pub location: Option<Location>,
+    /// Resources further than this are not matched; at most [`MAX_RADIUS_KM`].
     pub radius_km: Option<f64>,
+    /// When a bookable resource must be free.
     pub slot: Option<Slot>,
+    /// How much of a material is needed.
     pub quantity: Option<(Milli, QuantityUnit)>,
 }
 

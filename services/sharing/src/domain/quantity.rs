@@ -6,9 +6,13 @@ use fabrique_types::Invalid;
 fabrique_types::string_enum!(
     /// Stored as short symbols; the contract spells them out (`QUANTITY_UNIT_TONNE`).
     QuantityUnit {
+        /// By weight, in metric tonnes.
         Tonne => "t" as "tonne",
+        /// By volume, in cubic metres.
         CubicMetre => "m3" as "cubic_metre",
+        /// By surface, in square metres.
         SquareMetre => "m2" as "square_metre",
+        /// By the piece.
         Unit => "unit",
     }
 );

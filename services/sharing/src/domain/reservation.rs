@@ -14,10 +14,15 @@ use crate::refusal::{Refusal, RefusalCode};
 fabrique_types::string_enum!(
     /// Where a reservation is in its lifecycle.
     ReservationState {
+        /// Waiting for the owner; the slot is held already.
         Requested => "requested",
+        /// Accepted by the owner; the slot stays held.
         Confirmed => "confirmed",
+        /// Refused by the owner; the slot is free again.
         Declined => "declined",
+        /// Called off by either side before its slot ended; the slot is free again.
         Cancelled => "cancelled",
+        /// Took place, as the owner recorded once its slot started.
         Completed => "completed",
     }
 );
@@ -32,21 +37,29 @@ impl ReservationState {
 /// A borrower's use of a bookable resource for a slot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reservation {
+    /// Named `resources/{resource}/reservations/{id}` in the contract.
     pub id: Uuid,
+    /// The bookable resource it uses.
     pub resource: Uuid,
     /// The resource's owner when it was asked for: who confirms, declines, completes.
     pub owner: Uuid,
+    /// The member who asked for it.
     pub borrower: Uuid,
+    /// The time asked for, without the turnaround.
     pub slot: Slot,
     /// End of the slot plus the resource's turnaround when booked: what it keeps from others.
     pub held_end: DateTime<Utc>,
+    /// What the borrower tells the owner; at most 1,000 characters.
     pub note: Option<String>,
+    /// Where it is in its lifecycle; changed only by [`Reservation::next`].
     pub state: ReservationState,
     /// Why it was declined or cancelled, as its last transition gave it.
     pub state_reason: Option<String>,
     /// The subject of the token that asked for it: a retried create is recognised by it.
     pub created_by: String,
+    /// When it was asked for (and the slot held).
     pub created_at: DateTime<Utc>,
+    /// When its last version was made.
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change; the etag is made from it.
     pub version: i64,
@@ -174,9 +187,13 @@ impl ReservationTransition {
 /// What a list of reservations is limited to; empty lists and `None` do not limit.
 #[derive(Debug, Clone, Default)]
 pub struct ReservationFilter {
+    /// Only the reservations of this resource.
     pub resource: Option<Uuid>,
+    /// Only what this member asked for.
     pub borrower: Option<Uuid>,
+    /// Only reservations of this member's resources.
     pub owner: Option<Uuid>,
+    /// Any of these states.
     pub states: Vec<ReservationState>,
     /// Limits a non-admin to what concerns it: borrower or owner.
     pub involving: Option<Uuid>,

@@ -15,11 +15,17 @@ use crate::refusal::Refusal;
 fabrique_types::string_enum!(
     /// What is shared.
     ResourceKind {
+        /// A tool or machine, booked by time slot.
         Equipment => "equipment",
+        /// A room or a workshop bench, booked by time slot.
         Space => "space",
+        /// A van, a trailer, a cargo bike: booked by time slot.
         Vehicle => "vehicle",
+        /// A member's time and know-how, booked by time slot.
         Expertise => "expertise",
+        /// Reusable material, claimed by quantity from a stock that never goes below zero.
         Material => "material",
+        /// A method or a document, shared as is: nothing to book or claim.
         Method => "method",
     }
 );
@@ -57,8 +63,11 @@ impl ResourceKind {
 fabrique_types::string_enum!(
     /// Where a resource is in its lifecycle; only an AVAILABLE one is reserved or claimed.
     ResourceState {
+        /// On offer: the only state in which it is reserved or claimed.
         Available => "available",
+        /// Taken off offer by its owner, or because its owner left the alliance.
         Withdrawn => "withdrawn",
+        /// Out of use while its place is closed, until it is restored.
         Unavailable => "unavailable",
     }
 );
@@ -103,18 +112,25 @@ pub fn parse_eco_label(value: &str) -> Result<String, Invalid> {
 /// Something a member offers the others.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resource {
+    /// Named `resources/{id}` in the contract and the events.
     pub id: Uuid,
     /// The member offering it.
     pub owner: Uuid,
+    /// What is shared; decides whether it is booked, claimed or shared as is.
     pub kind: ResourceKind,
+    /// What members see of it in lists and matches.
     pub title: String,
+    /// Details in free text; `None` when blank.
     pub description: Option<String>,
     /// The registry place it is at, if any.
     pub place: Option<Uuid>,
     /// Where it is: given, or the coordinates of its place.
     pub location: Option<Location>,
+    /// What using it costs the borrower or claimant.
     pub conditions: Conditions,
+    /// Environmental labels its owner declares, at most [`MAX_ECO_LABELS`].
     pub eco_labels: Vec<String>,
+    /// Where it is in its lifecycle; changed only by [`Resource::next`].
     pub state: ResourceState,
     /// Why it was withdrawn or is unavailable; `None` once AVAILABLE again.
     pub state_reason: Option<String>,
@@ -124,7 +140,9 @@ pub struct Resource {
     pub stock: Option<(Milli, Milli, QuantityUnit)>,
     /// The subject of the token that offered it: a retried create is recognised by it.
     pub created_by: String,
+    /// When it was offered.
     pub created_at: DateTime<Utc>,
+    /// When its last version was made.
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change; the etag is made from it.
     pub version: i64,
@@ -294,13 +312,19 @@ impl Resource {
 pub struct ResourceDraft {
     /// Set by an admin offering for a member; else the caller's member.
     pub owner: Option<Uuid>,
+    /// Decides whether a quantity or booking rules are allowed ([`ResourceDraft::check_usage`]).
     pub kind: ResourceKind,
+    /// Checked by [`parse_title`].
     pub title: String,
+    /// Checked by [`parse_description`]; `None` when blank.
     pub description: Option<String>,
+    /// The registry place it is at; must be known here and not closed.
     pub place: Option<Uuid>,
     /// `None` with a place: the place's coordinates.
     pub location: Option<Location>,
+    /// What using it will cost.
     pub conditions: Conditions,
+    /// At most [`MAX_ECO_LABELS`], each checked by [`parse_eco_label`].
     pub eco_labels: Vec<String>,
     /// `None`: no limit.
     pub rules: Option<BookingRules>,
@@ -332,12 +356,19 @@ impl ResourceDraft {
 /// The fields an update changes; `None`: unchanged.
 #[derive(Debug, Clone, Default)]
 pub struct ResourcePatch {
+    /// Checked by [`parse_title`].
     pub title: Option<String>,
+    /// `Some(None)` clears it.
     pub description: Option<Option<String>>,
+    /// `Some(None)` detaches it from its place; a new place may bring its coordinates.
     pub place: Option<Option<Uuid>>,
+    /// `Some(None)` clears the coordinates; given ones stop following the place.
     pub location: Option<Option<Location>>,
+    /// What using it costs from this version on.
     pub conditions: Option<Conditions>,
+    /// Replaces the whole list.
     pub eco_labels: Option<Vec<String>>,
+    /// Only for kinds booked by time slot.
     pub rules: Option<BookingRules>,
 }
 
@@ -428,10 +459,13 @@ impl Patched {
 /// What a list of resources is limited to; empty lists and `None` do not limit.
 #[derive(Debug, Clone, Default)]
 pub struct ResourceFilter {
+    /// Any of these kinds.
     pub kinds: Vec<ResourceKind>,
     /// Empty: AVAILABLE.
     pub states: Vec<ResourceState>,
+    /// Only what this member offers.
     pub owner: Option<Uuid>,
+    /// Only what is at this registry place.
     pub place: Option<Uuid>,
     /// Folded text that the title or the description must contain.
     pub query: Option<String>,
@@ -440,158 +474,4 @@ pub struct ResourceFilter {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use fabrique_platform::refusal::Refusal as _;
-
-    use super::*;
-    use crate::domain::slot::tests::at;
-
-    /// A resource of `kind` in `state`, owned by a member of its own.
-    pub(crate) fn resource(kind: ResourceKind, state: ResourceState) -> Resource {
-        let draft = ResourceDraft {
-            owner: None,
-            kind,
-            title: "Broyeur de végétaux".into(),
-            description: None,
-            place: None,
-            location: None,
-            conditions: Conditions::free(),
-            eco_labels: Vec::new(),
-            rules: None,
-            quantity: (kind.usage() == Usage::Claimed)
-                .then(|| (Milli::from_milli(5000), QuantityUnit::Tonne)),
-        };
-        let mut resource = Resource::offer(Uuid::now_v7(), draft, None, "test".into(), at(8));
-        resource.state = state;
-        resource
-    }
-
-    #[test]
-    fn one_function_decides_a_resource_s_lifecycle() {
-        use ResourceState::*;
-        let reason = || "en réparation".to_string();
-        let transitions = [
-            ResourceTransition::Withdraw {
-                reason: Some(reason()),
-            },
-            ResourceTransition::Restore,
-            ResourceTransition::MakeUnavailable { reason: reason() },
-        ];
-        let allowed = [
-            (Available, 0, Withdrawn),
-            (Unavailable, 0, Withdrawn),
-            (Withdrawn, 1, Available),
-            (Unavailable, 1, Available),
-            (Available, 2, Unavailable),
-        ];
-        let now = at(9);
-        for from in ResourceState::ALL {
-            for (t, transition) in transitions.iter().enumerate() {
-                let current = resource(ResourceKind::Equipment, *from);
-                let result = current.next(transition, now);
-                match allowed.iter().find(|(f, i, _)| f == from && *i == t) {
-                    Some((_, _, to)) => {
-                        let next = result.expect("allowed");
-                        assert_eq!(next.state, *to, "{from:?} + {transition:?}");
-                        assert_eq!(next.version, current.version + 1);
-                        assert_eq!(next.updated_at, now);
-                        assert_eq!(next.state_reason.is_some(), *to != Available);
-                    }
-                    None => {
-                        let refusal = result.expect_err("refused");
-                        let code = match transition {
-                            ResourceTransition::MakeUnavailable { .. } => "RESOURCE_NOT_AVAILABLE",
-                            _ => "RESOURCE_STATE",
-                        };
-                        assert_eq!(refusal.code(), code, "{from:?} + {transition:?}");
-                        assert!(
-                            refusal.message().contains(&from.as_str().to_uppercase()),
-                            "{}",
-                            refusal.message()
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn only_someone_else_s_available_resource_is_reserved_or_claimed() {
-        let code = |result: Result<(), Refusal>| result.map_err(|r| r.code());
-        let tool = resource(ResourceKind::Equipment, ResourceState::Available);
-        let stock = resource(ResourceKind::Material, ResourceState::Available);
-        let other = Uuid::now_v7();
-        assert_eq!(code(tool.bookable_by(other)), Ok(()));
-        assert_eq!(code(tool.bookable_by(tool.owner)), Err("OWN_RESOURCE"));
-        assert_eq!(code(stock.bookable_by(other)), Err("NOT_BOOKABLE"));
-        let withdrawn = resource(ResourceKind::Equipment, ResourceState::Withdrawn);
-        assert_eq!(
-            code(withdrawn.bookable_by(other)),
-            Err("RESOURCE_NOT_AVAILABLE")
-        );
-        assert_eq!(stock.claimable_by(other), Ok(QuantityUnit::Tonne));
-        assert_eq!(
-            code(stock.claimable_by(stock.owner).map(|_| ())),
-            Err("OWN_RESOURCE")
-        );
-        assert_eq!(
-            code(tool.claimable_by(other).map(|_| ())),
-            Err("NOT_A_MATERIAL")
-        );
-    }
-
-    #[test]
-    fn a_patch_moves_the_location_with_the_place_unless_one_is_given() {
-        let current = resource(ResourceKind::Space, ResourceState::Available);
-        let (place, there) = (Uuid::now_v7(), Location::parse(45.8, 3.5).unwrap());
-        let patch = ResourcePatch {
-            place: Some(Some(place)),
-            ..Default::default()
-        };
-        let patched = patch.apply(&current, false, Some(there), at(9)).unwrap();
-        assert_eq!(patched.resource.location, Some(there));
-        assert!(patched.location_from_place);
-        assert_eq!(patched.changed, ["place"]);
-        assert_eq!(patched.resource.version, current.version + 1);
-        let here = Location::parse(45.7, 3.1).unwrap();
-        let patch = ResourcePatch {
-            place: Some(Some(place)),
-            location: Some(Some(here)),
-            ..Default::default()
-        };
-        let patched = patch.apply(&current, false, Some(there), at(9)).unwrap();
-        assert_eq!(patched.resource.location, Some(here));
-        assert!(!patched.location_from_place);
-        let same = ResourcePatch {
-            title: Some(current.title.clone()),
-            ..Default::default()
-        };
-        assert!(same.apply(&current, false, None, at(9)).is_none());
-    }
-
-    #[test]
-    fn a_draft_fits_its_kind() {
-        let mut draft = ResourceDraft {
-            owner: None,
-            kind: ResourceKind::Material,
-            title: "Tuiles".into(),
-            description: None,
-            place: None,
-            location: None,
-            conditions: Conditions::free(),
-            eco_labels: Vec::new(),
-            rules: None,
-            quantity: None,
-        };
-        assert_eq!(draft.check_usage().unwrap_err().0, "quantity");
-        draft.quantity = Some((Milli::from_milli(1000), QuantityUnit::Unit));
-        assert!(draft.check_usage().is_ok());
-        draft.rules = Some(BookingRules {
-            max_duration: Some(chrono::Duration::hours(2)),
-            ..Default::default()
-        });
-        assert_eq!(draft.check_usage().unwrap_err().0, "booking_rules");
-        draft.rules = Some(BookingRules::default());
-        assert!(draft.check_usage().is_ok());
-    }
-}
+pub(crate) mod tests;
