@@ -22,9 +22,6 @@ use fabrique_platform::consumer::{
 use fabrique_platform::event::{CE_ID, CE_TYPE};
 use futures::StreamExt;
 
-/// The services that consume events, hence may dead-letter them.
-const SERVICES: &[&str] = &["members", "registry", "sharing", "projects"];
-
 #[derive(Debug, clap::Subcommand)]
 pub enum Action {
     /// Print the dead letters, oldest first: DLQ sequence, consumer, original subject,
@@ -177,12 +174,14 @@ struct Dlq {
 
 impl Dlq {
     async fn connect(nats: &NatsArgs, service: Option<&str>) -> anyhow::Result<Self> {
+        // Any service may dead-letter an event: the binary's list of services.
+        let services: Vec<&str> = fabrique::services::all().iter().map(|s| s.name()).collect();
         if let Some(service) = service
-            && !SERVICES.contains(&service)
+            && !services.contains(&service)
         {
             bail!(
                 "--service {service:?} is not one of {}",
-                SERVICES.join(", ")
+                services.join(", ")
             );
         }
         let settings = nats.settings()?.ok_or_else(|| {

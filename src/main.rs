@@ -8,6 +8,7 @@
 //! - `fabrique token` — sign a bearer token for a member or an admin;
 //! - `fabrique dlq list|replay` — read a service's dead letters, replay them;
 //! - `fabrique nats-conf` — print the NATS configuration of the Kubernetes manifests.
+//! - `fabrique deploy-files` — write the deployment files derived from the services.
 
 mod dlq;
 mod import;
@@ -72,6 +73,13 @@ enum Command {
     /// Print deploy/k8s/components/nats/nats.conf for the services this binary runs
     /// (a NATS user per service with only the permissions it needs).
     NatsConf,
+    /// Write the deployment files derived from the services this binary runs
+    /// (deploy/k8s/base/services.yaml, deploy/k8s/components/nats/nats.conf).
+    DeployFiles {
+        /// The deploy/k8s folder to write into.
+        #[arg(long, default_value = "deploy/k8s")]
+        dir: std::path::PathBuf,
+    },
     /// Print a signed bearer token.
     Token {
         /// The `sub` claim: a member id (UUID) to act for that member, or any name.
@@ -147,6 +155,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::NatsConf => {
             print!("{}", fabrique::nats_conf::render(&services::all()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DeployFiles { dir } => {
+            anyhow::ensure!(
+                dir.join("base").is_dir() && dir.join("components/nats").is_dir(),
+                "{} is not a deploy/k8s folder (no base/ or components/nats/): run from the \
+                 repository's root or give --dir",
+                dir.display()
+            );
+            for path in fabrique::deploy_files::write(&dir, &services::all())? {
+                println!("wrote {}", path.display());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Dlq { action } => {

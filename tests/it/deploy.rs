@@ -84,9 +84,9 @@ fn render(overlay: &str) -> Manifests {
     Manifests { objects }
 }
 
-/// The Secret an operator creates with `deploy/k8s/create-secrets` (docs/operations.md):
+/// The Secrets an operator creates with `deploy/k8s/create-secrets` (docs/operations.md):
 /// for production, with the URLs of their own PostgreSQL in the environment.
-fn operator_secret(with_postgres: bool) -> Value {
+fn operator_secrets(with_postgres: bool) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/create-secrets");
     let mut command = std::process::Command::new(script);
     command
@@ -109,15 +109,34 @@ fn operator_secret(with_postgres: bool) -> Value {
         String::from_utf8_lossy(&output.stderr)
     );
     let text = String::from_utf8(output.stdout).expect("UTF-8");
-    let secret: Value = serde_norway::from_str(&text).expect("a YAML Secret");
-    assert_eq!(str_at(&secret, "/kind"), Some("Secret"));
-    secret
+    let secrets: Vec<Value> = serde_norway::Deserializer::from_str(&text)
+        .map(|document| Value::deserialize(document).expect("a YAML Secret"))
+        .filter(|v| !v.is_null())
+        .collect();
+    assert!(!secrets.is_empty(), "create-secrets prints no Secret");
+    for secret in &secrets {
+        assert_eq!(str_at(secret, "/kind"), Some("Secret"));
+    }
+    secrets
 }
 
-/// An overlay as it runs once the operator created `fabrique-secrets`.
+/// The keys of the Secret `name` among `secrets`.
+fn secret_keys(secrets: &[Value], name: &str) -> BTreeSet<String> {
+    secrets
+        .iter()
+        .find(|s| str_at(s, "/metadata/name") == Some(name))
+        .and_then(|s| s.get("stringData"))
+        .and_then(Value::as_object)
+        .map(|data| data.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// An overlay as it runs once the operator created its Secrets.
 fn render_with_operator_secret(overlay: &str) -> Manifests {
     let mut manifests = render(overlay);
-    manifests.objects.push(operator_secret(overlay == "small"));
+    manifests
+        .objects
+        .extend(operator_secrets(overlay == "small"));
     manifests
 }
 
@@ -1415,8 +1434,9 @@ fn no_overlay_holds_a_secret_value() {
     }
 }
 
-/// The Secret from deploy/k8s/create-secrets has every key the overlays read, and on
-/// each run new values.
+/// The Secrets from deploy/k8s/create-secrets have every key the overlays read, each
+/// Secret a container takes whole (`envFrom`) exists with what its program reads from
+/// it, and each run makes new values.
 #[test]
 fn create_secrets_gives_every_key_the_overlays_read() {
     for (overlay, with_postgres) in [("production", false), ("small", true)] {
@@ -1431,30 +1451,70 @@ fn create_secrets_gives_every_key_the_overlays_read() {
             read.extend(refs);
         }
         assert!(!read.is_empty(), "{overlay} reads no secret");
-        let created = operator_secret(with_postgres);
-        let keys: BTreeSet<String> = created
-            .get("stringData")
-            .and_then(Value::as_object)
-            .expect("stringData")
-            .keys()
-            .cloned()
-            .collect();
+        let created = operator_secrets(with_postgres);
         for (name, key) in &read {
-            assert_eq!(name, "fabrique-secrets", "{overlay} reads Secret {name}");
+            let keys = secret_keys(&created, name);
             assert!(
-                keys.contains(key),
-                "{overlay} reads {key}, which is not created"
+                !keys.is_empty(),
+                "{overlay} reads Secret {name}, which is not created"
+            );
+            assert!(
+                key.is_empty() || keys.contains(key),
+                "{overlay} reads {key} of {name}, which is not created"
             );
         }
-        let again = operator_secret(with_postgres);
+        // What reads a whole Secret: nats.conf one password per user, init-databases.sh
+        // one per service.
+        let nats_users = secret_keys(&created, "fabrique-nats-users");
+        let config_map = manifests
+            .all("ConfigMap")
+            .filter_map(|c| str_at(c, "/metadata/name"))
+            .find(|name| name.starts_with("nats-config"))
+            .expect("nats.conf is rendered");
+        let conf = manifests
+            .entry("ConfigMap", config_map, "nats.conf")
+            .expect("nats.conf is rendered");
+        for variable in conf
+            .split('$')
+            .skip(1)
+            .filter_map(|rest| {
+                rest.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .next()
+            })
+            .filter(|v| v.ends_with("_NATS_PASSWORD"))
+        {
+            assert!(
+                nats_users.contains(variable),
+                "nats.conf reads ${variable}, which fabrique-nats-users lacks"
+            );
+        }
+        if with_postgres {
+            let postgres = secret_keys(&created, "fabrique-postgres");
+            assert!(postgres.contains("POSTGRES_PASSWORD"));
+            for service in service_names() {
+                assert!(
+                    postgres.contains(&format!("{}_DB_PASSWORD", service.to_uppercase())),
+                    "no database password for {service}"
+                );
+            }
+        }
+        let again = operator_secrets(with_postgres);
+        let jwt = |secrets: &[Value]| {
+            secrets
+                .iter()
+                .find_map(|s| s.pointer("/stringData/jwt-secret").cloned())
+                .expect("a jwt-secret")
+        };
         assert_ne!(
-            created.pointer("/stringData/jwt-secret"),
-            again.pointer("/stringData/jwt-secret"),
+            jwt(&created),
+            jwt(&again),
             "each run generates its own signing secret"
         );
     }
 }
 
+/// Every Secret a workload reads, as `(name, key)`; a key of "" for a Secret read whole
+/// (`envFrom`).
 fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => {
@@ -1462,6 +1522,12 @@ fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String)>) {
                 out.push((
                     str_at(r, "/name").unwrap_or_default().to_string(),
                     str_at(r, "/key").unwrap_or_default().to_string(),
+                ));
+            }
+            if let Some(r) = map.get("secretRef") {
+                out.push((
+                    str_at(r, "/name").unwrap_or_default().to_string(),
+                    String::new(),
                 ));
             }
             map.values().for_each(|v| collect_secret_refs(v, out));
@@ -1565,13 +1631,13 @@ async fn a_service_s_nats_user_publishes_only_its_own_subjects() {
     let manifests = render_with_operator_secret("production");
     let nats = LocalNats::start(&manifests).await;
     let secrets = manifests
-        .entries("Secret", "fabrique-secrets")
-        .expect("fabrique-secrets");
+        .entries("Secret", "fabrique-nats-users")
+        .expect("fabrique-nats-users");
     let password = |user: &str| {
         secrets
-            .get(&format!("{user}-nats-password"))
+            .get(&format!("{}_NATS_PASSWORD", user.to_uppercase()))
             .cloned()
-            .unwrap_or_else(|| panic!("no {user}-nats-password"))
+            .unwrap_or_else(|| panic!("no password for {user}"))
     };
     let admin = nats
         .connect("admin", &password("admin"), Arc::default())
@@ -1707,9 +1773,9 @@ async fn the_subscriber_user_reads_every_event_and_changes_nothing() {
     let manifests = render_with_operator_secret("production");
     let nats = LocalNats::start(&manifests).await;
     let secrets = manifests
-        .entries("Secret", "fabrique-secrets")
-        .expect("fabrique-secrets");
-    let password = |user: &str| secrets[&format!("{user}-nats-password")].clone();
+        .entries("Secret", "fabrique-nats-users")
+        .expect("fabrique-nats-users");
+    let password = |user: &str| secrets[&format!("{}_NATS_PASSWORD", user.to_uppercase())].clone();
 
     // The members service's stream and events, and the registry's consumer of them, as
     // the services make them with their own users.
@@ -1904,63 +1970,142 @@ fn the_readme_and_the_operations_guide_give_one_procedure() {
     );
     assert!(readme.contains("kubectl apply -k deploy/k8s/overlays/production"));
 
-    // The variables given to create-secrets, as the procedure writes them.
-    let mut env = Vec::new();
-    for line in readme.lines() {
-        let line = line.trim();
-        if line.contains("deploy/k8s/create-secrets") {
-            break;
-        }
-        if let Some((name, value)) = line.split_once("='")
-            && name.ends_with("_DATABASE_URL")
-        {
-            let value = value.trim_end_matches(['\\', ' ']).trim_end_matches('\'');
-            env.push((name.to_string(), value.replace('…', "password")));
-        }
-    }
-    assert_eq!(env.len(), 4, "a database URL per service: {env:?}");
+    // The procedure gives one database URL as the example of all: each service's, as
+    // an operator writes it after `create-secrets --services`.
+    assert!(
+        readme.contains("deploy/k8s/create-secrets --services"),
+        "the procedure does not say how to know the services"
+    );
+    let example = readme
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.trim().strip_prefix("export ")?.split_once("='")?;
+            name.ends_with("_DATABASE_URL")
+                .then(|| (name.to_string(), value.trim_end_matches('\'').to_string()))
+        })
+        .expect("an example database URL");
+    let example_service = example.0.trim_end_matches("_DATABASE_URL").to_lowercase();
+    assert!(
+        service_names().contains(&example_service.as_str()),
+        "the example {} is no service's",
+        example.0
+    );
+    let env: Vec<(String, String)> = service_names()
+        .into_iter()
+        .map(|service| {
+            (
+                format!("{}_DATABASE_URL", service.to_uppercase()),
+                example
+                    .1
+                    .replace(&example_service, service)
+                    .replace('…', "password"),
+            )
+        })
+        .collect();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/create-secrets");
-    let output = std::process::Command::new(&script)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .output()
-        .expect("create-secrets runs");
+    let run = |env: &[(String, String)]| {
+        std::process::Command::new(&script)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .output()
+            .expect("create-secrets runs")
+    };
+    let output = run(&env);
     assert!(
         output.status.success(),
         "create-secrets refuses what the procedure gives it: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let secret: Value =
-        serde_norway::from_str(&String::from_utf8_lossy(&output.stdout)).expect("a YAML Secret");
+    let secrets: Vec<Value> =
+        serde_norway::Deserializer::from_str(&String::from_utf8_lossy(&output.stdout))
+            .map(|document| Value::deserialize(document).expect("a YAML Secret"))
+            .filter(|v| !v.is_null())
+            .collect();
     for (name, value) in &env {
         let key = format!(
             "{}-database-url",
             name.trim_end_matches("_DATABASE_URL").to_lowercase()
         );
         assert_eq!(
-            secret
-                .pointer(&format!("/stringData/{key}"))
+            secrets
+                .iter()
+                .find_map(|s| s.pointer(&format!("/stringData/{key}")))
                 .and_then(Value::as_str),
             Some(value.as_str()),
             "{key}"
         );
     }
+    // One missing: refused, naming it, and nothing printed.
+    let (missing, _) = &env[env.len() - 1];
+    let output = run(&env[..env.len() - 1]);
+    assert!(
+        !output.status.success(),
+        "create-secrets accepts a missing {missing}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "create-secrets printed half its Secrets"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains(missing.as_str()),
+        "the refusal does not name {missing}"
+    );
 }
 
-/// The NATS configuration in the repository is the one derived from the list of
-/// services (`fabrique nats-conf`): a service or a consumer added to the binary gets its
-/// user and permissions, and the subscriber's deny list, by regenerating it.
+/// Acceptance ("one list of services"): the files `fabrique deploy-files` derives from
+/// the binary's services are the repository's, so a service or a consumer added to the
+/// binary is deployed, and gets its NATS permissions, by running it; and what they
+/// derive holds every service.
 #[test]
-fn nats_conf_is_derived_from_the_services() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/components/nats/nats.conf");
-    let in_repository = std::fs::read_to_string(&path).expect("nats.conf");
-    let derived = fabrique::nats_conf::render(&fabrique::services::all());
-    assert!(
-        in_repository == derived,
-        "deploy/k8s/components/nats/nats.conf is not what `fabrique nats-conf` prints: run \
-         `cargo run -- nats-conf > deploy/k8s/components/nats/nats.conf`"
+fn deploy_files_are_derived_from_the_services() {
+    let services = fabrique::services::all();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s");
+    for file in fabrique::deploy_files::render(&services) {
+        let in_repository = std::fs::read_to_string(dir.join(file.path))
+            .unwrap_or_else(|e| panic!("deploy/k8s/{}: {e}", file.path));
+        assert!(
+            in_repository == file.text,
+            "deploy/k8s/{} is not what `fabrique deploy-files` writes: run `cargo run -- \
+             deploy-files`",
+            file.path
+        );
+    }
+    let manifests = render_with_operator_secret("production");
+    for service in &services {
+        let deployment = manifests
+            .get("Deployment", service.name())
+            .unwrap_or_else(|| panic!("{} has no Deployment", service.name()));
+        let serving = containers(&manifests, deployment)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .find(|c| !c.init)
+            .expect("a container");
+        assert_eq!(
+            serving.args,
+            ["serve", "--services", service.name()],
+            "{}",
+            service.name()
+        );
+        assert_eq!(
+            serving.readiness.as_ref().map(|p| p.service.as_str()),
+            Some(service.grpc_name()),
+            "{} is ready when another service is",
+            service.name()
+        );
+    }
+    let names = std::process::Command::new(dir.join("create-secrets"))
+        .arg("--services")
+        .output()
+        .expect("create-secrets runs");
+    assert_eq!(
+        String::from_utf8_lossy(&names.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        service_names(),
+        "create-secrets knows other services than the binary"
     );
+    let derived = fabrique::nats_conf::render(&services);
     for service in fabrique::services::all() {
         assert!(
             derived.contains(&format!("user: {}\n", service.name())),
