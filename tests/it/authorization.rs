@@ -1468,6 +1468,20 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
         "RPCs without a row in TABLE: {missing:?}; rows for no RPC: {unknown:?}"
     );
     assert_eq!(table.len(), TABLE.len(), "a method has two rows");
+    // And the API's services are the binary's: a service in `services::all()` whose
+    // proto the API lacks (or the reverse) would escape the table.
+    let api_services: BTreeSet<&str> = declared
+        .iter()
+        .filter_map(|m| m.split_once('/').map(|(service, _)| service))
+        .collect();
+    let served: BTreeSet<&str> = fabrique::services::all()
+        .iter()
+        .map(|s| s.grpc_name())
+        .collect();
+    assert_eq!(
+        api_services, served,
+        "the API's services are not the binary's"
+    );
 
     let platform = platform(Backend::Postgres).await;
     let fx = Fixture::new(&platform).await;
@@ -2200,43 +2214,52 @@ on_both_stores!(
     unlisted_places_reach_only_their_operator_and_admins,
 );
 
-/// Acceptance: every refusal code a proto lists is in docs/refusals.md under its
-/// service, and the docs list no other.
+/// Acceptance: every refusal code a proto lists is in its service's README
+/// (`services/<name>/README.md`, section "Refusals"), and the READMEs list no other.
 #[test]
 fn the_refusal_codes_of_the_protos_are_the_docs_ones() {
     let declared = declared_refusals();
+    let services = fabrique::services::all();
+    let packages: BTreeSet<String> = services
+        .iter()
+        .map(|s| {
+            s.grpc_name()
+                .rsplit_once('.')
+                .map(|(package, _)| package.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
     assert_eq!(
-        declared.keys().cloned().collect::<Vec<_>>(),
-        [
-            "fabrique.members.v1",
-            "fabrique.projects.v1",
-            "fabrique.registry.v1",
-            "fabrique.sharing.v1"
-        ],
+        declared.keys().cloned().collect::<BTreeSet<_>>(),
+        packages,
         "every service lists its refusals"
     );
-    let docs = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/refusals.md"),
-    )
-    .expect("docs/refusals.md");
     let mut documented: std::collections::BTreeMap<String, BTreeSet<String>> =
         std::collections::BTreeMap::new();
-    let mut section = None;
-    for line in docs.lines() {
-        if let Some(heading) = line.strip_prefix("## ") {
-            section = heading
-                .split('`')
-                .nth(1)
-                .and_then(|e| e.strip_suffix(".Refusal"))
-                .map(str::to_string);
-        } else if let (Some(package), Some(code)) = (
-            &section,
-            line.strip_prefix("| `").and_then(|l| l.split('`').next()),
-        ) {
-            documented
-                .entry(package.clone())
-                .or_default()
-                .insert(code.to_string());
+    for service in &services {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("services")
+            .join(service.name())
+            .join("README.md");
+        let docs =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut section = None;
+        for line in docs.lines() {
+            if let Some(heading) = line.strip_prefix("## ") {
+                section = heading
+                    .split('`')
+                    .nth(1)
+                    .and_then(|e| e.strip_suffix(".Refusal"))
+                    .map(str::to_string);
+            } else if let (Some(package), Some(code)) = (
+                &section,
+                line.strip_prefix("| `").and_then(|l| l.split('`').next()),
+            ) {
+                documented
+                    .entry(package.clone())
+                    .or_default()
+                    .insert(code.to_string());
+            }
         }
     }
     assert_eq!(documented, declared);

@@ -7,8 +7,8 @@ use tonic::Code;
 
 fabrique_types::string_enum!(
     /// The codes `google.rpc.ErrorInfo.reason` carries for the members service: its own
-    /// and the platform's shared ones (each described in the proto and in
-    /// docs/refusals.md).
+    /// and the platform's shared ones (each described in the proto and in the service's
+    /// README.md).
     RefusalCode {
         /// Approving a member that is not PENDING.
         MemberNotPending => "MEMBER_NOT_PENDING",

@@ -6,7 +6,8 @@ use fabrique_platform::refusal::Refusal as RefusalTrait;
 
 fabrique_types::string_enum!(
     /// The codes `google.rpc.ErrorInfo.reason` carries for the registry: its own and the
-    /// platform's shared ones (each described in the proto and in docs/refusals.md).
+    /// platform's shared ones (each described in the proto and in the service's
+    /// README.md).
     RefusalCode {
         /// Approving a place that is not PROPOSED.
         PlaceNotProposed => "PLACE_NOT_PROPOSED",
