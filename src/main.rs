@@ -16,6 +16,7 @@ mod seed;
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use fabrique::services;
 use fabrique_platform::auth;
@@ -24,6 +25,7 @@ use fabrique_platform::config::{
 };
 use fabrique_platform::server::{Application, shutdown_signal};
 use fabrique_platform::telemetry::{self, TelemetryOptions};
+use futures::FutureExt as _;
 
 #[derive(Parser)]
 #[command(
@@ -40,13 +42,16 @@ struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
-    /// Run services over gRPC.
+    /// Run services over gRPC, and the web site over HTTP.
     Serve {
-        /// Services to run: `all`, or names separated by commas.
+        /// Services to run: `all` (every gRPC service and the web site), or names
+        /// separated by commas (`web` for the site).
         #[arg(long, env = "FABRIQUE_SERVICES", default_value = "all")]
         services: String,
         #[command(flatten)]
         args: ServeArgs,
+        #[command(flatten)]
+        web: fabrique_web::WebArgs,
     },
     /// Apply every pending database migration, then exit.
     Migrate {
@@ -129,9 +134,13 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { services, args } => {
-            serve(&services, args).await.map(|()| ExitCode::SUCCESS)
-        }
+        Command::Serve {
+            services,
+            args,
+            web,
+        } => serve(&services, args, web)
+            .await
+            .map(|()| ExitCode::SUCCESS),
         Command::Migrate { services, store } => {
             let _telemetry =
                 telemetry::init(&telemetry_options("fabrique-migrate", LogFormat::Text))?;
@@ -204,16 +213,73 @@ fn telemetry_options(service_name: &str, log_format: LogFormat) -> TelemetryOpti
     }
 }
 
-async fn serve(services: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let services = services::select(services).map_err(anyhow::Error::msg)?;
-    let names: Vec<&str> = services.iter().map(|s| s.name()).collect();
-    let service_name = if names.len() == fabrique_count() {
+async fn serve(
+    services: &str,
+    args: ServeArgs,
+    web_args: fabrique_web::WebArgs,
+) -> anyhow::Result<()> {
+    let selection = services::select_with_web(services).map_err(anyhow::Error::msg)?;
+    let mut names: Vec<&str> = selection.services.iter().map(|s| s.name()).collect();
+    let service_name = if names.len() == fabrique_count() && selection.web {
         "fabrique".to_string()
     } else {
+        if selection.web {
+            names.push(services::WEB);
+        }
         format!("fabrique-{}", names.join("-"))
     };
     let _telemetry = telemetry::init(&telemetry_options(&service_name, args.log_format))?;
+    // One signal stops both servers; each drains what it has in flight.
+    let shutdown = shutdown_signal().shared();
+    let site = if selection.web {
+        let api_url = match &web_args.web_api_url {
+            Some(url) => url.clone(),
+            None if !selection.services.is_empty() => own_grpc_url(args.listen),
+            None => anyhow::bail!(
+                "--services web without the gRPC services needs FABRIQUE_WEB_API_URL \
+                 (--web-api-url): the address the services answer on"
+            ),
+        };
+        let web = fabrique_web::Web::new(&api_url)?;
+        let listener = tokio::net::TcpListener::bind(web_args.web_listen)
+            .await
+            .with_context(|| format!("the web site cannot listen on {}", web_args.web_listen))?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, api = %api_url, "web site: http://{address}");
+        Some(tokio::spawn(fabrique_web::serve(
+            listener,
+            web,
+            shutdown.clone(),
+        )))
+    } else {
+        None
+    };
+    if !selection.services.is_empty() {
+        run_grpc(selection.services, args, shutdown.clone()).await?;
+    } else {
+        shutdown.clone().await;
+    }
+    if let Some(site) = site {
+        site.await?.context("the web site stopped")?;
+    }
+    Ok(())
+}
 
+/// Where this process's own gRPC server answers, for the site running beside it.
+fn own_grpc_url(listen: std::net::SocketAddr) -> String {
+    let host = if listen.ip().is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        listen.ip()
+    };
+    format!("http://{}", std::net::SocketAddr::new(host, listen.port()))
+}
+
+async fn run_grpc(
+    services: Vec<std::sync::Arc<dyn fabrique_platform::service::Service>>,
+    args: ServeArgs,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     // The embedded default needs no configuration: its JWT secret is generated once
     // under the data directory (`fabrique token` signs with the same one).
     let database = DatabaseSettings::from_args(&args.store)?;
@@ -242,7 +308,7 @@ async fn serve(services: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let application = Application::build(settings, services).await?;
-    application.run(shutdown_signal()).await?;
+    application.run(shutdown).await?;
     Ok(())
 }
 

@@ -80,6 +80,8 @@ impl ServiceProcess {
             .env_clear()
             .envs(env)
             .env("FABRIQUE_LISTEN", format!("127.0.0.1:{port}"))
+            // `all` serves the site too: on a port of its own, never a fixed one.
+            .env("FABRIQUE_WEB_LISTEN", "127.0.0.1:0")
             .env("FABRIQUE_DATA_DIR", dir)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)

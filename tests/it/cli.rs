@@ -95,9 +95,13 @@ async fn the_readme_quick_start_works_as_written() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let data_dir = data.path().to_str().expect("utf-8 path");
+    // The site's port: the README's 127.0.0.1:8080 is the default (checked below), a
+    // free one here so that tests run side by side.
+    let site = format!("127.0.0.1:{}", free_port());
     let envs = [
         ("FABRIQUE_DATA_DIR", data_dir),
         ("FABRIQUE_LISTEN", listen.as_str()),
+        ("FABRIQUE_WEB_LISTEN", site.as_str()),
     ];
 
     let mut server = tokio::process::Command::new(BIN)
@@ -116,6 +120,15 @@ async fn the_readme_quick_start_works_as_written() {
         data.path().join("members.db").exists(),
         "SQLite file under the data dir"
     );
+    // "Then open http://127.0.0.1:8080": the site answers, in French, by default there.
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    assert!(readme.contains("open http://127.0.0.1:8080"));
+    let help = fabrique(&["serve", "--help"], &[]).await;
+    assert!(help.contains("[default: 127.0.0.1:8080]"), "{help}");
+    let home = fabrique_testkit::http::get(site.parse().expect("an address"), "/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("<html lang=\"fr\">"));
 
     let token_command = as_binary(&readme_command("token-command"));
     let token_args: Vec<&str> = token_command.iter().map(String::as_str).collect();
@@ -165,10 +178,14 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
     assert_eq!(first, second, "seeding twice gives the same members");
 
     let listen = format!("127.0.0.1:{}", free_port());
+    let site: std::net::SocketAddr = format!("127.0.0.1:{}", free_port())
+        .parse()
+        .expect("an address");
     let secret = &format!("seed-test-secret-{}", uuid::Uuid::new_v4().simple());
     let mut command = tokio::process::Command::new(BIN);
     command
         .args(["serve", "--listen", &listen, "--jwt-secret", secret])
+        .args(["--web-listen", &site.to_string()])
         .env("FABRIQUE_DATA_DIR", &data_dir)
         .env_remove("FABRIQUE_NATS_URL")
         .env_remove("FABRIQUE_DATABASE_URL")
@@ -226,6 +243,23 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
         .expect("public list of places")
         .into_inner()
         .places;
+    // `serve` brings the site up beside the services, on the seeded data: its list of
+    // places shows every listed place the API gives.
+    let page = fabrique_testkit::http::get(site, "/lieux").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let listed: Vec<&registry::Place> = places
+        .iter()
+        .filter(|p| p.state == registry::PlaceState::Listed as i32)
+        .collect();
+    assert!(!listed.is_empty(), "the seed lists no place");
+    for place in listed {
+        let id = place.name.strip_prefix("places/").expect("places/{id}");
+        assert!(
+            page.body.contains(&format!("href=\"/lieux/{id}\"")),
+            "the site does not list {}",
+            place.display_name
+        );
+    }
     if database_url.is_some() {
         let nats = fabrique_testkit::shared_nats_url();
         let stream = fabrique_platform::bus::Subjects::new(prefix.clone()).stream_name("members");

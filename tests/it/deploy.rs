@@ -834,15 +834,18 @@ fn localize(
     volumes: &HashMap<String, PathBuf>,
 ) -> BTreeMap<String, String> {
     let mut env = container.env.clone();
-    if let Some(listen) = env.get("FABRIQUE_LISTEN").cloned() {
-        let port = listen_port(&listen).expect("FABRIQUE_LISTEN host:port");
+    for variable in ["FABRIQUE_LISTEN", "FABRIQUE_WEB_LISTEN"] {
+        let Some(listen) = env.get(variable).cloned() else {
+            continue;
+        };
+        let port = listen_port(&listen).unwrap_or_else(|| panic!("{variable} host:port"));
         let local = ports.get(&port).unwrap_or_else(|| {
             panic!(
-                "{}: FABRIQUE_LISTEN port {port} is no containerPort",
+                "{}: {variable} port {port} is no containerPort",
                 container.label()
             )
         });
-        env.insert("FABRIQUE_LISTEN".into(), format!("127.0.0.1:{local}"));
+        env.insert(variable.into(), format!("127.0.0.1:{local}"));
     }
     if let Some(url) = env.get("FABRIQUE_DATABASE_URL").cloned() {
         let local = databases
@@ -1380,6 +1383,26 @@ async fn the_single_node_overlay_runs_as_declared() {
         .expect("the secret generated on the volume");
     assert!(generated.trim().len() >= 32);
     alliance_flow(&cluster).await;
+    // The site, on the pod's http port behind the Service, lists the flow's places.
+    let http = manifests
+        .service_port("fabrique", 80)
+        .map(|_| ())
+        .and_then(|()| {
+            cluster.pods[0]
+                .main
+                .iter()
+                .find_map(|c| c.ports.get("http").copied())
+                .ok_or_else(|| "no http containerPort".to_string())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let site: std::net::SocketAddr = cluster.pods[0]
+        .endpoint(http)
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a local address");
+    let page = fabrique_testkit::http::get(site, "/lieux").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Lieux de la transition"));
     cluster.terminate().await;
 }
 

@@ -7,6 +7,7 @@
 //! (NATS 2.10+ with JetStream) and `FABRIQUE_TEST_NATS_SERVER` (the nats-server binary
 //! for private servers). A missing server fails the test with a message saying so.
 
+pub mod http;
 pub mod nats;
 pub mod platform;
 pub mod postgres;

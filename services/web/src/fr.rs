@@ -1,0 +1,213 @@
+//! French conventions for what people read: dates (`6 décembre 2026`, `1er mai`),
+//! amounts (`5 000,00 €`), numbers and distances (`12,5 km`), and the time in
+//! Europe/Paris, where every ally is.
+//!
+//! Thousands are grouped with a narrow no-break space (U+202F) and the euro sign follows
+//! a no-break space (U+00A0), as the Imprimerie nationale's rules ask: a line never
+//! breaks inside an amount.
+
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+
+/// The narrow no-break space between groups of thousands.
+pub const THOUSANDS: char = '\u{202F}';
+/// The no-break space before a unit or the euro sign.
+pub const BEFORE_UNIT: char = '\u{00A0}';
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// `6 décembre 2026`; the first of a month is `1er`.
+pub fn date(day: NaiveDate) -> String {
+    let number = match day.day() {
+        1 => "1er".to_string(),
+        n => n.to_string(),
+    };
+    format!("{number} {} {}", MONTHS[day.month0() as usize], day.year())
+}
+
+/// An integer with its thousands grouped: `12 345`, `-1 000`.
+pub fn integer(value: i64) -> String {
+    let digits = value.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 * 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(THOUSANDS);
+        }
+        grouped.push(digit);
+    }
+    if value < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
+/// An amount in cents as euros: `5 000,00 €`.
+pub fn euros(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
+    let whole = i64::try_from(cents / 100).unwrap_or(i64::MAX);
+    format!("{sign}{},{:02}{BEFORE_UNIT}€", integer(whole), cents % 100)
+}
+
+/// A decimal with `digits` digits after the comma: `3,5`, `12 345,0`.
+pub fn decimal(value: f64, digits: usize) -> String {
+    let text = format!("{:.*}", digits, value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let whole: i64 = whole.parse().unwrap_or(0);
+    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{}", integer(whole))
+    } else {
+        format!("{sign}{},{fraction}", integer(whole))
+    }
+}
+
+/// A distance: `850 m` under a kilometre, `12,5 km` above.
+pub fn distance_km(km: f64) -> String {
+    if km < 1.0 {
+        format!("{}{BEFORE_UNIT}m", (km * 1000.0).round() as i64)
+    } else {
+        format!("{}{BEFORE_UNIT}km", decimal(km, 1))
+    }
+}
+
+/// The last Sunday of `month` in `year`, at 01:00 UTC: when summer time starts (March)
+/// or ends (October) in the European Union.
+fn last_sunday_at_one_utc(year: i32, month: u32) -> DateTime<Utc> {
+    let first_of_next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }
+    .expect("called for March and October of a representable year");
+    let mut day = first_of_next - Duration::days(1);
+    while day.weekday() != Weekday::Sun {
+        day -= Duration::days(1);
+    }
+    Utc.from_utc_datetime(&(day.and_time(chrono::NaiveTime::MIN) + Duration::hours(1)))
+}
+
+/// Europe/Paris's offset at `instant`: +02:00 in summer time (from the last Sunday of
+/// March to the last Sunday of October, at 01:00 UTC), +01:00 otherwise. The rule of
+/// EU directive 2000/84/EC, written here rather than loading the tz database for one
+/// zone.
+pub fn paris_offset(instant: DateTime<Utc>) -> FixedOffset {
+    let year = instant.year();
+    let summer =
+        instant >= last_sunday_at_one_utc(year, 3) && instant < last_sunday_at_one_utc(year, 10);
+    FixedOffset::east_opt(if summer { 7200 } else { 3600 })
+        .expect("one or two hours east is a valid offset")
+}
+
+/// `instant` as a Paris wall clock.
+pub fn in_paris(instant: DateTime<Utc>) -> DateTime<FixedOffset> {
+    instant.with_timezone(&paris_offset(instant))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .expect("an RFC 3339 time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn dates_are_written_as_the_french_write_them() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        assert_eq!(date(day(2026, 12, 6)), "6 décembre 2026");
+        assert_eq!(date(day(2027, 5, 1)), "1er mai 2027");
+        assert_eq!(date(day(2026, 8, 15)), "15 août 2026");
+        assert_eq!(date(day(2027, 2, 28)), "28 février 2027");
+    }
+
+    #[test]
+    fn amounts_group_thousands_and_end_with_the_euro_sign() {
+        assert_eq!(euros(500_000), "5\u{202F}000,00\u{A0}€");
+        assert_eq!(euros(125_050), "1\u{202F}250,50\u{A0}€");
+        assert_eq!(euros(7), "0,07\u{A0}€");
+        assert_eq!(euros(0), "0,00\u{A0}€");
+        assert_eq!(euros(-250_000), "-2\u{202F}500,00\u{A0}€");
+        assert_eq!(
+            euros(100_000_000_000),
+            "1\u{202F}000\u{202F}000\u{202F}000,00\u{A0}€"
+        );
+        // Read aloud the same once the spaces are plain: what the issue writes.
+        assert_eq!(
+            euros(500_000).replace(['\u{202F}', '\u{A0}'], " "),
+            "5 000,00 €"
+        );
+    }
+
+    #[test]
+    fn numbers_and_distances_use_a_comma() {
+        assert_eq!(integer(0), "0");
+        assert_eq!(integer(999), "999");
+        assert_eq!(integer(1000), "1\u{202F}000");
+        assert_eq!(integer(-1_234_567), "-1\u{202F}234\u{202F}567");
+        assert_eq!(decimal(3.5, 1), "3,5");
+        assert_eq!(decimal(12_345.04, 1), "12\u{202F}345,0");
+        assert_eq!(decimal(-0.04, 1), "0,0");
+        assert_eq!(decimal(-2.25, 2), "-2,25");
+        assert_eq!(decimal(7.0, 0), "7");
+        assert_eq!(distance_km(0.85), "850\u{A0}m");
+        assert_eq!(distance_km(12.46), "12,5\u{A0}km");
+    }
+
+    #[test]
+    fn paris_changes_to_summer_time_and_back_on_the_eu_dates() {
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        assert_eq!(
+            paris_offset(utc("2026-03-29T00:59:59Z")).local_minus_utc(),
+            3600
+        );
+        assert_eq!(
+            paris_offset(utc("2026-03-29T01:00:00Z")).local_minus_utc(),
+            7200
+        );
+        assert_eq!(
+            paris_offset(utc("2026-10-25T00:59:59Z")).local_minus_utc(),
+            7200
+        );
+        assert_eq!(
+            paris_offset(utc("2026-10-25T01:00:00Z")).local_minus_utc(),
+            3600
+        );
+        // 2027: 28 March and 31 October.
+        assert_eq!(
+            paris_offset(utc("2027-03-28T01:00:00Z")).local_minus_utc(),
+            7200
+        );
+        assert_eq!(
+            paris_offset(utc("2027-10-31T00:30:00Z")).local_minus_utc(),
+            7200
+        );
+        assert_eq!(
+            paris_offset(utc("2027-10-31T01:30:00Z")).local_minus_utc(),
+            3600
+        );
+        let noon = in_paris(utc("2026-12-06T11:00:00Z"));
+        assert_eq!(noon.format("%H:%M").to_string(), "12:00");
+        let summer = in_paris(utc("2026-07-14T10:00:00Z"));
+        assert_eq!(summer.format("%H:%M").to_string(), "12:00");
+    }
+}

@@ -1,0 +1,78 @@
+//! The alliance's web site: French pages served over HTTP by `fabrique serve` (the `web`
+//! service, part of `all`), rendered on the server from the services' public gRPC API —
+//! the site is a client like any other and reads nothing else. Forms work without
+//! JavaScript.
+//!
+//! Rooms: [`texts`] (every sentence, one language per value), [`fr`] (French dates,
+//! amounts, numbers, Paris time), [`api`] (the gRPC clients), `pages` (one module per
+//! section: handlers and their view models), `security` (the headers every response
+//! carries), and `templates/` (askama, checked at compile time, escaping by default).
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod fr;
+mod pages;
+mod security;
+pub mod texts;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+
+/// The web service's flags (`fabrique serve`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct WebArgs {
+    /// Address the web site listens on (HTTP).
+    #[arg(long, env = "FABRIQUE_WEB_LISTEN", default_value = "127.0.0.1:8080")]
+    pub web_listen: SocketAddr,
+    /// The gRPC endpoint of the services the site calls (e.g. http://registry:50051).
+    /// Default: this process's own gRPC address, when it runs the services too.
+    #[arg(long, env = "FABRIQUE_WEB_API_URL")]
+    pub web_api_url: Option<String>,
+}
+
+/// What the site needs to answer: the API's clients and the words to say.
+#[derive(Clone)]
+pub struct Web {
+    api: api::Api,
+    texts: &'static texts::Texts,
+}
+
+impl Web {
+    /// The site in French, calling the services at `api_url` (`http://host:port`). The
+    /// connection is made on the first call, so the site starts before the services.
+    pub fn new(api_url: &str) -> Result<Self, api::InvalidEndpoint> {
+        Ok(Self {
+            api: api::Api::lazy(api_url)?,
+            texts: &texts::FR,
+        })
+    }
+
+    /// Every page and asset, behind the security headers.
+    pub fn router(self) -> Router {
+        let web = Arc::new(self);
+        Router::new()
+            .route("/", get(pages::home::show))
+            .route("/lieux", get(pages::places::list))
+            .route("/lieux/{id}", get(pages::places::show))
+            .route("/static/site.css", get(pages::assets::stylesheet))
+            .route("/healthz", get(pages::assets::healthz))
+            .fallback(pages::not_found)
+            .with_state(web)
+            .layer(axum::middleware::map_response(security::headers))
+    }
+}
+
+/// Serves the site on `listener` until `shutdown` completes; requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    web: Web,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, web.router())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,89 @@
+//! The site's sections, one module each: handlers that call the API, turn its answers
+//! into view models of ready-to-print French strings, and render a template. What every
+//! page shares is here: the error pages and how a gRPC status becomes one.
+
+pub mod assets;
+pub mod home;
+pub mod places;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::texts::{FR, Texts};
+
+/// A page that could not be rendered as asked: what the visitor sees instead.
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    t: &'static Texts,
+    title: &'static str,
+    body: String,
+}
+
+/// A rendered template, or the error page when rendering fails (a bug: logged).
+pub fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page did not render");
+            error_page(
+                &FR,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                FR.unavailable_title,
+                FR.unavailable_body.to_string(),
+            )
+        }
+    }
+}
+
+fn error_page(
+    t: &'static Texts,
+    status: StatusCode,
+    title: &'static str,
+    body: String,
+) -> Response {
+    let page = ErrorPage { t, title, body };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, title).into_response(),
+    }
+}
+
+/// The page of a gRPC status: 404 for NOT_FOUND, 400 for a bad request, 503 otherwise
+/// (the service is down or failed; the details go to the log, not to the visitor).
+pub fn from_status(t: &'static Texts, status: &tonic::Status) -> Response {
+    match status.code() {
+        tonic::Code::NotFound => error_page(
+            t,
+            StatusCode::NOT_FOUND,
+            t.not_found_title,
+            t.not_found_body.to_string(),
+        ),
+        tonic::Code::InvalidArgument => error_page(
+            t,
+            StatusCode::BAD_REQUEST,
+            t.bad_request_title,
+            status.message().to_string(),
+        ),
+        _ => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "an API call failed");
+            error_page(
+                t,
+                StatusCode::SERVICE_UNAVAILABLE,
+                t.unavailable_title,
+                t.unavailable_body.to_string(),
+            )
+        }
+    }
+}
+
+/// Any path the site does not have.
+pub async fn not_found() -> Response {
+    error_page(
+        &FR,
+        StatusCode::NOT_FOUND,
+        FR.not_found_title,
+        FR.not_found_body.to_string(),
+    )
+}

@@ -1,0 +1,315 @@
+//! The site's public pages over real HTTP, reading a real registry through its gRPC API:
+//! what a visitor sees, in French, and what it must never see (a place not listed,
+//! markup from a description run as such). On PostgreSQL + NATS and on SQLite + the
+//! in-process bus.
+
+use std::sync::Arc;
+
+use fabrique_api::registry::{self as rp, registry_service_client::RegistryServiceClient};
+use fabrique_platform::service::Service;
+use fabrique_testkit::http::get;
+use fabrique_testkit::{Backend, BusChoice, TestPlatform, authed, token};
+
+/// The site on a free port, calling `api_url`; stops with the test.
+async fn site(api_url: &str) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = listener.local_addr().expect("an address");
+    let web = fabrique_web::Web::new(api_url).expect("a valid API URL");
+    tokio::spawn(fabrique_web::serve(listener, web, std::future::pending()));
+    address
+}
+
+async fn platform(backend: Backend) -> TestPlatform {
+    let services: Vec<Arc<dyn Service>> = vec![
+        Arc::new(fabrique_members::MembersService),
+        Arc::new(fabrique_registry::RegistryServiceModule),
+    ];
+    let bus = match backend {
+        Backend::Postgres => BusChoice::SharedNats,
+        Backend::Sqlite => BusChoice::InProcess,
+    };
+    TestPlatform::spawn(services, backend, bus).await
+}
+
+/// Places as an admin records them; `listed` ones approved. Returns their ids.
+struct Places {
+    fablab: String,
+    repair: String,
+    ressourcerie: String,
+    proposed: String,
+}
+
+async fn place(
+    registry: &mut RegistryServiceClient<tonic::transport::Channel>,
+    admin: &str,
+    draft: rp::Place,
+    listed: bool,
+) -> String {
+    let created = registry
+        .create_place(authed(
+            rp::CreatePlaceRequest {
+                place: Some(draft),
+                request_id: String::new(),
+            },
+            admin,
+        ))
+        .await
+        .expect("create place")
+        .into_inner();
+    if listed {
+        registry
+            .approve_place(authed(
+                rp::ApprovePlaceRequest {
+                    name: created.name.clone(),
+                    etag: String::new(),
+                },
+                admin,
+            ))
+            .await
+            .expect("approve place");
+    }
+    created
+        .name
+        .strip_prefix("places/")
+        .expect("places/{id}")
+        .to_string()
+}
+
+fn draft(name: &str, kind: rp::PlaceKind, latitude: f64, longitude: f64) -> rp::Place {
+    rp::Place {
+        display_name: name.into(),
+        kinds: vec![kind as i32],
+        location: Some(rp::Location {
+            latitude,
+            longitude,
+        }),
+        ..Default::default()
+    }
+}
+
+async fn alliance(platform: &TestPlatform) -> Places {
+    let admin = token("admin", &["admin"]);
+    let mut registry = RegistryServiceClient::new(platform.channel().await);
+    let fablab = rp::Place {
+        description: "Découpe laser et impression 3D.\n\n<script>alert('pris')</script>".into(),
+        capabilities: vec!["laser_cutting".into(), "3d_printing".into()],
+        opening_hours: "Mo-Fr 09:00-18:00; Sa 10:00-12:00".into(),
+        website: "https://fablab-thiers.example.org/".into(),
+        address: Some(rp::PostalAddress {
+            street: "1 rue de la Coutellerie".into(),
+            postal_code: "63300".into(),
+            locality: "Thiers".into(),
+        }),
+        eco_labels: vec!["réemploi".into()],
+        ..draft("FabLab de Thiers", rp::PlaceKind::Fablab, 45.8563, 3.5477)
+    };
+    Places {
+        fablab: place(&mut registry, &admin, fablab, true).await,
+        repair: place(
+            &mut registry,
+            &admin,
+            draft(
+                "Atelier vélo de Thiers",
+                rp::PlaceKind::RepairWorkshop,
+                45.8501,
+                3.5552,
+            ),
+            true,
+        )
+        .await,
+        ressourcerie: place(
+            &mut registry,
+            &admin,
+            draft(
+                "Ressourcerie d'Ambert",
+                rp::PlaceKind::Ressourcerie,
+                45.5497,
+                3.7417,
+            ),
+            true,
+        )
+        .await,
+        proposed: place(
+            &mut registry,
+            &admin,
+            draft("Lieu en attente", rp::PlaceKind::TiersLieu, 45.86, 3.55),
+            false,
+        )
+        .await,
+    }
+}
+
+async fn a_visitor_finds_places_and_reads_one(backend: Backend) {
+    let platform = platform(backend).await;
+    let places = alliance(&platform).await;
+    let site = site(&format!("http://{}", platform.addr)).await;
+
+    let home = get(site, "/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("<html lang=\"fr\">"));
+    assert!(
+        home.body
+            .contains("Bienvenue sur la Fabrique des transitions")
+    );
+
+    // The list: listed places only, with their kinds in French.
+    let list = get(site, "/lieux").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert_eq!(
+        list.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let text = list.text();
+    for name in [
+        "FabLab de Thiers",
+        "Atelier vélo de Thiers",
+        "Ressourcerie d&#39;Ambert",
+    ] {
+        assert!(text.contains(name), "{name} is not listed:\n{text}");
+    }
+    assert!(
+        !text.contains("Lieu en attente"),
+        "a proposed place is listed"
+    );
+    assert!(text.contains("3 lieux"));
+    assert!(text.contains("Atelier de réparation"));
+    assert!(text.contains(&format!("href=\"/lieux/{}\"", places.fablab)));
+
+    // Filters: by kind, by capability, by text; each keeps only what matches.
+    for (query, only) in [
+        ("/lieux?type=fablab", "FabLab de Thiers"),
+        ("/lieux?equipement=laser_cutting", "FabLab de Thiers"),
+        ("/lieux?q=ambert", "Ressourcerie d&#39;Ambert"),
+        (
+            "/lieux?q=v%C3%A9lo&type=repair_workshop",
+            "Atelier vélo de Thiers",
+        ),
+    ] {
+        let page = get(site, query).await;
+        assert_eq!(page.status, 200, "{query}");
+        let text = page.text();
+        assert!(text.contains("1 lieu"), "{query}:\n{text}");
+        assert!(text.contains(only), "{query} lost {only}");
+    }
+    let none = get(site, "/lieux?q=introuvable").await;
+    assert!(
+        none.text()
+            .contains("Aucun lieu ne correspond à ces critères.")
+    );
+    // The filter form shows what was chosen.
+    let chosen = get(site, "/lieux?type=fablab&equipement=laser_cutting").await;
+    assert!(
+        chosen
+            .body
+            .contains("<option value=\"fablab\" selected>FabLab</option>")
+    );
+    assert!(
+        chosen
+            .body
+            .contains("<option value=\"laser_cutting\" selected>Découpe laser</option>")
+    );
+
+    // A place's page: kinds, hours, contact, capabilities in French, places nearby.
+    let fablab = get(site, &format!("/lieux/{}", places.fablab)).await;
+    assert_eq!(fablab.status, 200, "{}", fablab.body);
+    let text = fablab.text();
+    assert!(text.contains("<h1>FabLab de Thiers</h1>"));
+    assert!(text.contains("<th scope=\"row\">Lundi</th><td>09 h 00 – 18 h 00</td>"));
+    assert!(text.contains("<th scope=\"row\">Samedi</th><td>10 h 00 – 12 h 00</td>"));
+    assert!(text.contains("<th scope=\"row\">Dimanche</th><td>fermé</td>"));
+    assert!(
+        text.contains("Ouvert en ce moment") || text.contains("Fermé en ce moment"),
+        "no open-now status"
+    );
+    assert!(text.contains("Découpe laser"));
+    assert!(text.contains("Impression 3D"));
+    assert!(text.contains("1 rue de la Coutellerie<br>63300 Thiers"));
+    assert!(text.contains("href=\"https://fablab-thiers.example.org/\""));
+    assert!(text.contains("réemploi"));
+    let nearby = text.split("À proximité").nth(1).expect("a nearby section");
+    assert!(nearby.contains("Atelier vélo de Thiers"), "{nearby}");
+    assert!(
+        nearby.contains(" km") || nearby.contains(" m<"),
+        "no distance"
+    );
+    assert!(!nearby.contains("Ambert"), "Ambert is 35 km away");
+    // Markup in a description is text, never markup.
+    assert!(
+        ["&lt;script&gt;alert(", "&#60;script&#62;alert("]
+            .iter()
+            .any(|escaped| text.contains(escaped)),
+        "the description's markup is not shown escaped"
+    );
+    assert!(
+        !fablab.body.contains("<script"),
+        "a script tag reached the page"
+    );
+
+    // What is not listed, or does not exist, is a French 404.
+    for path in [
+        format!("/lieux/{}", places.proposed),
+        "/lieux/0190a000-0000-7000-8000-000000000000".to_string(),
+        "/lieux/pas-un-identifiant".to_string(),
+        "/nulle-part".to_string(),
+    ] {
+        let page = get(site, &path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.contains("Page introuvable"), "{path}");
+    }
+    assert!(!places.repair.is_empty() && !places.ressourcerie.is_empty());
+}
+
+#[tokio::test]
+async fn a_visitor_finds_places_and_reads_one_on_postgres() {
+    a_visitor_finds_places_and_reads_one(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_visitor_finds_places_and_reads_one_on_sqlite() {
+    a_visitor_finds_places_and_reads_one(Backend::Sqlite).await;
+}
+
+/// Every response carries the security headers; the policy allows no inline script,
+/// nothing from elsewhere, and no framing.
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let platform = platform(Backend::Sqlite).await;
+    let site = site(&format!("http://{}", platform.addr)).await;
+    for path in ["/", "/lieux", "/static/site.css", "/nulle-part"] {
+        let page = get(site, path).await;
+        let policy = page
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no Content-Security-Policy"));
+        assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
+        assert!(policy.contains("script-src 'self'"), "{path}: {policy}");
+        assert!(!policy.contains("unsafe-inline"), "{path}: {policy}");
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(page.header("x-frame-options"), Some("DENY"));
+        assert_eq!(page.header("referrer-policy"), Some("same-origin"));
+    }
+    let css = get(site, "/static/site.css").await;
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert!(css.body.contains(":focus-visible"));
+}
+
+/// When the registry does not answer, the visitor gets a French 503, not a blank page
+/// nor the error's details; the site itself stays up.
+#[tokio::test]
+async fn a_service_that_does_not_answer_is_said_in_french() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let nobody = closed.local_addr().expect("an address");
+    drop(closed);
+    let site = site(&format!("http://{nobody}")).await;
+    let page = get(site, "/lieux").await;
+    assert_eq!(page.status, 503);
+    assert!(page.body.contains("Service momentanément indisponible"));
+    assert!(!page.body.contains("transport error"), "{}", page.body);
+    assert_eq!(get(site, "/healthz").await.status, 200);
+}
