@@ -260,10 +260,10 @@ const PUBLIC: Expect = expect(OK, OK, OK, OK);
 
 /// Every RPC, who may call it. Targets are member A's (see [`request`]).
 const TABLE: &[(&str, Expect)] = &[
-    // Members: the directory is readable by every ally; a member edits and leaves
-    // itself; admins decide membership.
-    ("fabrique.members.v1.MembersService/GetMember", ANY),
-    ("fabrique.members.v1.MembersService/ListMembers", ANY),
+    // Members: the directory is public (active members, public fields: see the
+    // private-data tests); a member edits and leaves itself; admins decide membership.
+    ("fabrique.members.v1.MembersService/GetMember", PUBLIC),
+    ("fabrique.members.v1.MembersService/ListMembers", PUBLIC),
     ("fabrique.members.v1.MembersService/CreateMember", ANY),
     ("fabrique.members.v1.MembersService/UpdateMember", OWNER),
     ("fabrique.members.v1.MembersService/ApproveMember", ADMIN),
@@ -353,7 +353,8 @@ const TABLE: &[(&str, Expect)] = &[
     ("fabrique.sharing.v1.SharingService/ListNeeds", ANY),
     ("fabrique.sharing.v1.SharingService/CloseNeed", OWNER),
     ("fabrique.sharing.v1.SharingService/ListMatches", ANY),
-    // Projects: public to allies; the lead, funder or coordinator manages; applications
+    // Projects: public to allies, programmes to everyone (a public funder publishes its
+    // rules and envelope); the lead, funder or coordinator manages; applications
     // are seen by the applicant and the funder; a funder may not apply to its own.
     ("fabrique.projects.v1.ProjectsService/CreateProject", OWNER),
     ("fabrique.projects.v1.ProjectsService/GetProject", ANY),
@@ -367,8 +368,11 @@ const TABLE: &[(&str, Expect)] = &[
         "fabrique.projects.v1.ProjectsService/CreateProgramme",
         OWNER,
     ),
-    ("fabrique.projects.v1.ProjectsService/GetProgramme", ANY),
-    ("fabrique.projects.v1.ProjectsService/ListProgrammes", ANY),
+    ("fabrique.projects.v1.ProjectsService/GetProgramme", PUBLIC),
+    (
+        "fabrique.projects.v1.ProjectsService/ListProgrammes",
+        PUBLIC,
+    ),
     ("fabrique.projects.v1.ProjectsService/CloseProgramme", OWNER),
     (
         "fabrique.projects.v1.ProjectsService/CreateApplication",
@@ -1657,24 +1661,57 @@ async fn contact_emails_reach_only_admins_and_the_member_itself(backend: Backend
     fx.give_contact(&fx.a, "Stéphane Rodier", a_email).await;
     fx.give_contact(&b, "Daniel Fayet", b_email).await;
 
+    // Without a token: the public directory, active members with no contact person
+    // at all (names included), no state reason, nothing a pending member would show.
     let get = fx
         .members()
         .get_member(mp::GetMemberRequest { name: fx.a.clone() })
-        .await;
-    assert_eq!(
-        get.err().map(|s| s.code()),
-        Some(U),
-        "GetMember without a token"
+        .await
+        .expect("GetMember without a token: the public directory")
+        .into_inner();
+    assert_eq!(get.display_name, "Commune de Thiers");
+    assert!(
+        get.contacts.is_empty(),
+        "contacts shown to the public: {get:?}"
     );
-    let list = fx
+    assert!(get.etag.is_empty() && get.state_reason.is_empty());
+    let pending = fx.pending_member("Maison de l'habitat en attente").await;
+    let hidden = fx
         .members()
-        .list_members(mp::ListMembersRequest::default())
+        .get_member(mp::GetMemberRequest {
+            name: pending.clone(),
+        })
         .await;
     assert_eq!(
-        list.err().map(|s| s.code()),
-        Some(U),
-        "ListMembers without a token"
+        hidden.err().map(|s| s.code()),
+        Some(NF),
+        "a pending member is not in the public directory"
     );
+    for query in [
+        mp::ListMembersRequest::default(),
+        mp::ListMembersRequest {
+            states: vec![mp::MemberState::Pending as i32],
+            ..Default::default()
+        },
+    ] {
+        let listed = fx
+            .members()
+            .list_members(mp::ListMembersRequest {
+                page_size: 500,
+                ..query.clone()
+            })
+            .await
+            .expect("ListMembers without a token: the public directory")
+            .into_inner()
+            .members;
+        assert!(
+            listed
+                .iter()
+                .all(|m| m.contacts.is_empty() && m.state == mp::MemberState::Active as i32),
+            "{query:?}: the public sees contacts or members not active"
+        );
+        assert!(!listed.iter().any(|m| m.name == pending), "{query:?}");
+    }
 
     // Who, with what token, sees A's e-mail, sees B's, sees every member's.
     let callers = [

@@ -155,13 +155,22 @@ async fn the_readme_quick_start_works_as_written() {
         .expect("create with the printed token")
         .into_inner();
     assert_eq!(created.state, proto::MemberState::Pending as i32);
+    // Without the token: no change, and a pending member is not in the public directory.
     let anonymous = members
+        .approve_member(proto::ApproveMemberRequest {
+            name: created.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    let unseen = members
         .get_member(proto::GetMemberRequest {
             name: created.name.clone(),
         })
         .await
         .unwrap_err();
-    assert_eq!(anonymous.code(), tonic::Code::Unauthenticated);
+    assert_eq!(unseen.code(), tonic::Code::NotFound);
     terminate(&mut server).await;
 }
 
@@ -259,6 +268,29 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
             "the site does not list {}",
             place.display_name
         );
+    }
+    // And each programme's gauge says what the API says (Solaire Dôme's after seeding).
+    assert!(!programmes.is_empty(), "the seed opens no programme");
+    for programme in &programmes {
+        let id = programme
+            .name
+            .strip_prefix("programmes/")
+            .expect("programmes/{id}");
+        let page = fabrique_testkit::http::get(site, &format!("/programmes/{id}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        for cents in [
+            programme.envelope_cents,
+            programme.committed_cents,
+            programme.paid_cents,
+            programme.remaining_cents,
+        ] {
+            let amount = fabrique_web::fr::euros(cents);
+            assert!(
+                page.body.contains(&format!("<dt>{amount}</dt>")),
+                "{}: the gauge does not show {amount}",
+                programme.title
+            );
+        }
     }
     if database_url.is_some() {
         let nats = fabrique_testkit::shared_nats_url();

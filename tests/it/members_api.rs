@@ -402,15 +402,25 @@ async fn callers_do_only_what_they_may(backend: Backend) {
         .await
         .expect("create");
 
+    // Without a token: nothing changes, and a PENDING member is not in the public
+    // directory (an ACTIVE one is, tests/it/authorization.rs shows with what fields).
     let anonymous = admin.with_token(String::new());
     let mut client = anonymous.client.clone();
+    let status = client
+        .approve_member(proto::ApproveMemberRequest {
+            name: thiers.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
     let status = client
         .get_member(proto::GetMemberRequest {
             name: thiers.name.clone(),
         })
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(status.code(), Code::NotFound);
     let forged = admin.with_token("not.a.jwt".into());
     assert_eq!(
         forged.get(&thiers.name).await.unwrap_err().code(),

@@ -12,9 +12,10 @@ use fabrique_platform::request;
 use tonic::{Request, Response, Status};
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Members};
-use crate::domain::Transition;
+use crate::domain::{MemberState, Transition};
 use crate::proto::{
-    member_to_proto, parse_filter, parse_joined_at, parse_name, parse_patch, parse_profile,
+    member_for, member_to_proto, parse_filter, parse_joined_at, parse_name, parse_patch,
+    parse_profile,
 };
 
 /// The `MembersService` server: the use cases behind the contract.
@@ -39,20 +40,32 @@ impl MembersService for MembersGrpc {
         &self,
         request: Request<proto::GetMemberRequest>,
     ) -> Result<Response<proto::Member>, Status> {
-        let caller = auth::caller(&request)?;
+        let caller = auth::maybe_caller(&request);
         let id = parse_name("name", &request.get_ref().name)?;
         let member = self.members.get(id).await?;
-        Ok(Response::new(member_to_proto(&member, &caller)))
+        // The public sees the members that joined, and only what a directory shows.
+        if caller.is_none() && member.state != MemberState::Active {
+            return Err(Error::not_found(id.name()).into());
+        }
+        Ok(Response::new(member_for(&member, caller.as_ref())))
     }
 
     async fn list_members(
         &self,
         request: Request<proto::ListMembersRequest>,
     ) -> Result<Response<proto::ListMembersResponse>, Status> {
-        let caller = auth::caller(&request)?;
+        let caller = auth::maybe_caller(&request);
         let request = request.get_ref();
         let page_size = page::page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-        let filter = parse_filter(request)?;
+        let mut filter = parse_filter(request)?;
+        if caller.is_none() {
+            // The public directory: active members only, whatever the filter asks.
+            filter.states.retain(|s| *s == MemberState::Active);
+            if filter.states.is_empty() && !request.states.is_empty() {
+                return Ok(Response::new(proto::ListMembersResponse::default()));
+            }
+            filter.states = vec![MemberState::Active];
+        }
         let page = self
             .members
             .list(filter, page_size, &request.page_token)
@@ -61,7 +74,7 @@ impl MembersService for MembersGrpc {
             members: page
                 .members
                 .iter()
-                .map(|m| member_to_proto(m, &caller))
+                .map(|m| member_for(m, caller.as_ref()))
                 .collect(),
             next_page_token: page.next_page_token,
         }))

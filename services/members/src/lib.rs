@@ -57,7 +57,9 @@ impl Service for MembersService {
             .max_encoding_message_size(ctx.max_message_bytes);
         routes.add_service(InterceptedService::new(
             server,
-            fabrique_platform::auth::interceptor(ctx.auth.clone()),
+            // Optional: the directory is public (public fields of active members);
+            // every other call asks for its caller itself.
+            fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
         ));
     }
 }

@@ -49,8 +49,33 @@ pub fn contact_to_proto(contact: &Contact, with_email: bool) -> proto::Contact {
 /// The member as `caller` may see it: contact e-mails only for admins and the member
 /// itself.
 pub fn member_to_proto(member: &Member, caller: &Caller) -> proto::Member {
-    let p = &member.profile;
     let with_email = caller.is_admin() || caller.is_member(member.id.uuid());
+    member_with(member, with_email)
+}
+
+/// What anyone may read of an active member without a token, as a public directory
+/// shows it: who it is, where, its website. Not its contact people (persons, whom the
+/// allies reach among themselves), nor why its state changed, nor its etag (nothing
+/// can be changed without a token).
+pub fn public_member_to_proto(member: &Member) -> proto::Member {
+    proto::Member {
+        contacts: Vec::new(),
+        state_reason: String::new(),
+        etag: String::new(),
+        ..member_with(member, false)
+    }
+}
+
+/// The member for a caller, or for the public when there is none.
+pub fn member_for(member: &Member, caller: Option<&Caller>) -> proto::Member {
+    match caller {
+        Some(caller) => member_to_proto(member, caller),
+        None => public_member_to_proto(member),
+    }
+}
+
+fn member_with(member: &Member, with_email: bool) -> proto::Member {
+    let p = &member.profile;
     proto::Member {
         name: member.id.name(),
         display_name: p.display_name.as_str().to_string(),

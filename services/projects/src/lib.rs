@@ -63,7 +63,9 @@ impl Service for ProjectsServiceModule {
             .max_encoding_message_size(ctx.max_message_bytes);
         routes.add_service(InterceptedService::new(
             server,
-            fabrique_platform::auth::interceptor(ctx.auth.clone()),
+            // Optional: programmes are public (a public funder publishes its rules and
+            // its envelope); every other call asks for its caller itself.
+            fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
         ));
     }
 

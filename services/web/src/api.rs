@@ -1,6 +1,8 @@
 //! The site's gRPC clients: one lazily connected channel to the services, the same
 //! public API any client uses. A page calls anonymously what the public may see.
 
+use fabrique_api::members::members_service_client::MembersServiceClient;
+use fabrique_api::projects::projects_service_client::ProjectsServiceClient;
 use fabrique_api::registry::registry_service_client::RegistryServiceClient;
 use tonic::transport::{Channel, Endpoint};
 
@@ -33,6 +35,16 @@ impl Api {
         Ok(Self {
             channel: endpoint.connect_lazy(),
         })
+    }
+
+    /// The members: the public directory of the allies.
+    pub fn members(&self) -> MembersServiceClient<Channel> {
+        MembersServiceClient::new(self.channel.clone())
+    }
+
+    /// The projects service: programmes and their envelopes.
+    pub fn projects(&self) -> ProjectsServiceClient<Channel> {
+        ProjectsServiceClient::new(self.channel.clone())
     }
 
     /// The registry: places, their kinds and capabilities.

@@ -58,6 +58,8 @@ impl Web {
             .route("/", get(pages::home::show))
             .route("/lieux", get(pages::places::list))
             .route("/lieux/{id}", get(pages::places::show))
+            .route("/programmes", get(pages::programmes::list))
+            .route("/programmes/{id}", get(pages::programmes::show))
             .route("/static/site.css", get(pages::assets::stylesheet))
             .route("/healthz", get(pages::assets::healthz))
             .fallback(pages::not_found)

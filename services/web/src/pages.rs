@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod home;
 pub mod places;
+pub mod programmes;
 
 use askama::Template;
 use axum::http::StatusCode;

@@ -82,6 +82,34 @@ pub struct Texts {
     pub nothing_nearby: &'static str,
     /// Where the list of places is, from a place's page.
     pub back_to_places: &'static str,
+    /// The programmes' section, in the navigation and as its title.
+    pub programmes_title: &'static str,
+    /// What the programmes' page lists.
+    pub programmes_intro: &'static str,
+    /// When there is no programme.
+    pub no_programmes: &'static str,
+    /// Who funds a programme.
+    pub funder: &'static str,
+    /// A programme's rules.
+    pub rules: &'static str,
+    /// A programme's envelope and how much of it is used.
+    pub envelope: &'static str,
+    /// The envelope's total.
+    pub envelope_total: &'static str,
+    /// Aid committed (approved applications), paid included.
+    pub committed: &'static str,
+    /// Aid paid.
+    pub paid: &'static str,
+    /// What may still be committed.
+    pub remaining: &'static str,
+    /// A programme taking applications.
+    pub programme_open: &'static str,
+    /// A programme that takes no more.
+    pub programme_closed: &'static str,
+    /// The envelope is spent: nothing more can be awarded.
+    pub envelope_spent: &'static str,
+    /// Where the list of programmes is, from a programme's page.
+    pub back_to_programmes: &'static str,
     /// The title of a page that does not exist.
     pub not_found_title: &'static str,
     /// Its explanation.
@@ -141,6 +169,22 @@ pub const FR: Texts = Texts {
     nearby: "À proximité",
     nothing_nearby: "Aucun autre lieu à moins de 20 km.",
     back_to_places: "Tous les lieux",
+    programmes_title: "Programmes de financement",
+    programmes_intro: "Les aides que des collectivités ouvrent aux membres de l'alliance, \
+                       avec leur enveloppe : ce qui est engagé, versé et encore disponible.",
+    no_programmes: "Aucun programme pour le moment.",
+    funder: "Financeur",
+    rules: "Règles",
+    envelope: "Enveloppe",
+    envelope_total: "Enveloppe totale",
+    committed: "Engagé",
+    paid: "dont versé",
+    remaining: "Disponible",
+    programme_open: "Ouvert aux demandes",
+    programme_closed: "Clos",
+    envelope_spent: "L'enveloppe est entièrement engagée : aucune nouvelle aide ne peut \
+                     être accordée.",
+    back_to_programmes: "Tous les programmes",
     not_found_title: "Page introuvable",
     not_found_body: "Cette page n'existe pas, ou plus. Le lieu a peut-être fermé.",
     unavailable_title: "Service momentanément indisponible",
@@ -186,12 +230,86 @@ impl Texts {
         }
     }
 
+    /// A programme's aid per unit: `5 000,00 € par installation photovoltaïque`.
+    pub fn aid_per_unit(&self, cents: i64, unit: &str) -> String {
+        if unit.is_empty() {
+            format!("{} par unité", crate::fr::euros(cents))
+        } else {
+            format!("{} par {unit}", crate::fr::euros(cents))
+        }
+    }
+
+    /// The most units one application may ask for.
+    pub fn max_units(&self, units: i32) -> String {
+        match units {
+            1 => "Une unité par demande au plus.".to_string(),
+            n => format!("{n} unités par demande au plus."),
+        }
+    }
+
+    /// The most awards one member may receive.
+    pub fn max_awards(&self, awards: i32) -> String {
+        match awards {
+            1 => "Une aide par membre au plus.".to_string(),
+            n => format!("{n} aides par membre au plus."),
+        }
+    }
+
+    /// Who may apply, from the member kinds' codes (`commune`, `epci`…).
+    pub fn eligible(&self, kinds: &[String]) -> String {
+        if kinds.is_empty() {
+            return "Ouvert à tous les membres.".to_string();
+        }
+        let names: Vec<&str> = kinds.iter().map(|k| self.member_kind_plural(k)).collect();
+        format!("Réservé aux {}.", join_french(&names))
+    }
+
+    /// A member kind's code in the plural, for the rules (`commune` → `communes`).
+    pub fn member_kind_plural(&self, code: &str) -> &'static str {
+        match code {
+            "commune" => "communes",
+            "epci" => "intercommunalités",
+            "departement" => "départements",
+            "region" => "régions",
+            "association" => "associations",
+            "ess_enterprise" => "entreprises de l'ESS",
+            "company" => "entreprises",
+            "research_lab" => "laboratoires de recherche",
+            "training_centre" => "centres de formation",
+            "public_agency" => "établissements publics",
+            "citizen_collective" => "collectifs citoyens",
+            _ => "autres membres",
+        }
+    }
+
+    /// A co-funder's part of each aid: `25 % de l'aide` or `1 250,00 € par unité`.
+    pub fn co_funding(&self, share_basis_points: i32, cents_per_unit: i64) -> String {
+        if share_basis_points > 0 {
+            format!(
+                "{}{}% de l'aide",
+                crate::fr::decimal(f64::from(share_basis_points) / 100.0, 0),
+                crate::fr::BEFORE_UNIT
+            )
+        } else {
+            format!("{} par unité", crate::fr::euros(cents_per_unit))
+        }
+    }
+
     /// How many places a list shows: `1 lieu`, `12 lieux`.
     pub fn places_count(&self, count: usize) -> String {
         match count {
             0 | 1 => format!("{count} lieu"),
             n => format!("{} lieux", crate::fr::integer(n as i64)),
         }
+    }
+}
+
+/// `a`, `a et b`, `a, b et c`.
+fn join_french(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} et {last}", init.join(", ")),
     }
 }
 
@@ -211,5 +329,29 @@ mod tests {
         }
         assert_eq!(FR.places_count(1), "1 lieu");
         assert_eq!(FR.places_count(1200), "1\u{202F}200 lieux");
+    }
+
+    #[test]
+    fn a_programme_s_rules_read_as_french_sentences() {
+        assert_eq!(
+            FR.aid_per_unit(500_000, "installation photovoltaïque de 9 kWc"),
+            "5\u{202F}000,00\u{A0}€ par installation photovoltaïque de 9 kWc"
+        );
+        assert_eq!(FR.max_awards(1), "Une aide par membre au plus.");
+        assert_eq!(FR.max_units(3), "3 unités par demande au plus.");
+        assert_eq!(
+            FR.eligible(&["commune".into(), "epci".into()]),
+            "Réservé aux communes et intercommunalités."
+        );
+        assert_eq!(
+            FR.eligible(&["commune".into(), "epci".into(), "association".into()]),
+            "Réservé aux communes, intercommunalités et associations."
+        );
+        assert_eq!(FR.eligible(&[]), "Ouvert à tous les membres.");
+        assert_eq!(FR.co_funding(2500, 0), "25\u{A0}% de l'aide");
+        assert_eq!(
+            FR.co_funding(0, 125_000),
+            "1\u{202F}250,00\u{A0}€ par unité"
+        );
     }
 }

@@ -313,3 +313,132 @@ async fn a_service_that_does_not_answer_is_said_in_french() {
     assert!(!page.body.contains("transport error"), "{}", page.body);
     assert_eq!(get(site, "/healthz").await.status, 200);
 }
+
+/// A funder, as the members service records it once approved: `members/{id}`.
+async fn active_member(platform: &TestPlatform, admin: &str, name: &str) -> String {
+    use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
+    let mut members = MembersServiceClient::new(platform.channel().await);
+    let created = members
+        .create_member(authed(
+            mp::CreateMemberRequest {
+                member: Some(mp::Member {
+                    display_name: name.into(),
+                    kind: mp::MemberKind::Departement as i32,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            admin,
+        ))
+        .await
+        .expect("create member")
+        .into_inner();
+    members
+        .approve_member(authed(
+            mp::ApproveMemberRequest {
+                name: created.name.clone(),
+                ..Default::default()
+            },
+            admin,
+        ))
+        .await
+        .expect("approve member");
+    created.name
+}
+
+/// Programmes: the list and a programme's page say its rules in French and draw its
+/// envelope, with the amounts written out; an unknown programme is a French 404.
+#[tokio::test]
+async fn a_visitor_reads_a_programme_s_rules_and_envelope() {
+    use fabrique_api::projects::{self as pp, projects_service_client::ProjectsServiceClient};
+    let services: Vec<Arc<dyn Service>> = vec![
+        Arc::new(fabrique_members::MembersService),
+        Arc::new(fabrique_registry::RegistryServiceModule),
+        Arc::new(fabrique_projects::ProjectsServiceModule),
+    ];
+    let platform = TestPlatform::spawn(services, Backend::Sqlite, BusChoice::InProcess).await;
+    let admin = token("admin", &["admin"]);
+    let funder = active_member(&platform, &admin, "Département du Puy-de-Dôme").await;
+    let region = active_member(&platform, &admin, "Région Auvergne-Rhône-Alpes").await;
+    let projects = ProjectsServiceClient::new(platform.channel().await);
+    let draft = pp::Programme {
+        title: "Solaire Dôme".into(),
+        description: "Des toits publics au service de l'énergie solaire.".into(),
+        funder: funder.clone(),
+        envelope_cents: 50_000_000,
+        aid_per_unit_cents: 500_000,
+        unit_label: "installation photovoltaïque de 9 kWc".into(),
+        eligible_kinds: vec!["commune".into(), "epci".into()],
+        max_awards_per_member: 1,
+        co_funders: vec![pp::CoFunder {
+            member: region.clone(),
+            share_basis_points: 2500,
+            ..Default::default()
+        }],
+        opens_at: Some(prost_types::Timestamp {
+            seconds: 1_593_561_600, // 1 July 2020, 00:00 UTC
+            nanos: 0,
+        }),
+        ..Default::default()
+    };
+    // The projects service learns the funder from the members' events.
+    let programme = fabrique_testkit::eventually(
+        "the projects service to know the funder",
+        std::time::Duration::from_secs(20),
+        || {
+            let (mut projects, draft, admin) = (projects.clone(), draft.clone(), admin.clone());
+            async move {
+                projects
+                    .create_programme(authed(
+                        pp::CreateProgrammeRequest {
+                            programme: Some(draft),
+                            request_id: String::new(),
+                        },
+                        &admin,
+                    ))
+                    .await
+                    .ok()
+                    .map(tonic::Response::into_inner)
+            }
+        },
+    )
+    .await;
+    let id = programme
+        .name
+        .strip_prefix("programmes/")
+        .expect("programmes/{id}")
+        .to_string();
+    let site = site(&format!("http://{}", platform.addr)).await;
+
+    let list = get(site, "/programmes").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let text = list.text();
+    assert!(text.contains(&format!("href=\"/programmes/{id}\">Solaire Dôme</a>")));
+    assert!(text.contains("Financeur : Département du Puy-de-Dôme"));
+    assert!(text.contains("Ouvert aux demandes"));
+    assert!(text.contains("<dt>500 000,00 €</dt>"), "{text}");
+
+    let page = get(site, &format!("/programmes/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = page.text();
+    assert!(text.contains("<h1>Solaire Dôme</h1>"));
+    assert!(text.contains("Depuis le 1er juillet 2020"), "{text}");
+    assert!(text.contains("5 000,00 € par installation photovoltaïque de 9 kWc"));
+    assert!(text.contains("Une aide par membre au plus."));
+    assert!(text.contains("Réservé aux communes et intercommunalités."));
+    assert!(
+        text.contains("Région Auvergne-Rhône-Alpes : 25 % de l&#39;aide"),
+        "{text}"
+    );
+    // The gauge: drawn (an image with its sentence) and written out.
+    assert!(text.contains("role=\"img\""));
+    assert!(text.contains(
+        "aria-label=\"Enveloppe totale 500 000,00 € : Engagé 0,00 €, dont versé 0,00 €, Disponible 500 000,00 €\""
+    ));
+    assert!(text.contains("<dt>0,00 €</dt>"));
+    assert!(!text.contains("entièrement engagée"));
+
+    let unknown = get(site, "/programmes/0190a000-0000-7000-8000-000000000000").await;
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.body.contains("Page introuvable"));
+}
