@@ -1,6 +1,8 @@
 //! The sizes a newcomer can read: no source file of the services or of the platform over
 //! 600 lines (migrations aside), and no function over 60 lines unless its doc comment
-//! says why, with the words "Over 60 lines". A longer function is usually several
+//! says why, with the words "Over 60 lines". And every module of theirs opens with a
+//! `//!` doc saying what it owns (the compiler's `missing_docs` covers public items,
+//! not private modules). A longer function is usually several
 //! steps that want names; where it is one table or one `match` (a message per refusal),
 //! the doc says so and it stays whole.
 //!
@@ -156,6 +158,65 @@ fn long_functions_say_why() {
         "functions over {MAX_FN_LINES} lines whose doc does not say why (\"{WHY}: …\"):\n{}",
         unexplained.join("\n")
     );
+}
+
+#[test]
+fn every_module_says_what_it_owns() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = checked();
+    for dir in ["crates/platform/src", "services"] {
+        let mut migrations = Vec::new();
+        collect_migrations(&root.join(dir), &mut migrations);
+        files.extend(migrations);
+    }
+    let silent: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            !std::fs::read_to_string(path)
+                .expect("a source")
+                .trim_start()
+                .starts_with("//!")
+        })
+        .map(|path| {
+            path.strip_prefix(root)
+                .unwrap_or(path)
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        silent.is_empty(),
+        "modules without a //! doc:\n{}",
+        silent.join("\n")
+    );
+}
+
+/// The migrations' files, which [`checked`] leaves out of the size rules.
+fn collect_migrations(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("a folder") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "migrations") {
+                out.extend(walk(&path));
+            } else {
+                collect_migrations(&path, out);
+            }
+        }
+    }
+}
+
+/// Every `.rs` file under `dir`, migrations included.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a folder") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
 }
 
 /// The measure sees a long function, its doc, and nothing in a short one.

@@ -58,6 +58,8 @@ impl Web {
             .route("/", get(pages::home::show))
             .route("/lieux", get(pages::places::list))
             .route("/lieux/{id}", get(pages::places::show))
+            .route("/allies", get(pages::allies::list))
+            .route("/allies/{id}", get(pages::allies::show))
             .route("/programmes", get(pages::programmes::list))
             .route("/programmes/{id}", get(pages::programmes::show))
             .route("/static/site.css", get(pages::assets::stylesheet))

@@ -2,6 +2,7 @@
 //! into view models of ready-to-print French strings, and render a template. What every
 //! page shares is here: the error pages and how a gRPC status becomes one.
 
+pub mod allies;
 pub mod assets;
 pub mod home;
 pub mod places;
@@ -10,6 +11,8 @@ pub mod programmes;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+
+use fabrique_api::ProtoEnum;
 
 use crate::texts::{FR, Texts};
 
@@ -87,4 +90,52 @@ pub async fn not_found() -> Response {
         FR.not_found_title,
         FR.not_found_body.to_string(),
     )
+}
+
+/// `path?key=value&…` with the non-empty `pairs`, each value percent-encoded (RFC 3986
+/// unreserved characters kept): the links that keep a list's filters.
+pub fn href(path: &str, pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("{key}={}", encode_query(value)))
+        .collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
+    }
+}
+
+fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// An enum value in URLs: its proto name without the enum's prefix, in lower case
+/// (`PLACE_KIND_FABLAB` → `fablab`).
+pub fn enum_code<E: ProtoEnum>(value: E) -> String {
+    value
+        .as_str_name()
+        .trim_start_matches(E::prefix())
+        .to_lowercase()
+}
+
+/// The value [`enum_code`] wrote, never the unspecified one.
+pub fn enum_of_code<E: ProtoEnum>(code: &str) -> Option<E> {
+    E::from_str_name(&format!("{}{}", E::prefix(), code.to_uppercase()))
+        .filter(|value| *value != E::default())
+}
+
+/// Every value but the unspecified one, in the proto's order.
+pub fn enum_values<E: ProtoEnum>() -> impl Iterator<Item = E> {
+    (1..).map_while(|value| E::try_from(value).ok())
 }

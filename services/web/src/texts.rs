@@ -1,6 +1,7 @@
 //! Every text the site shows, in one place: the French ones today. Another language is
 //! another value of [`Texts`]; templates and handlers never write a sentence themselves.
 
+use fabrique_api::members::MemberKind;
 use fabrique_api::registry::{DayOfWeek, PlaceKind};
 
 /// The words of the site in one language.
@@ -82,6 +83,36 @@ pub struct Texts {
     pub nothing_nearby: &'static str,
     /// Where the list of places is, from a place's page.
     pub back_to_places: &'static str,
+    /// The directory of the allies, in the navigation and as its title.
+    pub allies_title: &'static str,
+    /// What the directory lists.
+    pub allies_intro: &'static str,
+    /// The directory's filters' legend.
+    pub allies_filters: &'static str,
+    /// The member-kind filter's label.
+    pub member_kind_label: &'static str,
+    /// The directory's form button.
+    pub show_allies: &'static str,
+    /// When no ally matches.
+    pub no_allies: &'static str,
+    /// The next page of the directory.
+    pub next_allies: &'static str,
+    /// A member's territory.
+    pub territory: &'static str,
+    /// A member's SIREN.
+    pub siren: &'static str,
+    /// A member's INSEE code.
+    pub insee_code: &'static str,
+    /// When a member joined.
+    pub member_since: &'static str,
+    /// The places a member runs.
+    pub places_run: &'static str,
+    /// When it runs none that is listed.
+    pub no_places_run: &'static str,
+    /// The programmes a member funds.
+    pub programmes_funded: &'static str,
+    /// Where the directory is, from a member's page.
+    pub back_to_allies: &'static str,
     /// The programmes' section, in the navigation and as its title.
     pub programmes_title: &'static str,
     /// What the programmes' page lists.
@@ -169,6 +200,23 @@ pub const FR: Texts = Texts {
     nearby: "À proximité",
     nothing_nearby: "Aucun autre lieu à moins de 20 km.",
     back_to_places: "Tous les lieux",
+    allies_title: "Annuaire des alliés",
+    allies_intro: "Les membres de l'alliance : communes, intercommunalités, départements, \
+                   régions, associations, entreprises de l'économie sociale et solidaire, \
+                   laboratoires et centres de formation.",
+    allies_filters: "Filtrer les alliés",
+    member_kind_label: "Type de membre",
+    show_allies: "Afficher les alliés",
+    no_allies: "Aucun allié ne correspond à ces critères.",
+    next_allies: "Alliés suivants",
+    territory: "Territoire",
+    siren: "SIREN",
+    insee_code: "Code INSEE",
+    member_since: "Membre depuis le",
+    places_run: "Lieux gérés",
+    no_places_run: "Aucun lieu référencé.",
+    programmes_funded: "Programmes financés",
+    back_to_allies: "Tous les alliés",
     programmes_title: "Programmes de financement",
     programmes_intro: "Les aides que des collectivités ouvrent aux membres de l'alliance, \
                        avec leur enveloppe : ce qui est engagé, versé et encore disponible.",
@@ -214,6 +262,32 @@ impl Texts {
             PlaceKind::ResearchCentre => "Centre de recherche",
             PlaceKind::ParticipatoryHousing => "Habitat participatif",
             PlaceKind::EssPremises => "Local de l'ESS",
+        }
+    }
+
+    /// What a kind of member is called.
+    pub fn member_kind(&self, kind: MemberKind) -> &'static str {
+        match kind {
+            MemberKind::Unspecified => "Membre",
+            MemberKind::Commune => "Commune",
+            MemberKind::Epci => "Intercommunalité",
+            MemberKind::Departement => "Département",
+            MemberKind::Region => "Région",
+            MemberKind::Association => "Association",
+            MemberKind::EssEnterprise => "Entreprise de l'ESS",
+            MemberKind::Company => "Entreprise",
+            MemberKind::ResearchLab => "Laboratoire de recherche",
+            MemberKind::TrainingCentre => "Centre de formation",
+            MemberKind::PublicAgency => "Établissement public",
+            MemberKind::CitizenCollective => "Collectif citoyen",
+        }
+    }
+
+    /// How many allies a list shows: `1 allié`, `12 alliés`.
+    pub fn allies_count(&self, count: usize) -> String {
+        match count {
+            0 | 1 => format!("{count} allié"),
+            n => format!("{} alliés", crate::fr::integer(n as i64)),
         }
     }
 
@@ -327,6 +401,13 @@ mod tests {
             };
             assert!(!FR.place_kind(kind).is_empty(), "{kind:?}");
         }
+        for value in 0..=i32::MAX {
+            let Ok(kind) = MemberKind::try_from(value) else {
+                break;
+            };
+            assert!(!FR.member_kind(kind).is_empty(), "{kind:?}");
+        }
+        assert_eq!(FR.allies_count(2), "2 alliés");
         assert_eq!(FR.places_count(1), "1 lieu");
         assert_eq!(FR.places_count(1200), "1\u{202F}200 lieux");
     }

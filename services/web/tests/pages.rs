@@ -315,7 +315,12 @@ async fn a_service_that_does_not_answer_is_said_in_french() {
 }
 
 /// A funder, as the members service records it once approved: `members/{id}`.
-async fn active_member(platform: &TestPlatform, admin: &str, name: &str) -> String {
+async fn active_member(
+    platform: &TestPlatform,
+    admin: &str,
+    name: &str,
+    kind: fabrique_api::members::MemberKind,
+) -> String {
     use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
     let mut members = MembersServiceClient::new(platform.channel().await);
     let created = members
@@ -323,7 +328,7 @@ async fn active_member(platform: &TestPlatform, admin: &str, name: &str) -> Stri
             mp::CreateMemberRequest {
                 member: Some(mp::Member {
                     display_name: name.into(),
-                    kind: mp::MemberKind::Departement as i32,
+                    kind: kind as i32,
                     ..Default::default()
                 }),
                 request_id: String::new(),
@@ -347,9 +352,11 @@ async fn active_member(platform: &TestPlatform, admin: &str, name: &str) -> Stri
 }
 
 /// Programmes: the list and a programme's page say its rules in French and draw its
-/// envelope, with the amounts written out; an unknown programme is a French 404.
+/// envelope, with the amounts written out; an unknown programme is a French 404. The
+/// directory: active allies only, filtered by kind, a funder's page with what it
+/// funds, never a contact person.
 #[tokio::test]
-async fn a_visitor_reads_a_programme_s_rules_and_envelope() {
+async fn a_visitor_reads_programmes_and_the_directory_of_allies() {
     use fabrique_api::projects::{self as pp, projects_service_client::ProjectsServiceClient};
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(fabrique_members::MembersService),
@@ -358,8 +365,21 @@ async fn a_visitor_reads_a_programme_s_rules_and_envelope() {
     ];
     let platform = TestPlatform::spawn(services, Backend::Sqlite, BusChoice::InProcess).await;
     let admin = token("admin", &["admin"]);
-    let funder = active_member(&platform, &admin, "Département du Puy-de-Dôme").await;
-    let region = active_member(&platform, &admin, "Région Auvergne-Rhône-Alpes").await;
+    use fabrique_api::members::MemberKind;
+    let funder = active_member(
+        &platform,
+        &admin,
+        "Département du Puy-de-Dôme",
+        MemberKind::Departement,
+    )
+    .await;
+    let region = active_member(
+        &platform,
+        &admin,
+        "Région Auvergne-Rhône-Alpes",
+        MemberKind::Region,
+    )
+    .await;
     let projects = ProjectsServiceClient::new(platform.channel().await);
     let draft = pp::Programme {
         title: "Solaire Dôme".into(),
@@ -441,4 +461,60 @@ async fn a_visitor_reads_a_programme_s_rules_and_envelope() {
     let unknown = get(site, "/programmes/0190a000-0000-7000-8000-000000000000").await;
     assert_eq!(unknown.status, 404);
     assert!(unknown.body.contains("Page introuvable"));
+
+    // The directory: active allies with their kind; a filter by kind; the funder's page
+    // with what it funds; never a contact person; a pending member is nowhere.
+    let pending = pending_member_with_a_contact(&platform, &admin).await;
+    let allies = get(site, "/allies").await;
+    assert_eq!(allies.status, 200, "{}", allies.body);
+    let text = allies.text();
+    assert!(text.contains("Département du Puy-de-Dôme"));
+    assert!(text.contains("Région Auvergne-Rhône-Alpes"));
+    assert!(text.contains("2 alliés"), "{text}");
+    assert!(!text.contains("Ressourcerie en attente"));
+    let regions = get(site, "/allies?type=region").await.text();
+    assert!(regions.contains("1 allié") && regions.contains("Région Auvergne-Rhône-Alpes"));
+    assert!(!regions.contains("Département du Puy-de-Dôme"));
+    let funder_id = funder.strip_prefix("members/").expect("members/{id}");
+    let page = get(site, &format!("/allies/{funder_id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let text = page.text();
+    assert!(text.contains("<h1>Département du Puy-de-Dôme</h1>"));
+    assert!(text.contains("Membre depuis le"));
+    assert!(text.contains("Programmes financés"));
+    assert!(text.contains(&format!("href=\"/programmes/{id}\">Solaire Dôme</a>")));
+    assert!(text.contains("Aucun lieu référencé."));
+    let hidden = get(
+        site,
+        &format!("/allies/{}", pending.trim_start_matches("members/")),
+    )
+    .await;
+    assert_eq!(hidden.status, 404);
+    assert!(!hidden.body.contains("Camille Martin"));
+}
+
+/// A member left PENDING, with a contact person the public must never see.
+async fn pending_member_with_a_contact(platform: &TestPlatform, admin: &str) -> String {
+    use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
+    MembersServiceClient::new(platform.channel().await)
+        .create_member(authed(
+            mp::CreateMemberRequest {
+                member: Some(mp::Member {
+                    display_name: "Ressourcerie en attente".into(),
+                    kind: mp::MemberKind::Association as i32,
+                    contacts: vec![mp::Contact {
+                        full_name: "Camille Martin".into(),
+                        role: mp::ContactRole::ElectedOfficial as i32,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            admin,
+        ))
+        .await
+        .expect("create member")
+        .into_inner()
+        .name
 }

@@ -14,6 +14,7 @@ use chrono::{Datelike, Utc};
 use fabrique_api::registry::{self as rp, DayOfWeek, PlaceKind};
 use serde::Deserialize;
 
+use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
 
@@ -42,23 +43,6 @@ pub struct Filters {
     /// The API's page token of the next page.
     #[serde(default)]
     page: String,
-}
-
-/// A kind in URLs: the proto's name without its prefix, in lower case (`fablab`).
-pub fn kind_code(kind: PlaceKind) -> String {
-    kind.as_str_name()
-        .trim_start_matches("PLACE_KIND_")
-        .to_lowercase()
-}
-
-/// Every kind but the unspecified one, in the proto's order.
-fn all_kinds() -> impl Iterator<Item = PlaceKind> {
-    (1..).map_while(|value| PlaceKind::try_from(value).ok())
-}
-
-fn kind_of_code(code: &str) -> Option<PlaceKind> {
-    PlaceKind::from_str_name(&format!("PLACE_KIND_{}", code.to_uppercase()))
-        .filter(|kind| *kind != PlaceKind::Unspecified)
 }
 
 /// One option of a filter's `<select>`.
@@ -100,7 +84,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
         Ok(labels) => labels,
         Err(status) => return super::from_status(t, &status),
     };
-    let kind = kind_of_code(&filters.kind);
+    let kind = enum_of_code::<PlaceKind>(&filters.kind);
     let request = rp::ListPlacesRequest {
         page_size: PAGE_SIZE,
         page_token: filters.page.clone(),
@@ -120,9 +104,9 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
     let places: Vec<PlaceCard> = response.places.iter().map(|p| card(t, p)).collect();
     let next = (!response.next_page_token.is_empty())
         .then(|| next_page_href(&filters, &response.next_page_token));
-    let kinds = all_kinds()
+    let kinds = enum_values::<PlaceKind>()
         .map(|k| Choice {
-            value: kind_code(k),
+            value: enum_code(k),
             label: t.place_kind(k).to_string(),
             selected: Some(k) == kind,
         })
@@ -166,33 +150,16 @@ async fn capability_labels(web: &Web) -> Result<BTreeMap<String, String>, tonic:
 
 /// The same filters, from the page after `token`.
 fn next_page_href(filters: &Filters, token: &str) -> String {
-    let pairs = [
-        ("q", filters.q.as_str()),
-        ("type", filters.kind.as_str()),
-        ("equipement", filters.equipement.as_str()),
-        ("departement", filters.departement.as_str()),
-        ("page", token),
-    ];
-    let query: Vec<String> = pairs
-        .iter()
-        .filter(|(_, value)| !value.is_empty())
-        .map(|(key, value)| format!("{key}={}", encode_query(value)))
-        .collect();
-    format!("/lieux?{}", query.join("&"))
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-fn encode_query(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    super::href(
+        "/lieux",
+        &[
+            ("q", filters.q.as_str()),
+            ("type", filters.kind.as_str()),
+            ("equipement", filters.equipement.as_str()),
+            ("departement", filters.departement.as_str()),
+            ("page", token),
+        ],
+    )
 }
 
 /// The id part of `places/{id}`.
@@ -461,12 +428,12 @@ mod tests {
 
     #[test]
     fn kinds_travel_in_urls_by_a_short_name() {
-        for kind in all_kinds() {
-            assert_eq!(kind_of_code(&kind_code(kind)), Some(kind));
+        for kind in enum_values::<PlaceKind>() {
+            assert_eq!(enum_of_code::<PlaceKind>(&enum_code(kind)), Some(kind));
         }
-        assert_eq!(kind_code(PlaceKind::RepairWorkshop), "repair_workshop");
-        assert_eq!(kind_of_code("unspecified"), None);
-        assert_eq!(kind_of_code("<script>"), None);
+        assert_eq!(enum_code(PlaceKind::RepairWorkshop), "repair_workshop");
+        assert_eq!(enum_of_code::<PlaceKind>("unspecified"), None);
+        assert_eq!(enum_of_code::<PlaceKind>("<script>"), None);
     }
 
     #[test]
