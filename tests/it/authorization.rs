@@ -273,6 +273,10 @@ const TABLE: &[(&str, Expect)] = &[
     // Registry: listed places are public; the operator edits and closes; admins moderate.
     ("fabrique.registry.v1.RegistryService/GetPlace", PUBLIC),
     ("fabrique.registry.v1.RegistryService/ListPlaces", PUBLIC),
+    (
+        "fabrique.registry.v1.RegistryService/ListPlaceClusters",
+        PUBLIC,
+    ),
     ("fabrique.registry.v1.RegistryService/CreatePlace", OWNER),
     ("fabrique.registry.v1.RegistryService/UpdatePlace", OWNER),
     // A proposed place is invisible to other members.
@@ -1152,6 +1156,11 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
         // ---------------------------------------------------------------- registry
         ("RegistryService", "GetPlace") => encoded(rp::GetPlaceRequest { name: fx.place.clone() }),
         ("RegistryService", "ListPlaces") => encoded(rp::ListPlacesRequest::default()),
+        ("RegistryService", "ListPlaceClusters") => encoded(rp::ListPlaceClustersRequest {
+            bounds: Some(rp::Bounds { south: 45.0, west: 3.0, north: 46.0, east: 4.0 }),
+            zoom: 6,
+            ..Default::default()
+        }),
         ("RegistryService", "CreatePlace") => encoded(rp::CreatePlaceRequest {
             place: Some(place_draft(&fx.a)),
             request_id: String::new(),
@@ -1567,7 +1576,7 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
 // - members, GetMember / ListMembers: the directory is for allies (no token: refused).
 //   Contact people's names and roles are shared (peer-workshop teams are formed from
 //   them); their e-mails are personal data, for admins and the member itself (README).
-// - registry, GetPlace / ListPlaces / ListCapabilities: public, like the open-data
+// - registry, GetPlace / ListPlaces / ListPlaceClusters / ListCapabilities: public, like the open-data
 //   files places come from (a place's e-mail and phone are its public contact details);
 //   a place that is not LISTED (proposed, suspended, closed) is seen only by its
 //   operator, whoever proposed it, and admins.

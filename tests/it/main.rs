@@ -12,6 +12,7 @@ mod events;
 mod faults;
 mod interop;
 mod layering;
+mod map;
 mod members_api;
 mod outbox;
 mod process;

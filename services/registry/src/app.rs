@@ -98,7 +98,7 @@ impl Registry {
         events: Vec<OutgoingEvent>,
     ) -> Result<bool, Error> {
         let txn = self.db.begin().await?;
-        if !store::update_versioned(&txn, next, current.version).await? {
+        if !store::update_versioned(&txn, current, next).await? {
             txn.rollback().await?;
             return Ok(false);
         }

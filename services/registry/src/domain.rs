@@ -3,6 +3,7 @@
 //! and no SQL here.
 
 pub mod capability;
+pub mod map_grid;
 pub mod opening_hours;
 
 use std::collections::BTreeSet;

@@ -193,7 +193,7 @@ async fn flag_places(
         flagged.review_reason = Some(reason.clone());
         flagged.version += 1;
         flagged.updated_at = fabrique_platform::time::now();
-        if store::update_versioned(txn, &flagged, current.version).await? {
+        if store::update_versioned(txn, &current, &flagged).await? {
             events.push(review_needed(&flagged, &reason));
         } else {
             return Err(HandlerError::Transient(format!(

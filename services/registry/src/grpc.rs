@@ -13,8 +13,8 @@ use tonic::{Request, Response, Status};
 use crate::app::{self, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Registry};
 use crate::domain::Transition;
 use crate::proto::{
-    ImportRequest, capabilities, parse_list, parse_name, parse_new_place, parse_patch,
-    place_to_proto,
+    ImportRequest, capabilities, cluster_to_proto, parse_clusters, parse_list, parse_name,
+    parse_new_place, parse_patch, place_to_proto,
 };
 
 /// The `RegistryService` server: the use cases behind the contract.
@@ -84,6 +84,23 @@ impl RegistryService for RegistryGrpc {
                 .map(|(distance, place)| place_to_proto(place, *distance))
                 .collect(),
             next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn list_place_clusters(
+        &self,
+        request: Request<proto::ListPlaceClustersRequest>,
+    ) -> Result<Response<proto::ListPlaceClustersResponse>, Status> {
+        let (filter, view) = parse_clusters(request.get_ref())?;
+        let clusters = self.registry.clusters(&filter, &view).await?;
+        Ok(Response::new(proto::ListPlaceClustersResponse {
+            place_count: clusters
+                .iter()
+                .map(|c| c.count)
+                .sum::<i64>()
+                .try_into()
+                .unwrap_or(i32::MAX),
+            clusters: clusters.iter().map(cluster_to_proto).collect(),
         }))
     }
 

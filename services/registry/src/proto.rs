@@ -11,6 +11,7 @@ use fabrique_platform::request::optional;
 use fabrique_platform::time::timestamp;
 use fabrique_platform::{Error, Violations};
 
+use crate::domain::map_grid::{MAX_ZOOM, View};
 use crate::domain::opening_hours::Weekday;
 use crate::domain::{
     Address, Capability, Department, Description, Email, InseeCode, Location, MAX_CAPABILITIES,
@@ -21,6 +22,7 @@ use crate::domain::{
 use crate::import::{self, ImportReport, ImportRow, RowError};
 use crate::refusal::RefusalCode;
 use crate::store::ListFilter;
+use crate::store::cells::Cluster;
 
 fabrique_platform::proto_mapped!(
     PlaceKind => proto::PlaceKind,
@@ -321,17 +323,12 @@ pub fn parse_patch(
 /// (at most 100 characters) is folded like the stored text it is compared with.
 pub fn parse_list(request: &proto::ListPlacesRequest) -> Result<(ListFilter, Option<Near>), Error> {
     let mut v = Violations::new();
-    let mut filter = ListFilter::default();
-    for (i, kind) in request.kinds.iter().enumerate() {
-        if let Some(kind) = v.check(&format!("kinds[{i}]"), PlaceKind::from_proto(*kind)) {
-            filter.kinds.push(kind);
-        }
-    }
-    for (i, code) in request.capabilities.iter().enumerate() {
-        if let Some(capability) = v.check(&format!("capabilities[{i}]"), Capability::parse(code)) {
-            filter.capabilities.push(capability);
-        }
-    }
+    let mut filter = search_filter(
+        &request.kinds,
+        &request.capabilities,
+        &request.query,
+        &mut v,
+    );
     for (i, state) in request.states.iter().enumerate() {
         if let Some(state) = v.check(&format!("states[{i}]"), PlaceState::from_proto(*state)) {
             filter.states.push(state);
@@ -353,18 +350,116 @@ pub fn parse_list(request: &proto::ListPlacesRequest) -> Result<(ListFilter, Opt
         .check("operator", optional(&request.operator, parse_member_name))
         .flatten();
     filter.needs_review_only = request.needs_review;
-    let query = request.query.trim();
-    if query.chars().take(101).count() > 100 {
-        v.add("query", "must be at most 100 characters");
-    } else if !query.is_empty() {
-        filter.query = Some(fold(query));
-    }
     let near = request
         .near
         .as_ref()
         .and_then(|near| parse_near(near, &mut v));
     v.into_result()?;
     Ok((filter, near))
+}
+
+/// The filters a list and a map share: kinds (any of), capabilities (all of), text.
+fn search_filter(
+    kinds: &[i32],
+    capabilities: &[String],
+    query: &str,
+    v: &mut Violations,
+) -> ListFilter {
+    let mut filter = ListFilter::default();
+    for (i, kind) in kinds.iter().enumerate() {
+        if let Some(kind) = v.check(&format!("kinds[{i}]"), PlaceKind::from_proto(*kind)) {
+            filter.kinds.push(kind);
+        }
+    }
+    for (i, code) in capabilities.iter().enumerate() {
+        if let Some(capability) = v.check(&format!("capabilities[{i}]"), Capability::parse(code)) {
+            filter.capabilities.push(capability);
+        }
+    }
+    let query = query.trim();
+    if query.chars().take(101).count() > 100 {
+        v.add("query", "must be at most 100 characters");
+    } else if !query.is_empty() {
+        filter.query = Some(fold(query));
+    }
+    filter
+}
+
+/// A map's request: its filters and its view.
+pub fn parse_clusters(
+    request: &proto::ListPlaceClustersRequest,
+) -> Result<(ListFilter, View), Error> {
+    let mut v = Violations::new();
+    let filter = search_filter(
+        &request.kinds,
+        &request.capabilities,
+        &request.query,
+        &mut v,
+    );
+    let zoom_ok = (0..=MAX_ZOOM).contains(&request.zoom);
+    if !zoom_ok {
+        v.add(
+            "zoom",
+            format!("must be 0 to {MAX_ZOOM}, got {}", request.zoom),
+        );
+    }
+    let mut corner = |latitude: f64, longitude: f64, names: [&str; 2]| {
+        Location::parse(latitude, longitude)
+            .map_err(|(coordinate, invalid)| {
+                let name = if coordinate == "latitude" {
+                    names[0]
+                } else {
+                    names[1]
+                };
+                v.add(format!("bounds.{name}"), invalid.0);
+            })
+            .ok()
+    };
+    let view = match &request.bounds {
+        None => None,
+        Some(b) => corner(b.south, b.west, ["south", "west"]).zip(corner(
+            b.north,
+            b.east,
+            ["north", "east"],
+        )),
+    };
+    if request.bounds.is_none() {
+        v.add("bounds", "is required");
+    }
+    let view = view
+        .filter(|_| zoom_ok)
+        .and_then(|(south_west, north_east)| {
+            v.check("bounds", View::new(south_west, north_east, request.zoom))
+        });
+    v.into_result()?;
+    view.map(|view| (filter, view))
+        .ok_or_else(|| Error::invalid("bounds", "is required"))
+}
+
+/// A cluster as the API shows it.
+pub fn cluster_to_proto(cluster: &Cluster) -> proto::PlaceCluster {
+    let (place, display_name, kinds) = match &cluster.single {
+        Some((id, name, kinds)) => (
+            PlaceId::from_uuid(*id).name(),
+            name.clone(),
+            kinds
+                .split('|')
+                .filter_map(|k| k.parse::<PlaceKind>().ok())
+                .map(|k| k.to_proto_i32())
+                .collect(),
+        ),
+        None => Default::default(),
+    };
+    proto::PlaceCluster {
+        location: Some(proto::Location {
+            latitude: cluster.latitude,
+            longitude: cluster.longitude,
+        }),
+        place_count: i32::try_from(cluster.count).unwrap_or(i32::MAX),
+        place,
+        display_name,
+        kinds,
+    }
 }
 
 /// A search's circle: a valid center and a radius up to [`MAX_RADIUS_KM`].

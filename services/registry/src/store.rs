@@ -4,6 +4,7 @@
 //! SQL, then measure exact distances in Rust on coordinates alone, and load only the
 //! page's places.
 
+pub mod cells;
 mod entity;
 pub mod migrations;
 
@@ -18,6 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::map_grid::Cell;
 use crate::domain::{
     Address, Capability, Department, Description, Email, InseeCode, Invalid, Location,
     OpeningHours, Phone, Place, PlaceId, PlaceKind, PlaceState, PostalCode, Siret, Website, fold,
@@ -155,6 +157,8 @@ fn columns(place: &Place) -> place::ActiveModel {
             .map(|c| c.department().as_str().to_string())),
         latitude: Set(d.location.latitude()),
         longitude: Set(d.location.longitude()),
+        grid_x: Set(Cell::of(&d.location).x),
+        grid_y: Set(Cell::of(&d.location).y),
         opening_hours: Set(d.opening_hours.as_ref().map(|h| h.as_str().to_string())),
         website: Set(d.website.as_ref().map(|w| w.as_str().to_string())),
         contact_email: Set(d.contact_email.as_ref().map(|e| e.as_str().to_string())),
@@ -295,7 +299,7 @@ pub async fn insert<C: ConnectionTrait>(
     row.source = Set(place.source.as_ref().map(|(s, _)| s.clone()));
     row.external_id = Set(place.source.as_ref().map(|(_, e)| e.clone()));
     Entity::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    cells::recount(db, None, cells::Counted::of(place)).await
 }
 
 /// A place whatever its state; who may see it is the caller's to check.
@@ -335,19 +339,24 @@ pub async fn by_source<C: ConnectionTrait>(
         .transpose()
 }
 
-/// Writes `place` (version `expected + 1`) if the stored version is still `expected`.
+/// Writes `next` over `current` if the stored version is still `current`'s, and moves
+/// the place's map counts with it.
 pub async fn update_versioned<C: ConnectionTrait>(
     db: &C,
-    place: &Place,
-    expected: i64,
+    current: &Place,
+    next: &Place,
 ) -> Result<bool, DbErr> {
     let result = Entity::update_many()
-        .set(columns(place))
-        .filter(Column::Id.eq(place.id.uuid()))
-        .filter(Column::Version.eq(expected))
+        .set(columns(next))
+        .filter(Column::Id.eq(next.id.uuid()))
+        .filter(Column::Version.eq(current.version))
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    if result.rows_affected != 1 {
+        return Ok(false);
+    }
+    cells::recount(db, cells::Counted::of(current), cells::Counted::of(next)).await?;
+    Ok(true)
 }
 
 /// The places matching `filter` that `visibility` lets see: lists and searches around

@@ -6,7 +6,9 @@ use fabrique_platform::page::{self, Fingerprint};
 use uuid::Uuid;
 
 use super::Registry;
+use crate::domain::map_grid::View;
 use crate::domain::{Near, Place};
+use crate::store::cells::{self, Cluster};
 use crate::store::{self, ListFilter, Visibility};
 
 /// A page of places (with their distance when searching around a point).
@@ -20,6 +22,18 @@ pub struct Page {
 }
 
 impl Registry {
+    /// The LISTED places matching `filter` in `view`, in clusters: added up from the
+    /// counts when the view is coarse and the filter allows, else grouped from the
+    /// places themselves (see `store::cells`).
+    pub async fn clusters(&self, filter: &ListFilter, view: &View) -> Result<Vec<Cluster>, Error> {
+        let clusters = if cells::countable(view, filter) {
+            cells::counted(&self.db, view, filter.kinds.first().copied()).await?
+        } else {
+            cells::grouped(&self.db, view, filter).await?
+        };
+        Ok(clusters)
+    }
+
     /// A page of the places matching `filter` that the caller may see: around `near`'s
     /// center nearest first when given, else in creation order. `page_token` (empty for
     /// the first page) only continues the same search.

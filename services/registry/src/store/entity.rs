@@ -28,6 +28,9 @@ pub mod place {
         pub insee_department: Option<String>,
         pub latitude: f64,
         pub longitude: f64,
+        /// The finest map cell of the location (`map_grid::FINEST_LEVEL`).
+        pub grid_x: i32,
+        pub grid_y: i32,
         pub opening_hours: Option<String>,
         pub website: Option<String>,
         pub contact_email: Option<String>,

@@ -3,9 +3,10 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000201_create_places;
+mod m20261207_000202_map_cells;
 
 /// The platform's migrations (outbox, processed events), then the member replica's
-/// table, then the `places` table's.
+/// table, then the `places` table's and the map's cells.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(fabrique_replicas::members::Migration));
         migrations.push(Box::new(m20261129_000201_create_places::Migration));
+        migrations.push(Box::new(m20261207_000202_map_cells::Migration));
         migrations
     }
 }
