@@ -240,7 +240,7 @@ async fn serve(
                  (--web-api-url): the address the services answer on"
             ),
         };
-        let web = fabrique_web::Web::new(&api_url)?;
+        let web = fabrique_web::Web::new(&api_url)?.with_tiles(web_args.tiles());
         let listener = tokio::net::TcpListener::bind(web_args.web_listen)
             .await
             .with_context(|| format!("the web site cannot listen on {}", web_args.web_listen))?;

@@ -99,6 +99,8 @@ impl Map {
             display_name: name.to_string(),
             kinds: kinds.iter().map(|k| *k as i32).collect(),
             capabilities: vec!["laser_cutting".into()],
+            // Loos-en-Gohelle in the north, Thiers for the others.
+            insee_code: if at.0 > 50.0 { "62528" } else { "63430" }.into(),
             location: Some(proto::Location {
                 latitude: at.0,
                 longitude: at.1,
@@ -131,7 +133,7 @@ impl Map {
                 zoom,
                 kinds: kinds.iter().map(|k| *k as i32).collect(),
                 capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
-                query: String::new(),
+                ..Default::default()
             })
             .await
             .map(tonic::Response::into_inner)
@@ -275,6 +277,31 @@ async fn every_listed_place_is_counted_once_at_every_zoom(backend: Backend) {
         .await
         .expect("kinds");
     assert_eq!(either.place_count, 6, "a place of both kinds counts once");
+    for (department, expected) in [("62", 1), ("63", 5), ("2A", 0)] {
+        let mut request = proto::ListPlaceClustersRequest {
+            bounds: Some(FRANCE),
+            zoom: 6,
+            insee_department: department.into(),
+            ..Default::default()
+        };
+        let in_department = map
+            .client
+            .clone()
+            .list_place_clusters(request.clone())
+            .await;
+        assert_eq!(
+            in_department.expect("department").into_inner().place_count,
+            expected
+        );
+        request.insee_department = "6".into();
+        let status = map
+            .client
+            .clone()
+            .list_place_clusters(request)
+            .await
+            .expect_err("bad");
+        assert_eq!(violated_fields(&status), ["insee_department"]);
+    }
 }
 
 /// Suspending, reinstating, moving, changing kinds and closing a place move its counts.

@@ -9,8 +9,10 @@ pub struct Page {
     pub status: u16,
     /// The headers, in order.
     pub headers: Vec<(String, String)>,
-    /// The body, de-chunked.
+    /// The body, de-chunked (UTF-8, lossily for binary files).
     pub body: String,
+    /// The body's bytes as received (images, or to compare with a file).
+    pub bytes: Vec<u8>,
 }
 
 impl Page {
@@ -37,8 +39,13 @@ pub async fn get(site: std::net::SocketAddr, path: &str) -> Page {
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.expect("read");
-    let raw = String::from_utf8(raw).expect("UTF-8");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a head and a body");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head and a body");
+    let head = std::str::from_utf8(&raw[..end]).expect("a UTF-8 head");
+    let bytes = raw[end + 4..].to_vec();
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -52,15 +59,12 @@ pub async fn get(site: std::net::SocketAddr, path: &str) -> Page {
     let chunked = headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
+    let body = if chunked { dechunk(&body) } else { body };
     Page {
         status,
         headers,
         body,
+        bytes,
     }
 }
 

@@ -390,12 +390,18 @@ pub fn parse_clusters(
     request: &proto::ListPlaceClustersRequest,
 ) -> Result<(ListFilter, View), Error> {
     let mut v = Violations::new();
-    let filter = search_filter(
+    let mut filter = search_filter(
         &request.kinds,
         &request.capabilities,
         &request.query,
         &mut v,
     );
+    filter.department = v
+        .check(
+            "insee_department",
+            optional(&request.insee_department, Department::parse),
+        )
+        .flatten();
     let zoom_ok = (0..=MAX_ZOOM).contains(&request.zoom);
     if !zoom_ok {
         v.add(

@@ -5,6 +5,7 @@
 pub mod allies;
 pub mod assets;
 pub mod home;
+pub mod map;
 pub mod places;
 pub mod programmes;
 

@@ -25,6 +25,18 @@ pub struct Texts {
     pub places_title: &'static str,
     /// What the places' page lists.
     pub places_intro: &'static str,
+    /// The map's heading and its region's name.
+    pub map_title: &'static str,
+    /// In place of the map when JavaScript does not run.
+    pub map_without_script: &'static str,
+    /// How to use the map, under it.
+    pub map_hint: &'static str,
+    /// The link of a place's bubble on the map.
+    pub map_open_place: &'static str,
+    /// The map's status line for one place in view (`{n}`: the number).
+    pub map_status_one: &'static str,
+    /// The map's status line for several places in view (`{n}`: the number).
+    pub map_status_many: &'static str,
     /// The filters' legend.
     pub filters: &'static str,
     /// The text search's label.
@@ -171,6 +183,15 @@ pub const FR: Texts = Texts {
     places_title: "Lieux de la transition",
     places_intro: "Incubateurs, FabLabs, ressourceries, ateliers de réparation, tiers-lieux : \
                    les lieux où se fait la transition, ouverts à tous.",
+    map_title: "Carte des lieux",
+    map_without_script: "La carte a besoin de JavaScript. La liste ci-dessous présente les \
+                         mêmes lieux.",
+    map_hint: "Un cercle chiffré regroupe des lieux proches : activez-le pour zoomer. \
+               Un point est un lieu : activez-le pour ouvrir sa fiche. Les touches fléchées \
+               déplacent la carte, + et − zooment.",
+    map_open_place: "Voir la fiche",
+    map_status_one: "{n} lieu sur la carte",
+    map_status_many: "{n} lieux sur la carte",
     filters: "Filtrer les lieux",
     search_label: "Rechercher",
     kind_label: "Type de lieu",
@@ -369,6 +390,11 @@ impl Texts {
         }
     }
 
+    /// A cluster's marker, for screen readers: `12 lieux ici, zoomer`.
+    pub fn map_cluster_label(&self, count: i32) -> String {
+        format!("{} ici, zoomer", self.places_count(count.max(0) as usize))
+    }
+
     /// How many places a list shows: `1 lieu`, `12 lieux`.
     pub fn places_count(&self, count: usize) -> String {
         match count {
@@ -410,6 +436,7 @@ mod tests {
         assert_eq!(FR.allies_count(2), "2 alliés");
         assert_eq!(FR.places_count(1), "1 lieu");
         assert_eq!(FR.places_count(1200), "1\u{202F}200 lieux");
+        assert_eq!(FR.map_cluster_label(12), "12 lieux ici, zoomer");
     }
 
     #[test]

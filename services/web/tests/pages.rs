@@ -3,143 +3,14 @@
 //! markup from a description run as such). On PostgreSQL + NATS and on SQLite + the
 //! in-process bus.
 
+mod common;
+
 use std::sync::Arc;
 
-use fabrique_api::registry::{self as rp, registry_service_client::RegistryServiceClient};
+use common::{alliance, platform, site};
 use fabrique_platform::service::Service;
 use fabrique_testkit::http::get;
 use fabrique_testkit::{Backend, BusChoice, TestPlatform, authed, token};
-
-/// The site on a free port, calling `api_url`; stops with the test.
-async fn site(api_url: &str) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let address = listener.local_addr().expect("an address");
-    let web = fabrique_web::Web::new(api_url).expect("a valid API URL");
-    tokio::spawn(fabrique_web::serve(listener, web, std::future::pending()));
-    address
-}
-
-async fn platform(backend: Backend) -> TestPlatform {
-    let services: Vec<Arc<dyn Service>> = vec![
-        Arc::new(fabrique_members::MembersService),
-        Arc::new(fabrique_registry::RegistryServiceModule),
-    ];
-    let bus = match backend {
-        Backend::Postgres => BusChoice::SharedNats,
-        Backend::Sqlite => BusChoice::InProcess,
-    };
-    TestPlatform::spawn(services, backend, bus).await
-}
-
-/// Places as an admin records them; `listed` ones approved. Returns their ids.
-struct Places {
-    fablab: String,
-    repair: String,
-    ressourcerie: String,
-    proposed: String,
-}
-
-async fn place(
-    registry: &mut RegistryServiceClient<tonic::transport::Channel>,
-    admin: &str,
-    draft: rp::Place,
-    listed: bool,
-) -> String {
-    let created = registry
-        .create_place(authed(
-            rp::CreatePlaceRequest {
-                place: Some(draft),
-                request_id: String::new(),
-            },
-            admin,
-        ))
-        .await
-        .expect("create place")
-        .into_inner();
-    if listed {
-        registry
-            .approve_place(authed(
-                rp::ApprovePlaceRequest {
-                    name: created.name.clone(),
-                    etag: String::new(),
-                },
-                admin,
-            ))
-            .await
-            .expect("approve place");
-    }
-    created
-        .name
-        .strip_prefix("places/")
-        .expect("places/{id}")
-        .to_string()
-}
-
-fn draft(name: &str, kind: rp::PlaceKind, latitude: f64, longitude: f64) -> rp::Place {
-    rp::Place {
-        display_name: name.into(),
-        kinds: vec![kind as i32],
-        location: Some(rp::Location {
-            latitude,
-            longitude,
-        }),
-        ..Default::default()
-    }
-}
-
-async fn alliance(platform: &TestPlatform) -> Places {
-    let admin = token("admin", &["admin"]);
-    let mut registry = RegistryServiceClient::new(platform.channel().await);
-    let fablab = rp::Place {
-        description: "Découpe laser et impression 3D.\n\n<script>alert('pris')</script>".into(),
-        capabilities: vec!["laser_cutting".into(), "3d_printing".into()],
-        opening_hours: "Mo-Fr 09:00-18:00; Sa 10:00-12:00".into(),
-        website: "https://fablab-thiers.example.org/".into(),
-        address: Some(rp::PostalAddress {
-            street: "1 rue de la Coutellerie".into(),
-            postal_code: "63300".into(),
-            locality: "Thiers".into(),
-        }),
-        eco_labels: vec!["réemploi".into()],
-        ..draft("FabLab de Thiers", rp::PlaceKind::Fablab, 45.8563, 3.5477)
-    };
-    Places {
-        fablab: place(&mut registry, &admin, fablab, true).await,
-        repair: place(
-            &mut registry,
-            &admin,
-            draft(
-                "Atelier vélo de Thiers",
-                rp::PlaceKind::RepairWorkshop,
-                45.8501,
-                3.5552,
-            ),
-            true,
-        )
-        .await,
-        ressourcerie: place(
-            &mut registry,
-            &admin,
-            draft(
-                "Ressourcerie d'Ambert",
-                rp::PlaceKind::Ressourcerie,
-                45.5497,
-                3.7417,
-            ),
-            true,
-        )
-        .await,
-        proposed: place(
-            &mut registry,
-            &admin,
-            draft("Lieu en attente", rp::PlaceKind::TiersLieu, 45.86, 3.55),
-            false,
-        )
-        .await,
-    }
-}
 
 async fn a_visitor_finds_places_and_reads_one(backend: Backend) {
     let platform = platform(backend).await;

@@ -157,6 +157,7 @@ pub fn countable(view: &View, filter: &ListFilter) -> bool {
         && filter.kinds.len() <= 1
         && filter.capabilities.is_empty()
         && filter.query.is_none()
+        && filter.department.is_none()
 }
 
 /// The view's clusters added up from the counts ([`countable`] views only). Cells of

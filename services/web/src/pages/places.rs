@@ -74,6 +74,17 @@ struct PlacesPage {
     count: String,
     next: Option<String>,
     paged: bool,
+    map: MapView,
+}
+
+/// What the map's script needs, as the `data-` attributes of its element.
+struct MapView {
+    /// The tiles' URL template.
+    tiles: String,
+    /// The tiles' attribution as HTML (a link), its parts escaped here.
+    attribution: String,
+    /// The filters to send with each request, `q=…&type=…`.
+    query: String,
 }
 
 /// `GET /lieux`.
@@ -130,7 +141,37 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
         places,
         next,
         paged: !filters.page.is_empty(),
+        map: MapView {
+            tiles: web.tiles.url.clone(),
+            attribution: format!(
+                "<a href=\"{}\">{}</a>",
+                escape_html(&web.tiles.attribution_url),
+                escape_html(&web.tiles.attribution)
+            ),
+            query: super::href("", &filter_pairs(&filters))
+                .trim_start_matches('?')
+                .to_string(),
+        },
     })
+}
+
+/// `text` safe inside HTML text and quoted attributes.
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The list's filters as URL pairs (without the page).
+fn filter_pairs(filters: &Filters) -> [(&'static str, &str); 4] {
+    [
+        ("q", filters.q.as_str()),
+        ("type", filters.kind.as_str()),
+        ("equipement", filters.equipement.as_str()),
+        ("departement", filters.departement.as_str()),
+    ]
 }
 
 /// The capability vocabulary: code → French label, in the labels' order.
@@ -150,16 +191,9 @@ async fn capability_labels(web: &Web) -> Result<BTreeMap<String, String>, tonic:
 
 /// The same filters, from the page after `token`.
 fn next_page_href(filters: &Filters, token: &str) -> String {
-    super::href(
-        "/lieux",
-        &[
-            ("q", filters.q.as_str()),
-            ("type", filters.kind.as_str()),
-            ("equipement", filters.equipement.as_str()),
-            ("departement", filters.departement.as_str()),
-            ("page", token),
-        ],
-    )
+    let mut pairs = filter_pairs(filters).to_vec();
+    pairs.push(("page", token));
+    super::href("/lieux", &pairs)
 }
 
 /// The id part of `places/{id}`.
@@ -167,7 +201,8 @@ fn place_id(name: &str) -> &str {
     name.strip_prefix("places/").unwrap_or(name)
 }
 
-fn kinds_text(t: &Texts, kinds: &[i32]) -> String {
+/// A place's kinds in French, `FabLab, Ressourcerie`.
+pub fn kinds_text(t: &Texts, kinds: &[i32]) -> String {
     kinds
         .iter()
         .filter_map(|k| PlaceKind::try_from(*k).ok())
