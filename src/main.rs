@@ -232,20 +232,24 @@ async fn serve(
     // One signal stops both servers; each drains what it has in flight.
     let shutdown = shutdown_signal().shared();
     let site = if selection.web {
-        let api_url = match &web_args.web_api_url {
-            Some(url) => url.clone(),
-            None if !selection.services.is_empty() => own_grpc_url(args.listen),
-            None => anyhow::bail!(
-                "--services web without the gRPC services needs FABRIQUE_WEB_API_URL \
-                 (--web-api-url): the address the services answer on"
-            ),
-        };
-        let web = fabrique_web::Web::new(&api_url)?.with_tiles(web_args.tiles());
+        // The site alone (`--services web`) needs no database, bus or token secret: only
+        // where the services it reads answer.
+        let own = (!selection.services.is_empty()).then(|| own_grpc_url(args.listen));
+        let endpoints = web_args
+            .endpoints(own.as_deref())
+            .map_err(anyhow::Error::msg)?;
+        let web = fabrique_web::Web::with_endpoints(&endpoints)?.with_tiles(web_args.tiles());
         let listener = tokio::net::TcpListener::bind(web_args.web_listen)
             .await
             .with_context(|| format!("the web site cannot listen on {}", web_args.web_listen))?;
         let address = listener.local_addr()?;
-        tracing::info!(%address, api = %api_url, "web site: http://{address}");
+        tracing::info!(
+            %address,
+            members = %endpoints.members,
+            registry = %endpoints.registry,
+            projects = %endpoints.projects,
+            "web site: http://{address}"
+        );
         Some(tokio::spawn(fabrique_web::serve(
             listener,
             web,

@@ -2,14 +2,15 @@
 //! kustomize and run the way a cluster would run it, on loopback: every Deployment's
 //! init containers then containers start with their own args, with the env their
 //! ConfigMap, Secret and field references resolve to, on their declared ports; the test
-//! waits for their declared gRPC probes to answer SERVING and runs a flow through them.
+//! waits for their declared probes to answer (gRPC SERVING, HTTP success) and runs a
+//! flow through them, and through the site's pages.
 //! NATS runs from the rendered `nats.conf` (one node instead of three), so the
 //! per-service users and permissions are the ones a cluster gets.
 //!
 //! Only what a laptop cannot be is changed, and each change is checked first: ports
 //! become free loopback ports (the probe port must be the listen port, or nothing
 //! answers), service hosts become 127.0.0.1 (the URL must name a rendered Service and
-//! its port), each PostgreSQL URL becomes a fresh database, volumes become temporary
+//! its port; the site's, the pod behind it), each PostgreSQL URL becomes a fresh database, volumes become temporary
 //! folders, streams get one replica, and the collector endpoint is dropped.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -236,6 +237,14 @@ struct GrpcProbe {
     service: String,
 }
 
+/// An `httpGet` probe, its port resolved to a number (a named one through the
+/// container's ports; 0 when it names none).
+#[derive(Debug, Clone)]
+struct HttpProbe {
+    port: u16,
+    path: String,
+}
+
 /// A container as the kubelet would start it.
 #[derive(Debug, Clone)]
 struct Container {
@@ -254,6 +263,8 @@ struct Container {
     ports: BTreeMap<String, u16>,
     readiness: Option<GrpcProbe>,
     liveness: Option<GrpcProbe>,
+    http_readiness: Option<HttpProbe>,
+    http_liveness: Option<HttpProbe>,
     mounts: Vec<String>,
     security: Value,
     resources: Value,
@@ -272,6 +283,30 @@ impl Container {
     fn is_fabrique(&self) -> bool {
         self.image.contains("fabrique")
     }
+
+    /// What `fabrique serve` runs in this container: `--services` from its args, else
+    /// `FABRIQUE_SERVICES`, else all.
+    fn selection(&self) -> fabrique::services::Selection {
+        let from_args = self.args.iter().enumerate().find_map(|(i, arg)| {
+            arg.strip_prefix("--services=")
+                .map(str::to_string)
+                .or_else(|| (arg == "--services").then(|| self.args.get(i + 1).cloned())?)
+        });
+        let spec = from_args
+            .or_else(|| self.env.get("FABRIQUE_SERVICES").cloned())
+            .unwrap_or_else(|| "all".into());
+        fabrique::services::select_with_web(&spec)
+            .unwrap_or_else(|e| panic!("{}: --services {spec}: {e}", self.label()))
+    }
+
+    /// Runs the web site and no gRPC service (`serve --services web`).
+    fn is_site_alone(&self) -> bool {
+        if self.init || self.subcommand() != "serve" {
+            return false;
+        }
+        let selection = self.selection();
+        selection.web && selection.services.is_empty()
+    }
 }
 
 fn grpc_probe(container: &Value, which: &str) -> Option<GrpcProbe> {
@@ -283,6 +318,18 @@ fn grpc_probe(container: &Value, which: &str) -> Option<GrpcProbe> {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
+    })
+}
+
+fn http_probe(container: &Value, which: &str, ports: &BTreeMap<String, u16>) -> Option<HttpProbe> {
+    let get = container.get(which)?.get("httpGet")?;
+    let port = match get.get("port")? {
+        Value::String(name) => ports.get(name).copied().unwrap_or(0),
+        number => port_of(number)?,
+    };
+    Some(HttpProbe {
+        port,
+        path: str_at(get, "/path").unwrap_or("/").to_string(),
     })
 }
 
@@ -375,7 +422,7 @@ fn containers(manifests: &Manifests, workload: &Value) -> Result<Vec<Container>,
                 explicit_env.push(var_name.clone());
                 env.insert(var_name, value);
             }
-            let ports = container
+            let ports: BTreeMap<String, u16> = container
                 .get("ports")
                 .and_then(Value::as_array)
                 .into_iter()
@@ -387,6 +434,8 @@ fn containers(manifests: &Manifests, workload: &Value) -> Result<Vec<Container>,
                     ))
                 })
                 .collect();
+            let http_readiness = http_probe(container, "readinessProbe", &ports);
+            let http_liveness = http_probe(container, "livenessProbe", &ports);
             out.push(Container {
                 workload: workload_name.to_string(),
                 name,
@@ -400,6 +449,8 @@ fn containers(manifests: &Manifests, workload: &Value) -> Result<Vec<Container>,
                 ports,
                 readiness: grpc_probe(container, "readinessProbe"),
                 liveness: grpc_probe(container, "livenessProbe"),
+                http_readiness,
+                http_liveness,
                 mounts: container
                     .get("volumeMounts")
                     .and_then(Value::as_array)
@@ -523,6 +574,12 @@ fn problems(manifests: &Manifests) -> Vec<String> {
         if c.init || c.subcommand() != "serve" {
             continue;
         }
+        if c.selection().web {
+            problems.extend(site_problems(manifests, c));
+        }
+        if c.is_site_alone() {
+            continue;
+        }
         let Some(listen) = c.env.get("FABRIQUE_LISTEN").and_then(|a| listen_port(a)) else {
             problems.push(format!("{label}: FABRIQUE_LISTEN is not set to host:port"));
             continue;
@@ -607,6 +664,112 @@ fn problems(manifests: &Manifests) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The services the site reads, each with its own URL's variable (else
+/// `FABRIQUE_WEB_API_URL`): `services/web/src/api.rs`.
+const SITE_READS: &[(&str, &str)] = &[
+    ("FABRIQUE_WEB_MEMBERS_URL", "members"),
+    ("FABRIQUE_WEB_REGISTRY_URL", "registry"),
+    ("FABRIQUE_WEB_PROJECTS_URL", "projects"),
+];
+
+/// What would keep a container's web site from answering its Service and probes, or
+/// from reaching the services it reads.
+fn site_problems(manifests: &Manifests, c: &Container) -> Vec<String> {
+    let label = c.label();
+    let mut problems = Vec::new();
+    let listen = c
+        .env
+        .get("FABRIQUE_WEB_LISTEN")
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let Some((host, port)) = listen.rsplit_once(':') else {
+        return vec![format!(
+            "{label}: FABRIQUE_WEB_LISTEN {listen} is not host:port"
+        )];
+    };
+    if !["0.0.0.0", "[::]"].contains(&host) {
+        problems.push(format!(
+            "{label}: the site listens on {listen}, which neither its Service nor the kubelet reaches"
+        ));
+    }
+    let port: u16 = port.parse().unwrap_or(0);
+    if !c.ports.values().any(|p| *p == port) {
+        problems.push(format!(
+            "{label}: no containerPort {port} (FABRIQUE_WEB_LISTEN)"
+        ));
+    }
+    if !c.is_site_alone() {
+        // Beside the services: probed over gRPC, calling its own process.
+        return problems;
+    }
+    for (which, probe) in [
+        ("readiness", &c.http_readiness),
+        ("liveness", &c.http_liveness),
+    ] {
+        match probe {
+            None => problems.push(format!("{label}: no HTTP {which} probe")),
+            Some(p) if p.port != port || p.path != "/healthz" => problems.push(format!(
+                "{label}: {which} probe on {}:{} but the site answers /healthz on {port}",
+                p.path, p.port
+            )),
+            Some(_) => {}
+        }
+    }
+    for (variable, service) in SITE_READS {
+        let Some(url) = c
+            .env
+            .get(*variable)
+            .or_else(|| c.env.get("FABRIQUE_WEB_API_URL"))
+        else {
+            problems.push(format!(
+                "{label}: neither {variable} nor FABRIQUE_WEB_API_URL says where {service} answers"
+            ));
+            continue;
+        };
+        if let Err(e) = serves(manifests, url, service) {
+            problems.push(format!("{label}: {service} at {url}: {e}"));
+        }
+    }
+    problems
+}
+
+/// The Deployments whose pods `service` (a Service object) selects.
+fn workloads_behind<'a>(manifests: &'a Manifests, service: &Value) -> Vec<&'a Value> {
+    let Some(wanted) = service.pointer("/spec/selector").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    manifests
+        .all("Deployment")
+        .filter(|d| {
+            d.pointer("/spec/template/metadata/labels")
+                .and_then(Value::as_object)
+                .is_some_and(|labels| wanted.iter().all(|(k, v)| labels.get(k) == Some(v)))
+        })
+        .collect()
+}
+
+/// Whether `url` names a rendered Service and port whose pods run `fabrique serve` with
+/// the gRPC service `name`.
+fn serves(manifests: &Manifests, url: &str, name: &str) -> Result<(), String> {
+    let (host, port) = url_host_port(url).ok_or("no host:port")?;
+    let service = manifests.service_port(&host, port)?;
+    let serving = workloads_behind(manifests, service).into_iter().any(|d| {
+        containers(manifests, d).is_ok_and(|found| {
+            found.iter().any(|c| {
+                !c.init
+                    && c.is_fabrique()
+                    && c.subcommand() == "serve"
+                    && c.selection().services.iter().any(|s| s.name() == name)
+            })
+        })
+    });
+    if serving {
+        Ok(())
+    } else {
+        Err(format!("Service {host} selects no pod serving {name}"))
+    }
 }
 
 #[derive(Debug)]
@@ -806,6 +969,14 @@ struct Pod {
 }
 
 impl Pod {
+    /// The loopback address standing for `container_port`.
+    fn address(&self, container_port: u16) -> std::net::SocketAddr {
+        self.endpoint(container_port)
+            .trim_start_matches("http://")
+            .parse()
+            .expect("a loopback address")
+    }
+
     fn endpoint(&self, container_port: u16) -> String {
         let port = self.ports.get(&container_port).unwrap_or_else(|| {
             panic!(
@@ -828,12 +999,13 @@ struct LocalCluster {
 fn localize(
     container: &Container,
     manifests: &Manifests,
-    ports: &HashMap<u16, u16>,
+    cluster_ports: &HashMap<String, HashMap<u16, u16>>,
     databases: &HashMap<String, String>,
     nats: Option<&LocalNats>,
     volumes: &HashMap<String, PathBuf>,
 ) -> BTreeMap<String, String> {
     let mut env = container.env.clone();
+    let ports = &cluster_ports[&container.workload];
     for variable in ["FABRIQUE_LISTEN", "FABRIQUE_WEB_LISTEN"] {
         let Some(listen) = env.get(variable).cloned() else {
             continue;
@@ -863,6 +1035,15 @@ fn localize(
         // One local node cannot hold three replicas.
         env.insert("FABRIQUE_NATS_STREAM_REPLICAS".into(), "1".into());
     }
+    // The site's calls: to the loopback port of the pod behind the Service it names.
+    let site_urls = SITE_READS.iter().map(|(variable, _)| *variable);
+    for variable in site_urls.chain(["FABRIQUE_WEB_API_URL"]) {
+        if let Some(url) = env.get(variable).cloned() {
+            let local = loopback_url(manifests, &url, cluster_ports)
+                .unwrap_or_else(|e| panic!("{}: {variable} {url}: {e}", container.label()));
+            env.insert(variable.into(), local);
+        }
+    }
     // No collector runs here (tests/telemetry.rs covers the export).
     env.remove("OTEL_EXPORTER_OTLP_ENDPOINT");
     for (mount, dir) in volumes {
@@ -873,6 +1054,43 @@ fn localize(
         }
     }
     env
+}
+
+/// `url` (`http://<Service>:<port>`) as the loopback address of the pod behind that
+/// Service's port here.
+fn loopback_url(
+    manifests: &Manifests,
+    url: &str,
+    cluster_ports: &HashMap<String, HashMap<u16, u16>>,
+) -> Result<String, String> {
+    let (host, port) = url_host_port(url).ok_or("no host:port")?;
+    let scheme = url.split_once("://").map_or("http", |(scheme, _)| scheme);
+    let service = manifests.service_port(&host, port)?;
+    let target = service
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|p| p.get("port").and_then(port_of) == Some(port))
+        .and_then(|p| p.get("targetPort").or_else(|| p.get("port")))
+        .cloned()
+        .ok_or("no such port")?;
+    for workload in workloads_behind(manifests, service) {
+        let name = str_at(workload, "/metadata/name").unwrap_or_default();
+        let Some(local_ports) = cluster_ports.get(name) else {
+            continue;
+        };
+        let container_port = match &target {
+            Value::String(named) => containers(manifests, workload)?
+                .iter()
+                .find_map(|c| c.ports.get(named).copied()),
+            number => port_of(number),
+        };
+        if let Some(local) = container_port.and_then(|p| local_ports.get(&p)) {
+            return Ok(format!("{scheme}://127.0.0.1:{local}"));
+        }
+    }
+    Err(format!("no pod runs behind Service {host} port {port}"))
 }
 
 impl LocalCluster {
@@ -895,6 +1113,19 @@ impl LocalCluster {
         let mut pods: Vec<Pod> = Vec::new();
         let mut workloads: Vec<String> = containers.iter().map(|c| c.workload.clone()).collect();
         workloads.dedup();
+        // Every pod's ports first: a pod's env may name another's Service.
+        let cluster_ports: HashMap<String, HashMap<u16, u16>> = workloads
+            .iter()
+            .map(|workload| {
+                let ports = containers
+                    .iter()
+                    .filter(|c| &c.workload == workload)
+                    .flat_map(|c| c.ports.values().copied())
+                    .map(|p| (p, free_port()))
+                    .collect();
+                (workload.clone(), ports)
+            })
+            .collect();
         let mut init_runs = Vec::new();
         for workload in workloads {
             let of_pod: Vec<Container> = containers
@@ -902,11 +1133,7 @@ impl LocalCluster {
                 .filter(|c| c.workload == workload)
                 .cloned()
                 .collect();
-            let ports: HashMap<u16, u16> = of_pod
-                .iter()
-                .flat_map(|c| c.ports.values().copied())
-                .map(|p| (p, free_port()))
-                .collect();
+            let ports = cluster_ports[&workload].clone();
             let mut volumes = HashMap::new();
             for mount in of_pod.iter().flat_map(|c| c.mounts.iter()) {
                 let dir = dirs
@@ -917,7 +1144,7 @@ impl LocalCluster {
             }
             let mut main = Vec::new();
             for mut c in of_pod {
-                c.env = localize(&c, manifests, &ports, &databases, nats, &volumes);
+                c.env = localize(&c, manifests, &cluster_ports, &databases, nats, &volumes);
                 if c.init {
                     init_runs.push(c);
                 } else {
@@ -989,10 +1216,33 @@ impl LocalCluster {
         all
     }
 
-    /// Every declared readiness and liveness probe answers SERVING.
+    /// Every declared readiness and liveness probe answers: SERVING over gRPC, a
+    /// success over HTTP (as the kubelet counts it: 200 to 399).
     async fn wait_for_probes(&self) {
         for pod in &self.pods {
             for c in &pod.main {
+                for probe in [&c.http_readiness, &c.http_liveness].into_iter().flatten() {
+                    let site = pod.address(probe.port);
+                    let answered = tokio::time::timeout(Duration::from_secs(60), async {
+                        loop {
+                            if http_status(site, &probe.path)
+                                .await
+                                .is_some_and(|status| (200..400).contains(&status))
+                            {
+                                return;
+                            }
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    })
+                    .await;
+                    assert!(
+                        answered.is_ok(),
+                        "{}: the HTTP probe {} on {site} never succeeded\n{}",
+                        c.label(),
+                        probe.path,
+                        self.logs()
+                    );
+                }
                 for probe in [&c.readiness, &c.liveness].into_iter().flatten() {
                     let endpoint = pod.endpoint(probe.port);
                     let serving = tokio::time::timeout(
@@ -1062,6 +1312,19 @@ impl LocalCluster {
     }
 }
 
+/// The status of `GET path` on `site`, if it answers at all (a probe must not panic on
+/// a server not listening yet).
+async fn http_status(site: std::net::SocketAddr, path: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(site).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {site}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut head = Vec::new();
+    stream.read_to_end(&mut head).await.ok()?;
+    let line = String::from_utf8_lossy(&head);
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 async fn probe_until_serving(endpoint: &str, service: &str) {
     loop {
         if let Ok(channel) = Channel::from_shared(endpoint.to_string())
@@ -1089,7 +1352,14 @@ async fn probe_until_serving(endpoint: &str, service: &str) {
 /// and audience the manifests give the services (or, on the embedded default, the
 /// secret generated on the pod's volume). `extra` flags come last and win.
 async fn token(cluster: &LocalCluster, sub: &str, role: &str, extra: &[&str]) -> String {
-    let env = &cluster.pods[0].main[0].env;
+    // A services' pod: the site's holds no secret and checks no token.
+    let env = &cluster
+        .pods
+        .iter()
+        .flat_map(|pod| &pod.main)
+        .find(|c| c.readiness.is_some())
+        .expect("a pod serving gRPC")
+        .env;
     let output = tokio::process::Command::new(BIN)
         .args(["token", "--sub", sub, "--role", role])
         .args(extra)
@@ -1289,10 +1559,12 @@ async fn alliance_flow(cluster: &LocalCluster) {
 // ------------------------------------------------------------------ tests
 
 /// Acceptance: the production overlay runs as declared — four Deployments, NATS from
-/// its own config with a user per service — and a flow crosses all four services, with
-/// the Secret the operator created (deploy/k8s/create-secrets). A token for another
-/// audience or issuer, or for none, is refused by services started from the overlay's
-/// own env.
+/// its own config with a user per service, and the site's Deployment — and a flow
+/// crosses all four services, with the Secret the operator created
+/// (deploy/k8s/create-secrets); the site, started from its own env (no database, no
+/// NATS, no secret), answers its probes and shows what the flow made, read from each
+/// service through its Service. A token for another audience or issuer, or for none,
+/// is refused by services started from the overlay's own env.
 #[tokio::test]
 async fn the_production_overlay_runs_as_declared() {
     let manifests = render_with_operator_secret("production");
@@ -1322,8 +1594,13 @@ async fn the_production_overlay_runs_as_declared() {
     }
     let nats = LocalNats::start(&manifests).await;
     let cluster = LocalCluster::start(&manifests, Some(&nats)).await;
-    assert_eq!(cluster.pods.len(), 4, "one pod per service");
+    assert_eq!(
+        cluster.pods.len(),
+        5,
+        "one pod per service, one for the site"
+    );
     alliance_flow(&cluster).await;
+    site_shows_the_flow(&cluster).await;
 
     use members_proto::members_service_client::MembersServiceClient;
     let mut members = MembersServiceClient::new(
@@ -1357,6 +1634,75 @@ async fn the_production_overlay_runs_as_declared() {
         assert_eq!(refused.code(), Code::Unauthenticated, "{why}: {refused:?}");
     }
     cluster.terminate().await;
+}
+
+/// The site's pod, on its http port: its health, and the pages of each service it reads
+/// showing what [`alliance_flow`] made.
+async fn site_shows_the_flow(cluster: &LocalCluster) {
+    let pod = cluster
+        .pods
+        .iter()
+        .find(|pod| pod.main.iter().any(Container::is_site_alone))
+        .expect("the site's pod");
+    let http = pod
+        .main
+        .iter()
+        .find_map(|c| c.ports.get("http").copied())
+        .expect("an http containerPort");
+    let site = pod.address(http);
+    // The flow's place, proposed by its member, is public once an admin approves it.
+    use registry_proto::registry_service_client::RegistryServiceClient;
+    let admin = token(cluster, "admin", "admin", &[]).await;
+    let mut registry = RegistryServiceClient::new(
+        channel(&cluster.endpoint_of("fabrique.registry.v1.RegistryService")).await,
+    );
+    let proposed = registry
+        .list_places(authed(
+            registry_proto::ListPlacesRequest {
+                page_size: 10,
+                states: vec![registry_proto::PlaceState::Proposed as i32],
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("the proposed places")
+        .into_inner()
+        .places;
+    let [place] = &proposed[..] else {
+        panic!("the flow proposed one place: {proposed:?}");
+    };
+    registry
+        .approve_place(authed(
+            registry_proto::ApprovePlaceRequest {
+                name: place.name.clone(),
+                etag: place.etag.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("an admin approves the place");
+    let health = fabrique_testkit::http::get(site, "/healthz").await;
+    assert_eq!((health.status, health.body.trim()), (200, "ok"));
+    for (path, shown) in [
+        ("/lieux", "Atelier du FabLab de Thiers"),
+        ("/allies", "FabLab de Thiers"),
+        ("/programmes", "Programmes de financement"),
+    ] {
+        let page = fabrique_testkit::http::get(site, path).await;
+        assert_eq!(
+            page.status,
+            200,
+            "{path}: {}\n{}",
+            page.body,
+            cluster.logs()
+        );
+        assert!(
+            page.text().contains(shown),
+            "{path} does not show {shown:?}:\n{}",
+            page.body
+        );
+    }
 }
 
 /// The single-node overlay: every service in one process, SQLite on its volume, the
@@ -1645,6 +1991,47 @@ fn changed_probe_ports_and_env_names_are_caught() {
             .any(|p| p.starts_with("projects/projects: terminationGracePeriodSeconds")),
         "{found:#?}"
     );
+
+    // The site: a probe off /healthz, a service read at a Service that does not serve
+    // it or at none, a listen address its Service cannot reach.
+    let site_env = |m: &mut Manifests, name: &str, value: &str| {
+        let env = m
+            .get_mut("Deployment", "web")
+            .pointer_mut("/spec/template/spec/containers/0/env")
+            .and_then(Value::as_array_mut)
+            .expect("env");
+        for var in env.iter_mut() {
+            if var["name"] == name {
+                var["value"] = Value::from(value);
+            }
+        }
+    };
+    let mut m = render_with_operator_secret("production");
+    *m.get_mut("Deployment", "web")
+        .pointer_mut("/spec/template/spec/containers/0/livenessProbe/httpGet/path")
+        .expect("a liveness path") = Value::from("/");
+    let found = problems(&m);
+    assert!(
+        found
+            .iter()
+            .any(|p| p.starts_with("web/web: liveness probe on /:8080")),
+        "{found:#?}"
+    );
+    let mut m = render_with_operator_secret("production");
+    site_env(&mut m, "FABRIQUE_WEB_MEMBERS_URL", "http://registry:50051");
+    site_env(&mut m, "FABRIQUE_WEB_PROJECTS_URL", "http://project:50051");
+    site_env(&mut m, "FABRIQUE_WEB_LISTEN", "127.0.0.1:8080");
+    let found = problems(&m);
+    for expected in [
+        "web/web: members at http://registry:50051: Service registry selects no pod serving members",
+        "web/web: projects at http://project:50051: no Service named \"project\"",
+        "web/web: the site listens on 127.0.0.1:8080, which neither its Service nor the kubelet reaches",
+    ] {
+        assert!(
+            found.iter().any(|p| p == expected),
+            "{expected}: {found:#?}"
+        );
+    }
 }
 
 /// Acceptance: with the generated config, a service's NATS user cannot publish on
@@ -2141,6 +2528,406 @@ fn deploy_files_are_derived_from_the_services() {
                 "the subscriber may touch {}",
                 consumer.name
             );
+        }
+    }
+}
+
+/// Acceptance (issue 23): the production overlay, and the small one built on it, run
+/// the site as a Deployment of its own — `serve --services web` on the services'
+/// image, two replicas, HTTP on 8080 probed on /healthz, hardened like the services,
+/// reading no Secret and nothing of the database, NATS or tokens — behind a Service on
+/// port 80 and the example Ingress.
+#[test]
+fn the_production_overlay_runs_the_site_beside_the_services() {
+    for overlay in ["production", "small"] {
+        let manifests = render_with_operator_secret(overlay);
+        let found = problems(&manifests);
+        assert!(found.is_empty(), "{overlay}: {found:#?}");
+        let web = manifests
+            .get("Deployment", "web")
+            .unwrap_or_else(|| panic!("{overlay} has no web Deployment"));
+        assert_eq!(web.pointer("/spec/replicas"), Some(&Value::from(2)));
+        let image = |name: &str| {
+            manifests
+                .get("Deployment", name)
+                .and_then(|d| str_at(d, "/spec/template/spec/containers/0/image"))
+                .map(str::to_string)
+        };
+        assert_eq!(image("web"), image("members"), "one image for all");
+        let [site] = &containers(&manifests, web).unwrap_or_else(|e| panic!("{e}"))[..] else {
+            panic!("{overlay}: the site's pod runs one container, no init");
+        };
+        assert_eq!(site.args, ["serve", "--services", "web"]);
+        assert!(site.is_site_alone());
+        assert_eq!(site.ports.get("http"), Some(&8080));
+        assert_eq!(
+            site.env.get("FABRIQUE_WEB_LISTEN").map(String::as_str),
+            Some("0.0.0.0:8080")
+        );
+        for probe in [&site.http_readiness, &site.http_liveness] {
+            let probe = probe.as_ref().expect("an HTTP probe");
+            assert_eq!((probe.path.as_str(), probe.port), ("/healthz", 8080));
+        }
+        // Each service it reads at its own Service, by name.
+        for (variable, service) in SITE_READS {
+            assert_eq!(
+                site.env.get(*variable),
+                Some(&format!("http://{service}:50051")),
+                "{variable}"
+            );
+        }
+        let mut secrets = Vec::new();
+        collect_secret_refs(web, &mut secrets);
+        assert!(secrets.is_empty(), "the site reads {secrets:?}");
+        for name in site.env.keys() {
+            assert!(
+                !["DATABASE", "NATS", "JWT", "SECRET", "PASSWORD"]
+                    .iter()
+                    .any(|word| name.contains(word)),
+                "the site gets {name}"
+            );
+        }
+        let pod_labels = web
+            .pointer("/spec/template/metadata/labels")
+            .expect("labels");
+        assert_ne!(
+            pod_labels.get("app.kubernetes.io/component"),
+            Some(&Value::from("service")),
+            "the site must not take the services' network policy"
+        );
+        // Its Service, port 80 to http, and the Ingress to it.
+        let service = manifests
+            .service_port("web", 80)
+            .expect("Service web port 80");
+        assert_eq!(
+            service.pointer("/spec/ports/0/targetPort"),
+            Some(&Value::from("http"))
+        );
+        let ingress = manifests.get("Ingress", "web").expect("an Ingress example");
+        assert!(str_at(ingress, "/spec/ingressClassName").is_some_and(|c| !c.is_empty()));
+        let host = str_at(ingress, "/spec/rules/0/host").expect("a host");
+        assert_eq!(
+            strings(ingress.pointer("/spec/tls/0/hosts")),
+            [host],
+            "TLS for the host it routes"
+        );
+        assert!(str_at(ingress, "/spec/tls/0/secretName").is_some());
+        let backend = ingress
+            .pointer("/spec/rules/0/http/paths/0/backend/service")
+            .expect("a backend");
+        assert_eq!(str_at(backend, "/name"), Some("web"));
+        assert_eq!(str_at(backend, "/port/name"), Some("http"));
+        assert!(
+            manifests.get("PodDisruptionBudget", "web").is_some(),
+            "a PodDisruptionBudget, as every Deployment of several replicas"
+        );
+    }
+}
+
+// ------------------------------------------------------------------ network policies
+
+/// One end of a connection: a pod (its namespace and labels, its named ports) or an
+/// address outside the cluster.
+#[derive(Debug, Clone)]
+struct Peer {
+    name: String,
+    namespace: String,
+    /// `None`: outside the cluster.
+    labels: Option<BTreeMap<String, String>>,
+    ports: BTreeMap<String, u16>,
+}
+
+impl Peer {
+    fn pod(name: &str, namespace: &str, labels: &[(&str, &str)]) -> Self {
+        Peer {
+            name: name.into(),
+            namespace: namespace.into(),
+            labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ports: BTreeMap::new(),
+        }
+    }
+
+    fn outside(name: &str) -> Self {
+        Peer {
+            name: name.into(),
+            namespace: String::new(),
+            labels: None,
+            ports: BTreeMap::new(),
+        }
+    }
+
+    /// A namespace's labels as Kubernetes sets them.
+    fn namespace_labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([(
+            "kubernetes.io/metadata.name".to_string(),
+            self.namespace.clone(),
+        )])
+    }
+}
+
+/// Every pod of the rendered workloads, in their namespace.
+fn rendered_pods(manifests: &Manifests) -> Vec<Peer> {
+    manifests
+        .all("Deployment")
+        .chain(manifests.all("StatefulSet"))
+        .map(|workload| {
+            let labels = workload
+                .pointer("/spec/template/metadata/labels")
+                .and_then(Value::as_object)
+                .map(|l| {
+                    l.iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ports = containers(manifests, workload)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .into_iter()
+                .filter(|c| !c.init)
+                .flat_map(|c| c.ports)
+                .collect();
+            Peer {
+                name: str_at(workload, "/metadata/name")
+                    .unwrap_or_default()
+                    .to_string(),
+                namespace: str_at(workload, "/metadata/namespace")
+                    .unwrap_or("default")
+                    .to_string(),
+                labels: Some(labels),
+                ports,
+            }
+        })
+        .collect()
+}
+
+/// Whether a label selector (`matchLabels`, `matchExpressions`) selects `labels`; an
+/// empty one selects everything.
+fn selects(selector: &Value, labels: &BTreeMap<String, String>) -> bool {
+    let by_labels = selector
+        .get("matchLabels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k).map(String::as_str) == v.as_str());
+    let by_expressions = selector
+        .get("matchExpressions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .all(|e| {
+            let value = labels.get(str_at(e, "/key").unwrap_or_default());
+            let values = strings(e.get("values"));
+            match str_at(e, "/operator").unwrap_or_default() {
+                "In" => value.is_some_and(|v| values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "Exists" => value.is_some(),
+                "DoesNotExist" => value.is_none(),
+                other => panic!("unknown selector operator {other}"),
+            }
+        });
+    by_labels && by_expressions
+}
+
+/// Whether a policy peer (`to` or `from` entry) of a policy in `namespace` is `peer`. An
+/// `ipBlock` counts as every address outside the cluster (the strictest reading for
+/// "nothing else").
+fn peer_matches(rule_peer: &Value, namespace: &str, peer: &Peer) -> bool {
+    if rule_peer.get("ipBlock").is_some() {
+        return peer.labels.is_none();
+    }
+    let Some(labels) = &peer.labels else {
+        return false;
+    };
+    let namespace_ok = match rule_peer.get("namespaceSelector") {
+        Some(selector) => selects(selector, &peer.namespace_labels()),
+        None => peer.namespace == namespace,
+    };
+    let pod_ok = rule_peer
+        .get("podSelector")
+        .is_none_or(|selector| selects(selector, labels));
+    namespace_ok && pod_ok
+}
+
+/// Whether a rule's `ports` admit `port`/`protocol` at `target` (named ports through the
+/// target's containers).
+fn rule_ports_admit(rule: &Value, target: &Peer, port: u16, protocol: &str) -> bool {
+    let Some(ports) = rule.get("ports").and_then(Value::as_array) else {
+        return true;
+    };
+    ports.is_empty()
+        || ports.iter().any(|p| {
+            str_at(p, "/protocol").unwrap_or("TCP") == protocol
+                && match p.get("port") {
+                    None => true,
+                    Some(Value::String(named)) => target.ports.get(named) == Some(&port),
+                    Some(number) => {
+                        let from = port_of(number).unwrap_or(0);
+                        let to = p.get("endPort").and_then(port_of).unwrap_or(from);
+                        (from..=to).contains(&port)
+                    }
+                }
+        })
+}
+
+/// Whether the rendered NetworkPolicies let `from` open `port`/`protocol` on `to`: the
+/// egress of `from` and the ingress of `to` must both allow it. Namespaces without a
+/// policy (everything outside the rendered ones) allow all, as in Kubernetes.
+fn policies_allow(
+    manifests: &Manifests,
+    from: &Peer,
+    to: &Peer,
+    port: u16,
+    protocol: &str,
+) -> bool {
+    let direction_allows = |subject: &Peer, other: &Peer, kind: &str, key: &str, peers: &str| {
+        let Some(labels) = &subject.labels else {
+            return true;
+        };
+        let applying: Vec<&Value> = manifests
+            .all("NetworkPolicy")
+            .filter(|p| str_at(p, "/metadata/namespace") == Some(subject.namespace.as_str()))
+            .filter(|p| {
+                p.pointer("/spec/podSelector")
+                    .is_some_and(|selector| selects(selector, labels))
+            })
+            .filter(|p| {
+                let types = strings(p.pointer("/spec/policyTypes"));
+                if types.is_empty() {
+                    kind == "Ingress" || p.pointer("/spec/egress").is_some()
+                } else {
+                    types.iter().any(|t| t == kind)
+                }
+            })
+            .collect();
+        if applying.is_empty() {
+            return true;
+        }
+        applying.iter().any(|policy| {
+            let namespace = str_at(policy, "/metadata/namespace").unwrap_or_default();
+            policy
+                .pointer(&format!("/spec/{key}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .any(|rule| {
+                    let peer_ok = match rule.get(peers).and_then(Value::as_array) {
+                        None => true,
+                        Some(list) if list.is_empty() => true,
+                        Some(list) => list.iter().any(|p| peer_matches(p, namespace, other)),
+                    };
+                    peer_ok && rule_ports_admit(rule, to, port, protocol)
+                })
+        })
+    };
+    direction_allows(from, to, "Egress", "egress", "to")
+        && direction_allows(to, from, "Ingress", "ingress", "from")
+}
+
+/// Acceptance (issue 23): with the network-policies component, the site's pods take
+/// HTTP on 8080 (from the ingress controller, wherever it runs) and nothing else, and
+/// reach the services' gRPC port and DNS and nothing else: no NATS, no PostgreSQL, no
+/// collector, no other port, nothing outside the cluster. What the policies allowed
+/// before still holds: services reach NATS, PostgreSQL and the collector and take
+/// gRPC, from the site too; nothing else reaches NATS or PostgreSQL.
+#[test]
+fn the_site_reaches_the_services_grpc_and_nothing_else() {
+    for overlay in ["production", "small"] {
+        let manifests = render_with_operator_secret(overlay);
+        let pods = rendered_pods(&manifests);
+        let pod = |name: &str| {
+            pods.iter()
+                .find(|p| p.name == name)
+                .unwrap_or_else(|| panic!("{overlay}: no pod {name}"))
+                .clone()
+        };
+        let web = pod("web");
+        let mut dns = Peer::pod("coredns", "kube-system", &[("k8s-app", "kube-dns")]);
+        dns.ports.insert("dns".into(), 53);
+        let controller = Peer::pod(
+            "ingress-controller",
+            "ingress-nginx",
+            &[("app.kubernetes.io/name", "ingress-nginx")],
+        );
+        let outside = Peer::outside("the internet");
+        let allow =
+            |from: &Peer, to: &Peer, port: u16| policies_allow(&manifests, from, to, port, "TCP");
+
+        // Everything the site may open, among every rendered pod's ports, DNS and
+        // outside addresses.
+        let mut targets: Vec<(Peer, u16, &str)> = Vec::new();
+        for p in &pods {
+            let mut ports: BTreeSet<u16> = p.ports.values().copied().collect();
+            ports.extend([50051, 8080, 4222, 5432, 4317, 6222, 8222]);
+            targets.extend(ports.into_iter().map(|port| (p.clone(), port, "TCP")));
+        }
+        targets.extend([
+            (dns.clone(), 53, "UDP"),
+            (dns.clone(), 53, "TCP"),
+            (dns.clone(), 9153, "TCP"),
+            (controller.clone(), 80, "TCP"),
+            (outside.clone(), 443, "TCP"),
+            (outside.clone(), 80, "TCP"),
+            (outside.clone(), 53, "UDP"),
+        ]);
+        let reached: BTreeSet<String> = targets
+            .iter()
+            .filter(|(to, port, protocol)| policies_allow(&manifests, &web, to, *port, protocol))
+            .map(|(to, port, protocol)| format!("{}:{port}/{protocol}", to.name))
+            .collect();
+        let mut expected: BTreeSet<String> = service_names()
+            .into_iter()
+            .map(|s| format!("{s}:50051/TCP"))
+            .collect();
+        expected.extend(["coredns:53/UDP".to_string(), "coredns:53/TCP".to_string()]);
+        assert_eq!(reached, expected, "{overlay}: what the site may open");
+        for service in service_names() {
+            let grpc = pod(service).ports["grpc"];
+            assert!(
+                allow(&web, &pod(service), grpc),
+                "{overlay}: web → {service}"
+            );
+        }
+
+        // Into the site: 8080 from the ingress controller (or anywhere), no other port.
+        for from in [&controller, &outside] {
+            assert!(
+                allow(from, &web, 8080),
+                "{overlay}: {} → web:8080",
+                from.name
+            );
+            for port in [80, 50051, 9090] {
+                assert!(
+                    !allow(from, &web, port),
+                    "{overlay}: {} → web:{port}",
+                    from.name
+                );
+            }
+        }
+
+        // The guarantees from before the site.
+        for service in service_names() {
+            let s = pod(service);
+            assert!(allow(&s, &pod("nats"), 4222), "{service} → NATS");
+            assert!(
+                allow(&s, &pod("otel-collector"), 4317),
+                "{service} → collector"
+            );
+            assert!(allow(&outside, &s, 50051), "a client → {service}");
+            assert!(!allow(&s, &web, 8080), "{service} → web");
+            assert!(!allow(&s, &outside, 443), "{service} → the internet");
+        }
+        let nats = pod("nats");
+        assert!(allow(&nats, &nats, 6222), "NATS routes");
+        assert!(!allow(&web, &nats, 4222) && !allow(&outside, &nats, 4222));
+        if overlay == "small" {
+            let postgres = pod("postgres");
+            assert!(allow(&pod("members"), &postgres, 5432));
+            assert!(!allow(&web, &postgres, 5432) && !allow(&outside, &postgres, 5432));
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The site's gRPC clients: one lazily connected channel to the services, the same
-//! public API any client uses. A page calls anonymously what the public may see.
+//! The site's gRPC clients: a lazily connected channel to each service it reads, the
+//! same public API any client uses. A page calls anonymously what the public may see.
 
 use fabrique_api::members::members_service_client::MembersServiceClient;
 use fabrique_api::projects::projects_service_client::ProjectsServiceClient;
@@ -18,37 +18,83 @@ impl std::fmt::Display for InvalidEndpoint {
 
 impl std::error::Error for InvalidEndpoint {}
 
+/// Where each service the site reads answers (`http://host:port`): one process running
+/// them all, or a Service each on a cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The members service.
+    pub members: String,
+    /// The registry.
+    pub registry: String,
+    /// The projects service.
+    pub projects: String,
+}
+
+impl Endpoints {
+    /// Every service at `url`.
+    pub fn all_at(url: &str) -> Self {
+        Self {
+            members: url.to_string(),
+            registry: url.to_string(),
+            projects: url.to_string(),
+        }
+    }
+}
+
 /// The clients of the services the site reads.
 #[derive(Clone)]
 pub struct Api {
-    channel: Channel,
+    members: Channel,
+    registry: Channel,
+    projects: Channel,
 }
 
 impl Api {
     /// Clients of the services at `url`, connected on first use (and again after a
     /// failure), so that neither side has to start first.
     pub fn lazy(url: &str) -> Result<Self, InvalidEndpoint> {
-        let endpoint = Endpoint::from_shared(url.to_string())
-            .map_err(|e| InvalidEndpoint(format!("{url}: {e}")))?
-            .connect_timeout(std::time::Duration::from_secs(2))
-            .timeout(std::time::Duration::from_secs(10));
+        Self::lazy_each(&Endpoints::all_at(url))
+    }
+
+    /// Clients of each service at its own endpoint, connected on first use; services
+    /// at the same URL share one channel.
+    pub fn lazy_each(endpoints: &Endpoints) -> Result<Self, InvalidEndpoint> {
+        let mut channels: Vec<(String, Channel)> = Vec::new();
+        let mut channel = |url: &str| -> Result<Channel, InvalidEndpoint> {
+            if let Some((_, known)) = channels.iter().find(|(u, _)| u == url) {
+                return Ok(known.clone());
+            }
+            let made = lazy_channel(url)?;
+            channels.push((url.to_string(), made.clone()));
+            Ok(made)
+        };
         Ok(Self {
-            channel: endpoint.connect_lazy(),
+            members: channel(&endpoints.members)?,
+            registry: channel(&endpoints.registry)?,
+            projects: channel(&endpoints.projects)?,
         })
     }
 
     /// The members: the public directory of the allies.
     pub fn members(&self) -> MembersServiceClient<Channel> {
-        MembersServiceClient::new(self.channel.clone())
+        MembersServiceClient::new(self.members.clone())
     }
 
     /// The projects service: programmes and their envelopes.
     pub fn projects(&self) -> ProjectsServiceClient<Channel> {
-        ProjectsServiceClient::new(self.channel.clone())
+        ProjectsServiceClient::new(self.projects.clone())
     }
 
     /// The registry: places, their kinds and capabilities.
     pub fn registry(&self) -> RegistryServiceClient<Channel> {
-        RegistryServiceClient::new(self.channel.clone())
+        RegistryServiceClient::new(self.registry.clone())
     }
+}
+
+fn lazy_channel(url: &str) -> Result<Channel, InvalidEndpoint> {
+    let endpoint = Endpoint::from_shared(url.to_string())
+        .map_err(|e| InvalidEndpoint(format!("{url}: {e}")))?
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .timeout(std::time::Duration::from_secs(10));
+    Ok(endpoint.connect_lazy())
 }
