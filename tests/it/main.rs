@@ -5,6 +5,7 @@
 
 mod authorization;
 mod bad_input;
+mod browser;
 mod cli;
 mod deploy;
 mod dlq;

@@ -1,12 +1,14 @@
 //! Test support shared by every crate's tests: a fresh PostgreSQL database per test, the
 //! shared NATS server (or a private one a test may stop and restart), a platform spawned
-//! in the test process on a free port, tokens, and reads of what reached JetStream.
+//! in the test process on a free port, tokens, reads of what reached JetStream, and a
+//! real browser (Chromium through WebDriver, with axe-core).
 //!
 //! The servers come from the environment that `scripts/test` prepares:
 //! `FABRIQUE_TEST_DATABASE_URL` (an admin URL of PostgreSQL), `FABRIQUE_TEST_NATS_URL`
 //! (NATS 2.10+ with JetStream) and `FABRIQUE_TEST_NATS_SERVER` (the nats-server binary
 //! for private servers). A missing server fails the test with a message saying so.
 
+pub mod browser;
 pub mod http;
 pub mod nats;
 pub mod platform;
@@ -15,6 +17,14 @@ pub mod postgres;
 pub use nats::{NatsServer, shared_nats_url, stream_messages, unique_prefix};
 pub use platform::{Backend, BusChoice, TestPlatform, authed, secret, token};
 pub use postgres::{PostgresServer, TestDatabase, service_database};
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
 
 /// A directory removed when dropped.
 #[derive(Debug)]

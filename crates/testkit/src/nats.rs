@@ -56,7 +56,7 @@ impl NatsServer {
     /// A server with its port and store chosen, not running yet (clients see NATS down).
     pub fn unstarted() -> Self {
         Self {
-            port: free_port(),
+            port: crate::free_port(),
             store: TempDir::new("nats"),
             config: None,
             child: None,
@@ -138,13 +138,6 @@ impl NatsServer {
             .unwrap_or_else(|e| panic!("cannot start nats-server: {e}"));
         self.child = Some(child);
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
 
 /// Every message a stream holds, in stream order (empty when it does not exist).

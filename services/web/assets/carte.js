@@ -32,6 +32,8 @@
     if (pending) {
       pending.abort();
     }
+    // `loading` until the markers of this view are drawn (tests wait for `ready`).
+    element.dataset.state = 'loading';
     pending = new AbortController();
     fetch('/lieux/carte.json?' + query, { signal: pending.signal })
       .then(function (response) {
@@ -76,23 +78,42 @@
     var item = L.marker([cluster.latitude, cluster.longitude], {
       icon: icon, title: cluster.label, keyboard: true
     });
+    var open;
     if (one) {
       item.bindPopup(placeBubble(cluster));
+      open = function () { item.openPopup(); };
     } else {
-      item.on('click', function () {
+      open = function () {
         map.setView([cluster.latitude, cluster.longitude], Math.min(map.getZoom() + 2, 19));
-      });
+      };
+      item.on('click', open);
     }
+    // A marker is a button (Leaflet gives it the role): Enter and Space press it.
+    // Leaflet itself only opens a popup on Enter.
+    item.on('keypress', function (event) {
+      var key = event.originalEvent.key;
+      if (key === ' ' || (key === 'Enter' && !one)) {
+        event.originalEvent.preventDefault();
+        open();
+      }
+    });
     return item;
   }
 
   function draw(view) {
+    // A marker pressed from the keyboard goes away with the redraw: keep the focus on
+    // the map rather than losing it to the page's top.
+    var active = document.activeElement;
+    var hadFocus = active && element.contains(active) && active !== element;
     markers.clearLayers();
     view.clusters.forEach(function (cluster) {
       markers.addLayer(marker(cluster));
     });
     say(view.count);
     element.dataset.count = String(view.count);
+    if (hadFocus && !element.contains(document.activeElement)) {
+      element.focus();
+    }
     if (fitToResults && view.clusters.length > 0) {
       // Filtered: look where the results are (the move asks again).
       fitToResults = false;
@@ -100,9 +121,14 @@
         return [cluster.latitude, cluster.longitude];
       }));
       map.fitBounds(around, { maxZoom: 13, padding: [40, 40] });
+      // A fit that does not move the map fires no `moveend`: ask for its view anyway.
+      load();
+      return;
     }
+    element.dataset.state = 'ready';
   }
 
+  map.on('movestart', function () { element.dataset.state = 'moving'; });
   map.on('moveend', load);
   load();
 }());

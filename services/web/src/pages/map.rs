@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Web;
 use crate::pages::enum_of_code;
+use crate::texts::Texts;
 
 /// The map's view and the list's filters (French names, as in the list's URLs).
 #[derive(Debug, Deserialize)]
@@ -60,11 +61,35 @@ struct MapCluster {
 }
 
 /// `GET /lieux/carte.json`: the clusters in view. A view the registry refuses answers
-/// 400 with its French-less API message (the script only ever sends valid views).
+/// 400 with the API's message (the script only ever sends valid views).
 pub async fn data(State(web): State<Arc<Web>>, Query(view): Query<ViewQuery>) -> Response {
-    let t = web.texts;
-    // Leaflet's bounds run past ±180° when the world repeats: the registry wants one.
-    let request = rp::ListPlaceClustersRequest {
+    match web.api.registry().list_place_clusters(request(&view)).await {
+        Ok(response) => {
+            let response = response.into_inner();
+            Json(MapData {
+                count: response.place_count,
+                clusters: response
+                    .clusters
+                    .iter()
+                    .map(|cluster| marker(web.texts, cluster))
+                    .collect(),
+            })
+            .into_response()
+        }
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            (StatusCode::BAD_REQUEST, status.message().to_string()).into_response()
+        }
+        Err(status) => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "the map's clusters failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// The registry's request for `view`. Leaflet's bounds run past ±180° when the world
+/// repeats: the registry wants one world.
+fn request(view: &ViewQuery) -> rp::ListPlaceClustersRequest {
+    rp::ListPlaceClustersRequest {
         bounds: Some(rp::Bounds {
             south: view.sud.clamp(-90.0, 90.0),
             west: view.ouest.clamp(-180.0, 180.0),
@@ -82,47 +107,28 @@ pub async fn data(State(web): State<Arc<Web>>, Query(view): Query<ViewQuery>) ->
             .collect(),
         query: view.q.trim().to_string(),
         insee_department: view.departement.trim().to_uppercase(),
-    };
-    match web.api.registry().list_place_clusters(request).await {
-        Ok(response) => {
-            let response = response.into_inner();
-            let clusters = response
-                .clusters
-                .iter()
-                .map(|cluster| {
-                    let at = cluster.location.unwrap_or_default();
-                    let name = cluster.display_name.clone();
-                    MapCluster {
-                        latitude: at.latitude,
-                        longitude: at.longitude,
-                        count: cluster.place_count,
-                        href: cluster
-                            .place
-                            .strip_prefix("places/")
-                            .map(|id| format!("/lieux/{id}"))
-                            .unwrap_or_default(),
-                        kinds: super::places::kinds_text(t, &cluster.kinds),
-                        label: if name.is_empty() {
-                            t.map_cluster_label(cluster.place_count)
-                        } else {
-                            name.clone()
-                        },
-                        name,
-                    }
-                })
-                .collect();
-            Json(MapData {
-                count: response.place_count,
-                clusters,
-            })
-            .into_response()
-        }
-        Err(status) if status.code() == tonic::Code::InvalidArgument => {
-            (StatusCode::BAD_REQUEST, status.message().to_string()).into_response()
-        }
-        Err(status) => {
-            tracing::warn!(code = ?status.code(), message = status.message(), "the map's clusters failed");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
-        }
+    }
+}
+
+/// A cluster as the script draws it.
+fn marker(t: &Texts, cluster: &rp::PlaceCluster) -> MapCluster {
+    let at = cluster.location.unwrap_or_default();
+    let name = cluster.display_name.clone();
+    MapCluster {
+        latitude: at.latitude,
+        longitude: at.longitude,
+        count: cluster.place_count,
+        href: cluster
+            .place
+            .strip_prefix("places/")
+            .map(|id| format!("/lieux/{id}"))
+            .unwrap_or_default(),
+        kinds: super::places::kinds_text(t, &cluster.kinds),
+        label: if name.is_empty() {
+            t.map_cluster_label(cluster.place_count)
+        } else {
+            name.clone()
+        },
+        name,
     }
 }

@@ -141,18 +141,23 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
         places,
         next,
         paged: !filters.page.is_empty(),
-        map: MapView {
-            tiles: web.tiles.url.clone(),
-            attribution: format!(
-                "<a href=\"{}\">{}</a>",
-                escape_html(&web.tiles.attribution_url),
-                escape_html(&web.tiles.attribution)
-            ),
-            query: super::href("", &filter_pairs(&filters))
-                .trim_start_matches('?')
-                .to_string(),
-        },
+        map: map_view(&web, &filters),
     })
+}
+
+/// The map's settings for the page: the tiles, their credit, the filters.
+fn map_view(web: &Web, filters: &Filters) -> MapView {
+    MapView {
+        tiles: web.tiles.url.clone(),
+        attribution: format!(
+            "<a href=\"{}\">{}</a>",
+            escape_html(&web.tiles.attribution_url),
+            escape_html(&web.tiles.attribution)
+        ),
+        query: super::href("", &filter_pairs(filters))
+            .trim_start_matches('?')
+            .to_string(),
+    }
 }
 
 /// `text` safe inside HTML text and quoted attributes.
