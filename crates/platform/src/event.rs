@@ -5,8 +5,10 @@
 //! Headers: `ce-specversion` (1.0), `ce-id` (the event id, a UUIDv7), `ce-source`
 //! (`/fabrique/<service>`), `ce-type` (full proto message name), `ce-time` (RFC 3339),
 //! `ce-subject` (resource name of the aggregate, e.g. `members/{id}`), `content-type`
-//! (`application/protobuf`), `Nats-Msg-Id` (= `ce-id`, JetStream de-duplication) and
-//! W3C `traceparent` / `tracestate`.
+//! (`application/protobuf`), `Nats-Msg-Id` (= `ce-id`, JetStream de-duplication),
+//! W3C `traceparent` / `tracestate`, and who made the change, in the CloudEvents
+//! authcontext extension: `ce-authtype` (`user`, `service_account`, `system`) and
+//! `ce-authid` (see `auth::Actor`).
 
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -32,6 +34,10 @@ pub const CONTENT_TYPE: &str = "content-type";
 pub const TRACEPARENT: &str = "traceparent";
 /// Header: the W3C trace state that goes with [`TRACEPARENT`].
 pub const TRACESTATE: &str = "tracestate";
+/// Header (CloudEvents authcontext): `user`, `service_account` or `system`.
+pub const CE_AUTHTYPE: &str = "ce-authtype";
+/// Header (CloudEvents authcontext): the person or the token's subject who made it.
+pub const CE_AUTHID: &str = "ce-authid";
 /// The `content-type` of every event: protobuf, as the event contracts are.
 pub const PROTOBUF: &str = "application/protobuf";
 

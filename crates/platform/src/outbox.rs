@@ -66,6 +66,7 @@ pub async fn enqueue<C: EventWriter>(db: &C, events: Vec<OutgoingEvent>) -> Resu
         return Ok(());
     }
     let (traceparent, tracestate) = crate::telemetry::current_trace_headers();
+    let actor = crate::auth::Actor::current();
     let rows = events.into_iter().map(|event| entity::ActiveModel {
         event_id: Set(event.id),
         subject: Set(event.subject),
@@ -74,6 +75,8 @@ pub async fn enqueue<C: EventWriter>(db: &C, events: Vec<OutgoingEvent>) -> Resu
         payload: Set(event.payload),
         traceparent: Set(traceparent.clone()),
         tracestate: Set(tracestate.clone()),
+        auth_type: Set(Some(actor.auth_type.to_string())),
+        auth_id: Set(actor.auth_id.clone()),
         occurred_at: Set(event.occurred_at),
         ..Default::default()
     });
@@ -82,6 +85,33 @@ pub async fn enqueue<C: EventWriter>(db: &C, events: Vec<OutgoingEvent>) -> Resu
         .await?;
     db.events_written();
     Ok(())
+}
+
+/// The `VALUES` rows of `events` for PostgreSQL, numbered after the `values` already
+/// bound (the change's), their values appended: with the caller's trace context and
+/// actor, as [`enqueue`] writes them.
+fn outbox_rows(events: Vec<OutgoingEvent>, values: &mut Vec<Value>) -> String {
+    let (traceparent, tracestate) = crate::telemetry::current_trace_headers();
+    let actor = crate::auth::Actor::current();
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        let first = values.len() + 1;
+        let numbers: Vec<String> = (first..first + 10).map(|n| format!("${n}")).collect();
+        rows.push(format!("({})", numbers.join(", ")));
+        values.extend([
+            Value::from(event.id),
+            Value::from(event.subject),
+            Value::from(event.ce_type),
+            Value::from(event.ce_subject),
+            Value::from(event.payload),
+            Value::from(traceparent.clone()),
+            Value::from(tracestate.clone()),
+            Value::from(actor.auth_type),
+            Value::from(actor.auth_id.clone()),
+            Value::from(event.occurred_at),
+        ]);
+    }
+    rows.join(", ")
 }
 
 /// Writes `change` (one INSERT or other statement whose result need not be read) and
@@ -109,38 +139,14 @@ where
         enqueue(&txn, events).await?;
         return txn.commit().await;
     }
-    let (traceparent, tracestate) = crate::telemetry::current_trace_headers();
     let mut values = change.values.map(|v| v.0).unwrap_or_default();
     let mut sql = format!(
         "WITH change AS ({}) INSERT INTO fabrique_outbox \
-         (event_id, subject, ce_type, ce_subject, payload, traceparent, tracestate, occurred_at) VALUES ",
+         (event_id, subject, ce_type, ce_subject, payload, traceparent, tracestate, \
+         auth_type, auth_id, occurred_at) VALUES ",
         change.sql
     );
-    for (i, event) in events.into_iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let first = values.len() + 1;
-        sql.push('(');
-        for n in first..first + 8 {
-            if n > first {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&n.to_string());
-        }
-        sql.push(')');
-        values.extend([
-            Value::from(event.id),
-            Value::from(event.subject),
-            Value::from(event.ce_type),
-            Value::from(event.ce_subject),
-            Value::from(event.payload),
-            Value::from(traceparent.clone()),
-            Value::from(tracestate.clone()),
-            Value::from(event.occurred_at),
-        ]);
-    }
+    sql.push_str(&outbox_rows(events, &mut values));
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,

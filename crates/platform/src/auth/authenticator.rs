@@ -151,6 +151,7 @@ impl Authenticator {
             member_id: Uuid::parse_str(&claims.sub).ok(),
             subject: claims.sub,
             roles,
+            person: claims.act.map(|actor| actor.sub),
         };
         // Remembered only once valid (`nbf` passed), and until it expires as the
         // validation sees it (with its leeway).

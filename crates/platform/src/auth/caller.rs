@@ -23,6 +23,8 @@ pub struct Caller {
     pub member_id: Option<Uuid>,
     /// What the token grants.
     pub roles: Vec<Role>,
+    /// The person acting through the site for `subject` (the token's `act.sub`), if any.
+    pub person: Option<String>,
 }
 
 impl Caller {
@@ -59,11 +61,12 @@ impl Caller {
     }
 
     /// The caller of a call without a token under `--insecure-dev-auth`.
-    pub(super) fn dev() -> Self {
+    pub(crate) fn dev() -> Self {
         Self {
             subject: "insecure-dev-auth".into(),
             member_id: None,
             roles: vec![Role::Admin],
+            person: None,
         }
     }
 }

@@ -28,6 +28,17 @@ pub struct Claims {
     /// Audience; checked when `FABRIQUE_JWT_AUDIENCE` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The person acting for `sub` (RFC 8693's actor claim): the site's tokens name who
+    /// signed in; the events of the call say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActorClaim>,
+}
+
+/// RFC 8693 `act`: who acts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorClaim {
+    /// The person's id: pseudonymous, never an e-mail.
+    pub sub: String,
 }
 
 /// Signs a token (for `fabrique token`, tests and tools).
@@ -47,5 +58,6 @@ pub fn claims(sub: impl Into<String>, roles: &[&str], ttl: chrono::Duration) -> 
         nbf: None,
         iss: None,
         aud: None,
+        act: None,
     }
 }

@@ -14,6 +14,10 @@ pub struct Model {
     pub payload: Vec<u8>,
     pub traceparent: Option<String>,
     pub tracestate: Option<String>,
+    /// CloudEvents authcontext: `user`, `service_account` or `system`.
+    pub auth_type: Option<String>,
+    /// CloudEvents authcontext: who, for `user` and `service_account`.
+    pub auth_id: Option<String>,
     pub occurred_at: DateTimeUtc,
 }
 

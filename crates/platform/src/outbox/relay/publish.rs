@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::Relay;
 use crate::bus::{BusError, OutgoingMessage, PendingAck};
-use crate::event::{TRACEPARENT, TRACESTATE, event_headers};
+use crate::event::{CE_AUTHID, CE_AUTHTYPE, TRACEPARENT, TRACESTATE, event_headers};
 use crate::metrics;
 use crate::outbox::entity;
 
@@ -118,6 +118,12 @@ impl Relay {
         }
         if let Some(tracestate) = tracestate.or_else(|| row.tracestate.clone()) {
             headers.insert(TRACESTATE, tracestate);
+        }
+        if let Some(auth_type) = &row.auth_type {
+            headers.insert(CE_AUTHTYPE, auth_type.clone());
+        }
+        if let Some(auth_id) = &row.auth_id {
+            headers.insert(CE_AUTHID, auth_id.clone());
         }
         OutgoingMessage {
             subject: self.subjects.full(&row.subject),

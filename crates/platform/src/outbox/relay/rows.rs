@@ -20,7 +20,7 @@ pub(super) enum Rows<'a> {
 }
 
 const PENDING_ROWS: &str = "SELECT id, event_id, subject, ce_type, ce_subject, payload, \
-     traceparent, tracestate, occurred_at FROM fabrique_outbox \
+     traceparent, tracestate, occurred_at, auth_type, auth_id FROM fabrique_outbox \
      WHERE id > $1 ORDER BY id LIMIT $2";
 
 impl Rows<'_> {
@@ -82,5 +82,7 @@ fn model_of(row: &PgRow) -> Result<entity::Model, sqlx::Error> {
         traceparent: row.try_get(6)?,
         tracestate: row.try_get(7)?,
         occurred_at: row.try_get(8)?,
+        auth_type: row.try_get(9)?,
+        auth_id: row.try_get(10)?,
     })
 }
