@@ -67,6 +67,7 @@ pub async fn run(what: What) -> anyhow::Result<ExitCode> {
         subject: "fabrique-import".into(),
         member_id: None,
         roles: vec![Role::Admin],
+        person: None,
     };
     let terminal = std::io::stderr().is_terminal();
     let report = registry

@@ -6,6 +6,7 @@
 //! - `fabrique seed` — load the example alliance of the source text;
 //! - `fabrique import places FILE.csv` — load places from an open-data CSV file;
 //! - `fabrique token` — sign a bearer token for a member or an admin;
+//! - `fabrique login-link` — print a one-time sign-in link to the site;
 //! - `fabrique dlq list|replay` — read a service's dead letters, replay them;
 //! - `fabrique nats-conf` — print the NATS configuration of the Kubernetes manifests.
 //! - `fabrique deploy-files` — write the deployment files derived from the services.
@@ -13,6 +14,7 @@
 mod dlq;
 mod import;
 mod seed;
+mod sign_in;
 
 use std::process::ExitCode;
 
@@ -84,6 +86,17 @@ enum Command {
         /// The deploy/k8s folder to write into.
         #[arg(long, default_value = "deploy/k8s")]
         dir: std::path::PathBuf,
+    },
+    /// Print a one-time link that signs in to the site (15 minutes, once): as an admin,
+    /// or acting for a member. The site must be running with the same settings.
+    LoginLink {
+        /// The member to act for, `members/<id>`; default: an admin.
+        #[arg(long)]
+        member: Option<String>,
+        #[command(flatten)]
+        args: ServeArgs,
+        #[command(flatten)]
+        web: fabrique_web::WebArgs,
     },
     /// Print a signed bearer token.
     Token {
@@ -182,6 +195,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dlq::run(action).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::LoginLink { member, args, web } => {
+            let embedded = embedded(&args)?;
+            let link = sign_in::login_link(member.as_deref(), &args, &web, embedded)?;
+            println!("{link}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token {
             sub,
             roles,
@@ -238,7 +257,16 @@ async fn serve(
         let endpoints = web_args
             .endpoints(own.as_deref())
             .map_err(anyhow::Error::msg)?;
-        let web = fabrique_web::Web::with_endpoints(&endpoints)?.with_tiles(web_args.tiles());
+        let mut web = fabrique_web::Web::with_endpoints(&endpoints)?.with_tiles(web_args.tiles());
+        // The embedded default: this process runs the services on SQLite and the
+        // in-process bus, and holds their secret.
+        let embedded = !selection.services.is_empty() && embedded(&args)?;
+        let sign_in = sign_in::settings(&args, &web_args, embedded)?;
+        if let Some(sign_in) = &sign_in {
+            web = web.with_sign_in(sign_in.clone());
+        } else {
+            tracing::warn!("the web site has no key to sign with: it is read-only");
+        }
         let listener = tokio::net::TcpListener::bind(web_args.web_listen)
             .await
             .with_context(|| format!("the web site cannot listen on {}", web_args.web_listen))?;
@@ -250,6 +278,14 @@ async fn serve(
             projects = %endpoints.projects,
             "web site: http://{address}"
         );
+        // Links are the embedded default's way in; with a provider, people use it.
+        if let (Some(sign_in), true) = (&sign_in, embedded && web_args.oidc().is_none()) {
+            // As Jupyter does: the link goes to the terminal, never to the log.
+            eprintln!(
+                "\nSe connecter au site comme administrateur (une fois, dans les 15 minutes) :\n    {}\n",
+                sign_in::admin_link(sign_in)
+            );
+        }
         Some(tokio::spawn(fabrique_web::serve(
             listener,
             web,
@@ -314,6 +350,11 @@ async fn run_grpc(
     let application = Application::build(settings, services).await?;
     application.run(shutdown).await?;
     Ok(())
+}
+
+/// Whether `args` describe the embedded default: SQLite and the in-process bus.
+fn embedded(args: &ServeArgs) -> anyhow::Result<bool> {
+    Ok(DatabaseSettings::from_args(&args.store)?.is_sqlite() && args.nats.nats_url.is_none())
 }
 
 fn fabrique_count() -> usize {

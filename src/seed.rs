@@ -483,6 +483,7 @@ async fn seed_projects(
             subject: id(name)?.to_string(),
             member_id: Some(id(name)?),
             roles: vec![Role::Member],
+            person: None,
         })
     };
     let projects = Projects::new(db, OutboxSignal::new());
@@ -648,6 +649,7 @@ pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
         subject: "fabrique-seed".into(),
         member_id: None,
         roles: vec![Role::Admin],
+        person: None,
     };
     let mut seeded = HashMap::new();
     for example in examples() {

@@ -672,6 +672,7 @@ const SITE_READS: &[(&str, &str)] = &[
     ("FABRIQUE_WEB_MEMBERS_URL", "members"),
     ("FABRIQUE_WEB_REGISTRY_URL", "registry"),
     ("FABRIQUE_WEB_PROJECTS_URL", "projects"),
+    ("FABRIQUE_WEB_SHARING_URL", "sharing"),
 ];
 
 /// What would keep a container's web site from answering its Service and probes, or

@@ -487,6 +487,101 @@ async fn a_siren_belongs_to_one_current_member(backend: Backend) {
         .expect("a member that left may apply again");
 }
 
+/// Whom a signed-in person may act for: the members one of whose contacts has their
+/// e-mail, whatever its case, as only an admin may ask; a contact changed is found at
+/// once under its new address and no longer under the old.
+async fn members_are_found_by_a_contact_s_e_mail(backend: Backend) {
+    let platform = platform(backend).await;
+    let admin = admin(&platform).await;
+    let with = |name: &str, email: &str| proto::Member {
+        contacts: vec![proto::Contact {
+            full_name: "Marie Martin".into(),
+            role: proto::ContactRole::TransitionTechnician as i32,
+            email: email.into(),
+            title: String::new(),
+        }],
+        ..association(name)
+    };
+    let thiers = admin
+        .create(with("Thiers", "Marie.Martin@exemple.fr"))
+        .await
+        .expect("create");
+    let epci = admin
+        .create(with("TDM", "marie.martin@exemple.fr"))
+        .await
+        .expect("create");
+    admin
+        .create(with("Autre", "marie@exemple.fr"))
+        .await
+        .expect("create");
+    admin
+        .create(association("Sans contact"))
+        .await
+        .expect("create");
+    let by = |email: &str| proto::ListMembersRequest {
+        contact_email: email.into(),
+        ..Default::default()
+    };
+    let names = |members: Vec<proto::Member>| {
+        let mut names: Vec<String> = members.into_iter().map(|m| m.display_name).collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(admin.list_all(by("MARIE.MARTIN@exemple.fr")).await),
+        ["TDM", "Thiers"]
+    );
+    assert_eq!(
+        names(admin.list_all(by("marie@exemple.fr")).await),
+        ["Autre"]
+    );
+    assert!(
+        admin.list_all(by("martin@exemple.fr")).await.is_empty(),
+        "whole addresses"
+    );
+    // A LIKE pattern is taken literally.
+    assert!(
+        admin
+            .list_all(by("marie_martin@exemple.fr"))
+            .await
+            .is_empty()
+    );
+
+    let mut changed = epci.clone();
+    changed.contacts[0].email = "direction@tdm.example.fr".into();
+    admin.update(changed, &["contacts"]).await.expect("update");
+    assert_eq!(
+        names(admin.list_all(by("marie.martin@exemple.fr")).await),
+        ["Thiers"]
+    );
+    assert_eq!(
+        names(admin.list_all(by("direction@tdm.example.fr")).await),
+        ["TDM"]
+    );
+
+    // Admins only: a member, or nobody, is refused; a malformed address names the field.
+    let member =
+        Members::connect(&platform, TestPlatform::member_token(&id_of(&thiers.name))).await;
+    let refused = member
+        .list(by("marie.martin@exemple.fr"))
+        .await
+        .expect_err("a member");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(refused.message().contains("contact_email"), "{refused:?}");
+    let anonymous = member
+        .client
+        .clone()
+        .list_members(by("marie.martin@exemple.fr"))
+        .await
+        .expect_err("anonymous");
+    assert_eq!(anonymous.code(), Code::PermissionDenied);
+    let bad = admin
+        .list(by("pas-une-adresse"))
+        .await
+        .expect_err("malformed");
+    assert_eq!(violated_fields(&bad), ["contact_email"]);
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod postgres {
@@ -506,4 +601,5 @@ on_both_stores!(
     pages_have_no_duplicates_or_gaps,
     callers_do_only_what_they_may,
     a_siren_belongs_to_one_current_member,
+    members_are_found_by_a_contact_s_e_mail,
 );

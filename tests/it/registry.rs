@@ -835,6 +835,65 @@ async fn a_callers_trace_context_travels_through_a_consumer_unchanged(backend: B
     );
 }
 
+/// Each event says who made its change (CloudEvents authcontext): the person the
+/// site's token names (`act`), else the token's subject; a change a consumer makes in
+/// reaction is the system's.
+async fn every_event_says_who_made_its_change(backend: Backend) {
+    let platform = platform(backend).await;
+    let admin_token = TestPlatform::admin_token();
+    let members = Members::connect(&platform, admin_token.clone()).await;
+    let admin = Registry::connect(&platform, Some(admin_token.clone())).await;
+    let (member, fablab) = active_operator(&members, &admin, "Atelier Signé").await;
+    let proposed = event_about(
+        &platform,
+        "registry",
+        "fabrique.registry.place.proposed",
+        &fablab.name,
+    )
+    .await;
+    assert_eq!(proposed.headers.get("ce-authtype"), Some("service_account"));
+    assert_eq!(proposed.headers.get("ce-authid"), Some("admin"));
+    admin.approve(&fablab.name).await.expect("approve");
+
+    // Marie, signed in to the site as an admin: the token the site signs for her.
+    let signer =
+        fabrique_web::auth::ApiSigner::hs256(fabrique_testkit::secret().into(), None, None);
+    let marie = fabrique_web::auth::Session::new(
+        "oidc:marie-7f3a".into(),
+        "Marie".into(),
+        true,
+        Vec::new(),
+    );
+    let by_marie = signer.token_for(&marie).expect("an admin's token");
+    members
+        .with_token(by_marie)
+        .leave(&member.name, "dissolution")
+        .await
+        .expect("leave");
+    let left = event_about(
+        &platform,
+        "members",
+        "fabrique.members.member.left",
+        &member.name,
+    )
+    .await;
+    assert_eq!(left.headers.get("ce-authtype"), Some("user"));
+    assert_eq!(left.headers.get("ce-authid"), Some("oidc:marie-7f3a"));
+    let review = event_about(
+        &platform,
+        "registry",
+        "fabrique.registry.place.review_needed",
+        &fablab.name,
+    )
+    .await;
+    assert_eq!(review.headers.get("ce-authtype"), Some("system"));
+    assert_eq!(
+        review.headers.get("ce-authid"),
+        None,
+        "the system is nobody"
+    );
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod postgres {
@@ -854,6 +913,7 @@ on_both_stores!(
     imports_update_instead_of_duplicating_and_report_bad_rows,
     a_place_proposed_next_to_a_similar_one_is_flagged,
     a_callers_trace_context_travels_through_a_consumer_unchanged,
+    every_event_says_who_made_its_change,
 );
 
 /// From a new ally to its FabLab on the map, across members, NATS and the registry.

@@ -11,6 +11,7 @@
 pub mod browser;
 pub mod http;
 pub mod nats;
+pub mod oidc;
 pub mod platform;
 pub mod postgres;
 

@@ -329,5 +329,6 @@ fn fingerprint(filter: &ListFilter) -> u64 {
         .with(states.join(","))
         .with(filter.department.as_ref().map(|d| d.as_str()).unwrap_or(""))
         .with(filter.query.as_deref().unwrap_or(""))
+        .with(filter.contact_email.as_deref().unwrap_or(""))
         .finish()
 }

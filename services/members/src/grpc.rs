@@ -58,6 +58,11 @@ impl MembersService for MembersGrpc {
         let request = request.get_ref();
         let page_size = page::page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let mut filter = parse_filter(request)?;
+        if filter.contact_email.is_some() && !caller.as_ref().is_some_and(|c| c.is_admin()) {
+            return Err(Status::permission_denied(
+                "contact_email: only admins may find members by a contact's e-mail",
+            ));
+        }
         if caller.is_none() {
             // The public directory: active members only, whatever the filter asks.
             filter.states.retain(|s| *s == MemberState::Active);

@@ -56,7 +56,8 @@ impl Service for MembersService {
             .max_decoding_message_size(ctx.max_message_bytes)
             .max_encoding_message_size(ctx.max_message_bytes);
         routes.add_service(InterceptedService::new(
-            server,
+            // Inside the interceptor: its calls run with their caller, whom their events name.
+            fabrique_platform::auth::ActorScope::new(server),
             // Optional: the directory is public (public fields of active members);
             // every other call asks for its caller itself.
             fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),

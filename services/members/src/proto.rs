@@ -292,6 +292,13 @@ pub fn parse_filter(request: &proto::ListMembersRequest) -> Result<ListFilter, E
     } else if !query.is_empty() {
         filter.query = Some(fold(query));
     }
+    filter.contact_email = v
+        .check(
+            "contact_email",
+            optional(request.contact_email.trim(), Email::parse),
+        )
+        .flatten()
+        .map(|email| email.as_str().to_lowercase());
     v.into_result()?;
     Ok(filter)
 }

@@ -36,6 +36,8 @@ pub struct ListFilter {
     pub department: Option<Department>,
     /// Folded text to find in the folded name.
     pub query: Option<String>,
+    /// Members with a contact person of this e-mail (lowercase).
+    pub contact_email: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -107,6 +109,17 @@ pub fn to_domain(model: entity::Model) -> Result<Member, Error> {
     parse().map_err(|invalid| Error::internal(format!("stored member {id} is invalid: {invalid}")))
 }
 
+/// `|a@x.fr|b@y.fr|`: the contacts' e-mails in lowercase between bars, so that LIKE
+/// `%|a@x.fr|%` finds a whole address on both databases.
+pub fn contact_emails(contacts: &[Contact]) -> String {
+    let mut tags = String::from("|");
+    for email in contacts.iter().filter_map(|c| c.email.as_ref()) {
+        tags.push_str(&email.as_str().to_lowercase());
+        tags.push('|');
+    }
+    tags
+}
+
 /// Every column but the identity and the creation request.
 fn mutable_columns(member: &Member) -> entity::ActiveModel {
     let p = &member.profile;
@@ -123,6 +136,7 @@ fn mutable_columns(member: &Member) -> entity::ActiveModel {
         territory: Set(p.territory.clone()),
         website: Set(p.website.as_ref().map(|w| w.as_str().to_string())),
         contacts: Set(contacts_to_json(&p.contacts)),
+        contact_emails: Set(contact_emails(&p.contacts)),
         state: Set(member.state.as_str().to_string()),
         state_reason: Set(member.state_reason.clone()),
         joined_at: Set(member.joined_at),
@@ -271,6 +285,16 @@ pub async fn list<C: ConnectionTrait>(
             .replace('_', "\\_");
         query = query.filter(
             Expr::col(Column::SearchName).like(LikeExpr::new(format!("%{escaped}%")).escape('\\')),
+        );
+    }
+    if let Some(email) = &filter.contact_email {
+        let escaped = email
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(
+            Expr::col(Column::ContactEmails)
+                .like(LikeExpr::new(format!("%|{escaped}|%")).escape('\\')),
         );
     }
     if let Some(after) = after {

@@ -110,6 +110,21 @@ impl Projects {
     }
 }
 
+/// The states a list for the public asks for: those of `asked` the public may see, or
+/// every one of `public` when none is asked; `None` when all asked are hidden (the
+/// answer is then empty, not an error: the filter is valid, it matches nothing shown).
+fn public_states<S: Copy + PartialEq>(asked: &[S], public: &[S]) -> Option<Vec<S>> {
+    if asked.is_empty() {
+        return Some(public.to_vec());
+    }
+    let kept: Vec<S> = asked
+        .iter()
+        .copied()
+        .filter(|s| public.contains(s))
+        .collect();
+    (!kept.is_empty()).then_some(kept)
+}
+
 /// Enum values as one part of a page token's fingerprint: a token is valid only for the
 /// filters it was made with.
 fn joined<'a>(values: impl IntoIterator<Item = &'a str>) -> String {

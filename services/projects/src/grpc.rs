@@ -17,8 +17,8 @@ use crate::domain::{
     ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme, WorkshopDraft,
 };
 use crate::proto::{
-    application_of, enum_of, enums_of, name_of, optional_member_of, parse_project_patch,
-    parse_sites, parse_supplier, parse_team,
+    application_of, enum_of, enums_of, group_purchase_for, name_of, optional_member_of,
+    parse_project_patch, parse_sites, parse_supplier, parse_team, project_for, team_report_for,
 };
 
 /// The handlers of `ProjectsService`, over the use cases.
@@ -62,18 +62,19 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::GetProjectRequest>,
     ) -> Result<Response<proto::Project>, Status> {
-        auth::caller(&request)?;
+        // Public: the public reads projects under way or done.
+        let caller = auth::maybe_caller(&request);
         let id = name_of("name", "projects", &request.get_ref().name)?;
-        Ok(Response::new(proto::Project::from(
-            &self.projects.get_project(id).await?,
-        )))
+        let project = self.projects.read_project(caller.as_ref(), id).await?;
+        Ok(Response::new(project_for(&project, caller.as_ref())))
     }
 
     async fn list_projects(
         &self,
         request: Request<proto::ListProjectsRequest>,
     ) -> Result<Response<proto::ListProjectsResponse>, Status> {
-        auth::caller(&request)?;
+        // Public, as GetProject.
+        let caller = auth::maybe_caller(&request);
         let r = request.get_ref();
         let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let member = optional_member_of("member", &r.member)?;
@@ -81,10 +82,21 @@ impl ProjectsService for ProjectsGrpc {
         let themes = enums_of::<Theme>("themes", &r.themes)?;
         let page = self
             .projects
-            .list_projects(member, states, themes, page_size, &r.page_token)
+            .list_projects(
+                caller.as_ref(),
+                member,
+                states,
+                themes,
+                page_size,
+                &r.page_token,
+            )
             .await?;
         Ok(Response::new(proto::ListProjectsResponse {
-            projects: page.items.iter().map(proto::Project::from).collect(),
+            projects: page
+                .items
+                .iter()
+                .map(|p| project_for(p, caller.as_ref()))
+                .collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -336,10 +348,13 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::GetGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        auth::caller(&request)?;
+        // Public: the public reads every purchase, each participation without its sites.
+        let caller = auth::maybe_caller(&request);
         let id = name_of("name", "groupPurchases", &request.get_ref().name)?;
-        Ok(Response::new(proto::GroupPurchase::from(
-            &self.projects.get_group_purchase(id).await?,
+        let purchase = self.projects.get_group_purchase(id).await?;
+        Ok(Response::new(group_purchase_for(
+            &purchase,
+            caller.as_ref(),
         )))
     }
 
@@ -347,7 +362,8 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::ListGroupPurchasesRequest>,
     ) -> Result<Response<proto::ListGroupPurchasesResponse>, Status> {
-        auth::caller(&request)?;
+        // Public, as GetGroupPurchase.
+        let caller = auth::maybe_caller(&request);
         let r = request.get_ref();
         let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let states = enums_of::<GroupPurchaseState>("states", &r.states)?;
@@ -357,7 +373,11 @@ impl ProjectsService for ProjectsGrpc {
             .list_group_purchases(states, categories, page_size, &r.page_token)
             .await?;
         Ok(Response::new(proto::ListGroupPurchasesResponse {
-            group_purchases: page.items.iter().map(proto::GroupPurchase::from).collect(),
+            group_purchases: page
+                .items
+                .iter()
+                .map(|g| group_purchase_for(g, caller.as_ref()))
+                .collect(),
             next_page_token: page.next_page_token,
         }))
     }
@@ -448,11 +468,28 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::GetWorkshopRequest>,
     ) -> Result<Response<proto::Workshop>, Status> {
-        auth::caller(&request)?;
+        // Public: a workshop, its roles and its teams (member names).
         let id = name_of("name", "workshops", &request.get_ref().name)?;
         Ok(Response::new(proto::Workshop::from(
             &self.projects.get_workshop(id).await?,
         )))
+    }
+
+    async fn list_workshops(
+        &self,
+        request: Request<proto::ListWorkshopsRequest>,
+    ) -> Result<Response<proto::ListWorkshopsResponse>, Status> {
+        // Public, as GetWorkshop.
+        let r = request.get_ref();
+        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let page = self
+            .projects
+            .list_workshops(page_size, &r.page_token)
+            .await?;
+        Ok(Response::new(proto::ListWorkshopsResponse {
+            workshops: page.items.iter().map(proto::Workshop::from).collect(),
+            next_page_token: page.next_page_token,
+        }))
     }
 
     async fn set_workshop_team(
@@ -472,11 +509,12 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::ValidateTeamRequest>,
     ) -> Result<Response<proto::ValidateTeamResponse>, Status> {
-        auth::caller(&request)?;
+        // Public: the public learns which roles a team lacks, not who holds the others.
+        let caller = auth::maybe_caller(&request);
         let r = request.get_ref();
         let id = name_of("name", "workshops", &r.name)?;
         let lead = name_of("lead", "members", &r.lead)?;
         let report = self.projects.validate_team(id, lead).await?;
-        Ok(Response::new(report.into()))
+        Ok(Response::new(team_report_for(report, caller.as_ref())))
     }
 }

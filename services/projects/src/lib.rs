@@ -62,9 +62,11 @@ impl Service for ProjectsServiceModule {
             .max_decoding_message_size(ctx.max_message_bytes)
             .max_encoding_message_size(ctx.max_message_bytes);
         routes.add_service(InterceptedService::new(
-            server,
-            // Optional: programmes are public (a public funder publishes its rules and
-            // its envelope); every other call asks for its caller itself.
+            // Inside the interceptor: its calls run with their caller, whom their events name.
+            fabrique_platform::auth::ActorScope::new(server),
+            // Optional: programmes (a public funder publishes its rules and its
+            // envelope), projects under way or done, grouped purchases and workshops are
+            // public reads; every other call asks for its caller itself.
             fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
         ));
     }

@@ -25,9 +25,9 @@ pub mod programme;
 pub mod project;
 pub mod workshop;
 
-pub use group_purchase::{lots_to_proto, parse_sites, parse_supplier};
-pub use project::parse_project_patch;
-pub use workshop::parse_team;
+pub use group_purchase::{group_purchase_for, lots_to_proto, parse_sites, parse_supplier};
+pub use project::{parse_project_patch, project_for};
+pub use workshop::{parse_team, team_report_for};
 
 fabrique_platform::proto_mapped!(
     Theme => proto::Theme,

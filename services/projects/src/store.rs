@@ -30,7 +30,7 @@ pub use programme::{
     move_programme, programme_by_request,
 };
 pub use project::{get_project, insert_project, list_projects, project_by_request, update_project};
-pub use workshop::{get_workshop, insert_workshop, set_team, workshop_by_request};
+pub use workshop::{get_workshop, insert_workshop, list_workshops, set_team, workshop_by_request};
 
 /// A stored row that no longer parses into the domain: a failure of this service (a
 /// migration or a bug), never the caller's fault, so it is internal and names the row.

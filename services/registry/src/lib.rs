@@ -61,7 +61,8 @@ impl Service for RegistryServiceModule {
             .max_encoding_message_size(ctx.max_message_bytes);
         // Reads are public: a call without a token sees listed places only.
         routes.add_service(InterceptedService::new(
-            server,
+            // Inside the interceptor: its calls run with their caller, whom their events name.
+            fabrique_platform::auth::ActorScope::new(server),
             fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
         ));
     }

@@ -56,6 +56,29 @@ fn joined<E: NamedEnum>(values: &[E]) -> String {
         .join(",")
 }
 
+/// The states a list for the public asks for: those of `asked` the public may see, or
+/// every one of `public` when none is asked; `None` when all asked are hidden (the
+/// answer is then empty, not an error: the filter is valid, it matches nothing shown).
+fn public_states<S: Copy + PartialEq>(asked: &[S], public: &[S]) -> Option<Vec<S>> {
+    if asked.is_empty() {
+        return Some(public.to_vec());
+    }
+    let kept: Vec<S> = asked
+        .iter()
+        .copied()
+        .filter(|s| public.contains(s))
+        .collect();
+    (!kept.is_empty()).then_some(kept)
+}
+
+/// A page with nothing in it and no next one.
+fn empty_page<T>() -> Page<T> {
+    Page {
+        items: Vec::new(),
+        next_page_token: String::new(),
+    }
+}
+
 impl Sharing {
     /// The use cases over `db`; `outbox` wakes the relay after each commit.
     pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {

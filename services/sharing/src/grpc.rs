@@ -18,7 +18,8 @@ use crate::domain::{
 };
 use crate::proto::{
     parse_availability_window, parse_claim_request, parse_name, parse_needs_filter, parse_parent,
-    parse_reservation, parse_resource_filter, parse_resource_patch, resource_to_proto,
+    parse_reservation, parse_resource_filter, parse_resource_patch, resource_for,
+    resource_to_proto,
 };
 
 /// The gRPC service, over the use cases.
@@ -63,11 +64,14 @@ impl SharingService for SharingGrpc {
         &self,
         request: Request<proto::GetResourceRequest>,
     ) -> Result<Response<proto::Resource>, Status> {
-        auth::caller(&request)?;
+        // Public: the public reads AVAILABLE resources.
+        let caller = auth::maybe_caller(&request);
         let id = parse_name("name", &request.get_ref().name, parse_resource_name)?;
-        Ok(Response::new(resource_to_proto(
-            &self.sharing.get_resource(id).await?,
+        let resource = self.sharing.read_resource(caller.as_ref(), id).await?;
+        Ok(Response::new(resource_for(
+            &resource,
             None,
+            caller.as_ref(),
         )))
     }
 
@@ -75,19 +79,20 @@ impl SharingService for SharingGrpc {
         &self,
         request: Request<proto::ListResourcesRequest>,
     ) -> Result<Response<proto::ListResourcesResponse>, Status> {
-        auth::caller(&request)?;
+        // Public, as GetResource.
+        let caller = auth::maybe_caller(&request);
         let r = request.get_ref();
         let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let (filter, near) = parse_resource_filter(r)?;
         let page = self
             .sharing
-            .list_resources(filter, near, page_size, &r.page_token)
+            .list_resources(caller.as_ref(), filter, near, page_size, &r.page_token)
             .await?;
         Ok(Response::new(proto::ListResourcesResponse {
             resources: page
                 .items
                 .iter()
-                .map(|(d, r)| resource_to_proto(r, *d))
+                .map(|(d, r)| resource_for(r, *d, caller.as_ref()))
                 .collect(),
             next_page_token: page.next_page_token,
         }))
@@ -172,11 +177,15 @@ impl SharingService for SharingGrpc {
         &self,
         request: Request<proto::GetAvailabilityRequest>,
     ) -> Result<Response<proto::GetAvailabilityResponse>, Status> {
-        auth::caller(&request)?;
+        // Public, as GetResource: free intervals only, never who holds the rest.
+        let caller = auth::maybe_caller(&request);
         let r = request.get_ref();
         let id = parse_name("name", &r.name, parse_resource_name)?;
         let window = parse_availability_window(r)?;
-        let free = self.sharing.availability(id, window).await?;
+        let free = self
+            .sharing
+            .availability(caller.as_ref(), id, window)
+            .await?;
         Ok(Response::new(proto::GetAvailabilityResponse {
             free: free.iter().map(Into::into).collect(),
         }))
@@ -381,9 +390,10 @@ impl SharingService for SharingGrpc {
         &self,
         request: Request<proto::GetNeedRequest>,
     ) -> Result<Response<proto::Need>, Status> {
-        auth::caller(&request)?;
+        // Public: the public reads OPEN needs.
+        let caller = auth::maybe_caller(&request);
         let id = parse_name("name", &request.get_ref().name, parse_need_name)?;
-        let need = self.sharing.get_need(id).await?;
+        let need = self.sharing.read_need(caller.as_ref(), id).await?;
         Ok(Response::new((&need).into()))
     }
 
@@ -391,13 +401,14 @@ impl SharingService for SharingGrpc {
         &self,
         request: Request<proto::ListNeedsRequest>,
     ) -> Result<Response<proto::ListNeedsResponse>, Status> {
-        auth::caller(&request)?;
+        // Public, as GetNeed.
+        let caller = auth::maybe_caller(&request);
         let r = request.get_ref();
         let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let (member, states) = parse_needs_filter(r)?;
         let page = self
             .sharing
-            .list_needs(member, states, page_size, &r.page_token)
+            .list_needs(caller.as_ref(), member, states, page_size, &r.page_token)
             .await?;
         Ok(Response::new(proto::ListNeedsResponse {
             needs: page.items.iter().map(Into::into).collect(),

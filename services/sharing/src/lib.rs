@@ -63,8 +63,12 @@ impl Service for SharingServiceModule {
             .max_decoding_message_size(ctx.max_message_bytes)
             .max_encoding_message_size(ctx.max_message_bytes);
         routes.add_service(InterceptedService::new(
-            server,
-            fabrique_platform::auth::interceptor(ctx.auth.clone()),
+            // Inside the interceptor: its calls run with their caller, whom their events name.
+            fabrique_platform::auth::ActorScope::new(server),
+            // Optional: resources, their free slots and needs are public reads (what
+            // is on offer and sought, to be found); every other call asks for its caller
+            // itself.
+            fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
         ));
     }
 

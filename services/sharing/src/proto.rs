@@ -29,7 +29,8 @@ pub use claim::parse_claim_request;
 pub use need::parse_needs_filter;
 pub use reservation::parse_reservation;
 pub use resource::{
-    parse_availability_window, parse_resource_filter, parse_resource_patch, resource_to_proto,
+    parse_availability_window, parse_resource_filter, parse_resource_patch, resource_for,
+    resource_to_proto,
 };
 
 fabrique_platform::proto_mapped!(

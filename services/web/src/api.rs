@@ -4,6 +4,7 @@
 use fabrique_api::members::members_service_client::MembersServiceClient;
 use fabrique_api::projects::projects_service_client::ProjectsServiceClient;
 use fabrique_api::registry::registry_service_client::RegistryServiceClient;
+use fabrique_api::sharing::sharing_service_client::SharingServiceClient;
 use tonic::transport::{Channel, Endpoint};
 
 /// An API URL the site cannot use.
@@ -28,6 +29,8 @@ pub struct Endpoints {
     pub registry: String,
     /// The projects service.
     pub projects: String,
+    /// The sharing service.
+    pub sharing: String,
 }
 
 impl Endpoints {
@@ -37,6 +40,7 @@ impl Endpoints {
             members: url.to_string(),
             registry: url.to_string(),
             projects: url.to_string(),
+            sharing: url.to_string(),
         }
     }
 }
@@ -47,6 +51,7 @@ pub struct Api {
     members: Channel,
     registry: Channel,
     projects: Channel,
+    sharing: Channel,
 }
 
 impl Api {
@@ -72,6 +77,7 @@ impl Api {
             members: channel(&endpoints.members)?,
             registry: channel(&endpoints.registry)?,
             projects: channel(&endpoints.projects)?,
+            sharing: channel(&endpoints.sharing)?,
         })
     }
 
@@ -80,9 +86,15 @@ impl Api {
         MembersServiceClient::new(self.members.clone())
     }
 
-    /// The projects service: programmes and their envelopes.
+    /// The projects service: programmes and their envelopes, projects, grouped
+    /// purchases, workshops.
     pub fn projects(&self) -> ProjectsServiceClient<Channel> {
         ProjectsServiceClient::new(self.projects.clone())
+    }
+
+    /// The sharing service: resources, their free slots, and needs.
+    pub fn sharing(&self) -> SharingServiceClient<Channel> {
+        SharingServiceClient::new(self.sharing.clone())
     }
 
     /// The registry: places, their kinds and capabilities.
@@ -97,4 +109,14 @@ fn lazy_channel(url: &str) -> Result<Channel, InvalidEndpoint> {
         .connect_timeout(std::time::Duration::from_secs(2))
         .timeout(std::time::Duration::from_secs(10));
     Ok(endpoint.connect_lazy())
+}
+
+/// `message` with `authorization: Bearer <token>`, for a call made for a signed-in
+/// person (a token the site signed: see `auth::api_token`).
+pub fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Ok(value) = format!("Bearer {token}").parse() {
+        request.metadata_mut().insert("authorization", value);
+    }
+    request
 }

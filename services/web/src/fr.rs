@@ -1,12 +1,14 @@
-//! French conventions for what people read: dates (`6 décembre 2026`, `1er mai`),
-//! amounts (`5 000,00 €`), numbers and distances (`12,5 km`), and the time in
-//! Europe/Paris, where every ally is.
+//! French conventions for what people read: dates (`6 décembre 2026`, `1er mai`,
+//! `lundi 7 décembre 2026`), times (`9 h 30`), amounts (`5 000,00 €`), numbers and
+//! distances (`12,5 km`), and the time in Europe/Paris, where every ally is.
 //!
 //! Thousands are grouped with a narrow no-break space (U+202F) and the euro sign follows
 //! a no-break space (U+00A0), as the Imprimerie nationale's rules ask: a line never
 //! breaks inside an amount.
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc, Weekday,
+};
 
 /// The narrow no-break space between groups of thousands.
 pub const THOUSANDS: char = '\u{202F}';
@@ -28,6 +30,11 @@ const MONTHS: [&str; 12] = [
     "décembre",
 ];
 
+/// Monday first, in lower case as inside a sentence.
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
 /// `6 décembre 2026`; the first of a month is `1er`.
 pub fn date(day: NaiveDate) -> String {
     let number = match day.day() {
@@ -35,6 +42,35 @@ pub fn date(day: NaiveDate) -> String {
         n => n.to_string(),
     };
     format!("{number} {} {}", MONTHS[day.month0() as usize], day.year())
+}
+
+/// `lundi 7 décembre 2026`: a day with its name, as a calendar says it.
+pub fn weekday_date(day: NaiveDate) -> String {
+    format!(
+        "{} {}",
+        WEEKDAYS[day.weekday().num_days_from_monday() as usize],
+        date(day)
+    )
+}
+
+/// A time of day as the French write it: `9 h`, `9 h 30`, `24 h` for the midnight that
+/// ends a day. No-break spaces keep it on one line.
+pub fn clock(hour: u32, minute: u32) -> String {
+    if minute == 0 {
+        format!("{hour}{BEFORE_UNIT}h")
+    } else {
+        format!("{hour}{BEFORE_UNIT}h{BEFORE_UNIT}{minute:02}")
+    }
+}
+
+/// `6 décembre 2026 à 18 h`: an instant as a Paris date and time.
+pub fn date_time(instant: DateTime<Utc>) -> String {
+    let paris = in_paris(instant);
+    format!(
+        "{} à {}",
+        date(paris.date_naive()),
+        clock(paris.hour(), paris.minute())
+    )
 }
 
 /// An integer with its thousands grouped: `12 345`, `-1 000`.
@@ -79,6 +115,20 @@ pub fn decimal(value: f64, digits: usize) -> String {
     }
 }
 
+/// A quantity with at most `digits` decimals, the zeros at the end dropped: `1 250,5`,
+/// `40`, `0,125`.
+pub fn number(value: f64, digits: usize) -> String {
+    let written = decimal(value, digits);
+    if written.contains(',') {
+        written
+            .trim_end_matches('0')
+            .trim_end_matches(',')
+            .to_string()
+    } else {
+        written
+    }
+}
+
 /// A distance: `850 m` under a kilometre, `12,5 km` above.
 pub fn distance_km(km: f64) -> String {
     if km < 1.0 {
@@ -116,6 +166,15 @@ pub fn paris_offset(instant: DateTime<Utc>) -> FixedOffset {
         .expect("one or two hours east is a valid offset")
 }
 
+/// The instant the day `day` begins in Paris (its midnight).
+pub fn paris_midnight(day: NaiveDate) -> DateTime<Utc> {
+    let midnight = day.and_time(chrono::NaiveTime::MIN);
+    // Paris's midnight is 22:00 or 23:00 UTC the day before; summer time changes at
+    // 01:00 UTC, so the offset two hours before the naive UTC midnight is the one.
+    let offset = paris_offset(midnight.and_utc() - Duration::hours(2));
+    (midnight - Duration::seconds(i64::from(offset.local_minus_utc()))).and_utc()
+}
+
 /// `instant` as a Paris wall clock.
 pub fn in_paris(instant: DateTime<Utc>) -> DateTime<FixedOffset> {
     instant.with_timezone(&paris_offset(instant))
@@ -138,6 +197,55 @@ mod tests {
         assert_eq!(date(day(2027, 5, 1)), "1er mai 2027");
         assert_eq!(date(day(2026, 8, 15)), "15 août 2026");
         assert_eq!(date(day(2027, 2, 28)), "28 février 2027");
+    }
+
+    #[test]
+    fn days_and_times_read_as_a_french_calendar() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        assert_eq!(weekday_date(day(2026, 12, 7)), "lundi 7 décembre 2026");
+        assert_eq!(weekday_date(day(2027, 8, 1)), "dimanche 1er août 2027");
+        let plain = |text: String| text.replace('\u{A0}', " ");
+        assert_eq!(plain(clock(9, 0)), "9 h");
+        assert_eq!(plain(clock(9, 30)), "9 h 30");
+        assert_eq!(plain(clock(24, 0)), "24 h");
+        assert_eq!(
+            plain(date_time(utc("2026-12-06T17:00:00Z"))),
+            "6 décembre 2026 à 18 h"
+        );
+        // Midnight in Paris: 23:00 UTC in winter, 22:00 UTC in summer, and on the days
+        // the clocks change.
+        assert_eq!(
+            paris_midnight(day(2026, 12, 7)),
+            utc("2026-12-06T23:00:00Z")
+        );
+        assert_eq!(
+            paris_midnight(day(2026, 7, 14)),
+            utc("2026-07-13T22:00:00Z")
+        );
+        assert_eq!(
+            paris_midnight(day(2026, 3, 29)),
+            utc("2026-03-28T23:00:00Z")
+        );
+        assert_eq!(
+            paris_midnight(day(2026, 3, 30)),
+            utc("2026-03-29T22:00:00Z")
+        );
+        assert_eq!(
+            paris_midnight(day(2026, 10, 25)),
+            utc("2026-10-24T22:00:00Z")
+        );
+        assert_eq!(
+            paris_midnight(day(2026, 10, 26)),
+            utc("2026-10-25T23:00:00Z")
+        );
+    }
+
+    #[test]
+    fn quantities_drop_their_trailing_zeros() {
+        assert_eq!(number(1250.5, 3), "1\u{202F}250,5");
+        assert_eq!(number(40.0, 3), "40");
+        assert_eq!(number(0.125, 3), "0,125");
+        assert_eq!(number(12.0004, 3), "12");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod auth;
 pub mod fr;
 mod pages;
 mod security;
@@ -21,7 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderValue;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 /// The web service's flags (`fabrique serve`).
 #[derive(Debug, Clone, clap::Args)]
@@ -44,6 +45,46 @@ pub struct WebArgs {
     /// API URL.
     #[arg(long, env = "FABRIQUE_WEB_PROJECTS_URL")]
     pub web_projects_url: Option<String>,
+    /// The sharing service's gRPC endpoint (e.g. http://sharing:50051). Default: the
+    /// API URL.
+    #[arg(long, env = "FABRIQUE_WEB_SHARING_URL")]
+    pub web_sharing_url: Option<String>,
+    /// The site's address as people reach it, for links and secure cookies (e.g.
+    /// https://fabrique.example.org). Default: http:// and the listen address.
+    #[arg(long, env = "FABRIQUE_WEB_PUBLIC_URL")]
+    pub web_public_url: Option<String>,
+    /// Signs session cookies and one-time links: 32 bytes or more. Default on the
+    /// embedded default: derived from the services' secret.
+    #[arg(long, env = "FABRIQUE_WEB_SESSION_KEY", hide_env_values = true)]
+    pub web_session_key: Option<String>,
+    /// A PEM private key (Ed25519, P-256 or RSA) the site signs its API tokens with,
+    /// whose public half the services trust (FABRIQUE_JWT_PUBLIC_KEY). Default: the
+    /// services' shared secret, when this process has it.
+    #[arg(long, env = "FABRIQUE_WEB_SIGNING_KEY")]
+    pub web_signing_key: Option<std::path::PathBuf>,
+    /// The OpenID Connect provider people sign in with (its issuer URL); unset: one-time
+    /// links (`fabrique login-link`).
+    #[arg(long, env = "FABRIQUE_WEB_OIDC_ISSUER")]
+    pub web_oidc_issuer: Option<String>,
+    /// This site's client id at the provider.
+    #[arg(long, env = "FABRIQUE_WEB_OIDC_CLIENT_ID", default_value = "fabrique")]
+    pub web_oidc_client_id: String,
+    /// The client secret (a confidential client); unset: a public client (PKCE only).
+    #[arg(long, env = "FABRIQUE_WEB_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub web_oidc_client_secret: Option<String>,
+    /// How the sign-in button names the provider.
+    #[arg(
+        long,
+        env = "FABRIQUE_WEB_OIDC_NAME",
+        default_value = "votre compte professionnel"
+    )]
+    pub web_oidc_name: String,
+    /// E-mails of the alliance's admins, comma-separated.
+    #[arg(long, env = "FABRIQUE_WEB_ADMINS", value_delimiter = ',')]
+    pub web_admins: Vec<String>,
+    /// A claim that makes an admin: `name=value` (e.g. `roles=fabrique-admin`).
+    #[arg(long, env = "FABRIQUE_WEB_ADMIN_CLAIM")]
+    pub web_admin_claim: Option<String>,
     /// The map's tiles, a URL template with {z}, {x}, {y} (and {s} for subdomains).
     /// OpenStreetMap's own tiles are for light use: a busy site should use its own
     /// server or a provider's (https://operations.osmfoundation.org/policies/tiles/).
@@ -95,6 +136,7 @@ impl WebArgs {
             members: pick(&self.web_members_url, "FABRIQUE_WEB_MEMBERS_URL"),
             registry: pick(&self.web_registry_url, "FABRIQUE_WEB_REGISTRY_URL"),
             projects: pick(&self.web_projects_url, "FABRIQUE_WEB_PROJECTS_URL"),
+            sharing: pick(&self.web_sharing_url, "FABRIQUE_WEB_SHARING_URL"),
         };
         if missing.is_empty() {
             Ok(endpoints)
@@ -106,6 +148,44 @@ impl WebArgs {
                 missing.join(", ")
             ))
         }
+    }
+
+    /// The site's public address: the configured one, else `http://` and the listen
+    /// address (loopback for an unspecified one).
+    pub fn public_url(&self) -> String {
+        if let Some(url) = self.web_public_url.as_deref().filter(|u| !u.is_empty()) {
+            return url.trim_end_matches('/').to_string();
+        }
+        let mut address = self.web_listen;
+        if address.ip().is_unspecified() {
+            address.set_ip([127, 0, 0, 1].into());
+        }
+        format!("http://{address}")
+    }
+
+    /// The OpenID provider as configured, if any.
+    pub fn oidc(&self) -> Option<auth::oidc::OidcConfig> {
+        let issuer = self.web_oidc_issuer.clone().filter(|i| !i.is_empty())?;
+        Some(auth::oidc::OidcConfig {
+            issuer,
+            client_id: self.web_oidc_client_id.clone(),
+            client_secret: self
+                .web_oidc_client_secret
+                .clone()
+                .filter(|s| !s.is_empty()),
+            name: self.web_oidc_name.clone(),
+            admins: self
+                .web_admins
+                .iter()
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            admin_claim: self
+                .web_admin_claim
+                .as_deref()
+                .and_then(|c| c.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string())),
+        })
     }
 
     /// The map's tiles as configured.
@@ -146,6 +226,7 @@ pub struct Web {
     api: api::Api,
     texts: &'static texts::Texts,
     tiles: Tiles,
+    sign_in: Option<auth::SignIn>,
 }
 
 impl Web {
@@ -162,7 +243,14 @@ impl Web {
             api: api::Api::lazy_each(endpoints)?,
             texts: &texts::FR,
             tiles: Tiles::default(),
+            sign_in: None,
         })
+    }
+
+    /// The same site where people sign in as `sign_in` says.
+    pub fn with_sign_in(mut self, sign_in: auth::SignIn) -> Self {
+        self.sign_in = Some(sign_in);
+        self
     }
 
     /// The same site drawing its map on `tiles`.
@@ -187,6 +275,24 @@ impl Web {
             .route("/allies/{id}", get(pages::allies::show))
             .route("/programmes", get(pages::programmes::list))
             .route("/programmes/{id}", get(pages::programmes::show))
+            .route("/ressources", get(pages::resources::list))
+            .route("/ressources/{id}", get(pages::resources::show))
+            .route("/besoins", get(pages::needs::list))
+            .route("/besoins/{id}", get(pages::needs::show))
+            .route("/projets", get(pages::projects::list))
+            .route("/projets/{id}", get(pages::projects::show))
+            .route("/achats-groupes", get(pages::purchases::list))
+            .route("/achats-groupes/{id}", get(pages::purchases::show))
+            .route("/ateliers", get(pages::workshops::list))
+            .route("/ateliers/{id}", get(pages::workshops::show))
+            .route("/connexion", get(pages::account::sign_in))
+            .route("/connexion/lien", post(pages::account::use_link))
+            .route("/connexion/oidc", get(pages::account::oidc_start))
+            .route("/connexion/retour", get(pages::account::oidc_callback))
+            .route("/connexion/lien/{token}", get(pages::account::link))
+            .route("/espace", get(pages::account::space))
+            .route("/espace/membre", post(pages::account::choose_member))
+            .route("/deconnexion", post(pages::account::sign_out))
             .route("/static/{*path}", get(pages::assets::file))
             .route("/healthz", get(pages::assets::healthz))
             .fallback(pages::not_found)
@@ -204,7 +310,11 @@ pub async fn serve(
     web: Web,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, web.router())
+    // The peer's address limits sign-in attempts (`auth::limit`).
+    let app = web
+        .router()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -239,6 +349,8 @@ mod tests {
             "http://registry:50051",
             "--web-projects-url",
             "http://projects:50051",
+            "--web-sharing-url",
+            "http://sharing:50051",
         ])
         .endpoints(None);
         assert_eq!(
@@ -247,6 +359,7 @@ mod tests {
                 members: "http://members:50051".into(),
                 registry: "http://registry:50051".into(),
                 projects: "http://projects:50051".into(),
+                sharing: "http://sharing:50051".into(),
             })
         );
         let mixed = args(&[
@@ -260,6 +373,7 @@ mod tests {
         assert_eq!(mixed.registry, "http://registry:50051");
         assert_eq!(mixed.members, "http://fabrique:50051");
         assert_eq!(mixed.projects, "http://fabrique:50051");
+        assert_eq!(mixed.sharing, "http://fabrique:50051");
     }
 
     #[test]
@@ -268,9 +382,12 @@ mod tests {
         assert!(none.contains("FABRIQUE_WEB_API_URL"), "{none}");
         let partial = args(&["--web-members-url", "http://members:50051"])
             .endpoints(None)
-            .expect_err("two missing");
+            .expect_err("three missing");
         assert!(
-            partial.ends_with("FABRIQUE_WEB_REGISTRY_URL, FABRIQUE_WEB_PROJECTS_URL missing"),
+            partial.ends_with(
+                "FABRIQUE_WEB_REGISTRY_URL, FABRIQUE_WEB_PROJECTS_URL, FABRIQUE_WEB_SHARING_URL \
+                 missing"
+            ),
             "{partial}"
         );
         let empty = args(&["--web-api-url", ""]).endpoints(None);
@@ -283,6 +400,7 @@ mod tests {
             members: "http://members:50051".into(),
             registry: "http://registry:50051".into(),
             projects: "http://members:50051".into(),
+            sharing: "http://members:50051".into(),
         };
         assert!(Web::with_endpoints(&endpoints).is_ok());
         let invalid = api::Endpoints {

@@ -2,12 +2,21 @@
 //! into view models of ready-to-print French strings, and render a template. What every
 //! page shares is here: the error pages and how a gRPC status becomes one.
 
+pub mod account;
 pub mod allies;
 pub mod assets;
 pub mod home;
 pub mod map;
+pub mod needs;
 pub mod places;
 pub mod programmes;
+pub mod projects;
+pub mod purchases;
+pub mod resources;
+pub mod workshops;
+
+mod calendar;
+mod common;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -42,7 +51,7 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-fn error_page(
+pub(crate) fn error_page(
     t: &'static Texts,
     status: StatusCode,
     title: &'static str,

@@ -1,6 +1,10 @@
 //! Every text the site shows, in one place: the French ones today. Another language is
 //! another value of [`Texts`]; templates and handlers never write a sentence themselves.
 
+pub mod account;
+pub mod projects;
+pub mod sharing;
+
 use fabrique_api::members::MemberKind;
 use fabrique_api::registry::{DayOfWeek, PlaceKind};
 
@@ -153,6 +157,10 @@ pub struct Texts {
     pub envelope_spent: &'static str,
     /// Where the list of programmes is, from a programme's page.
     pub back_to_programmes: &'static str,
+    /// Shared resources and needs.
+    pub sharing: &'static sharing::SharingTexts,
+    /// Projects, grouped purchases and peer workshops.
+    pub projects: &'static projects::ProjectsTexts,
     /// The title of a page that does not exist.
     pub not_found_title: &'static str,
     /// Its explanation.
@@ -165,6 +173,8 @@ pub struct Texts {
     pub bad_request_title: &'static str,
     /// The footer's line.
     pub footer: &'static str,
+    /// Signing in and the member's space.
+    pub account: &'static account::AccountTexts,
     /// Monday to Sunday.
     pub days: [&'static str; 7],
 }
@@ -254,6 +264,8 @@ pub const FR: Texts = Texts {
     envelope_spent: "L'enveloppe est entièrement engagée : aucune nouvelle aide ne peut \
                      être accordée.",
     back_to_programmes: "Tous les programmes",
+    sharing: &sharing::FR,
+    projects: &projects::FR,
     not_found_title: "Page introuvable",
     not_found_body: "Cette page n'existe pas, ou plus. Le lieu a peut-être fermé.",
     unavailable_title: "Service momentanément indisponible",
@@ -261,6 +273,7 @@ pub const FR: Texts = Texts {
                        Réessayez dans quelques instants.",
     bad_request_title: "Demande incorrecte",
     footer: "Fabrique des transitions — plateforme de l'alliance, logiciel libre",
+    account: &account::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

@@ -233,6 +233,8 @@ async fn a_visitor_reads_programmes_and_the_directory_of_allies() {
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
         Arc::new(fabrique_projects::ProjectsServiceModule),
+        // A member's page lists the resources it offers too.
+        Arc::new(fabrique_sharing::SharingServiceModule),
     ];
     let platform = TestPlatform::spawn(services, Backend::Sqlite, BusChoice::InProcess).await;
     let admin = token("admin", &["admin"]);

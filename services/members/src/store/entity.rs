@@ -22,6 +22,8 @@ pub struct Model {
     pub website: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]
     pub contacts: Json,
+    /// The contacts' e-mails, `|a@x.fr|b@y.fr|` in lowercase: found with LIKE.
+    pub contact_emails: String,
     pub state: String,
     pub state_reason: Option<String>,
     pub joined_at: Option<DateTimeUtc>,

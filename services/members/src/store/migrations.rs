@@ -3,6 +3,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000101_create_members;
+mod m20261207_000102_member_contact_emails;
 
 /// The platform's migrations (outbox, processed events), then the `members` table's.
 pub struct Migrator;
@@ -11,6 +12,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(m20261129_000101_create_members::Migration));
+        migrations.push(Box::new(m20261207_000102_member_contact_emails::Migration));
         migrations
     }
 }

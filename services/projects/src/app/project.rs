@@ -1,5 +1,6 @@
-//! The use cases of projects: proposing one, reading and listing them, updating their
-//! fields (by the lead, with the etag it read) and moving them through their lifecycle.
+//! The use cases of projects: proposing one, reading and listing them (the public sees
+//! those under way or done), updating their fields (by the lead, with the etag it read)
+//! and moving them through their lifecycle.
 
 use fabrique_platform::Error;
 use fabrique_platform::auth::Caller;
@@ -9,10 +10,15 @@ use fabrique_platform::time::now;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::{Projects, joined};
+use super::{Projects, joined, public_states};
 use crate::domain::{Project, ProjectDraft, ProjectPatch, ProjectState, Theme, name};
 use crate::events;
 use crate::store;
+
+/// The states in which the public (no token) sees a project: under way, or done. A
+/// proposed project is an idea among allies, an abandoned one their business.
+pub const PUBLIC_PROJECT_STATES: [ProjectState; 2] =
+    [ProjectState::Active, ProjectState::Completed];
 
 impl Projects {
     /// Proposes a project led by the caller's member (or, for an admin, the one given):
@@ -55,16 +61,41 @@ impl Projects {
             .ok_or_else(|| Error::not_found(name("projects", id)))
     }
 
+    /// The project as `caller` may read it: whoever is signed in reads any; the public
+    /// (`None`) only those under way or done — a proposed or abandoned one is NOT_FOUND,
+    /// its existence not told.
+    pub async fn read_project(&self, caller: Option<&Caller>, id: Uuid) -> Result<Project, Error> {
+        let project = self.get_project(id).await?;
+        if caller.is_none() && !PUBLIC_PROJECT_STATES.contains(&project.state) {
+            return Err(Error::not_found(name("projects", id)));
+        }
+        Ok(project)
+    }
+
     /// A page of the projects `member` takes part in (any when `None`), in one of
-    /// `states` and with every one of `themes`.
+    /// `states` and with every one of `themes`; the public (`caller` `None`) gets those
+    /// of [`PUBLIC_PROJECT_STATES`] only, whatever `states` asks.
     pub async fn list_projects(
         &self,
+        caller: Option<&Caller>,
         member: Option<Uuid>,
         states: Vec<ProjectState>,
         themes: Vec<Theme>,
         page_size: u64,
         token: &str,
     ) -> Result<Page<Project>, Error> {
+        let states = match caller {
+            Some(_) => states,
+            None => match public_states(&states, &PUBLIC_PROJECT_STATES) {
+                Some(states) => states,
+                None => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next_page_token: String::new(),
+                    });
+                }
+            },
+        };
         let fingerprint = Fingerprint::new("fabrique.projects.v1.ProjectsService/ListProjects")
             .with(member.map(|m| m.to_string()).unwrap_or_default())
             .with(joined(states.iter().map(|s| s.as_str())))

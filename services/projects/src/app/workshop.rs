@@ -1,11 +1,12 @@
-//! The use cases of peer workshops: an admin creates one, each lead sets its team, and
-//! anyone checks which required roles a team covers, from the contact roles the member
-//! replica knows.
+//! The use cases of peer workshops: an admin creates one, each lead sets its team,
+//! anyone (without a token too) reads and lists them and checks which required roles a
+//! team covers, from the contact roles the member replica knows.
 
 use std::collections::BTreeMap;
 
 use fabrique_platform::Error;
 use fabrique_platform::auth::Caller;
+use fabrique_platform::page::{self, Fingerprint, Page};
 use fabrique_platform::time::now;
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
@@ -55,6 +56,20 @@ impl Projects {
         store::get_workshop(&self.db, id)
             .await?
             .ok_or_else(|| Error::not_found(name("workshops", id)))
+    }
+
+    /// A page of every workshop, oldest first; anyone may read them, as a workshop and
+    /// its teams are.
+    pub async fn list_workshops(
+        &self,
+        page_size: u64,
+        token: &str,
+    ) -> Result<Page<Workshop>, Error> {
+        let fingerprint =
+            Fingerprint::new("fabrique.projects.v1.ProjectsService/ListWorkshops").finish();
+        let after = page::decode_id(token, fingerprint)?;
+        let items = store::list_workshops(&self.db, after, page_size + 1).await?;
+        Ok(Page::of(items, page_size, fingerprint, |w: &Workshop| w.id))
     }
 
     /// Sets the caller's member's team: itself, the lead, and `others`, every one active.

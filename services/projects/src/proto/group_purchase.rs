@@ -3,6 +3,7 @@
 //! sites or supplier parsed into domain values.
 
 use fabrique_api::projects as proto;
+use fabrique_platform::auth::Caller;
 use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::time::timestamp;
 use fabrique_platform::{Error, Violations};
@@ -69,6 +70,19 @@ impl From<&GroupPurchase> for proto::GroupPurchase {
             create_time: Some(timestamp(g.created_at)),
         }
     }
+}
+
+/// The purchase for `caller`, or as the public (no token) reads it: who takes part,
+/// without their sites and volumes — the totals per lot are what a visitor needs; the
+/// delivery points and each member's estimates are for the allies and the tender.
+pub fn group_purchase_for(g: &GroupPurchase, caller: Option<&Caller>) -> proto::GroupPurchase {
+    let mut message = proto::GroupPurchase::from(g);
+    if caller.is_none() {
+        for participation in &mut message.participations {
+            participation.sites.clear();
+        }
+    }
+    message
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use fabrique_api::projects as proto;
+use fabrique_platform::auth::Caller;
 use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::request::optional;
 use fabrique_platform::time::timestamp;
@@ -62,6 +63,19 @@ impl From<&Project> for proto::Project {
             update_time: Some(timestamp(p.updated_at)),
             etag: fabrique_types::change::etag_of(p.version),
         }
+    }
+}
+
+/// The project for `caller`, or as the public (no token) reads it: without its etag,
+/// as nothing can be changed without a token.
+pub fn project_for(p: &Project, caller: Option<&Caller>) -> proto::Project {
+    let message = proto::Project::from(p);
+    match caller {
+        Some(_) => message,
+        None => proto::Project {
+            etag: String::new(),
+            ..message
+        },
     }
 }
 

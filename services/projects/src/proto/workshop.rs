@@ -2,6 +2,7 @@
 //! a team's coverage of the required roles, and a request's workshop or team parsed.
 
 use fabrique_api::projects as proto;
+use fabrique_platform::auth::Caller;
 use fabrique_platform::time::timestamp;
 use fabrique_platform::{Error, Violations};
 use uuid::Uuid;
@@ -52,6 +53,20 @@ impl From<TeamReport> for proto::ValidateTeamResponse {
                 })
                 .collect(),
         }
+    }
+}
+
+/// A team's report for `caller`, or as the public (no token) reads it: whether the team
+/// is complete and which roles it lacks, not which members' people hold the others (the
+/// public directory shows no contact people).
+pub fn team_report_for(report: TeamReport, caller: Option<&Caller>) -> proto::ValidateTeamResponse {
+    let message = proto::ValidateTeamResponse::from(report);
+    match caller {
+        Some(_) => message,
+        None => proto::ValidateTeamResponse {
+            covered: Vec::new(),
+            ..message
+        },
     }
 }
 

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use fabrique_platform::Error;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use super::entity::{team, workshop};
@@ -41,21 +44,61 @@ pub async fn get_workshop<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option
         .filter(team::Column::WorkshopId.eq(id))
         .all(db)
         .await?;
-    let parse = || -> Result<Workshop, Invalid> {
-        let mut by_lead = BTreeMap::new();
-        for t in teams {
-            by_lead.insert(t.lead_id, json::<Vec<Uuid>>(t.members)?);
+    to_workshop(m, teams)
+        .map(Some)
+        .map_err(|e| internal("workshop", id, e))
+}
+
+/// Up to `limit` workshops with their teams, after `after` in id order (oldest first:
+/// ids are UUIDv7). Two queries whatever the page: the workshops, then their teams.
+pub async fn list_workshops<C: ConnectionTrait>(
+    db: &C,
+    after: Option<Uuid>,
+    limit: u64,
+) -> Result<Vec<Workshop>, Error> {
+    let mut query = workshop::Entity::find();
+    if let Some(after) = after {
+        query = query.filter(workshop::Column::Id.gt(after));
+    }
+    let rows = query
+        .order_by_asc(workshop::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|m| m.id).collect();
+    let mut teams: BTreeMap<Uuid, Vec<team::Model>> = BTreeMap::new();
+    if !ids.is_empty() {
+        for t in team::Entity::find()
+            .filter(team::Column::WorkshopId.is_in(ids))
+            .all(db)
+            .await?
+        {
+            teams.entry(t.workshop_id).or_default().push(t);
         }
-        Ok(Workshop {
-            id: m.id,
-            theme: m.theme.clone(),
-            season: m.season.clone(),
-            required_roles: json(m.required_roles.clone())?,
-            teams: by_lead,
-            created_at: m.created_at,
+    }
+    rows.into_iter()
+        .map(|m| {
+            let id = m.id;
+            to_workshop(m, teams.remove(&id).unwrap_or_default())
+                .map_err(|e| internal("workshop", id, e))
         })
-    };
-    parse().map(Some).map_err(|e| internal("workshop", id, e))
+        .collect()
+}
+
+/// A workshop's row and its team rows as the domain's workshop.
+fn to_workshop(m: workshop::Model, teams: Vec<team::Model>) -> Result<Workshop, Invalid> {
+    let mut by_lead = BTreeMap::new();
+    for t in teams {
+        by_lead.insert(t.lead_id, json::<Vec<Uuid>>(t.members)?);
+    }
+    Ok(Workshop {
+        id: m.id,
+        theme: m.theme,
+        season: m.season,
+        required_roles: json(m.required_roles)?,
+        teams: by_lead,
+        created_at: m.created_at,
+    })
 }
 
 /// The workshop a `CreateWorkshop` call with this `request_id` created, if any.

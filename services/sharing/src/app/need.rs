@@ -1,5 +1,5 @@
 //! Needs: posting one for the caller's member, reading and listing them (anyone signed
-//! in may, so that offers can answer them), and closing one.
+//! in may, so that offers can answer them; the public, the OPEN ones), and closing one.
 
 use fabrique_platform::auth::Caller;
 use fabrique_platform::page::{self, Fingerprint, Page};
@@ -7,7 +7,7 @@ use fabrique_platform::{Error, request};
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::{Sharing, acting_member, joined};
+use super::{Sharing, acting_member, empty_page, joined, public_states};
 use crate::domain::{Need, NeedDraft, NeedState, NeedTransition, need_name};
 use crate::events;
 use crate::refusal::Refusal;
@@ -46,21 +46,40 @@ impl Sharing {
         Ok(need)
     }
 
-    /// The need `id`; whoever is signed in may read any.
+    /// The need `id`, whatever its state.
     pub async fn get_need(&self, id: Uuid) -> Result<Need, Error> {
         store::get_need(&self.db, id)
             .await?
             .ok_or_else(|| Error::not_found(need_name(id)))
     }
 
-    /// A page of `member`'s needs (anyone's when `None`) in `states` (OPEN when empty).
+    /// The need `id` as `caller` may read it: whoever is signed in reads any; the public
+    /// (`None`) only an OPEN one — a closed need is NOT_FOUND.
+    pub async fn read_need(&self, caller: Option<&Caller>, id: Uuid) -> Result<Need, Error> {
+        let need = self.get_need(id).await?;
+        if caller.is_none() && need.state != NeedState::Open {
+            return Err(Error::not_found(need_name(id)));
+        }
+        Ok(need)
+    }
+
+    /// A page of `member`'s needs (anyone's when `None`) in `states` (OPEN when empty);
+    /// the public (`caller` `None`) gets OPEN needs only, whatever `states` asks.
     pub async fn list_needs(
         &self,
+        caller: Option<&Caller>,
         member: Option<Uuid>,
         states: Vec<NeedState>,
         page_size: u64,
         token: &str,
     ) -> Result<Page<Need>, Error> {
+        let states = match caller {
+            Some(_) => states,
+            None => match public_states(&states, &[NeedState::Open]) {
+                Some(states) => states,
+                None => return Ok(empty_page()),
+            },
+        };
         let fingerprint = Fingerprint::new("fabrique.sharing.v1.SharingService/ListNeeds")
             .with(member.map(|m| m.to_string()).unwrap_or_default())
             .with(joined(&states))

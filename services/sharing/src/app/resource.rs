@@ -1,5 +1,6 @@
 //! Resources: offering one, reading and listing them (by id, or nearest first around a
-//! point), updating, withdrawing and restoring, and the free slots of a bookable one.
+//! point; the public sees AVAILABLE ones), updating, withdrawing and restoring, and the
+//! free slots of a bookable one.
 
 use fabrique_platform::auth::Caller;
 use fabrique_platform::page::{self, Fingerprint, Page};
@@ -8,7 +9,7 @@ use fabrique_platform::{Error, request};
 use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
-use super::{CONFLICT_RETRIES, Sharing, acting_member, joined};
+use super::{CONFLICT_RETRIES, Sharing, acting_member, empty_page, joined, public_states};
 use crate::domain::{
     Location, Patched, Resource, ResourceDraft, ResourceFilter, ResourcePatch, ResourceState,
     ResourceTransition, Slot, Usage, free_intervals, resource_name,
@@ -23,12 +24,27 @@ fn require_owner(caller: &Caller, resource: &Resource, action: &str) -> Result<(
 }
 
 impl Sharing {
-    /// The resource `id`; whoever is signed in may read any.
+    /// The resource `id`, whatever its state.
     pub async fn get_resource(&self, id: Uuid) -> Result<Resource, Error> {
         store::get_resource(&self.db, id)
             .await?
             .map(|s| s.resource)
             .ok_or_else(|| Error::not_found(resource_name(id)))
+    }
+
+    /// The resource `id` as `caller` may read it: whoever is signed in reads any; the
+    /// public (`None`) only an AVAILABLE one — a withdrawn or unavailable resource is
+    /// NOT_FOUND, its existence not told.
+    pub async fn read_resource(
+        &self,
+        caller: Option<&Caller>,
+        id: Uuid,
+    ) -> Result<Resource, Error> {
+        let resource = self.get_resource(id).await?;
+        if caller.is_none() && resource.state != ResourceState::Available {
+            return Err(Error::not_found(resource_name(id)));
+        }
+        Ok(resource)
     }
 
     /// Offers a resource for the caller's member, or for `draft.owner` when an admin
@@ -97,14 +113,22 @@ impl Sharing {
     }
 
     /// A page of resources matching `filter`: by id, or nearest first within `near`
-    /// (centre, radius in km) with each one's distance.
+    /// (centre, radius in km) with each one's distance. The public (`caller` `None`)
+    /// gets AVAILABLE resources only, whatever the filter's states.
     pub async fn list_resources(
         &self,
-        filter: ResourceFilter,
+        caller: Option<&Caller>,
+        mut filter: ResourceFilter,
         near: Option<(Location, f64)>,
         page_size: u64,
         token: &str,
     ) -> Result<Page<(Option<f64>, Resource)>, Error> {
+        if caller.is_none() {
+            match public_states(&filter.states, &[ResourceState::Available]) {
+                Some(states) => filter.states = states,
+                None => return Ok(empty_page()),
+            }
+        }
         let fingerprint = Fingerprint::new("fabrique.sharing.v1.SharingService/ListResources")
             .with(joined(&filter.kinds))
             .with(joined(&filter.states))
@@ -247,9 +271,15 @@ impl Sharing {
     }
 
     /// The free intervals of a bookable resource within `window`, from now on and
-    /// within its booking horizon.
-    pub async fn availability(&self, id: Uuid, window: Slot) -> Result<Vec<Slot>, Error> {
-        let resource = self.get_resource(id).await?;
+    /// within its booking horizon: free time only, never who holds the rest. The public
+    /// (`caller` `None`) asks about the resources it may read.
+    pub async fn availability(
+        &self,
+        caller: Option<&Caller>,
+        id: Uuid,
+        window: Slot,
+    ) -> Result<Vec<Slot>, Error> {
+        let resource = self.read_resource(caller, id).await?;
         if resource.kind.usage() != Usage::Booked {
             return Err(Refusal::NotBookable {
                 resource: resource.name(),

@@ -4,6 +4,7 @@
 
 use chrono::Duration;
 use fabrique_api::sharing as proto;
+use fabrique_platform::auth::Caller;
 use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::request::optional;
 use fabrique_platform::time::timestamp;
@@ -95,6 +96,24 @@ pub fn resource_to_proto(r: &Resource, distance: Option<f64>) -> proto::Resource
         update_time: Some(timestamp(r.updated_at)),
         etag: r.etag(),
         distance_km: distance.unwrap_or_default(),
+    }
+}
+
+/// The resource for `caller`, or as the public (no token) reads it: without why its
+/// state changed (an owner's note) nor its etag (nothing changes without a token).
+pub fn resource_for(
+    r: &Resource,
+    distance: Option<f64>,
+    caller: Option<&Caller>,
+) -> proto::Resource {
+    let message = resource_to_proto(r, distance);
+    match caller {
+        Some(_) => message,
+        None => proto::Resource {
+            state_reason: String::new(),
+            etag: String::new(),
+            ..message
+        },
     }
 }
 

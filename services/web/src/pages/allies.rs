@@ -1,7 +1,8 @@
 //! "Annuaire des alliés": the members of the alliance with filters (kind, département,
-//! text), and a member's page — who it is, where, since when, the places it runs and
-//! the programmes it funds. Public fields only: the members service's public directory
-//! (`ListMembers`, `GetMember` without a token) never gives contact people.
+//! text), and a member's page — who it is, where, since when, the places it runs, the
+//! programmes it funds, the resources it offers and the projects it takes part in.
+//! Public fields only: the members service's public directory (`ListMembers`,
+//! `GetMember` without a token) never gives contact people.
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use axum::response::Response;
 use fabrique_api::members::{self as mp, MemberKind};
 use fabrique_api::projects as pp;
 use fabrique_api::registry as rp;
+use fabrique_api::sharing as sp;
 use serde::Deserialize;
 
 use crate::pages::{enum_code, enum_of_code, enum_values};
@@ -21,6 +23,8 @@ use crate::{Web, fr};
 const PAGE_SIZE: i32 = 50;
 /// Programmes read to find those a member funds (the API filters them by state only).
 const PROGRAMMES_READ: i32 = 500;
+/// The most resources and projects a member's page lists.
+const ITEMS_SHOWN: i32 = 100;
 
 /// The directory's filters as the form sends them.
 #[derive(Debug, Default, Deserialize)]
@@ -145,10 +149,12 @@ struct AllyPage {
     website: Option<Link>,
     places: Vec<Link>,
     programmes: Vec<Link>,
+    resources: Vec<Link>,
+    projects: Vec<Link>,
 }
 
-/// `GET /allies/{id}`: the member, then the places it runs and the programmes it funds
-/// at once.
+/// `GET /allies/{id}`: the member, then the places it runs, the programmes it funds,
+/// the resources it offers and the projects it takes part in, at once.
 pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
     let t = web.texts;
     let name = format!("members/{id}");
@@ -164,8 +170,18 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
         }
         Err(status) => return super::from_status(t, &status),
     };
-    match tokio::try_join!(places_of(&web, &name), programmes_of(&web, &name)) {
-        Ok((places, programmes)) => super::render(&ally_page(t, member, places, programmes)),
+    match tokio::try_join!(
+        places_of(&web, &name),
+        programmes_of(&web, &name),
+        resources_of(&web, &name),
+        projects_of(&web, &name),
+    ) {
+        Ok((places, programmes, resources, projects)) => {
+            let mut page = ally_page(t, member, places, programmes);
+            page.resources = resources;
+            page.projects = projects;
+            super::render(&page)
+        }
         Err(status) => super::from_status(t, &status),
     }
 }
@@ -214,6 +230,51 @@ async fn programmes_of(web: &Web, member: &str) -> Result<Vec<Link>, tonic::Stat
         .collect())
 }
 
+/// The resources `member` offers, as the public sees them (available ones).
+async fn resources_of(web: &Web, member: &str) -> Result<Vec<Link>, tonic::Status> {
+    let resources = web
+        .api
+        .sharing()
+        .list_resources(sp::ListResourcesRequest {
+            page_size: ITEMS_SHOWN,
+            owner: member.to_string(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .resources;
+    Ok(resources
+        .into_iter()
+        .map(|r| Link {
+            href: format!("/ressources/{}", r.name.trim_start_matches("resources/")),
+            text: r.title,
+        })
+        .collect())
+}
+
+/// The projects `member` leads or takes part in, as the public sees them (under way or
+/// done).
+async fn projects_of(web: &Web, member: &str) -> Result<Vec<Link>, tonic::Status> {
+    let projects = web
+        .api
+        .projects()
+        .list_projects(pp::ListProjectsRequest {
+            page_size: ITEMS_SHOWN,
+            member: member.to_string(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .projects;
+    Ok(projects
+        .into_iter()
+        .map(|p| Link {
+            href: format!("/projets/{}", p.name.trim_start_matches("projects/")),
+            text: p.title,
+        })
+        .collect())
+}
+
 fn ally_page(
     t: &'static Texts,
     member: mp::Member,
@@ -250,6 +311,8 @@ fn ally_page(
             }),
         places,
         programmes,
+        resources: Vec::new(),
+        projects: Vec::new(),
         title: member.display_name,
     }
 }

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use fabrique_api::members as mp;
 use fabrique_api::projects::{self as pp, ProgrammeState};
 use serde::Deserialize;
 
+use super::common::member_names;
 use crate::texts::Texts;
 use crate::{Web, fr};
 
@@ -117,34 +117,6 @@ fn state_text(t: &Texts, state: i32) -> &'static str {
     }
 }
 
-/// The public names of `members` (`members/{id}`), looked up once each; a member the
-/// public directory does not show keeps no name.
-async fn names(web: &Web, members: Vec<String>) -> Result<BTreeMap<String, String>, tonic::Status> {
-    let mut names = BTreeMap::new();
-    for member in members {
-        if member.is_empty() || names.contains_key(&member) {
-            continue;
-        }
-        let found = web
-            .api
-            .members()
-            .get_member(mp::GetMemberRequest {
-                name: member.clone(),
-            })
-            .await;
-        match found {
-            Ok(found) => {
-                names.insert(member, found.into_inner().display_name);
-            }
-            Err(status) if status.code() == tonic::Code::NotFound => {
-                names.insert(member, String::new());
-            }
-            Err(status) => return Err(status),
-        }
-    }
-    Ok(names)
-}
-
 /// `GET /programmes`.
 pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> Response {
     let t = web.texts;
@@ -166,7 +138,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> 
         .iter()
         .map(|p| p.funder.clone())
         .collect();
-    let funders = match names(&web, funders).await {
+    let funders = match member_names(&web, funders).await {
         Ok(names) => names,
         Err(status) => return super::from_status(t, &status),
     };
@@ -233,7 +205,7 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
     let members: Vec<String> = std::iter::once(programme.funder.clone())
         .chain(programme.co_funders.iter().map(|c| c.member.clone()))
         .collect();
-    match names(&web, members).await {
+    match member_names(&web, members).await {
         Ok(names) => super::render(&programme_page(t, programme, &names)),
         Err(status) => super::from_status(t, &status),
     }

@@ -143,3 +143,90 @@ pub async fn alliance(platform: &TestPlatform) -> Places {
         .await,
     }
 }
+
+/// Every service the site reads — members, registry, sharing, projects — on `backend`
+/// with its real bus.
+pub async fn full_platform(backend: Backend) -> TestPlatform {
+    let services: Vec<Arc<dyn Service>> = vec![
+        Arc::new(fabrique_members::MembersService),
+        Arc::new(fabrique_registry::RegistryServiceModule),
+        Arc::new(fabrique_sharing::SharingServiceModule),
+        Arc::new(fabrique_projects::ProjectsServiceModule),
+    ];
+    let bus = match backend {
+        Backend::Postgres => BusChoice::SharedNats,
+        Backend::Sqlite => BusChoice::InProcess,
+    };
+    TestPlatform::spawn(services, backend, bus).await
+}
+
+/// A member approved by `admin`, with `contacts` (name, role, e-mail): its name
+/// `members/{id}` and a member token of its own.
+pub async fn joined_member(
+    platform: &TestPlatform,
+    admin: &str,
+    name: &str,
+    kind: fabrique_api::members::MemberKind,
+    contacts: &[(&str, fabrique_api::members::ContactRole, &str)],
+) -> (String, String) {
+    use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
+    let mut members = MembersServiceClient::new(platform.channel().await);
+    let created = members
+        .create_member(authed(
+            mp::CreateMemberRequest {
+                member: Some(mp::Member {
+                    display_name: name.into(),
+                    kind: kind as i32,
+                    // A commune needs its INSEE code: Thiers's.
+                    insee_code: if kind == fabrique_api::members::MemberKind::Commune {
+                        "63430".into()
+                    } else {
+                        String::new()
+                    },
+                    contacts: contacts
+                        .iter()
+                        .map(|(full_name, role, email)| mp::Contact {
+                            full_name: full_name.to_string(),
+                            role: *role as i32,
+                            email: email.to_string(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            admin,
+        ))
+        .await
+        .expect("create member")
+        .into_inner();
+    members
+        .approve_member(authed(
+            mp::ApproveMemberRequest {
+                name: created.name.clone(),
+                ..Default::default()
+            },
+            admin,
+        ))
+        .await
+        .expect("approve member");
+    let id = created.name.strip_prefix("members/").expect("members/{id}");
+    (created.name.clone(), token(id, &["member"]))
+}
+
+/// A timestamp of the API.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Option<prost_types::Timestamp> {
+    Some(prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    })
+}
+
+/// `hour`:00 in Paris on `day`, as an instant (right on the days clocks change too).
+pub fn paris_hour(day: chrono::NaiveDate, hour: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::Timelike;
+    let guess = fabrique_web::fr::paris_midnight(day) + chrono::Duration::hours(hour);
+    let shown = i64::from(fabrique_web::fr::in_paris(guess).hour());
+    guess - chrono::Duration::hours(shown - hour)
+}

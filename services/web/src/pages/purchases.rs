@@ -1,0 +1,259 @@
+//! "Achats groupés": the grouped purchases with the filters the API offers (category,
+//! state), and a purchase's page — its lots with the total volume of each in French
+//! numbers and its unit, the deadline, the coordinator, the members taking part. Reads
+//! the projects service's public calls (`ListGroupPurchases`, `GetGroupPurchase`:
+//! participations without their sites) and the public directory, without a token.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use fabrique_api::projects::{self as pp, GroupPurchaseCategory, GroupPurchaseState};
+use serde::Deserialize;
+
+use super::common::{self, Link, id_of, item_status, member_link, member_names};
+use crate::pages::{enum_code, enum_of_code, enum_values};
+use crate::texts::Texts;
+use crate::{Web, fr};
+
+/// Grouped purchases per page of the list.
+const PAGE_SIZE: i32 = 30;
+
+/// The list's filters as the form sends them.
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    /// A category, as [`enum_code`] writes it (`electricity`).
+    #[serde(default)]
+    categorie: String,
+    /// A state, as [`enum_code`] writes it (`open`).
+    #[serde(default)]
+    etat: String,
+    /// The API's page token of the next page.
+    #[serde(default)]
+    page: String,
+}
+
+/// One option of a filter's `<select>`.
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// A grouped purchase in the list.
+struct PurchaseCard {
+    href: String,
+    title: String,
+    category: &'static str,
+    state: &'static str,
+    deadline: String,
+    coordinator: String,
+}
+
+#[derive(Template)]
+#[template(path = "purchases.html")]
+struct PurchasesPage {
+    t: &'static Texts,
+    title: &'static str,
+    categories: Vec<Choice>,
+    states: Vec<Choice>,
+    purchases: Vec<PurchaseCard>,
+    count: String,
+    next: Option<String>,
+    paged: bool,
+}
+
+fn category_text(t: &Texts, category: i32) -> &'static str {
+    t.projects
+        .category_name(GroupPurchaseCategory::try_from(category).unwrap_or_default())
+}
+
+fn state_text(t: &Texts, state: i32) -> &'static str {
+    t.projects
+        .purchase_state(GroupPurchaseState::try_from(state).unwrap_or_default())
+}
+
+/// The deadline, `6 décembre 2026 à 18 h`, in Paris.
+fn deadline(purchase: &pp::GroupPurchase) -> String {
+    common::instant(&purchase.deadline)
+        .map(fr::date_time)
+        .unwrap_or_default()
+}
+
+/// `GET /achats-groupes`.
+pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -> Response {
+    let t = web.texts;
+    let category = enum_of_code::<GroupPurchaseCategory>(&filters.categorie);
+    let state = enum_of_code::<GroupPurchaseState>(&filters.etat);
+    let request = pp::ListGroupPurchasesRequest {
+        page_size: PAGE_SIZE,
+        page_token: filters.page.clone(),
+        categories: category.map(|c| c as i32).into_iter().collect(),
+        states: state.map(|s| s as i32).into_iter().collect(),
+    };
+    let response = match web.api.projects().list_group_purchases(request).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return super::from_status(t, &status),
+    };
+    let coordinators: Vec<String> = response
+        .group_purchases
+        .iter()
+        .map(|g| g.coordinator.clone())
+        .collect();
+    let names = match member_names(&web, coordinators).await {
+        Ok(names) => names,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let purchases: Vec<PurchaseCard> = response
+        .group_purchases
+        .iter()
+        .map(|g| PurchaseCard {
+            href: format!("/achats-groupes/{}", id_of(&g.name, "groupPurchases")),
+            title: g.title.clone(),
+            category: category_text(t, g.category),
+            state: state_text(t, g.state),
+            deadline: deadline(g),
+            coordinator: names.get(&g.coordinator).cloned().unwrap_or_default(),
+        })
+        .collect();
+    let next = (!response.next_page_token.is_empty()).then(|| {
+        super::href(
+            "/achats-groupes",
+            &[
+                ("categorie", filters.categorie.as_str()),
+                ("etat", filters.etat.as_str()),
+                ("page", response.next_page_token.as_str()),
+            ],
+        )
+    });
+    super::render(&PurchasesPage {
+        t,
+        title: t.projects.purchases_title,
+        categories: category_choices(t, category),
+        states: state_choices(t, state),
+        count: t.projects.purchases_count(purchases.len()),
+        purchases,
+        next,
+        paged: !filters.page.is_empty(),
+    })
+}
+
+/// The category filter's options, `chosen` selected.
+fn category_choices(t: &Texts, chosen: Option<GroupPurchaseCategory>) -> Vec<Choice> {
+    enum_values::<GroupPurchaseCategory>()
+        .map(|c| Choice {
+            value: enum_code(c),
+            label: t.projects.category_name(c).to_string(),
+            selected: Some(c) == chosen,
+        })
+        .collect()
+}
+
+/// The state filter's options, `chosen` selected.
+fn state_choices(t: &Texts, chosen: Option<GroupPurchaseState>) -> Vec<Choice> {
+    enum_values::<GroupPurchaseState>()
+        .map(|s| Choice {
+            value: enum_code(s),
+            label: t.projects.purchase_state(s).to_string(),
+            selected: Some(s) == chosen,
+        })
+        .collect()
+}
+
+/// A lot's row: its title and total volume.
+struct LotRow {
+    title: String,
+    volume: String,
+}
+
+#[derive(Template)]
+#[template(path = "purchase.html")]
+struct PurchasePage {
+    t: &'static Texts,
+    title: String,
+    category: &'static str,
+    state: &'static str,
+    deadline: String,
+    coordinator: Option<Link>,
+    supplier: String,
+    lots: Vec<LotRow>,
+    total: String,
+    members: Vec<Link>,
+}
+
+/// `GET /achats-groupes/{id}`: the purchase, then the names of its coordinator and
+/// members.
+pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+    let t = web.texts;
+    let purchase = match web
+        .api
+        .projects()
+        .get_group_purchase(pp::GetGroupPurchaseRequest {
+            name: format!("groupPurchases/{id}"),
+        })
+        .await
+    {
+        Ok(purchase) => purchase.into_inner(),
+        Err(status) => return super::from_status(t, &item_status(status)),
+    };
+    let members: Vec<String> = std::iter::once(purchase.coordinator.clone())
+        .chain(purchase.participations.iter().map(|p| p.member.clone()))
+        .collect();
+    match member_names(&web, members).await {
+        Ok(names) => super::render(&purchase_page(t, purchase, &names)),
+        Err(status) => super::from_status(t, &status),
+    }
+}
+
+fn purchase_page(
+    t: &'static Texts,
+    purchase: pp::GroupPurchase,
+    names: &BTreeMap<String, String>,
+) -> PurchasePage {
+    let total: f64 = purchase.lots.iter().map(|l| l.total_volume).sum();
+    PurchasePage {
+        t,
+        category: category_text(t, purchase.category),
+        state: state_text(t, purchase.state),
+        deadline: deadline(&purchase),
+        coordinator: member_link(names, &purchase.coordinator),
+        supplier: purchase.supplier.clone(),
+        lots: purchase
+            .lots
+            .iter()
+            .map(|l| LotRow {
+                title: if l.title.is_empty() {
+                    l.code.clone()
+                } else {
+                    l.title.clone()
+                },
+                volume: t.projects.volume(l.total_volume, &purchase.unit),
+            })
+            .collect(),
+        total: t.projects.volume(total, &purchase.unit),
+        members: purchase
+            .participations
+            .iter()
+            .filter_map(|p| member_link(names, &p.member))
+            .collect(),
+        title: purchase.title,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_and_states_travel_in_urls_by_a_short_name() {
+        for category in enum_values::<GroupPurchaseCategory>() {
+            assert_eq!(
+                enum_of_code::<GroupPurchaseCategory>(&enum_code(category)),
+                Some(category)
+            );
+        }
+        assert_eq!(enum_code(GroupPurchaseState::Open), "open");
+    }
+}
