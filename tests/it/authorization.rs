@@ -407,7 +407,7 @@ const TABLE: &[(&str, Expect)] = &[
         expect(U, NF, OK, OK),
     ),
     // Awards are public data (funders must publish them).
-    ("fabrique.projects.v1.ProjectsService/ExportAwards", ANY),
+    ("fabrique.projects.v1.ProjectsService/ExportAwards", PUBLIC),
     (
         "fabrique.projects.v1.ProjectsService/CreateGroupPurchase",
         OWNER,
@@ -1625,7 +1625,9 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
 //   ListApplications: the applicant, the funder and admins. There is no draft state —
 //   an application is SUBMITTED when created — so what must stay private is any
 //   application not decided yet, and any application of another member; ExportAwards
-//   publishes decisions (approved, paid) only, as public funders must.
+//   publishes decisions (approved, paid) only, as public funders must, to anyone (the
+//   site offers the file to download); GetProgramme counts applications and awards,
+//   never whose.
 // - GetGroupPurchase / ListGroupPurchases return every participation with its sites
 //   and volumes to any ally. Left shared on purpose: a grouped purchase is a joint
 //   procurement whose members and estimated volumes per delivery point go into the

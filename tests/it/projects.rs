@@ -411,6 +411,11 @@ async fn the_envelope_is_never_exceeded(backend: Backend) {
         (programme.committed_cents, programme.remaining_cents),
         (50_000_000, 0)
     );
+    // The programme counts what happened: 120 applications, 100 awards.
+    assert_eq!(
+        (programme.application_count, programme.award_count),
+        (120, 100)
+    );
 
     let db = projects_database(&platform).await;
     assert_eq!(
@@ -699,6 +704,16 @@ async fn a_departing_member_s_open_applications_are_withdrawn_once(backend: Back
             .expect("get")
             .committed_cents,
         500_000
+    );
+    // A withdrawn application is no longer counted; an award stays one.
+    let counts = |p: proto::Programme| (p.application_count, p.award_count);
+    assert_eq!(
+        counts(funder.get_programme(&first.name).await.expect("get")),
+        (1, 1)
+    );
+    assert_eq!(
+        counts(funder.get_programme(&second.name).await.expect("get")),
+        (0, 0)
     );
 
     // The `left` event again: nothing more happens.

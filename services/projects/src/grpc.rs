@@ -31,6 +31,27 @@ impl ProjectsGrpc {
     pub fn new(projects: Projects) -> Self {
         Self { projects }
     }
+
+    /// Fills in each programme's application and award counts.
+    async fn count_applications(&self, programmes: &mut [proto::Programme]) -> Result<(), Status> {
+        let ids: Vec<uuid::Uuid> = programmes
+            .iter()
+            .filter_map(|p| p.name.strip_prefix("programmes/"))
+            .filter_map(|id| uuid::Uuid::parse_str(id).ok())
+            .collect();
+        let counts = self.projects.application_counts(&ids).await?;
+        for programme in programmes {
+            let id = programme
+                .name
+                .strip_prefix("programmes/")
+                .and_then(|id| uuid::Uuid::parse_str(id).ok());
+            if let Some((applications, awards)) = id.and_then(|id| counts.get(&id)) {
+                programme.application_count = i32::try_from(*applications).unwrap_or(i32::MAX);
+                programme.award_count = i32::try_from(*awards).unwrap_or(i32::MAX);
+            }
+        }
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -167,9 +188,10 @@ impl ProjectsService for ProjectsGrpc {
     ) -> Result<Response<proto::Programme>, Status> {
         // Public: no caller needed.
         let id = name_of("name", "programmes", &request.get_ref().name)?;
-        Ok(Response::new(proto::Programme::from(
-            &self.projects.get_programme(id).await?,
-        )))
+        let mut programme = proto::Programme::from(&self.projects.get_programme(id).await?);
+        self.count_applications(std::slice::from_mut(&mut programme))
+            .await?;
+        Ok(Response::new(programme))
     }
 
     async fn list_programmes(
@@ -184,8 +206,11 @@ impl ProjectsService for ProjectsGrpc {
             .projects
             .list_programmes(states, page_size, &r.page_token)
             .await?;
+        let mut programmes: Vec<proto::Programme> =
+            page.items.iter().map(proto::Programme::from).collect();
+        self.count_applications(&mut programmes).await?;
         Ok(Response::new(proto::ListProgrammesResponse {
-            programmes: page.items.iter().map(proto::Programme::from).collect(),
+            programmes,
             next_page_token: page.next_page_token,
         }))
     }
@@ -316,9 +341,9 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::ExportAwardsRequest>,
     ) -> Result<Response<proto::ExportAwardsResponse>, Status> {
-        let caller = auth::caller(&request)?;
+        // Public: awards are public data a public funder must publish (SCDL).
         let id = name_of("name", "programmes", &request.get_ref().name)?;
-        let (csv, rows) = self.projects.export_awards(&caller, id).await?;
+        let (csv, rows) = self.projects.export_awards(id).await?;
         Ok(Response::new(proto::ExportAwardsResponse {
             csv,
             rows: rows as i32,

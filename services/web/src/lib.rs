@@ -275,6 +275,10 @@ impl Web {
             .route("/allies/{id}", get(pages::allies::show))
             .route("/programmes", get(pages::programmes::list))
             .route("/programmes/{id}", get(pages::programmes::show))
+            .route(
+                "/programmes/{id}/aides.csv",
+                get(pages::programmes::awards_csv),
+            )
             .route("/ressources", get(pages::resources::list))
             .route("/ressources/{id}", get(pages::resources::show))
             .route("/besoins", get(pages::needs::list))

@@ -139,6 +139,10 @@ pub struct Texts {
     pub funder: &'static str,
     /// A programme's rules.
     pub rules: &'static str,
+    /// A programme's applications and awards: the section's heading.
+    pub awards_title: &'static str,
+    /// The link to a programme's awards as open data.
+    pub awards_download: &'static str,
     /// A programme's envelope and how much of it is used.
     pub envelope: &'static str,
     /// The envelope's total.
@@ -254,6 +258,8 @@ pub const FR: Texts = Texts {
     no_programmes: "Aucun programme pour le moment.",
     funder: "Financeur",
     rules: "Règles",
+    awards_title: "Demandes et aides attribuées",
+    awards_download: "Télécharger les aides attribuées (CSV, format SCDL des subventions)",
     envelope: "Enveloppe",
     envelope_total: "Enveloppe totale",
     committed: "Engagé",
@@ -408,6 +414,25 @@ impl Texts {
         format!("{} ici, zoomer", self.places_count(count.max(0) as usize))
     }
 
+    /// A programme's counts: `12 demandes, dont 5 aides attribuées`.
+    pub fn applications_and_awards(&self, applications: i32, awards: i32) -> String {
+        let plural = |n: i32, one: &str, many: &str| {
+            if n <= 1 {
+                format!("{n} {one}")
+            } else {
+                format!("{} {many}", crate::fr::integer(i64::from(n)))
+            }
+        };
+        match applications {
+            0 => "Aucune demande pour l'instant.".to_string(),
+            _ => format!(
+                "{}, dont {}.",
+                plural(applications, "demande", "demandes"),
+                plural(awards, "aide attribuée", "aides attribuées")
+            ),
+        }
+    }
+
     /// How many places a list shows: `1 lieu`, `12 lieux`.
     pub fn places_count(&self, count: usize) -> String {
         match count {
@@ -450,6 +475,14 @@ mod tests {
         assert_eq!(FR.places_count(1), "1 lieu");
         assert_eq!(FR.places_count(1200), "1\u{202F}200 lieux");
         assert_eq!(FR.map_cluster_label(12), "12 lieux ici, zoomer");
+        assert_eq!(
+            FR.applications_and_awards(1200, 1),
+            "1\u{202F}200 demandes, dont 1 aide attribuée."
+        );
+        assert_eq!(
+            FR.applications_and_awards(0, 0),
+            "Aucune demande pour l'instant."
+        );
     }
 
     #[test]

@@ -192,16 +192,30 @@ async fn active_member(
     name: &str,
     kind: fabrique_api::members::MemberKind,
 ) -> String {
+    active(
+        platform,
+        admin,
+        fabrique_api::members::Member {
+            display_name: name.into(),
+            kind: kind as i32,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// `member` created and approved by an admin; its name.
+async fn active(
+    platform: &TestPlatform,
+    admin: &str,
+    member: fabrique_api::members::Member,
+) -> String {
     use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
     let mut members = MembersServiceClient::new(platform.channel().await);
     let created = members
         .create_member(authed(
             mp::CreateMemberRequest {
-                member: Some(mp::Member {
-                    display_name: name.into(),
-                    kind: kind as i32,
-                    ..Default::default()
-                }),
+                member: Some(member),
                 request_id: String::new(),
             },
             admin,
@@ -331,6 +345,86 @@ async fn a_visitor_reads_programmes_and_the_directory_of_allies() {
     assert!(text.contains("<dt>0,00 €</dt>"));
     assert!(!text.contains("entièrement engagée"));
 
+    assert!(
+        text.contains("Aucune demande pour l&#39;instant."),
+        "{text}"
+    );
+
+    // A commune's application approved: the counts and the open-data file follow.
+    // Thiers, from the Puy-de-Dôme's open data.
+    let commune = active(
+        &platform,
+        &admin,
+        fabrique_api::members::Member {
+            display_name: "Commune de Thiers".into(),
+            kind: fabrique_api::members::MemberKind::Commune as i32,
+            insee_code: "63430".into(),
+            siren: "216304303".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let commune_token = token(commune.strip_prefix("members/").expect("id"), &["member"]);
+    let application = fabrique_testkit::eventually(
+        "the projects service to know the commune",
+        std::time::Duration::from_secs(20),
+        || {
+            let (mut projects, token) = (projects.clone(), commune_token.clone());
+            let parent = programme.name.clone();
+            async move {
+                projects
+                    .create_application(authed(
+                        pp::CreateApplicationRequest {
+                            parent,
+                            application: Some(pp::Application {
+                                units: 1,
+                                purpose: "Toiture de l'école".into(),
+                                ..Default::default()
+                            }),
+                            request_id: String::new(),
+                        },
+                        &token,
+                    ))
+                    .await
+                    .ok()
+                    .map(tonic::Response::into_inner)
+            }
+        },
+    )
+    .await;
+    let mut approving = projects.clone();
+    approving
+        .approve_application(authed(
+            pp::ApproveApplicationRequest {
+                name: application.name.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("approve");
+    let page = get(site, &format!("/programmes/{id}")).await.text();
+    assert!(page.contains("1 demande, dont 1 aide attribuée."), "{page}");
+    assert!(page.contains(&format!("href=\"/programmes/{id}/aides.csv\"")));
+    let csv = get(site, &format!("/programmes/{id}/aides.csv")).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(
+        csv.header("content-disposition")
+            .is_some_and(|d| d.starts_with("attachment; filename=\"aides-"))
+    );
+    let mut lines = csv.body.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|header| header.starts_with("nomAttribuant"))
+    );
+    let row = lines.next().expect("one award");
+    assert!(
+        row.contains("Commune de Thiers") && row.contains("Solaire Dôme"),
+        "{row}"
+    );
+    assert_eq!(lines.next(), None);
+
     let unknown = get(site, "/programmes/0190a000-0000-7000-8000-000000000000").await;
     assert_eq!(unknown.status, 404);
     assert!(unknown.body.contains("Page introuvable"));
@@ -343,7 +437,7 @@ async fn a_visitor_reads_programmes_and_the_directory_of_allies() {
     let text = allies.text();
     assert!(text.contains("Département du Puy-de-Dôme"));
     assert!(text.contains("Région Auvergne-Rhône-Alpes"));
-    assert!(text.contains("2 alliés"), "{text}");
+    assert!(text.contains("3 alliés"), "with the commune: {text}");
     assert!(!text.contains("Ressourcerie en attente"));
     let regions = get(site, "/allies?type=region").await.text();
     assert!(regions.contains("1 allié") && regions.contains("Région Auvergne-Rhône-Alpes"));

@@ -59,6 +59,9 @@ impl From<&Programme> for proto::Programme {
             paid_cents: p.paid_cents,
             remaining_cents: p.remaining_cents(),
             create_time: Some(timestamp(p.created_at)),
+            // Counted by the handlers, which read the applications.
+            application_count: 0,
+            award_count: 0,
         }
     }
 }

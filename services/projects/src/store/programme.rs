@@ -455,3 +455,35 @@ pub async fn awards_of<C: ConnectionTrait>(
     .await?
     .len() as u64)
 }
+
+/// For each of `programmes`: how many applications it has (withdrawn ones aside) and
+/// how many of them are awards (approved or paid). A programme without any is absent.
+pub async fn application_counts<C: ConnectionTrait>(
+    db: &C,
+    programmes: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, (i64, i64)>, Error> {
+    use application::Column;
+    if programmes.is_empty() {
+        return Ok(Default::default());
+    }
+    let awards = format!(
+        "CAST(SUM(CASE WHEN state IN ('{}', '{}') THEN 1 ELSE 0 END) AS BIGINT)",
+        ApplicationState::Approved.as_str(),
+        ApplicationState::Paid.as_str()
+    );
+    let rows: Vec<(Uuid, i64, i64)> = application::Entity::find()
+        .filter(Column::ProgrammeId.is_in(programmes.iter().copied()))
+        .filter(Column::State.ne(ApplicationState::Withdrawn.as_str()))
+        .select_only()
+        .column(Column::ProgrammeId)
+        .column_as(Expr::cust("COUNT(*)"), "applications")
+        .column_as(Expr::cust(awards), "awards")
+        .group_by(Column::ProgrammeId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(programme, applications, awards)| (programme, (applications, awards)))
+        .collect())
+}

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use fabrique_api::projects::{self as pp, ProgrammeState};
 use serde::Deserialize;
 
@@ -183,6 +184,8 @@ struct ProgrammePage {
     rules: Vec<String>,
     co_funders: Vec<CoFunderLine>,
     gauge: Gauge,
+    counts: String,
+    awards_href: String,
 }
 
 /// `GET /programmes/{id}`.
@@ -258,7 +261,40 @@ fn programme_page(
             })
             .collect(),
         gauge: Gauge::of(t, "g", &programme),
+        counts: t.applications_and_awards(programme.application_count, programme.award_count),
+        awards_href: format!("/{}/aides.csv", programme.name.trim_start_matches('/')),
         title: programme.title,
+    }
+}
+
+/// `GET /programmes/{id}/aides.csv`: the programme's awards as the SCDL subventions
+/// file its funder publishes (the API's `ExportAwards`, public).
+pub async fn awards_csv(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+    let t = web.texts;
+    let request = pp::ExportAwardsRequest {
+        name: format!("programmes/{id}"),
+    };
+    match web.api.projects().export_awards(request).await {
+        Ok(export) => {
+            let disposition = format!(
+                "attachment; filename=\"aides-{}.csv\"",
+                id.chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect::<String>()
+            );
+            (
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (CONTENT_DISPOSITION, disposition),
+                ],
+                export.into_inner().csv,
+            )
+                .into_response()
+        }
+        Err(status) if status.code() == tonic::Code::InvalidArgument => {
+            super::from_status(t, &tonic::Status::not_found(status.message()))
+        }
+        Err(status) => super::from_status(t, &status),
     }
 }
 
