@@ -139,6 +139,8 @@ pub struct Texts {
     pub funder: &'static str,
     /// A programme's rules.
     pub rules: &'static str,
+    /// A place's page: the resources offered there.
+    pub resources_here: &'static str,
     /// A programme's applications and awards: the section's heading.
     pub awards_title: &'static str,
     /// The link to a programme's awards as open data.
@@ -258,6 +260,7 @@ pub const FR: Texts = Texts {
     no_programmes: "Aucun programme pour le moment.",
     funder: "Financeur",
     rules: "Règles",
+    resources_here: "Ressources proposées ici",
     awards_title: "Demandes et aides attribuées",
     awards_download: "Télécharger les aides attribuées (CSV, format SCDL des subventions)",
     envelope: "Enveloppe",

@@ -347,6 +347,14 @@ async fn a_visitor_finds_resources_their_free_slots_and_needs(backend: Backend) 
     assert!(text.contains("<dd>20 km</dd>"));
     assert!(text.contains(&format!("<a href=\"/lieux/{fablab}\">FabLab de Thiers</a>")));
 
+    // The place's page lists what is offered there.
+    let place_page = get(site, &format!("/lieux/{fablab}")).await.text();
+    assert!(
+        place_page.contains("Ressources proposées ici"),
+        "{place_page}"
+    );
+    assert!(place_page.contains("Broyeur de végétaux"), "{place_page}");
+
     // The ally's page lists what it offers, not what it withdrew.
     let ally = get(site, &format!("/allies/{}", id(&thiers))).await;
     assert_eq!(ally.status, 200, "{}", ally.body);

@@ -264,6 +264,13 @@ struct PlacePage {
     phone: Option<Link>,
     eco_labels: Vec<String>,
     nearby: Vec<PlaceCard>,
+    resources: Vec<ResourceLink>,
+}
+
+/// A resource offered at the place.
+struct ResourceLink {
+    href: String,
+    title: String,
 }
 
 /// `GET /lieux/{id}`: the place, then the capabilities' labels and the places nearby
@@ -285,10 +292,43 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
         }
         Err(status) => return super::from_status(t, &status),
     };
-    match tokio::try_join!(capability_labels(&web), nearby(&web, &place)) {
-        Ok((labels, nearby)) => super::render(&place_page(t, place, &labels, nearby)),
+    match tokio::try_join!(
+        capability_labels(&web),
+        nearby(&web, &place),
+        resources_here(&web, &place.name)
+    ) {
+        Ok((labels, nearby, resources)) => {
+            let mut page = place_page(t, place, &labels, nearby);
+            page.resources = resources;
+            super::render(&page)
+        }
         Err(status) => super::from_status(t, &status),
     }
+}
+
+/// The resources offered at `place` (`places/{id}`), as the public sees them. The
+/// place's page is the registry's: without the sharing service it shows no resources
+/// rather than no page.
+async fn resources_here(web: &Web, place: &str) -> Result<Vec<ResourceLink>, tonic::Status> {
+    let request = fabrique_api::sharing::ListResourcesRequest {
+        page_size: 50,
+        place: place.to_string(),
+        ..Default::default()
+    };
+    let resources = match web.api.sharing().list_resources(request).await {
+        Ok(found) => found.into_inner().resources,
+        Err(status) => {
+            tracing::warn!(code = ?status.code(), message = status.message(), "a place's resources could not be read");
+            Vec::new()
+        }
+    };
+    Ok(resources
+        .into_iter()
+        .map(|r| ResourceLink {
+            href: format!("/ressources/{}", r.name.trim_start_matches("resources/")),
+            title: r.title,
+        })
+        .collect())
 }
 
 /// What a place's page shows, in French.
@@ -337,6 +377,7 @@ fn place_page(
         }),
         eco_labels: place.eco_labels,
         nearby,
+        resources: Vec::new(),
         title: place.display_name,
     }
 }
