@@ -90,6 +90,7 @@ async fn terminate(child: &mut tokio::process::Child) {
 #[tokio::test]
 async fn the_readme_quick_start_works_as_written() {
     assert_eq!(readme_command("test-command"), "./scripts/test");
+    let seed = as_binary(&readme_command("seed-command"));
     let serve = as_binary(&readme_command("serve-command"));
     let data = TempDir::new("quickstart");
     let port = free_port();
@@ -104,6 +105,9 @@ async fn the_readme_quick_start_works_as_written() {
         ("FABRIQUE_WEB_LISTEN", site.as_str()),
     ];
 
+    // The README's two commands: seed, then serve.
+    let seed_args: Vec<&str> = seed.iter().map(String::as_str).collect();
+    fabrique(&seed_args, &envs).await;
     let mut server = tokio::process::Command::new(BIN)
         .args(&serve)
         .env_remove("FABRIQUE_DATABASE_URL")
@@ -126,9 +130,17 @@ async fn the_readme_quick_start_works_as_written() {
     assert!(readme.contains("open http://127.0.0.1:8080"));
     let help = fabrique(&["serve", "--help"], &[]).await;
     assert!(help.contains("[default: 127.0.0.1:8080]"), "{help}");
-    let home = fabrique_testkit::http::get(site.parse().expect("an address"), "/").await;
+    let site: std::net::SocketAddr = site.parse().expect("an address");
+    let home = fabrique_testkit::http::get(site, "/").await;
     assert_eq!(home.status, 200);
     assert!(home.body.contains("<html lang=\"fr\">"));
+    // The seeded data is there to see.
+    let places = fabrique_testkit::http::get(site, "/lieux").await.text();
+    assert!(places.contains("FabLab de Thiers (exemple)"), "{places}");
+    let programmes = fabrique_testkit::http::get(site, "/programmes")
+        .await
+        .text();
+    assert!(programmes.contains("Solaire Dôme"), "{programmes}");
 
     let token_command = as_binary(&readme_command("token-command"));
     let token_args: Vec<&str> = token_command.iter().map(String::as_str).collect();

@@ -88,11 +88,18 @@ fn render(overlay: &str) -> Manifests {
 /// The Secrets an operator creates with `deploy/k8s/create-secrets` (docs/operations.md):
 /// for production, with the URLs of their own PostgreSQL in the environment.
 fn operator_secrets(with_postgres: bool) -> Vec<Value> {
+    operator_secrets_with(with_postgres, &[])
+}
+
+/// [`operator_secrets`], the operator giving `extra` in the environment too (e.g. the
+/// site's OpenID client secret).
+fn operator_secrets_with(with_postgres: bool, extra: &[(&str, &str)]) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/k8s/create-secrets");
     let mut command = std::process::Command::new(script);
     command
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(extra.iter().copied());
     if with_postgres {
         command.arg("--with-postgres");
     } else {
@@ -392,35 +399,36 @@ fn containers(manifests: &Manifests, workload: &Value) -> Result<Vec<Container>,
                 .flatten()
             {
                 let var_name = str_at(var, "/name").unwrap_or_default().to_string();
+                // A key reference: its value, or none when it is missing and optional
+                // (the kubelet then leaves the variable unset).
+                let key_ref = |kind: &str, r: &Value| match manifests.entry(
+                    kind,
+                    str_at(r, "/name").unwrap_or_default(),
+                    str_at(r, "/key").unwrap_or_default(),
+                ) {
+                    Ok(value) => Ok(Some(value)),
+                    Err(_) if r.get("optional") == Some(&Value::Bool(true)) => Ok(None),
+                    Err(e) => Err(format!("{label} env {var_name}: {e}")),
+                };
                 let value = if let Some(value) = var.get("value") {
-                    value.as_str().unwrap_or_default().to_string()
+                    Some(value.as_str().unwrap_or_default().to_string())
                 } else if let Some(r) = var.pointer("/valueFrom/secretKeyRef") {
-                    manifests
-                        .entry(
-                            "Secret",
-                            str_at(r, "/name").unwrap_or_default(),
-                            str_at(r, "/key").unwrap_or_default(),
-                        )
-                        .map_err(|e| format!("{label} env {var_name}: {e}"))?
+                    key_ref("Secret", r)?
                 } else if let Some(r) = var.pointer("/valueFrom/configMapKeyRef") {
-                    manifests
-                        .entry(
-                            "ConfigMap",
-                            str_at(r, "/name").unwrap_or_default(),
-                            str_at(r, "/key").unwrap_or_default(),
-                        )
-                        .map_err(|e| format!("{label} env {var_name}: {e}"))?
+                    key_ref("ConfigMap", r)?
                 } else if let Some(path) = str_at(var, "/valueFrom/fieldRef/fieldPath") {
                     match path {
-                        "metadata.name" => format!("{workload_name}-0"),
-                        "metadata.namespace" => namespace.to_string(),
+                        "metadata.name" => Some(format!("{workload_name}-0")),
+                        "metadata.namespace" => Some(namespace.to_string()),
                         other => return Err(format!("{label}: unsupported fieldRef {other}")),
                     }
                 } else {
                     return Err(format!("{label} env {var_name}: unsupported source"));
                 };
                 explicit_env.push(var_name.clone());
-                env.insert(var_name, value);
+                if let Some(value) = value {
+                    env.insert(var_name, value);
+                }
             }
             let ports: BTreeMap<String, u16> = container
                 .get("ports")
@@ -1353,7 +1361,8 @@ async fn probe_until_serving(endpoint: &str, service: &str) {
 /// and audience the manifests give the services (or, on the embedded default, the
 /// secret generated on the pod's volume). `extra` flags come last and win.
 async fn token(cluster: &LocalCluster, sub: &str, role: &str, extra: &[&str]) -> String {
-    // A services' pod: the site's holds no secret and checks no token.
+    // A services' pod: the site's checks no token (it signs its own, for the people
+    // signed in to it).
     let env = &cluster
         .pods
         .iter()
@@ -1411,10 +1420,14 @@ where
     }
 }
 
+/// The contact e-mail of the flow's member: the members service shows it to that member
+/// and to admins only.
+const FLOW_CONTACT_EMAIL: &str = "lucie.fabre@fablab-thiers.example.fr";
+
 /// A FabLab joins (members), lists its workshop (registry, once members' event reached
 /// it), lends a laser cutter there (sharing, once members' and registry's events did),
-/// and hosts a project (projects, likewise).
-async fn alliance_flow(cluster: &LocalCluster) {
+/// and hosts a project (projects, likewise). Returns the member's name, `members/<id>`.
+async fn alliance_flow(cluster: &LocalCluster) -> String {
     use members_proto::members_service_client::MembersServiceClient;
     use projects_proto::projects_service_client::ProjectsServiceClient;
     use registry_proto::registry_service_client::RegistryServiceClient;
@@ -1430,6 +1443,12 @@ async fn alliance_flow(cluster: &LocalCluster) {
                 member: Some(members_proto::Member {
                     display_name: "FabLab de Thiers".into(),
                     kind: members_proto::MemberKind::Association as i32,
+                    contacts: vec![members_proto::Contact {
+                        full_name: "Lucie Fabre".into(),
+                        role: members_proto::ContactRole::Other as i32,
+                        email: FLOW_CONTACT_EMAIL.into(),
+                        title: String::new(),
+                    }],
                     ..Default::default()
                 }),
                 request_id: String::new(),
@@ -1555,6 +1574,7 @@ async fn alliance_flow(cluster: &LocalCluster) {
     .await;
     assert_eq!(project.lead, member.name);
     assert_eq!(project.host_place, place.name);
+    member.name
 }
 
 // ------------------------------------------------------------------ tests
@@ -1563,9 +1583,11 @@ async fn alliance_flow(cluster: &LocalCluster) {
 /// its own config with a user per service, and the site's Deployment — and a flow
 /// crosses all four services, with the Secret the operator created
 /// (deploy/k8s/create-secrets); the site, started from its own env (no database, no
-/// NATS, no secret), answers its probes and shows what the flow made, read from each
-/// service through its Service. A token for another audience or issuer, or for none,
-/// is refused by services started from the overlay's own env.
+/// NATS; the tokens' secret and its session key from that Secret), answers its probes,
+/// shows what the flow made, read from each service through its Service, and lets the
+/// member sign in with a one-time link and see what only a token acting for it gets. A
+/// token for another audience or issuer, or for none, is refused by services started
+/// from the overlay's own env.
 #[tokio::test]
 async fn the_production_overlay_runs_as_declared() {
     let manifests = render_with_operator_secret("production");
@@ -1600,8 +1622,9 @@ async fn the_production_overlay_runs_as_declared() {
         5,
         "one pod per service, one for the site"
     );
-    alliance_flow(&cluster).await;
+    let member = alliance_flow(&cluster).await;
     site_shows_the_flow(&cluster).await;
+    the_member_signs_in_to_the_site(&cluster, &member).await;
 
     use members_proto::members_service_client::MembersServiceClient;
     let mut members = MembersServiceClient::new(
@@ -1637,20 +1660,30 @@ async fn the_production_overlay_runs_as_declared() {
     cluster.terminate().await;
 }
 
-/// The site's pod, on its http port: its health, and the pages of each service it reads
-/// showing what [`alliance_flow`] made.
-async fn site_shows_the_flow(cluster: &LocalCluster) {
+/// The site's pod: its http port's loopback address, and its container (env localized).
+fn site_pod(cluster: &LocalCluster) -> (std::net::SocketAddr, &Container) {
     let pod = cluster
         .pods
         .iter()
         .find(|pod| pod.main.iter().any(Container::is_site_alone))
         .expect("the site's pod");
-    let http = pod
+    let container = pod
         .main
         .iter()
-        .find_map(|c| c.ports.get("http").copied())
+        .find(|c| c.is_site_alone())
+        .expect("the site's container");
+    let http = container
+        .ports
+        .get("http")
+        .copied()
         .expect("an http containerPort");
-    let site = pod.address(http);
+    (pod.address(http), container)
+}
+
+/// The site's pod, on its http port: its health, and the pages of each service it reads
+/// showing what [`alliance_flow`] made.
+async fn site_shows_the_flow(cluster: &LocalCluster) {
+    let (site, _) = site_pod(cluster);
     // The flow's place, proposed by its member, is public once an admin approves it.
     use registry_proto::registry_service_client::RegistryServiceClient;
     let admin = token(cluster, "admin", "admin", &[]).await;
@@ -1704,6 +1737,85 @@ async fn site_shows_the_flow(cluster: &LocalCluster) {
             page.body
         );
     }
+}
+
+/// Sign-in on the site's pod as the overlay runs it: `fabrique login-link --member`, run
+/// with that pod's env (`kubectl exec deploy/web -- fabrique login-link …`), signs a
+/// one-time link with the session key from the operator's Secret, for the overlay's
+/// public URL; pressed on the pod, it opens a session (a `__Host-` cookie: the URL is
+/// https), whose "Espace membre" shows the member's contact e-mail. The members pod
+/// gives that e-mail only to a token acting for the member: the site's, signed with the
+/// shared secret and the overlay's issuer and audience, which that pod checks.
+async fn the_member_signs_in_to_the_site(cluster: &LocalCluster, member: &str) {
+    use fabrique_testkit::http::{get, get_with_cookie, post_form};
+    let (site, container) = site_pod(cluster);
+    let public_url = container
+        .env
+        .get("FABRIQUE_WEB_PUBLIC_URL")
+        .expect("the site's public URL");
+    let cwd = TempDir::new("k8s-login-link");
+    let output = tokio::process::Command::new(BIN)
+        .args(["login-link", "--member", member])
+        .env_clear()
+        .envs(&container.env)
+        .current_dir(cwd.path())
+        .output()
+        .await
+        .expect("fabrique login-link runs");
+    assert!(
+        output.status.success(),
+        "fabrique login-link in the site's pod: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let link = String::from_utf8(output.stdout).expect("UTF-8");
+    let token = link
+        .trim()
+        .strip_prefix(&format!("{public_url}/connexion/lien/"))
+        .unwrap_or_else(|| panic!("a link to the site's public URL {public_url}: {link}"))
+        .to_string();
+
+    let same_site = [("Sec-Fetch-Site", "same-origin")];
+    let signed_in = post_form(site, "/connexion/lien", &same_site, &[("jeton", &token)]).await;
+    assert_eq!(
+        signed_in.status,
+        303,
+        "{}\n{}",
+        signed_in.body,
+        cluster.logs()
+    );
+    assert_eq!(signed_in.header("location"), Some("/espace"));
+    let set_cookie = signed_in.header("set-cookie").expect("a session");
+    assert!(
+        set_cookie.starts_with("__Host-") && set_cookie.contains("Secure"),
+        "an https site's cookie: {set_cookie}"
+    );
+    let cookie = signed_in.cookie().expect("a cookie");
+
+    let space = get_with_cookie(site, "/espace", &cookie).await;
+    assert_eq!(space.status, 200, "{}\n{}", space.body, cluster.logs());
+    assert!(
+        space
+            .words()
+            .contains("Vous agissez au nom de FabLab de Thiers"),
+        "{}",
+        space.body
+    );
+    assert!(
+        space.body.contains(FLOW_CONTACT_EMAIL),
+        "the members pod did not give the site's token the member's contacts:\n{}\n{}",
+        space.body,
+        cluster.logs()
+    );
+    let id = member.strip_prefix("members/").expect("members/<id>");
+    let public = get(site, &format!("/allies/{id}")).await;
+    assert_eq!(public.status, 200, "{}", public.body);
+    assert!(
+        !public.body.contains(FLOW_CONTACT_EMAIL),
+        "the public page hides the contact's e-mail"
+    );
+    // Used once.
+    let again = post_form(site, "/connexion/lien", &same_site, &[("jeton", &token)]).await;
+    assert_eq!(again.status, 410, "{}", again.body);
 }
 
 /// The single-node overlay: every service in one process, SQLite on its volume, the
@@ -1804,9 +1916,15 @@ fn no_overlay_holds_a_secret_value() {
     }
 }
 
+/// The keys of fabrique-secrets that create-secrets writes only when the operator gives
+/// their value, and the variable that gives it: the pods read them as optional.
+const OPERATOR_GIVEN_KEYS: &[(&str, &str)] =
+    &[("web-oidc-client-secret", "WEB_OIDC_CLIENT_SECRET")];
+
 /// The Secrets from deploy/k8s/create-secrets have every key the overlays read, each
 /// Secret a container takes whole (`envFrom`) exists with what its program reads from
-/// it, and each run makes new values.
+/// it, and each run makes new values. A key read as optional is one the operator gives
+/// (the site's OpenID client secret): created with the value given, never made up.
 #[test]
 fn create_secrets_gives_every_key_the_overlays_read() {
     for (overlay, with_postgres) in [("production", false), ("small", true)] {
@@ -1822,15 +1940,50 @@ fn create_secrets_gives_every_key_the_overlays_read() {
         }
         assert!(!read.is_empty(), "{overlay} reads no secret");
         let created = operator_secrets(with_postgres);
-        for (name, key) in &read {
+        for (name, key, optional) in &read {
             let keys = secret_keys(&created, name);
             assert!(
                 !keys.is_empty(),
                 "{overlay} reads Secret {name}, which is not created"
             );
+            if *optional {
+                assert!(
+                    OPERATOR_GIVEN_KEYS.iter().any(|(k, _)| k == key),
+                    "{overlay} reads {key} of {name} as optional: the operator gives no such key"
+                );
+                assert!(
+                    !keys.contains(key),
+                    "create-secrets makes up {key} of {name}, which the operator did not give"
+                );
+                continue;
+            }
             assert!(
                 key.is_empty() || keys.contains(key),
                 "{overlay} reads {key} of {name}, which is not created"
+            );
+        }
+        // The operator's own values, given in the environment, are in fabrique-secrets as
+        // given (a quote and spaces included).
+        let given: Vec<(&str, String)> = OPERATOR_GIVEN_KEYS
+            .iter()
+            .map(|(_, variable)| (*variable, format!("given {variable} l'opérateur")))
+            .collect();
+        let given_env: Vec<(&str, &str)> = given.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let with_given = operator_secrets_with(with_postgres, &given_env);
+        for ((key, _), (_, value)) in OPERATOR_GIVEN_KEYS.iter().zip(&given) {
+            assert!(
+                read.iter()
+                    .any(|(name, k, optional)| name == "fabrique-secrets" && k == key && *optional),
+                "{overlay} does not read {key}"
+            );
+            assert_eq!(
+                with_given
+                    .iter()
+                    .find(|s| str_at(s, "/metadata/name") == Some("fabrique-secrets"))
+                    .and_then(|s| s.pointer(&format!("/stringData/{key}")))
+                    .and_then(Value::as_str),
+                Some(value.as_str()),
+                "{key}"
             );
         }
         // What reads a whole Secret: nats.conf one password per user, init-databases.sh
@@ -1869,35 +2022,51 @@ fn create_secrets_gives_every_key_the_overlays_read() {
             }
         }
         let again = operator_secrets(with_postgres);
-        let jwt = |secrets: &[Value]| {
+        let key = |secrets: &[Value], key: &str| {
             secrets
                 .iter()
-                .find_map(|s| s.pointer("/stringData/jwt-secret").cloned())
-                .expect("a jwt-secret")
+                .find_map(|s| s.pointer(&format!("/stringData/{key}")))
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("no {key}"))
+                .to_string()
         };
+        for generated in ["jwt-secret", "web-session-key"] {
+            assert!(
+                key(&created, generated).len() >= 32,
+                "{generated}: 32 bytes or more"
+            );
+            assert_ne!(
+                key(&created, generated),
+                key(&again, generated),
+                "each run generates its own {generated}"
+            );
+        }
         assert_ne!(
-            jwt(&created),
-            jwt(&again),
-            "each run generates its own signing secret"
+            key(&created, "jwt-secret"),
+            key(&created, "web-session-key"),
+            "one key for each use"
         );
     }
 }
 
-/// Every Secret a workload reads, as `(name, key)`; a key of "" for a Secret read whole
-/// (`envFrom`).
-fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String)>) {
+/// Every Secret a workload reads, as `(name, key, optional)`; a key of "" for a Secret
+/// read whole (`envFrom`); optional when the pod starts without it.
+fn collect_secret_refs(value: &Value, out: &mut Vec<(String, String, bool)>) {
     match value {
         Value::Object(map) => {
+            let optional = |r: &Value| r.get("optional") == Some(&Value::Bool(true));
             if let Some(r) = map.get("secretKeyRef") {
                 out.push((
                     str_at(r, "/name").unwrap_or_default().to_string(),
                     str_at(r, "/key").unwrap_or_default().to_string(),
+                    optional(r),
                 ));
             }
             if let Some(r) = map.get("secretRef") {
                 out.push((
                     str_at(r, "/name").unwrap_or_default().to_string(),
                     String::new(),
+                    optional(r),
                 ));
             }
             map.values().for_each(|v| collect_secret_refs(v, out));
@@ -2533,11 +2702,47 @@ fn deploy_files_are_derived_from_the_services() {
     }
 }
 
-/// Acceptance (issue 23): the production overlay, and the small one built on it, run
-/// the site as a Deployment of its own — `serve --services web` on the services'
-/// image, two replicas, HTTP on 8080 probed on /healthz, hardened like the services,
-/// reading no Secret and nothing of the database, NATS or tokens — behind a Service on
-/// port 80 and the example Ingress.
+/// Where each env variable of a container comes from: `value`, or the ConfigMap's or
+/// Secret's `name/key`, `(optional)` when the pod starts without it.
+fn env_sources(container: &Value) -> BTreeMap<String, String> {
+    container
+        .get("env")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|var| {
+            let name = str_at(var, "/name").unwrap_or_default().to_string();
+            let source = if var.get("value").is_some() {
+                "value".to_string()
+            } else {
+                let (kind, r) = [("ConfigMap", "configMapKeyRef"), ("Secret", "secretKeyRef")]
+                    .into_iter()
+                    .find_map(|(kind, key)| Some((kind, var.pointer("/valueFrom")?.get(key)?)))
+                    .unwrap_or_else(|| panic!("{name}: another source"));
+                let optional = if r.get("optional") == Some(&Value::Bool(true)) {
+                    " (optional)"
+                } else {
+                    ""
+                };
+                format!(
+                    "{kind} {}/{}{optional}",
+                    str_at(r, "/name").unwrap_or_default(),
+                    str_at(r, "/key").unwrap_or_default()
+                )
+            };
+            (name, source)
+        })
+        .collect()
+}
+
+/// Acceptance (issue 23, and sign-in): the production overlay, and the small one built
+/// on it, run the site as a Deployment of its own — `serve --services web` on the
+/// services' image, two replicas, HTTP on 8080 probed on /healthz, hardened like the
+/// services, reading nothing of the database or NATS — behind a Service on port 80 and
+/// the example Ingress, whose host is its public URL. Of the Secrets it reads exactly
+/// what sign-in needs, key by key (never a whole Secret): the services' token secret,
+/// its session key, and its OpenID client secret if the operator gave one; the tokens'
+/// issuer and audience as the services get them. The services get nothing new.
 #[test]
 fn the_production_overlay_runs_the_site_beside_the_services() {
     for overlay in ["production", "small"] {
@@ -2577,15 +2782,150 @@ fn the_production_overlay_runs_the_site_beside_the_services() {
                 "{variable}"
             );
         }
+        // Exactly this env, from exactly these sources; no envFrom.
+        let container = web
+            .pointer("/spec/template/spec/containers/0")
+            .expect("a container");
+        assert!(
+            container.get("envFrom").is_none(),
+            "{overlay}: the site takes a whole ConfigMap or Secret"
+        );
+        let config = |key: &str| format!("ConfigMap fabrique-config/{key}");
+        let expected: BTreeMap<String, String> = [
+            ("FABRIQUE_LOG_FORMAT", config("FABRIQUE_LOG_FORMAT")),
+            ("RUST_LOG", config("RUST_LOG")),
+            (
+                "FABRIQUE_JWT_ISSUER",
+                config("FABRIQUE_JWT_ISSUER (optional)"),
+            ),
+            (
+                "FABRIQUE_JWT_AUDIENCE",
+                config("FABRIQUE_JWT_AUDIENCE (optional)"),
+            ),
+            (
+                "FABRIQUE_JWT_SECRET",
+                "Secret fabrique-secrets/jwt-secret".into(),
+            ),
+            (
+                "FABRIQUE_WEB_SESSION_KEY",
+                "Secret fabrique-secrets/web-session-key".into(),
+            ),
+            (
+                "FABRIQUE_WEB_OIDC_CLIENT_SECRET",
+                "Secret fabrique-secrets/web-oidc-client-secret (optional)".into(),
+            ),
+            ("FABRIQUE_WEB_LISTEN", "value".into()),
+            ("FABRIQUE_WEB_MEMBERS_URL", "value".into()),
+            ("FABRIQUE_WEB_REGISTRY_URL", "value".into()),
+            ("FABRIQUE_WEB_PROJECTS_URL", "value".into()),
+            ("FABRIQUE_WEB_SHARING_URL", "value".into()),
+            ("FABRIQUE_WEB_PUBLIC_URL", "value".into()),
+            ("OTEL_SDK_DISABLED", "value".into()),
+        ]
+        .into_iter()
+        .map(|(name, source)| (name.to_string(), source))
+        .collect();
+        assert_eq!(
+            env_sources(container),
+            expected,
+            "{overlay}: the site's env"
+        );
         let mut secrets = Vec::new();
         collect_secret_refs(web, &mut secrets);
-        assert!(secrets.is_empty(), "the site reads {secrets:?}");
+        secrets.sort();
+        let key =
+            |key: &str, optional: bool| ("fabrique-secrets".to_string(), key.to_string(), optional);
+        assert_eq!(
+            secrets,
+            [
+                key("jwt-secret", false),
+                key("web-oidc-client-secret", true),
+                key("web-session-key", false),
+            ],
+            "{overlay}: the Secrets the site reads"
+        );
+        // As resolved with the operator's Secret: the services' own secret, issuer and
+        // audience (so the services accept the site's tokens), its session key, no
+        // client secret (none given), nothing of the database or NATS.
+        let members = containers(
+            &manifests,
+            manifests.get("Deployment", "members").expect("members"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .find(|c| !c.init)
+        .expect("the members container");
+        for shared in [
+            "FABRIQUE_JWT_SECRET",
+            "FABRIQUE_JWT_ISSUER",
+            "FABRIQUE_JWT_AUDIENCE",
+        ] {
+            assert!(
+                site.env.get(shared).is_some_and(|v| !v.is_empty()),
+                "{overlay}: the site has no {shared}"
+            );
+            assert_eq!(
+                site.env.get(shared),
+                members.env.get(shared),
+                "{overlay}: the site's {shared} is not the services'"
+            );
+        }
+        let session_key = site
+            .env
+            .get("FABRIQUE_WEB_SESSION_KEY")
+            .expect("a session key");
+        assert!(session_key.len() >= 32);
+        assert_ne!(Some(session_key), site.env.get("FABRIQUE_JWT_SECRET"));
+        assert!(!site.env.contains_key("FABRIQUE_WEB_OIDC_CLIENT_SECRET"));
         for name in site.env.keys() {
             assert!(
-                !["DATABASE", "NATS", "JWT", "SECRET", "PASSWORD"]
+                !["DATABASE", "NATS", "PASSWORD"]
                     .iter()
                     .any(|word| name.contains(word)),
                 "the site gets {name}"
+            );
+        }
+        // The services: nothing new. Each reads its database URL, the token secret and
+        // its NATS password, and nothing of the site's.
+        for service in service_names() {
+            let deployment = manifests
+                .get("Deployment", service)
+                .unwrap_or_else(|| panic!("no Deployment {service}"));
+            let mut read = Vec::new();
+            collect_secret_refs(deployment, &mut read);
+            let read: BTreeSet<(String, String, bool)> = read.into_iter().collect();
+            let expected: BTreeSet<(String, String, bool)> = [
+                key(&format!("{service}-database-url"), false),
+                key("jwt-secret", false),
+                (
+                    "fabrique-nats-users".to_string(),
+                    format!("{}_NATS_PASSWORD", service.to_uppercase()),
+                    false,
+                ),
+            ]
+            .into_iter()
+            .collect();
+            assert_eq!(read, expected, "{overlay}: the Secrets {service} reads");
+            for c in containers(&manifests, deployment).unwrap_or_else(|e| panic!("{e}")) {
+                assert!(
+                    !c.env.keys().any(|name| name.starts_with("FABRIQUE_WEB_")),
+                    "{overlay}: {} gets the site's settings",
+                    c.label()
+                );
+            }
+        }
+        // Nothing else reads the site's keys.
+        for workload in manifests
+            .all("Deployment")
+            .chain(manifests.all("StatefulSet"))
+            .filter(|w| str_at(w, "/metadata/name") != Some("web"))
+        {
+            let mut read = Vec::new();
+            collect_secret_refs(workload, &mut read);
+            assert!(
+                !read.iter().any(|(_, key, _)| key.starts_with("web-")),
+                "{overlay}: {:?} reads {read:?}",
+                str_at(workload, "/metadata/name")
             );
         }
         let pod_labels = web
@@ -2607,6 +2947,11 @@ fn the_production_overlay_runs_the_site_beside_the_services() {
         let ingress = manifests.get("Ingress", "web").expect("an Ingress example");
         assert!(str_at(ingress, "/spec/ingressClassName").is_some_and(|c| !c.is_empty()));
         let host = str_at(ingress, "/spec/rules/0/host").expect("a host");
+        assert_eq!(
+            site.env.get("FABRIQUE_WEB_PUBLIC_URL"),
+            Some(&format!("https://{host}")),
+            "{overlay}: the site's public URL is the Ingress's host, over TLS"
+        );
         assert_eq!(
             strings(ingress.pointer("/spec/tls/0/hosts")),
             [host],
