@@ -264,6 +264,11 @@ const TABLE: &[(&str, Expect)] = &[
     // private-data tests); a member edits and leaves itself; admins decide membership.
     ("fabrique.members.v1.MembersService/GetMember", PUBLIC),
     ("fabrique.members.v1.MembersService/ListMembers", PUBLIC),
+    // Each service's audit of who changed a resource: admins only.
+    ("fabrique.members.v1.MembersService/ListChanges", ADMIN),
+    ("fabrique.registry.v1.RegistryService/ListChanges", ADMIN),
+    ("fabrique.sharing.v1.SharingService/ListChanges", ADMIN),
+    ("fabrique.projects.v1.ProjectsService/ListChanges", ADMIN),
     ("fabrique.members.v1.MembersService/CreateMember", ANY),
     ("fabrique.members.v1.MembersService/UpdateMember", OWNER),
     ("fabrique.members.v1.MembersService/ApproveMember", ADMIN),
@@ -1116,6 +1121,15 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
         // ---------------------------------------------------------------- members
         ("MembersService", "GetMember") => encoded(mp::GetMemberRequest { name: fx.a.clone() }),
         ("MembersService", "ListMembers") => encoded(mp::ListMembersRequest::default()),
+        (_, "ListChanges") => encoded(fabrique_api::audit::ListChangesRequest {
+            resource: match short {
+                "MembersService" => fx.a.clone(),
+                "RegistryService" => fx.place.clone(),
+                "SharingService" => fx.resource.clone(),
+                _ => fx.programme.clone(),
+            },
+            ..Default::default()
+        }),
         ("MembersService", "CreateMember") => encoded(mp::CreateMemberRequest {
             member: Some(mp::Member {
                 display_name: "Régie de quartier".into(),

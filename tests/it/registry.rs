@@ -892,6 +892,85 @@ async fn every_event_says_who_made_its_change(backend: Backend) {
         None,
         "the system is nobody"
     );
+
+    // And admins read it back per resource, newest first, a page at a time.
+    let changes = |resource: &str, page_size: i32, page_token: &str| {
+        let request = fabrique_api::audit::ListChangesRequest {
+            resource: resource.to_string(),
+            page_size,
+            page_token: page_token.to_string(),
+        };
+        let mut client = admin.client.clone();
+        let request = authed(request, &admin_token);
+        async move { client.list_changes(request).await.map(|r| r.into_inner()) }
+    };
+    let who = |change: &fabrique_api::audit::Change| {
+        (
+            change
+                .event_type
+                .rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            change.actor_type.clone(),
+            change.actor.clone(),
+        )
+    };
+    let place = changes(&fablab.name, 0, "")
+        .await
+        .expect("the place's changes");
+    let place: Vec<_> = place.changes.iter().map(who).collect();
+    let admin_did = |what: &str| {
+        (
+            what.to_string(),
+            "service_account".to_string(),
+            "admin".to_string(),
+        )
+    };
+    assert_eq!(
+        place,
+        [
+            (
+                "PlaceReviewNeeded".to_string(),
+                "system".to_string(),
+                String::new()
+            ),
+            admin_did("PlaceListed"),
+            admin_did("PlaceProposed"),
+        ]
+    );
+    // A member's changes are the members service's.
+    let member_changes = |page_size: i32, page_token: &str| {
+        let request = authed(
+            fabrique_api::audit::ListChangesRequest {
+                resource: member.name.clone(),
+                page_size,
+                page_token: page_token.to_string(),
+            },
+            &admin_token,
+        );
+        let mut client = members.client.clone();
+        async move { client.list_changes(request).await.map(|r| r.into_inner()) }
+    };
+    let first = member_changes(1, "").await.expect("a first page");
+    assert_eq!(
+        first.changes.iter().map(who).collect::<Vec<_>>(),
+        [(
+            "MemberLeft".to_string(),
+            "user".to_string(),
+            "oidc:marie-7f3a".to_string()
+        )]
+    );
+    let rest = member_changes(10, &first.next_page_token)
+        .await
+        .expect("the rest");
+    let rest: Vec<String> = rest.changes.iter().map(|c| who(c).0).collect();
+    assert_eq!(rest, ["MemberJoined", "MemberApplied"]);
+    let elsewhere = changes(&fablab.name, 1, &first.next_page_token).await;
+    assert_eq!(
+        elsewhere.expect_err("another resource's token").code(),
+        Code::InvalidArgument
+    );
 }
 
 macro_rules! on_both_stores {

@@ -54,6 +54,16 @@ const BATCH_READS: usize = 2;
 const CONFLICT_RETRIES: usize = 5;
 
 impl Members {
+    /// Who changed `request.resource`, newest first: the audit, for admins only.
+    pub async fn list_changes(
+        &self,
+        caller: &fabrique_platform::auth::Caller,
+        request: &fabrique_api::audit::ListChangesRequest,
+    ) -> Result<fabrique_api::audit::ListChangesResponse, fabrique_platform::Error> {
+        caller.require_admin("list a resource's changes")?;
+        fabrique_platform::audit::list_changes(&self.db, request).await
+    }
+
     /// The use cases over `db`; `outbox` wakes the relay after each commit with events.
     pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
         let kept = Arc::new(KeptConnections::new(db.clone()));

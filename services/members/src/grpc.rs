@@ -36,6 +36,18 @@ impl MembersGrpc {
 
 #[tonic::async_trait]
 impl MembersService for MembersGrpc {
+    async fn list_changes(
+        &self,
+        request: Request<fabrique_api::audit::ListChangesRequest>,
+    ) -> Result<Response<fabrique_api::audit::ListChangesResponse>, Status> {
+        let caller = fabrique_platform::auth::caller(&request)?;
+        Ok(Response::new(
+            self.members
+                .list_changes(&caller, request.get_ref())
+                .await?,
+        ))
+    }
+
     async fn get_member(
         &self,
         request: Request<proto::GetMemberRequest>,

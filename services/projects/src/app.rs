@@ -46,6 +46,16 @@ pub struct Projects {
 }
 
 impl Projects {
+    /// Who changed `request.resource`, newest first: the audit, for admins only.
+    pub async fn list_changes(
+        &self,
+        caller: &fabrique_platform::auth::Caller,
+        request: &fabrique_api::audit::ListChangesRequest,
+    ) -> Result<fabrique_api::audit::ListChangesResponse, fabrique_platform::Error> {
+        caller.require_admin("list a resource's changes")?;
+        fabrique_platform::audit::list_changes(&self.db, request).await
+    }
+
     /// The use cases on `db`; each commit wakes the relay through `outbox`.
     pub fn new(db: DatabaseConnection, outbox: OutboxSignal) -> Self {
         Self { db, outbox }

@@ -60,6 +60,18 @@ impl ProjectsGrpc {
 
 #[tonic::async_trait]
 impl ProjectsService for ProjectsGrpc {
+    async fn list_changes(
+        &self,
+        request: Request<fabrique_api::audit::ListChangesRequest>,
+    ) -> Result<Response<fabrique_api::audit::ListChangesResponse>, Status> {
+        let caller = fabrique_platform::auth::caller(&request)?;
+        Ok(Response::new(
+            self.projects
+                .list_changes(&caller, request.get_ref())
+                .await?,
+        ))
+    }
+
     async fn create_project(
         &self,
         request: Request<proto::CreateProjectRequest>,

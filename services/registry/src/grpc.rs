@@ -55,6 +55,18 @@ impl RegistryGrpc {
 
 #[tonic::async_trait]
 impl RegistryService for RegistryGrpc {
+    async fn list_changes(
+        &self,
+        request: Request<fabrique_api::audit::ListChangesRequest>,
+    ) -> Result<Response<fabrique_api::audit::ListChangesResponse>, Status> {
+        let caller = fabrique_platform::auth::caller(&request)?;
+        Ok(Response::new(
+            self.registry
+                .list_changes(&caller, request.get_ref())
+                .await?,
+        ))
+    }
+
     async fn get_place(
         &self,
         request: Request<proto::GetPlaceRequest>,

@@ -60,6 +60,18 @@ impl SharingGrpc {
 
 #[tonic::async_trait]
 impl SharingService for SharingGrpc {
+    async fn list_changes(
+        &self,
+        request: Request<fabrique_api::audit::ListChangesRequest>,
+    ) -> Result<Response<fabrique_api::audit::ListChangesResponse>, Status> {
+        let caller = fabrique_platform::auth::caller(&request)?;
+        Ok(Response::new(
+            self.sharing
+                .list_changes(&caller, request.get_ref())
+                .await?,
+        ))
+    }
+
     async fn get_resource(
         &self,
         request: Request<proto::GetResourceRequest>,

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod allies;
 pub mod assets;
+pub mod history;
 pub mod home;
 pub mod map;
 pub mod needs;

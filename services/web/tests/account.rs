@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{platform, site_with};
+use common::{full_platform as platform, site_with};
 use fabrique_api::members as mp;
 use fabrique_testkit::http::{get, get_with_cookie, post_form};
 use fabrique_testkit::{Backend, TestPlatform, authed};
@@ -151,6 +151,29 @@ async fn a_one_time_link_works_once_then_never(backend: Backend) {
             .words()
             .contains("Vous n'agissez au nom d'aucun membre")
     );
+
+    // Only an admin sees who changed the member: the audit under its page.
+    let admin_cookie = admin.cookie().expect("a cookie");
+    let audited = get_with_cookie(site, &format!("/allies/{id}"), &admin_cookie).await;
+    let words = audited.words();
+    assert!(words.contains("Historique des modifications"), "{words}");
+    assert!(words.contains("Adhésion approuvée"), "{words}");
+    assert!(words.contains("Demande d'adhésion"), "{words}");
+    assert!(words.contains("client de l'API « admin »"), "{words}");
+    assert_eq!(audited.header("cache-control"), Some("private, no-store"));
+    for (who, page) in [
+        ("the public", get(site, &format!("/allies/{id}")).await),
+        (
+            "the member",
+            get_with_cookie(site, &format!("/allies/{id}"), &cookie).await,
+        ),
+    ] {
+        assert!(
+            !page.words().contains("Historique des modifications"),
+            "{who}"
+        );
+        assert_eq!(page.header("cache-control"), None, "{who}");
+    }
 }
 
 #[tokio::test]

@@ -15,6 +15,7 @@ use fabrique_api::registry as rp;
 use fabrique_api::sharing as sp;
 use serde::Deserialize;
 
+use super::history::{self, Owner};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
@@ -151,11 +152,17 @@ struct AllyPage {
     programmes: Vec<Link>,
     resources: Vec<Link>,
     projects: Vec<Link>,
+    /// Its audit, for an admin.
+    history: Option<Vec<super::history::Row>>,
 }
 
 /// `GET /allies/{id}`: the member, then the places it runs, the programmes it funds,
 /// the resources it offers and the projects it takes part in, at once.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let t = web.texts;
     let name = format!("members/{id}");
     let member = match web
@@ -180,7 +187,8 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
             let mut page = ally_page(t, member, places, programmes);
             page.resources = resources;
             page.projects = projects;
-            super::render(&page)
+            page.history = history::for_admin(&web, &headers, Owner::Members, &name).await;
+            history::private_if(page.history.is_some(), super::render(&page))
         }
         Err(status) => super::from_status(t, &status),
     }
@@ -313,6 +321,7 @@ fn ally_page(
         programmes,
         resources: Vec::new(),
         projects: Vec::new(),
+        history: None,
         title: member.display_name,
     }
 }

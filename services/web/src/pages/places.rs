@@ -14,6 +14,7 @@ use chrono::{Datelike, Utc};
 use fabrique_api::registry::{self as rp, DayOfWeek, PlaceKind};
 use serde::Deserialize;
 
+use super::history::{self, Owner};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
@@ -265,6 +266,8 @@ struct PlacePage {
     eco_labels: Vec<String>,
     nearby: Vec<PlaceCard>,
     resources: Vec<ResourceLink>,
+    /// Its audit, for an admin.
+    history: Option<Vec<super::history::Row>>,
 }
 
 /// A resource offered at the place.
@@ -275,7 +278,11 @@ struct ResourceLink {
 
 /// `GET /lieux/{id}`: the place, then the capabilities' labels and the places nearby
 /// at once.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let t = web.texts;
     let place = match web
         .api
@@ -298,9 +305,11 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
         resources_here(&web, &place.name)
     ) {
         Ok((labels, nearby, resources)) => {
+            let name = place.name.clone();
             let mut page = place_page(t, place, &labels, nearby);
             page.resources = resources;
-            super::render(&page)
+            page.history = history::for_admin(&web, &headers, Owner::Registry, &name).await;
+            history::private_if(page.history.is_some(), super::render(&page))
         }
         Err(status) => super::from_status(t, &status),
     }
@@ -378,6 +387,7 @@ fn place_page(
         eco_labels: place.eco_labels,
         nearby,
         resources: Vec::new(),
+        history: None,
         title: place.display_name,
     }
 }

@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::calendar::{self, Week};
 use super::common::{self, Link, id_of, item_status, member_link, member_names, paragraphs};
+use super::history::{self, Owner};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
@@ -276,6 +277,8 @@ struct ResourcePage {
     /// `Some` for a bookable resource: its rules (empty when it sets none).
     rules: Option<Vec<String>>,
     calendar: Vec<Week>,
+    /// Its audit, for an admin.
+    history: Option<Vec<super::history::Row>>,
 }
 
 /// Whether a resource of `kind` is booked by time slot.
@@ -291,7 +294,11 @@ fn bookable(kind: ResourceKind) -> bool {
 
 /// `GET /ressources/{id}`: the resource, then its owner's name, its place and its free
 /// slots at once.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let t = web.texts;
     let resource = match web
         .api
@@ -316,7 +323,10 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
     );
     match looked_up {
         Ok((names, place, calendar)) => {
-            super::render(&resource_page(t, resource, &names, place, calendar))
+            let name = resource.name.clone();
+            let mut page = resource_page(t, resource, &names, place, calendar);
+            page.history = history::for_admin(&web, &headers, Owner::Sharing, &name).await;
+            history::private_if(page.history.is_some(), super::render(&page))
         }
         Err(status) => super::from_status(t, &status),
     }
@@ -410,6 +420,7 @@ fn resource_page(
         rules,
         calendar,
         title: resource.title,
+        history: None,
     }
 }
 

@@ -57,6 +57,51 @@ pub struct AccountTexts {
     pub sign_out: &'static str,
     /// The link to the member's public page.
     pub public_page: &'static str,
+    /// The audit's section, for admins.
+    pub history_title: &'static str,
+    /// The audit's table caption.
+    pub history_caption: &'static str,
+    /// No change recorded.
+    pub history_empty: &'static str,
+    /// The audit's columns.
+    pub history_when: &'static str,
+    /// The audit's columns.
+    pub history_what: &'static str,
+    /// The audit's columns.
+    pub history_who: &'static str,
+    /// A change by a person on the site (`{}`: their id).
+    pub changed_by_person: &'static str,
+    /// A change by an API client (`{}`: its token's subject).
+    pub changed_by_client: &'static str,
+    /// A change the platform made in reaction to another.
+    pub changed_by_platform: &'static str,
+}
+
+impl AccountTexts {
+    /// What an event says happened, from its subject (`fabrique.members.member.joined`).
+    pub fn change_label(&self, subject: &str) -> Option<&'static str> {
+        let what = subject.strip_prefix("fabrique.")?;
+        Some(match what {
+            "members.member.applied" => "Demande d'adhésion",
+            "members.member.joined" => "Adhésion approuvée",
+            "members.member.updated" => "Fiche modifiée",
+            "members.member.suspended" => "Membre suspendu",
+            "members.member.reinstated" => "Membre rétabli",
+            "members.member.left" => "Départ de l'alliance",
+            "registry.place.proposed" => "Lieu proposé",
+            "registry.place.listed" => "Lieu publié",
+            "registry.place.updated" => "Lieu modifié",
+            "registry.place.suspended" => "Lieu suspendu",
+            "registry.place.closed" => "Lieu fermé",
+            "registry.place.review_needed" => "Lieu à revoir",
+            "sharing.resource.offered" => "Ressource proposée",
+            "sharing.resource.updated" => "Ressource modifiée",
+            "sharing.resource.unavailable" => "Ressource indisponible",
+            "sharing.resource.restored" => "Ressource de nouveau disponible",
+            "sharing.resource.withdrawn" => "Ressource retirée",
+            _ => return None,
+        })
+    }
 }
 
 /// In French.
@@ -93,4 +138,14 @@ pub const FR: AccountTexts = AccountTexts {
     no_contacts: "Aucune personne contact n'est enregistrée.",
     sign_out: "Se déconnecter",
     public_page: "Voir la page publique",
+    history_title: "Historique des modifications",
+    history_caption: "Les 30 dernières modifications, de la plus récente à la plus ancienne \
+                      (visible des administrateurs seulement)",
+    history_empty: "Aucune modification enregistrée.",
+    history_when: "Quand",
+    history_what: "Quoi",
+    history_who: "Qui",
+    changed_by_person: "{} (sur le site)",
+    changed_by_client: "client de l'API « {} »",
+    changed_by_platform: "la plateforme, en conséquence d'un autre changement",
 };
