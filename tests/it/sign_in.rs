@@ -12,7 +12,6 @@ use fabrique_testkit::{authed, free_port};
 use crate::seeded_site::{SeededSite, arrived, link_or_button, shown_text};
 
 const CLIENT_ID: &str = "fabrique-site";
-const CLIENT_SECRET: &str = "un-secret-de-test-pour-le-client";
 
 fn account(login: &str, email: &str, verified: bool, roles: &[&str]) -> Account {
     Account {
@@ -65,9 +64,11 @@ async fn sign_in_as(site: &SeededSite, login: &str) -> Browser {
 #[tokio::test]
 async fn an_officer_signs_in_through_the_openid_provider_and_sees_their_member() {
     let address = format!("127.0.0.1:{}", free_port());
+    // Made at run time: a secret written in the repository would be a published one.
+    let client_secret = uuid::Uuid::new_v4().simple().to_string();
     let provider = OidcProvider::start(
         CLIENT_ID,
-        CLIENT_SECRET,
+        &client_secret,
         &format!("http://{address}/connexion/retour"),
         &[
             account("marie", "Marie.Martin@thiers.example.fr", true, &[]),
@@ -80,7 +81,7 @@ async fn an_officer_signs_in_through_the_openid_provider_and_sees_their_member()
         &[
             ("FABRIQUE_WEB_OIDC_ISSUER", provider.issuer.as_str()),
             ("FABRIQUE_WEB_OIDC_CLIENT_ID", CLIENT_ID),
-            ("FABRIQUE_WEB_OIDC_CLIENT_SECRET", CLIENT_SECRET),
+            ("FABRIQUE_WEB_OIDC_CLIENT_SECRET", client_secret.as_str()),
             ("FABRIQUE_WEB_OIDC_NAME", "le compte de l'alliance"),
             ("FABRIQUE_WEB_ADMIN_CLAIM", "roles=fabrique-admin"),
         ],
