@@ -77,6 +77,7 @@ async fn a_visitor_finds_resources_their_free_slots_and_needs(backend: Backend) 
             postal_code: "63300".into(),
             locality: "Thiers".into(),
         }),
+        insee_code: "63430".into(),
         ..draft("FabLab de Thiers", rp::PlaceKind::Fablab, 45.8563, 3.5477)
     };
     let fablab = place(&mut registry, &admin, fablab, true).await;
@@ -247,6 +248,42 @@ async fn a_visitor_finds_resources_their_free_slots_and_needs(backend: Backend) 
         );
         assert!(!text.contains(not), "{query} kept {not}");
     }
+    // Near a commune: by its name (case and accents aside) or its INSEE code, counted
+    // from its listed places; the field suggests the communes of the listed places.
+    assert!(
+        text.contains("<option value=\"Thiers\"></option>"),
+        "{text}"
+    );
+    for query in [
+        "/ressources?commune=THIERS&rayon=5",
+        "/ressources?commune=63430&rayon=5",
+    ] {
+        let page = get(site, query).await;
+        assert_eq!(page.status, 200, "{query}");
+        let text = page.text();
+        assert!(
+            text.contains("1 ressource")
+                && text.contains("Broyeur de végétaux")
+                && !text.contains("Enrobés"),
+            "{query}:\n{text}"
+        );
+        assert!(text.contains("À moins de 5 km de Thiers"), "{text}");
+    }
+    // A commune with no listed place cannot be searched around: the page says so and
+    // lists everything rather than nothing.
+    let elsewhere = get(site, "/ressources?commune=Ambert&rayon=5")
+        .await
+        .words();
+    assert!(
+        elsewhere.contains(
+            "Aucun lieu n'est référencé dans la commune « Ambert » : la liste ci-dessous"
+        ) && elsewhere.contains("2 ressources"),
+        "{elsewhere}"
+    );
+    assert!(
+        elsewhere.contains("id=\"commune\" name=\"commune\" value=\"Ambert\""),
+        "{elsewhere}"
+    );
     let chosen = get(
         site,
         &format!("/ressources?lieu={fablab}&rayon=5&type=equipment"),

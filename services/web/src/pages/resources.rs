@@ -1,5 +1,5 @@
 //! "Ressources partagées": what allies lend and give, with a search (text, kind, near a
-//! listed place), and a resource's page — who offers it, where, on what conditions and
+//! listed place or a commune), and a resource's page — who offers it, where, on what conditions and
 //! booking rules, and for a bookable one its free slots of the coming weeks as a
 //! calendar. Reads the sharing service's public calls (`ListResources`, `GetResource`,
 //! `GetAvailability`: AVAILABLE resources, free time only), the registry's places and
@@ -44,6 +44,9 @@ pub struct Filters {
     /// The id of a listed place to search around.
     #[serde(default)]
     lieu: String,
+    /// Or a commune to search around, by name or INSEE code.
+    #[serde(default)]
+    commune: String,
     /// The radius around it, in km.
     #[serde(default)]
     rayon: String,
@@ -77,6 +80,12 @@ struct ResourcesPage {
     query: String,
     kinds: Vec<Choice>,
     places: Vec<Choice>,
+    commune: String,
+    /// The communes of the listed places, offered as the field's suggestions.
+    communes: Vec<String>,
+    /// What the "near" filter did: the commune and radius searched around, or why a
+    /// commune could not be.
+    near_note: String,
     radii: Vec<Choice>,
     resources: Vec<ResourceCard>,
     count: String,
@@ -111,8 +120,17 @@ pub fn card(t: &Texts, resource: &sp::Resource, names: &BTreeMap<String, String>
     }
 }
 
-/// The listed places, by name, for the "near" filter: (id, `name (locality)`, where).
-async fn listed_places(web: &Web) -> Result<Vec<(String, String, rp::Location)>, tonic::Status> {
+/// A listed place the "near" filter offers.
+struct NearbyPlace {
+    id: String,
+    /// `name (locality)`.
+    label: String,
+    locality: String,
+    location: rp::Location,
+}
+
+/// The listed places, by name, for the "near" filter.
+async fn listed_places(web: &Web) -> Result<Vec<NearbyPlace>, tonic::Status> {
     let places = web
         .api
         .registry()
@@ -133,10 +151,15 @@ async fn listed_places(web: &Web) -> Result<Vec<(String, String, rp::Location)>,
             } else {
                 format!("{} ({locality})", p.display_name)
             };
-            Some((id_of(&p.name, "places").to_string(), label, location))
+            Some(NearbyPlace {
+                id: id_of(&p.name, "places").to_string(),
+                label,
+                locality,
+                location,
+            })
         })
         .collect();
-    found.sort_by_key(|(_, label, _)| label.to_lowercase());
+    found.sort_by_key(|p| p.label.to_lowercase());
     Ok(found)
 }
 
@@ -145,29 +168,106 @@ struct Search {
     kind: Option<ResourceKind>,
     /// The radius chosen (or the default one), in km.
     radius: u32,
-    /// Around the chosen place, when it is one of the listed places.
+    /// Around the chosen place, when it is one of the listed places, or else around the
+    /// chosen commune, when it has listed places.
     near: Option<sp::Near>,
+    /// What the page says of the "near" filter.
+    near_note: String,
 }
 
-fn search(filters: &Filters, places: &[(String, String, rp::Location)]) -> Search {
+/// Where a commune is, for the "near" filter: the centre of the listed places in it
+/// (the platform keeps no map of the communes; an ally searching around its commune
+/// has places there), and its name as they spell it. `None` when the commune has no
+/// listed place. A commune is given by its INSEE code or its name, case and accents
+/// aside.
+async fn commune_centre(
+    web: &Web,
+    commune: &str,
+) -> Result<Option<(String, rp::Location)>, tonic::Status> {
+    let code = fabrique_types::InseeCode::parse(commune).ok();
+    let wanted = fabrique_types::fold(commune.trim());
+    let request = match &code {
+        Some(code) => rp::ListPlacesRequest {
+            insee_code: code.as_str().to_string(),
+            page_size: PLACES_READ,
+            ..Default::default()
+        },
+        None => rp::ListPlacesRequest {
+            query: commune.trim().to_string(),
+            page_size: PLACES_READ,
+            ..Default::default()
+        },
+    };
+    let places = web
+        .api
+        .registry()
+        .list_places(request)
+        .await?
+        .into_inner()
+        .places;
+    let mut name = None;
+    let (mut latitude, mut longitude, mut count) = (0.0, 0.0, 0.0);
+    for place in places {
+        let locality = place.address.map(|a| a.locality).unwrap_or_default();
+        // The text search also finds the name or description: only the commune counts.
+        let inside = code.is_some() || fabrique_types::fold(&locality) == wanted;
+        if let (true, Some(location)) = (inside, place.location) {
+            latitude += location.latitude;
+            longitude += location.longitude;
+            count += 1.0;
+            if name.is_none() && !locality.is_empty() {
+                name = Some(locality);
+            }
+        }
+    }
+    Ok((count > 0.0).then(|| {
+        (
+            name.unwrap_or_else(|| commune.trim().to_string()),
+            rp::Location {
+                latitude: latitude / count,
+                longitude: longitude / count,
+            },
+        )
+    }))
+}
+
+async fn search(
+    web: &Web,
+    t: &Texts,
+    filters: &Filters,
+    places: &[NearbyPlace],
+) -> Result<Search, tonic::Status> {
     let radius = RADII_KM
         .into_iter()
         .find(|km| km.to_string() == filters.rayon)
         .unwrap_or(RADII_KM[0]);
-    Search {
+    let near = |location: &rp::Location| sp::Near {
+        location: Some(sp::Location {
+            latitude: location.latitude,
+            longitude: location.longitude,
+        }),
+        radius_km: f64::from(radius),
+    };
+    let mut search = Search {
         kind: enum_of_code::<ResourceKind>(&filters.kind),
         radius,
         near: places
             .iter()
-            .find(|(id, _, _)| *id == filters.lieu)
-            .map(|(_, _, location)| sp::Near {
-                location: Some(sp::Location {
-                    latitude: location.latitude,
-                    longitude: location.longitude,
-                }),
-                radius_km: f64::from(radius),
-            }),
+            .find(|p| p.id == filters.lieu)
+            .map(|p| near(&p.location)),
+        near_note: String::new(),
+    };
+    let commune = filters.commune.trim();
+    if search.near.is_none() && !commune.is_empty() {
+        match commune_centre(web, commune).await? {
+            Some((name, centre)) => {
+                search.near = Some(near(&centre));
+                search.near_note = t.sharing.around_commune(&name, f64::from(radius));
+            }
+            None => search.near_note = t.sharing.unknown_commune(commune),
+        }
     }
+    Ok(search)
 }
 
 /// `GET /ressources`.
@@ -177,7 +277,10 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
         Ok(places) => places,
         Err(status) => return super::from_status(t, &status),
     };
-    let search = search(&filters, &places);
+    let search = match search(&web, t, &filters, &places).await {
+        Ok(search) => search,
+        Err(status) => return super::from_status(t, &status),
+    };
     let request = sp::ListResourcesRequest {
         page_size: PAGE_SIZE,
         page_token: filters.page.clone(),
@@ -208,6 +311,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
                 ("q", filters.q.as_str()),
                 ("type", filters.kind.as_str()),
                 ("lieu", filters.lieu.as_str()),
+                ("commune", filters.commune.as_str()),
                 ("rayon", rayon.as_str()),
                 ("page", response.next_page_token.as_str()),
             ],
@@ -218,12 +322,24 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
     ))
 }
 
+/// The communes of `places`, once each, sorted.
+fn communes(places: &[NearbyPlace]) -> Vec<String> {
+    let mut communes: Vec<String> = places
+        .iter()
+        .filter(|p| !p.locality.is_empty())
+        .map(|p| p.locality.clone())
+        .collect();
+    communes.sort_by_key(|c| fabrique_types::fold(c));
+    communes.dedup();
+    communes
+}
+
 /// The list's page: the form as the visitor filled it, and the resources found.
 fn resources_page(
     t: &'static Texts,
     filters: &Filters,
     search: &Search,
-    places: Vec<(String, String, rp::Location)>,
+    places: Vec<NearbyPlace>,
     resources: Vec<ResourceCard>,
     next: Option<String>,
 ) -> ResourcesPage {
@@ -238,12 +354,15 @@ fn resources_page(
                 selected: Some(k) == search.kind,
             })
             .collect(),
+        communes: communes(&places),
+        commune: filters.commune.trim().to_string(),
+        near_note: search.near_note.clone(),
         places: places
             .into_iter()
-            .map(|(id, label, _)| Choice {
-                selected: id == filters.lieu,
-                value: id,
-                label,
+            .map(|p| Choice {
+                selected: p.id == filters.lieu,
+                value: p.id,
+                label: p.label,
             })
             .collect(),
         radii: RADII_KM

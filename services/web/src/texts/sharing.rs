@@ -19,6 +19,10 @@ pub struct SharingTexts {
     pub kind_label: &'static str,
     /// The place filter's label.
     pub near_place_label: &'static str,
+    /// The "near a commune" field.
+    pub near_commune_label: &'static str,
+    /// What that field accepts, and where distances are counted from.
+    pub near_commune_hint: &'static str,
     /// The radius filter's label.
     pub radius_label: &'static str,
     /// The resources' form button.
@@ -91,6 +95,9 @@ pub const FR: SharingTexts = SharingTexts {
     resources_filters: "Filtrer les ressources",
     kind_label: "Type de ressource",
     near_place_label: "Près du lieu",
+    near_commune_label: "Ou près de la commune",
+    near_commune_hint: "Son nom ou son code INSEE ; la distance est comptée depuis le centre \
+                        des lieux référencés dans la commune.",
     radius_label: "Dans un rayon de",
     show_resources: "Afficher les ressources",
     no_resources: "Aucune ressource ne correspond à ces critères.",
@@ -200,6 +207,20 @@ impl SharingTexts {
     /// What is left of a material: `Reste 12,5 t sur 40 t`.
     pub fn remaining(&self, remaining: &str, offered: &str) -> String {
         format!("Reste {remaining} sur {offered}")
+    }
+
+    /// Why a commune typed in the "near" filter did not narrow the list.
+    pub fn unknown_commune(&self, commune: &str) -> String {
+        format!(
+            "Aucun lieu n'est référencé dans la commune « {commune} » : la liste \
+             ci-dessous n'est pas limitée à ses environs. Choisissez un lieu proche ou une \
+             commune voisine."
+        )
+    }
+
+    /// The list narrowed around a commune.
+    pub fn around_commune(&self, commune: &str, km: f64) -> String {
+        format!("À moins de {} de {commune}", self.within_km(km))
     }
 
     /// A radius: `20 km`.
