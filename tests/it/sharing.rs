@@ -15,7 +15,9 @@ use sea_orm::{ConnectionTrait, Statement};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use crate::support::{Members, all_services, association, id_of, reason, violated_fields};
+use crate::support::{
+    Members, all_services, association, id_of, reason, refusal_fact, violated_fields,
+};
 
 const THIERS: (f64, f64) = (45.8564, 3.5475);
 
@@ -328,6 +330,22 @@ async fn concurrent_reservations_never_overlap(backend: Backend) {
                     "names the conflicting slot: {}",
                     status.message()
                 );
+                // And gives it to programs: the holder and its slot, which overlaps.
+                let holder = refusal_fact(&status, "holding_reservation");
+                assert!(
+                    holder.starts_with(&format!("{}/reservations/", tool.name)),
+                    "{status:?}"
+                );
+                let at = |key| {
+                    chrono::DateTime::parse_from_rfc3339(&refusal_fact(&status, key))
+                        .unwrap_or_else(|e| panic!("{key}: {e} in {status:?}"))
+                };
+                let (from, to) = (at("holding_start_time"), at("holding_end_time"));
+                assert!(
+                    from < to && from >= base && to <= base + minutes(30 * 180),
+                    "{status:?}"
+                );
+                assert!(!refusal_fact(&status, "turnaround_minutes").is_empty());
             }
         }
     }
@@ -348,6 +366,59 @@ async fn concurrent_reservations_never_overlap(backend: Backend) {
         10,
         "losers wrote nothing"
     );
+}
+
+/// One reservation sent many times at once with one request id (a double click, a
+/// client retrying while its first try is still running): every copy answers the same
+/// reservation, one is written. Another caller reusing that id is refused.
+async fn one_request_sent_many_times_at_once_reserves_once(backend: Backend) {
+    let platform = platform(backend).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let (_, owner) = active_member(&platform, &members, "Prêteur").await;
+    let (_, borrower) = active_member(&platform, &members, "Emprunteur").await;
+    let (_, stranger) = active_member(&platform, &members, "Autre").await;
+    let tool = owner
+        .offer(equipment("Broyeur de végétaux", 30))
+        .await
+        .expect("offer");
+    let start = tomorrow();
+    let request = |token: &str| {
+        authed(
+            proto::CreateReservationRequest {
+                parent: tool.name.clone(),
+                reservation: Some(proto::Reservation {
+                    start_time: Some(fabrique_platform::time::timestamp(start)),
+                    end_time: Some(fabrique_platform::time::timestamp(
+                        start + chrono::Duration::hours(2),
+                    )),
+                    ..Default::default()
+                }),
+                request_id: "0e6f2b9c-3c1e-4d55-9a43-5d2b7c1f0a11".into(),
+            },
+            token,
+        )
+    };
+    let copies: Vec<_> = (0..8)
+        .map(|_| {
+            let (mut client, request) = (borrower.client.clone(), request(&borrower.token));
+            tokio::spawn(async move { client.create_reservation(request).await })
+        })
+        .collect();
+    let mut names = HashSet::new();
+    for copy in copies {
+        let made = copy.await.expect("task").expect("every copy answers");
+        names.insert(made.into_inner().name);
+    }
+    assert_eq!(names.len(), 1, "{names:?}");
+    let reused = stranger
+        .client
+        .clone()
+        .create_reservation(request(&stranger.token))
+        .await
+        .expect_err("another caller's request id");
+    assert_eq!(reason(&reused), "REQUEST_ID_REUSED");
+    let db = sharing_database(&platform).await;
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM reservations").await, 1);
 }
 
 async fn concurrent_claims_never_take_more_than_the_stock(backend: Backend) {
@@ -758,6 +829,7 @@ macro_rules! on_both_stores {
 
 on_both_stores!(
     concurrent_reservations_never_overlap,
+    one_request_sent_many_times_at_once_reserves_once,
     concurrent_claims_never_take_more_than_the_stock,
     a_departing_member_s_offers_and_bookings_end_once,
     matching_prefers_free_and_near,

@@ -228,6 +228,15 @@ pub fn violated_fields(status: &Status) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The `ErrorInfo.metadata` value of `key` in an error, empty when absent.
+pub fn refusal_fact(status: &Status, key: &str) -> String {
+    status
+        .get_error_details()
+        .error_info()
+        .and_then(|info| info.metadata.get(key).cloned())
+        .unwrap_or_default()
+}
+
 /// The `ErrorInfo.reason` of an error.
 pub fn reason(status: &Status) -> String {
     status

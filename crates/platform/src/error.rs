@@ -100,6 +100,8 @@ pub enum Error {
         reason: &'static str,
         /// What happened, for people.
         message: String,
+        /// The refusal's facts, for programs (`ErrorInfo.metadata`).
+        metadata: Vec<(&'static str, String)>,
     },
     /// PERMISSION_DENIED: authenticated, but not allowed to do this.
     #[error("{message}")]
@@ -158,6 +160,7 @@ impl Error {
             status: refusal.status(),
             reason: refusal.code(),
             message: refusal.message(),
+            metadata: refusal.metadata(),
         }
     }
 
@@ -237,11 +240,21 @@ impl From<Error> for Status {
                 Status::with_error_details(code, message, details)
             }
             Error::Refused {
-                reason, message, ..
+                reason,
+                message,
+                metadata,
+                ..
             } => Status::with_error_details(
                 code,
                 message,
-                ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new()),
+                ErrorDetails::with_error_info(
+                    reason,
+                    ERROR_DOMAIN,
+                    metadata
+                        .into_iter()
+                        .map(|(key, value)| (key.to_string(), value))
+                        .collect::<HashMap<_, _>>(),
+                ),
             ),
             Error::PermissionDenied { message }
             | Error::Unauthenticated { message }

@@ -8,7 +8,8 @@
 //! service's enum: [`assert_lists_shared`] checks it.
 //!
 //! A refusal becomes an [`Error`](crate::Error) (`From`) whose `google.rpc.ErrorInfo.reason` is the code
-//! (`MEMBER_NOT_ACTIVE`), with the gRPC code the refusal chooses.
+//! (`MEMBER_NOT_ACTIVE`), with the gRPC code the refusal chooses, and whose
+//! `ErrorInfo.metadata` holds the refusal's facts ([`Refusal::metadata`]).
 
 use tonic::Code;
 
@@ -23,6 +24,13 @@ pub trait Refusal {
     }
     /// What happened, in words a caller can act on.
     fn message(&self) -> String;
+    /// What a program needs to act on it without parsing the message (the slot in the
+    /// way, the amount left), sent as `ErrorInfo.metadata`: lower_snake keys, values
+    /// as the API writes them (RFC 3339 times, resource names, integers). Each service
+    /// documents its keys with its refusal codes.
+    fn metadata(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// The refusals the platform itself makes, whatever the service.

@@ -320,6 +320,41 @@ impl RefusalTrait for Refusal {
             Refusal::NeedClosed { need } => format!("{need} is already closed"),
         }
     }
+
+    /// The facts a client shows or acts on, as the proto's `Refusal` lists them: the
+    /// slot in the way, the limits a slot broke, what is left of a material.
+    fn metadata(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Refusal::SlotTaken {
+                turnaround,
+                holding,
+                ..
+            } => {
+                let mut facts = vec![("turnaround_minutes", turnaround.num_minutes().to_string())];
+                if let Some(holding) = holding {
+                    facts.extend([
+                        ("holding_reservation", holding.reservation.clone()),
+                        ("holding_start_time", holding.start.to_rfc3339()),
+                        ("holding_end_time", holding.end.to_rfc3339()),
+                    ]);
+                }
+                facts
+            }
+            Refusal::SlotTooLong { max } => {
+                vec![("max_duration_hours", max.num_hours().to_string())]
+            }
+            Refusal::SlotTooFarAhead { max } => {
+                vec![("max_advance_days", max.num_days().to_string())]
+            }
+            Refusal::NotEnoughLeft {
+                remaining, unit, ..
+            } => vec![
+                ("remaining", remaining.to_string()),
+                ("unit", unit.to_string()),
+            ],
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -53,7 +53,8 @@ impl Sharing {
 
     /// Writes a new reservation and its event. The exclusion constraint decides between
     /// overlapping requests (SLOT_TAKEN for the loser), and a unique `request_id`
-    /// between two copies of one retried request (the second gets the first's).
+    /// between two copies of one retried request (the second gets the first's, even
+    /// when the slot's constraint is the one it met).
     async fn insert_reservation(
         &self,
         resource: &Resource,
@@ -69,6 +70,21 @@ impl Sharing {
                 Err(error) => error,
             };
             let _ = txn.rollback().await;
+            // The same request sent twice at once (a double click, a client's retry
+            // racing its first try): the copy that lost meets the winner's row, by its
+            // slot before its request id on PostgreSQL. Either way it answers what the
+            // first made.
+            let twin = store::is_overlap(&error)
+                || db::violates(&error, &store::RESERVATION_REQUEST_ID_KEY);
+            if twin
+                && let Some(request_id) = request_id
+                && let Some(existing) = request::replay(
+                    store::reservation_by_request(&self.db, request_id).await?,
+                    |e| e.created_by == reservation.created_by,
+                )?
+            {
+                return Ok(existing);
+            }
             if store::is_overlap(&error) {
                 return Err(self.conflict(resource, &reservation).await);
             }
@@ -77,12 +93,6 @@ impl Sharing {
             // other's row (SLOT_TAKEN) or none.
             if db::is_concurrency_conflict(&error) && attempts < INSERT_ATTEMPTS {
                 continue;
-            }
-            if db::violates(&error, &store::RESERVATION_REQUEST_ID_KEY)
-                && let Some(request_id) = request_id
-                && let Some(existing) = store::reservation_by_request(&self.db, request_id).await?
-            {
-                return Ok(existing);
             }
             return Err(error.into());
         };
