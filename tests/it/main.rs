@@ -5,6 +5,7 @@
 
 mod authorization;
 mod bad_input;
+mod bookings;
 mod browser;
 mod cli;
 mod deploy;

@@ -11,9 +11,9 @@ use fabrique_testkit::{authed, free_port};
 
 use crate::seeded_site::{SeededSite, arrived, link_or_button, shown_text};
 
-const CLIENT_ID: &str = "fabrique-site";
+pub const CLIENT_ID: &str = "fabrique-site";
 
-fn account(login: &str, email: &str, verified: bool, roles: &[&str]) -> Account {
+pub fn account(login: &str, email: &str, verified: bool, roles: &[&str]) -> Account {
     Account {
         login: login.into(),
         email: email.into(),
@@ -25,7 +25,7 @@ fn account(login: &str, email: &str, verified: bool, roles: &[&str]) -> Account 
 
 /// Signs in on `site` in a fresh browser as `login` at the provider; returns the
 /// browser on the page the site lands on.
-async fn sign_in_as(site: &SeededSite, login: &str) -> Browser {
+pub async fn sign_in_as(site: &SeededSite, login: &str) -> Browser {
     let browser = Browser::start().await;
     browser.goto(&site.url("/connexion")).await;
     let violations = browser.serious_accessibility_violations().await;

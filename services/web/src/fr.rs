@@ -138,6 +138,26 @@ pub fn distance_km(km: f64) -> String {
     }
 }
 
+/// A duration in minutes as the French write it: `30 min`, `2 h`, `1 h 30`.
+pub fn duration_minutes(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}{BEFORE_UNIT}min"),
+        (h, 0) => format!("{h}{BEFORE_UNIT}h"),
+        (h, m) => format!("{h}{BEFORE_UNIT}h{BEFORE_UNIT}{m:02}"),
+    }
+}
+
+/// The instant of the Paris wall clock `day` at `time`: `None` for a time the spring
+/// change skips (02:00–03:00 on the last Sunday of March); in the hour the autumn change
+/// repeats, the first of the two.
+pub fn paris_local(day: NaiveDate, time: chrono::NaiveTime) -> Option<DateTime<Utc>> {
+    let local = day.and_time(time);
+    [7200, 3600].into_iter().find_map(|offset| {
+        let instant = (local - Duration::seconds(offset)).and_utc();
+        (i64::from(paris_offset(instant).local_minus_utc()) == offset).then_some(instant)
+    })
+}
+
 /// The last Sunday of `month` in `year`, at 01:00 UTC: when summer time starts (March)
 /// or ends (October) in the European Union.
 fn last_sunday_at_one_utc(year: i32, month: u32) -> DateTime<Utc> {
@@ -188,6 +208,41 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .expect("an RFC 3339 time")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn paris_wall_clocks_are_read_across_the_time_changes() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        let at = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).expect("a time");
+        assert_eq!(
+            paris_local(day(2026, 12, 8), at(10, 0)),
+            Some(utc("2026-12-08T09:00:00Z"))
+        );
+        assert_eq!(
+            paris_local(day(2026, 7, 14), at(10, 0)),
+            Some(utc("2026-07-14T08:00:00Z"))
+        );
+        // 29 March 2026: 02:30 does not exist in Paris; 03:30 is summer time.
+        assert_eq!(paris_local(day(2026, 3, 29), at(2, 30)), None);
+        assert_eq!(
+            paris_local(day(2026, 3, 29), at(3, 30)),
+            Some(utc("2026-03-29T01:30:00Z"))
+        );
+        // 25 October 2026: 02:30 happens twice; the first is summer time's.
+        assert_eq!(
+            paris_local(day(2026, 10, 25), at(2, 30)),
+            Some(utc("2026-10-25T00:30:00Z"))
+        );
+        for instant in ["2026-12-08T09:15:00Z", "2026-06-01T22:45:00Z"] {
+            let local = in_paris(utc(instant));
+            assert_eq!(
+                paris_local(local.date_naive(), local.time()),
+                Some(utc(instant))
+            );
+        }
+        assert_eq!(duration_minutes(30), "30\u{a0}min");
+        assert_eq!(duration_minutes(120), "2\u{a0}h");
+        assert_eq!(duration_minutes(90), "1\u{a0}h\u{a0}30");
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! JavaScript.
 //!
 //! Rooms: [`texts`] (every sentence, one language per value), [`fr`] (French dates,
-//! amounts, numbers, Paris time), [`api`] (the gRPC clients), `pages` (one module per
+//! amounts, numbers, Paris time), [`api`] (the gRPC clients), `forms` (what every form
+//! goes through: session, CSRF, request id, refusals in French), `pages` (one module per
 //! section: handlers and their view models), `security` (the headers every response
 //! carries), and `templates/` (askama, checked at compile time, escaping by default).
 
@@ -12,6 +13,7 @@
 
 pub mod api;
 pub mod auth;
+mod forms;
 pub mod fr;
 mod pages;
 mod security;
@@ -281,6 +283,10 @@ impl Web {
             )
             .route("/ressources", get(pages::resources::list))
             .route("/ressources/{id}", get(pages::resources::show))
+            .route(
+                "/ressources/{id}/reserver",
+                post(pages::reservations::reserve),
+            )
             .route("/besoins", get(pages::needs::list))
             .route("/besoins/{id}", get(pages::needs::show))
             .route("/projets", get(pages::projects::list))
@@ -296,6 +302,10 @@ impl Web {
             .route("/connexion/lien/{token}", get(pages::account::link))
             .route("/espace", get(pages::account::space))
             .route("/espace/membre", post(pages::account::choose_member))
+            .route(
+                "/espace/reservations",
+                get(pages::reservations::mine).post(pages::reservations::act),
+            )
             .route("/deconnexion", post(pages::account::sign_out))
             .route("/static/{*path}", get(pages::assets::file))
             .route("/healthz", get(pages::assets::healthz))

@@ -13,6 +13,7 @@ pub mod places;
 pub mod programmes;
 pub mod projects;
 pub mod purchases;
+pub mod reservations;
 pub mod resources;
 pub mod workshops;
 

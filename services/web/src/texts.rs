@@ -2,6 +2,8 @@
 //! another value of [`Texts`]; templates and handlers never write a sentence themselves.
 
 pub mod account;
+pub mod bookings;
+pub mod forms;
 pub mod projects;
 pub mod sharing;
 
@@ -181,6 +183,10 @@ pub struct Texts {
     pub footer: &'static str,
     /// Signing in and the member's space.
     pub account: &'static account::AccountTexts,
+    /// Booking a slot and following one's reservations.
+    pub bookings: &'static bookings::BookingTexts,
+    /// What every form says of a refusal.
+    pub forms: &'static forms::FormTexts,
     /// Monday to Sunday.
     pub days: [&'static str; 7],
 }
@@ -283,6 +289,8 @@ pub const FR: Texts = Texts {
     bad_request_title: "Demande incorrecte",
     footer: "Fabrique des transitions — plateforme de l'alliance, logiciel libre",
     account: &account::FR,
+    bookings: &bookings::FR,
+    forms: &forms::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

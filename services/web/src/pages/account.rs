@@ -11,9 +11,9 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::header::{CACHE_CONTROL, LOCATION, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use fabrique_api::members as mp;
 use serde::Deserialize;
 
@@ -21,6 +21,7 @@ use crate::Web;
 use crate::auth::link::{LinkFor, LinkRefusal};
 use crate::auth::session::Membership;
 use crate::auth::{Session, SignIn};
+use crate::forms::{form_session, private, see_other, session_of};
 use crate::texts::Texts;
 use crate::texts::account::AccountTexts;
 
@@ -70,28 +71,6 @@ struct SpacePage {
     csrf: String,
 }
 
-/// A page of `status` that no cache keeps.
-fn private(status: StatusCode, page: &impl Template) -> Response {
-    let mut response = super::render(page);
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, "no-store".parse().expect("a header value"));
-    response
-}
-
-/// A redirect after a form (303: the browser follows with a GET), maybe setting a cookie.
-fn see_other(to: &str, cookie: Option<String>) -> Response {
-    let mut response = (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response();
-    if let Some(cookie) = cookie.and_then(|c| c.parse().ok()) {
-        response.headers_mut().insert(SET_COOKIE, cookie);
-    }
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, "no-store".parse().expect("a header value"));
-    response
-}
-
 /// The sign-in page with `message` (a refusal) and its status.
 fn sign_in_page(web: &Web, status: StatusCode, message: Option<&'static str>) -> Response {
     let t = web.texts;
@@ -109,27 +88,6 @@ fn sign_in_page(web: &Web, status: StatusCode, message: Option<&'static str>) ->
             message,
         },
     )
-}
-
-/// The session of a request, if signed in.
-pub fn session_of(web: &Web, headers: &HeaderMap) -> Option<Session> {
-    let sign_in = web.sign_in.as_ref()?;
-    let cookies = headers
-        .get(axum::http::header::COOKIE)
-        .and_then(|v| v.to_str().ok());
-    Session::from_cookies(sign_in, cookies)
-}
-
-/// Whether a form submission may be acted on: from a page of this site (the browser
-/// says so in `Sec-Fetch-Site` or `Origin`), carrying the session's CSRF secret.
-fn form_is_ours(sign_in: &SignIn, headers: &HeaderMap, session: &Session, csrf: &str) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let same_site = match (header("sec-fetch-site"), header("origin")) {
-        (Some(site), _) => matches!(site, "same-origin" | "none"),
-        (None, Some(origin)) => origin == sign_in.public_url,
-        (None, None) => true,
-    };
-    same_site && crate::auth::same(csrf, &session.csrf)
 }
 
 /// `GET /connexion`.
@@ -307,27 +265,6 @@ pub struct SpaceForm {
     csrf: String,
     #[serde(default)]
     membre: String,
-}
-
-/// The session a form may act on, else the refusal to send.
-fn form_session(
-    web: &Web,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<(SignIn, Session), Box<Response>> {
-    let t = web.texts;
-    let (Some(sign_in), Some(session)) = (&web.sign_in, session_of(web, headers)) else {
-        return Err(Box::new(see_other("/connexion", None)));
-    };
-    if !form_is_ours(sign_in, headers, &session, csrf) {
-        return Err(Box::new(super::error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            t.account.sign_in_title,
-            t.account.form_expired.to_string(),
-        )));
-    }
-    Ok((sign_in.clone(), session))
 }
 
 /// `POST /espace/membre`: act for another of one's members.

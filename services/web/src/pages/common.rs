@@ -141,3 +141,13 @@ mod tests {
         assert!(member_link(&names, "members/c").is_none());
     }
 }
+
+/// The `ErrorInfo.reason` of a refusal (`SLOT_TAKEN`), empty for other errors.
+pub fn refusal_reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}

@@ -19,9 +19,12 @@ use serde::Deserialize;
 use super::calendar::{self, Week};
 use super::common::{self, Link, id_of, item_status, member_link, member_names, paragraphs};
 use super::history::{self, Owner};
+use super::reservations::{self, Booking, BookingFields, Proposal};
+use crate::forms::Problems;
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
+use axum::http::StatusCode;
 
 /// Resources per page of the list.
 const PAGE_SIZE: i32 = 30;
@@ -396,6 +399,8 @@ struct ResourcePage {
     /// `Some` for a bookable resource: its rules (empty when it sets none).
     rules: Option<Vec<String>>,
     calendar: Vec<Week>,
+    /// How to book it, when it is booked by time slot.
+    booking: Option<Booking>,
     /// Its audit, for an admin.
     history: Option<Vec<super::history::Row>>,
 }
@@ -412,11 +417,33 @@ fn bookable(kind: ResourceKind) -> bool {
 }
 
 /// `GET /ressources/{id}`: the resource, then its owner's name, its place and its free
-/// slots at once.
+/// slots at once; for a signed-in person, the booking form (filled from the query when
+/// a proposed slot's link led here).
 pub async fn show(
     State(web): State<Arc<Web>>,
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
+    Query(fields): Query<BookingFields>,
+) -> Response {
+    // Only the slot comes from a link; the request id and the secret come from a form.
+    let fields = BookingFields {
+        csrf: String::new(),
+        demande: String::new(),
+        ..fields
+    };
+    page(&web, &id, &headers, fields, Problems::none(), None).await
+}
+
+/// A resource's page, its booking form filled with `fields` and told `problems` (and,
+/// after a slot was refused, the nearest free ones): 409 or 422 when a submission was
+/// refused, never cached when it shows a form of a session.
+pub(super) async fn page(
+    web: &Arc<Web>,
+    id: &str,
+    headers: &axum::http::HeaderMap,
+    fields: BookingFields,
+    problems: Problems,
+    proposals: Option<Vec<Proposal>>,
 ) -> Response {
     let t = web.texts;
     let resource = match web
@@ -436,18 +463,32 @@ pub async fn show(
         _ => CALENDAR_DAYS,
     };
     let looked_up = tokio::try_join!(
-        member_names(&web, vec![resource.owner.clone()]),
-        common::place_link(&web, &resource.place),
-        free_weeks(&web, &resource.name, bookable(kind), days),
+        member_names(web, vec![resource.owner.clone()]),
+        common::place_link(web, &resource.place),
+        free_weeks(web, &resource.name, bookable(kind), days),
     );
-    match looked_up {
-        Ok((names, place, calendar)) => {
-            let name = resource.name.clone();
-            let mut page = resource_page(t, resource, &names, place, calendar);
-            page.history = history::for_admin(&web, &headers, Owner::Sharing, &name).await;
-            history::private_if(page.history.is_some(), super::render(&page))
-        }
-        Err(status) => super::from_status(t, &status),
+    let (names, place, calendar) = match looked_up {
+        Ok(found) => found,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let status = if !problems.fields.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if problems.any() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    let booking = bookable(kind)
+        .then(|| reservations::booking(web, headers, &resource, fields, problems, proposals));
+    let name = resource.name.clone();
+    let mut page = resource_page(t, resource, &names, place, calendar);
+    let of_a_session = matches!(booking, Some(Booking::Form(_) | Booking::Own));
+    page.booking = booking;
+    page.history = history::for_admin(web, headers, Owner::Sharing, &name).await;
+    if of_a_session || page.history.is_some() || status != StatusCode::OK {
+        crate::forms::private(status, &page)
+    } else {
+        super::render(&page)
     }
 }
 
@@ -539,6 +580,7 @@ fn resource_page(
         rules,
         calendar,
         title: resource.title,
+        booking: None,
         history: None,
     }
 }

@@ -170,12 +170,10 @@ impl SharingTexts {
 
     /// The free time kept after each reservation.
     pub fn turnaround(&self, minutes: i32) -> String {
-        let duration = if minutes >= 60 && minutes % 60 == 0 {
-            format!("{}{}h", minutes / 60, fr::BEFORE_UNIT)
-        } else {
-            format!("{minutes}{}min", fr::BEFORE_UNIT)
-        };
-        format!("{duration} libres entre deux réservations.")
+        format!(
+            "{} libres entre deux réservations.",
+            fr::duration_minutes(i64::from(minutes))
+        )
     }
 
     /// The longest reservation.
