@@ -51,11 +51,36 @@ async fn every_scenario_runs_without_errors() {
         );
         assert!(!scenario.rss_mib.is_empty(), "{name}: no memory sampled");
     }
+    // The variants at half of the closed loop's throughput, which the map's and the
+    // site's latency targets are taken at, run too.
+    for name in [
+        "list-places-near-half",
+        "map-clusters-half",
+        "web-map-data-half",
+        "web-places-list-half",
+    ] {
+        let scenario = report
+            .scenario(name)
+            .unwrap_or_else(|| panic!("{name} missing from the report"));
+        assert!(
+            scenario.stats.calls > 0 && scenario.stats.offered_rate.is_some(),
+            "{scenario:?}"
+        );
+    }
+    // The site's process is measured like the services.
+    let site = report.scenario("web-map-data").unwrap();
+    assert!(
+        site.cpu_us_per_call.get("web").is_some_and(|us| *us > 0.0)
+            && site.rss_mib.contains_key("web"),
+        "{site:?}"
+    );
     // Contended scenarios finish with answers, and their ratios name a baseline.
     for (name, baseline) in [
         ("get-member", "baseline-echo"),
         ("create-member", "baseline-insert"),
         ("relay-drain", "baseline-jetstream"),
+        ("web-map-data", "map-clusters"),
+        ("web-places-list", "list-places-page"),
     ] {
         let scenario = report.scenario(name).unwrap();
         assert_eq!(scenario.baseline.as_deref(), Some(baseline));
@@ -97,7 +122,7 @@ async fn every_scenario_runs_without_errors() {
             && point.machine_busy_percent.is_some_and(|b| b > 0.0),
         "{point:?}"
     );
-    assert_eq!(report.targets.len(), 10, "{:?}", report.targets);
+    assert_eq!(report.targets.len(), 15, "{:?}", report.targets);
     let table = report::table(&report);
     for name in SCENARIOS.iter().filter(|s| **s != "startup") {
         assert!(

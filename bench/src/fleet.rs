@@ -22,7 +22,7 @@ pub fn health_name(services: &str) -> &'static str {
         "registry" => "fabrique.registry.v1.RegistryService",
         "sharing" => "fabrique.sharing.v1.SharingService",
         "projects" => "fabrique.projects.v1.ProjectsService",
-        // `all`: the overall status.
+        // `all`: the overall status (`web` has no gRPC server: its `/healthz` is polled).
         _ => "",
     }
 }
@@ -54,6 +54,7 @@ impl Drop for Scratch {
 /// One `fabrique serve --services <services>` process.
 pub struct ServiceProcess {
     pub services: String,
+    /// Its gRPC port; for `web` (the site alone), its HTTP port.
     pub port: u16,
     child: tokio::process::Child,
     log: PathBuf,
@@ -75,13 +76,19 @@ impl ServiceProcess {
     ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let log = dir.join(format!("{services}-{port}.log"));
+        // `all` serves the site too: on a port of its own, never a fixed one. The site
+        // alone listens on the port chosen for it.
+        let web_listen = if services == "web" {
+            format!("127.0.0.1:{port}")
+        } else {
+            "127.0.0.1:0".to_string()
+        };
         let child = tokio::process::Command::new(bin)
             .args(["serve", "--services", services])
             .env_clear()
             .envs(env)
             .env("FABRIQUE_LISTEN", format!("127.0.0.1:{port}"))
-            // `all` serves the site too: on a port of its own, never a fixed one.
-            .env("FABRIQUE_WEB_LISTEN", "127.0.0.1:0")
+            .env("FABRIQUE_WEB_LISTEN", web_listen)
             .env("FABRIQUE_DATA_DIR", dir)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?)
@@ -104,9 +111,21 @@ impl ServiceProcess {
         self.child.id()
     }
 
-    /// Polls the health service every 2 ms until SERVING; how long that took from now.
+    /// Polls the health service every 2 ms until SERVING (the site: its `/healthz`
+    /// until 200); how long that took from now.
     pub async fn wait_serving(&mut self, timeout: Duration) -> anyhow::Result<Duration> {
         let began = Instant::now();
+        if self.services == "web" {
+            let site = crate::http::HttpPool::new(([127, 0, 0, 1], self.port).into());
+            let answered = tokio::select! {
+                answered = site.wait_ok("/healthz", timeout) => answered,
+                status = self.child.wait() => Err(format!("exited with {status:?}")),
+            };
+            return match answered {
+                Ok(()) => Ok(began.elapsed()),
+                Err(error) => bail!("the site: {error}:\n{}", self.log_tail()),
+            };
+        }
         let name = health_name(&self.services).to_string();
         let endpoint = Channel::from_shared(self.endpoint())?;
         let mut client: Option<HealthClient<Channel>> = None;

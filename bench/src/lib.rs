@@ -6,10 +6,13 @@
 //! migrations, times each service from process start to SERVING, starts the four
 //! services as separate processes (as the production overlay does), then runs each
 //! scenario (see [`SCENARIOS`]) and writes a table, a JSON report and an SVG chart of
-//! `get-member` latency against offered load. Everything it created is removed at the end.
+//! `get-member` latency against offered load. The site's scenarios start one more
+//! process, `serve --services web`, pointed at the four, and call it over HTTP/1.1
+//! ([`http`]). Everything it created is removed at the end.
 
 pub mod echo;
 pub mod fleet;
+pub mod http;
 pub mod load;
 pub mod report;
 mod scenarios;
@@ -34,6 +37,10 @@ pub const SCENARIOS: &[&str] = &[
     "create-member",
     "create-and-consume",
     "list-places-near",
+    "map-clusters",
+    "web-map-data",
+    "list-places-page",
+    "web-places-list",
     "reserve",
     "apply",
     "event-latency",
@@ -57,7 +64,7 @@ pub struct Options {
     pub duration: Duration,
     /// Members created before `get-member`.
     pub members: usize,
-    /// Places loaded before `list-places-near`.
+    /// Places loaded before `list-places-near` and the map's and the site's scenarios.
     pub places: usize,
     pub radius_km: f64,
     /// Writes per second in `event-latency`.

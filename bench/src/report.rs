@@ -79,6 +79,49 @@ pub fn targets(report: &Report) -> Vec<Target> {
             s.stats.p99_ms <= 20.0 && s.stats.error_count() == 0,
         );
     }
+    if let Some(s) = report.scenario("map-clusters-half") {
+        push(
+            "map-clusters p99 (at half its max throughput)",
+            "≤ 20 ms",
+            format!("{:.2} ms at {}", s.stats.p99_ms, s.load),
+            s.stats.p99_ms <= 20.0
+                && s.stats.error_count() == 0
+                && !s.stats.refused.contains_key(crate::load::UNSENT),
+        );
+    }
+    // A page costs at most twice its gRPC calls: its throughput is at least half of
+    // theirs, in the same run (the ratio every scenario is compared by).
+    for page in ["web-map-data", "web-places-list"] {
+        if let Some(s) = report.scenario(page)
+            && let Some(ratio) = s.ratio
+        {
+            push(
+                &format!("{page} throughput"),
+                "≥ 50 % of its gRPC calls' (costs ≤ 2×)",
+                format!(
+                    "{:.0} % ({:.0}/s against {})",
+                    ratio * 100.0,
+                    s.stats.throughput,
+                    s.baseline.as_deref().unwrap_or_default()
+                ),
+                ratio >= 0.5 && s.stats.error_count() == 0,
+            );
+        }
+        if let Some(s) = report.scenario(&format!("{page}-half")) {
+            let busy = s
+                .machine_busy_percent
+                .map(|b| format!(", machine {b:.0} % busy"))
+                .unwrap_or_default();
+            push(
+                &format!("{page} p99 (at half its max throughput)"),
+                "≤ 50 ms",
+                format!("{:.2} ms at {}{busy}", s.stats.p99_ms, s.load),
+                s.stats.p99_ms <= 50.0
+                    && s.stats.error_count() == 0
+                    && !s.stats.refused.contains_key(crate::load::UNSENT),
+            );
+        }
+    }
     if let Some(s) = report.scenario("event-latency") {
         push(
             "event-latency p50 / p99",
@@ -203,6 +246,7 @@ pub fn table(report: &Report) -> String {
         "registry",
         "sharing",
         "projects",
+        "web",
         "postgres",
         "nats-server",
         "bench",

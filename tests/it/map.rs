@@ -503,7 +503,12 @@ async fn places_stored_before_the_counts_are_counted_by_the_migration(backend: B
         ),
     };
     let db = sea_orm::Database::connect(&url).await.expect("connect");
-    let before = Migrator::migrations().len() as u32 - 1;
+    // Every migration before the counts' (later ones, such as the places' spatial
+    // index, come after it as they would on a database of that time).
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261207_000202_map_cells")
+        .expect("the counts' migration") as u32;
     Migrator::up(&db, Some(before))
         .await
         .expect("migrations before the counts");
@@ -596,6 +601,24 @@ async fn places_stored_before_the_counts_are_counted_by_the_migration(backend: B
     .await
     .expect("by kind");
     assert_eq!(ressourceries.iter().map(|c| c.count).sum::<i64>(), 1);
+    // The country's views at zoom 5 and 7, added up from the regions' and the areas'
+    // counts (a later migration's), which counted the same places.
+    for zoom in [5, 7] {
+        let country = View::new(
+            corner((FRANCE.south, FRANCE.west)),
+            corner((FRANCE.north, FRANCE.east)),
+            zoom,
+        )
+        .expect("view");
+        for (kind, places) in [
+            (None, 2),
+            (Some(fabrique_registry::domain::PlaceKind::Ressourcerie), 1),
+        ] {
+            let coarser = cells::counted(&db, &country, kind).await.expect("coarser");
+            let total = coarser.iter().map(|c| c.count).sum::<i64>();
+            assert_eq!(total, places, "zoom {zoom}, {kind:?}");
+        }
+    }
     db.close().await.expect("close");
 }
 

@@ -4,9 +4,11 @@
 //! of 64 pixels, level `z + 2`.
 //!
 //! Each place stores its cell at [`FINEST_LEVEL`]; a coarser cell is a right shift of
-//! it, in SQL as in Rust. The counts of [`COUNTED_LEVEL`] cells are kept up to date as
-//! places change (`store::cells`), so that views of a region or of the whole country
-//! add up a few thousand counts instead of reading every place.
+//! it, in SQL as in Rust. The counts of [`COUNTED_LEVEL`], [`AREA_LEVEL`] and
+//! [`REGION_LEVEL`] cells are kept up to date as places change (`store::cells`), so
+//! that a view at zoom 10 or less adds up at most about a thousand counts instead of
+//! reading every place: each view reads the coarsest level at least as fine as its
+//! clusters.
 
 use fabrique_types::{Invalid, Location};
 
@@ -17,6 +19,15 @@ pub const FINEST_LEVEL: u8 = 20;
 /// The level whose cells' counts are kept: about 7 km wide in France. A view at zoom 10
 /// or less is added up from them.
 pub const COUNTED_LEVEL: u8 = 12;
+
+/// A coarser level whose cells' counts are kept too, for a département's views: about
+/// 27 km wide in France. A view at zoom 7 or 8 is added up from them.
+pub const AREA_LEVEL: u8 = 10;
+
+/// The coarsest level whose cells' counts are kept, for the country's views: about
+/// 110 km wide in France, some 150 cells for the whole of it. A view at zoom 6 or less
+/// is added up from them.
+pub const REGION_LEVEL: u8 = 8;
 
 /// The highest zoom a view may ask for (web maps stop at 19 to 22).
 pub const MAX_ZOOM: i32 = 22;

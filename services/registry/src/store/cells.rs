@@ -1,13 +1,18 @@
 //! The map's clusters. `place_cells` keeps, for each [`COUNTED_LEVEL`] cell and kind
 //! (and `''` for every kind), how many LISTED places it holds, the sums of their
 //! coordinates in microdegrees (integers, so that taking a place away is exact) and the
-//! XOR of their ids: when one place is left, that XOR is its id. The counts change in
-//! the transaction that changes a place, so they are as current as the places.
+//! XOR of their ids: when one place is left, that XOR is its id. `place_areas` and
+//! `place_regions` keep the same for the coarser [`AREA_LEVEL`] and [`REGION_LEVEL`]
+//! cells. The counts change in the transaction that changes a place, so they are as
+//! current as the places.
 //!
-//! A view at zoom 10 or less filtered by one kind at most adds these counts up: a few
-//! thousand rows for the whole of France however many places. Any other view groups the
+//! A view at zoom 10 or less filtered by one kind at most adds up the counts of the
+//! coarsest level at least as fine as its clusters: 16 rows per cluster at most (a
+//! screen of clusters is about 250), about 150 for the whole of France at zoom 6 or
+//! less, however many places. Any other view groups the
 //! LISTED places in it by the finest cell each stores (`grid_x`, `grid_y`), which the
-//! latitude/longitude index narrows to the view.
+//! spatial index narrows to the view (GiST on PostgreSQL, the latitude/longitude b-tree
+//! on SQLite: `store::inside`).
 
 use std::collections::HashMap;
 
@@ -19,16 +24,48 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::entity::place::{Column, Entity};
-use super::{ListFilter, Visibility, filtered};
-use crate::domain::map_grid::{COUNTED_LEVEL, Cell, FINEST_LEVEL, View};
+use super::{ListFilter, Visibility, filtered, inside};
+use crate::domain::map_grid::{AREA_LEVEL, COUNTED_LEVEL, Cell, FINEST_LEVEL, REGION_LEVEL, View};
 use crate::domain::{Location, Place, PlaceKind, PlaceState};
+
+/// A table of kept counts, and the level of its cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// `place_cells`, `place_regions`.
+    pub table: &'static str,
+    /// The level of its cells.
+    pub level: u8,
+}
+
+/// The counts of [`COUNTED_LEVEL`] cells.
+pub const CELLS: Counts = Counts {
+    table: "place_cells",
+    level: COUNTED_LEVEL,
+};
+
+/// The counts of [`AREA_LEVEL`] cells.
+pub const AREAS: Counts = Counts {
+    table: "place_areas",
+    level: AREA_LEVEL,
+};
+
+/// The counts of [`REGION_LEVEL`] cells.
+pub const REGIONS: Counts = Counts {
+    table: "place_regions",
+    level: REGION_LEVEL,
+};
+
+/// Every table of counts, coarsest first: the order a change touches them (the same
+/// for every transaction, so that none waits on another in a cycle) and the order a
+/// view picks from.
+pub const KEPT: [Counts; 3] = [REGIONS, AREAS, CELLS];
 
 /// The cell of each kind, and of every kind, a LISTED place is counted in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Counted {
     /// The place.
     pub id: Uuid,
-    /// Its [`COUNTED_LEVEL`] cell.
+    /// Its [`FINEST_LEVEL`] cell: each table counts it in the cell holding this one.
     pub cell: Cell,
     /// Microdegrees.
     pub latitude: i64,
@@ -54,7 +91,7 @@ impl Counted {
     pub fn new<'a>(id: Uuid, location: &Location, kinds: impl Iterator<Item = &'a str>) -> Self {
         Counted {
             id,
-            cell: Cell::of(location).at(COUNTED_LEVEL),
+            cell: Cell::of(location),
             latitude: (location.latitude() * 1e6).round() as i64,
             longitude: (location.longitude() * 1e6).round() as i64,
             kinds: std::iter::once("")
@@ -66,10 +103,21 @@ impl Counted {
 }
 
 /// Moves a place's counts from what it was (`before`) to what it is (`after`), in the
-/// caller's transaction. Rows are touched in one order (kind, x, y) so that two
-/// transactions never wait on each other in a cycle.
+/// caller's transaction, in every table of [`KEPT`].
 pub async fn recount<C: ConnectionTrait>(
     db: &C,
+    before: Option<Counted>,
+    after: Option<Counted>,
+) -> Result<(), DbErr> {
+    recount_in(db, &KEPT, before, after).await
+}
+
+/// [`recount`] in `tables` only (a migration counts in the tables of its time). Rows
+/// are touched in one order (table, kind, x, y) so that two transactions never wait on
+/// each other in a cycle.
+pub async fn recount_in<C: ConnectionTrait>(
+    db: &C,
+    tables: &[Counts],
     before: Option<Counted>,
     after: Option<Counted>,
 ) -> Result<(), DbErr> {
@@ -77,31 +125,37 @@ pub async fn recount<C: ConnectionTrait>(
         return Ok(());
     }
     let mut changes = Vec::new();
-    for (counted, sign) in [(before, -1i64), (after, 1)] {
-        if let Some(counted) = counted {
-            for kind in &counted.kinds {
-                changes.push((kind.clone(), counted.cell, sign, counted.clone()));
+    for (n, counts) in tables.iter().enumerate() {
+        for (counted, sign) in [(&before, -1i64), (&after, 1)] {
+            if let Some(counted) = counted {
+                for kind in &counted.kinds {
+                    let cell = counted.cell.at(counts.level);
+                    changes.push((n, kind.clone(), cell, sign, counted.clone()));
+                }
             }
         }
     }
-    changes.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    changes.sort_by(|a, b| (a.0, &a.1, a.2).cmp(&(b.0, &b.1, b.2)));
     let backend = db.get_database_backend();
-    for (kind, cell, sign, counted) in changes {
+    for (n, kind, cell, sign, counted) in changes {
+        let table = tables[n].table;
         let (high, low) = counted.id.as_u64_pair();
         db.execute_raw(Statement::from_sql_and_values(
             backend,
             placeholders(
                 backend,
-                "INSERT INTO place_cells (kind, cell_x, cell_y, place_count, latitude_sum, \
-                 longitude_sum, id_xor_high, id_xor_low) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (kind, cell_x, cell_y) DO UPDATE SET \
-                 place_count = place_cells.place_count + excluded.place_count, \
-                 latitude_sum = place_cells.latitude_sum + excluded.latitude_sum, \
-                 longitude_sum = place_cells.longitude_sum + excluded.longitude_sum, \
-                 id_xor_high = (place_cells.id_xor_high | excluded.id_xor_high) \
-                             - (place_cells.id_xor_high & excluded.id_xor_high), \
-                 id_xor_low = (place_cells.id_xor_low | excluded.id_xor_low) \
-                            - (place_cells.id_xor_low & excluded.id_xor_low)",
+                &format!(
+                    "INSERT INTO {table} (kind, cell_x, cell_y, place_count, latitude_sum, \
+                     longitude_sum, id_xor_high, id_xor_low) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (kind, cell_x, cell_y) DO UPDATE SET \
+                     place_count = {table}.place_count + excluded.place_count, \
+                     latitude_sum = {table}.latitude_sum + excluded.latitude_sum, \
+                     longitude_sum = {table}.longitude_sum + excluded.longitude_sum, \
+                     id_xor_high = ({table}.id_xor_high | excluded.id_xor_high) \
+                                 - ({table}.id_xor_high & excluded.id_xor_high), \
+                     id_xor_low = ({table}.id_xor_low | excluded.id_xor_low) \
+                                - ({table}.id_xor_low & excluded.id_xor_low)"
+                ),
             ),
             [
                 kind.into(),
@@ -160,14 +214,19 @@ pub fn countable(view: &View, filter: &ListFilter) -> bool {
         && filter.department.is_none()
 }
 
-/// The view's clusters added up from the counts ([`countable`] views only). Cells of
-/// the counted level on the view's edges count whole.
+/// The view's clusters added up from the counts ([`countable`] views only), of the
+/// coarsest table whose cells are no larger than the view's. Counted cells on the
+/// view's edges count whole.
 pub async fn counted<C: ConnectionTrait>(
     db: &C,
     view: &View,
     kind: Option<PlaceKind>,
 ) -> Result<Vec<Cluster>, DbErr> {
-    let shift = COUNTED_LEVEL - view.level;
+    let counts = KEPT
+        .into_iter()
+        .find(|counts| counts.level >= view.level)
+        .unwrap_or(CELLS);
+    let (table, shift) = (counts.table, counts.level - view.level);
     let backend = db.get_database_backend();
     // The view's cells at the counted level: from the first sub-cell of its first cell
     // to the last sub-cell of its last.
@@ -176,7 +235,7 @@ pub async fn counted<C: ConnectionTrait>(
     let sql = format!(
         "SELECT cell_x >> {shift}, cell_y >> {shift}, CAST(SUM(place_count) AS BIGINT), \
          CAST(SUM(latitude_sum) AS BIGINT), CAST(SUM(longitude_sum) AS BIGINT), \
-         MAX(id_xor_high), MAX(id_xor_low) FROM place_cells \
+         MAX(id_xor_high), MAX(id_xor_low) FROM {table} \
          WHERE kind = ? AND cell_x BETWEEN ? AND ? AND cell_y BETWEEN ? AND ? \
          AND place_count > 0 GROUP BY 1, 2"
     );
@@ -230,8 +289,11 @@ pub async fn grouped<C: ConnectionTrait>(
         ..filter.clone()
     };
     let rows: Vec<(i32, i32, i64, f64, f64, String)> = filtered(&filter, &Visibility::Public)
-        .filter(Column::Latitude.between(view.south_west.latitude(), view.north_east.latitude()))
-        .filter(Column::Longitude.between(view.south_west.longitude(), view.north_east.longitude()))
+        .filter(inside(
+            db.get_database_backend(),
+            (view.south_west.latitude(), view.south_west.longitude()),
+            (view.north_east.latitude(), view.north_east.longitude()),
+        ))
         .select_only()
         .column_as(Expr::cust(format!("grid_x >> {shift}")), "x")
         .column_as(Expr::cust(format!("grid_y >> {shift}")), "y")

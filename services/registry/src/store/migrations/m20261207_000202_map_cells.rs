@@ -66,7 +66,10 @@ impl MigrationTrait for Migration {
             .await?;
             if state == PlaceState::Listed.as_str() {
                 let kinds = kinds.split('|').filter(|k| !k.is_empty());
-                cells::recount(db, None, Some(Counted::new(id, &location, kinds))).await?;
+                // The cells' counts only: the coarser ones come later
+                // (m20261207_000204_coarser_counts), and counts what is there then.
+                let counted = Counted::new(id, &location, kinds);
+                cells::recount_in(db, &[cells::CELLS], None, Some(counted)).await?;
             }
         }
         Ok(())
