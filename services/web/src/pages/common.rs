@@ -120,6 +120,16 @@ pub fn paris_date(ts: &Option<prost_types::Timestamp>) -> Option<String> {
     instant(ts).map(|at| crate::fr::date(crate::fr::in_paris(at).date_naive()))
 }
 
+/// The `ErrorInfo.reason` of a refusal (`SLOT_TAKEN`), empty for other errors.
+pub fn refusal_reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_error_details()
+        .error_info()
+        .map(|info| info.reason.clone())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,12 +152,3 @@ mod tests {
     }
 }
 
-/// The `ErrorInfo.reason` of a refusal (`SLOT_TAKEN`), empty for other errors.
-pub fn refusal_reason(status: &tonic::Status) -> String {
-    use tonic_types::StatusExt;
-    status
-        .get_error_details()
-        .error_info()
-        .map(|info| info.reason.clone())
-        .unwrap_or_default()
-}
