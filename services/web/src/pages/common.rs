@@ -151,4 +151,3 @@ mod tests {
         assert!(member_link(&names, "members/c").is_none());
     }
 }
-
