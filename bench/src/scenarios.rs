@@ -1083,6 +1083,7 @@ async fn apply(fleet: &Fleet, load: Load, c: &str) -> anyhow::Result<ScenarioRep
                     ..Default::default()
                 }),
                 request_id: String::new(),
+                validate_only: false,
             },
             &token,
         )

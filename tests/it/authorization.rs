@@ -943,6 +943,7 @@ impl Fixture {
                         ..Default::default()
                     }),
                     request_id: String::new(),
+                    validate_only: false,
                 },
                 token,
             ))
@@ -1412,6 +1413,7 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
                 ..Default::default()
             }),
             request_id: String::new(),
+            validate_only: false,
         }),
         ("ProjectsService", "GetApplication") => {
             encoded(pp::GetApplicationRequest { name: fx.application.clone() })

@@ -22,7 +22,7 @@ use crate::sign_in::{CLIENT_ID, account, sign_in_as};
 
 /// The seeded site with an OpenID provider knowing `marie`, on the embedded default
 /// or on `backend` settings (PostgreSQL + NATS).
-async fn site_with_provider(backend: &[(&str, &str)]) -> (SeededSite, OidcProvider) {
+pub async fn site_with_provider(backend: &[(&str, &str)]) -> (SeededSite, OidcProvider) {
     let address = format!("127.0.0.1:{}", free_port());
     let client_secret = uuid::Uuid::new_v4().simple().to_string();
     let provider = OidcProvider::start(
@@ -49,7 +49,7 @@ async fn site_with_provider(backend: &[(&str, &str)]) -> (SeededSite, OidcProvid
 }
 
 /// A browser signed in with a one-time link acting for `member`.
-async fn signed_in_for(site: &SeededSite, member: &str) -> Browser {
+pub async fn signed_in_for(site: &SeededSite, member: &str) -> Browser {
     let browser = Browser::start().await;
     browser
         .goto(&site.login_link(&["--member", member]).await)
@@ -109,7 +109,7 @@ async fn booked(browser: &Browser) -> bool {
 
 /// Waits until `browser` is on a page whose URL ends with `end`; fails with the page it
 /// is on instead, and what that page says.
-async fn landed(browser: &Browser, end: &str) {
+pub async fn landed(browser: &Browser, end: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !browser.url().await.ends_with(end) {
         if tokio::time::Instant::now() > deadline {

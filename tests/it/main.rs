@@ -12,6 +12,7 @@ mod deploy;
 mod dlq;
 mod events;
 mod faults;
+mod funding;
 mod interop;
 mod layering;
 mod map;

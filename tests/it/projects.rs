@@ -16,7 +16,9 @@ use sea_orm::{ConnectionTrait, Statement};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
-use crate::support::{Members, all_services, association, id_of, reason, violated_fields};
+use crate::support::{
+    Members, all_services, association, id_of, reason, refusal_fact, violated_fields,
+};
 
 const COLLECTIVITES: &str = include_str!("../../src/seed/puy-de-dome-collectivites.csv");
 
@@ -81,6 +83,7 @@ impl Projects {
                     ..Default::default()
                 }),
                 request_id: String::new(),
+                validate_only: false,
             },
             &self.token,
         );
@@ -389,6 +392,8 @@ async fn the_envelope_is_never_exceeded(backend: Backend) {
             Err(status) => {
                 assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
                 assert_eq!(reason(&status), "ENVELOPE_EXHAUSTED", "{status:?}");
+                assert_eq!(refusal_fact(&status, "aid_cents"), "500000");
+                assert_eq!(refusal_fact(&status, "envelope_cents"), "50000000");
             }
         }
     }
@@ -490,6 +495,54 @@ async fn the_breakdown_is_exact_and_the_scdl_export_parses(backend: Backend) {
 
     let commune =
         Projects::connect(&platform, TestPlatform::member_token(&id_of(&communes[0]))).await;
+    // validate_only: the same aid and breakdown, checked as a submission, written nowhere.
+    let preview_of = |units: i32| proto::CreateApplicationRequest {
+        parent: programme.name.clone(),
+        application: Some(proto::Application {
+            units,
+            purpose: "Centrale sur l'école".into(),
+            ..Default::default()
+        }),
+        request_id: "5d7c1a3e-8f0b-4c61-9d2e-7b4a6c0e9f12".into(),
+        validate_only: true,
+    };
+    let preview = commune
+        .client
+        .clone()
+        .create_application(authed(preview_of(1), &commune.token))
+        .await
+        .expect("preview")
+        .into_inner();
+    assert!(
+        preview.name.is_empty() && preview.create_time.is_none(),
+        "{preview:?}"
+    );
+    assert_eq!(preview.aid_cents, 500_000);
+    assert_eq!(preview.breakdown.len(), 2);
+    let too_many = commune
+        .client
+        .clone()
+        .create_application(authed(preview_of(0), &commune.token))
+        .await
+        .expect_err("no units");
+    assert_eq!(violated_fields(&too_many), ["application.units"]);
+    let funder_preview = funder
+        .client
+        .clone()
+        .create_application(authed(preview_of(1), &funder.token))
+        .await
+        .expect_err("a funder may not apply to its programme");
+    assert_eq!(funder_preview.code(), Code::PermissionDenied);
+    let db = projects_database(&platform).await;
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM applications").await, 0);
+    assert_eq!(
+        funder
+            .get_programme(&programme.name)
+            .await
+            .expect("programme")
+            .application_count,
+        0
+    );
     let application = commune
         .apply(&programme.name, "Centrale sur l'école")
         .await

@@ -251,6 +251,18 @@ impl ProjectsService for ProjectsGrpc {
             .as_ref()
             .ok_or_else(|| Error::invalid("application", "is required"))?;
         let draft = ApplicationDraft::try_from(a)?;
+        if r.validate_only {
+            let checked = self
+                .projects
+                .check_application(&caller, programme, draft)
+                .await?;
+            // Not made: no name to read it back by, no time it was made.
+            return Ok(Response::new(proto::Application {
+                name: String::new(),
+                create_time: None,
+                ..proto::Application::from(&checked)
+            }));
+        }
         let application = self
             .projects
             .create_application(&caller, programme, draft, request_id)

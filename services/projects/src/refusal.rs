@@ -316,6 +316,25 @@ impl RefusalTrait for Refusal {
             ),
         }
     }
+
+    /// The facts a client shows: the aid and the envelope of an exhausted one, the
+    /// limit of awards reached.
+    fn metadata(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Refusal::EnvelopeExhausted {
+                aid_cents,
+                envelope_cents,
+                ..
+            } => vec![
+                ("aid_cents", aid_cents.to_string()),
+                ("envelope_cents", envelope_cents.to_string()),
+            ],
+            Refusal::AwardLimitReached { max, .. } => {
+                vec![("max_awards_per_member", max.to_string())]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Cents as euros with two decimals: `500000` → `"5000.00"`.

@@ -278,6 +278,10 @@ impl Web {
             .route("/programmes", get(pages::programmes::list))
             .route("/programmes/{id}", get(pages::programmes::show))
             .route(
+                "/programmes/{id}/demander",
+                post(pages::applications::apply),
+            )
+            .route(
                 "/programmes/{id}/aides.csv",
                 get(pages::programmes::awards_csv),
             )
@@ -302,6 +306,14 @@ impl Web {
             .route("/connexion/lien/{token}", get(pages::account::link))
             .route("/espace", get(pages::account::space))
             .route("/espace/membre", post(pages::account::choose_member))
+            .route(
+                "/espace/demandes",
+                get(pages::applications::mine).post(pages::applications::act),
+            )
+            .route(
+                "/espace/instruction",
+                get(pages::applications::instruction).post(pages::applications::act),
+            )
             .route(
                 "/espace/reservations",
                 get(pages::reservations::mine).post(pages::reservations::act),

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod allies;
+pub mod applications;
 pub mod assets;
 pub mod history;
 pub mod home;

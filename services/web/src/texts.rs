@@ -2,6 +2,7 @@
 //! another value of [`Texts`]; templates and handlers never write a sentence themselves.
 
 pub mod account;
+pub mod applications;
 pub mod bookings;
 pub mod forms;
 pub mod projects;
@@ -183,6 +184,8 @@ pub struct Texts {
     pub footer: &'static str,
     /// Signing in and the member's space.
     pub account: &'static account::AccountTexts,
+    /// Applying to programmes and instructing applications.
+    pub applications: &'static applications::ApplicationTexts,
     /// Booking a slot and following one's reservations.
     pub bookings: &'static bookings::BookingTexts,
     /// What every form says of a refusal.
@@ -289,6 +292,7 @@ pub const FR: Texts = Texts {
     bad_request_title: "Demande incorrecte",
     footer: "Fabrique des transitions — plateforme de l'alliance, logiciel libre",
     account: &account::FR,
+    applications: &applications::FR,
     bookings: &bookings::FR,
     forms: &forms::FR,
     days: [

@@ -382,6 +382,7 @@ async fn a_visitor_reads_programmes_and_the_directory_of_allies() {
                                 ..Default::default()
                             }),
                             request_id: String::new(),
+                            validate_only: false,
                         },
                         &token,
                     ))

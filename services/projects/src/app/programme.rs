@@ -146,19 +146,29 @@ impl Projects {
         {
             return Ok(existing);
         }
+        let application = self.check_application(caller, programme_id, draft).await?;
+        let txn = self.db.begin().await?;
+        store::insert_application(&txn, &application, request_id).await?;
+        let committed_cents = store::locked_committed(&txn, programme_id).await?;
+        let event = events::application(&application, committed_cents);
+        self.commit(txn, vec![event]).await?;
+        Ok(application)
+    }
+
+    /// The application `draft` would make, checked as a submission is (the same errors
+    /// and refusals), with its aid and breakdown; written nowhere.
+    pub async fn check_application(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        draft: ApplicationDraft,
+    ) -> Result<Application, Error> {
         let applicant = acting_member(caller)?;
         let programme = self.get_programme(programme_id).await?;
         let now = now();
         self.admit(&programme, applicant, &draft, now).await?;
-        let application =
-            Application::submit(&programme, applicant, draft, caller.subject.clone(), now)
-                .ok_or_else(|| Error::invalid("application.units", "is too large"))?;
-        let txn = self.db.begin().await?;
-        store::insert_application(&txn, &application, request_id).await?;
-        let committed_cents = store::locked_committed(&txn, programme.id).await?;
-        let event = events::application(&application, committed_cents);
-        self.commit(txn, vec![event]).await?;
-        Ok(application)
+        Application::submit(&programme, applicant, draft, caller.subject.clone(), now)
+            .ok_or_else(|| Error::invalid("application.units", "is too large"))
     }
 
     /// Whether `applicant` may apply to `programme` with `draft` at `now`. The order of

@@ -1,6 +1,7 @@
 //! "Programmes de financement": every programme with its envelope as a gauge, and a
 //! programme's page (its rules in plain French, its funder and co-funders, its dates,
-//! the gauge). Both read the projects service's public calls (`ListProgrammes`,
+//! the gauge, and for a signed-in member the application form of
+//! [`applications`]). Both read the projects service's public calls (`ListProgrammes`,
 //! `GetProgramme`) and the public directory for the funders' names (`GetMember`).
 
 use std::collections::BTreeMap;
@@ -13,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use fabrique_api::projects::{self as pp, ProgrammeState};
 use serde::Deserialize;
 
+use super::applications::{self, ApplyFields, Applying};
 use super::common::member_names;
+use crate::forms::Problems;
 use crate::texts::Texts;
 use crate::{Web, fr};
 
@@ -34,21 +37,22 @@ pub struct Paging {
 /// without the drawing.
 pub struct Gauge {
     /// Unique in the page: the hatch pattern's id.
-    id: String,
-    paid_width: String,
-    committed_width: String,
-    envelope: String,
-    committed: String,
-    paid: String,
-    remaining: String,
-    committed_percent: String,
+    pub(super) id: String,
+    pub(super) paid_width: String,
+    pub(super) committed_width: String,
+    pub(super) envelope: String,
+    pub(super) committed: String,
+    pub(super) paid: String,
+    pub(super) remaining: String,
+    pub(super) committed_percent: String,
     /// The whole gauge in one sentence, for screen readers.
-    label: String,
-    spent: bool,
+    pub(super) label: String,
+    pub(super) spent: bool,
 }
 
 impl Gauge {
-    fn of(t: &Texts, id: &str, programme: &pp::Programme) -> Self {
+    /// The gauge of `programme`'s envelope; `id` is unique in the page.
+    pub(super) fn of(t: &Texts, id: &str, programme: &pp::Programme) -> Self {
         let envelope = programme.envelope_cents.max(0);
         let width = |cents: i64| {
             if envelope == 0 {
@@ -186,10 +190,37 @@ struct ProgrammePage {
     gauge: Gauge,
     counts: String,
     awards_href: String,
+    /// How to apply to it, for the person viewing.
+    applying: Applying,
 }
 
 /// `GET /programmes/{id}`.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    page(
+        &web,
+        &id,
+        &headers,
+        ApplyFields::default(),
+        Problems::none(),
+        None,
+    )
+    .await
+}
+
+/// A programme's page, its application form filled with `fields`, told `problems` or
+/// showing the aid `computed` for them; never cached when it shows a session's form.
+pub(super) async fn page(
+    web: &Web,
+    id: &str,
+    headers: &axum::http::HeaderMap,
+    fields: ApplyFields,
+    problems: Problems,
+    computed: Option<(String, String)>,
+) -> Response {
     let t = web.texts;
     let programme = match web
         .api
@@ -208,9 +239,25 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
     let members: Vec<String> = std::iter::once(programme.funder.clone())
         .chain(programme.co_funders.iter().map(|c| c.member.clone()))
         .collect();
-    match member_names(&web, members).await {
-        Ok(names) => super::render(&programme_page(t, programme, &names)),
-        Err(status) => super::from_status(t, &status),
+    let names = match member_names(web, members).await {
+        Ok(names) => names,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let status = if !problems.fields.is_empty() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else if problems.any() {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let applying =
+        applications::applying(web, headers, &programme, fields, problems, computed).await;
+    let of_a_session = matches!(applying, Applying::Form(_) | Applying::Funder);
+    let page = programme_page(t, programme, &names, applying);
+    if of_a_session || status != axum::http::StatusCode::OK {
+        crate::forms::private(status, &page)
+    } else {
+        super::render(&page)
     }
 }
 
@@ -218,6 +265,7 @@ fn programme_page(
     t: &'static Texts,
     programme: pp::Programme,
     names: &BTreeMap<String, String>,
+    applying: Applying,
 ) -> ProgrammePage {
     let mut rules = vec![t.aid_per_unit(programme.aid_per_unit_cents, &programme.unit_label)];
     if programme.max_units_per_application > 0 {
@@ -263,6 +311,7 @@ fn programme_page(
         gauge: Gauge::of(t, "g", &programme),
         counts: t.applications_and_awards(programme.application_count, programme.award_count),
         awards_href: format!("/{}/aides.csv", programme.name.trim_start_matches('/')),
+        applying,
         title: programme.title,
     }
 }

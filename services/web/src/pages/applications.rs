@@ -1,0 +1,598 @@
+//! Applying to a programme and instructing the applications, for a person acting for a
+//! member: the form of a programme's page, which first computes the aid and its
+//! breakdown (`CreateApplication` with `validate_only`) and then submits it with the
+//! form's request id (`POST /programmes/{id}/demander`); "Mes demandes d'aide"
+//! (`/espace/demandes`), the member's applications, withdrawable while submitted; and
+//! "Instruction des demandes" (`/espace/instruction`), the queue of the programmes the
+//! member funds, with each envelope's gauge: approve, reject with a reason, record a
+//! payment. An envelope spent is said on the page and in the refusal.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use fabrique_api::projects::{self as pp, ApplicationState, ProgrammeState};
+use serde::Deserialize;
+
+use super::common::member_names;
+use super::programmes::Gauge;
+use crate::forms::{self, Acting, FieldTexts, Problems};
+use crate::texts::Texts;
+use crate::{Web, fr};
+
+/// Applications read per programme and state on the member's pages.
+const LISTED: i32 = 200;
+
+/// The application form's fields, as typed (kept when a submission is refused).
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ApplyFields {
+    /// The session's CSRF secret.
+    #[serde(default)]
+    pub csrf: String,
+    /// The form's request id.
+    #[serde(default)]
+    pub demande: String,
+    /// Units asked for.
+    #[serde(default)]
+    pub unites: String,
+    /// What the aid is for.
+    #[serde(default)]
+    pub objet: String,
+    /// `projects/{id}`, or empty.
+    #[serde(default)]
+    pub projet: String,
+    /// The beneficiary's SIRET, or empty.
+    #[serde(default)]
+    pub siret: String,
+    /// `calcul` (compute the aid) or `depot` (submit).
+    #[serde(default)]
+    pub etape: String,
+}
+
+/// One of the member's projects, offered by the form.
+pub struct ProjectChoice {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) selected: bool,
+}
+
+/// The application form of a programme's page.
+pub struct ApplyForm {
+    pub(super) action: String,
+    pub(super) csrf: String,
+    pub(super) request_id: String,
+    pub(super) units_label: String,
+    pub(super) fields: ApplyFields,
+    pub(super) projects: Vec<ProjectChoice>,
+    pub(super) problems: Problems,
+    /// The aid computed for what was typed: its total and its breakdown in one line.
+    pub(super) computed: Option<(String, String)>,
+}
+
+impl ApplyForm {
+    /// What is wrong with field `name`, empty when nothing.
+    pub(super) fn field(&self, name: &str) -> &str {
+        self.problems.field(name)
+    }
+}
+
+/// What a programme's page offers to apply to it.
+pub enum Applying {
+    /// Not signed in, or acting for no member: the sign-in link.
+    SignIn,
+    /// The member acted for funds it: the link to the queue.
+    Funder,
+    /// The programme takes no application now.
+    NotOpen,
+    /// The form.
+    Form(Box<ApplyForm>),
+}
+
+/// How the form names the API's fields of `CreateApplication`.
+const APPLICATION_FIELDS: &FieldTexts = &[
+    (
+        "application.units",
+        "unites",
+        "Indiquez un nombre d'unités, au moins 1 et dans la limite du programme.",
+    ),
+    (
+        "application.purpose",
+        "objet",
+        "Indiquez l'objet de la demande (500 caractères au plus).",
+    ),
+    (
+        "application.project",
+        "projet",
+        "Choisissez un de vos projets.",
+    ),
+    (
+        "application.beneficiary_siret",
+        "siret",
+        "Un SIRET compte 14 chiffres et une clé valide.",
+    ),
+];
+
+/// The application part of a programme's page for the person behind `headers`.
+pub async fn applying(
+    web: &Web,
+    headers: &HeaderMap,
+    programme: &pp::Programme,
+    fields: ApplyFields,
+    problems: Problems,
+    computed: Option<(String, String)>,
+) -> Applying {
+    let Some(acting) = forms::acting_of(web, headers) else {
+        return Applying::SignIn;
+    };
+    if acting.member == programme.funder {
+        return Applying::Funder;
+    }
+    if ProgrammeState::try_from(programme.state) != Ok(ProgrammeState::Open) {
+        return Applying::NotOpen;
+    }
+    let projects = member_projects(web, &acting).await.unwrap_or_default();
+    let request_id = if fields.demande.is_empty() {
+        forms::request_id()
+    } else {
+        fields.demande.clone()
+    };
+    Applying::Form(Box::new(ApplyForm {
+        action: format!("/{}/demander", programme.name),
+        csrf: acting.session.csrf.clone(),
+        request_id,
+        units_label: web
+            .texts
+            .applications
+            .units_label
+            .replace("{}", &programme.unit_label),
+        projects: projects
+            .into_iter()
+            .map(|(value, label)| ProjectChoice {
+                selected: value == fields.projet,
+                value,
+                label,
+            })
+            .collect(),
+        fields,
+        problems,
+        computed,
+    }))
+}
+
+/// The member's projects, `(projects/{id}, title)`.
+async fn member_projects(
+    web: &Web,
+    acting: &Acting,
+) -> Result<Vec<(String, String)>, tonic::Status> {
+    let request = acting.authed(pp::ListProjectsRequest {
+        page_size: 100,
+        member: acting.member.clone(),
+        ..Default::default()
+    });
+    Ok(web
+        .api
+        .projects()
+        .list_projects(request)
+        .await?
+        .into_inner()
+        .projects
+        .into_iter()
+        .map(|p| (p.name, p.title))
+        .collect())
+}
+
+/// `POST /programmes/{id}/demander`: computes the aid (`etape=calcul`) or submits.
+pub async fn apply(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(fields): Form<ApplyFields>,
+) -> Response {
+    let t = web.texts;
+    let acting = match forms::submitted_for_member(&web, &headers, &fields.csrf) {
+        Ok(acting) => acting,
+        Err(refusal) => return *refusal,
+    };
+    let units: i32 = match fields.unites.trim().parse() {
+        Ok(units) if units >= 1 => units,
+        _ => {
+            let mut problems = Problems::general(t.forms.check_fields);
+            problems
+                .fields
+                .insert("unites", APPLICATION_FIELDS[0].2.to_string());
+            return super::programmes::page(&web, &id, &headers, fields, problems, None).await;
+        }
+    };
+    let preview = fields.etape != "depot";
+    let request_id = if !preview && uuid::Uuid::parse_str(&fields.demande).is_ok() {
+        fields.demande.clone()
+    } else {
+        String::new()
+    };
+    let request = acting.authed(pp::CreateApplicationRequest {
+        parent: format!("programmes/{id}"),
+        application: Some(pp::Application {
+            units,
+            purpose: fields.objet.trim().to_string(),
+            project: fields.projet.trim().to_string(),
+            beneficiary_siret: fields.siret.trim().to_string(),
+            ..Default::default()
+        }),
+        request_id,
+        validate_only: preview,
+    });
+    match web.api.projects().create_application(request).await {
+        Ok(made) if preview => {
+            let made = made.into_inner();
+            let funders: Vec<String> = made.breakdown.iter().map(|l| l.funder.clone()).collect();
+            let names = match member_names(&web, funders).await {
+                Ok(names) => names,
+                Err(status) => return super::from_status(t, &status),
+            };
+            let lines: Vec<(String, i64)> = made
+                .breakdown
+                .iter()
+                .map(|l| {
+                    (
+                        names.get(&l.funder).cloned().unwrap_or_default(),
+                        l.amount_cents,
+                    )
+                })
+                .collect();
+            let total = lines.iter().map(|(_, cents)| cents).sum::<i64>();
+            let computed = (fr::euros(total), t.applications.breakdown(&lines));
+            super::programmes::page(
+                &web,
+                &id,
+                &headers,
+                fields,
+                Problems::none(),
+                Some(computed),
+            )
+            .await
+        }
+        Ok(_) => forms::see_other("/espace/demandes?fait=deposee", None),
+        Err(status) => {
+            match Problems::of(t, &status, APPLICATION_FIELDS, |r| {
+                t.applications.refusal(r)
+            }) {
+                Some(problems) => {
+                    super::programmes::page(&web, &id, &headers, fields, problems, None).await
+                }
+                None => super::from_status(t, &status),
+            }
+        }
+    }
+}
+
+/// An application in a list of the member's pages.
+struct Row {
+    name: String,
+    programme: String,
+    applicant: String,
+    units: String,
+    purpose: String,
+    aid: String,
+    state: &'static str,
+    reason: String,
+    /// Submitted: may be decided or withdrawn.
+    submitted: bool,
+    /// Approved: may be paid.
+    approved: bool,
+}
+
+fn row(t: &Texts, a: &pp::Application, programme: &str, names: &BTreeMap<String, String>) -> Row {
+    let state = ApplicationState::try_from(a.state).unwrap_or_default();
+    Row {
+        name: a.name.clone(),
+        programme: programme.to_string(),
+        applicant: names.get(&a.applicant).cloned().unwrap_or_default(),
+        units: fr::integer(i64::from(a.units)),
+        purpose: a.purpose.clone(),
+        aid: fr::euros(a.aid_cents),
+        state: t.applications.state(state),
+        reason: t.applications.reason(&a.state_reason),
+        submitted: state == ApplicationState::Submitted,
+        approved: state == ApplicationState::Approved,
+    }
+}
+
+/// Every programme, open or closed.
+async fn programmes(web: &Web) -> Result<Vec<pp::Programme>, tonic::Status> {
+    Ok(web
+        .api
+        .projects()
+        .list_programmes(pp::ListProgrammesRequest {
+            page_size: 100,
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .programmes)
+}
+
+/// The applications of `programme` the member may read, in `states` (all when empty),
+/// by `applicant` when given.
+async fn applications(
+    web: &Web,
+    acting: &Acting,
+    programme: &str,
+    states: &[ApplicationState],
+    applicant: &str,
+) -> Result<Vec<pp::Application>, tonic::Status> {
+    let request = acting.authed(pp::ListApplicationsRequest {
+        parent: programme.to_string(),
+        page_size: LISTED,
+        states: states.iter().map(|s| *s as i32).collect(),
+        applicant: applicant.to_string(),
+        ..Default::default()
+    });
+    Ok(web
+        .api
+        .projects()
+        .list_applications(request)
+        .await?
+        .into_inner()
+        .applications)
+}
+
+/// What the member's pages say after a form.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    fait: String,
+}
+
+fn done_text(t: &Texts, done: &Done) -> Option<&'static str> {
+    let a = t.applications;
+    match done.fait.as_str() {
+        "deposee" => Some(a.submitted_done),
+        "accordee" => Some(a.approved_done),
+        "rejetee" => Some(a.rejected_done),
+        "payee" => Some(a.paid_done),
+        "retiree" => Some(a.withdrawn_done),
+        _ => None,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+struct MinePage {
+    t: &'static Texts,
+    csrf: String,
+    done: Option<&'static str>,
+    problems: Problems,
+    rows: Vec<Row>,
+}
+
+/// `GET /espace/demandes`: the member's applications, every programme.
+pub async fn mine(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Query(done): Query<Done>,
+) -> Response {
+    let acting = match forms::page_for_member(&web, &headers) {
+        Ok(acting) => acting,
+        Err(answer) => return *answer,
+    };
+    let done = done_text(web.texts, &done);
+    mine_page(&web, &acting, StatusCode::OK, done, Problems::none()).await
+}
+
+async fn mine_page(
+    web: &Web,
+    acting: &Acting,
+    status: StatusCode,
+    done: Option<&'static str>,
+    problems: Problems,
+) -> Response {
+    let t = web.texts;
+    let listed = match programmes(web).await {
+        Ok(listed) => listed,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let mut rows = Vec::new();
+    for programme in &listed {
+        match applications(web, acting, &programme.name, &[], &acting.member).await {
+            Ok(found) => rows.extend(
+                found
+                    .iter()
+                    .map(|a| row(t, a, &programme.title, &BTreeMap::new())),
+            ),
+            Err(status) => return super::from_status(t, &status),
+        }
+    }
+    forms::private(
+        status,
+        &MinePage {
+            t,
+            csrf: acting.session.csrf.clone(),
+            done,
+            problems,
+            rows,
+        },
+    )
+}
+
+/// A programme the member funds, with its queue.
+struct Funded {
+    title: String,
+    href: String,
+    gauge: Gauge,
+    to_decide: Vec<Row>,
+    to_pay: Vec<Row>,
+}
+
+#[derive(Template)]
+#[template(path = "instruction.html")]
+struct InstructionPage {
+    t: &'static Texts,
+    csrf: String,
+    done: Option<&'static str>,
+    problems: Problems,
+    funded: Vec<Funded>,
+}
+
+/// `GET /espace/instruction`: the queue of every programme the member funds.
+pub async fn instruction(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Query(done): Query<Done>,
+) -> Response {
+    let acting = match forms::page_for_member(&web, &headers) {
+        Ok(acting) => acting,
+        Err(answer) => return *answer,
+    };
+    let done = done_text(web.texts, &done);
+    instruction_page(&web, &acting, StatusCode::OK, done, Problems::none()).await
+}
+
+async fn instruction_page(
+    web: &Web,
+    acting: &Acting,
+    status: StatusCode,
+    done: Option<&'static str>,
+    problems: Problems,
+) -> Response {
+    let t = web.texts;
+    let listed = match programmes(web).await {
+        Ok(listed) => listed,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let mut funded = Vec::new();
+    for (n, programme) in listed
+        .iter()
+        .filter(|p| p.funder == acting.member)
+        .enumerate()
+    {
+        let states = [ApplicationState::Submitted, ApplicationState::Approved];
+        let found = match applications(web, acting, &programme.name, &states, "").await {
+            Ok(found) => found,
+            Err(status) => return super::from_status(t, &status),
+        };
+        let applicants = found.iter().map(|a| a.applicant.clone()).collect();
+        let names = match member_names(web, applicants).await {
+            Ok(names) => names,
+            Err(status) => return super::from_status(t, &status),
+        };
+        let rows: Vec<Row> = found
+            .iter()
+            .map(|a| row(t, a, &programme.title, &names))
+            .collect();
+        let (to_decide, to_pay) = rows.into_iter().partition(|r| r.submitted);
+        funded.push(Funded {
+            title: programme.title.clone(),
+            href: format!("/{}", programme.name),
+            gauge: Gauge::of(t, &format!("g{n}"), programme),
+            to_decide,
+            to_pay,
+        });
+    }
+    forms::private(
+        status,
+        &InstructionPage {
+            t,
+            csrf: acting.session.csrf.clone(),
+            done,
+            problems,
+            funded,
+        },
+    )
+}
+
+/// A form of the member's pages: what to do to which application.
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    /// `programmes/{id}/applications/{id}`.
+    #[serde(default)]
+    demande: String,
+    /// `accorder`, `rejeter`, `payer` (the funder) or `retirer` (the applicant).
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    motif: String,
+}
+
+/// `POST /espace/instruction` and `POST /espace/demandes`: a decision, a payment or a
+/// withdrawal; back to the page it came from, which says what was done or why not.
+pub async fn act(
+    State(web): State<Arc<Web>>,
+    headers: HeaderMap,
+    Form(form): Form<ActionForm>,
+) -> Response {
+    let t = web.texts;
+    let acting = match forms::submitted_for_member(&web, &headers, &form.csrf) {
+        Ok(acting) => acting,
+        Err(refusal) => return *refusal,
+    };
+    let name = form.demande.clone();
+    let reason = form.motif.trim().to_string();
+    let mut projects = web.api.projects();
+    let funder_page = form.action != "retirer";
+    if form.action == "rejeter" && reason.is_empty() {
+        let problems = Problems::general(t.applications.reason_required);
+        return instruction_page(
+            &web,
+            &acting,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            problems,
+        )
+        .await;
+    }
+    let (answer, done) = match form.action.as_str() {
+        "accorder" => (
+            projects
+                .approve_application(acting.authed(pp::ApproveApplicationRequest { name }))
+                .await,
+            "accordee",
+        ),
+        "rejeter" => (
+            projects
+                .reject_application(acting.authed(pp::RejectApplicationRequest { name, reason }))
+                .await,
+            "rejetee",
+        ),
+        "payer" => (
+            projects
+                .pay_application(acting.authed(pp::PayApplicationRequest { name }))
+                .await,
+            "payee",
+        ),
+        "retirer" => (
+            projects
+                .withdraw_application(
+                    acting.authed(pp::WithdrawApplicationRequest { name, reason }),
+                )
+                .await,
+            "retiree",
+        ),
+        _ => return super::not_found().await,
+    };
+    let page = if funder_page {
+        "/espace/instruction"
+    } else {
+        "/espace/demandes"
+    };
+    match answer {
+        Ok(_) => forms::see_other(&format!("{page}?fait={done}"), None),
+        Err(status) => {
+            let fields: &FieldTexts = &[];
+            let Some(problems) = Problems::of(t, &status, fields, |r| t.applications.refusal(r))
+            else {
+                return super::from_status(t, &super::common::item_status(status));
+            };
+            if funder_page {
+                instruction_page(&web, &acting, StatusCode::CONFLICT, None, problems).await
+            } else {
+                mine_page(&web, &acting, StatusCode::CONFLICT, None, problems).await
+            }
+        }
+    }
+}
