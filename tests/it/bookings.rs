@@ -439,3 +439,175 @@ async fn two_members_race_for_one_slot_on_postgres_and_nats() {
     ])
     .await;
 }
+
+/// On the material's page at `page`, asks for `quantity`, taking what is left when `less`.
+async fn claim(browser: &Browser, page: &str, quantity: &str, less: bool) {
+    browser.goto(page).await;
+    browser
+        .execute(
+            "const [quantity, less] = arguments;
+             document.querySelector('#quantite').value = quantity;
+             document.querySelector('#moins').checked = less;",
+            vec![quantity.into(), less.into()],
+        )
+        .await;
+    browser
+        .click(&browser.find("#prelever form.booking button").await)
+        .await;
+}
+
+/// Materials go by quantity: a member claims 30 t of 40; another asks 12,5 t, reads
+/// that only 10 t are left, ticks "take what is left" and gets 10 t; the owner hands
+/// the first over and cancels the second, whose 10 t return to the stock.
+async fn materials_are_claimed_by_quantity(backend: &[(&str, &str)]) {
+    let (site, _provider) = site_with_provider(backend).await;
+    let admin = site.admin_token().await;
+    let channel = Channel::from_shared(site.grpc.clone())
+        .expect("a URI")
+        .connect()
+        .await
+        .expect("the API");
+    let members = active_members(channel.clone(), &admin, 3).await;
+    let [(owner, _, _), (first, _, _), (second, second_name, _)] =
+        <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));
+    let sharing = SharingServiceClient::new(channel.clone());
+    let resource = eventually(
+        "the sharing service to know the owner",
+        Duration::from_secs(30),
+        || {
+            let (mut sharing, owner, admin) = (sharing.clone(), owner.clone(), admin.clone());
+            async move {
+                sharing
+                    .create_resource(authed(
+                        sp::CreateResourceRequest {
+                            resource: Some(sp::Resource {
+                                owner,
+                                kind: sp::ResourceKind::Material as i32,
+                                title: "Enrobés rabotés".into(),
+                                quantity: Some(sp::Quantity {
+                                    amount: 40.0,
+                                    unit: sp::QuantityUnit::Tonne as i32,
+                                }),
+                                ..Default::default()
+                            }),
+                            request_id: String::new(),
+                        },
+                        &admin,
+                    ))
+                    .await
+                    .ok()
+                    .map(|r| r.into_inner().name)
+            }
+        },
+    )
+    .await;
+    let page = site.url(&format!(
+        "/ressources/{}",
+        resource.trim_start_matches("resources/")
+    ));
+    let first_browser = signed_in_for(&site, &first).await;
+    claim(&first_browser, &page, "30", false).await;
+    landed(&first_browser, "/espace/reservations?fait=prelevee").await;
+    let mine = shown_text(&first_browser, "section[aria-labelledby='mes-materiaux']")
+        .await
+        .replace('\u{a0}', " ");
+    assert!(mine.contains("Enrobés rabotés 30 t Mise de côté"), "{mine}");
+
+    let second_browser = signed_in_for(&site, &second).await;
+    claim(&second_browser, &page, "12,5", false).await;
+    let refusal = shown_text(&second_browser, "#refus")
+        .await
+        .replace('\u{a0}', " ");
+    assert!(
+        refusal.contains("Il n'en reste que 10 t : demandez moins, ou cochez"),
+        "{refusal}"
+    );
+    let kept = second_browser
+        .execute(
+            "return document.querySelector('#quantite').value",
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(kept, "12,5", "what was typed is kept");
+    let stock = shown_text(&second_browser, "main")
+        .await
+        .replace('\u{a0}', " ");
+    assert!(stock.contains("Reste 10 t sur 40 t"), "{stock}");
+    let violations = second_browser.serious_accessibility_violations().await;
+    assert!(violations.is_empty(), "a refused claim: {violations:?}");
+    claim(&second_browser, &page, "12,5", true).await;
+    landed(&second_browser, "/espace/reservations?fait=prelevee").await;
+    let mine = shown_text(&second_browser, "section[aria-labelledby='mes-materiaux']")
+        .await
+        .replace('\u{a0}', " ");
+    assert!(mine.contains("Enrobés rabotés 10 t Mise de côté"), "{mine}");
+    second_browser.goto(&page).await;
+    assert!(
+        shown_text(&second_browser, "#prelever")
+            .await
+            .contains("Il n'en reste plus.")
+    );
+
+    let owner_browser = signed_in_for(&site, &owner).await;
+    owner_browser.goto(&site.url("/espace/reservations")).await;
+    let violations = owner_browser.serious_accessibility_violations().await;
+    assert!(violations.is_empty(), "claims to hand over: {violations:?}");
+    press(&owner_browser, "materiaux-demandes", "30 t", "remettre", "").await;
+    landed(&owner_browser, "/espace/reservations?fait=remise").await;
+    let handed = shown_text(
+        &owner_browser,
+        "section[aria-labelledby='materiaux-demandes']",
+    )
+    .await
+    .replace('\u{a0}', " ");
+    assert!(handed.contains("30 t"), "{handed}");
+    assert!(
+        handed.contains(&format!("{second_name} Mise de côté")),
+        "{handed}"
+    );
+    press(
+        &owner_browser,
+        "materiaux-demandes",
+        "10 t",
+        "annuler-prelevement",
+        "",
+    )
+    .await;
+    landed(
+        &owner_browser,
+        "/espace/reservations?fait=prelevement-annule",
+    )
+    .await;
+    owner_browser.goto(&page).await;
+    let stock = shown_text(&owner_browser, "main")
+        .await
+        .replace('\u{a0}', " ");
+    assert!(stock.contains("Reste 10 t sur 40 t"), "{stock}");
+    for browser in [first_browser, second_browser, owner_browser] {
+        browser.quit().await;
+    }
+}
+
+#[tokio::test]
+async fn materials_are_claimed_by_quantity_on_the_embedded_default() {
+    materials_are_claimed_by_quantity(&[]).await;
+}
+
+#[tokio::test]
+async fn materials_are_claimed_by_quantity_on_postgres_and_nats() {
+    let database = fabrique_testkit::TestDatabase::create().await;
+    let (url, nats, prefix) = (
+        database.url.clone(),
+        fabrique_testkit::nats::shared_nats_url(),
+        fabrique_testkit::nats::unique_prefix(),
+    );
+    let jwt =
+        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+    materials_are_claimed_by_quantity(&[
+        ("FABRIQUE_DATABASE_URL", url.as_str()),
+        ("FABRIQUE_NATS_URL", nats.as_str()),
+        ("FABRIQUE_SUBJECT_PREFIX", prefix.as_str()),
+        ("FABRIQUE_JWT_SECRET", jwt.as_str()),
+    ])
+    .await;
+}

@@ -129,6 +129,19 @@ pub fn number(value: f64, digits: usize) -> String {
     }
 }
 
+/// A number as people type it in France: `12,5`, `1 250,75`, or `12.5`; `None` when
+/// it is not one.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{A0}' | '\u{202F}'))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let value: f64 = cleaned.parse().ok()?;
+    value.is_finite().then_some(value)
+}
+
 /// A distance: `850 m` under a kilometre, `12,5 km` above.
 pub fn distance_km(km: f64) -> String {
     if km < 1.0 {
@@ -208,6 +221,16 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .expect("an RFC 3339 time")
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn numbers_are_read_as_typed_in_france() {
+        assert_eq!(parse_decimal("12,5"), Some(12.5));
+        assert_eq!(parse_decimal(" 1 250,75 "), Some(1250.75));
+        assert_eq!(parse_decimal("12.5"), Some(12.5));
+        assert_eq!(parse_decimal("douze"), None);
+        assert_eq!(parse_decimal("inf"), None);
+        assert_eq!(parse_decimal(""), None);
     }
 
     #[test]

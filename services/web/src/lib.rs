@@ -291,6 +291,7 @@ impl Web {
                 "/ressources/{id}/reserver",
                 post(pages::reservations::reserve),
             )
+            .route("/ressources/{id}/prelever", post(pages::claims::claim))
             .route("/besoins", get(pages::needs::list))
             .route("/besoins/{id}", get(pages::needs::show))
             .route("/projets", get(pages::projects::list))

@@ -6,6 +6,7 @@ pub mod account;
 pub mod allies;
 pub mod applications;
 pub mod assets;
+pub mod claims;
 pub mod history;
 pub mod home;
 pub mod map;

@@ -4,7 +4,8 @@
 //! a refused slot told in French with the reservation in the way and the nearest free
 //! slots of the same length, and "Mes réservations" (`/espace/reservations`): the
 //! requests on the member's resources to confirm or decline, their reservations, and
-//! what the member booked, each cancellable before its end.
+//! what the member booked, each cancellable before its end; and the member's claims of
+//! materials ([`claims`]).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +19,9 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use fabrique_api::sharing::{self as sp, ReservationState};
 use serde::Deserialize;
 
+use super::claims::{self, MemberClaims};
 use super::common::{self, id_of, member_names};
+use super::resources::Typed;
 use crate::forms::{self, Acting, FieldTexts, Problems};
 use crate::texts::Texts;
 use crate::{Web, fr};
@@ -213,7 +216,12 @@ pub async fn reserve(
     let (start, end) = match slot_of(t, &fields) {
         Ok(slot) => slot,
         Err(problems) => {
-            return super::resources::page(&web, &id, &headers, fields, problems, None).await;
+            let typed = Typed {
+                booking: fields,
+                problems,
+                ..Default::default()
+            };
+            return super::resources::page(&web, &id, &headers, typed).await;
         }
     };
     let request_id = if uuid::Uuid::parse_str(&fields.demande).is_ok() {
@@ -248,7 +256,13 @@ pub async fn reserve(
             } else {
                 None
             };
-            super::resources::page(&web, &id, &headers, fields, problems, proposals).await
+            let typed = Typed {
+                booking: fields,
+                problems,
+                proposals,
+                ..Default::default()
+            };
+            super::resources::page(&web, &id, &headers, typed).await
         }
     }
 }
@@ -341,6 +355,7 @@ struct ReservationsPage {
     to_answer: Vec<Row>,
     on_mine: Vec<Row>,
     booked: Vec<Row>,
+    claims: MemberClaims,
 }
 
 /// What "Mes réservations" says after a form.
@@ -366,6 +381,9 @@ pub async fn mine(
         "confirmee" => Some(b.confirmed_done),
         "refusee" => Some(b.declined_done),
         "annulee" => Some(b.cancelled_done),
+        "prelevee" => Some(b.claimed_done),
+        "remise" => Some(b.collected_done),
+        "prelevement-annule" => Some(b.claim_cancelled_done),
         _ => None,
     };
     reservations_page(&web, &acting, StatusCode::OK, done, Problems::none()).await
@@ -428,6 +446,10 @@ async fn reservations_page(
         Ok(found) => found,
         Err(status) => return super::from_status(t, &status),
     };
+    let claims = match claims::of_member(web, acting).await {
+        Ok(claims) => claims,
+        Err(status) => return super::from_status(t, &status),
+    };
     let now = Utc::now();
     let row = |r: &sp::Reservation| {
         let resource = r.name.split("/reservations/").next().unwrap_or_default();
@@ -462,6 +484,7 @@ async fn reservations_page(
             to_answer: requested.iter().map(row).collect(),
             on_mine: confirmed.iter().map(row).collect(),
             booked: booked.iter().map(row).collect(),
+            claims,
         },
     )
 }
@@ -498,7 +521,8 @@ pub struct ActionForm {
     reservation: String,
     #[serde(default)]
     etag: String,
-    /// `confirmer`, `refuser` or `annuler`.
+    /// `confirmer`, `refuser` or `annuler` (a reservation); `remettre` or
+    /// `annuler-prelevement` (a claim, whose name `reservation` then holds).
     #[serde(default)]
     action: String,
     /// Why it is declined or cancelled.
@@ -551,7 +575,13 @@ pub async fn act(
                 .await,
             "annulee",
         ),
-        _ => return super::not_found().await,
+        other => match claims::act(&web, &acting, form.reservation.clone(), other).await {
+            Some((Ok(()), done)) => {
+                return forms::see_other(&format!("/espace/reservations?fait={done}"), None);
+            }
+            Some((Err(status), _)) => (Err(status), ""),
+            None => return super::not_found().await,
+        },
     };
     match answer {
         Ok(_) => forms::see_other(&format!("/espace/reservations?fait={done}"), None),

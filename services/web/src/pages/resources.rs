@@ -17,6 +17,7 @@ use fabrique_api::sharing::{self as sp, CostMode, QuantityUnit, ResourceKind};
 use serde::Deserialize;
 
 use super::calendar::{self, Week};
+use super::claims::{self, ClaimFields, Claiming};
 use super::common::{self, Link, id_of, item_status, member_link, member_names, paragraphs};
 use super::history::{self, Owner};
 use super::reservations::{self, Booking, BookingFields, Proposal};
@@ -401,6 +402,8 @@ struct ResourcePage {
     calendar: Vec<Week>,
     /// How to book it, when it is booked by time slot.
     booking: Option<Booking>,
+    /// How to claim it, when it is a material.
+    claiming: Option<Claiming>,
     /// Its audit, for an admin.
     history: Option<Vec<super::history::Row>>,
 }
@@ -417,8 +420,8 @@ fn bookable(kind: ResourceKind) -> bool {
 }
 
 /// `GET /ressources/{id}`: the resource, then its owner's name, its place and its free
-/// slots at once; for a signed-in person, the booking form (filled from the query when
-/// a proposed slot's link led here).
+/// slots at once; for a signed-in person, the booking or claim form (the booking one
+/// filled from the query when a proposed slot's link led here).
 pub async fn show(
     State(web): State<Arc<Web>>,
     Path(id): Path<String>,
@@ -426,24 +429,35 @@ pub async fn show(
     Query(fields): Query<BookingFields>,
 ) -> Response {
     // Only the slot comes from a link; the request id and the secret come from a form.
-    let fields = BookingFields {
+    let booking = BookingFields {
         csrf: String::new(),
         demande: String::new(),
         ..fields
     };
-    page(&web, &id, &headers, fields, Problems::none(), None).await
+    let typed = Typed {
+        booking,
+        ..Default::default()
+    };
+    page(&web, &id, &headers, typed).await
 }
 
-/// A resource's page, its booking form filled with `fields` and told `problems` (and,
-/// after a slot was refused, the nearest free ones): 409 or 422 when a submission was
-/// refused, never cached when it shows a form of a session.
+/// What a person typed in a resource's page's forms, what the API refused of it, and
+/// after a slot was refused the nearest free ones.
+#[derive(Default)]
+pub(super) struct Typed {
+    pub(super) booking: BookingFields,
+    pub(super) claim: ClaimFields,
+    pub(super) problems: Problems,
+    pub(super) proposals: Option<Vec<Proposal>>,
+}
+
+/// A resource's page, its booking or claim form filled as `typed` says: 409 or 422
+/// when a submission was refused, never cached when it shows a form of a session.
 pub(super) async fn page(
     web: &Arc<Web>,
     id: &str,
     headers: &axum::http::HeaderMap,
-    fields: BookingFields,
-    problems: Problems,
-    proposals: Option<Vec<Proposal>>,
+    typed: Typed,
 ) -> Response {
     let t = web.texts;
     let resource = match web
@@ -471,19 +485,35 @@ pub(super) async fn page(
         Ok(found) => found,
         Err(status) => return super::from_status(t, &status),
     };
-    let status = if !problems.fields.is_empty() {
+    let status = if !typed.problems.fields.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
-    } else if problems.any() {
+    } else if typed.problems.any() {
         StatusCode::CONFLICT
     } else {
         StatusCode::OK
     };
-    let booking = bookable(kind)
-        .then(|| reservations::booking(web, headers, &resource, fields, problems, proposals));
+    let (booking, claiming) = if bookable(kind) {
+        let booking = reservations::booking(
+            web,
+            headers,
+            &resource,
+            typed.booking,
+            typed.problems,
+            typed.proposals,
+        );
+        (Some(booking), None)
+    } else if kind == ResourceKind::Material && resource.quantity.is_some() {
+        let claiming = claims::claiming(web, headers, &resource, typed.claim, typed.problems);
+        (None, Some(claiming))
+    } else {
+        (None, None)
+    };
     let name = resource.name.clone();
     let mut page = resource_page(t, resource, &names, place, calendar);
-    let of_a_session = matches!(booking, Some(Booking::Form(_) | Booking::Own));
+    let of_a_session = matches!(booking, Some(Booking::Form(_) | Booking::Own))
+        || matches!(claiming, Some(Claiming::Form(_) | Claiming::Own));
     page.booking = booking;
+    page.claiming = claiming;
     page.history = history::for_admin(web, headers, Owner::Sharing, &name).await;
     if of_a_session || page.history.is_some() || status != StatusCode::OK {
         crate::forms::private(status, &page)
@@ -581,6 +611,7 @@ fn resource_page(
         calendar,
         title: resource.title,
         booking: None,
+        claiming: None,
         history: None,
     }
 }

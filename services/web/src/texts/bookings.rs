@@ -84,6 +84,42 @@ pub struct BookingTexts {
     pub declined_done: &'static str,
     /// After a reservation was cancelled.
     pub cancelled_done: &'static str,
+    /// The claim form's heading.
+    pub claim_title: &'static str,
+    /// What claiming does.
+    pub claim_intro: &'static str,
+    /// The quantity's label.
+    pub quantity_label: &'static str,
+    /// The "accept less" box.
+    pub accept_less_label: &'static str,
+    /// The claim form's button.
+    pub claim_button: &'static str,
+    /// In place of the claim form for a visitor.
+    pub sign_in_to_claim: &'static str,
+    /// In place of the claim form on one's own material.
+    pub own_material: &'static str,
+    /// In place of the claim form when nothing is left.
+    pub nothing_left: &'static str,
+    /// The member's claims.
+    pub my_claims: &'static str,
+    /// Claims of the member's materials.
+    pub claims_on_mine: &'static str,
+    /// No claim.
+    pub no_claims: &'static str,
+    /// A column: the quantity.
+    pub quantity: &'static str,
+    /// A column: who claimed.
+    pub claimant: &'static str,
+    /// Handing a claim over.
+    pub collect: &'static str,
+    /// Cancelling a claim.
+    pub cancel_claim: &'static str,
+    /// After claiming.
+    pub claimed_done: &'static str,
+    /// After handing over.
+    pub collected_done: &'static str,
+    /// After cancelling a claim.
+    pub claim_cancelled_done: &'static str,
 }
 
 /// Booking in French.
@@ -132,6 +168,25 @@ pub const FR: BookingTexts = BookingTexts {
     confirmed_done: "La réservation est confirmée.",
     declined_done: "La demande est refusée : le créneau est de nouveau libre.",
     cancelled_done: "La réservation est annulée : le créneau est de nouveau libre.",
+    claim_title: "Demander une quantité",
+    claim_intro: "La quantité vous est mise de côté aussitôt ; le propriétaire vous la remet.",
+    quantity_label: "Quantité",
+    accept_less_label: "S'il en reste moins, prendre ce qui reste",
+    claim_button: "Demander cette quantité",
+    sign_in_to_claim: "Pour demander une quantité au nom de votre structure,",
+    own_material: "Ce matériau est proposé par le membre que vous représentez : les demandes \
+                   vous attendent dans",
+    nothing_left: "Il n'en reste plus.",
+    my_claims: "Matériaux que vous avez demandés",
+    claims_on_mine: "Matériaux demandés chez vous",
+    no_claims: "Aucune demande de matériau.",
+    quantity: "Quantité",
+    claimant: "Demandé par",
+    collect: "Marquer comme remis",
+    cancel_claim: "Annuler",
+    claimed_done: "La quantité vous est mise de côté : le propriétaire vous la remettra.",
+    collected_done: "Le matériau est marqué comme remis.",
+    claim_cancelled_done: "La demande est annulée : la quantité retourne au stock.",
 };
 
 impl BookingTexts {
@@ -160,6 +215,41 @@ impl BookingTexts {
                 fr::weekday_date(to.date_naive()),
                 clock(to)
             )
+        }
+    }
+
+    /// A claim's state.
+    pub fn claim_state(&self, state: fabrique_api::sharing::ClaimState) -> &'static str {
+        use fabrique_api::sharing::ClaimState as S;
+        match state {
+            S::Held => "Mise de côté",
+            S::Collected => "Remise",
+            S::Cancelled => "Annulée",
+            S::Unspecified => "",
+        }
+    }
+
+    /// Why the sharing service refused a claim, in French (`unit`: the material's, as
+    /// written after a number).
+    pub fn claim_refusal(&self, refused: &Refused, unit: &str) -> Option<String> {
+        let remaining = refused
+            .facts
+            .get("remaining")
+            .and_then(|r| r.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        match refused.reason.as_str() {
+            "NOT_ENOUGH_LEFT" if remaining > 0.0 => Some(format!(
+                "Il n'en reste que {}{}{unit} : demandez moins, ou cochez « S'il en reste \
+                 moins, prendre ce qui reste ».",
+                fr::number(remaining, 3),
+                fr::BEFORE_UNIT
+            )),
+            "NOT_ENOUGH_LEFT" => Some("Il n'en reste plus.".into()),
+            "CLAIM_NOT_HELD" => {
+                Some("Cette demande a déjà été remise ou annulée : voici son état actuel.".into())
+            }
+            "NOT_A_MATERIAL" => Some("Cette ressource ne se demande pas en quantité.".into()),
+            _ => self.refusal(refused),
         }
     }
 
