@@ -60,7 +60,7 @@ pub async fn signed_in_for(site: &SeededSite, member: &str) -> Browser {
 }
 
 /// The `n` first active members of the seed, as `members/{id}`, with their names.
-async fn active_members(
+pub async fn active_members(
     channel: Channel,
     admin: &str,
     n: usize,
@@ -423,21 +423,8 @@ async fn two_members_race_for_one_slot_on_the_embedded_default() {
 
 #[tokio::test]
 async fn two_members_race_for_one_slot_on_postgres_and_nats() {
-    let database = fabrique_testkit::TestDatabase::create().await;
-    let (url, nats, prefix) = (
-        database.url.clone(),
-        fabrique_testkit::nats::shared_nats_url(),
-        fabrique_testkit::nats::unique_prefix(),
-    );
-    let jwt =
-        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
-    two_members_race_for_one_slot(&[
-        ("FABRIQUE_DATABASE_URL", url.as_str()),
-        ("FABRIQUE_NATS_URL", nats.as_str()),
-        ("FABRIQUE_SUBJECT_PREFIX", prefix.as_str()),
-        ("FABRIQUE_JWT_SECRET", jwt.as_str()),
-    ])
-    .await;
+    let postgres = crate::seeded_site::OnPostgres::new().await;
+    two_members_race_for_one_slot(&postgres.settings()).await;
 }
 
 /// On the material's page at `page`, asks for `quantity`, taking what is left when `less`.
@@ -595,19 +582,6 @@ async fn materials_are_claimed_by_quantity_on_the_embedded_default() {
 
 #[tokio::test]
 async fn materials_are_claimed_by_quantity_on_postgres_and_nats() {
-    let database = fabrique_testkit::TestDatabase::create().await;
-    let (url, nats, prefix) = (
-        database.url.clone(),
-        fabrique_testkit::nats::shared_nats_url(),
-        fabrique_testkit::nats::unique_prefix(),
-    );
-    let jwt =
-        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
-    materials_are_claimed_by_quantity(&[
-        ("FABRIQUE_DATABASE_URL", url.as_str()),
-        ("FABRIQUE_NATS_URL", nats.as_str()),
-        ("FABRIQUE_SUBJECT_PREFIX", prefix.as_str()),
-        ("FABRIQUE_JWT_SECRET", jwt.as_str()),
-    ])
-    .await;
+    let postgres = crate::seeded_site::OnPostgres::new().await;
+    materials_are_claimed_by_quantity(&postgres.settings()).await;
 }

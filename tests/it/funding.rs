@@ -403,19 +403,6 @@ async fn two_agents_approve_the_last_5000_euros_on_the_embedded_default() {
 
 #[tokio::test]
 async fn two_agents_approve_the_last_5000_euros_on_postgres_and_nats() {
-    let database = fabrique_testkit::TestDatabase::create().await;
-    let (url, nats, prefix) = (
-        database.url.clone(),
-        fabrique_testkit::nats::shared_nats_url(),
-        fabrique_testkit::nats::unique_prefix(),
-    );
-    let jwt =
-        uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
-    two_agents_approve_the_last_5000_euros(&[
-        ("FABRIQUE_DATABASE_URL", url.as_str()),
-        ("FABRIQUE_NATS_URL", nats.as_str()),
-        ("FABRIQUE_SUBJECT_PREFIX", prefix.as_str()),
-        ("FABRIQUE_JWT_SECRET", jwt.as_str()),
-    ])
-    .await;
+    let postgres = crate::seeded_site::OnPostgres::new().await;
+    two_agents_approve_the_last_5000_euros(&postgres.settings()).await;
 }

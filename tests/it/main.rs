@@ -17,6 +17,7 @@ mod interop;
 mod layering;
 mod map;
 mod members_api;
+mod offers;
 mod outbox;
 mod process;
 mod projects;

@@ -245,3 +245,49 @@ pub async fn heading_with(browser: &Browser, text: &str) -> String {
     })
     .await
 }
+
+/// What runs the seeded site on PostgreSQL and NATS instead of the embedded default: a
+/// database of its own, the shared NATS server under subjects of its own with small
+/// streams, and a JWT secret drawn now (off the embedded default, `serve` generates
+/// none). The database lives as long as this value.
+pub struct OnPostgres {
+    _database: fabrique_testkit::TestDatabase,
+    settings: Vec<(&'static str, String)>,
+}
+
+impl OnPostgres {
+    pub async fn new() -> Self {
+        let database = fabrique_testkit::TestDatabase::create().await;
+        let secret =
+            uuid::Uuid::new_v4().simple().to_string() + &uuid::Uuid::new_v4().simple().to_string();
+        let settings = vec![
+            ("FABRIQUE_DATABASE_URL", database.url.clone()),
+            (
+                "FABRIQUE_NATS_URL",
+                fabrique_testkit::nats::shared_nats_url(),
+            ),
+            (
+                "FABRIQUE_SUBJECT_PREFIX",
+                fabrique_testkit::nats::unique_prefix(),
+            ),
+            ("FABRIQUE_JWT_SECRET", secret),
+            // Small streams: JetStream sets aside each stream's limit in its store, and
+            // the tests share one server (the default 1 GiB a stream fills it after a
+            // few sites).
+            ("FABRIQUE_NATS_STREAM_MAX_BYTES", "16MiB".to_string()),
+            ("FABRIQUE_NATS_DLQ_MAX_BYTES", "4MiB".to_string()),
+        ];
+        OnPostgres {
+            _database: database,
+            settings,
+        }
+    }
+
+    /// The settings, as `SeededSite::launch` takes them.
+    pub fn settings(&self) -> Vec<(&str, &str)> {
+        self.settings
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect()
+    }
+}

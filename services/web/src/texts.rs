@@ -5,6 +5,7 @@ pub mod account;
 pub mod applications;
 pub mod bookings;
 pub mod forms;
+pub mod offers;
 pub mod projects;
 pub mod sharing;
 
@@ -188,6 +189,8 @@ pub struct Texts {
     pub applications: &'static applications::ApplicationTexts,
     /// Booking a slot and following one's reservations.
     pub bookings: &'static bookings::BookingTexts,
+    /// Offering resources.
+    pub offers: &'static offers::OfferTexts,
     /// What every form says of a refusal.
     pub forms: &'static forms::FormTexts,
     /// Monday to Sunday.
@@ -295,6 +298,7 @@ pub const FR: Texts = Texts {
     applications: &applications::FR,
     bookings: &bookings::FR,
     forms: &forms::FR,
+    offers: &offers::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

@@ -17,11 +17,11 @@ use axum::response::Response;
 use fabrique_api::members as mp;
 use serde::Deserialize;
 
+use super::forms::{form_session, private, see_other, session_of};
 use crate::Web;
 use crate::auth::link::{LinkFor, LinkRefusal};
 use crate::auth::session::Membership;
 use crate::auth::{Session, SignIn};
-use crate::forms::{form_session, private, see_other, session_of};
 use crate::texts::Texts;
 use crate::texts::account::AccountTexts;
 

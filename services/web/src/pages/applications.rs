@@ -3,9 +3,7 @@
 //! breakdown (`CreateApplication` with `validate_only`) and then submits it with the
 //! form's request id (`POST /programmes/{id}/demander`); "Mes demandes d'aide"
 //! (`/espace/demandes`), the member's applications, withdrawable while submitted; and
-//! "Instruction des demandes" (`/espace/instruction`), the queue of the programmes the
-//! member funds, with each envelope's gauge: approve, reject with a reason, record a
-//! payment. An envelope spent is said on the page and in the refusal.
+//! the decisions of both this page and [`super::instruction`]'s.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,8 +17,7 @@ use fabrique_api::projects::{self as pp, ApplicationState, ProgrammeState};
 use serde::Deserialize;
 
 use super::common::member_names;
-use super::programmes::Gauge;
-use crate::forms::{self, Acting, FieldTexts, Problems};
+use super::forms::{self, Acting, FieldTexts, Problems};
 use crate::texts::Texts;
 use crate::{Web, fr};
 
@@ -135,11 +132,7 @@ pub async fn applying(
         return Applying::NotOpen;
     }
     let projects = member_projects(web, &acting).await.unwrap_or_default();
-    let request_id = if fields.demande.is_empty() {
-        forms::request_id()
-    } else {
-        fields.demande.clone()
-    };
+    let request_id = forms::request_id(&fields.demande);
     Applying::Form(Box::new(ApplyForm {
         action: format!("/{}/demander", programme.name),
         csrf: acting.session.csrf.clone(),
@@ -208,10 +201,11 @@ pub async fn apply(
         }
     };
     let preview = fields.etape != "depot";
-    let request_id = if !preview && uuid::Uuid::parse_str(&fields.demande).is_ok() {
-        fields.demande.clone()
-    } else {
+    // A preview writes nothing: its request id is the submission's, not its own.
+    let request_id = if preview {
         String::new()
+    } else {
+        forms::request_id(&fields.demande)
     };
     let request = acting.authed(pp::CreateApplicationRequest {
         parent: format!("programmes/{id}"),
@@ -226,66 +220,67 @@ pub async fn apply(
         validate_only: preview,
     });
     match web.api.projects().create_application(request).await {
-        Ok(made) if preview => {
-            let made = made.into_inner();
-            let funders: Vec<String> = made.breakdown.iter().map(|l| l.funder.clone()).collect();
-            let names = match member_names(&web, funders).await {
-                Ok(names) => names,
-                Err(status) => return super::from_status(t, &status),
-            };
-            let lines: Vec<(String, i64)> = made
-                .breakdown
-                .iter()
-                .map(|l| {
-                    (
-                        names.get(&l.funder).cloned().unwrap_or_default(),
-                        l.amount_cents,
-                    )
-                })
-                .collect();
-            let total = lines.iter().map(|(_, cents)| cents).sum::<i64>();
-            let computed = (fr::euros(total), t.applications.breakdown(&lines));
-            super::programmes::page(
-                &web,
-                &id,
-                &headers,
-                fields,
-                Problems::none(),
-                Some(computed),
-            )
-            .await
-        }
+        Ok(made) if preview => match computed_aid(&web, &made.into_inner()).await {
+            Ok(computed) => {
+                let none = Problems::none();
+                super::programmes::page(&web, &id, &headers, fields, none, Some(computed)).await
+            }
+            Err(status) => super::from_status(t, &status),
+        },
         Ok(_) => forms::see_other("/espace/demandes?fait=deposee", None),
         Err(status) => {
-            match Problems::of(t, &status, APPLICATION_FIELDS, |r| {
-                t.applications.refusal(r)
-            }) {
-                Some(problems) => {
+            match forms::refused(t, status, APPLICATION_FIELDS, |r| t.applications.refusal(r)) {
+                Ok(problems) => {
                     super::programmes::page(&web, &id, &headers, fields, problems, None).await
                 }
-                None => super::from_status(t, &status),
+                Err(page) => *page,
             }
         }
     }
 }
 
-/// An application in a list of the member's pages.
-struct Row {
-    name: String,
-    programme: String,
-    applicant: String,
-    units: String,
-    purpose: String,
-    aid: String,
-    state: &'static str,
-    reason: String,
-    /// Submitted: may be decided or withdrawn.
-    submitted: bool,
-    /// Approved: may be paid.
-    approved: bool,
+/// The aid `made` computes, as the form shows it: its total and its breakdown in one
+/// line, each funder named.
+async fn computed_aid(
+    web: &Web,
+    made: &pp::Application,
+) -> Result<(String, String), tonic::Status> {
+    let funders: Vec<String> = made.breakdown.iter().map(|l| l.funder.clone()).collect();
+    let names = member_names(web, funders).await?;
+    let lines: Vec<(String, i64)> = made
+        .breakdown
+        .iter()
+        .map(|l| {
+            let name = names.get(&l.funder).cloned().unwrap_or_default();
+            (name, l.amount_cents)
+        })
+        .collect();
+    let total = lines.iter().map(|(_, cents)| cents).sum::<i64>();
+    Ok((fr::euros(total), web.texts.applications.breakdown(&lines)))
 }
 
-fn row(t: &Texts, a: &pp::Application, programme: &str, names: &BTreeMap<String, String>) -> Row {
+/// An application in a list of the member's pages.
+pub(super) struct Row {
+    pub(super) name: String,
+    pub(super) programme: String,
+    pub(super) applicant: String,
+    pub(super) units: String,
+    pub(super) purpose: String,
+    pub(super) aid: String,
+    pub(super) state: &'static str,
+    pub(super) reason: String,
+    /// Submitted: may be decided or withdrawn.
+    pub(super) submitted: bool,
+    /// Approved: may be paid.
+    pub(super) approved: bool,
+}
+
+pub(super) fn row(
+    t: &Texts,
+    a: &pp::Application,
+    programme: &str,
+    names: &BTreeMap<String, String>,
+) -> Row {
     let state = ApplicationState::try_from(a.state).unwrap_or_default();
     Row {
         name: a.name.clone(),
@@ -302,7 +297,7 @@ fn row(t: &Texts, a: &pp::Application, programme: &str, names: &BTreeMap<String,
 }
 
 /// Every programme, open or closed.
-async fn programmes(web: &Web) -> Result<Vec<pp::Programme>, tonic::Status> {
+pub(super) async fn programmes(web: &Web) -> Result<Vec<pp::Programme>, tonic::Status> {
     Ok(web
         .api
         .projects()
@@ -317,7 +312,7 @@ async fn programmes(web: &Web) -> Result<Vec<pp::Programme>, tonic::Status> {
 
 /// The applications of `programme` the member may read, in `states` (all when empty),
 /// by `applicant` when given.
-async fn applications(
+pub(super) async fn applications(
     web: &Web,
     acting: &Acting,
     programme: &str,
@@ -347,7 +342,7 @@ pub struct Done {
     fait: String,
 }
 
-fn done_text(t: &Texts, done: &Done) -> Option<&'static str> {
+pub(super) fn done_text(t: &Texts, done: &Done) -> Option<&'static str> {
     let a = t.applications;
     match done.fait.as_str() {
         "deposee" => Some(a.submitted_done),
@@ -418,92 +413,6 @@ async fn mine_page(
     )
 }
 
-/// A programme the member funds, with its queue.
-struct Funded {
-    title: String,
-    href: String,
-    gauge: Gauge,
-    to_decide: Vec<Row>,
-    to_pay: Vec<Row>,
-}
-
-#[derive(Template)]
-#[template(path = "instruction.html")]
-struct InstructionPage {
-    t: &'static Texts,
-    csrf: String,
-    done: Option<&'static str>,
-    problems: Problems,
-    funded: Vec<Funded>,
-}
-
-/// `GET /espace/instruction`: the queue of every programme the member funds.
-pub async fn instruction(
-    State(web): State<Arc<Web>>,
-    headers: HeaderMap,
-    Query(done): Query<Done>,
-) -> Response {
-    let acting = match forms::page_for_member(&web, &headers) {
-        Ok(acting) => acting,
-        Err(answer) => return *answer,
-    };
-    let done = done_text(web.texts, &done);
-    instruction_page(&web, &acting, StatusCode::OK, done, Problems::none()).await
-}
-
-async fn instruction_page(
-    web: &Web,
-    acting: &Acting,
-    status: StatusCode,
-    done: Option<&'static str>,
-    problems: Problems,
-) -> Response {
-    let t = web.texts;
-    let listed = match programmes(web).await {
-        Ok(listed) => listed,
-        Err(status) => return super::from_status(t, &status),
-    };
-    let mut funded = Vec::new();
-    for (n, programme) in listed
-        .iter()
-        .filter(|p| p.funder == acting.member)
-        .enumerate()
-    {
-        let states = [ApplicationState::Submitted, ApplicationState::Approved];
-        let found = match applications(web, acting, &programme.name, &states, "").await {
-            Ok(found) => found,
-            Err(status) => return super::from_status(t, &status),
-        };
-        let applicants = found.iter().map(|a| a.applicant.clone()).collect();
-        let names = match member_names(web, applicants).await {
-            Ok(names) => names,
-            Err(status) => return super::from_status(t, &status),
-        };
-        let rows: Vec<Row> = found
-            .iter()
-            .map(|a| row(t, a, &programme.title, &names))
-            .collect();
-        let (to_decide, to_pay) = rows.into_iter().partition(|r| r.submitted);
-        funded.push(Funded {
-            title: programme.title.clone(),
-            href: format!("/{}", programme.name),
-            gauge: Gauge::of(t, &format!("g{n}"), programme),
-            to_decide,
-            to_pay,
-        });
-    }
-    forms::private(
-        status,
-        &InstructionPage {
-            t,
-            csrf: acting.session.csrf.clone(),
-            done,
-            problems,
-            funded,
-        },
-    )
-}
-
 /// A form of the member's pages: what to do to which application.
 #[derive(Debug, Default, Deserialize)]
 pub struct ActionForm {
@@ -517,6 +426,51 @@ pub struct ActionForm {
     action: String,
     #[serde(default)]
     motif: String,
+}
+
+/// Does `action` (`accorder`, `rejeter`, `payer`, `retirer`) to application `name`; the
+/// answer, and the code of what was done. `None` for an action that is not one.
+async fn decide(
+    web: &Web,
+    acting: &Acting,
+    action: &str,
+    name: String,
+    reason: String,
+) -> Option<(Result<(), tonic::Status>, &'static str)> {
+    let mut projects = web.api.projects();
+    Some(match action {
+        "accorder" => (
+            projects
+                .approve_application(acting.authed(pp::ApproveApplicationRequest { name }))
+                .await
+                .map(drop),
+            "accordee",
+        ),
+        "rejeter" => (
+            projects
+                .reject_application(acting.authed(pp::RejectApplicationRequest { name, reason }))
+                .await
+                .map(drop),
+            "rejetee",
+        ),
+        "payer" => (
+            projects
+                .pay_application(acting.authed(pp::PayApplicationRequest { name }))
+                .await
+                .map(drop),
+            "payee",
+        ),
+        "retirer" => (
+            projects
+                .withdraw_application(
+                    acting.authed(pp::WithdrawApplicationRequest { name, reason }),
+                )
+                .await
+                .map(drop),
+            "retiree",
+        ),
+        _ => return None,
+    })
 }
 
 /// `POST /espace/instruction` and `POST /espace/demandes`: a decision, a payment or a
@@ -533,11 +487,10 @@ pub async fn act(
     };
     let name = form.demande.clone();
     let reason = form.motif.trim().to_string();
-    let mut projects = web.api.projects();
     let funder_page = form.action != "retirer";
     if form.action == "rejeter" && reason.is_empty() {
         let problems = Problems::general(t.applications.reason_required);
-        return instruction_page(
+        return super::instruction::instruction_page(
             &web,
             &acting,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -546,34 +499,8 @@ pub async fn act(
         )
         .await;
     }
-    let (answer, done) = match form.action.as_str() {
-        "accorder" => (
-            projects
-                .approve_application(acting.authed(pp::ApproveApplicationRequest { name }))
-                .await,
-            "accordee",
-        ),
-        "rejeter" => (
-            projects
-                .reject_application(acting.authed(pp::RejectApplicationRequest { name, reason }))
-                .await,
-            "rejetee",
-        ),
-        "payer" => (
-            projects
-                .pay_application(acting.authed(pp::PayApplicationRequest { name }))
-                .await,
-            "payee",
-        ),
-        "retirer" => (
-            projects
-                .withdraw_application(
-                    acting.authed(pp::WithdrawApplicationRequest { name, reason }),
-                )
-                .await,
-            "retiree",
-        ),
-        _ => return super::not_found().await,
+    let Some((answer, done)) = decide(&web, &acting, &form.action, name, reason).await else {
+        return super::not_found().await;
     };
     let page = if funder_page {
         "/espace/instruction"
@@ -583,13 +510,19 @@ pub async fn act(
     match answer {
         Ok(_) => forms::see_other(&format!("{page}?fait={done}"), None),
         Err(status) => {
-            let fields: &FieldTexts = &[];
-            let Some(problems) = Problems::of(t, &status, fields, |r| t.applications.refusal(r))
-            else {
-                return super::from_status(t, &super::common::item_status(status));
+            let problems = match forms::refused(t, status, &[], |r| t.applications.refusal(r)) {
+                Ok(problems) => problems,
+                Err(page) => return *page,
             };
             if funder_page {
-                instruction_page(&web, &acting, StatusCode::CONFLICT, None, problems).await
+                super::instruction::instruction_page(
+                    &web,
+                    &acting,
+                    StatusCode::CONFLICT,
+                    None,
+                    problems,
+                )
+                .await
             } else {
                 mine_page(&web, &acting, StatusCode::CONFLICT, None, problems).await
             }

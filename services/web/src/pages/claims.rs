@@ -15,9 +15,9 @@ use axum::response::Response;
 use fabrique_api::sharing::{self as sp, ClaimState, QuantityUnit, ResourceKind};
 use serde::Deserialize;
 
-use super::common::{self, id_of, member_names};
+use super::common::{id_of, member_names};
+use super::forms::{self, Acting, FieldTexts, Problems};
 use super::resources::Typed;
-use crate::forms::{self, Acting, FieldTexts, Problems};
 use crate::texts::Texts;
 use crate::{Web, fr};
 
@@ -103,11 +103,7 @@ pub fn claiming(
     if resource.remaining.as_ref().is_some_and(|r| r.amount <= 0.0) {
         return Claiming::Gone;
     }
-    let request_id = if fields.demande.is_empty() {
-        forms::request_id()
-    } else {
-        fields.demande.clone()
-    };
+    let request_id = forms::request_id(&fields.demande);
     Claiming::Form(Box::new(ClaimForm {
         action: format!(
             "/ressources/{}/prelever",
@@ -153,11 +149,7 @@ pub async fn claim(
         };
         return super::resources::page(&web, &id, &headers, typed).await;
     };
-    let request_id = if uuid::Uuid::parse_str(&fields.demande).is_ok() {
-        fields.demande.clone()
-    } else {
-        forms::request_id()
-    };
+    let request_id = forms::request_id(&fields.demande);
     let request = acting.authed(sp::CreateClaimRequest {
         parent: format!("resources/{id}"),
         amount,
@@ -177,10 +169,10 @@ pub async fn claim(
                 .map(|r| r.into_inner())
                 .ok();
             let unit = resource.as_ref().map(|r| unit_of(t, r)).unwrap_or_default();
-            let Some(problems) = Problems::of(t, &status, CLAIM_FIELDS, |r| {
-                t.bookings.claim_refusal(r, &unit)
-            }) else {
-                return super::from_status(t, &common::item_status(status));
+            let refusal = |r: &_| t.bookings.claim_refusal(r, &unit);
+            let problems = match forms::refused(t, status, CLAIM_FIELDS, refusal) {
+                Ok(problems) => problems,
+                Err(page) => return *page,
             };
             let typed = Typed {
                 claim: fields,
@@ -246,9 +238,55 @@ pub async fn of_member(web: &Web, acting: &Acting) -> Result<MemberClaims, tonic
     for material in &materials {
         on_mine.extend(list(material.name.clone(), String::new()).await?);
     }
+    let resources = claimed_resources(web, acting, materials, &mine).await;
+    let claimants = on_mine.iter().map(|c| c.claimant.clone()).collect();
+    let names = member_names(web, claimants).await?;
+    let row = |c: &sp::Claim| claim_row(t, c, &resources, &names);
+    Ok(MemberClaims {
+        mine: mine.iter().map(row).collect(),
+        on_mine: on_mine.iter().map(row).collect(),
+    })
+}
+
+/// A claim as a row of "Mes réservations", its resource from `resources` and its
+/// claimant's name from `names`.
+fn claim_row(
+    t: &Texts,
+    c: &sp::Claim,
+    resources: &BTreeMap<String, sp::Resource>,
+    names: &BTreeMap<String, String>,
+) -> ClaimRow {
+    let resource_name = c.name.split("/claims/").next().unwrap_or_default();
+    let state = ClaimState::try_from(c.state).unwrap_or_default();
+    let quantity = c.quantity.as_ref().map(|q| {
+        let unit = QuantityUnit::try_from(q.unit).unwrap_or_default();
+        t.sharing.quantity_of(q.amount, unit)
+    });
+    ClaimRow {
+        name: c.name.clone(),
+        resource: resources
+            .get(resource_name)
+            .map(|r| r.title.clone())
+            .unwrap_or_default(),
+        resource_href: format!("/ressources/{}", id_of(resource_name, "resources")),
+        quantity: quantity.unwrap_or_default(),
+        claimant: names.get(&c.claimant).cloned().unwrap_or_default(),
+        state: t.bookings.claim_state(state),
+        held: state == ClaimState::Held,
+    }
+}
+
+/// The member's `materials` and the resources of its `claims`, by name (a resource
+/// that cannot be read any more is left out: its claims show without a title).
+async fn claimed_resources(
+    web: &Web,
+    acting: &Acting,
+    materials: Vec<sp::Resource>,
+    claims: &[sp::Claim],
+) -> BTreeMap<String, sp::Resource> {
     let mut resources: BTreeMap<String, sp::Resource> =
         materials.into_iter().map(|m| (m.name.clone(), m)).collect();
-    for claim in &mine {
+    for claim in claims {
         let name = claim.name.split("/claims/").next().unwrap_or_default();
         if !resources.contains_key(name) {
             let request = acting.authed(sp::GetResourceRequest { name: name.into() });
@@ -257,33 +295,7 @@ pub async fn of_member(web: &Web, acting: &Acting) -> Result<MemberClaims, tonic
             }
         }
     }
-    let claimants = on_mine.iter().map(|c| c.claimant.clone()).collect();
-    let names = member_names(web, claimants).await?;
-    let row = |c: &sp::Claim| {
-        let resource_name = c.name.split("/claims/").next().unwrap_or_default();
-        let resource = resources.get(resource_name);
-        let state = ClaimState::try_from(c.state).unwrap_or_default();
-        ClaimRow {
-            name: c.name.clone(),
-            resource: resource.map(|r| r.title.clone()).unwrap_or_default(),
-            resource_href: format!("/ressources/{}", id_of(resource_name, "resources")),
-            quantity: c
-                .quantity
-                .as_ref()
-                .map(|q| {
-                    t.sharing
-                        .quantity_of(q.amount, QuantityUnit::try_from(q.unit).unwrap_or_default())
-                })
-                .unwrap_or_default(),
-            claimant: names.get(&c.claimant).cloned().unwrap_or_default(),
-            state: t.bookings.claim_state(state),
-            held: state == ClaimState::Held,
-        }
-    };
-    Ok(MemberClaims {
-        mine: mine.iter().map(row).collect(),
-        on_mine: on_mine.iter().map(row).collect(),
-    })
+    resources
 }
 
 /// Collects (`remettre`) or cancels (`annuler`) claim `name`; the action's "done" code.

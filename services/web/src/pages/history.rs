@@ -42,7 +42,7 @@ pub async fn for_admin(
     resource: &str,
 ) -> Option<Vec<Row>> {
     let sign_in = web.sign_in.as_ref()?;
-    let session = crate::forms::session_of(web, headers).filter(|s| s.admin)?;
+    let session = super::forms::session_of(web, headers).filter(|s| s.admin)?;
     let token = sign_in.api.token_for(&session)?;
     let request = crate::api::authed(
         ap::ListChangesRequest {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::applications::{self, ApplyFields, Applying};
 use super::common::member_names;
-use crate::forms::Problems;
+use super::forms::Problems;
 use crate::texts::Texts;
 use crate::{Web, fr};
 
@@ -243,19 +243,13 @@ pub(super) async fn page(
         Ok(names) => names,
         Err(status) => return super::from_status(t, &status),
     };
-    let status = if !problems.fields.is_empty() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else if problems.any() {
-        axum::http::StatusCode::CONFLICT
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status = problems.status();
     let applying =
         applications::applying(web, headers, &programme, fields, problems, computed).await;
     let of_a_session = matches!(applying, Applying::Form(_) | Applying::Funder);
     let page = programme_page(t, programme, &names, applying);
     if of_a_session || status != axum::http::StatusCode::OK {
-        crate::forms::private(status, &page)
+        super::forms::private(status, &page)
     } else {
         super::render(&page)
     }

@@ -12,16 +12,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::Utc;
-use fabrique_api::registry as rp;
 use fabrique_api::sharing::{self as sp, CostMode, QuantityUnit, ResourceKind};
 use serde::Deserialize;
 
+use super::booking::{self, Booking, BookingFields, Proposal};
 use super::calendar::{self, Week};
 use super::claims::{self, ClaimFields, Claiming};
 use super::common::{self, Link, id_of, item_status, member_link, member_names, paragraphs};
+use super::forms::Problems;
 use super::history::{self, Owner};
-use super::reservations::{self, Booking, BookingFields, Proposal};
-use crate::forms::Problems;
+use super::nearby::{self, Around, NearbyPlace, RADII_KM};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
@@ -29,10 +29,6 @@ use axum::http::StatusCode;
 
 /// Resources per page of the list.
 const PAGE_SIZE: i32 = 30;
-/// Places offered by the "near" filter: the first listed ones, by name.
-const PLACES_READ: i32 = 500;
-/// The radii the "near" filter offers, in km; the first is the default.
-const RADII_KM: [u32; 4] = [20, 5, 10, 50];
 /// How many days of free slots a resource's page shows.
 const CALENDAR_DAYS: u32 = 28;
 
@@ -124,165 +120,29 @@ pub fn card(t: &Texts, resource: &sp::Resource, names: &BTreeMap<String, String>
     }
 }
 
-/// A listed place the "near" filter offers.
-struct NearbyPlace {
-    id: String,
-    /// `name (locality)`.
-    label: String,
-    locality: String,
-    location: rp::Location,
-}
-
-/// The listed places, by name, for the "near" filter.
-async fn listed_places(web: &Web) -> Result<Vec<NearbyPlace>, tonic::Status> {
-    let places = web
-        .api
-        .registry()
-        .list_places(rp::ListPlacesRequest {
-            page_size: PLACES_READ,
-            ..Default::default()
-        })
-        .await?
-        .into_inner()
-        .places;
-    let mut found: Vec<_> = places
-        .into_iter()
-        .filter_map(|p| {
-            let location = p.location?;
-            let locality = p.address.map(|a| a.locality).unwrap_or_default();
-            let label = if locality.is_empty() {
-                p.display_name
-            } else {
-                format!("{} ({locality})", p.display_name)
-            };
-            Some(NearbyPlace {
-                id: id_of(&p.name, "places").to_string(),
-                label,
-                locality,
-                location,
-            })
-        })
-        .collect();
-    found.sort_by_key(|p| p.label.to_lowercase());
-    Ok(found)
-}
-
 /// What the list's filters ask the API for.
 struct Search {
     kind: Option<ResourceKind>,
-    /// The radius chosen (or the default one), in km.
-    radius: u32,
-    /// Around the chosen place, when it is one of the listed places, or else around the
-    /// chosen commune, when it has listed places.
-    near: Option<sp::Near>,
-    /// What the page says of the "near" filter.
-    near_note: String,
-}
-
-/// Where a commune is, for the "near" filter: the centre of the listed places in it
-/// (the platform keeps no map of the communes; an ally searching around its commune
-/// has places there), and its name as they spell it. `None` when the commune has no
-/// listed place. A commune is given by its INSEE code or its name, case and accents
-/// aside.
-async fn commune_centre(
-    web: &Web,
-    commune: &str,
-) -> Result<Option<(String, rp::Location)>, tonic::Status> {
-    let code = fabrique_types::InseeCode::parse(commune).ok();
-    let wanted = fabrique_types::fold(commune.trim());
-    let request = match &code {
-        Some(code) => rp::ListPlacesRequest {
-            insee_code: code.as_str().to_string(),
-            page_size: PLACES_READ,
-            ..Default::default()
-        },
-        None => rp::ListPlacesRequest {
-            query: commune.trim().to_string(),
-            page_size: PLACES_READ,
-            ..Default::default()
-        },
-    };
-    let places = web
-        .api
-        .registry()
-        .list_places(request)
-        .await?
-        .into_inner()
-        .places;
-    let mut name = None;
-    let (mut latitude, mut longitude, mut count) = (0.0, 0.0, 0.0);
-    for place in places {
-        let locality = place.address.map(|a| a.locality).unwrap_or_default();
-        // The text search also finds the name or description: only the commune counts.
-        let inside = code.is_some() || fabrique_types::fold(&locality) == wanted;
-        if let (true, Some(location)) = (inside, place.location) {
-            latitude += location.latitude;
-            longitude += location.longitude;
-            count += 1.0;
-            if name.is_none() && !locality.is_empty() {
-                name = Some(locality);
-            }
-        }
-    }
-    Ok((count > 0.0).then(|| {
-        (
-            name.unwrap_or_else(|| commune.trim().to_string()),
-            rp::Location {
-                latitude: latitude / count,
-                longitude: longitude / count,
-            },
-        )
-    }))
-}
-
-async fn search(
-    web: &Web,
-    t: &Texts,
-    filters: &Filters,
-    places: &[NearbyPlace],
-) -> Result<Search, tonic::Status> {
-    let radius = RADII_KM
-        .into_iter()
-        .find(|km| km.to_string() == filters.rayon)
-        .unwrap_or(RADII_KM[0]);
-    let near = |location: &rp::Location| sp::Near {
-        location: Some(sp::Location {
-            latitude: location.latitude,
-            longitude: location.longitude,
-        }),
-        radius_km: f64::from(radius),
-    };
-    let mut search = Search {
-        kind: enum_of_code::<ResourceKind>(&filters.kind),
-        radius,
-        near: places
-            .iter()
-            .find(|p| p.id == filters.lieu)
-            .map(|p| near(&p.location)),
-        near_note: String::new(),
-    };
-    let commune = filters.commune.trim();
-    if search.near.is_none() && !commune.is_empty() {
-        match commune_centre(web, commune).await? {
-            Some((name, centre)) => {
-                search.near = Some(near(&centre));
-                search.near_note = t.sharing.around_commune(&name, f64::from(radius));
-            }
-            None => search.near_note = t.sharing.unknown_commune(commune),
-        }
-    }
-    Ok(search)
+    around: Around,
 }
 
 /// `GET /ressources`.
 pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -> Response {
     let t = web.texts;
-    let places = match listed_places(&web).await {
+    let places = match nearby::listed_places(&web).await {
         Ok(places) => places,
         Err(status) => return super::from_status(t, &status),
     };
-    let search = match search(&web, t, &filters, &places).await {
-        Ok(search) => search,
+    let around = nearby::around(
+        &web,
+        (&filters.lieu, &filters.commune, &filters.rayon),
+        &places,
+    );
+    let search = match around.await {
+        Ok(around) => Search {
+            kind: enum_of_code::<ResourceKind>(&filters.kind),
+            around,
+        },
         Err(status) => return super::from_status(t, &status),
     };
     let request = sp::ListResourcesRequest {
@@ -290,7 +150,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
         page_token: filters.page.clone(),
         kinds: search.kind.map(|k| k as i32).into_iter().collect(),
         query: filters.q.trim().to_string(),
-        near: search.near,
+        near: search.around.near,
         ..Default::default()
     };
     let response = match web.api.sharing().list_resources(request).await {
@@ -307,7 +167,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
         .iter()
         .map(|r| card(t, r, &names))
         .collect();
-    let rayon = search.radius.to_string();
+    let rayon = search.around.radius.to_string();
     let next = (!response.next_page_token.is_empty()).then(|| {
         super::href(
             "/ressources",
@@ -324,18 +184,6 @@ pub async fn list(State(web): State<Arc<Web>>, Query(filters): Query<Filters>) -
     super::render(&resources_page(
         t, &filters, &search, places, resources, next,
     ))
-}
-
-/// The communes of `places`, once each, sorted.
-fn communes(places: &[NearbyPlace]) -> Vec<String> {
-    let mut communes: Vec<String> = places
-        .iter()
-        .filter(|p| !p.locality.is_empty())
-        .map(|p| p.locality.clone())
-        .collect();
-    communes.sort_by_key(|c| fabrique_types::fold(c));
-    communes.dedup();
-    communes
 }
 
 /// The list's page: the form as the visitor filled it, and the resources found.
@@ -358,9 +206,9 @@ fn resources_page(
                 selected: Some(k) == search.kind,
             })
             .collect(),
-        communes: communes(&places),
+        communes: nearby::communes(&places),
         commune: filters.commune.trim().to_string(),
-        near_note: search.near_note.clone(),
+        near_note: search.around.note.clone(),
         places: places
             .into_iter()
             .map(|p| Choice {
@@ -374,7 +222,7 @@ fn resources_page(
             .map(|km| Choice {
                 value: km.to_string(),
                 label: t.sharing.within_km(f64::from(km)),
-                selected: km == search.radius,
+                selected: km == search.around.radius,
             })
             .collect(),
         count: t.sharing.resources_count(resources.len()),
@@ -409,7 +257,7 @@ struct ResourcePage {
 }
 
 /// Whether a resource of `kind` is booked by time slot.
-fn bookable(kind: ResourceKind) -> bool {
+pub(super) fn bookable(kind: ResourceKind) -> bool {
     matches!(
         kind,
         ResourceKind::Equipment
@@ -485,29 +333,8 @@ pub(super) async fn page(
         Ok(found) => found,
         Err(status) => return super::from_status(t, &status),
     };
-    let status = if !typed.problems.fields.is_empty() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else if typed.problems.any() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
-    let (booking, claiming) = if bookable(kind) {
-        let booking = reservations::booking(
-            web,
-            headers,
-            &resource,
-            typed.booking,
-            typed.problems,
-            typed.proposals,
-        );
-        (Some(booking), None)
-    } else if kind == ResourceKind::Material && resource.quantity.is_some() {
-        let claiming = claims::claiming(web, headers, &resource, typed.claim, typed.problems);
-        (None, Some(claiming))
-    } else {
-        (None, None)
-    };
+    let status = typed.problems.status();
+    let (booking, claiming) = forms_of(web, headers, &resource, typed);
     let name = resource.name.clone();
     let mut page = resource_page(t, resource, &names, place, calendar);
     let of_a_session = matches!(booking, Some(Booking::Form(_) | Booking::Own))
@@ -516,9 +343,36 @@ pub(super) async fn page(
     page.claiming = claiming;
     page.history = history::for_admin(web, headers, Owner::Sharing, &name).await;
     if of_a_session || page.history.is_some() || status != StatusCode::OK {
-        crate::forms::private(status, &page)
+        super::forms::private(status, &page)
     } else {
         super::render(&page)
+    }
+}
+
+/// The form a resource's page offers the person behind `headers`, as `typed` fills it:
+/// a booking one for what is booked by slot, a claim one for a material.
+fn forms_of(
+    web: &Web,
+    headers: &axum::http::HeaderMap,
+    resource: &sp::Resource,
+    typed: Typed,
+) -> (Option<Booking>, Option<Claiming>) {
+    let kind = ResourceKind::try_from(resource.kind).unwrap_or_default();
+    if bookable(kind) {
+        let booking = booking::booking(
+            web,
+            headers,
+            resource,
+            typed.booking,
+            typed.problems,
+            typed.proposals,
+        );
+        (Some(booking), None)
+    } else if kind == ResourceKind::Material && resource.quantity.is_some() {
+        let claiming = claims::claiming(web, headers, resource, typed.claim, typed.problems);
+        (None, Some(claiming))
+    } else {
+        (None, None)
     }
 }
 

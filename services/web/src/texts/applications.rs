@@ -2,7 +2,7 @@
 //! its computed aid, the applicant's list, the funder's queue, and every refusal of
 //! the projects service these meet, told in French.
 
-use crate::forms::Refused;
+use super::forms::Refused;
 use crate::fr;
 
 /// Applying and instructing, in one language.

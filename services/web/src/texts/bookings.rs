@@ -2,7 +2,7 @@
 //! the owner's and the borrower's lists, and every refusal of the sharing service a
 //! booking can meet, told in French.
 
-use crate::forms::Refused;
+use super::forms::Refused;
 use crate::fr;
 
 /// Booking and reservations, in one language.
@@ -268,6 +268,8 @@ impl BookingTexts {
 
     /// Why the sharing service refused a booking or a reservation's change, in French;
     /// `None` for a code a booking does not meet.
+    /// Over 60 lines: one arm per refusal, so that every sentence a booking may be told
+    /// is read in one place.
     pub fn refusal(&self, refused: &Refused) -> Option<String> {
         let fact = |key: &str| refused.facts.get(key).cloned().unwrap_or_default();
         let time = |key: &str| {

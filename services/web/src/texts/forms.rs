@@ -1,5 +1,13 @@
 //! The words every form shares: what the API refused, told in French.
 
+/// The `ErrorInfo` of a refusal: its code and its facts.
+pub struct Refused {
+    /// `SLOT_TAKEN`.
+    pub reason: String,
+    /// `ErrorInfo.metadata`.
+    pub facts: std::collections::HashMap<String, String>,
+}
+
 /// The forms' common sentences, in one language.
 #[derive(Debug)]
 pub struct FormTexts {

@@ -13,10 +13,11 @@ use tonic_types::StatusExt;
 
 use crate::Web;
 use crate::auth::{Session, SignIn};
+pub use crate::texts::forms::Refused;
 
 /// A page of `status` that no cache keeps: every page of a session.
 pub fn private(status: StatusCode, page: &impl askama::Template) -> Response {
-    let mut response = crate::pages::render(page);
+    let mut response = super::render(page);
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -69,7 +70,7 @@ pub fn form_session(
         return Err(Box::new(see_other("/connexion", None)));
     };
     if !form_is_ours(sign_in, headers, &session, csrf) {
-        return Err(Box::new(crate::pages::error_page(
+        return Err(Box::new(super::error_page(
             t,
             StatusCode::FORBIDDEN,
             t.account.sign_in_title,
@@ -137,10 +138,15 @@ pub fn page_for_member(web: &Web, headers: &HeaderMap) -> Result<Acting, Box<Res
     acting(sign_in, session).ok_or_else(|| Box::new(see_other("/espace", None)))
 }
 
-/// A new request id for a form: the API makes one thing of every submission carrying
-/// it, however many times it is sent.
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// The request id of a form: the one it was sent with when it is a UUID (a refused
+/// submission shown again keeps it, so that sending it twice still makes one thing),
+/// else a new one. The API makes one thing of every submission carrying it, however
+/// many times it is sent.
+pub fn request_id(sent: &str) -> String {
+    match uuid::Uuid::parse_str(sent.trim()) {
+        Ok(id) => id.to_string(),
+        Err(_) => uuid::Uuid::new_v4().to_string(),
+    }
 }
 
 /// What the API refused of a submission, in French: one sentence for the form, and one
@@ -156,14 +162,6 @@ pub struct Problems {
 /// How a form names the API's fields, and what to say when one is refused: (the API's
 /// field path, the form's field name, the sentence).
 pub type FieldTexts = [(&'static str, &'static str, &'static str)];
-
-/// The `ErrorInfo` of a refusal: its code and its facts.
-pub struct Refused {
-    /// `SLOT_TAKEN`.
-    pub reason: String,
-    /// `ErrorInfo.metadata`.
-    pub facts: std::collections::HashMap<String, String>,
-}
 
 impl Problems {
     /// Nothing refused.
@@ -184,6 +182,18 @@ impl Problems {
         self.general.is_some() || !self.fields.is_empty()
     }
 
+    /// The status of the page that tells them: 422 when fields were refused, 409 when
+    /// the whole submission was, 200 when nothing was.
+    pub fn status(&self) -> StatusCode {
+        if !self.fields.is_empty() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else if self.general.is_some() {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::OK
+        }
+    }
+
     /// The sentence for field `name`, empty when it was not refused.
     pub fn field(&self, name: &str) -> &str {
         self.fields
@@ -197,6 +207,8 @@ impl Problems {
     /// `refusal`, which gets the code and the facts and may say nothing for a code the
     /// form does not expect. `None` when the status is not a refusal of the submission
     /// (the service is down, the resource is gone): the caller shows the error page.
+    /// Over 60 lines: one arm per kind of status a form meets, so that how each reads is
+    /// decided in one place.
     pub fn of(
         t: &crate::texts::Texts,
         status: &tonic::Status,
@@ -258,4 +270,16 @@ impl Problems {
             _ => None,
         }
     }
+}
+
+/// What a refused submission says ([`Problems::of`]), or, when the status is not a
+/// refusal of it, the error page to answer with instead.
+pub fn refused(
+    t: &'static crate::texts::Texts,
+    status: tonic::Status,
+    fields: &FieldTexts,
+    refusal: impl Fn(&Refused) -> Option<String>,
+) -> Result<Problems, Box<Response>> {
+    Problems::of(t, &status, fields, refusal)
+        .ok_or_else(|| Box::new(super::from_status(t, &super::common::item_status(status))))
 }
