@@ -232,6 +232,13 @@ async fn two_members_race_for_one_slot(backend: &[(&str, &str)]) {
     // In three days, 10:00 to 12:00 Paris time.
     let day = fabrique_web::fr::in_paris(Utc::now()).date_naive() + chrono::Duration::days(3);
     let day_text = day.format("%Y-%m-%d").to_string();
+    // An end before the start is told next to the end, before anything is sent.
+    marie
+        .goto(&slot_url(&site, &id, &day_text, "12:00", "10:00"))
+        .await;
+    marie.click(&marie.find("form.booking button").await).await;
+    let wrong = shown_text(&marie, "#fin-erreur").await;
+    assert_eq!(wrong, "La fin doit venir après le début.");
     for browser in [&marie, &other_browser] {
         browser
             .goto(&slot_url(&site, &id, &day_text, "10:00", "12:00"))
