@@ -13,6 +13,7 @@ mod dlq;
 mod events;
 mod faults;
 mod funding;
+mod grouped_purchases;
 mod interop;
 mod layering;
 mod map;

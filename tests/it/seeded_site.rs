@@ -86,12 +86,27 @@ impl SeededSite {
             }
         });
         let address: std::net::SocketAddr = site.parse().expect("an address");
-        fabrique_testkit::eventually("the site to answer", Duration::from_secs(60), || async {
-            tokio::net::TcpStream::connect(address).await.ok()?;
-            let health = fabrique_testkit::http::get(address, "/healthz").await;
-            (health.status == 200).then_some(())
-        })
-        .await;
+        // Until the site answers; a server that stopped meanwhile (a port taken between
+        // choosing it and binding it, say) fails the test with what it printed.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if tokio::net::TcpStream::connect(address).await.is_ok()
+                && fabrique_testkit::http::get(address, "/healthz")
+                    .await
+                    .status
+                    == 200
+            {
+                break;
+            }
+            let printed = || terminal.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Ok(Some(exit)) = server.try_wait() {
+                panic!("fabrique serve stopped ({exit}):\n{}", printed());
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("the site did not answer within 60 s:\n{}", printed());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let endpoint = format!("http://{grpc}");
         fabrique_testkit::eventually("the API to serve", Duration::from_secs(60), || async {
             let channel = tonic::transport::Channel::from_shared(endpoint.clone())

@@ -297,6 +297,14 @@ impl Web {
             .route("/projets/{id}", get(pages::projects::show))
             .route("/achats-groupes", get(pages::purchases::list))
             .route("/achats-groupes/{id}", get(pages::purchases::show))
+            .route(
+                "/achats-groupes/{id}/participer",
+                post(pages::joining::take_part),
+            )
+            .route(
+                "/achats-groupes/{id}/coordonner",
+                post(pages::joining::coordinate),
+            )
             .route("/ateliers", get(pages::workshops::list))
             .route("/ateliers/{id}", get(pages::workshops::show))
             .route("/connexion", get(pages::account::sign_in))

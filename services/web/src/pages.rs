@@ -12,6 +12,7 @@ pub mod forms;
 pub mod history;
 pub mod home;
 pub mod instruction;
+pub mod joining;
 pub mod map;
 pub mod nearby;
 pub mod needs;

@@ -14,9 +14,12 @@ use fabrique_api::projects::{self as pp, GroupPurchaseCategory, GroupPurchaseSta
 use serde::Deserialize;
 
 use super::common::{self, Link, id_of, item_status, member_link, member_names};
+use super::forms::Problems;
+use super::joining::{self, Joining};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
 use crate::{Web, fr};
+use axum::http::HeaderMap;
 
 /// Grouped purchases per page of the list.
 const PAGE_SIZE: i32 = 30;
@@ -181,29 +184,75 @@ struct PurchasePage {
     lots: Vec<LotRow>,
     total: String,
     members: Vec<Link>,
+    /// The person's part: the member's sites, or the coordinator's view.
+    joining: Joining,
+    /// What a form just did.
+    done: Option<&'static str>,
 }
 
 /// `GET /achats-groupes/{id}`: the purchase, then the names of its coordinator and
-/// members.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+/// members, and the person's part.
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(done): Query<Done>,
+) -> Response {
+    let done = done_text(web.texts, &done.fait);
+    page(&web, &id, &headers, None, Problems::none(), done).await
+}
+
+/// What the page says after a form.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    fait: String,
+}
+
+fn done_text(t: &Texts, done: &str) -> Option<&'static str> {
+    match done {
+        "inscrit" => Some(t.projects.joined_done),
+        "quitte" => Some(t.projects.left_done),
+        "clos" => Some(t.projects.closed_done),
+        "attribue" => Some(t.projects.awarded_done),
+        _ => None,
+    }
+}
+
+/// A purchase's page with its part for the person viewing it ([`joining`]), the rows of
+/// a refused submission (`typed`) and what was refused; never cached when it shows a
+/// session's form.
+pub(super) async fn page(
+    web: &Web,
+    id: &str,
+    headers: &HeaderMap,
+    typed: Option<Vec<pp::Site>>,
+    problems: Problems,
+    done: Option<&'static str>,
+) -> Response {
     let t = web.texts;
-    let purchase = match web
-        .api
-        .projects()
-        .get_group_purchase(pp::GetGroupPurchaseRequest {
-            name: format!("groupPurchases/{id}"),
-        })
-        .await
-    {
-        Ok(purchase) => purchase.into_inner(),
+    let (purchase, acting) = match joining::purchase_for(web, headers, id).await {
+        Ok(found) => found,
         Err(status) => return super::from_status(t, &item_status(status)),
     };
+    let status = problems.status();
+    let part = joining::joining(web, &purchase, acting.as_ref(), typed, problems).await;
     let members: Vec<String> = std::iter::once(purchase.coordinator.clone())
         .chain(purchase.participations.iter().map(|p| p.member.clone()))
         .collect();
-    match member_names(&web, members).await {
-        Ok(names) => super::render(&purchase_page(t, purchase, &names)),
-        Err(status) => super::from_status(t, &status),
+    match (member_names(web, members).await, part) {
+        (Ok(names), Ok(part)) => {
+            let of_a_session = !matches!(part, Joining::SignIn);
+            let mut page = purchase_page(t, purchase, &names);
+            page.joining = part;
+            page.done = done;
+            if of_a_session {
+                super::forms::private(status, &page)
+            } else {
+                super::render(&page)
+            }
+        }
+        (Err(status), _) | (_, Err(status)) => super::from_status(t, &status),
     }
 }
 
@@ -239,6 +288,8 @@ fn purchase_page(
             .filter_map(|p| member_link(names, &p.member))
             .collect(),
         title: purchase.title,
+        joining: Joining::SignIn,
+        done: None,
     }
 }
 

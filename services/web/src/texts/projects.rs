@@ -115,6 +115,52 @@ pub struct ProjectsTexts {
     pub back_to_workshops: &'static str,
     /// The projects a member takes part in, on its page.
     pub projects_of_member: &'static str,
+    /// Taking part: the section's title.
+    pub join_title: &'static str,
+    /// What taking part does.
+    pub join_intro: &'static str,
+    /// A site's name.
+    pub site_label: &'static str,
+    /// A site's lot.
+    pub lot_label: &'static str,
+    /// A site's volume (`{}`: the unit).
+    pub volume_label: &'static str,
+    /// A site row's legend (`{}`: its number).
+    pub site_legend: &'static str,
+    /// A row refused.
+    pub site_problem: &'static str,
+    /// The join button.
+    pub join_button: &'static str,
+    /// The button when already taking part.
+    pub update_button: &'static str,
+    /// Leaving.
+    pub leave_button: &'static str,
+    /// In place of the form for a visitor.
+    pub sign_in_to_join: &'static str,
+    /// The sign-in link's text.
+    pub sign_in_link: &'static str,
+    /// Joining is over.
+    pub joining_over: &'static str,
+    /// The coordinator's section's title.
+    pub coordinate_title: &'static str,
+    /// A column: the member.
+    pub participant: &'static str,
+    /// A column: its sites.
+    pub sites: &'static str,
+    /// Closing.
+    pub close_button: &'static str,
+    /// The supplier's label.
+    pub supplier_label: &'static str,
+    /// Awarding.
+    pub award_button: &'static str,
+    /// After joining or changing one's sites.
+    pub joined_done: &'static str,
+    /// After leaving.
+    pub left_done: &'static str,
+    /// After closing.
+    pub closed_done: &'static str,
+    /// After awarding.
+    pub awarded_done: &'static str,
 }
 
 /// The sections in French.
@@ -177,9 +223,51 @@ pub const FR: ProjectsTexts = ProjectsTexts {
     team_complete: "Équipe complète : tous les rôles demandés sont tenus.",
     back_to_workshops: "Tous les ateliers",
     projects_of_member: "Projets",
+    join_title: "Participer à l'achat",
+    join_intro: "Indiquez chaque site concerné, son lot et son volume estimé. Un nouvel \
+                 envoi remplace les sites donnés avant ; laissez une ligne vide pour ne rien \
+                 ajouter.",
+    site_label: "Site",
+    lot_label: "Lot",
+    volume_label: "Volume estimé ({})",
+    site_legend: "Site {}",
+    site_problem: "Nommez le site et indiquez un volume positif.",
+    join_button: "Participer avec ces sites",
+    update_button: "Enregistrer mes sites",
+    leave_button: "Quitter l'achat groupé",
+    sign_in_to_join: "Pour participer au nom de votre structure,",
+    sign_in_link: "connectez-vous",
+    joining_over: "Les inscriptions sont closes.",
+    coordinate_title: "Coordination",
+    participant: "Membre",
+    sites: "Sites",
+    close_button: "Clore les inscriptions",
+    supplier_label: "Fournisseur retenu",
+    award_button: "Attribuer le marché",
+    joined_done: "Vos sites sont enregistrés : ils comptent dans les totaux par lot.",
+    left_done: "Votre structure ne participe plus à cet achat.",
+    closed_done: "Les inscriptions sont closes.",
+    awarded_done: "Le marché est attribué.",
 };
 
 impl ProjectsTexts {
+    /// Why the projects service refused taking part or coordinating, in French.
+    pub fn purchase_refusal(&self, refused: &super::forms::Refused) -> Option<String> {
+        Some(match refused.reason.as_str() {
+            "PURCHASE_CLOSED" => "Cet achat groupé n'est plus ouvert aux inscriptions.".into(),
+            "DEADLINE_PASSED" => "La date limite d'inscription est passée.".into(),
+            "NOT_JOINED" => "Votre structure ne participe pas à cet achat.".into(),
+            "PURCHASE_STATE" => {
+                "Cet achat groupé n'en est pas à cette étape : voici son état actuel.".into()
+            }
+            "MEMBER_NOT_ACTIVE" => {
+                "Votre structure n'est pas (ou plus) membre active de l'alliance.".into()
+            }
+            "NOT_A_MEMBER" => "Choisissez d'abord la structure que vous représentez.".into(),
+            _ => return None,
+        })
+    }
+
     /// What a theme is called.
     pub fn theme(&self, theme: Theme) -> &'static str {
         match theme {
