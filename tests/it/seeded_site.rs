@@ -223,10 +223,11 @@ pub async fn link_with_text(browser: &Browser, text: &str) -> Element {
 }
 
 /// The text of the first element matching `css` once it shows (a popup fades in: until
-/// then it reads as empty).
+/// then it reads as empty), read again when a navigation replaced the page meanwhile.
 pub async fn shown_text(browser: &Browser, css: &str) -> String {
     fabrique_testkit::eventually(css, Duration::from_secs(10), || async {
-        let text = browser.text(&browser.find(css).await).await;
+        let element = browser.find_all(css).await.into_iter().next()?;
+        let text = browser.text_now(&element).await?;
         (!text.is_empty()).then_some(text)
     })
     .await
@@ -255,7 +256,8 @@ pub async fn arrived(browser: &Browser, end: &str) {
 /// and returns it.
 pub async fn heading_with(browser: &Browser, text: &str) -> String {
     fabrique_testkit::eventually(text, Duration::from_secs(10), || async {
-        let heading = browser.text(&browser.find("h1").await).await;
+        let heading = browser.find_all("h1").await.into_iter().next()?;
+        let heading = browser.text_now(&heading).await?;
         heading.contains(text).then_some(heading)
     })
     .await

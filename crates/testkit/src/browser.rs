@@ -196,6 +196,18 @@ impl Browser {
         text.as_str().unwrap_or_default().to_string()
     }
 
+    /// The rendered text of `element`, or `None` when the page it was found on is gone
+    /// (a navigation replaced it between finding and reading: "stale element").
+    pub async fn text_now(&self, element: &Element) -> Option<String> {
+        let path = format!("/session/{}/element/{}/text", self.session, element.0);
+        match self.request("GET", &path, None).await {
+            Ok((200, reply)) => Some(reply["value"].as_str().unwrap_or_default().to_string()),
+            Ok((404, reply)) if reply["value"]["error"] == "stale element reference" => None,
+            Ok((status, reply)) => panic!("WebDriver GET {path}: {status} {reply}"),
+            Err(e) => panic!("WebDriver GET {path}: {e}"),
+        }
+    }
+
     /// An attribute of `element`, if it has it.
     pub async fn attribute(&self, element: &Element, name: &str) -> Option<String> {
         let value = self

@@ -1,8 +1,10 @@
 //! "Achats groupés": the grouped purchases with the filters the API offers (category,
 //! state), and a purchase's page — its lots with the total volume of each in French
-//! numbers and its unit, the deadline, the coordinator, the members taking part. Reads
-//! the projects service's public calls (`ListGroupPurchases`, `GetGroupPurchase`:
-//! participations without their sites) and the public directory, without a token.
+//! numbers and its unit, the deadline, the coordinator, the members taking part, and
+//! for a signed-in person its part ([`joining`]). Reads the projects service's public
+//! calls (`ListGroupPurchases`, `GetGroupPurchase`: participations without their sites)
+//! and the public directory; a signed-in person's page reads the purchase with their
+//! token (their own sites, or everyone's for the coordinator).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
