@@ -155,11 +155,7 @@ fn slot_url(site: &SeededSite, resource: &str, day: &str, from: &str, to: &str) 
 async fn two_members_race_for_one_slot(backend: &[(&str, &str)]) {
     let (site, _provider) = site_with_provider(backend).await;
     let admin = site.admin_token().await;
-    let channel = Channel::from_shared(site.grpc.clone())
-        .expect("a URI")
-        .connect()
-        .await
-        .expect("the API");
+    let channel = site.channel().await;
     let members = active_members(channel.clone(), &admin, 3).await;
     let [(owner, owner_name, _), (_, _, with_marie), (other, _, _)] =
         <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));
@@ -456,11 +452,7 @@ async fn claim(browser: &Browser, page: &str, quantity: &str, less: bool) {
 async fn materials_are_claimed_by_quantity(backend: &[(&str, &str)]) {
     let (site, _provider) = site_with_provider(backend).await;
     let admin = site.admin_token().await;
-    let channel = Channel::from_shared(site.grpc.clone())
-        .expect("a URI")
-        .connect()
-        .await
-        .expect("the API");
+    let channel = site.channel().await;
     let members = active_members(channel.clone(), &admin, 3).await;
     let [(owner, _, _), (first, _, _), (second, second_name, _)] =
         <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));

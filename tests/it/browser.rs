@@ -33,21 +33,21 @@ async fn a_visitor_finds_the_fablabs_with_laser_cutting_near_thiers_and_opens_on
         .click(&browser.find("form.filters button").await)
         .await;
     browser.find("#carte[data-state='ready']").await;
-    let marker = browser
+    browser
         .find(".carte-lieu[title='FabLab de Thiers (exemple)']")
         .await;
     assert_eq!(
         shown_text(&browser, "#carte-etat").await,
         "1 lieu sur la carte"
     );
-    browser.click(&marker).await;
+    browser
+        .click_on(".carte-lieu[title='FabLab de Thiers (exemple)']")
+        .await;
     assert_eq!(
         shown_text(&browser, ".leaflet-popup-content a").await,
         "Voir la fiche"
     );
-    browser
-        .click(&browser.find(".leaflet-popup-content a").await)
-        .await;
+    browser.click_on(".leaflet-popup-content a").await;
     let title = heading_with(&browser, "FabLab de Thiers").await;
     assert_eq!(title, "FabLab de Thiers (exemple)");
     assert!(

@@ -150,11 +150,7 @@ async fn apply_through_the_site(
 async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
     let (site, _provider) = site_with_provider(backend).await;
     let admin = site.admin_token().await;
-    let channel = Channel::from_shared(site.grpc.clone())
-        .expect("a URI")
-        .connect()
-        .await
-        .expect("the API");
+    let channel = site.channel().await;
     let departement = member_named(channel.clone(), &admin, "Département du Puy-de-Dôme").await;
     let solaire = site.programme("Solaire Dôme").await;
     let thiers = fresh_commune(channel.clone(), &admin, &solaire.name).await;

@@ -8,7 +8,6 @@
 use fabrique_api::projects::{self as pp, projects_service_client::ProjectsServiceClient};
 use fabrique_testkit::authed;
 use fabrique_testkit::browser::Browser;
-use tonic::transport::Channel;
 
 use crate::bookings::{active_members, landed, signed_in_for, site_with_provider};
 use crate::seeded_site::shown_text;
@@ -44,11 +43,7 @@ async fn lots(browser: &Browser) -> String {
 async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)]) {
     let (site, _provider) = site_with_provider(backend).await;
     let admin = site.admin_token().await;
-    let channel = Channel::from_shared(site.grpc.clone())
-        .expect("a URI")
-        .connect()
-        .await
-        .expect("the API");
+    let channel = site.channel().await;
     let members = active_members(channel.clone(), &admin, 3).await;
     let [(coordinator, _, _), (first, _, _), (second, second_name, _)] =
         <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));

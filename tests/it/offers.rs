@@ -6,7 +6,6 @@
 //! axe-core.
 
 use fabrique_testkit::browser::Browser;
-use tonic::transport::Channel;
 
 use crate::bookings::{active_members, landed, signed_in_for, site_with_provider};
 use crate::seeded_site::shown_text;
@@ -37,11 +36,7 @@ async fn fill_offer(browser: &Browser, values: &[(&str, &str)]) {
 async fn a_member_offers_withdraws_and_restores_a_resource(backend: &[(&str, &str)]) {
     let (site, _provider) = site_with_provider(backend).await;
     let admin = site.admin_token().await;
-    let channel = Channel::from_shared(site.grpc.clone())
-        .expect("a URI")
-        .connect()
-        .await
-        .expect("the API");
+    let channel = site.channel().await;
     let members = active_members(channel, &admin, 1).await;
     let browser = signed_in_for(&site, &members[0].0).await;
     browser.goto(&site.url("/espace/ressources")).await;

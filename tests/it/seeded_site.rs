@@ -190,17 +190,21 @@ impl SeededSite {
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
+    /// A gRPC channel to the site's API.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Channel::from_shared(self.grpc.clone())
+            .expect("a URI")
+            .connect()
+            .await
+            .expect("the API")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.site)
     }
 
     pub async fn programme(&self, title: &str) -> pp::Programme {
-        let channel = tonic::transport::Channel::from_shared(self.grpc.clone())
-            .expect("a URI")
-            .connect()
-            .await
-            .expect("the gRPC API");
-        pp::projects_service_client::ProjectsServiceClient::new(channel)
+        pp::projects_service_client::ProjectsServiceClient::new(self.channel().await)
             .list_programmes(pp::ListProgrammesRequest::default())
             .await
             .expect("programmes")

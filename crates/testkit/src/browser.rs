@@ -178,6 +178,28 @@ impl Browser {
             .await;
     }
 
+    /// Clicks the first element matching `css`, finding it again when the page redrew it
+    /// between finding and clicking (a map redraws its markers as it settles).
+    pub async fn click_on(&self, css: &str) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if let Some(element) = self.find_all(css).await.into_iter().next() {
+                let path = format!("/session/{}/element/{}/click", self.session, element.0);
+                match self.request("POST", &path, Some(json!({}))).await {
+                    Ok((200, _)) => return,
+                    Ok((404, reply)) if reply["value"]["error"] == "stale element reference" => {}
+                    Ok((status, reply)) => panic!("WebDriver POST {path}: {status} {reply}"),
+                    Err(e) => panic!("WebDriver POST {path}: {e}"),
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nothing to click matches {css} after 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Types `text` into `element`.
     pub async fn type_into(&self, element: &Element, text: &str) {
         self.session_command(
