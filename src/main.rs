@@ -54,6 +54,8 @@ enum Command {
         args: ServeArgs,
         #[command(flatten)]
         web: fabrique_web::WebArgs,
+        #[command(flatten)]
+        notify: fabrique_notify::NotifyArgs,
     },
     /// Apply every pending database migration, then exit.
     Migrate {
@@ -151,7 +153,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             services,
             args,
             web,
-        } => serve(&services, args, web)
+            notify,
+        } => serve(&services, args, web, notify)
             .await
             .map(|()| ExitCode::SUCCESS),
         Command::Migrate { services, store } => {
@@ -236,8 +239,23 @@ async fn serve(
     services: &str,
     args: ServeArgs,
     web_args: fabrique_web::WebArgs,
+    notify_args: fabrique_notify::NotifyArgs,
 ) -> anyhow::Result<()> {
-    let selection = services::select_with_web(services).map_err(anyhow::Error::msg)?;
+    let mut selection = services::select_with_web(services).map_err(anyhow::Error::msg)?;
+    if selection
+        .services
+        .iter()
+        .any(|s| s.name() == fabrique_notify::NAME)
+    {
+        let notify = notify_args
+            .config(
+                &args.store.data_dir,
+                Some(&web_args.public_url()),
+                &web_args.web_admins,
+            )
+            .map_err(anyhow::Error::msg)?;
+        selection.services = services::with_notify(selection.services, notify);
+    }
     let mut names: Vec<&str> = selection.services.iter().map(|s| s.name()).collect();
     let service_name = if names.len() == fabrique_count() && selection.web {
         "fabrique".to_string()

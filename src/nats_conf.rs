@@ -69,6 +69,7 @@ pub fn render(services: &[Arc<dyn Service>]) -> String {
     let streams = Subjects::new("");
     let mut conf = String::from(HEAD);
     let mut consumer_names = Vec::new();
+    let mut private_streams = Vec::new();
     for service in services {
         let name = service.name();
         let consumers = service.consumers();
@@ -88,7 +89,13 @@ pub fn render(services: &[Arc<dyn Service>]) -> String {
             format!("fabrique.dlq.{name}"),
             "$JS.API.INFO".to_string(),
         ];
-        for stream in [&own, &dlq] {
+        let mut managed = vec![own, dlq];
+        if service.private_stream() {
+            allow.push(format!("fabrique.private.{name}.>"));
+            private_streams.push(streams.private_stream_name(name));
+            managed.push(streams.private_stream_name(name));
+        }
+        for stream in &managed {
             for verb in ["CREATE", "UPDATE", "INFO"] {
                 allow.push(format!("$JS.API.STREAM.{verb}.{stream}"));
             }
@@ -124,7 +131,7 @@ pub fn render(services: &[Arc<dyn Service>]) -> String {
         "    # Outside subscribers: read every stream through durable consumers of their own; may\n\
          \x20   # not publish, change streams, or touch the services' consumers (denied by name).\n",
     );
-    let deny: Vec<String> = consumer_names
+    let mut deny: Vec<String> = consumer_names
         .iter()
         .flat_map(|durable| {
             [
@@ -135,6 +142,16 @@ pub fn render(services: &[Arc<dyn Service>]) -> String {
             ]
         })
         .collect();
+    // Personal data is for the consumers named for it only.
+    for stream in &private_streams {
+        deny.extend([
+            format!("$JS.API.STREAM.MSG.GET.{stream}"),
+            format!("$JS.API.CONSUMER.*.{stream}"),
+            format!("$JS.API.CONSUMER.*.{stream}.>"),
+            format!("$JS.API.CONSUMER.*.*.{stream}.>"),
+            format!("$JS.ACK.{stream}.>"),
+        ]);
+    }
     let allow: Vec<String> = SUBSCRIBER_ALLOW.iter().map(|s| s.to_string()).collect();
     user(
         &mut conf,

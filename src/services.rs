@@ -13,7 +13,26 @@ pub fn all() -> Vec<Arc<dyn Service>> {
         Arc::new(fabrique_registry::RegistryServiceModule),
         Arc::new(fabrique_sharing::SharingServiceModule),
         Arc::new(fabrique_projects::ProjectsServiceModule),
+        Arc::new(fabrique_notify::NotifyServiceModule::default()),
     ]
+}
+
+/// `services` with the notify service (if among them) sending as `notify` says: [`all`]
+/// gives it its defaults, `serve` its flags.
+pub fn with_notify(
+    services: Vec<Arc<dyn Service>>,
+    notify: fabrique_notify::NotifyConfig,
+) -> Vec<Arc<dyn Service>> {
+    services
+        .into_iter()
+        .map(|service| -> Arc<dyn Service> {
+            if service.name() == fabrique_notify::NAME {
+                Arc::new(fabrique_notify::NotifyServiceModule::new(notify.clone()))
+            } else {
+                service
+            }
+        })
+        .collect()
 }
 
 /// The web site's name in `--services`: part of `all`, never in [`all`]'s list (it

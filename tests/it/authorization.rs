@@ -13,6 +13,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::{Buf, BufMut, Bytes};
 use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
+use fabrique_api::notify::{self as np, notify_service_client::NotifyServiceClient};
 use fabrique_api::projects::{self as pp, projects_service_client::ProjectsServiceClient};
 use fabrique_api::registry::{self as rp, registry_service_client::RegistryServiceClient};
 use fabrique_api::sharing::{self as sp, sharing_service_client::SharingServiceClient};
@@ -269,6 +270,18 @@ const TABLE: &[(&str, Expect)] = &[
     ("fabrique.registry.v1.RegistryService/ListChanges", ADMIN),
     ("fabrique.sharing.v1.SharingService/ListChanges", ADMIN),
     ("fabrique.projects.v1.ProjectsService/ListChanges", ADMIN),
+    ("fabrique.notify.v1.NotifyService/ListChanges", ADMIN),
+    // Notify: an address's settings are its member's (another member is told they do
+    // not exist, so addresses cannot be probed); what was sent is for admins.
+    (
+        "fabrique.notify.v1.NotifyService/GetNotificationSettings",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.notify.v1.NotifyService/UpdateNotificationSettings",
+        expect(U, NF, OK, OK),
+    ),
+    ("fabrique.notify.v1.NotifyService/ListDeliveries", ADMIN),
     ("fabrique.members.v1.MembersService/CreateMember", ANY),
     ("fabrique.members.v1.MembersService/UpdateMember", OWNER),
     ("fabrique.members.v1.MembersService/ApproveMember", ADMIN),
@@ -497,6 +510,8 @@ struct Fixture {
     reservation: String,
     group_purchase: String,
     workshop: String,
+    /// The notification settings of A's contact person's address.
+    settings: String,
 }
 
 fn id_of(name: &str) -> &str {
@@ -565,6 +580,7 @@ impl Fixture {
             reservation: String::new(),
             group_purchase: String::new(),
             workshop: String::new(),
+            settings: "notificationSettings/maire@thiers.test".into(),
         };
         let (a, a_token) = fx.active_member("Commune de Thiers").await;
         let (_, b_token) = fx
@@ -575,6 +591,9 @@ impl Fixture {
         for token in [fx.a_token.clone(), fx.b_token.clone(), fx.c_token.clone()] {
             fx.wait_known(&token).await;
         }
+        fx.give_contact(&fx.a.clone(), "Maire de Thiers", "maire@thiers.test")
+            .await;
+        fx.wait_notify_knows_a().await;
         fx.place = fx.place_in(rp::PlaceState::Listed).await;
         fx.resource = fx.resource_of_a(false).await.name;
         fx.need = fx.need_of_a().await;
@@ -647,6 +666,29 @@ impl Fixture {
             .expect("approve");
         let token = valid(id_of(&member), &["member"]);
         (member, token)
+    }
+
+    /// Until the notify service knows A's contact person (from the members' private
+    /// stream).
+    async fn wait_notify_knows_a(&self) {
+        let client = NotifyServiceClient::new(self.channel.clone());
+        fabrique_testkit::eventually(
+            "notify to know A's contacts",
+            Duration::from_secs(30),
+            || {
+                let (mut client, token) = (client.clone(), self.a_token.clone());
+                let request = np::GetNotificationSettingsRequest {
+                    name: self.settings.clone(),
+                };
+                async move {
+                    client
+                        .get_notification_settings(authed(request, &token))
+                        .await
+                        .ok()
+                }
+            },
+        )
+        .await;
     }
 
     /// Until the registry, sharing and projects services know the member as active.
@@ -1122,11 +1164,28 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
         // ---------------------------------------------------------------- members
         ("MembersService", "GetMember") => encoded(mp::GetMemberRequest { name: fx.a.clone() }),
         ("MembersService", "ListMembers") => encoded(mp::ListMembersRequest::default()),
+        // ---------------------------------------------------------------- notify
+        ("NotifyService", "GetNotificationSettings") => {
+            encoded(np::GetNotificationSettingsRequest {
+                name: fx.settings.clone(),
+            })
+        }
+        ("NotifyService", "UpdateNotificationSettings") => {
+            encoded(np::UpdateNotificationSettingsRequest {
+                settings: Some(np::NotificationSettings {
+                    name: fx.settings.clone(),
+                    disabled_kinds: vec![np::NotificationKind::Places as i32],
+                    ..Default::default()
+                }),
+            })
+        }
+        ("NotifyService", "ListDeliveries") => encoded(np::ListDeliveriesRequest::default()),
         (_, "ListChanges") => encoded(fabrique_api::audit::ListChangesRequest {
             resource: match short {
                 "MembersService" => fx.a.clone(),
                 "RegistryService" => fx.place.clone(),
                 "SharingService" => fx.resource.clone(),
+                "NotifyService" => fx.settings.clone(),
                 _ => fx.programme.clone(),
             },
             ..Default::default()

@@ -383,6 +383,12 @@ fn containers(manifests: &Manifests, workload: &Value) -> Result<Vec<Container>,
                     return Err(format!("{label}: unsupported envFrom {source}"));
                 };
                 let source_name = str_at(reference, "/name").unwrap_or_default();
+                // An optional source that is not there gives nothing, as the kubelet has it.
+                if reference.get("optional").and_then(Value::as_bool) == Some(true)
+                    && manifests.get(kind, source_name).is_none()
+                {
+                    continue;
+                }
                 for (k, v) in manifests
                     .entries(kind, source_name)
                     .map_err(|e| format!("{label}: {e}"))?
@@ -1619,7 +1625,7 @@ async fn the_production_overlay_runs_as_declared() {
     let cluster = LocalCluster::start(&manifests, Some(&nats)).await;
     assert_eq!(
         cluster.pods.len(),
-        5,
+        service_names().len() + 1,
         "one pod per service, one for the site"
     );
     let member = alliance_flow(&cluster).await;
@@ -1918,8 +1924,10 @@ fn no_overlay_holds_a_secret_value() {
 
 /// The keys of fabrique-secrets that create-secrets writes only when the operator gives
 /// their value, and the variable that gives it: the pods read them as optional.
-const OPERATOR_GIVEN_KEYS: &[(&str, &str)] =
-    &[("web-oidc-client-secret", "WEB_OIDC_CLIENT_SECRET")];
+const OPERATOR_GIVEN_KEYS: &[(&str, &str)] = &[
+    ("web-oidc-client-secret", "WEB_OIDC_CLIENT_SECRET"),
+    ("smtp-url", "SMTP_URL"),
+];
 
 /// The Secrets from deploy/k8s/create-secrets have every key the overlays read, each
 /// Secret a container takes whole (`envFrom`) exists with what its program reads from
@@ -2508,6 +2516,91 @@ async fn the_subscriber_user_reads_every_event_and_changes_nothing() {
     assert_eq!(names, ["observatoire-members", "registry-members"]);
 }
 
+/// Acceptance (notify): contact e-mails travel on the members service's private stream,
+/// which the notify service's user reads through its own consumer, and which neither
+/// the outside subscriber nor another service may read.
+#[tokio::test]
+async fn personal_data_reaches_the_notify_service_only() {
+    use async_nats::jetstream;
+
+    let manifests = render_with_operator_secret("production");
+    let nats = LocalNats::start(&manifests).await;
+    let secrets = manifests
+        .entries("Secret", "fabrique-nats-users")
+        .expect("fabrique-nats-users");
+    let password = |user: &str| secrets[&format!("{}_NATS_PASSWORD", user.to_uppercase())].clone();
+    let members = jetstream::new(
+        nats.connect("members", &password("members"), Arc::default())
+            .await,
+    );
+    members
+        .create_stream(jetstream::stream::Config {
+            name: "FABRIQUE_PRIVATE_MEMBERS".into(),
+            subjects: vec!["fabrique.private.members.>".into()],
+            max_messages_per_subject: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("members creates its private stream");
+    members
+        .publish(
+            "fabrique.private.members.contacts.0192",
+            "maire@thiers.test".into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+
+    let notify = jetstream::new(
+        nats.connect("notify", &password("notify"), Arc::default())
+            .await,
+    );
+    let consumer = notify
+        .get_stream("FABRIQUE_PRIVATE_MEMBERS")
+        .await
+        .expect("notify reads the stream")
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some("notify-contacts".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("notify creates its consumer");
+    let mut batch = consumer
+        .fetch()
+        .max_messages(1)
+        .messages()
+        .await
+        .expect("fetch");
+    let message = futures::StreamExt::next(&mut batch)
+        .await
+        .expect("a message")
+        .expect("ok");
+    assert_eq!(&message.payload[..], b"maire@thiers.test");
+
+    for user in ["subscriber", "registry"] {
+        let client = nats.connect(user, &password(user), Arc::default()).await;
+        let js = jetstream::ContextBuilder::new()
+            .timeout(Duration::from_secs(2))
+            .build(client);
+        let stream = js.get_stream("FABRIQUE_PRIVATE_MEMBERS").await;
+        let refused = match stream {
+            Err(_) => true,
+            Ok(stream) => {
+                let consumer = stream
+                    .create_consumer(jetstream::consumer::pull::Config {
+                        durable_name: Some(format!("{user}-peek")),
+                        ..Default::default()
+                    })
+                    .await;
+                let message = stream.get_raw_message(1).await;
+                consumer.is_err() && message.is_err()
+            }
+        };
+        assert!(refused, "{user} reads the members' contact e-mails");
+    }
+}
+
 /// The ```sh block after `<!-- deploy-procedure -->` in `file`.
 fn deploy_procedure(file: &str) -> String {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
@@ -2886,7 +2979,8 @@ fn the_production_overlay_runs_the_site_beside_the_services() {
             );
         }
         // The services: nothing new. Each reads its database URL, the token secret and
-        // its NATS password, and nothing of the site's.
+        // its NATS password, and nothing of the site's; notify also its SMTP server's
+        // URL, which the operator gives.
         for service in service_names() {
             let deployment = manifests
                 .get("Deployment", service)
@@ -2894,7 +2988,7 @@ fn the_production_overlay_runs_the_site_beside_the_services() {
             let mut read = Vec::new();
             collect_secret_refs(deployment, &mut read);
             let read: BTreeSet<(String, String, bool)> = read.into_iter().collect();
-            let expected: BTreeSet<(String, String, bool)> = [
+            let mut expected: BTreeSet<(String, String, bool)> = [
                 key(&format!("{service}-database-url"), false),
                 key("jwt-secret", false),
                 (
@@ -2905,6 +2999,9 @@ fn the_production_overlay_runs_the_site_beside_the_services() {
             ]
             .into_iter()
             .collect();
+            if service == "notify" {
+                expected.insert(key("smtp-url", true));
+            }
             assert_eq!(read, expected, "{overlay}: the Secrets {service} reads");
             for c in containers(&manifests, deployment).unwrap_or_else(|e| panic!("{e}")) {
                 assert!(

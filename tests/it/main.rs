@@ -18,6 +18,7 @@ mod interop;
 mod layering;
 mod map;
 mod members_api;
+mod notify;
 mod offers;
 mod outbox;
 mod process;

@@ -1,6 +1,8 @@
 //! Who changed what: each service's `fabrique_changes` (filled by a trigger on the
 //! outbox, see the platform migrations) read for one resource, newest first, as every
-//! service's `ListChanges` RPC answers it (admins only; the services check).
+//! service's `ListChanges` RPC answers it (admins only; the services check). The copies
+//! a change sends on a private stream (`fabrique.private.…`, docs/events.md) are the
+//! same change: they are left out.
 
 use chrono::{DateTime, Utc};
 use fabrique_api::audit as proto;
@@ -63,11 +65,13 @@ async fn read<C: ConnectionTrait>(
     let sql = match backend {
         DbBackend::Postgres => {
             "SELECT id, event_id, subject, ce_type, auth_type, auth_id, occurred_at \
-             FROM fabrique_changes WHERE resource = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+             FROM fabrique_changes WHERE resource = $1 AND id < $2 \
+             AND subject NOT LIKE 'fabrique.private.%' ORDER BY id DESC LIMIT $3"
         }
         _ => {
             "SELECT id, event_id, subject, ce_type, auth_type, auth_id, occurred_at \
-             FROM fabrique_changes WHERE resource = ? AND id < ? ORDER BY id DESC LIMIT ?"
+             FROM fabrique_changes WHERE resource = ? AND id < ? \
+             AND subject NOT LIKE 'fabrique.private.%' ORDER BY id DESC LIMIT ?"
         }
     };
     let rows = db

@@ -108,6 +108,9 @@ pub struct StreamSpec {
     /// What the stream does when a limit is reached: the stream's own choice, not
     /// configuration.
     pub discard: Discard,
+    /// Messages kept per subject (`None`: all): a private stream keeps only the last
+    /// snapshot of each aggregate, so personal data removed at the source leaves it.
+    pub max_per_subject: Option<i64>,
 }
 
 impl StreamSpec {
@@ -295,7 +298,28 @@ impl Subjects {
             duplicate_window: Duration::from_secs(120),
             limits: StreamLimits::default(),
             discard: Discard::New,
+            max_per_subject: None,
         }
+    }
+
+    /// The stream of a service's personal data (contact e-mails…), kept out of its
+    /// public stream, which every service and outside subscriber reads: every subject
+    /// under `fabrique.private.<service>.`, one subject per aggregate, of which only the
+    /// last message is kept. Only the consumers that need it may read it (`nats.conf`).
+    pub fn private_stream(&self, service: &str) -> StreamSpec {
+        StreamSpec {
+            name: self.private_stream_name(service),
+            subjects: vec![self.full(&format!("fabrique.private.{service}.>"))],
+            duplicate_window: Duration::from_secs(120),
+            limits: StreamLimits::default(),
+            discard: Discard::New,
+            max_per_subject: Some(1),
+        }
+    }
+
+    /// `members` → `FABRIQUE_PRIVATE_MEMBERS` (with the prefix).
+    pub fn private_stream_name(&self, service: &str) -> String {
+        self.stream_name(&format!("private_{service}"))
     }
 
     /// The stream of dead letters of every service: `fabrique.dlq.<service>`.
@@ -306,6 +330,7 @@ impl Subjects {
             duplicate_window: Duration::from_secs(120),
             limits: StreamLimits::default(),
             discard: Discard::Old,
+            max_per_subject: None,
         }
     }
 

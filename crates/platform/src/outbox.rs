@@ -58,6 +58,9 @@ pub trait EventWriter: ConnectionTrait {
 
 impl EventWriter for DatabaseTransaction {}
 impl EventWriter for DatabaseConnection {}
+/// A migration's connection: data migrations may publish events (run once, in the
+/// migration's transaction where the database has them).
+impl EventWriter for sea_orm::DatabaseExecutor<'_> {}
 
 /// Writes events to the outbox inside the caller's transaction, with the current trace
 /// context so the trace continues through the bus.

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::auth::Authenticator;
+use crate::bus::{Bus, Subjects};
 use crate::consumer::ConsumerDef;
 use crate::outbox::OutboxSignal;
 
@@ -24,6 +27,18 @@ pub struct ServiceContext {
     pub auth: Arc<Authenticator>,
     /// Largest gRPC message decoded or encoded.
     pub max_message_bytes: usize,
+}
+
+/// What a service's [`Service::background`] work gets besides its context: the bus (to
+/// dead-letter what it gives up on), the environment's subjects, and the signal to stop.
+#[derive(Clone)]
+pub struct BackgroundContext {
+    /// The process's bus.
+    pub bus: Arc<dyn Bus>,
+    /// Subjects and stream names, with the environment's prefix.
+    pub subjects: Subjects,
+    /// Cancelled at shutdown: each task returns soon after.
+    pub stop: CancellationToken,
 }
 
 /// What a service crate provides; the binary runs any set of them in one process.
@@ -45,6 +60,23 @@ pub trait Service: Send + Sync + 'static {
 
     /// Consumers of other services' events; started once migrations ran.
     fn consumers(&self) -> Vec<ConsumerDef> {
+        Vec::new()
+    }
+
+    /// Whether it also publishes personal data on `fabrique.private.<name>.>`, a stream
+    /// of its own that only the consumers that need it may read
+    /// ([`Subjects::private_stream`]).
+    fn private_stream(&self) -> bool {
+        false
+    }
+
+    /// Work it runs beside its consumers once migrations ran and its streams exist (the
+    /// notify service's e-mail sender), until `background.stop` is cancelled.
+    fn background(
+        &self,
+        _ctx: &ServiceContext,
+        _background: &BackgroundContext,
+    ) -> Vec<BoxFuture<'static, ()>> {
         Vec::new()
     }
 }

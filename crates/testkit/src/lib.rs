@@ -1,7 +1,7 @@
 //! Test support shared by every crate's tests: a fresh PostgreSQL database per test, the
 //! shared NATS server (or a private one a test may stop and restart), a platform spawned
-//! in the test process on a free port, tokens, reads of what reached JetStream, and a
-//! real browser (Chromium through WebDriver, with axe-core).
+//! in the test process on a free port, tokens, reads of what reached JetStream, a real
+//! SMTP server (aiosmtpd) and a real browser (Chromium through WebDriver, with axe-core).
 //!
 //! The servers come from the environment that `scripts/test` prepares:
 //! `FABRIQUE_TEST_DATABASE_URL` (an admin URL of PostgreSQL), `FABRIQUE_TEST_NATS_URL`
@@ -14,10 +14,12 @@ pub mod nats;
 pub mod oidc;
 pub mod platform;
 pub mod postgres;
+pub mod smtp;
 
 pub use nats::{NatsServer, shared_nats_url, stream_messages, unique_prefix};
 pub use platform::{Backend, BusChoice, TestPlatform, authed, secret, token};
 pub use postgres::{PostgresServer, TestDatabase, service_database};
+pub use smtp::{ReceivedMail, SmtpServer};
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> u16 {

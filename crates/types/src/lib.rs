@@ -7,10 +7,12 @@
 //! - [`web`] — website URLs, e-mail addresses, phone numbers;
 //! - [`geo`] — WGS84 coordinates, great-circle distances, bounding boxes;
 //! - [`resource`] — AIP-122 resource names such as `members/{id}`;
-//! - [`change`] — etags and partial updates.
+//! - [`change`] — etags and partial updates;
+//! - [`fr`] — French formats for what people read (dates, amounts, Paris time).
 
 pub mod change;
 pub mod enums;
+pub mod fr;
 pub mod france;
 pub mod geo;
 pub mod resource;

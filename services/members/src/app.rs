@@ -140,7 +140,7 @@ impl Members {
             &member,
             request_id,
             &caller.subject,
-            vec![events::applied(&member)],
+            events::with_contacts(events::applied(&member), &member, true),
         )
         .await;
         if let Err(error) = inserted {
@@ -233,10 +233,16 @@ impl Members {
         }
         updated.version += 1;
         updated.updated_at = fabrique_platform::time::now();
-        self.save(&current, &updated, events::updated(&updated, changed))
-            .await?
-            .then_some(())
-            .ok_or_else(|| Error::stale_etag(&id.name()))?;
+        let contacts_changed = changed.iter().any(|f| f == "contacts");
+        let event = events::updated(&updated, changed);
+        self.save(
+            &current,
+            &updated,
+            events::with_contacts(event, &updated, contacts_changed),
+        )
+        .await?
+        .then_some(())
+        .ok_or_else(|| Error::stale_etag(&id.name()))?;
         Ok(updated)
     }
 
@@ -290,7 +296,8 @@ impl Members {
                 next.joined_at = Some(joined_at.unwrap_or(next.updated_at));
             }
             let event = events::transitioned(&next, transition, reason.as_deref());
-            if self.save(&current, &next, event).await? {
+            let events = events::with_contacts(event, &next, false);
+            if self.save(&current, &next, events).await? {
                 tracing::info!(member = %id.name(), state = %next.state, "member lifecycle");
                 return Ok(next);
             }
@@ -310,14 +317,14 @@ impl Members {
         &self,
         current: &Member,
         next: &Member,
-        event: fabrique_platform::event::OutgoingEvent,
+        events: Vec<fabrique_platform::event::OutgoingEvent>,
     ) -> Result<bool, Error> {
         let txn = self.db.begin().await?;
         if !store::update_versioned(&txn, next, current.version).await? {
             txn.rollback().await?;
             return Ok(false);
         }
-        outbox::enqueue(&txn, vec![event]).await?;
+        outbox::enqueue(&txn, events).await?;
         txn.commit().await?;
         self.outbox.notify();
         Ok(true)

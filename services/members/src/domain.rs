@@ -175,7 +175,8 @@ pub struct Contact {
     pub full_name: String,
     /// What they do for the member.
     pub role: ContactRole,
-    /// Personal data: shown to admins and to the member only, never in events.
+    /// Personal data: shown to admins and to the member only, never in the public events
+    /// (only on the private stream the notify service reads).
     pub email: Option<Email>,
     /// Their title as they give it (« Maire », « Directrice des services techniques »).
     pub title: Option<String>,

@@ -1,6 +1,8 @@
 //! What the members service publishes: one event per change of a member, on
 //! `fabrique.members.member.<verb>`, each carrying a snapshot of the member (contact
-//! e-mails left out: consumers need roles, not personal data). It consumes nothing.
+//! e-mails left out: consumers need roles, not personal data); and, on its private
+//! stream, the contact people with their e-mails for the notify service
+//! ([`CONTACTS`]). It consumes nothing.
 
 use fabrique_api::members as proto;
 use fabrique_platform::event::OutgoingEvent;
@@ -25,6 +27,52 @@ pub const LEFT: &str = "fabrique.members.member.left";
 
 /// Every subject this service publishes on.
 pub const ALL: &[&str] = &[APPLIED, JOINED, UPDATED, SUSPENDED, REINSTATED, LEFT];
+
+/// Its private subjects, one per member: `fabrique.private.members.contacts.{id}`
+/// (`MemberContacts`), read only by the notify service (the store's migration
+/// `m20261207_000103_publish_contacts` names it too).
+pub const CONTACTS: &str = "fabrique.private.members.contacts";
+
+/// `event`, and the member's contacts with their e-mails on [`CONTACTS`] when they may
+/// have changed: when it applies, when `contacts_changed` (an update), and (empty) when
+/// it leaves.
+pub fn with_contacts(
+    event: OutgoingEvent,
+    member: &Member,
+    contacts_changed: bool,
+) -> Vec<OutgoingEvent> {
+    if contacts_changed || event.subject == APPLIED || event.subject == LEFT {
+        vec![event, contacts(member)]
+    } else {
+        vec![event]
+    }
+}
+
+/// [`CONTACTS`] for `member`: nobody once it left.
+pub fn contacts(member: &Member) -> OutgoingEvent {
+    let contacts = if member.state == crate::domain::MemberState::Left {
+        Vec::new()
+    } else {
+        member
+            .profile
+            .contacts
+            .iter()
+            .map(|c| crate::proto::contact_to_proto(c, true))
+            .collect()
+    };
+    OutgoingEvent::new(
+        format!("{CONTACTS}.{}", member.id.uuid()),
+        member.id.name(),
+        member.updated_at,
+        &proto::MemberContacts {
+            member: member.id.name(),
+            display_name: member.profile.display_name.as_str().to_string(),
+            contacts,
+            version: member.version,
+            occurred_at: Some(timestamp(member.updated_at)),
+        },
+    )
+}
 
 /// The member as every event carries it, contact e-mails left out; `version` lets
 /// consumers ignore a snapshot older than the one they hold.

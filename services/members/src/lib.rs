@@ -63,4 +63,9 @@ impl Service for MembersService {
             fabrique_platform::auth::optional_interceptor(ctx.auth.clone()),
         ));
     }
+
+    /// Contact e-mails go to the notify service on `fabrique.private.members.>` only.
+    fn private_stream(&self) -> bool {
+        true
+    }
 }

@@ -80,6 +80,7 @@ pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
         committed_cents: p.committed_cents,
         state: p.state.to_proto_i32(),
         occurred_at: Some(timestamp(p.updated_at)),
+        title: p.title.clone(),
     };
     OutgoingEvent::new(subject, p.name(), p.updated_at, &message)
 }

@@ -105,8 +105,24 @@ pub fn resource(
     OutgoingEvent::new(subject, r.name(), r.updated_at, &message)
 }
 
-/// `subject` about `r` as it now is; `reason`: why its state changed, if given.
-pub fn reservation(subject: &str, r: &Reservation, reason: &str) -> OutgoingEvent {
+/// The member a change is made by: the caller's, when it acts for one (an admin acting
+/// for none, and the platform, are nobody).
+pub fn made_by(caller: &fabrique_platform::auth::Caller) -> Option<Uuid> {
+    caller.member_id.filter(|_| {
+        caller
+            .roles
+            .contains(&fabrique_platform::auth::Role::Member)
+    })
+}
+
+/// `subject` about `r` as it now is; `reason`: why its state changed, if given; `by`:
+/// the member that made the change ([`made_by`]).
+pub fn reservation(
+    subject: &str,
+    r: &Reservation,
+    reason: &str,
+    by: Option<Uuid>,
+) -> OutgoingEvent {
     let message = proto::ReservationChanged {
         reservation: Some(proto::ReservationSnapshot {
             id: r.id.to_string(),
@@ -120,12 +136,19 @@ pub fn reservation(subject: &str, r: &Reservation, reason: &str) -> OutgoingEven
         }),
         occurred_at: Some(timestamp(r.updated_at)),
         reason: reason.to_string(),
+        by: by.map(member_name).unwrap_or_default(),
     };
     OutgoingEvent::new(subject, r.name(), r.updated_at, &message)
 }
 
-/// `subject` about `c`, with what `remaining` of its material after it.
-pub fn claim(subject: &str, c: &Claim, remaining: Option<Milli>) -> OutgoingEvent {
+/// `subject` about `c`, with what `remaining` of its material after it, made `by` a
+/// member ([`made_by`]).
+pub fn claim(
+    subject: &str,
+    c: &Claim,
+    remaining: Option<Milli>,
+    by: Option<Uuid>,
+) -> OutgoingEvent {
     let message = proto::ClaimChanged {
         claim: Some(proto::ClaimSnapshot {
             id: c.id.to_string(),
@@ -133,9 +156,11 @@ pub fn claim(subject: &str, c: &Claim, remaining: Option<Milli>) -> OutgoingEven
             claimant: member_name(c.claimant),
             quantity: Some(quantity(c.quantity, c.unit)),
             state: c.state.to_proto_i32(),
+            owner: member_name(c.owner),
         }),
         occurred_at: Some(timestamp(c.updated_at)),
         remaining: remaining.map(|r| quantity(r, c.unit)),
+        by: by.map(member_name).unwrap_or_default(),
     };
     // Claims change the stock of their resource: ordered with it.
     OutgoingEvent::new(subject, resource_name(c.resource), c.updated_at, &message)
@@ -239,7 +264,7 @@ async fn end_engagements(
         if !store::update_reservation(txn, &next, current.version).await? {
             return Err(changed_meanwhile(&next.name()));
         }
-        events.push(reservation(CANCELLED, &next, &reason));
+        events.push(reservation(CANCELLED, &next, &reason, None));
     }
     if !events.is_empty() {
         tracing::info!(member = %member_name(member.id), changes = events.len(), "member's offers and bookings ended");

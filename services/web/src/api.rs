@@ -2,6 +2,7 @@
 //! same public API any client uses. A page calls anonymously what the public may see.
 
 use fabrique_api::members::members_service_client::MembersServiceClient;
+use fabrique_api::notify::notify_service_client::NotifyServiceClient;
 use fabrique_api::projects::projects_service_client::ProjectsServiceClient;
 use fabrique_api::registry::registry_service_client::RegistryServiceClient;
 use fabrique_api::sharing::sharing_service_client::SharingServiceClient;
@@ -31,6 +32,8 @@ pub struct Endpoints {
     pub projects: String,
     /// The sharing service.
     pub sharing: String,
+    /// The notify service (people's choice of e-mails).
+    pub notify: String,
 }
 
 impl Endpoints {
@@ -41,6 +44,7 @@ impl Endpoints {
             registry: url.to_string(),
             projects: url.to_string(),
             sharing: url.to_string(),
+            notify: url.to_string(),
         }
     }
 }
@@ -52,6 +56,7 @@ pub struct Api {
     registry: Channel,
     projects: Channel,
     sharing: Channel,
+    notify: Channel,
 }
 
 impl Api {
@@ -78,6 +83,7 @@ impl Api {
             registry: channel(&endpoints.registry)?,
             projects: channel(&endpoints.projects)?,
             sharing: channel(&endpoints.sharing)?,
+            notify: channel(&endpoints.notify)?,
         })
     }
 
@@ -95,6 +101,11 @@ impl Api {
     /// The sharing service: resources, their free slots, and needs.
     pub fn sharing(&self) -> SharingServiceClient<Channel> {
         SharingServiceClient::new(self.sharing.clone())
+    }
+
+    /// The notify service: which e-mails each address receives.
+    pub fn notify(&self) -> NotifyServiceClient<Channel> {
+        NotifyServiceClient::new(self.notify.clone())
     }
 
     /// The registry: places, their kinds and capabilities.

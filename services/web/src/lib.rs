@@ -13,7 +13,7 @@
 
 pub mod api;
 pub mod auth;
-pub mod fr;
+pub use fabrique_types::fr;
 mod pages;
 mod security;
 pub mod texts;
@@ -50,6 +50,10 @@ pub struct WebArgs {
     /// API URL.
     #[arg(long, env = "FABRIQUE_WEB_SHARING_URL")]
     pub web_sharing_url: Option<String>,
+    /// The notify service's gRPC endpoint (e.g. http://notify:50051). Default: the API
+    /// URL.
+    #[arg(long, env = "FABRIQUE_WEB_NOTIFY_URL")]
+    pub web_notify_url: Option<String>,
     /// The site's address as people reach it, for links and secure cookies (e.g.
     /// https://fabrique.example.org). Default: http:// and the listen address.
     #[arg(long, env = "FABRIQUE_WEB_PUBLIC_URL")]
@@ -138,6 +142,7 @@ impl WebArgs {
             registry: pick(&self.web_registry_url, "FABRIQUE_WEB_REGISTRY_URL"),
             projects: pick(&self.web_projects_url, "FABRIQUE_WEB_PROJECTS_URL"),
             sharing: pick(&self.web_sharing_url, "FABRIQUE_WEB_SHARING_URL"),
+            notify: pick(&self.web_notify_url, "FABRIQUE_WEB_NOTIFY_URL"),
         };
         if missing.is_empty() {
             Ok(endpoints)
@@ -334,6 +339,10 @@ impl Web {
                 "/espace/reservations",
                 get(pages::reservations::mine).post(pages::reservations::act),
             )
+            .route(
+                pages::emails::PATH,
+                get(pages::emails::show).post(pages::emails::save),
+            )
             .route("/deconnexion", post(pages::account::sign_out))
             .route("/static/{*path}", get(pages::assets::file))
             .route("/healthz", get(pages::assets::healthz))
@@ -393,6 +402,8 @@ mod tests {
             "http://projects:50051",
             "--web-sharing-url",
             "http://sharing:50051",
+            "--web-notify-url",
+            "http://notify:50051",
         ])
         .endpoints(None);
         assert_eq!(
@@ -402,6 +413,7 @@ mod tests {
                 registry: "http://registry:50051".into(),
                 projects: "http://projects:50051".into(),
                 sharing: "http://sharing:50051".into(),
+                notify: "http://notify:50051".into(),
             })
         );
         let mixed = args(&[
@@ -424,11 +436,11 @@ mod tests {
         assert!(none.contains("FABRIQUE_WEB_API_URL"), "{none}");
         let partial = args(&["--web-members-url", "http://members:50051"])
             .endpoints(None)
-            .expect_err("three missing");
+            .expect_err("four missing");
         assert!(
             partial.ends_with(
-                "FABRIQUE_WEB_REGISTRY_URL, FABRIQUE_WEB_PROJECTS_URL, FABRIQUE_WEB_SHARING_URL \
-                 missing"
+                "FABRIQUE_WEB_REGISTRY_URL, FABRIQUE_WEB_PROJECTS_URL, FABRIQUE_WEB_SHARING_URL, \
+                 FABRIQUE_WEB_NOTIFY_URL missing"
             ),
             "{partial}"
         );
@@ -443,6 +455,7 @@ mod tests {
             registry: "http://registry:50051".into(),
             projects: "http://members:50051".into(),
             sharing: "http://members:50051".into(),
+            notify: "http://members:50051".into(),
         };
         assert!(Web::with_endpoints(&endpoints).is_ok());
         let invalid = api::Endpoints {

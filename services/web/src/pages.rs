@@ -8,6 +8,7 @@ pub mod applications;
 pub mod assets;
 pub mod booking;
 pub mod claims;
+pub mod emails;
 pub mod forms;
 pub mod history;
 pub mod home;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod applications;
 pub mod bookings;
+pub mod emails;
 pub mod forms;
 pub mod offers;
 pub mod projects;
@@ -191,6 +192,8 @@ pub struct Texts {
     pub bookings: &'static bookings::BookingTexts,
     /// Offering resources.
     pub offers: &'static offers::OfferTexts,
+    /// The e-mail settings page.
+    pub emails: &'static emails::EmailTexts,
     /// What every form says of a refusal.
     pub forms: &'static forms::FormTexts,
     /// Monday to Sunday.
@@ -299,6 +302,7 @@ pub const FR: Texts = Texts {
     bookings: &bookings::FR,
     forms: &forms::FR,
     offers: &offers::FR,
+    emails: &emails::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

@@ -193,6 +193,7 @@ impl Bus for NatsBus {
                 Discard::New => stream::DiscardPolicy::New,
                 Discard::Old => stream::DiscardPolicy::Old,
             },
+            max_messages_per_subject: spec.max_per_subject.unwrap_or(-1),
             ..Default::default()
         };
         self.jetstream

@@ -14,10 +14,13 @@ use tonic_health::server::HealthReporter;
 
 use super::{Prepared, Readiness};
 use crate::bus::{Bus, Subjects};
-use crate::config::{BusSettings, Settings};
+use crate::config::{BusSettings, Settings, StreamLimits};
 use crate::consumer::{ConsumerRunner, ConsumerSettings};
 use crate::outbox::Relay;
-use crate::service::{Service, ServiceContext};
+use crate::service::{BackgroundContext, Service, ServiceContext};
+
+/// The most a service's private stream holds (`Subjects::private_stream`).
+pub const PRIVATE_STREAM_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Brings one service to SERVING, then keeps its relay and consumers running.
 #[derive(Clone)]
@@ -56,27 +59,54 @@ impl Starter {
         if migrated.is_none() {
             return;
         }
-        if self.streams_ready(name).await.is_none() {
+        if self
+            .streams_ready(name, service.private_stream())
+            .await
+            .is_none()
+        {
             return;
         }
         self.spawn_relay(name, &ctx);
         self.spawn_consumers(service.as_ref(), &ctx);
+        let background = BackgroundContext {
+            bus: self.bus.clone(),
+            subjects: self.subjects.clone(),
+            stop: self.background.clone(),
+        };
+        for task in service.background(&ctx, &background) {
+            self.tasks.spawn(task);
+        }
         self.serving(service.as_ref()).await;
     }
 
-    /// Waits for the bus, and makes sure the service's stream and the dead letters' exist
-    /// with their limits; `None` at shutdown.
-    async fn streams_ready(&self, name: &'static str) -> Option<()> {
+    /// Waits for the bus, and makes sure the service's stream (and its private one, if
+    /// it has one) and the dead letters' exist with their limits; `None` at shutdown.
+    async fn streams_ready(&self, name: &'static str, private: bool) -> Option<()> {
         let (service_limits, dlq_limits) = match &self.settings.bus {
             BusSettings::Nats(nats) => (nats.stream_limits, nats.dlq_limits),
             BusSettings::InProcess => Default::default(),
         };
-        let streams = [
+        let mut streams = vec![
             self.subjects
                 .service_stream(name)
                 .with_limits(service_limits),
             self.subjects.dlq_stream().with_limits(dlq_limits),
         ];
+        if private {
+            // One message per aggregate (a few hundred members): a stream's byte limit
+            // is reserved in the store when it is created, so it gets a small one.
+            let limits = StreamLimits {
+                max_bytes: Some(
+                    service_limits
+                        .max_bytes
+                        .map_or(PRIVATE_STREAM_MAX_BYTES, |b| {
+                            b.min(PRIVATE_STREAM_MAX_BYTES)
+                        }),
+                ),
+                ..service_limits
+            };
+            streams.push(self.subjects.private_stream(name).with_limits(limits));
+        }
         let bus = self.bus.clone();
         retry(&self.background, "bus", name, || {
             let bus = bus.clone();

@@ -16,6 +16,7 @@ fn stream(prefix: &str) -> StreamSpec {
         duplicate_window: Duration::from_secs(60),
         limits: Default::default(),
         discard: Default::default(),
+        max_per_subject: None,
     }
 }
 

@@ -23,6 +23,7 @@ async fn round_trip(bus: &NatsBus) {
         duplicate_window: Duration::from_secs(60),
         limits: Default::default(),
         discard: Default::default(),
+        max_per_subject: None,
     };
     bus.ensure_stream(&spec).await.expect("stream");
     let mut headers = Headers::new();

@@ -96,7 +96,12 @@ impl Sharing {
         let remaining = store::remaining(&txn, claim.resource).await?;
         self.commit(
             txn,
-            vec![events::claim(events::CLAIM_MADE, &claim, remaining)],
+            vec![events::claim(
+                events::CLAIM_MADE,
+                &claim,
+                remaining,
+                Some(claim.claimant),
+            )],
         )
         .await?;
         Ok(Some(claim))
@@ -144,8 +149,8 @@ impl Sharing {
         }
         let remaining = store::remaining(&txn, resource).await?;
         let subject = events::claim_subject(transition);
-        self.commit(txn, vec![events::claim(subject, &finished, remaining)])
-            .await?;
+        let event = events::claim(subject, &finished, remaining, events::made_by(caller));
+        self.commit(txn, vec![event]).await?;
         Ok(finished)
     }
 

@@ -98,7 +98,12 @@ impl Sharing {
         };
         self.commit(
             txn,
-            vec![events::reservation(events::REQUESTED, &reservation, "")],
+            vec![events::reservation(
+                events::REQUESTED,
+                &reservation,
+                "",
+                Some(reservation.borrower),
+            )],
         )
         .await?;
         Ok(reservation)
@@ -210,7 +215,12 @@ impl Sharing {
                 continue;
             }
             let subject = events::reservation_subject(transition);
-            let event = events::reservation(subject, &next, reason.as_deref().unwrap_or_default());
+            let event = events::reservation(
+                subject,
+                &next,
+                reason.as_deref().unwrap_or_default(),
+                events::made_by(caller),
+            );
             self.commit(txn, vec![event]).await?;
             return Ok(next);
         }

@@ -41,6 +41,10 @@ pub struct Session {
     pub csrf: String,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
+    /// The person's e-mail as their OpenID provider verified it (the page of their
+    /// e-mail settings shows it first); none for a one-time link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     aud: String,
 }
 
@@ -55,8 +59,15 @@ impl Session {
             members,
             csrf: super::random_hex(),
             exp: chrono::Utc::now().timestamp() + SESSION_HOURS * 3600,
+            email: None,
             aud: AUDIENCE.to_string(),
         }
+    }
+
+    /// The same session, with the person's verified e-mail.
+    pub fn with_email(mut self, email: Option<String>) -> Self {
+        self.email = email;
+        self
     }
 
     /// The member acted for, with its name.

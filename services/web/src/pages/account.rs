@@ -373,7 +373,8 @@ pub async fn oidc_callback(
         let message = a.provider_unavailable;
         return sign_in_page(&web, StatusCode::SERVICE_UNAVAILABLE, Some(message));
     };
-    let session = Session::new(person.id.clone(), person.name, person.admin, members);
+    let session = Session::new(person.id.clone(), person.name, person.admin, members)
+        .with_email(person.email.clone());
     tracing::info!(person = %person.id, admin = session.admin, members = session.members.len(), "signed in");
     let mut response = see_other("/espace", Some(session.set_cookie(sign_in)));
     // The flow's cookie is spent.

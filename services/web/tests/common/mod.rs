@@ -144,14 +144,15 @@ pub async fn alliance(platform: &TestPlatform) -> Places {
     }
 }
 
-/// Every service the site reads — members, registry, sharing, projects — on `backend`
-/// with its real bus.
+/// Every service the site reads — members, registry, sharing, projects, notify (which
+/// sends nothing here) — on `backend` with its real bus.
 pub async fn full_platform(backend: Backend) -> TestPlatform {
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
         Arc::new(fabrique_sharing::SharingServiceModule),
         Arc::new(fabrique_projects::ProjectsServiceModule),
+        Arc::new(fabrique_notify::NotifyServiceModule::default()),
     ];
     let bus = match backend {
         Backend::Postgres => BusChoice::SharedNats,

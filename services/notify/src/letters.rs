@@ -1,0 +1,385 @@
+//! What each event tells whom, in French: the [`Notice`]s of a reservation, a claim, an
+//! application, a place or a member, written from what the event and the service's
+//! replicas say. Every sentence of an e-mail is here; `render` lays them out.
+
+use chrono::{DateTime, Timelike, Utc};
+use fabrique_types::fr;
+use uuid::Uuid;
+
+use crate::domain::{Audience, Kind, Notice};
+
+/// What every reservation e-mail says, read from its event and the replicas.
+#[derive(Debug, Clone)]
+pub struct ReservationFacts {
+    /// The resource's title, if the resource's events reached the service.
+    pub title: Option<String>,
+    /// The borrower and its name, if known.
+    pub borrower: (Uuid, Option<String>),
+    /// The owner.
+    pub owner: Uuid,
+    /// The slot.
+    pub start: DateTime<Utc>,
+    /// Its end.
+    pub end: DateTime<Utc>,
+    /// Why it changed, if given.
+    pub reason: String,
+    /// The member that made the change; `None`: the platform or an admin.
+    pub by: Option<Uuid>,
+}
+
+/// What happened to a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationChange {
+    /// A borrower asks for a slot.
+    Requested,
+    /// The owner confirmed it.
+    Confirmed,
+    /// The owner declined it.
+    Declined,
+    /// Someone (or the platform) cancelled it.
+    Cancelled,
+}
+
+const RESERVATIONS: &str = "/espace/reservations";
+const SEE_RESERVATIONS: &str = "Voir mes réservations";
+
+fn resource_title(title: &Option<String>) -> String {
+    match title {
+        Some(title) => format!("« {title} »"),
+        None => "votre ressource".to_string(),
+    }
+}
+
+fn someone(name: &Option<String>) -> String {
+    name.clone()
+        .unwrap_or_else(|| "Un membre de l’alliance".to_string())
+}
+
+/// `lundi 7 décembre 2026, de 14 h à 16 h` (Paris time); a slot over several days
+/// gives both ends in full.
+pub fn slot(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
+    let (from, to) = (fr::in_paris(start), fr::in_paris(end));
+    if from.date_naive() == to.date_naive() {
+        format!(
+            "{}, de {} à {}",
+            fr::weekday_date(from.date_naive()),
+            fr::clock(from.hour(), from.minute()),
+            fr::clock(to.hour(), to.minute())
+        )
+    } else {
+        format!("du {} au {}", fr::date_time(start), fr::date_time(end))
+    }
+}
+
+/// Who learns what of a reservation's change: the owner of a request and of the
+/// borrower's cancellation, the borrower of the owner's answer and of any cancellation
+/// it did not make itself (by the owner, or by the platform when a member leaves or a
+/// place closes).
+pub fn reservation(change: ReservationChange, f: &ReservationFacts) -> Vec<Notice> {
+    let title = resource_title(&f.title);
+    let notice = |audience, kind, subject: String, line: String| {
+        reservation_notice(f, audience, kind, subject, line)
+    };
+    let to_owner = Audience::Member(f.owner);
+    let to_borrower = Audience::Member(f.borrower.0);
+    let borrower = someone(&f.borrower.1);
+    match change {
+        ReservationChange::Requested => vec![notice(
+            to_owner,
+            Kind::AsOwner,
+            format!(
+                "Demande de réservation : {}",
+                f.title.as_deref().unwrap_or("votre ressource")
+            ),
+            format!(
+                "{borrower} demande à réserver {title}. Le créneau lui est gardé en attendant \
+                 votre réponse : confirmez ou déclinez la demande."
+            ),
+        )],
+        ReservationChange::Confirmed => vec![notice(
+            to_borrower,
+            Kind::AsBorrower,
+            "Réservation confirmée".to_string(),
+            format!("Votre réservation de {title} est confirmée."),
+        )],
+        ReservationChange::Declined => vec![notice(
+            to_borrower,
+            Kind::AsBorrower,
+            "Réservation déclinée".to_string(),
+            format!("Votre demande de réservation de {title} a été déclinée."),
+        )],
+        // Only one side did not cancel: the owner when the borrower did, the borrower
+        // otherwise.
+        ReservationChange::Cancelled if f.by == Some(f.borrower.0) => vec![notice(
+            to_owner,
+            Kind::AsOwner,
+            format!(
+                "Réservation annulée : {}",
+                f.title.as_deref().unwrap_or("votre ressource")
+            ),
+            format!("{borrower} a annulé sa réservation de {title} : le créneau est libre."),
+        )],
+        ReservationChange::Cancelled => {
+            let by_owner = if f.by == Some(f.owner) {
+                " par son propriétaire"
+            } else {
+                ""
+            };
+            vec![notice(
+                to_borrower,
+                Kind::AsBorrower,
+                "Réservation annulée".to_string(),
+                format!("Votre réservation de {title} a été annulée{by_owner}."),
+            )]
+        }
+    }
+}
+
+/// A reservation's e-mail: its slot and reason, a link to the member's reservations.
+fn reservation_notice(
+    f: &ReservationFacts,
+    audience: Audience,
+    kind: Kind,
+    subject: String,
+    line: String,
+) -> Notice {
+    let mut facts = vec![("Créneau".to_string(), slot(f.start, f.end))];
+    if !f.reason.is_empty() {
+        facts.push(("Motif".to_string(), f.reason.clone()));
+    }
+    Notice {
+        audience,
+        kind,
+        subject,
+        lines: vec![line],
+        facts,
+        action: SEE_RESERVATIONS.to_string(),
+        path: RESERVATIONS.to_string(),
+    }
+}
+
+/// What every claim e-mail says.
+#[derive(Debug, Clone)]
+pub struct ClaimFacts {
+    /// The resource's title, if known.
+    pub title: Option<String>,
+    /// The claimant and its name, if known.
+    pub claimant: (Uuid, Option<String>),
+    /// The owner.
+    pub owner: Uuid,
+    /// `2,5 t`: the quantity claimed with its unit.
+    pub quantity: String,
+    /// The member that made the change; `None`: the platform or an admin.
+    pub by: Option<Uuid>,
+}
+
+/// A claim made tells the owner; a cancellation tells the side that did not make it.
+pub fn claim(made: bool, f: &ClaimFacts) -> Vec<Notice> {
+    let title = resource_title(&f.title);
+    let claimant = someone(&f.claimant.1);
+    let facts = vec![("Quantité".to_string(), f.quantity.clone())];
+    let notice = |audience, kind, subject: String, line: String| Notice {
+        audience,
+        kind,
+        subject,
+        lines: vec![line],
+        facts: facts.clone(),
+        action: SEE_RESERVATIONS.to_string(),
+        path: RESERVATIONS.to_string(),
+    };
+    let named = f.title.as_deref().unwrap_or("vos matériaux");
+    if made {
+        return vec![notice(
+            Audience::Member(f.owner),
+            Kind::AsOwner,
+            format!("Matériaux demandés : {named}"),
+            format!(
+                "{claimant} a prélevé une part de {title}. La quantité lui est réservée : \
+                 remettez-la, ou annulez la demande pour la rendre au stock."
+            ),
+        )];
+    }
+    if f.by == Some(f.claimant.0) {
+        vec![notice(
+            Audience::Member(f.owner),
+            Kind::AsOwner,
+            format!("Demande de matériaux annulée : {named}"),
+            format!("{claimant} a annulé sa demande de {title} : la quantité revient au stock."),
+        )]
+    } else {
+        vec![notice(
+            Audience::Member(f.claimant.0),
+            Kind::AsBorrower,
+            "Demande de matériaux annulée".to_string(),
+            format!("Votre demande de {title} a été annulée."),
+        )]
+    }
+}
+
+/// What happened to an application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicationChange {
+    /// The funder approved it.
+    Approved,
+    /// The funder rejected it (or the envelope or the limit did).
+    Rejected,
+    /// The aid was paid.
+    Paid,
+}
+
+/// The applicant learns the funder's decision and the payment.
+pub fn application(
+    change: ApplicationChange,
+    applicant: Uuid,
+    programme: Option<&str>,
+    aid_cents: i64,
+    reason: &str,
+) -> Vec<Notice> {
+    let programme = programme
+        .map(|p| format!("au programme « {p} »"))
+        .unwrap_or_else(|| "d’aide".to_string());
+    let mut facts = vec![("Aide".to_string(), fr::euros(aid_cents))];
+    if !reason.is_empty() {
+        facts.push(("Motif".to_string(), reason.to_string()));
+    }
+    let (subject, line) = match change {
+        ApplicationChange::Approved => (
+            "Demande d’aide acceptée",
+            format!("Votre demande {programme} est acceptée : l’aide vous est attribuée."),
+        ),
+        ApplicationChange::Rejected => (
+            "Demande d’aide refusée",
+            format!("Votre demande {programme} n’a pas été retenue."),
+        ),
+        ApplicationChange::Paid => (
+            "Aide versée",
+            format!("L’aide de votre demande {programme} a été versée."),
+        ),
+    };
+    vec![Notice {
+        audience: Audience::Member(applicant),
+        kind: Kind::Applications,
+        subject: subject.to_string(),
+        lines: vec![line],
+        facts,
+        action: "Voir mes demandes".to_string(),
+        path: "/espace/demandes".to_string(),
+    }]
+}
+
+/// A place's operator learns that the place needs review (its operator was suspended
+/// or left, or a moderator asked).
+pub fn place_review(operator: Uuid, place: Uuid, name: &str, reason: &str) -> Vec<Notice> {
+    let mut facts = Vec::new();
+    if !reason.is_empty() {
+        facts.push(("Motif".to_string(), reason.to_string()));
+    }
+    vec![Notice {
+        audience: Audience::Member(operator),
+        kind: Kind::Places,
+        subject: format!("Lieu à revoir : {name}"),
+        lines: vec![format!(
+            "La fiche du lieu « {name} » est à revoir : vérifiez qu’elle est toujours juste."
+        )],
+        facts,
+        action: "Voir le lieu".to_string(),
+        path: format!("/lieux/{place}"),
+    }]
+}
+
+/// The admins learn that an ally applied to join.
+pub fn member_applied(member: Uuid, name: &str, kind: &str) -> Vec<Notice> {
+    vec![Notice {
+        audience: Audience::Admins,
+        kind: Kind::Memberships,
+        subject: format!("Nouvelle adhésion : {name}"),
+        lines: vec![format!(
+            "« {name} » demande à rejoindre l’alliance. Son adhésion attend votre validation."
+        )],
+        facts: vec![("Type".to_string(), kind.to_string())],
+        action: "Voir les adhésions à valider".to_string(),
+        path: format!("/espace/administration/membres#{member}"),
+    }]
+}
+
+/// The label of each kind, as the settings page and the e-mails' footer say it.
+pub fn kind_label(kind: Kind) -> &'static str {
+    match kind {
+        Kind::AsOwner => "Les demandes et annulations sur vos ressources",
+        Kind::AsBorrower => "Les réponses à vos réservations et demandes de matériaux",
+        Kind::Applications => "Les décisions et paiements de vos demandes d’aide",
+        Kind::Places => "Les lieux que vous animez, quand ils sont à revoir",
+        Kind::Memberships => "Les nouvelles adhésions à valider (administrateurs)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn facts(by: Option<Uuid>) -> (ReservationFacts, Uuid, Uuid) {
+        let (borrower, owner) = (Uuid::now_v7(), Uuid::now_v7());
+        let facts = ReservationFacts {
+            title: Some("Découpeuse laser".into()),
+            borrower: (borrower, Some("Ville de Thiers".into())),
+            owner,
+            start: Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2026, 12, 8, 15, 30, 0).unwrap(),
+            reason: String::new(),
+            by,
+        };
+        (facts, borrower, owner)
+    }
+
+    #[test]
+    fn a_request_goes_to_the_owner_with_the_slot_in_paris_time() {
+        let (facts, _, owner) = facts(None);
+        let notices = reservation(ReservationChange::Requested, &facts);
+        assert_eq!(notices.len(), 1);
+        assert_eq!(notices[0].audience, Audience::Member(owner));
+        assert_eq!(
+            notices[0].subject,
+            "Demande de réservation : Découpeuse laser"
+        );
+        assert!(
+            notices[0].lines[0]
+                .starts_with("Ville de Thiers demande à réserver « Découpeuse laser »")
+        );
+        assert_eq!(
+            notices[0].facts[0].1,
+            "mardi 8 décembre 2026, de 14\u{a0}h à 16\u{a0}h\u{a0}30"
+        );
+    }
+
+    #[test]
+    fn a_cancellation_tells_the_side_that_did_not_make_it() {
+        let (mut f, borrower, owner) = facts(None);
+        f.by = Some(borrower);
+        let by_borrower = reservation(ReservationChange::Cancelled, &f);
+        assert_eq!(by_borrower.len(), 1);
+        assert_eq!(by_borrower[0].audience, Audience::Member(owner));
+        f.by = Some(owner);
+        let by_owner = reservation(ReservationChange::Cancelled, &f);
+        assert_eq!(by_owner.len(), 1);
+        assert_eq!(by_owner[0].audience, Audience::Member(borrower));
+        assert!(by_owner[0].lines[0].contains("par son propriétaire"));
+        f.by = None;
+        let by_platform = reservation(ReservationChange::Cancelled, &f);
+        assert_eq!(by_platform.len(), 1);
+        assert_eq!(by_platform[0].audience, Audience::Member(borrower));
+    }
+
+    #[test]
+    fn amounts_are_written_the_french_way() {
+        let notices = application(
+            ApplicationChange::Paid,
+            Uuid::now_v7(),
+            Some("Solaire Dôme"),
+            500_000,
+            "",
+        );
+        assert_eq!(notices[0].facts[0].1, "5\u{202f}000,00\u{a0}€");
+        assert!(notices[0].lines[0].contains("au programme « Solaire Dôme »"));
+    }
+}
