@@ -282,6 +282,11 @@ const TABLE: &[(&str, Expect)] = &[
         expect(U, NF, OK, OK),
     ),
     ("fabrique.notify.v1.NotifyService/ListDeliveries", ADMIN),
+    // Admins retry a given-up e-mail (the fixture has none: NOT_FOUND).
+    (
+        "fabrique.notify.v1.NotifyService/RetryDelivery",
+        expect(U, PD, PD, NF),
+    ),
     ("fabrique.members.v1.MembersService/CreateMember", ANY),
     ("fabrique.members.v1.MembersService/UpdateMember", OWNER),
     ("fabrique.members.v1.MembersService/ApproveMember", ADMIN),
@@ -1180,6 +1185,9 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
             })
         }
         ("NotifyService", "ListDeliveries") => encoded(np::ListDeliveriesRequest::default()),
+        ("NotifyService", "RetryDelivery") => encoded(np::RetryDeliveryRequest {
+            name: format!("deliveries/{}", uuid::Uuid::now_v7()),
+        }),
         (_, "ListChanges") => encoded(fabrique_api::audit::ListChangesRequest {
             resource: match short {
                 "MembersService" => fx.a.clone(),

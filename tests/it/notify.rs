@@ -580,6 +580,15 @@ async fn an_e_mail_given_up_is_dead_lettered_and_sent_when_replayed(backend: Bac
     })
     .await;
     no_more_than(&smtp, 1).await;
+    let again = proto::RetryDeliveryRequest {
+        name: failed[0].name.clone(),
+    };
+    let sent = notify_client(&platform)
+        .await
+        .retry_delivery(authed(again, &TestPlatform::admin_token()))
+        .await
+        .expect_err("a sent e-mail is not retried");
+    assert_eq!(crate::support::reason(&sent), "DELIVERY_NOT_FAILED");
     platform.stop().await;
 }
 

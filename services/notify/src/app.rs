@@ -7,7 +7,10 @@ use fabrique_platform::page::{self, Fingerprint, Page};
 use fabrique_platform::time::now;
 use sea_orm::DatabaseConnection;
 
+use uuid::Uuid;
+
 use crate::domain::{Delivery, Email, Kind, Settings, settings_name};
+use crate::refusal::Refusal;
 use crate::store::{self, DeliveryFilter};
 
 /// Deliveries per page unless asked otherwise.
@@ -105,6 +108,25 @@ impl Notify {
         let before = page::decode_id(token, fingerprint)?;
         let items = store::list_deliveries(&self.db, &filter, before, page_size + 1).await?;
         Ok(Page::of(items, page_size, fingerprint, |d: &Delivery| d.id))
+    }
+
+    /// A FAILED e-mail pending again from now, its attempts counted afresh (admins).
+    pub async fn retry_delivery(&self, caller: &Caller, id: Uuid) -> Result<Delivery, Error> {
+        caller.require_admin("retry an e-mail")?;
+        let name = format!("deliveries/{id}");
+        let Some(delivery) = store::delivery(&self.db, id).await? else {
+            return Err(Error::not_found(name));
+        };
+        if !store::try_again(&self.db, id, now()).await? {
+            return Err(Refusal::DeliveryNotFailed {
+                delivery: name,
+                state: delivery.state.as_str(),
+            }
+            .into());
+        }
+        store::delivery(&self.db, id)
+            .await?
+            .ok_or_else(|| Error::not_found(name))
     }
 
     /// Who changed one of notify's resources (admins).

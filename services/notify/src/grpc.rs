@@ -10,7 +10,8 @@ use tonic::{Request, Response, Status};
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Notify};
 use crate::proto::{
-    delivery_to_proto, parse_delivery_filter, parse_settings_name, parse_update, settings_to_proto,
+    delivery_to_proto, parse_delivery_filter, parse_delivery_name, parse_settings_name,
+    parse_update, settings_to_proto,
 };
 
 /// The `NotifyService` server.
@@ -66,6 +67,16 @@ impl NotifyService for NotifyGrpc {
             deliveries: page.items.iter().map(delivery_to_proto).collect(),
             next_page_token: page.next_page_token,
         }))
+    }
+
+    async fn retry_delivery(
+        &self,
+        request: Request<proto::RetryDeliveryRequest>,
+    ) -> Result<Response<proto::Delivery>, Status> {
+        let caller = auth::caller(&request)?;
+        let id = parse_delivery_name("name", &request.get_ref().name)?;
+        let delivery = self.notify.retry_delivery(&caller, id).await?;
+        Ok(Response::new(delivery_to_proto(&delivery)))
     }
 
     async fn list_changes(

@@ -298,7 +298,7 @@ pub fn member_applied(member: Uuid, name: &str, kind: &str) -> Vec<Notice> {
         )],
         facts: vec![("Type".to_string(), kind.to_string())],
         action: "Voir les adhésions à valider".to_string(),
-        path: format!("/espace/administration/membres#{member}"),
+        path: format!("/espace/administration#members/{member}"),
     }]
 }
 

@@ -26,6 +26,13 @@ pub fn parse_settings_name(field: &str, name: &str) -> Result<Email, Error> {
     parse_address(address).map_err(|e| Error::invalid(field, e.0))
 }
 
+/// The id in `deliveries/{id}`, from the field `field`.
+pub fn parse_delivery_name(field: &str, name: &str) -> Result<Uuid, Error> {
+    name.strip_prefix("deliveries/")
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .ok_or_else(|| Error::invalid(field, "must be deliveries/{id}"))
+}
+
 /// The address and kinds of an update, every invalid field reported.
 pub fn parse_update(
     request: &proto::UpdateNotificationSettingsRequest,

@@ -400,6 +400,17 @@ pub async fn try_again<C: ConnectionTrait>(
         == 1)
 }
 
+/// One delivery, if it exists.
+pub async fn delivery<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Delivery>, DbErr> {
+    let rows = query(
+        db,
+        &format!("SELECT {COLUMNS} FROM deliveries WHERE id = $1"),
+        vec![id.into()],
+    )
+    .await?;
+    rows.first().map(to_delivery).transpose()
+}
+
 /// What [`list_deliveries`] keeps.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryFilter {

@@ -340,6 +340,10 @@ impl Web {
                 get(pages::reservations::mine).post(pages::reservations::act),
             )
             .route(
+                pages::administration::PATH,
+                get(pages::administration::show).post(pages::administration::act),
+            )
+            .route(
                 pages::emails::PATH,
                 get(pages::emails::show).post(pages::emails::save),
             )

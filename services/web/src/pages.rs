@@ -3,6 +3,7 @@
 //! page shares is here: the error pages and how a gRPC status becomes one.
 
 pub mod account;
+pub mod administration;
 pub mod allies;
 pub mod applications;
 pub mod assets;

@@ -2,6 +2,7 @@
 //! another value of [`Texts`]; templates and handlers never write a sentence themselves.
 
 pub mod account;
+pub mod administration;
 pub mod applications;
 pub mod bookings;
 pub mod emails;
@@ -194,6 +195,8 @@ pub struct Texts {
     pub offers: &'static offers::OfferTexts,
     /// The e-mail settings page.
     pub emails: &'static emails::EmailTexts,
+    /// The administration page.
+    pub administration: &'static administration::AdministrationTexts,
     /// What every form says of a refusal.
     pub forms: &'static forms::FormTexts,
     /// Monday to Sunday.
@@ -303,6 +306,7 @@ pub const FR: Texts = Texts {
     forms: &forms::FR,
     offers: &offers::FR,
     emails: &emails::FR,
+    administration: &administration::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],
