@@ -312,6 +312,7 @@ impl Web {
             )
             .route("/ateliers", get(pages::workshops::list))
             .route("/ateliers/{id}", get(pages::workshops::show))
+            .route("/ateliers/{id}/equipe", post(pages::teams::set))
             .route("/connexion", get(pages::account::sign_in))
             .route("/connexion/lien", post(pages::account::use_link))
             .route("/connexion/oidc", get(pages::account::oidc_start))

@@ -25,6 +25,7 @@ pub mod projects;
 pub mod purchases;
 pub mod reservations;
 pub mod resources;
+pub mod teams;
 pub mod workshops;
 
 mod calendar;

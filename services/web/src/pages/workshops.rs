@@ -100,11 +100,19 @@ struct WorkshopPage {
     season: String,
     roles: Vec<&'static str>,
     teams: Vec<TeamView>,
+    /// `/ateliers/{id}`, where the team form posts (`{href}/equipe`).
+    href: String,
+    /// For a person acting for a member: its team's form.
+    team: Option<super::teams::TeamForm>,
 }
 
 /// `GET /ateliers/{id}`: the workshop, then its members' names and what each team
-/// lacks.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+/// lacks; for a person acting for a member, the form of its team.
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let t = web.texts;
     let name = format!("workshops/{id}");
     let workshop = match web
@@ -122,8 +130,18 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
         .flat_map(|team| std::iter::once(team.lead.clone()).chain(team.members.clone()))
         .collect();
     let looked_up = tokio::try_join!(member_names(&web, members), missing_roles(&web, &workshop));
-    match looked_up {
-        Ok((names, missing)) => super::render(&workshop_page(t, workshop, &names, &missing)),
+    let (names, missing) = match looked_up {
+        Ok(found) => found,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let Some(acting) = super::forms::acting_of(&web, &headers) else {
+        return super::render(&workshop_page(t, workshop, &names, &missing, None));
+    };
+    match super::teams::team_form(&web, &acting, &workshop, None).await {
+        Ok(form) => super::forms::private(
+            axum::http::StatusCode::OK,
+            &workshop_page(t, workshop, &names, &missing, Some(form)),
+        ),
         Err(status) => super::from_status(t, &status),
     }
 }
@@ -154,9 +172,12 @@ fn workshop_page(
     workshop: pp::Workshop,
     names: &BTreeMap<String, String>,
     missing: &BTreeMap<String, Vec<String>>,
+    team: Option<super::teams::TeamForm>,
 ) -> WorkshopPage {
     WorkshopPage {
         t,
+        href: format!("/ateliers/{}", id_of(&workshop.name, "workshops")),
+        team,
         season: workshop.season.clone(),
         roles: workshop
             .required_roles

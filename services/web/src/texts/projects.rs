@@ -113,6 +113,22 @@ pub struct ProjectsTexts {
     pub team_complete: &'static str,
     /// Where the workshops are, from a workshop's page.
     pub back_to_workshops: &'static str,
+    /// Forming the member's team: the section's title (`{}`: the member).
+    pub form_team_title: &'static str,
+    /// What forming a team does.
+    pub form_team_intro: &'static str,
+    /// The members' legend.
+    pub team_candidates: &'static str,
+    /// No other active member.
+    pub no_candidates: &'static str,
+    /// Preview the missing roles.
+    pub preview_button: &'static str,
+    /// Save the team.
+    pub save_team_button: &'static str,
+    /// Above the preview's missing roles.
+    pub preview_missing: &'static str,
+    /// A preview that lacks nothing.
+    pub preview_complete: &'static str,
     /// The projects a member takes part in, on its page.
     pub projects_of_member: &'static str,
     /// Taking part: the section's title.
@@ -222,6 +238,16 @@ pub const FR: ProjectsTexts = ProjectsTexts {
     missing_roles: "Rôles manquants",
     team_complete: "Équipe complète : tous les rôles demandés sont tenus.",
     back_to_workshops: "Tous les ateliers",
+    form_team_title: "Former l'équipe de {}",
+    form_team_intro: "Cochez les structures dont les contacts rejoignent votre équipe : \
+                      leurs rôles s'ajoutent à ceux de vos propres contacts. « Voir les \
+                      rôles manquants » calcule ce qui manque sans rien enregistrer.",
+    team_candidates: "Structures de l'équipe (avec les rôles de leurs contacts)",
+    no_candidates: "Aucune autre structure active pour le moment.",
+    preview_button: "Voir les rôles manquants",
+    save_team_button: "Enregistrer l'équipe",
+    preview_missing: "Avec ces structures, il manquerait",
+    preview_complete: "Avec ces structures, l'équipe serait complète.",
     projects_of_member: "Projets",
     join_title: "Participer à l'achat",
     join_intro: "Indiquez chaque site concerné, son lot et son volume estimé. Un nouvel \
@@ -251,6 +277,17 @@ pub const FR: ProjectsTexts = ProjectsTexts {
 };
 
 impl ProjectsTexts {
+    /// Why the projects service refused a team, in French.
+    pub fn team_refusal(&self, refused: &super::forms::Refused) -> Option<String> {
+        Some(match refused.reason.as_str() {
+            "MEMBER_NOT_ACTIVE" => "Une des structures cochées n'est pas (ou plus) membre \
+                                    active de l'alliance : décochez-la."
+                .into(),
+            "NOT_A_MEMBER" => "Choisissez d'abord la structure que vous représentez.".into(),
+            _ => return None,
+        })
+    }
+
     /// Why the projects service refused taking part or coordinating, in French.
     pub fn purchase_refusal(&self, refused: &super::forms::Refused) -> Option<String> {
         Some(match refused.reason.as_str() {
