@@ -345,6 +345,10 @@ impl Web {
                 get(pages::administration::show).post(pages::administration::act),
             )
             .route(
+                pages::profile::PATH,
+                get(pages::profile::show).post(pages::profile::save),
+            )
+            .route(
                 pages::emails::PATH,
                 get(pages::emails::show).post(pages::emails::save),
             )

@@ -20,6 +20,7 @@ pub mod nearby;
 pub mod needs;
 pub mod offers;
 pub mod places;
+pub mod profile;
 pub mod programmes;
 pub mod projects;
 pub mod purchases;

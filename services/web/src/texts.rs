@@ -8,6 +8,7 @@ pub mod bookings;
 pub mod emails;
 pub mod forms;
 pub mod offers;
+pub mod profile;
 pub mod projects;
 pub mod sharing;
 
@@ -197,6 +198,8 @@ pub struct Texts {
     pub emails: &'static emails::EmailTexts,
     /// The administration page.
     pub administration: &'static administration::AdministrationTexts,
+    /// A member's own record.
+    pub profile: &'static profile::ProfileTexts,
     /// What every form says of a refusal.
     pub forms: &'static forms::FormTexts,
     /// Monday to Sunday.
@@ -307,6 +310,7 @@ pub const FR: Texts = Texts {
     offers: &offers::FR,
     emails: &emails::FR,
     administration: &administration::FR,
+    profile: &profile::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],
