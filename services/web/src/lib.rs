@@ -298,6 +298,11 @@ impl Web {
             .route("/ressources/{id}/prelever", post(pages::claims::claim))
             .route("/besoins", get(pages::needs::list))
             .route("/besoins/{id}", get(pages::needs::show))
+            .route("/besoins/{id}/clore", post(pages::needing::close))
+            .route(
+                pages::needing::NEW_PATH,
+                get(pages::needing::new).post(pages::needing::create),
+            )
             .route("/projets", get(pages::projects::list))
             .route("/projets/{id}", get(pages::projects::show))
             .route("/achats-groupes", get(pages::purchases::list))

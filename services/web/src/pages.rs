@@ -17,6 +17,7 @@ pub mod instruction;
 pub mod joining;
 pub mod map;
 pub mod nearby;
+pub mod needing;
 pub mod needs;
 pub mod offers;
 pub mod places;

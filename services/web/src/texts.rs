@@ -7,6 +7,7 @@ pub mod applications;
 pub mod bookings;
 pub mod emails;
 pub mod forms;
+pub mod needs;
 pub mod offers;
 pub mod profile;
 pub mod projects;
@@ -200,6 +201,8 @@ pub struct Texts {
     pub administration: &'static administration::AdministrationTexts,
     /// A member's own record.
     pub profile: &'static profile::ProfileTexts,
+    /// A member's needs.
+    pub needs: &'static needs::NeedTexts,
     /// What every form says of a refusal.
     pub forms: &'static forms::FormTexts,
     /// Monday to Sunday.
@@ -311,6 +314,7 @@ pub const FR: Texts = Texts {
     emails: &emails::FR,
     administration: &administration::FR,
     profile: &profile::FR,
+    needs: &needs::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

@@ -89,11 +89,9 @@ async fn a_member_keeps_its_record_up_to_date(backend: Backend) {
             ("contact-fonction", String::new()),
         ]
     };
-    let send = |fields: Vec<(&'static str, String)>| {
-        async move {
-            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            post_form(site, "/espace/fiche", &headers, &fields).await
-        }
+    let send = |fields: Vec<(&'static str, String)>| async move {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        post_form(site, "/espace/fiche", &headers, &fields).await
     };
 
     // A bad address: refused naming the row, what was typed kept, nothing saved.

@@ -28,6 +28,9 @@ const TITLE_CHARS: usize = 80;
 pub struct Paging {
     #[serde(default)]
     page: String,
+    /// `clos` after a need was closed.
+    #[serde(default)]
+    fait: String,
 }
 
 /// A need in the list.
@@ -48,6 +51,8 @@ struct NeedsPage {
     count: String,
     next: Option<String>,
     paged: bool,
+    /// After its member closed a need.
+    closed: bool,
 }
 
 /// A title for a need: its description's first line, cut at a word before
@@ -110,6 +115,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> 
         needs,
         next,
         paged: !paging.page.is_empty(),
+        closed: paging.fait == "clos",
     })
 }
 
@@ -122,10 +128,24 @@ struct NeedPage {
     member: Option<Link>,
     facts: Vec<(&'static str, String)>,
     place: Option<Link>,
+    /// For the member that posted it: what matches it, and its closing form.
+    yours: Option<Yours>,
 }
 
-/// `GET /besoins/{id}`: the need, then who posted it and its place at once.
-pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+/// What the member that posted a need sees on its page.
+struct Yours {
+    csrf: String,
+    close: String,
+    matches: Vec<super::needing::MatchRow>,
+}
+
+/// `GET /besoins/{id}`: the need, then who posted it and its place at once; for the
+/// member that posted it, the resources that match it and its closing form.
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     let t = web.texts;
     let need = match web
         .api
@@ -138,13 +158,29 @@ pub async fn show(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Respon
         Ok(need) => need.into_inner(),
         Err(status) => return super::from_status(t, &item_status(status)),
     };
-    match tokio::try_join!(
+    let (names, place) = match tokio::try_join!(
         member_names(&web, vec![need.member.clone()]),
         common::place_link(&web, &need.place),
     ) {
-        Ok((names, place)) => super::render(&need_page(t, need, &names, place)),
-        Err(status) => super::from_status(t, &status),
-    }
+        Ok(found) => found,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let acting = super::forms::acting_of(&web, &headers).filter(|a| a.member == need.member);
+    let Some(acting) = acting else {
+        return super::render(&need_page(t, need, &names, place, None));
+    };
+    let yours = match super::needing::matches(&web, &acting, &need.name).await {
+        Ok(matches) => Yours {
+            csrf: acting.session.csrf.clone(),
+            close: format!("/besoins/{id}/clore"),
+            matches,
+        },
+        Err(status) => return super::from_status(t, &status),
+    };
+    super::forms::private(
+        axum::http::StatusCode::OK,
+        &need_page(t, need, &names, place, Some(yours)),
+    )
 }
 
 /// When a need is wanted, in a sentence.
@@ -170,6 +206,7 @@ fn need_page(
     need: sp::Need,
     names: &BTreeMap<String, String>,
     place: Option<Link>,
+    yours: Option<Yours>,
 ) -> NeedPage {
     let mut facts = vec![(t.sharing.wanted_kind, kind_of(t, &need).to_string())];
     if place.is_some() && need.radius_km > 0.0 {
@@ -195,6 +232,7 @@ fn need_page(
         member: member_link(names, &need.member),
         facts,
         place,
+        yours,
     }
 }
 
