@@ -201,6 +201,48 @@ pub async fn show(
     )
 }
 
+/// The contact rows of a submitted form, in order: each `contact-nom` starts one.
+fn typed_rows(pairs: &[(String, String)]) -> Vec<ContactRow> {
+    let mut rows: Vec<ContactRow> = Vec::new();
+    for (key, typed) in pairs {
+        let typed = typed.trim().to_string();
+        if key == "contact-nom" {
+            rows.push(ContactRow {
+                full_name: typed,
+                ..Default::default()
+            });
+            continue;
+        }
+        let Some(row) = rows.last_mut() else {
+            continue;
+        };
+        match key.as_str() {
+            "contact-role" => row.role = typed,
+            "contact-courriel" => row.email = typed,
+            "contact-fonction" => row.title = typed,
+            _ => {}
+        }
+    }
+    rows
+}
+
+impl ContactRow {
+    /// A row left empty: no contact (how a person is removed).
+    fn is_blank(&self) -> bool {
+        self.full_name.is_empty() && self.email.is_empty() && self.title.is_empty()
+    }
+
+    /// The contact the row describes; an unknown role is "other".
+    fn to_proto(&self) -> mp::Contact {
+        mp::Contact {
+            full_name: self.full_name.clone(),
+            role: enum_of_code::<ContactRole>(&self.role).unwrap_or(ContactRole::Other) as i32,
+            email: self.email.clone(),
+            title: self.title.clone(),
+        }
+    }
+}
+
 /// `POST /espace/fiche`: the member's name, territory, website and contact people.
 pub async fn save(
     State(web): State<Arc<Web>>,
@@ -219,43 +261,8 @@ pub async fn save(
         Ok(acting) => acting,
         Err(refusal) => return *refusal,
     };
-    // Rows come in order: each `contact-nom` starts one.
-    let mut rows: Vec<ContactRow> = Vec::new();
-    for (key, typed) in &pairs {
-        let typed = typed.trim().to_string();
-        match key.as_str() {
-            "contact-nom" => rows.push(ContactRow {
-                full_name: typed,
-                ..Default::default()
-            }),
-            "contact-role" => rows
-                .last_mut()
-                .into_iter()
-                .for_each(|r| r.role = typed.clone()),
-            "contact-courriel" => rows
-                .last_mut()
-                .into_iter()
-                .for_each(|r| r.email = typed.clone()),
-            "contact-fonction" => rows
-                .last_mut()
-                .into_iter()
-                .for_each(|r| r.title = typed.clone()),
-            _ => {}
-        }
-    }
-    let kept: Vec<&ContactRow> = rows
-        .iter()
-        .filter(|r| !(r.full_name.is_empty() && r.email.is_empty() && r.title.is_empty()))
-        .collect();
-    let contacts = kept
-        .iter()
-        .map(|r| mp::Contact {
-            full_name: r.full_name.clone(),
-            role: enum_of_code::<ContactRole>(&r.role).unwrap_or(ContactRole::Other) as i32,
-            email: r.email.clone(),
-            title: r.title.clone(),
-        })
-        .collect();
+    let rows = typed_rows(&pairs);
+    let kept: Vec<&ContactRow> = rows.iter().filter(|r| !r.is_blank()).collect();
     let fields = (
         value("nom"),
         value("territoire"),
@@ -268,7 +275,7 @@ pub async fn save(
             display_name: fields.0.clone(),
             territory: fields.1.clone(),
             website: fields.2.clone(),
-            contacts,
+            contacts: kept.iter().map(|r| r.to_proto()).collect(),
             etag: fields.3.clone(),
             ..Default::default()
         }),
@@ -280,28 +287,34 @@ pub async fn save(
     });
     match web.api.members().update_member(request).await {
         Ok(_) => forms::see_other(&format!("{PATH}?fait=enregistree"), None),
-        Err(status) => {
-            let contact_rows = refused_rows(&status, &kept);
-            match forms::refused(t, status, MEMBER_FIELDS, |_| None) {
-                Ok(mut problems) => {
-                    if !contact_rows.is_empty() {
-                        problems.general = Some(t.profile.contact_problem(&contact_rows));
-                    }
-                    let rows = rows
-                        .into_iter()
-                        .chain(std::iter::repeat_with(ContactRow::default).take(EMPTY_ROWS))
-                        .collect();
-                    // A refused contact row is a field of the form, however the API
-                    // words it.
-                    let status = if contact_rows.is_empty() {
-                        problems.status()
-                    } else {
-                        StatusCode::UNPROCESSABLE_ENTITY
-                    };
-                    page(t, &acting, status, fields, rows, false, problems)
-                }
-                Err(page) => *page,
-            }
-        }
+        Err(status) => refused(t, &acting, status, fields, rows),
     }
+}
+
+/// The form again after a refusal: what was typed, and why, a refused contact row named.
+fn refused(
+    t: &'static Texts,
+    acting: &Acting,
+    status: tonic::Status,
+    fields: (String, String, String, String),
+    rows: Vec<ContactRow>,
+) -> Response {
+    let kept: Vec<&ContactRow> = rows.iter().filter(|r| !r.is_blank()).collect();
+    let contact_rows = refused_rows(&status, &kept);
+    let mut problems = match forms::refused(t, status, MEMBER_FIELDS, |_| None) {
+        Ok(problems) => problems,
+        Err(page) => return *page,
+    };
+    // A refused contact row is a field of the form, however the API words it.
+    let status = if contact_rows.is_empty() {
+        problems.status()
+    } else {
+        problems.general = Some(t.profile.contact_problem(&contact_rows));
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let rows = rows
+        .into_iter()
+        .chain(std::iter::repeat_with(ContactRow::default).take(EMPTY_ROWS))
+        .collect();
+    page(t, acting, status, fields, rows, false, problems)
 }
