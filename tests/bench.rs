@@ -81,6 +81,7 @@ async fn every_scenario_runs_without_errors() {
         ("relay-drain", "baseline-jetstream"),
         ("web-map-data", "map-clusters"),
         ("web-places-list", "list-places-page"),
+        ("web-book-slot", "book-slot"),
     ] {
         let scenario = report.scenario(name).unwrap();
         assert_eq!(scenario.baseline.as_deref(), Some(baseline));

@@ -1,4 +1,4 @@
-//! The site's client: HTTP/1.1 GETs over keep-alive connections (hyper's connection
+//! The site's client: HTTP/1.1 GETs and form POSTs over keep-alive connections (hyper's connection
 //! API, `TCP_NODELAY` as a browser sets it). HTTP/1.1 carries one request at a time per
 //! connection, so a connection is taken from the idle ones for each request (or opened
 //! when none is idle) and put back once its answer is read: as many connections as
@@ -10,22 +10,30 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 
-/// What a GET came back with.
+/// What a request came back with.
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
     pub body: Bytes,
+    pub headers: hyper::HeaderMap,
+}
+
+impl Answer {
+    /// A header's value, when it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 /// Keep-alive connections to one HTTP/1.1 server.
 pub struct HttpPool {
     address: SocketAddr,
     host: String,
-    idle: Mutex<Vec<SendRequest<Empty<Bytes>>>>,
+    idle: Mutex<Vec<SendRequest<Full<Bytes>>>>,
 }
 
 impl std::fmt::Debug for HttpPool {
@@ -51,7 +59,7 @@ impl HttpPool {
     }
 
     /// An idle connection ready for a request, or a new one.
-    async fn connection(&self) -> Result<SendRequest<Empty<Bytes>>, String> {
+    async fn connection(&self) -> Result<SendRequest<Full<Bytes>>, String> {
         loop {
             let Some(mut sender) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) else {
                 break;
@@ -77,16 +85,61 @@ impl HttpPool {
     /// `GET path_and_query`, its whole body read. The connection goes back to the idle
     /// ones when the answer was read to its end; on any failure it is dropped (closed).
     pub async fn get(&self, path_and_query: &str) -> Result<Answer, String> {
+        self.send("GET", path_and_query, &[], Bytes::new()).await
+    }
+
+    /// `GET path_and_query` with `headers` (a session's cookie).
+    pub async fn get_with(
+        &self,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, String> {
+        self.send("GET", path_and_query, headers, Bytes::new())
+            .await
+    }
+
+    /// `POST path` of a URL-encoded form `fields`, with `headers` (the session's cookie,
+    /// the `Sec-Fetch-Site` a browser sends).
+    pub async fn post_form(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        fields: &[(&str, &str)],
+    ) -> Result<Answer, String> {
+        let body: Vec<String> = fields
+            .iter()
+            .map(|(key, value)| format!("{key}={}", form_encode(value)))
+            .collect();
+        let mut all = vec![("content-type", "application/x-www-form-urlencoded")];
+        all.extend_from_slice(headers);
+        self.send("POST", path, &all, Bytes::from(body.join("&")))
+            .await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<Answer, String> {
         let mut sender = self.connection().await?;
-        let request = hyper::Request::get(path_and_query)
-            .header(hyper::header::HOST, &self.host)
-            .body(Empty::new())
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .header(hyper::header::HOST, &self.host);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(body))
             .map_err(|e| format!("request: {e}"))?;
         let response = sender
             .send_request(request)
             .await
             .map_err(|e| format!("send: {e}"))?;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let body = response
             .into_body()
             .collect()
@@ -96,7 +149,11 @@ impl HttpPool {
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(sender);
         }
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body,
+            headers,
+        })
     }
 
     /// Polls `path` every 2 ms until it answers 200, for up to `timeout`.
@@ -117,6 +174,19 @@ impl HttpPool {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
+}
+
+/// `application/x-www-form-urlencoded` escaping of one value.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -43,6 +43,8 @@ pub const SCENARIOS: &[&str] = &[
     "web-places-list",
     "reserve",
     "apply",
+    "book-slot",
+    "web-book-slot",
     "event-latency",
     "baseline-jetstream",
     "relay-drain",

@@ -3,6 +3,7 @@
 //! database and subject prefix, with the peak memory of every process sampled meanwhile.
 //! The map's and the site's scenarios are in [`pages`].
 
+mod flows;
 mod pages;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -627,6 +628,8 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
     if options.runs("apply") {
         reports.push(apply(fleet, closed, &c).await?);
     }
+    // Booking a slot, through gRPC and through the site's form.
+    flows::run(options, fleet, &mut reports).await?;
     if options.runs("event-latency") {
         reports.push(event_latency(options, fleet, "event-latency", options.event_rate).await?);
         // And away from saturation: half of what the whole flow sustained.

@@ -184,6 +184,59 @@ async fn a_one_time_link_works_once_then_never() {
     browser.quit().await;
 }
 
+/// The pages of a member's and an admin's work pass axe-core too: "Notre fiche",
+/// "Courriels reçus", posting a need, a workshop's page with the team form, and the
+/// administration page.
+#[tokio::test]
+async fn the_member_s_and_the_admin_s_pages_pass_axe_core() {
+    let site = SeededSite::start().await;
+    let browser = Browser::start().await;
+    let programme = site.programme("Solaire Dôme").await;
+    let member = site.login_link(&["--member", &programme.funder]).await;
+    browser.goto(&member).await;
+    browser.click(&browser.find("main form button").await).await;
+    arrived(&browser, "/espace").await;
+    browser.goto(&site.url("/ateliers")).await;
+    let mut workshop = None;
+    for link in browser.find_all("main a").await {
+        let href = browser.attribute(&link, "href").await.unwrap_or_default();
+        if href.starts_with("/ateliers/") {
+            workshop = Some(href);
+            break;
+        }
+    }
+    let workshop = workshop.expect("the seed has a workshop");
+    let mut failures = Vec::new();
+    for page in [
+        "/espace/fiche",
+        "/espace/courriels",
+        "/espace/besoins/nouveau",
+        workshop.as_str(),
+    ] {
+        browser.goto(&site.url(page)).await;
+        browser.find("main h1").await;
+        if page.starts_with("/ateliers/") {
+            browser.find("#equipe-formee").await;
+        }
+        for violation in browser.serious_accessibility_violations().await {
+            failures.push(format!("{page}: {} — {}", violation.id, violation.help));
+        }
+    }
+    browser.goto(&site.admin_link().await).await;
+    browser.click(&browser.find("main form button").await).await;
+    arrived(&browser, "/espace").await;
+    browser.goto(&site.url("/espace/administration")).await;
+    browser.find("#adhesions").await;
+    for violation in browser.serious_accessibility_violations().await {
+        failures.push(format!(
+            "/espace/administration: {} — {}",
+            violation.id, violation.help
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    browser.quit().await;
+}
+
 /// Every kind of page, reached as a visitor reaches it, passes axe-core.
 #[tokio::test]
 async fn every_page_passes_axe_core() {

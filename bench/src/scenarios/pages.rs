@@ -282,7 +282,7 @@ fn judged(answer: Result<crate::http::Answer, String>) -> Outcome {
 }
 
 /// Starts the site alone, pointed at each service's process; its HTTP address.
-async fn start_site(fleet: &mut Fleet) -> anyhow::Result<SocketAddr> {
+pub(super) async fn start_site(fleet: &mut Fleet) -> anyhow::Result<SocketAddr> {
     let mut env = fleet.env.clone();
     for service in SERVICES {
         if let Some(process) = fleet.processes.get(service) {
@@ -292,6 +292,13 @@ async fn start_site(fleet: &mut Fleet) -> anyhow::Result<SocketAddr> {
             );
         }
     }
+    // The notify service is not in the bench's fleet (no page measured here reads it;
+    // its consumers would load the machine beside the measured services): the site
+    // connects lazily, so an address where nothing listens only fails the e-mail pages.
+    env.insert(
+        "FABRIQUE_WEB_NOTIFY_URL".to_string(),
+        "http://127.0.0.1:9".to_string(),
+    );
     let mut site = ServiceProcess::spawn(&fleet.bin, "web", &env, fleet.scratch.path())?;
     site.wait_serving(Duration::from_secs(60)).await?;
     let address = SocketAddr::from(([127, 0, 0, 1], site.port));
@@ -305,7 +312,7 @@ fn cpu_total(report: &ScenarioReport) -> f64 {
 }
 
 /// Adds to a page's note what a call cost the machine against its gRPC calls alone.
-fn compare_cpu(page: &mut ScenarioReport, baseline: Option<&ScenarioReport>) {
+pub(super) fn compare_cpu(page: &mut ScenarioReport, baseline: Option<&ScenarioReport>) {
     let Some(baseline) = baseline else {
         return;
     };
