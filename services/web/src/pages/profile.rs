@@ -92,7 +92,6 @@ fn rows_of(member: &mp::Member) -> Vec<ContactRow> {
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn page(
     t: &'static Texts,
     acting: &Acting,
