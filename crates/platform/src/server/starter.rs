@@ -14,13 +14,10 @@ use tonic_health::server::HealthReporter;
 
 use super::{Prepared, Readiness};
 use crate::bus::{Bus, Subjects};
-use crate::config::{BusSettings, Settings, StreamLimits};
+use crate::config::{BusSettings, Settings};
 use crate::consumer::{ConsumerRunner, ConsumerSettings};
 use crate::outbox::Relay;
 use crate::service::{BackgroundContext, Service, ServiceContext};
-
-/// The most a service's private stream holds (`Subjects::private_stream`).
-pub const PRIVATE_STREAM_MAX_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Brings one service to SERVING, then keeps its relay and consumers running.
 #[derive(Clone)]
@@ -93,19 +90,10 @@ impl Starter {
             self.subjects.dlq_stream().with_limits(dlq_limits),
         ];
         if private {
-            // One message per aggregate (a few hundred members): a stream's byte limit
-            // is reserved in the store when it is created, so it gets a small one.
-            let limits = StreamLimits {
-                max_bytes: Some(
-                    service_limits
-                        .max_bytes
-                        .map_or(PRIVATE_STREAM_MAX_BYTES, |b| {
-                            b.min(PRIVATE_STREAM_MAX_BYTES)
-                        }),
-                ),
-                ..service_limits
-            };
-            streams.push(self.subjects.private_stream(name).with_limits(limits));
+            // No byte limit: one message per aggregate bounds it (a few hundred members),
+            // and a limit would be reserved in the JetStream store, where the service
+            // streams' limits are the ones to size.
+            streams.push(self.subjects.private_stream(name));
         }
         let bus = self.bus.clone();
         retry(&self.background, "bus", name, || {
