@@ -280,6 +280,7 @@ async fn two_members_race_for_one_slot(backend: &[(&str, &str)]) {
     assert_eq!(kept, "Pour l'élagage du bourg");
     let violations = loser.serious_accessibility_violations().await;
     assert!(violations.is_empty(), "a refused booking: {violations:?}");
+    crate::seeded_site::for_the_guides(loser, "creneau-refuse", "main").await;
     // It takes the first proposal.
     let proposal = loser.find("#refus .proposals a").await;
     loser.click(&proposal).await;
@@ -356,6 +357,7 @@ async fn two_members_race_for_one_slot(backend: &[(&str, &str)]) {
         violations.is_empty(),
         "/espace/reservations: {violations:?}"
     );
+    crate::seeded_site::for_the_guides(&owner_browser, "reservations", "main").await;
     press(&owner_browser, "a-traiter", "10 h – 12 h", "confirmer", "").await;
     arrived(&owner_browser, "/espace/reservations?fait=confirmee").await;
     assert!(

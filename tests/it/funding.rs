@@ -144,7 +144,21 @@ async fn apply_through_the_site(
     fill_and_press(browser, "1", purpose, "Calculer l'aide").await;
     appears(browser, "#aide-calculee").await;
     fill_and_press(browser, "1", purpose, "Déposer la demande").await;
-    landed(browser, "/espace/demandes?fait=deposee").await;
+    submitted(browser).await;
+}
+
+/// Waits until `browser` is on its applications, at the one just submitted (its row
+/// is the page's target), and returns that row's text.
+async fn submitted(browser: &Browser) -> String {
+    eventually("the new application", Duration::from_secs(15), || async {
+        let url = browser.url().await;
+        if !url.contains("/espace/demandes?fait=deposee#demande-") {
+            return None;
+        }
+        let row = browser.find_all("tr:target").await.into_iter().next()?;
+        browser.text_now(&row).await
+    })
+    .await
 }
 
 async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
@@ -212,6 +226,7 @@ async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
     );
     let violations = commune.serious_accessibility_violations().await;
     assert!(violations.is_empty(), "the computed aid: {violations:?}");
+    crate::seeded_site::for_the_guides(&commune, "aide-calculee", "#demande").await;
     // Nothing typed is lost, nothing was submitted yet.
     let kept = commune
         .execute("return document.querySelector('#objet').value", Vec::new())
@@ -244,7 +259,8 @@ async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
         "Déposer la demande",
     )
     .await;
-    landed(&commune, "/espace/demandes?fait=deposee").await;
+    let row = submitted(&commune).await;
+    assert!(row.contains("Centrale sur l'école Jules-Ferry"), "{row}");
     assert_eq!(count(solaire.name.clone()).await.len(), before + 1);
     let mine = shown_text(&commune, "main")
         .await
@@ -291,6 +307,7 @@ async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
     }
     let violations = marie.serious_accessibility_violations().await;
     assert!(violations.is_empty(), "/espace/instruction: {violations:?}");
+    crate::seeded_site::for_the_guides(&marie, "instruction", "main").await;
     let approve = |purpose: &'static str| {
         format!(
             "(() => {{ for (const row of document.querySelectorAll('tbody tr')) {{

@@ -109,6 +109,7 @@ async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)])
     );
     let violations = one.serious_accessibility_violations().await;
     assert!(violations.is_empty(), "a purchase's form: {violations:?}");
+    crate::seeded_site::for_the_guides(&one, "achat-groupe", "#participation").await;
     // A site without a volume is told on its row, and nothing changes.
     send_sites(
         &one,
@@ -155,6 +156,7 @@ async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)])
         violations.is_empty(),
         "the coordinator's part: {violations:?}"
     );
+    crate::seeded_site::for_the_guides(&lead, "coordination", "#participation").await;
     lead.click(&lead.find("button[value='clore']").await).await;
     landed(&lead, "?fait=clos").await;
     lead.type_into(

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a test that unwraps fails loudly, which is the point
 
+mod administration;
 mod authorization;
 mod bad_input;
 mod bookings;
@@ -17,6 +18,7 @@ mod grouped_purchases;
 mod interop;
 mod layering;
 mod map;
+mod member_space;
 mod members_api;
 mod notify;
 mod offers;

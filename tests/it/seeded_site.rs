@@ -216,6 +216,28 @@ impl SeededSite {
     }
 }
 
+/// Saves what `browser` shows as `<name>.png` for the guides in `docs/guides/images`,
+/// when `FABRIQUE_GUIDE_SCREENSHOTS` names that folder (`scripts/screenshots` does):
+/// the pictures in the guides are the pages the tests have just checked. The window
+/// shows the page from the element `at` (`main`: from the top).
+pub async fn for_the_guides(browser: &Browser, name: &str, at: &str) {
+    if let Some(folder) = std::env::var_os("FABRIQUE_GUIDE_SCREENSHOTS") {
+        let folder = std::path::PathBuf::from(folder);
+        std::fs::create_dir_all(&folder).expect("the screenshots' folder");
+        browser
+            .execute(
+                "const at = document.querySelector(arguments[0]);
+                 if (arguments[0] === 'main' || !at) window.scrollTo(0, 0);
+                 else at.scrollIntoView({block: 'start'});",
+                vec![at.into()],
+            )
+            .await;
+        browser
+            .screenshot(&folder.join(format!("{name}.png")))
+            .await;
+    }
+}
+
 /// The first link whose text contains `text`.
 pub async fn link_with_text(browser: &Browser, text: &str) -> Element {
     for link in browser.find_all("main a").await {

@@ -227,7 +227,14 @@ pub async fn apply(
             }
             Err(status) => super::from_status(t, &status),
         },
-        Ok(_) => forms::see_other("/espace/demandes?fait=deposee", None),
+        // To the member's applications, at the one just submitted.
+        Ok(made) => forms::see_other(
+            &format!(
+                "/espace/demandes?fait=deposee#{}",
+                anchor(&made.into_inner().name)
+            ),
+            None,
+        ),
         Err(status) => {
             match forms::refused(t, status, APPLICATION_FIELDS, |r| t.applications.refusal(r)) {
                 Ok(problems) => {
@@ -273,6 +280,18 @@ pub(super) struct Row {
     pub(super) submitted: bool,
     /// Approved: may be paid.
     pub(super) approved: bool,
+}
+
+impl Row {
+    /// The row's id in the page, `demande-{id}`: where the form that made it leads.
+    pub(super) fn anchor(&self) -> String {
+        anchor(&self.name)
+    }
+}
+
+/// `demande-{id}` for `programmes/{p}/applications/{id}`.
+fn anchor(name: &str) -> String {
+    format!("demande-{}", name.rsplit('/').next().unwrap_or_default())
 }
 
 pub(super) fn row(
