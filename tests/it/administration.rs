@@ -2,7 +2,9 @@
 //! serve` on the embedded default and on PostgreSQL and NATS: an admin approves one
 //! membership and refuses another with a reason, closes a proposed place seen beside
 //! the listed place it duplicates, publishes another, and reads on that place's page
-//! who published it. The services agree. The page passes axe-core.
+//! who published it. The services agree. On NATS, an event no service can read is
+//! listed among the events given up, and handing it back is refused in French. The
+//! page passes axe-core.
 
 use fabrique_api::members::{self as mp, members_service_client::MembersServiceClient};
 use fabrique_api::registry::{self as rp, registry_service_client::RegistryServiceClient};
@@ -90,6 +92,61 @@ async fn place_state(site: &SeededSite, admin: &str, name: &str) -> i32 {
         .expect("place")
         .into_inner()
         .state
+}
+
+/// A poison published where members' events go is dead-lettered by the registry;
+/// the page lists it, and handing it back is refused with the reason in French.
+async fn events_the_services_gave_up_on(
+    site: &SeededSite,
+    browser: &Browser,
+    url: &str,
+    prefix: &str,
+) {
+    let nats = async_nats::connect(url).await.expect("NATS");
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("ce-id", uuid::Uuid::now_v7().to_string().as_str());
+    async_nats::jetstream::new(nats)
+        .publish_with_headers(
+            format!("{prefix}fabrique.members.member.joined"),
+            headers,
+            "illisible".into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    let section = fabrique_testkit::eventually(
+        "the registry to give up on it",
+        std::time::Duration::from_secs(30),
+        || async {
+            browser.goto(&site.url(PAGE)).await;
+            let text = shown_text(browser, "section[aria-labelledby='evenements']").await;
+            text.contains("Lieux : 1 événement en échec")
+                .then_some(text)
+        },
+    )
+    .await;
+    assert!(section.contains("registry-members"), "{section}");
+    browser
+        .execute(
+            "[...document.querySelectorAll(\"section[aria-labelledby='evenements'] form\")]
+                 .find(form => form.querySelector(\"input[value^='deadLetters/registry/']\"))
+                 .querySelector('button').click();",
+            Vec::new(),
+        )
+        .await;
+    let refusal = shown_text(browser, "#refus").await;
+    assert!(
+        refusal.contains("Le service ne peut toujours pas traiter cet événement"),
+        "{refusal}"
+    );
+    let section = shown_text(browser, "section[aria-labelledby='evenements']").await;
+    assert!(
+        section.contains("Lieux : 1 événement en échec"),
+        "{section}"
+    );
+    let violations = browser.serious_accessibility_violations().await;
+    assert!(violations.is_empty(), "events given up: {violations:?}");
 }
 
 async fn an_admin_decides_memberships_and_places(backend: &[(&str, &str)]) {
@@ -209,6 +266,16 @@ async fn an_admin_decides_memberships_and_places(backend: &[(&str, &str)]) {
         place_state(&site, &admin, &new_place).await,
         rp::PlaceState::Listed as i32
     );
+
+    // On NATS, an event the services can never read: every consumer of members gives up
+    // on it; handing it back is refused in French, and it stays.
+    let setting = |name: &str| backend.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    if let (Some(url), Some(prefix)) = (
+        setting("FABRIQUE_NATS_URL"),
+        setting("FABRIQUE_SUBJECT_PREFIX"),
+    ) {
+        events_the_services_gave_up_on(&site, &browser, url, prefix).await;
+    }
 
     // Who did it, on the place's own page.
     let href = format!("/lieux/{}", new_place.trim_start_matches("places/"));

@@ -282,6 +282,15 @@ const TABLE: &[(&str, Expect)] = &[
         expect(U, NF, OK, OK),
     ),
     ("fabrique.notify.v1.NotifyService/ListDeliveries", ADMIN),
+    // Dead letters are the operators': admins only (the fixture has none to replay).
+    (
+        "fabrique.operations.v1.DeadLetterService/ListDeadLetters",
+        ADMIN,
+    ),
+    (
+        "fabrique.operations.v1.DeadLetterService/ReplayDeadLetter",
+        expect(U, PD, PD, NF),
+    ),
     // Admins retry a given-up e-mail (the fixture has none: NOT_FOUND).
     (
         "fabrique.notify.v1.NotifyService/RetryDelivery",
@@ -1185,6 +1194,17 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
             })
         }
         ("NotifyService", "ListDeliveries") => encoded(np::ListDeliveriesRequest::default()),
+        ("DeadLetterService", "ListDeadLetters") => {
+            encoded(fabrique_api::operations::ListDeadLettersRequest {
+                service: "members".into(),
+                page_size: 0,
+            })
+        }
+        ("DeadLetterService", "ReplayDeadLetter") => {
+            encoded(fabrique_api::operations::ReplayDeadLetterRequest {
+                name: "deadLetters/members/999999".into(),
+            })
+        }
         ("NotifyService", "RetryDelivery") => encoded(np::RetryDeliveryRequest {
             name: format!("deliveries/{}", uuid::Uuid::now_v7()),
         }),
@@ -1596,9 +1616,11 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
         .iter()
         .filter_map(|m| m.split_once('/').map(|(service, _)| service))
         .collect();
+    // Besides the services, every process serves the dead letters of the ones it runs.
     let served: BTreeSet<&str> = fabrique::services::all()
         .iter()
         .map(|s| s.grpc_name())
+        .chain(["fabrique.operations.v1.DeadLetterService"])
         .collect();
     assert_eq!(
         api_services, served,
@@ -2825,6 +2847,7 @@ fn the_refusal_codes_of_the_protos_are_the_docs_ones() {
                 .map(|(package, _)| package.to_string())
                 .unwrap_or_default()
         })
+        .chain(["fabrique.operations.v1".to_string()])
         .collect();
     assert_eq!(
         declared.keys().cloned().collect::<BTreeSet<_>>(),
@@ -2833,11 +2856,13 @@ fn the_refusal_codes_of_the_protos_are_the_docs_ones() {
     );
     let mut documented: std::collections::BTreeMap<String, BTreeSet<String>> =
         std::collections::BTreeMap::new();
-    for service in &services {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("services")
-            .join(service.name())
-            .join("README.md");
+    // Each service's README, and the platform's own list (the dead letters' service).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lists = services
+        .iter()
+        .map(|service| root.join("services").join(service.name()).join("README.md"))
+        .chain([root.join("docs/refusals.md")]);
+    for path in lists {
         let docs =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut section = None;

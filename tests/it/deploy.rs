@@ -2601,6 +2601,76 @@ async fn personal_data_reaches_the_notify_service_only() {
     }
 }
 
+/// Each service's user reads back and removes its own dead letters through the
+/// platform's bus (what `ReplayDeadLetter` does), and cannot read another's.
+#[tokio::test]
+async fn a_service_reads_its_own_dead_letters_only() {
+    use fabrique_platform::bus::nats::NatsBus;
+    use fabrique_platform::bus::{Bus, Headers, OutgoingMessage, Subjects};
+    use fabrique_platform::config::{NatsSettings, Secret};
+
+    let manifests = render_with_operator_secret("production");
+    let nats = LocalNats::start(&manifests).await;
+    let secrets = manifests
+        .entries("Secret", "fabrique-nats-users")
+        .expect("fabrique-nats-users");
+    let bus = |user: &'static str| {
+        let settings = NatsSettings {
+            url: nats.url.clone(),
+            user: Some(user.into()),
+            password: Some(Secret::new(
+                secrets[&format!("{}_NATS_PASSWORD", user.to_uppercase())].clone(),
+            )),
+            inbox_prefix: Some(format!("_INBOX_{user}")),
+            ..Default::default()
+        };
+        async move {
+            let bus = NatsBus::connect(&settings, user).await.expect("connect");
+            bus.ready(Duration::from_secs(10)).await.expect("ready");
+            bus
+        }
+    };
+    let subjects = Subjects::new("");
+    let dlq = subjects.dlq_stream();
+    let (members, registry) = (bus("members").await, bus("registry").await);
+    members.ensure_stream(&dlq).await.expect("the DLQ stream");
+    for (bus, service) in [(&members, "members"), (&registry, "registry")] {
+        bus.publish(OutgoingMessage {
+            subject: subjects.dlq_subject(service),
+            headers: Headers::new(),
+            payload: format!("lettre de {service}").into(),
+        })
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    }
+    let own = registry
+        .stored(&dlq.name, &subjects.dlq_subject("registry"), 10)
+        .await
+        .expect("registry reads its own dead letters");
+    assert_eq!(own.len(), 1);
+    assert_eq!(&own[0].payload[..], b"lettre de registry");
+    assert!(
+        registry
+            .stored(&dlq.name, &subjects.dlq_subject("members"), 10)
+            .await
+            .is_err(),
+        "registry reads the members' dead letters"
+    );
+    assert!(
+        registry
+            .remove(&dlq.name, own[0].sequence)
+            .await
+            .expect("registry removes its letter")
+    );
+    let left = members
+        .stored(&dlq.name, &subjects.dlq_subject("members"), 10)
+        .await
+        .expect("members reads its own");
+    assert_eq!(left.len(), 1);
+}
+
 /// The ```sh block after `<!-- deploy-procedure -->` in `file`.
 fn deploy_procedure(file: &str) -> String {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file))

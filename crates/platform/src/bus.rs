@@ -133,6 +133,19 @@ pub enum Discard {
     Old,
 }
 
+/// A message as its stream keeps it (a dead letter, read back).
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    /// Its place in the stream.
+    pub sequence: u64,
+    /// Full subject, the environment's prefix included.
+    pub subject: String,
+    /// Its headers as published.
+    pub headers: Headers,
+    /// The encoded event.
+    pub payload: Bytes,
+}
+
 /// A durable consumer as a consumer runner binds it.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
@@ -208,6 +221,18 @@ pub trait Bus: Send + Sync + 'static {
 
     /// Waits until the bus is reachable, or `timeout` passed.
     async fn ready(&self, timeout: Duration) -> Result<(), BusError>;
+
+    /// The messages `stream` keeps whose subject matches `filter`, oldest first, at most
+    /// `limit`, read without changing anything; none when the stream does not exist.
+    async fn stored(
+        &self,
+        stream: &str,
+        filter: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, BusError>;
+
+    /// Removes message `sequence` from `stream`; `false` when it was not there.
+    async fn remove(&self, stream: &str, sequence: u64) -> Result<bool, BusError>;
 
     /// `"nats"` or `"in-process"`, for logs.
     fn kind(&self) -> &'static str;

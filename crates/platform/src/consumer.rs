@@ -22,7 +22,8 @@
 //! Where things are: `handler.rs` what a service implements, `runner.rs` a delivery's
 //! way from the subscription to its ack, `lanes.rs` the lanes, `apply.rs` a
 //! transaction's first try and its fallback, `transaction.rs` the connection each lane
-//! applies on, `dlq.rs` the dead letters, `retention.rs` the purge of old ids.
+//! applies on, `dlq.rs` the dead letters, `replay.rs` a dead letter handled again on
+//! request, `retention.rs` the purge of old ids.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ mod dlq;
 mod handler;
 mod lanes;
 mod processed;
+mod replay;
 mod retention;
 mod runner;
 mod transaction;
@@ -39,6 +41,7 @@ mod transaction;
 pub use crate::config::DEFAULT_LANES;
 pub use dlq::{DLQ_CONSUMER, DLQ_DELIVERIES, DLQ_REASON, DLQ_STREAM_SEQUENCE, DLQ_SUBJECT};
 pub use handler::{EventHandler, HandlerError, Handling};
+pub use replay::Replayed;
 pub use retention::{DEFAULT_RETENTION, PURGE_CHUNK, PURGE_EVERY, purge_every, purge_processed};
 pub use runner::ConsumerRunner;
 pub use transaction::ConsumerTxn;

@@ -29,8 +29,10 @@ use crate::bus::memory::MemoryBus;
 use crate::bus::nats::NatsBus;
 use crate::bus::{Bus, Subjects};
 use crate::config::{BusSettings, Settings};
+use crate::dead_letters::{DeadLetterGrpc, DeadLetters};
 use crate::outbox::OutboxSignal;
 use crate::service::{Service, ServiceContext};
+use fabrique_api::operations::dead_letter_service_server::DeadLetterServiceServer;
 
 /// Why the platform could not start or serve; each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,7 @@ pub struct Application {
     routes: tonic::service::Routes,
     health: HealthReporter,
     readiness: Readiness,
+    dead_letters: Arc<DeadLetters>,
 }
 
 impl Application {
@@ -107,6 +110,8 @@ impl Application {
         let auth = Arc::new(Authenticator::new(&settings.auth).map_err(StartError::Config)?);
         let (health, health_service) = tonic_health::server::health_reporter();
         let mut routes = tonic::service::RoutesBuilder::default();
+        let subjects = Subjects::new(settings.subject_prefix.clone());
+        let dead_letters = dead_letter_route(&mut routes, &bus, &subjects, &services, &auth);
         let mut prepared = Vec::new();
         let mut grpc_names = Vec::new();
         for service in services {
@@ -141,7 +146,8 @@ impl Application {
         let routes = with_reflection(routes.routes().add_service(health_service))?;
         let (listener, local_addr) = bind(settings.listen).await?;
         Ok(Self {
-            subjects: Subjects::new(settings.subject_prefix.clone()),
+            subjects,
+            dead_letters,
             readiness: Readiness::new(grpc_names),
             settings,
             listener,
@@ -164,7 +170,8 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then stops taking calls, lets in-flight calls
-    /// finish and the relays flush (each within the drain timeout), and returns.
+    /// finish and the relays flush (each within the drain timeout), and returns. Over 60
+    /// lines: the start, the serving and the stop in their order, a few calls each.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()>,
@@ -179,6 +186,7 @@ impl Application {
             routes,
             health,
             readiness,
+            dead_letters,
         } = self;
         let background = CancellationToken::new();
         let tasks = TaskTracker::new();
@@ -201,6 +209,7 @@ impl Application {
             tasks: tasks.clone(),
             ready_count: Arc::new(AtomicUsize::new(0)),
             total: services.len(),
+            dead_letters,
         };
         starter.spawn_all(services);
 
@@ -268,6 +277,26 @@ async fn serve(
             }
         }
     }
+}
+
+/// Every process serves the dead letters of the services it runs (admins only).
+fn dead_letter_route(
+    routes: &mut tonic::service::RoutesBuilder,
+    bus: &Arc<dyn Bus>,
+    subjects: &Subjects,
+    services: &[Arc<dyn Service>],
+    auth: &Arc<Authenticator>,
+) -> Arc<DeadLetters> {
+    let dead_letters = DeadLetters::new(
+        bus.clone(),
+        subjects.clone(),
+        services.iter().map(|s| s.name()).collect(),
+    );
+    routes.add_service(tonic::service::interceptor::InterceptedService::new(
+        DeadLetterServiceServer::new(DeadLetterGrpc(dead_letters.clone())),
+        crate::auth::interceptor(auth.clone()),
+    ));
+    dead_letters
 }
 
 /// Adds gRPC reflection, v1 and v1alpha (grpcurl and older clients ask for the latter),

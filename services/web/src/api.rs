@@ -3,6 +3,7 @@
 
 use fabrique_api::members::members_service_client::MembersServiceClient;
 use fabrique_api::notify::notify_service_client::NotifyServiceClient;
+use fabrique_api::operations::dead_letter_service_client::DeadLetterServiceClient;
 use fabrique_api::projects::projects_service_client::ProjectsServiceClient;
 use fabrique_api::registry::registry_service_client::RegistryServiceClient;
 use fabrique_api::sharing::sharing_service_client::SharingServiceClient;
@@ -106,6 +107,19 @@ impl Api {
     /// The notify service: which e-mails each address receives.
     pub fn notify(&self) -> NotifyServiceClient<Channel> {
         NotifyServiceClient::new(self.notify.clone())
+    }
+
+    /// Each service's dead letters, asked of the process that runs it: the service's
+    /// name and its client.
+    pub fn dead_letters(&self) -> [(&'static str, DeadLetterServiceClient<Channel>); 5] {
+        [
+            ("members", &self.members),
+            ("registry", &self.registry),
+            ("sharing", &self.sharing),
+            ("projects", &self.projects),
+            ("notify", &self.notify),
+        ]
+        .map(|(service, channel)| (service, DeadLetterServiceClient::new(channel.clone())))
     }
 
     /// The registry: places, their kinds and capabilities.

@@ -9,6 +9,7 @@ pub mod applications;
 pub mod assets;
 pub mod booking;
 pub mod claims;
+pub mod dead_letters;
 pub mod emails;
 pub mod forms;
 pub mod history;

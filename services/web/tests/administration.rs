@@ -310,6 +310,173 @@ async fn admins_decide_what_waits_for_them(backend: Backend) {
     assert_eq!(refused.status, 403, "{}", refused.body);
 }
 
+/// Puts on the bus `payload` as a dead letter of `consumer` (of `service`) that failed
+/// on an event of `subject`; the event's id.
+async fn dead_letter(
+    platform: &TestPlatform,
+    (service, consumer): (&str, &str),
+    subject: &str,
+    member: &str,
+    payload: Vec<u8>,
+) -> uuid::Uuid {
+    use fabrique_platform::bus::{OutgoingMessage, Subjects};
+    use fabrique_platform::consumer::{DLQ_CONSUMER, DLQ_DELIVERIES, DLQ_REASON, DLQ_SUBJECT};
+    let subjects = Subjects::new(platform.prefix.clone());
+    let id = uuid::Uuid::now_v7();
+    let mut headers = fabrique_platform::event::event_headers(
+        id,
+        &fabrique_platform::event::source_of("members"),
+        "fabrique.members.v1.MemberJoined",
+        member,
+        chrono::Utc::now(),
+    );
+    headers.insert(DLQ_SUBJECT, subjects.full(subject));
+    headers.insert(DLQ_CONSUMER, consumer.to_string());
+    headers.insert(DLQ_DELIVERIES, "5");
+    headers.insert(DLQ_REASON, "database unavailable");
+    platform
+        .bus
+        .publish(OutgoingMessage {
+            subject: subjects.dlq_subject(service),
+            headers,
+            payload: bytes::Bytes::from(payload),
+        })
+        .await
+        .expect("publish")
+        .await
+        .expect("stored");
+    id
+}
+
+/// The events the services gave up on: counted per service, handed back to the
+/// consumer that failed on them once the cause is gone; one that still fails is
+/// refused in French and stays.
+async fn admins_hand_failed_events_back(backend: Backend) {
+    let platform = platform(backend).await;
+    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
+    let sign_in = SignIn::new("http://127.0.0.1", KEY.to_vec(), api);
+    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
+        .expect("a valid API URL")
+        .with_sign_in(sign_in.clone());
+    let site = site_with(web).await;
+    let same_site = [("Sec-Fetch-Site", "same-origin")];
+    let admin_link = link::sign(&sign_in.session_key, LinkFor::Admin);
+    let cookie = post_form(
+        site,
+        "/connexion/lien",
+        &same_site,
+        &[("jeton", &admin_link)],
+    )
+    .await
+    .cookie()
+    .expect("a session");
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Sec-Fetch-Site", "same-origin"),
+    ];
+    let quiet = get_with_cookie(site, "/espace/administration", &cookie).await;
+    assert!(
+        visible(&quiet).contains("Événements en échec"),
+        "{}",
+        visible(&quiet)
+    );
+    assert!(visible(&quiet).contains("Aucun événement en échec."));
+
+    // A member's arrival the registry failed to apply, and one it can never read.
+    let id = uuid::Uuid::now_v7();
+    let member = format!("members/{id}");
+    let joined = mp::MemberJoined {
+        member: Some(mp::MemberSnapshot {
+            id: id.to_string(),
+            display_name: "Ressourcerie du Livradois".into(),
+            kind: MemberKind::Association as i32,
+            state: mp::MemberState::Active as i32,
+            version: 2,
+            ..Default::default()
+        }),
+        occurred_at: None,
+    };
+    let subject = "fabrique.members.member.joined";
+    let consumer = ("registry", "registry-members");
+    dead_letter(
+        &platform,
+        consumer,
+        subject,
+        &member,
+        prost::Message::encode_to_vec(&joined),
+    )
+    .await;
+    dead_letter(&platform, consumer, subject, &member, b"illisible".to_vec()).await;
+    let page = get_with_cookie(site, "/espace/administration", &cookie).await;
+    let words = visible(&page);
+    assert!(words.contains("Lieux : 2 événements en échec"), "{words}");
+    assert!(
+        words.contains("registry-members database unavailable 5"),
+        "{words}"
+    );
+    let letters: Vec<String> = page
+        .body
+        .split("name=\"cible\" value=\"deadLetters/")
+        .skip(1)
+        .map(|rest| format!("deadLetters/{}", rest.split('"').next().unwrap_or_default()))
+        .collect();
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    let csrf = csrf_of(&page.body);
+    let replay = |letter: String| {
+        let (csrf, headers) = (csrf.clone(), headers);
+        async move {
+            let fields = [
+                ("csrf", csrf.as_str()),
+                ("action", "rejouer"),
+                ("cible", letter.as_str()),
+            ];
+            post_form(site, "/espace/administration", &headers, &fields).await
+        }
+    };
+    let replayed = replay(letters[0].clone()).await;
+    assert_eq!(replayed.status, 303, "{}", replayed.body);
+    assert_eq!(
+        replayed.header("location"),
+        Some("/espace/administration?fait=rejoue#evenements")
+    );
+    let mut registry = RegistryServiceClient::new(platform.channel().await);
+    let mut place = draft(
+        "Ressourcerie du Livradois",
+        rp::PlaceKind::Ressourcerie,
+        45.6,
+        3.5,
+    );
+    place.operator = member.clone();
+    registry
+        .create_place(authed(
+            rp::CreatePlaceRequest {
+                place: Some(place),
+                request_id: String::new(),
+            },
+            &TestPlatform::admin_token(),
+        ))
+        .await
+        .expect("the registry knows the member now");
+    let refused = replay(letters[1].clone()).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    let words = visible(&refused);
+    assert!(
+        words.contains("Le service ne peut toujours pas traiter cet événement"),
+        "{words}"
+    );
+    assert!(words.contains("Lieux : 1 événement en échec"), "{words}");
+}
+
+#[tokio::test]
+async fn admins_hand_failed_events_back_on_postgres() {
+    admins_hand_failed_events_back(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn admins_hand_failed_events_back_on_sqlite() {
+    admins_hand_failed_events_back(Backend::Sqlite).await;
+}
+
 #[tokio::test]
 async fn admins_decide_what_waits_for_them_on_postgres() {
     admins_decide_what_waits_for_them(Backend::Postgres).await;

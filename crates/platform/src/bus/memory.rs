@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::{
     Acker, Bus, BusError, ConsumerSpec, Delivery, Headers, MSG_ID_HEADER, OutgoingMessage,
-    PendingAck, PublishAck, StreamSpec, Subscription, subject_matches,
+    PendingAck, PublishAck, StoredMessage, StreamSpec, Subscription, subject_matches,
 };
 
 /// Oldest messages are dropped beyond this, like a JetStream `max_msgs` limit, so a
@@ -53,6 +53,8 @@ struct Stored {
     subject: String,
     headers: Headers,
     payload: Bytes,
+    /// Removed ([`Bus::remove`]): kept as a hole so that sequences stay positions.
+    removed: bool,
 }
 
 struct ConsumerState {
@@ -90,7 +92,9 @@ impl Stream {
 
     fn get(&self, seq: u64) -> Option<&Stored> {
         let index = seq.checked_sub(self.first_seq)?;
-        self.messages.get(usize::try_from(index).ok()?)
+        self.messages
+            .get(usize::try_from(index).ok()?)
+            .filter(|stored| !stored.removed)
     }
 }
 
@@ -155,6 +159,7 @@ impl Bus for MemoryBus {
                         subject: message.subject,
                         headers: message.headers,
                         payload: message.payload,
+                        removed: false,
                     });
                     if stream.messages.len() > MAX_MESSAGES_PER_STREAM {
                         stream.messages.pop_front();
@@ -201,6 +206,52 @@ impl Bus for MemoryBus {
 
     async fn ready(&self, _timeout: Duration) -> Result<(), BusError> {
         Ok(())
+    }
+
+    async fn stored(
+        &self,
+        stream: &str,
+        filter: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, BusError> {
+        let state = self.lock();
+        let Some(stream) = state.streams.get(stream) else {
+            return Ok(Vec::new());
+        };
+        Ok(
+            (stream.first_seq..stream.first_seq + stream.messages.len() as u64)
+                .filter_map(|seq| stream.get(seq).map(|stored| (seq, stored)))
+                .filter(|(_, stored)| subject_matches(filter, &stored.subject))
+                .take(limit)
+                .map(|(sequence, stored)| StoredMessage {
+                    sequence,
+                    subject: stored.subject.clone(),
+                    headers: stored.headers.clone(),
+                    payload: stored.payload.clone(),
+                })
+                .collect(),
+        )
+    }
+
+    async fn remove(&self, stream: &str, sequence: u64) -> Result<bool, BusError> {
+        let mut state = self.lock();
+        let Some(stream) = state.streams.get_mut(stream) else {
+            return Ok(false);
+        };
+        let Some(index) = sequence
+            .checked_sub(stream.first_seq)
+            .and_then(|i| usize::try_from(i).ok())
+        else {
+            return Ok(false);
+        };
+        Ok(match stream.messages.get_mut(index) {
+            Some(stored) if !stored.removed => {
+                stored.removed = true;
+                stored.payload = Bytes::new();
+                true
+            }
+            _ => false,
+        })
     }
 
     fn kind(&self) -> &'static str {
@@ -255,12 +306,13 @@ impl MemorySubscription {
         };
         let mut seq = consumer.next_seq.max(stream.first_seq);
         while seq <= last {
-            let stored = stream.get(seq).expect("within the stream");
-            if consumer.filters.is_empty()
-                || consumer
-                    .filters
-                    .iter()
-                    .any(|f| subject_matches(f, &stored.subject))
+            // A removed message is a hole: nothing to deliver.
+            if let Some(stored) = stream.get(seq)
+                && (consumer.filters.is_empty()
+                    || consumer
+                        .filters
+                        .iter()
+                        .any(|f| subject_matches(f, &stored.subject)))
             {
                 consumer.next_seq = seq + 1;
                 consumer

@@ -11,7 +11,7 @@ use futures::StreamExt;
 
 use super::{
     Acker, Bus, BusError, ConsumerSpec, Delivery, Discard, Headers, OutgoingMessage, PendingAck,
-    PublishAck, StreamSpec, Subscription,
+    PublishAck, StoredMessage, StreamSpec, Subscription,
 };
 use crate::config::NatsSettings;
 
@@ -296,6 +296,79 @@ impl Bus for NatsBus {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok(())
+    }
+
+    /// Through a short-lived consumer of its own with no acks: its name and filter are
+    /// in the subject of its creation, which `nats.conf` lets each service make on the
+    /// dead letters for its own subject only.
+    async fn stored(
+        &self,
+        stream: &str,
+        filter: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, BusError> {
+        let stream = match self.jetstream.get_stream_no_info(stream).await {
+            Ok(stream) => stream,
+            Err(error) => return Err(BusError::Unavailable(error.to_string())),
+        };
+        let config = pull::Config {
+            name: Some(format!("read-{}", uuid::Uuid::new_v4().simple())),
+            filter_subject: filter.to_string(),
+            ack_policy: jetstream::consumer::AckPolicy::None,
+            deliver_policy: jetstream::consumer::DeliverPolicy::All,
+            inactive_threshold: Duration::from_secs(30),
+            memory_storage: true,
+            ..Default::default()
+        };
+        let mut consumer = match stream.create_consumer(config).await {
+            Ok(consumer) => consumer,
+            Err(error) if error.to_string().contains("stream not found") => {
+                return Ok(Vec::new());
+            }
+            Err(error) => return Err(BusError::Other(format!("reading {filter}: {error}"))),
+        };
+        let pending = consumer
+            .info()
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?
+            .num_pending;
+        let wanted = usize::try_from(pending).unwrap_or(usize::MAX).min(limit);
+        let mut stored = Vec::with_capacity(wanted);
+        if wanted > 0 {
+            let mut messages = consumer
+                .fetch()
+                .max_messages(wanted)
+                .expires(Duration::from_secs(5))
+                .messages()
+                .await
+                .map_err(|e| BusError::Unavailable(e.to_string()))?;
+            while let Some(message) = messages.next().await {
+                let message = message.map_err(|e| BusError::Unavailable(e.to_string()))?;
+                let info = message.info().map_err(|e| BusError::Other(e.to_string()))?;
+                stored.push(StoredMessage {
+                    sequence: info.stream_sequence,
+                    subject: message.subject.to_string(),
+                    headers: from_nats_headers(message.headers.as_ref()),
+                    payload: message.payload.clone(),
+                });
+            }
+        }
+        let name = consumer.cached_info().name.clone();
+        let _ = stream.delete_consumer(&name).await;
+        Ok(stored)
+    }
+
+    async fn remove(&self, stream: &str, sequence: u64) -> Result<bool, BusError> {
+        let stream = self
+            .jetstream
+            .get_stream_no_info(stream)
+            .await
+            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        match stream.delete_message(sequence).await {
+            Ok(removed) => Ok(removed),
+            Err(error) if error.to_string().contains("no message found") => Ok(false),
+            Err(error) => Err(BusError::Other(error.to_string())),
+        }
     }
 
     fn kind(&self) -> &'static str {

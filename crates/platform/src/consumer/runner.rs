@@ -66,8 +66,13 @@ impl ConsumerRunner {
     /// Consumes until `shutdown`. Waits for the source stream to exist, and binds again
     /// whenever the subscription ends.
     pub async fn run(self, shutdown: CancellationToken) {
+        Arc::new(self).run_shared(shutdown).await;
+    }
+
+    /// [`Self::run`], for a runner the process also keeps to replay its dead letters.
+    pub async fn run_shared(self: Arc<Self>, shutdown: CancellationToken) {
         let spec = self.spec();
-        let this = Arc::new(self);
+        let this = self;
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {
             let mut subscription = match this.bus.subscribe(&spec).await {

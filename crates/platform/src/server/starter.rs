@@ -16,6 +16,7 @@ use super::{Prepared, Readiness};
 use crate::bus::{Bus, Subjects};
 use crate::config::{BusSettings, Settings};
 use crate::consumer::{ConsumerRunner, ConsumerSettings};
+use crate::dead_letters::DeadLetters;
 use crate::outbox::Relay;
 use crate::service::{BackgroundContext, Service, ServiceContext};
 
@@ -33,6 +34,8 @@ pub(super) struct Starter {
     /// Services SERVING so far: the last one sets the overall status.
     pub(super) ready_count: Arc<AtomicUsize>,
     pub(super) total: usize,
+    /// Where each consumer started is kept to replay its dead letters.
+    pub(super) dead_letters: Arc<DeadLetters>,
 }
 
 impl Starter {
@@ -151,15 +154,16 @@ impl Starter {
             ));
         }
         for def in consumers {
-            let runner = ConsumerRunner::new(
+            let runner = Arc::new(ConsumerRunner::new(
                 name,
                 def,
                 ctx.db.clone(),
                 self.bus.clone(),
                 self.subjects.clone(),
                 consumer_settings.clone(),
-            );
-            self.tasks.spawn(runner.run(self.background.clone()));
+            ));
+            self.dead_letters.register(name, runner.clone());
+            self.tasks.spawn(runner.run_shared(self.background.clone()));
         }
     }
 

@@ -257,6 +257,63 @@ async fn publishing_outside_any_stream_fails(kind: Kind) {
     assert!(matches!(missing, Err(BusError::StreamNotFound(_))));
 }
 
+/// Stored messages read back by subject, oldest first, without being consumed; one
+/// removed is gone for readers and consumers alike, the others keep their sequences.
+async fn stored_messages_are_read_back_and_removed(kind: Kind) {
+    let Demo { bus, spec, subject } = demo(kind).await;
+    let other = subject.replace(".a.", ".b.");
+    let first = publish(bus.as_ref(), message(subject.clone(), "1", "un")).await;
+    publish(bus.as_ref(), message(other.clone(), "2", "autre")).await;
+    let third = publish(bus.as_ref(), message(subject.clone(), "3", "trois")).await;
+    let read = |limit| {
+        let (bus, name, subject) = (bus.clone(), spec.name.clone(), subject.clone());
+        async move { bus.stored(&name, &subject, limit).await.expect("read") }
+    };
+    let both = read(10).await;
+    let seen: Vec<(u64, &[u8])> = both
+        .iter()
+        .map(|m| (m.sequence, m.payload.as_ref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (first.sequence, &b"un"[..]),
+            (third.sequence, &b"trois"[..])
+        ]
+    );
+    assert_eq!(both[0].subject, subject);
+    assert_eq!(both[0].headers.get("x-body"), Some("un"));
+    assert_eq!(read(1).await.len(), 1, "at most the limit");
+    assert_eq!(read(10).await.len(), 2, "reading consumes nothing");
+
+    assert!(
+        bus.remove(&spec.name, first.sequence)
+            .await
+            .expect("remove")
+    );
+    assert!(
+        !bus.remove(&spec.name, first.sequence)
+            .await
+            .expect("remove"),
+        "removed once"
+    );
+    let left = read(10).await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].sequence, third.sequence);
+    let mut subscription = bus
+        .subscribe(&consumer(&spec, "after-removal", vec![subject.clone()]))
+        .await
+        .expect("subscribe");
+    assert_eq!(next(&mut subscription).await.payload, Bytes::from("trois"));
+    let missing = format!("{}MISSING", spec.name);
+    assert!(
+        bus.stored(&missing, &subject, 10)
+            .await
+            .is_ok_and(|m| m.is_empty()),
+        "a missing stream keeps nothing"
+    );
+}
+
 macro_rules! on_both_buses {
     ($($test:ident),+ $(,)?) => {
         mod nats {
@@ -276,6 +333,7 @@ on_both_buses!(
     a_durable_consumer_resumes_where_it_stopped,
     acked_messages_are_not_delivered_again_to_the_next_consumer,
     publishing_outside_any_stream_fails,
+    stored_messages_are_read_back_and_removed,
 );
 
 /// JetStream's own limits: a full stream with the `new` policy refuses (the outbox then

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use fabrique_platform::bus::{
-    Bus, BusError, ConsumerSpec, OutgoingMessage, PendingAck, StreamSpec, Subjects, Subscription,
+    Bus, BusError, ConsumerSpec, OutgoingMessage, PendingAck, StoredMessage, StreamSpec, Subjects,
+    Subscription,
 };
 use fabrique_platform::db::KeptConnections;
 use fabrique_platform::event::OutgoingEvent;
@@ -94,6 +95,17 @@ impl Bus for Counting {
     }
     async fn ready(&self, timeout: Duration) -> Result<(), BusError> {
         self.inner.ready(timeout).await
+    }
+    async fn stored(
+        &self,
+        stream: &str,
+        filter: &str,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, BusError> {
+        self.inner.stored(stream, filter, limit).await
+    }
+    async fn remove(&self, stream: &str, sequence: u64) -> Result<bool, BusError> {
+        self.inner.remove(stream, sequence).await
     }
     fn kind(&self) -> &'static str {
         self.inner.kind()

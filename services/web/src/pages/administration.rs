@@ -2,7 +2,8 @@
 //! memberships to decide (approve, or refuse with a reason), suspended members to
 //! reinstate and the members that left; the proposed places, each beside its possible
 //! duplicates, to publish or close; the places to review; the e-mails given up, to
-//! send again. Each action is the API's own call, with the admin's token.
+//! send again; the events the services gave up on, to hand back to them
+//! ([`super::dead_letters`]). Each action is the API's own call, with the admin's token.
 
 use std::sync::Arc;
 
@@ -71,6 +72,8 @@ struct AdministrationPage {
     /// `None`: the notify service did not answer.
     failed: Option<Vec<FailedRow>>,
     failed_count: String,
+    /// The services with dead letters (or that did not answer).
+    dead: Vec<super::dead_letters::ServiceLetters>,
 }
 
 /// What the page says after an action.
@@ -283,6 +286,7 @@ async fn page(
         Err(status) => return super::from_status(t, &status),
     };
     let failed = failed(web, &token).await;
+    let dead = super::dead_letters::sections(web, &token).await;
     let failed_count = t
         .administration
         .failed_count
@@ -301,6 +305,7 @@ async fn page(
             review,
             failed,
             failed_count,
+            dead,
         },
     )
 }
@@ -324,6 +329,7 @@ pub async fn show(
         "ferme" => Some(a.done_closed),
         "revu" => Some(a.done_reviewed),
         "renvoye" => Some(a.done_retried),
+        "rejoue" => Some(a.done_replayed),
         _ => None,
     };
     page(&web, admin, StatusCode::OK, done, Problems::none()).await
@@ -448,6 +454,9 @@ async fn decide(
             .retry_delivery(authed(np::RetryDeliveryRequest { name }, token))
             .await
             .map(|_| ("renvoye", "courriels")),
+        "rejouer" => super::dead_letters::replay(web, token, name)
+            .await
+            .map(|_| ("rejoue", "evenements")),
         _ => return None,
     })
 }

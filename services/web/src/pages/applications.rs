@@ -227,14 +227,7 @@ pub async fn apply(
             }
             Err(status) => super::from_status(t, &status),
         },
-        // To the member's applications, at the one just submitted.
-        Ok(made) => forms::see_other(
-            &format!(
-                "/espace/demandes?fait=deposee#{}",
-                anchor(&made.into_inner().name)
-            ),
-            None,
-        ),
+        Ok(made) => submitted(&made.into_inner()),
         Err(status) => {
             match forms::refused(t, status, APPLICATION_FIELDS, |r| t.applications.refusal(r)) {
                 Ok(problems) => {
@@ -244,6 +237,12 @@ pub async fn apply(
             }
         }
     }
+}
+
+/// To the member's applications, at the one just submitted.
+fn submitted(made: &pp::Application) -> Response {
+    let to = format!("/espace/demandes?fait=deposee#{}", anchor(&made.name));
+    forms::see_other(&to, None)
 }
 
 /// The aid `made` computes, as the form shows it: its total and its breakdown in one

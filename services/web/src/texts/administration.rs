@@ -98,6 +98,26 @@ pub struct AdministrationTexts {
     pub done_reviewed: &'static str,
     /// Done: e-mail sent again.
     pub done_retried: &'static str,
+    /// Dead letters: the section's title.
+    pub dead_title: &'static str,
+    /// What they are, and what to do.
+    pub dead_intro: &'static str,
+    /// None anywhere.
+    pub dead_none: &'static str,
+    /// A service that did not answer (`{}`: its name).
+    pub dead_unavailable: &'static str,
+    /// The event column.
+    pub dead_event: &'static str,
+    /// When it happened.
+    pub dead_when: &'static str,
+    /// The consumer column.
+    pub dead_consumer: &'static str,
+    /// The tries column.
+    pub dead_deliveries: &'static str,
+    /// Hand it back to its consumer.
+    pub dead_replay: &'static str,
+    /// Said once it went through.
+    pub done_replayed: &'static str,
     /// Address, locality.
     pub address: &'static str,
     /// The operator column.
@@ -117,8 +137,30 @@ impl AdministrationTexts {
                                       approuvez d'abord son adhésion."
                 .into(),
             "DELIVERY_NOT_FAILED" => "Ce courriel est déjà reparti.".into(),
+            "DEAD_LETTER_STILL_FAILING" => "Le service ne peut toujours pas traiter cet \
+                                            événement : il reste dans la liste. Réglez \
+                                            d'abord la cause indiquée."
+                .into(),
             _ => return None,
         })
+    }
+
+    /// A service's name as the page gives it.
+    pub fn service_label(&self, service: &str) -> &'static str {
+        match service {
+            "members" => "Membres",
+            "registry" => "Lieux",
+            "sharing" => "Partage",
+            "projects" => "Projets",
+            "notify" => "Courriels",
+            _ => "Service",
+        }
+    }
+
+    /// `Projets : 1 événement en échec`, `… : 3 événements en échec`.
+    pub fn dead_count(&self, service: &str, n: i64) -> String {
+        let events = if n > 1 { "événements" } else { "événement" };
+        format!("{service} : {} {events} en échec", crate::fr::integer(n))
     }
 }
 
@@ -172,6 +214,20 @@ pub const FR: AdministrationTexts = AdministrationTexts {
     done_closed: "Le lieu est fermé.",
     done_reviewed: "Le lieu est marqué comme revu.",
     done_retried: "Le courriel repart.",
+    dead_title: "Événements en échec",
+    dead_intro: "Les événements qu'un service n'a pas pu prendre en compte, même après \
+                 plusieurs tentatives (une donnée inattendue, une panne). Une fois la \
+                 cause réglée, « Traiter à nouveau » les lui confie de nouveau ; s'il \
+                 échoue encore, l'événement reste ici.",
+    dead_none: "Aucun événement en échec.",
+    dead_unavailable: "{} : le service n'a pas répondu, ses événements en échec ne \
+                       peuvent pas être lus pour le moment.",
+    dead_event: "Événement",
+    dead_when: "Survenu le",
+    dead_consumer: "Consommateur",
+    dead_deliveries: "Tentatives",
+    dead_replay: "Traiter à nouveau",
+    done_replayed: "L'événement est traité.",
     address: "Adresse",
     operator: "Animé par",
 };
