@@ -43,6 +43,7 @@ pub const SCENARIOS: &[&str] = &[
     "web-places-list",
     "reserve",
     "apply",
+    "web-apply-approve",
     "book-slot",
     "web-book-slot",
     "event-latency",

@@ -628,6 +628,8 @@ async fn scenarios(options: &Options, fleet: &mut Fleet) -> anyhow::Result<Resul
     if options.runs("apply") {
         reports.push(apply(fleet, closed, &c).await?);
     }
+    // Applying and approving through the site, against `apply` just measured.
+    flows::run_applications(options, fleet, &mut reports).await?;
     // Booking a slot, through gRPC and through the site's form.
     flows::run(options, fleet, &mut reports).await?;
     if options.runs("event-latency") {
@@ -1043,6 +1045,35 @@ async fn reserve(fleet: &Fleet, load: Load, c: &str) -> anyhow::Result<ScenarioR
     Ok(report)
 }
 
+/// A programme of `funder_token`'s member whose envelope outlasts any run (10 billion
+/// euros, 1 € an installation), once projects knows the funder.
+async fn open_programme(
+    fleet: &Fleet,
+    title: &str,
+    funder_token: &AsciiMetadataValue,
+) -> anyhow::Result<String> {
+    let client = fleet.projects()[0].clone();
+    let programme = once_known("opening a programme", || {
+        let request = authed(
+            pp::CreateProgrammeRequest {
+                programme: Some(pp::Programme {
+                    title: title.into(),
+                    envelope_cents: 1_000_000_000_000,
+                    aid_per_unit_cents: 100,
+                    unit_label: "installation".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            funder_token,
+        );
+        let mut client = client.clone();
+        async move { client.create_programme(request).await }
+    })
+    .await?;
+    Ok(programme.into_inner().name)
+}
+
 /// One applicant applies to a programme and an admin approves, again and again: every
 /// approval takes from the same envelope.
 async fn apply(fleet: &Fleet, load: Load, c: &str) -> anyhow::Result<ScenarioReport> {
@@ -1053,29 +1084,7 @@ async fn apply(fleet: &Fleet, load: Load, c: &str) -> anyhow::Result<ScenarioRep
         fleet.tokens.member(&applicant)?,
     );
     let clients = Arc::new(fleet.projects());
-    let programme = {
-        let client = clients[0].clone();
-        once_known("opening a programme", || {
-            let request = authed(
-                pp::CreateProgrammeRequest {
-                    programme: Some(pp::Programme {
-                        title: "Solaire Dôme (bench)".into(),
-                        envelope_cents: 1_000_000_000_000,
-                        aid_per_unit_cents: 100,
-                        unit_label: "installation".into(),
-                        ..Default::default()
-                    }),
-                    request_id: String::new(),
-                },
-                &funder_token,
-            );
-            let mut client = client.clone();
-            async move { client.create_programme(request).await }
-        })
-        .await?
-        .into_inner()
-        .name
-    };
+    let programme = open_programme(fleet, "Solaire Dôme (bench)", &funder_token).await?;
     let application = |programme: String, token: AsciiMetadataValue| {
         authed(
             pp::CreateApplicationRequest {

@@ -1,10 +1,19 @@
-//! A member's work through the site, measured against the gRPC call behind it in the
-//! same run: booking a slot. `book-slot` calls `CreateReservation` straight to the
-//! sharing service; `web-book-slot` submits the site's booking form
-//! (`POST /ressources/{id}/reserver`, a signed-in member's session, answered 303 to "Mes
-//! réservations"), which makes that call. Each has resources of its own and every call a
-//! slot no other call takes, so that both measure a booking made, not a refusal. The
-//! site is one more `fabrique serve --services web` process; the member signs in as a
+//! A member's work through the site, measured against the gRPC calls behind it in the
+//! same run.
+//!
+//! - Booking a slot: `book-slot` calls `CreateReservation` straight to the sharing
+//!   service; `web-book-slot` submits the site's booking form (`POST
+//!   /ressources/{id}/reserver`, a signed-in member's session, answered 303 to "Mes
+//!   réservations"), which makes that call. Each has resources of its own and every
+//!   call a slot no other call takes, so that both measure a booking made, not a
+//!   refusal.
+//! - Applying and approving: `apply` (in the parent module) calls `CreateApplication`
+//!   then `ApproveApplication`; `web-apply-approve` submits the programme page's form
+//!   (`POST /programmes/{id}/demander`, the applicant's session, 303 to the new
+//!   application's row) and then the funder's agent approves it on "Instruction" (`POST
+//!   /espace/instruction`, the funder's session, 303 back).
+//!
+//! The site is one more `fabrique serve --services web` process; people sign in as a
 //! person does, with a one-time link (`fabrique login-link`).
 
 use std::sync::Arc;
@@ -12,9 +21,10 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Timelike, Utc};
 use fabrique_api::members as mp;
+use fabrique_api::projects as pp;
 use fabrique_api::sharing as sp;
 
-use super::{Fleet, active_member, authed, once_known, tomorrow};
+use super::{Fleet, active_member, authed, once_known, open_programme, tomorrow};
 use crate::http::HttpPool;
 use crate::load::{self, Outcome};
 use crate::{Options, ScenarioReport};
@@ -156,6 +166,152 @@ pub(super) async fn run(
         reports.push(report);
     }
     Ok(())
+}
+
+/// The application scenario through the site, against `apply` measured before it.
+pub(super) async fn run_applications(
+    options: &Options,
+    fleet: &mut Fleet,
+    reports: &mut Vec<ScenarioReport>,
+) -> anyhow::Result<()> {
+    if !options.runs("web-apply-approve") {
+        return Ok(());
+    }
+    let funder = active_member(fleet, "Département (site)", mp::MemberKind::Departement).await?;
+    let applicant = active_member(fleet, "Commune (site)", mp::MemberKind::Association).await?;
+    let programme =
+        open_programme(fleet, "Solaire Dôme (site)", &fleet.tokens.member(&funder)?).await?;
+    // The first application waits for projects to know the applicant; checked only,
+    // nothing is stored.
+    let client = fleet.projects()[0].clone();
+    let token = fleet.tokens.member(&applicant)?;
+    once_known("the applicant known to projects", || {
+        let mut client = client.clone();
+        let request = authed(
+            pp::CreateApplicationRequest {
+                parent: programme.clone(),
+                application: Some(pp::Application {
+                    units: 1,
+                    purpose: "Vérification".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+                validate_only: true,
+            },
+            &token,
+        );
+        async move { client.create_application(request).await }
+    })
+    .await?;
+    let address = super::pages::start_site(fleet).await?;
+    let site = Arc::new(HttpPool::new(address));
+    let c = format!("c={}", options.concurrency);
+    let measured = apply_and_approve_through_the_site(
+        fleet,
+        &site,
+        (&applicant, &funder),
+        &programme,
+        options.load(),
+        &c,
+    )
+    .await;
+    if let Some(site) = fleet.processes.remove("web") {
+        site.stop().await?;
+    }
+    let mut report = measured?;
+    report.baseline = Some("apply".into());
+    super::pages::compare_cpu(&mut report, reports.iter().find(|r| r.name == "apply"));
+    reports.push(report);
+    Ok(())
+}
+
+/// A session's form headers.
+fn same_site(cookie: &str) -> [(&str, &str); 2] {
+    [("cookie", cookie), ("sec-fetch-site", "same-origin")]
+}
+
+/// The application `POST /programmes/{id}/demander` made, from where it leads:
+/// `/espace/demandes?fait=deposee#demande-{id}`.
+fn submitted(programme: &str, answer: &crate::http::Answer) -> Result<String, String> {
+    if answer.status != 303 {
+        return Err(format!("applying: HTTP {}", answer.status));
+    }
+    answer
+        .header("location")
+        .and_then(|to| to.split("#demande-").nth(1))
+        .map(|id| format!("{programme}/applications/{id}"))
+        .ok_or_else(|| "applying: no application in the redirect".to_string())
+}
+
+async fn apply_and_approve_through_the_site(
+    fleet: &Fleet,
+    site: &Arc<HttpPool>,
+    (applicant, funder): (&str, &str),
+    programme: &str,
+    closed: load::Load,
+    c: &str,
+) -> anyhow::Result<ScenarioReport> {
+    let applicant = Arc::new(sign_in(fleet, site, applicant).await?);
+    let funder = Arc::new(sign_in(fleet, site, funder).await?);
+    let (site, programme) = (site.clone(), Arc::new(programme.to_string()));
+    let mut report = fleet
+        .sampled("web-apply-approve", c.to_string(), || async move {
+            Ok(load::run(closed, move |_| {
+                let (site, programme) = (site.clone(), programme.clone());
+                let (applicant, funder) = (applicant.clone(), funder.clone());
+                async move {
+                    let request_id = uuid::Uuid::new_v4().to_string();
+                    let apply = [
+                        ("csrf", applicant.1.as_str()),
+                        ("demande", request_id.as_str()),
+                        ("etape", "depot"),
+                        ("unites", "1"),
+                        ("objet", "Centrale de 9 kWc sur la mairie"),
+                        ("projet", ""),
+                        ("siret", ""),
+                    ];
+                    let path = format!("/{programme}/demander");
+                    let made = match site
+                        .post_form(&path, &same_site(&applicant.0), &apply)
+                        .await
+                    {
+                        Ok(answer) => submitted(&programme, &answer),
+                        Err(error) => Err(error),
+                    };
+                    let application = match made {
+                        Ok(application) => application,
+                        Err(error) => return Outcome::Error(error),
+                    };
+                    let approve = [
+                        ("csrf", funder.1.as_str()),
+                        ("demande", application.as_str()),
+                        ("action", "accorder"),
+                        ("motif", ""),
+                    ];
+                    match site
+                        .post_form("/espace/instruction", &same_site(&funder.0), &approve)
+                        .await
+                    {
+                        Ok(answer)
+                            if answer.status == 303
+                                && answer
+                                    .header("location")
+                                    .is_some_and(|to| to.ends_with("?fait=accordee")) =>
+                        {
+                            Outcome::Ok
+                        }
+                        Ok(answer) => Outcome::Error(format!("approving: HTTP {}", answer.status)),
+                        Err(error) => Outcome::Error(error),
+                    }
+                }
+            })
+            .await)
+        })
+        .await?;
+    report.note = Some(
+        "one call = POST /programmes/{id}/demander (the applicant's form, 303 to its new application) + POST /espace/instruction accorder (the funder's agent, 303 back); redirects not followed, HTTP/1.1 keep-alive".into(),
+    );
+    Ok(report)
 }
 
 /// The borrower's person signs in with a one-time link, as `fabrique login-link` gives
