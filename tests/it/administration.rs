@@ -2,7 +2,8 @@
 //! serve` on the embedded default and on PostgreSQL and NATS: an admin approves one
 //! membership and refuses another with a reason, closes a proposed place seen beside
 //! the listed place it duplicates, publishes another, and reads on that place's page
-//! who published it. The services agree. On NATS, an event no service can read is
+//! who published it; a suspended member's place is marked reviewed and the member
+//! reinstated. The services agree. On NATS, an event no service can read is
 //! listed among the events given up, and handing it back is refused in French. The
 //! page passes axe-core.
 
@@ -265,6 +266,84 @@ async fn an_admin_decides_memberships_and_places(backend: &[(&str, &str)]) {
     assert_eq!(
         place_state(&site, &admin, &new_place).await,
         rp::PlaceState::Listed as i32
+    );
+
+    // The approved member runs a place; suspended, its place is to review: marked
+    // reviewed, then the member reinstated.
+    let place = rp::Place {
+        display_name: "Repair café de Billom".into(),
+        kinds: vec![rp::PlaceKind::RepairWorkshop as i32],
+        operator: welcome.clone(),
+        location: Some(rp::Location {
+            latitude: 45.7225,
+            longitude: 3.3390,
+        }),
+        ..Default::default()
+    };
+    let cafe = fabrique_testkit::eventually(
+        "the registry to know the member",
+        std::time::Duration::from_secs(30),
+        || {
+            let (site, admin, place) = (&site, admin.clone(), place.clone());
+            async move {
+                let request = rp::CreatePlaceRequest {
+                    place: Some(place),
+                    request_id: String::new(),
+                };
+                RegistryServiceClient::new(site.channel().await)
+                    .create_place(authed(request, &admin))
+                    .await
+                    .ok()
+                    .map(|made| made.into_inner().name)
+            }
+        },
+    )
+    .await;
+    browser.goto(&site.url(PAGE)).await;
+    act(&browser, &cafe, "publier", "", "Le lieu est publié.").await;
+    MembersServiceClient::new(site.channel().await)
+        .suspend_member(authed(
+            mp::SuspendMemberRequest {
+                name: welcome.clone(),
+                reason: "Cotisation en retard".into(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("suspend");
+    fabrique_testkit::eventually(
+        "the place to need review",
+        std::time::Duration::from_secs(30),
+        || async {
+            browser.goto(&site.url(PAGE)).await;
+            let text = shown_text(&browser, "section[aria-labelledby='lieux-a-revoir']").await;
+            text.contains("Repair café de Billom").then_some(())
+        },
+    )
+    .await;
+    let suspended = shown_text(&browser, "section[aria-labelledby='suspendus']").await;
+    assert!(
+        suspended.contains("Repair café de Billom Cotisation en retard"),
+        "{suspended}"
+    );
+    act(
+        &browser,
+        &cafe,
+        "revu",
+        "",
+        "Le lieu est marqué comme revu.",
+    )
+    .await;
+    act(&browser, &welcome, "retablir", "", "Le membre est rétabli.").await;
+    assert_eq!(
+        member_state(&site, &admin, &welcome).await.0,
+        mp::MemberState::Active as i32
+    );
+    let suspended = shown_text(&browser, "section[aria-labelledby='suspendus']").await;
+    assert!(
+        suspended.contains("Aucun membre n'est suspendu."),
+        "{suspended}"
     );
 
     // On NATS, an event the services can never read: every consumer of members gives up
