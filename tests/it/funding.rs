@@ -388,12 +388,42 @@ async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
         .into_inner();
     assert_eq!((paid.committed_cents, paid.paid_cents), (500_000, 500_000));
 
-    // The applicant whose application came second reads why, in French.
-    let (rejected_purpose, rejected_applicant) = if marie_won {
-        ("Éclairage des hameaux", &other)
+    // The queue filtered: this programme's rejected applications, then its paid one
+    // found by a word of its purpose.
+    let (rejected_purpose, paid_purpose) = if marie_won {
+        ("Éclairage des hameaux", "Éclairage du centre-ville")
     } else {
-        ("Éclairage du centre-ville", &commune)
+        ("Éclairage du centre-ville", "Éclairage des hameaux")
     };
+    let filter = |state: &str, words: &str| {
+        let script = "const [state, words] = arguments;
+             const programme = document.querySelector('#programme');
+             programme.value = [...programme.options]
+                 .find(o => o.textContent.includes('Dernière tranche')).value;
+             document.querySelector('#etat').value = state;
+             document.querySelector('#demandeur').value = words;
+             document.querySelector('form.filters button').click();";
+        loser.execute(script, vec![state.into(), words.into()])
+    };
+    filter("rejetee", "").await;
+    landed(loser, "&etat=rejetee&demandeur=").await;
+    let rejected = shown_text(loser, "section.funded").await;
+    assert!(rejected.contains("Rejetées ou retirées"), "{rejected}");
+    assert!(rejected.contains(rejected_purpose), "{rejected}");
+    assert!(!rejected.contains(paid_purpose), "{rejected}");
+    assert_eq!(loser.find_all("section.funded").await.len(), 1);
+    let words = paid_purpose.split_whitespace().last().unwrap_or_default();
+    // In capitals: the search ignores case (and accents).
+    let words = words.to_uppercase();
+    filter("payee", &words).await;
+    landed(loser, &format!("&etat=payee&demandeur={words}")).await;
+    let paid = shown_text(loser, "section.funded").await;
+    assert!(paid.contains(paid_purpose), "{paid}");
+    let violations = loser.serious_accessibility_violations().await;
+    assert!(violations.is_empty(), "a filtered queue: {violations:?}");
+
+    // The applicant whose application came second reads why, in French.
+    let rejected_applicant = if marie_won { &other } else { &commune };
     rejected_applicant.goto(&site.url("/espace/demandes")).await;
     let mine = shown_text(rejected_applicant, "main")
         .await

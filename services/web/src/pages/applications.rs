@@ -357,7 +357,7 @@ pub(super) async fn applications(
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
     #[serde(default)]
-    fait: String,
+    pub(super) fait: String,
 }
 
 pub(super) fn done_text(t: &Texts, done: &Done) -> Option<&'static str> {

@@ -17,6 +17,16 @@ pub struct Link {
     pub text: String,
 }
 
+/// One option of a `<select>`: its value, its words, whether it is the one chosen.
+pub struct Choice {
+    /// What the form sends.
+    pub value: String,
+    /// What the person reads.
+    pub label: String,
+    /// Chosen (the value the page was asked with, or kept from a refused form).
+    pub selected: bool,
+}
+
 /// The id part of a `{collection}/{id}` name.
 pub fn id_of<'a>(name: &'a str, collection: &str) -> &'a str {
     name.strip_prefix(collection)

@@ -1,6 +1,7 @@
 //! "Instruction des demandes" (`/espace/instruction`), for a person acting for a funder:
-//! the queue of every programme the member funds, with each envelope's gauge — approve,
-//! reject with a reason, record a payment (the forms are sent to
+//! the queue of every programme the member funds, with each envelope's gauge, filtered
+//! by programme, state and words of the applicant or purpose — approve, reject with a
+//! reason, record a payment (the forms are sent to
 //! [`super::applications::act`]). An envelope spent is said on the page and in the
 //! refusal.
 
@@ -12,8 +13,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use fabrique_api::projects::ApplicationState;
 
+use serde::Deserialize;
+
 use super::applications::{Done, Row, applications, done_text, programmes, row};
-use super::common::member_names;
+use super::common::{Choice, id_of, member_names};
 use super::forms::{self, Acting, Problems};
 use super::programmes::Gauge;
 use crate::Web;
@@ -24,8 +27,15 @@ struct Funded {
     title: String,
     href: String,
     gauge: Gauge,
-    to_decide: Vec<Row>,
-    to_pay: Vec<Row>,
+    tables: Vec<Table>,
+}
+
+/// One list of the queue: "À instruire", "Accordées, à payer"…
+struct Table {
+    heading: &'static str,
+    /// Its part of the ids of the fields in its rows, unique in the page.
+    id: String,
+    rows: Vec<Row>,
 }
 
 #[derive(Template)]
@@ -36,22 +46,105 @@ struct InstructionPage {
     done: Option<&'static str>,
     problems: Problems,
     funded: Vec<Funded>,
+    /// Whether the member funds any programme (the filters may hide them all).
+    funds_any: bool,
+    programmes: Vec<Choice>,
+    states: Vec<Choice>,
+    search: String,
 }
 
-/// `GET /espace/instruction`: the queue of every programme the member funds.
+/// The page's query: what was done, and the filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct InstructionQuery {
+    /// What was just done (`accordee`…).
+    #[serde(default)]
+    fait: String,
+    /// A programme's id; empty: every one the member funds.
+    #[serde(default)]
+    programme: String,
+    /// `deposee`, `accordee`, `payee`, `rejetee`; empty: what waits (the first two).
+    #[serde(default)]
+    etat: String,
+    /// Words of the applicant's name or of the purpose.
+    #[serde(default)]
+    demandeur: String,
+}
+
+/// The lists a state filter shows, each with its states.
+fn tables_for(t: &Texts, state: &str) -> Vec<(&'static str, Vec<ApplicationState>)> {
+    let a = t.applications;
+    let submitted = (a.to_decide, vec![ApplicationState::Submitted]);
+    let approved = (a.to_pay, vec![ApplicationState::Approved]);
+    match state {
+        "deposee" => vec![submitted],
+        "accordee" => vec![approved],
+        "payee" => vec![(a.paid, vec![ApplicationState::Paid])],
+        "rejetee" => vec![(
+            a.rejected_or_withdrawn,
+            vec![ApplicationState::Rejected, ApplicationState::Withdrawn],
+        )],
+        _ => vec![submitted, approved],
+    }
+}
+
+/// Whether `row` holds every word of `search` in its applicant or purpose (case and
+/// accents aside).
+fn matches(row: &Row, search: &str) -> bool {
+    let text = fold(&format!("{} {}", row.applicant, row.purpose));
+    fold(search)
+        .split_whitespace()
+        .all(|word| text.contains(word))
+}
+
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            '’' => '\'',
+            other => other,
+        })
+        .collect()
+}
+
+/// `GET /espace/instruction`: the queue of every programme the member funds, filtered
+/// by programme, state and words.
 pub async fn instruction(
     State(web): State<Arc<Web>>,
     headers: HeaderMap,
-    Query(done): Query<Done>,
+    Query(query): Query<InstructionQuery>,
 ) -> Response {
     let acting = match forms::page_for_member(&web, &headers) {
         Ok(acting) => acting,
         Err(answer) => return *answer,
     };
-    let done = done_text(web.texts, &done);
-    instruction_page(&web, &acting, StatusCode::OK, done, Problems::none()).await
+    let done = done_text(
+        web.texts,
+        &Done {
+            fait: query.fait.clone(),
+        },
+    );
+    let page = Page {
+        status: StatusCode::OK,
+        done,
+        problems: Problems::none(),
+    };
+    queue(&web, &acting, page, &query).await
 }
 
+/// What the page says besides its queue.
+pub(super) struct Page {
+    pub(super) status: StatusCode,
+    pub(super) done: Option<&'static str>,
+    pub(super) problems: Problems,
+}
+
+/// The page unfiltered, after a refused form.
 pub(super) async fn instruction_page(
     web: &Web,
     acting: &Acting,
@@ -59,48 +152,97 @@ pub(super) async fn instruction_page(
     done: Option<&'static str>,
     problems: Problems,
 ) -> Response {
+    let page = Page {
+        status,
+        done,
+        problems,
+    };
+    queue(web, acting, page, &InstructionQuery::default()).await
+}
+
+/// The queue as `query` filters it. Over 60 lines: per programme funded, each list of
+/// the state chosen, read, named and filtered, then the filters' choices.
+async fn queue(web: &Web, acting: &Acting, page: Page, query: &InstructionQuery) -> Response {
     let t = web.texts;
     let listed = match programmes(web).await {
         Ok(listed) => listed,
         Err(status) => return super::from_status(t, &status),
     };
-    let mut funded = Vec::new();
-    for (n, programme) in listed
+    let mine: Vec<_> = listed
         .iter()
         .filter(|p| p.funder == acting.member)
-        .enumerate()
-    {
-        let states = [ApplicationState::Submitted, ApplicationState::Approved];
-        let found = match applications(web, acting, &programme.name, &states, "").await {
-            Ok(found) => found,
-            Err(status) => return super::from_status(t, &status),
-        };
-        let applicants = found.iter().map(|a| a.applicant.clone()).collect();
-        let names = match member_names(web, applicants).await {
-            Ok(names) => names,
-            Err(status) => return super::from_status(t, &status),
-        };
-        let rows: Vec<Row> = found
-            .iter()
-            .map(|a| row(t, a, &programme.title, &names))
-            .collect();
-        let (to_decide, to_pay) = rows.into_iter().partition(|r| r.submitted);
+        .collect();
+    let mut funded = Vec::new();
+    for (n, programme) in mine.iter().enumerate() {
+        if !query.programme.is_empty() && id_of(&programme.name, "programmes") != query.programme {
+            continue;
+        }
+        let mut tables = Vec::new();
+        for (k, (heading, states)) in tables_for(t, &query.etat).into_iter().enumerate() {
+            let found = match applications(web, acting, &programme.name, &states, "").await {
+                Ok(found) => found,
+                Err(status) => return super::from_status(t, &status),
+            };
+            let applicants = found.iter().map(|a| a.applicant.clone()).collect();
+            let names = match member_names(web, applicants).await {
+                Ok(names) => names,
+                Err(status) => return super::from_status(t, &status),
+            };
+            let rows = found
+                .iter()
+                .map(|a| row(t, a, &programme.title, &names))
+                .filter(|r| matches(r, &query.demandeur))
+                .collect();
+            tables.push(Table {
+                heading,
+                id: format!("{n}-{k}"),
+                rows,
+            });
+        }
         funded.push(Funded {
             title: programme.title.clone(),
             href: format!("/{}", programme.name),
             gauge: Gauge::of(t, &format!("g{n}"), programme),
-            to_decide,
-            to_pay,
+            tables,
         });
     }
+    let a = t.applications;
+    let programmes = mine
+        .iter()
+        .map(|p| {
+            let id = id_of(&p.name, "programmes");
+            Choice {
+                value: id.to_string(),
+                label: p.title.clone(),
+                selected: id == query.programme,
+            }
+        })
+        .collect();
+    let states = [
+        ("deposee", a.to_decide),
+        ("accordee", a.to_pay),
+        ("payee", a.paid),
+        ("rejetee", a.rejected_or_withdrawn),
+    ]
+    .iter()
+    .map(|(value, label)| Choice {
+        value: value.to_string(),
+        label: label.to_string(),
+        selected: *value == query.etat,
+    })
+    .collect();
     forms::private(
-        status,
+        page.status,
         &InstructionPage {
             t,
             csrf: acting.session.csrf.clone(),
-            done,
-            problems,
+            done: page.done,
+            problems: page.problems,
             funded,
+            funds_any: !mine.is_empty(),
+            programmes,
+            states,
+            search: query.demandeur.clone(),
         },
     )
 }

@@ -13,7 +13,7 @@ use axum::response::Response;
 use fabrique_api::sharing::{self as sp, QuantityUnit, ResourceKind};
 use serde::Deserialize;
 
-use super::common::id_of;
+use super::common::{Choice, id_of};
 use super::forms::{self, Acting, FieldTexts, Problems};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
@@ -45,13 +45,6 @@ pub struct NeedFields {
     quantite: String,
     #[serde(default)]
     unite: String,
-}
-
-/// One option of a `<select>`.
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 #[derive(Template)]

@@ -14,6 +14,7 @@ use chrono::{Datelike, Utc};
 use fabrique_api::registry::{self as rp, DayOfWeek, PlaceKind};
 use serde::Deserialize;
 
+use super::common::Choice;
 use super::history::{self, Owner};
 use crate::pages::{enum_code, enum_of_code, enum_values};
 use crate::texts::Texts;
@@ -44,13 +45,6 @@ pub struct Filters {
     /// The API's page token of the next page.
     #[serde(default)]
     page: String,
-}
-
-/// One option of a filter's `<select>`.
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 /// A place in a list.

@@ -15,7 +15,7 @@ use axum::response::Response;
 use fabrique_api::projects::{self as pp, GroupPurchaseCategory, GroupPurchaseState};
 use serde::Deserialize;
 
-use super::common::{self, Link, id_of, item_status, member_link, member_names};
+use super::common::{self, Choice, Link, id_of, item_status, member_link, member_names};
 use super::forms::Problems;
 use super::joining::{self, Joining};
 use crate::pages::{enum_code, enum_of_code, enum_values};
@@ -38,13 +38,6 @@ pub struct Filters {
     /// The API's page token of the next page.
     #[serde(default)]
     page: String,
-}
-
-/// One option of a filter's `<select>`.
-struct Choice {
-    value: String,
-    label: String,
-    selected: bool,
 }
 
 /// A grouped purchase in the list.

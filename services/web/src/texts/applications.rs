@@ -60,6 +60,24 @@ pub struct ApplicationTexts {
     pub to_pay: &'static str,
     /// Nothing there.
     pub nothing_here: &'static str,
+    /// The queue's filters: their legend.
+    pub filters: &'static str,
+    /// Every programme the member funds.
+    pub all_programmes: &'static str,
+    /// The state filter's label.
+    pub state_filter: &'static str,
+    /// The state filter's default: what waits for the funder.
+    pub waiting: &'static str,
+    /// Paid applications, when filtered on them.
+    pub paid: &'static str,
+    /// Rejected or withdrawn, when filtered on them.
+    pub rejected_or_withdrawn: &'static str,
+    /// The search field's label.
+    pub search_label: &'static str,
+    /// The filters' button.
+    pub apply_filters: &'static str,
+    /// No application matches the filters.
+    pub no_match: &'static str,
     /// A column: who applied.
     pub applicant: &'static str,
     /// A column: the units.
@@ -135,6 +153,15 @@ pub const FR: ApplicationTexts = ApplicationTexts {
     to_decide: "À instruire",
     to_pay: "Accordées, à payer",
     nothing_here: "Aucune demande.",
+    filters: "Filtrer les demandes",
+    all_programmes: "Tous les programmes",
+    state_filter: "État",
+    waiting: "À traiter (à instruire, à payer)",
+    paid: "Payées",
+    rejected_or_withdrawn: "Rejetées ou retirées",
+    search_label: "Demandeur ou objet",
+    apply_filters: "Filtrer",
+    no_match: "Aucun programme ne correspond à ces filtres.",
     applicant: "Demandeur",
     units: "Unités",
     purpose: "Objet",
