@@ -130,6 +130,13 @@ async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)])
     send_sites(&two, &[("Salle des fêtes", "gaz", "10")], "participer").await;
     landed(&two, "?fait=inscrit").await;
     assert!(lots(&two).await.contains("Gaz naturel 130,5 MWh"));
+    // Its space lists the purchase it takes part in.
+    two.goto(&site.url("/espace")).await;
+    let space = shown_text(&two, "section[aria-labelledby='membre']").await;
+    assert!(
+        space.contains("Nos achats groupés") && space.contains("Énergie 2027 — participante"),
+        "{space}"
+    );
     one.goto(&page).await;
     one.click(&one.find("#participation button[value='quitter']").await)
         .await;

@@ -238,6 +238,13 @@ async fn posts_and_closes_a_need(site: &SeededSite, browser: &Browser, other: &s
     assert!(yours.contains("Broyeur de végétaux thermique"), "{yours}");
     for_the_guides(browser, "besoin", "main").await;
     let page = browser.url().await;
+    browser.goto(&site.url("/espace")).await;
+    let space = shown_text(browser, "section[aria-labelledby='membre']").await;
+    assert!(
+        space.contains("Nos besoins\nBroyeur de végétaux"),
+        "the member's space lists its need: {space}"
+    );
+    browser.goto(&page).await;
     browser
         .click(
             &browser
@@ -351,6 +358,12 @@ async fn forms_a_workshop_team(site: &SeededSite, browser: &Browser, member: &st
     assert!(
         teams.contains(&format!("Équipe de {display_name}")),
         "{teams}"
+    );
+    browser.goto(&site.url("/espace")).await;
+    let space = shown_text(browser, "section[aria-labelledby='membre']").await;
+    assert!(
+        space.contains(&format!("Nos ateliers\n{}", workshop.theme)),
+        "the member's space lists its workshop: {space}"
     );
 }
 

@@ -15,6 +15,7 @@ pub mod forms;
 pub mod history;
 pub mod home;
 pub mod instruction;
+pub mod involvement;
 pub mod joining;
 pub mod map;
 pub mod nearby;

@@ -67,6 +67,9 @@ struct SpacePage {
     signed_in_as: String,
     admin: bool,
     member: Option<MemberView>,
+    /// What the member is part of; `None` when it could not be read (the page still
+    /// shows the rest).
+    involvement: Option<super::involvement::Involvement>,
     choices: Vec<Choice>,
     csrf: String,
 }
@@ -199,21 +202,22 @@ pub async fn space(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response 
     let (Some(sign_in), Some(session)) = (&web.sign_in, session_of(&web, &headers)) else {
         return see_other("/connexion", None);
     };
-    let member = match session.acting_member() {
+    let (member, involvement) = match session.acting_member() {
         Some(acting) => {
             let token = sign_in.api.token_for(&session).unwrap_or_default();
-            let request = crate::api::authed(
-                mp::GetMemberRequest {
-                    name: format!("members/{}", acting.id),
-                },
-                &token,
-            );
-            match web.api.members().get_member(request).await {
-                Ok(member) => Some(member_view(&member.into_inner())),
+            let name = format!("members/{}", acting.id);
+            let request = crate::api::authed(mp::GetMemberRequest { name: name.clone() }, &token);
+            let member = match web.api.members().get_member(request).await {
+                Ok(member) => member_view(&member.into_inner()),
                 Err(status) => return super::from_status(t, &status),
-            }
+            };
+            let involvement = super::involvement::of(&web, &token, &name)
+                .await
+                .inspect_err(|status| tracing::warn!(%status, "what the member is part of"))
+                .ok();
+            (Some(member), involvement)
         }
-        None => None,
+        None => (None, None),
     };
     private(
         StatusCode::OK,
@@ -223,6 +227,7 @@ pub async fn space(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response 
             signed_in_as: t.account.signed_in_as.replace("{}", &session.name),
             admin: session.admin,
             member,
+            involvement,
             choices: session
                 .members
                 .iter()

@@ -57,7 +57,7 @@ struct NeedsPage {
 
 /// A title for a need: its description's first line, cut at a word before
 /// [`TITLE_CHARS`] characters (with `…`).
-fn title_of(description: &str) -> String {
+pub(super) fn title_of(description: &str) -> String {
     let line = description.lines().next().unwrap_or_default().trim();
     if line.chars().count() <= TITLE_CHARS {
         return line.to_string();

@@ -53,6 +53,24 @@ pub struct AccountTexts {
     pub contacts: &'static str,
     /// No contact person recorded.
     pub no_contacts: &'static str,
+    /// The member's open needs: the heading.
+    pub our_needs: &'static str,
+    /// None open.
+    pub no_needs: &'static str,
+    /// The grouped purchases it is in: the heading.
+    pub our_purchases: &'static str,
+    /// None.
+    pub no_purchases: &'static str,
+    /// After a purchase it coordinates.
+    pub coordinating: &'static str,
+    /// After a purchase it takes part in.
+    pub taking_part: &'static str,
+    /// The workshops where it has a team: the heading.
+    pub our_workshops: &'static str,
+    /// None.
+    pub no_workshops: &'static str,
+    /// Where to find them.
+    pub see_workshops: &'static str,
     /// The sign-out button.
     pub sign_out: &'static str,
     /// The link to the member's public page.
@@ -136,6 +154,15 @@ pub const FR: AccountTexts = AccountTexts {
     switch_member: "Changer",
     contacts: "Personnes contacts",
     no_contacts: "Aucune personne contact n'est enregistrée.",
+    our_needs: "Nos besoins",
+    no_needs: "Aucun besoin publié.",
+    our_purchases: "Nos achats groupés",
+    no_purchases: "Votre structure ne participe à aucun achat groupé.",
+    coordinating: "coordinatrice",
+    taking_part: "participante",
+    our_workshops: "Nos ateliers",
+    no_workshops: "Votre structure n'a d'équipe dans aucun atelier.",
+    see_workshops: "Voir les ateliers",
     sign_out: "Se déconnecter",
     public_page: "Voir la page publique",
     history_title: "Historique des modifications",
