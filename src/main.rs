@@ -249,7 +249,7 @@ async fn serve(
     {
         let notify = notify_args
             .config(
-                &args.store.data_dir,
+                (&args.store.data_dir, embedded(&args)?),
                 Some(&web_args.public_url()),
                 &web_args.web_admins,
             )

@@ -904,3 +904,68 @@ async fn applicants_and_operators_hear_of_what_concerns_them_on_postgres() {
 async fn applicants_and_operators_hear_of_what_concerns_them_on_sqlite() {
     applicants_and_operators_hear_of_what_concerns_them(Backend::Sqlite).await;
 }
+
+/// Off the embedded default, without an SMTP server: e-mails are written and kept
+/// pending, none sent or tried, until the service runs with one (a pod's file system is
+/// no mailbox). On the embedded default, or given a folder, they go to `.eml` files.
+#[tokio::test]
+async fn without_an_smtp_server_e_mails_wait_off_the_embedded_default() {
+    let data = std::path::Path::new("/nonexistent-data-dir");
+    let args = |mail_dir: Option<&str>| fabrique_notify::NotifyArgs {
+        smtp_url: None,
+        notify_mail_dir: mail_dir.map(Into::into),
+        notify_from: "Fabrique <ne-pas-repondre@fabrique.test>".into(),
+        notify_site_url: None,
+        notify_admins: vec![ADMIN.into()],
+        notify_max_attempts: 10,
+        notify_first_retry_seconds: 0.2,
+        notify_longest_retry_seconds: 1.0,
+    };
+    let transport = |mail_dir, embedded| {
+        args(mail_dir)
+            .config((data, embedded), None, &[])
+            .expect("valid")
+            .transport
+    };
+    assert!(matches!(transport(None, false), Transport::Hold));
+    assert!(matches!(transport(None, true), Transport::Files(f) if f == data.join("mail")));
+    assert!(
+        matches!(transport(Some("/srv/mail"), false), Transport::Files(f) if f.ends_with("srv/mail"))
+    );
+
+    let config = args(None)
+        .config((data, false), Some(SITE), &[])
+        .expect("valid");
+    let services = fabrique::services::with_notify(fabrique::services::all(), config);
+    let platform = platform(Backend::Postgres, services).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    member_with(&members, "Ressourcerie de Vic-le-Comte", &[]).await;
+    let waiting = eventually("the admins' e-mail to be written", WAIT, || {
+        let platform = &platform;
+        async move {
+            let found = deliveries(platform, proto::DeliveryState::Pending).await;
+            (!found.is_empty()).then_some(found)
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let still = deliveries(&platform, proto::DeliveryState::Pending).await;
+    assert_eq!(still.len(), waiting.len());
+    assert!(
+        still
+            .iter()
+            .all(|d| d.attempts == 0 && d.recipient == ADMIN),
+        "{still:?}"
+    );
+    assert!(
+        deliveries(&platform, proto::DeliveryState::Sent)
+            .await
+            .is_empty()
+    );
+    assert!(
+        deliveries(&platform, proto::DeliveryState::Failed)
+            .await
+            .is_empty()
+    );
+    platform.stop().await;
+}

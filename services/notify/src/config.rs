@@ -16,7 +16,8 @@ use crate::transport::Transport;
 pub struct NotifyArgs {
     /// The SMTP server e-mails leave through: `smtp://user:password@host:587?tls=required`
     /// (STARTTLS), `smtps://user:password@host:465` (TLS), `smtp://host:25` (none).
-    /// Unset: e-mails are written as .eml files into FABRIQUE_NOTIFY_MAIL_DIR.
+    /// Unset: e-mails are written as .eml files into FABRIQUE_NOTIFY_MAIL_DIR on the
+    /// embedded default (or when that is set), and kept unsent elsewhere.
     #[arg(long, env = "FABRIQUE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Where e-mails are written without an SMTP server. Default: `mail` in the data
@@ -98,21 +99,23 @@ impl Default for NotifyConfig {
 
 impl NotifyArgs {
     /// The settings the flags give; `data_dir` is the embedded default's, where e-mails
-    /// go without SMTP; `web_public_url` and `web_admins` are the site's, the defaults of
-    /// the links and the admins. The error names the flag.
+    /// go without SMTP (`embedded`: elsewhere they wait for a server);
+    /// `web_public_url` and `web_admins` are the site's, the defaults of the links and
+    /// the admins. The error names the flag.
     pub fn config(
         &self,
-        data_dir: &std::path::Path,
+        (data_dir, embedded): (&std::path::Path, bool),
         web_public_url: Option<&str>,
         web_admins: &[String],
     ) -> Result<NotifyConfig, String> {
-        let transport = match self.smtp_url.as_deref().filter(|u| !u.is_empty()) {
-            Some(url) => Transport::smtp(url)?,
-            None => Transport::Files(
-                self.notify_mail_dir
-                    .clone()
-                    .unwrap_or_else(|| data_dir.join("mail")),
-            ),
+        let transport = match (
+            self.smtp_url.as_deref().filter(|u| !u.is_empty()),
+            &self.notify_mail_dir,
+        ) {
+            (Some(url), _) => Transport::smtp(url)?,
+            (None, Some(folder)) => Transport::Files(folder.clone()),
+            (None, None) if embedded => Transport::Files(data_dir.join("mail")),
+            (None, None) => Transport::Hold,
         };
         let from: Mailbox = self
             .notify_from

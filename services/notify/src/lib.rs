@@ -132,6 +132,12 @@ impl Service for NotifyServiceModule {
         ctx: &ServiceContext,
         background: &BackgroundContext,
     ) -> Vec<BoxFuture<'static, ()>> {
+        if matches!(self.config.transport, transport::Transport::Hold) {
+            tracing::warn!(
+                "notify: no FABRIQUE_SMTP_URL; e-mails are kept, unsent, until one is set"
+            );
+            return Vec::new();
+        }
         let sender = sender::Sender {
             db: ctx.db.clone(),
             transport: self.config.transport.clone(),

@@ -21,6 +21,10 @@ pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     /// `.eml` files in this folder.
     Files(PathBuf),
+    /// Not yet: no SMTP server is configured off the embedded default (a pod's file
+    /// system is no mailbox). E-mails are written and stay pending; none is sent until
+    /// the service runs with `FABRIQUE_SMTP_URL`.
+    Hold,
     /// Nowhere: e-mails are recorded as sent and go nowhere. What the service has until
     /// `serve` configures it (the binary's list of services, the tests of other
     /// services), never what `serve` runs.
@@ -74,6 +78,8 @@ impl Transport {
                     .map_err(|e| SendError::Transient(format!("{}: {e}", folder.display())))
             }
             Transport::Discard => Ok(()),
+            // The sender does not run with it ([`Transport::Hold`]).
+            Transport::Hold => Err(SendError::Transient("no SMTP server configured".into())),
         }
     }
 }
