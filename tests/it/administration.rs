@@ -1,5 +1,6 @@
 //! The administration page through the site, in Chromium, over a seeded `fabrique
-//! serve` on the embedded default and on PostgreSQL and NATS: an admin approves one
+//! serve` on the embedded default and on PostgreSQL and NATS: an admin, signed in
+//! through the real OpenID provider (her address is among the admins'), approves one
 //! membership and refuses another with a reason, closes a proposed place seen beside
 //! the listed place it duplicates, publishes another, and reads on that place's page
 //! who published it; a suspended member's place is marked reviewed and the member
@@ -12,8 +13,9 @@ use fabrique_api::registry::{self as rp, registry_service_client::RegistryServic
 use fabrique_testkit::authed;
 use fabrique_testkit::browser::Browser;
 
-use crate::bookings::landed;
+use crate::bookings::{landed, site_with_provider};
 use crate::seeded_site::{SeededSite, arrived, for_the_guides, shown_text};
+use crate::sign_in::sign_in_as;
 
 const PAGE: &str = "/espace/administration";
 
@@ -151,7 +153,10 @@ async fn events_the_services_gave_up_on(
 }
 
 async fn an_admin_decides_memberships_and_places(backend: &[(&str, &str)]) {
-    let site = SeededSite::launch(backend, None).await;
+    // Marie, whom the OpenID provider knows, is an admin by her address.
+    let mut settings = backend.to_vec();
+    settings.push(("FABRIQUE_WEB_ADMINS", "marie.martin@thiers.example.fr"));
+    let (site, _provider) = site_with_provider(&settings).await;
     let admin = site.admin_token().await;
     let welcome = apply(&site, &admin, "Repair café de Billom").await;
     let doubtful = apply(&site, &admin, "Association sans activité").await;
@@ -202,10 +207,13 @@ async fn an_admin_decides_memberships_and_places(backend: &[(&str, &str)]) {
     )
     .await;
 
-    let browser = Browser::start().await;
-    browser.goto(&site.login_link(&[]).await).await;
-    browser.click(&browser.find("main form button").await).await;
+    let browser = sign_in_as(&site, "marie").await;
     arrived(&browser, "/espace").await;
+    // Marie signs in as an admin.
+    assert_eq!(
+        shown_text(&browser, "main .badge").await,
+        "administrateur de l'alliance"
+    );
     browser.goto(&site.url(PAGE)).await;
     let pending = shown_text(&browser, "section[aria-labelledby='adhesions']").await;
     for name in ["Repair café de Billom", "Association sans activité"] {

@@ -59,6 +59,29 @@ pub async fn signed_in_for(site: &SeededSite, member: &str) -> Browser {
     browser
 }
 
+/// Adds Marie, whom the provider knows, to `member`'s contact people: signing in
+/// through the provider, she acts for it.
+pub async fn make_marie_a_contact_of(channel: Channel, admin: &str, mut member: mp::Member) {
+    member.contacts.push(mp::Contact {
+        full_name: "Marie Martin".into(),
+        role: mp::ContactRole::TransitionTechnician as i32,
+        email: "marie.martin@thiers.example.fr".into(),
+        title: "Chargée de mission transition".into(),
+    });
+    mp::members_service_client::MembersServiceClient::new(channel)
+        .update_member(authed(
+            mp::UpdateMemberRequest {
+                member: Some(member),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["contacts".into()],
+                }),
+            },
+            admin,
+        ))
+        .await
+        .expect("a contact for Marie");
+}
+
 /// The `n` first active members of the seed, as `members/{id}`, with their names.
 pub async fn active_members(
     channel: Channel,
@@ -161,25 +184,7 @@ async fn two_members_race_for_one_slot(backend: &[(&str, &str)]) {
         <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));
 
     // Marie is a contact of the second member: the provider's e-mail makes her act for it.
-    let mut with_marie = with_marie;
-    with_marie.contacts.push(mp::Contact {
-        full_name: "Marie Martin".into(),
-        role: mp::ContactRole::TransitionTechnician as i32,
-        email: "marie.martin@thiers.example.fr".into(),
-        title: "Chargée de mission transition".into(),
-    });
-    mp::members_service_client::MembersServiceClient::new(channel.clone())
-        .update_member(authed(
-            mp::UpdateMemberRequest {
-                member: Some(with_marie),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["contacts".into()],
-                }),
-            },
-            &admin,
-        ))
-        .await
-        .expect("a contact for Marie");
+    make_marie_a_contact_of(channel.clone(), &admin, with_marie).await;
 
     // The owner offers a chipper: 30 minutes kept free after each reservation.
     let sharing = SharingServiceClient::new(channel.clone());

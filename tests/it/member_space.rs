@@ -4,7 +4,8 @@
 //! "Courriels reçus" lists that person's address once notify has learnt it, and a kind
 //! of e-mail turned off stays off; a need is refused a negative radius next to the
 //! field, then posted, shown with its matches, and closed; a workshop's team is
-//! previewed with the roles it would miss, then saved. The pages pass axe-core.
+//! previewed with the roles it would miss, then saved. The member's person signs in
+//! through the real OpenID provider. The pages pass axe-core.
 
 use std::time::Duration;
 
@@ -14,8 +15,9 @@ use fabrique_api::sharing::{self as sp, sharing_service_client::SharingServiceCl
 use fabrique_testkit::browser::Browser;
 use fabrique_testkit::{authed, eventually};
 
-use crate::bookings::{active_members, landed, signed_in_for, site_with_provider};
+use crate::bookings::{active_members, landed, make_marie_a_contact_of, site_with_provider};
 use crate::seeded_site::{SeededSite, for_the_guides, heading_with, shown_text};
+use crate::sign_in::sign_in_as;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -126,6 +128,11 @@ async fn turns_an_e_mail_off(site: &SeededSite, browser: &Browser, address: &str
         None
     })
     .await;
+    let first = shown_text(browser, "main section h2").await;
+    assert!(
+        first.contains("marie.martin@thiers.example.fr"),
+        "the person's own address comes first: {first}"
+    );
     let borrower_box = format!("#recoit-{section}-as_borrower");
     assert_eq!(
         browser
@@ -372,7 +379,15 @@ async fn a_member_keeps_its_pages(backend: &[(&str, &str)]) {
     let admin = site.admin_token().await;
     let members = active_members(site.channel().await, &admin, 2).await;
     let (member, other) = (&members[0].0, &members[1].0);
-    let browser = signed_in_for(&site, member).await;
+    // Marie signs in through the OpenID provider, as a contact person of the member.
+    make_marie_a_contact_of(site.channel().await, &admin, members[0].2.clone()).await;
+    let browser = sign_in_as(&site, "marie").await;
+    landed(&browser, "/espace").await;
+    let space = shown_text(&browser, "section[aria-labelledby='membre']").await;
+    assert!(
+        space.contains(&members[0].1),
+        "Marie acts for the member: {space}"
+    );
     for_the_guides(&browser, "espace", "main").await;
     let address = adds_a_contact_person(&site, &browser, member).await;
     turns_an_e_mail_off(&site, &browser, &address).await;
