@@ -139,7 +139,8 @@ pub fn render(services: &[Arc<dyn Service>]) -> String {
     }
     conf.push_str(
         "    # Outside subscribers: read every stream through durable consumers of their own; may\n\
-         \x20   # not publish, change streams, or touch the services' consumers (denied by name).\n",
+         \x20   # not publish, change streams, or touch the services' consumers (denied by name);\n\
+         \x20   # nor read the private streams, or the dead letters that may hold copies of them.\n",
     );
     let mut deny: Vec<String> = consumer_names
         .iter()
@@ -152,7 +153,9 @@ pub fn render(services: &[Arc<dyn Service>]) -> String {
             ]
         })
         .collect();
-    // Personal data is for the consumers named for it only.
+    // Personal data is for the consumers named for it only; the dead letters may hold
+    // a copy of it (a contacts event notify failed on), and are the operators' anyway.
+    private_streams.push(streams.stream_name("dlq"));
     for stream in &private_streams {
         deny.extend([
             format!("$JS.API.STREAM.MSG.GET.{stream}"),

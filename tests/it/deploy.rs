@@ -2599,6 +2599,32 @@ async fn personal_data_reaches_the_notify_service_only() {
         };
         assert!(refused, "{user} reads the members' contact e-mails");
     }
+    // Nor in the dead letters, where a contacts event notify failed on would be.
+    members
+        .create_stream(jetstream::stream::Config {
+            name: "FABRIQUE_DLQ".into(),
+            subjects: vec!["fabrique.dlq.>".into()],
+            ..Default::default()
+        })
+        .await
+        .expect("a service creates the dead letters' stream");
+    let client = nats
+        .connect("subscriber", &password("subscriber"), Arc::default())
+        .await;
+    let js = jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(2))
+        .build(client);
+    let peek = match js.get_stream("FABRIQUE_DLQ").await {
+        Err(_) => true,
+        Ok(stream) => stream
+            .create_consumer(jetstream::consumer::pull::Config {
+                durable_name: Some("subscriber-dlq".into()),
+                ..Default::default()
+            })
+            .await
+            .is_err(),
+    };
+    assert!(peek, "the subscriber reads the dead letters");
 }
 
 /// Each service's user reads back and removes its own dead letters through the
