@@ -2,15 +2,18 @@
 //! `fabrique serve` on the embedded default and on PostgreSQL and NATS: a member gives
 //! two sites in two lots and the totals per lot count them; a row without a volume is
 //! told next to it; another member joins; the first leaves; the coordinator sees every
-//! member's sites, closes the purchase and awards it to a supplier. The pages pass
-//! axe-core.
+//! member's sites, closes the purchase and awards it to a supplier; the coordinator's
+//! person signs in through the real OpenID provider. The pages pass axe-core.
 
 use fabrique_api::projects::{self as pp, projects_service_client::ProjectsServiceClient};
 use fabrique_testkit::authed;
 use fabrique_testkit::browser::Browser;
 
-use crate::bookings::{active_members, landed, signed_in_for, site_with_provider};
+use crate::bookings::{
+    active_members, landed, make_marie_a_contact_of, signed_in_for, site_with_provider,
+};
 use crate::seeded_site::shown_text;
+use crate::sign_in::sign_in_as;
 
 /// Fills the site rows (`(name, lot code, volume)`, from the first) and presses the
 /// button whose value is `action`.
@@ -45,8 +48,13 @@ async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)])
     let admin = site.admin_token().await;
     let channel = site.channel().await;
     let members = active_members(channel.clone(), &admin, 3).await;
-    let [(coordinator, _, _), (first, _, _), (second, second_name, _)] =
-        <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));
+    let [
+        (coordinator, _, coordinating),
+        (first, _, _),
+        (second, second_name, _),
+    ] = <[_; 3]>::try_from(members).unwrap_or_else(|_| unreachable!("three were asked"));
+    // The coordinator's person signs in through the OpenID provider.
+    make_marie_a_contact_of(channel.clone(), &admin, coordinating).await;
     let deadline = chrono::Utc::now() + chrono::Duration::days(30);
     let purchase = ProjectsServiceClient::new(channel)
         .create_group_purchase(authed(
@@ -147,7 +155,7 @@ async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)])
         "{table}"
     );
 
-    let lead = signed_in_for(&site, &coordinator).await;
+    let lead = sign_in_as(&site, "marie").await;
     lead.goto(&page).await;
     let coordination = shown_text(&lead, "#participation")
         .await

@@ -2,13 +2,14 @@
 //! on the embedded default and on PostgreSQL and NATS: a member fills the form, forgets
 //! the title and reads why next to the field with the rest kept, then offers a
 //! cost-shared aerial platform at a listed place; its page shows the terms and rules;
-//! "Mes ressources" withdraws it with a reason and puts it back. The pages pass
-//! axe-core.
+//! "Mes ressources" withdraws it with a reason and puts it back. The member's person
+//! signs in through the real OpenID provider. The pages pass axe-core.
 
 use fabrique_testkit::browser::Browser;
 
-use crate::bookings::{active_members, landed, signed_in_for, site_with_provider};
+use crate::bookings::{active_members, landed, make_marie_a_contact_of, site_with_provider};
 use crate::seeded_site::shown_text;
+use crate::sign_in::sign_in_as;
 
 /// Sets the offer form's fields (`(css, value)`; a radio or a box is checked by its
 /// css) and presses its button.
@@ -37,8 +38,11 @@ async fn a_member_offers_withdraws_and_restores_a_resource(backend: &[(&str, &st
     let (site, _provider) = site_with_provider(backend).await;
     let admin = site.admin_token().await;
     let channel = site.channel().await;
-    let members = active_members(channel, &admin, 1).await;
-    let browser = signed_in_for(&site, &members[0].0).await;
+    let members = active_members(channel.clone(), &admin, 1).await;
+    // The member's person signs in through the OpenID provider.
+    make_marie_a_contact_of(channel, &admin, members[0].2.clone()).await;
+    let browser = sign_in_as(&site, "marie").await;
+    landed(&browser, "/espace").await;
     browser.goto(&site.url("/espace/ressources")).await;
     browser
         .click(
