@@ -21,39 +21,49 @@ pub struct Involvement {
 
 /// What `member` (`members/{id}`) is part of, read with the person's `token`.
 pub async fn of(web: &Web, token: &str, member: &str) -> Result<Involvement, tonic::Status> {
-    let t = web.texts;
+    Ok(Involvement {
+        needs: needs(web, token, member).await?,
+        purchases: purchases(web, token, member).await?,
+        workshops: workshops(web, token, member).await?,
+    })
+}
+
+async fn needs(web: &Web, token: &str, member: &str) -> Result<Vec<Link>, tonic::Status> {
+    let request = sp::ListNeedsRequest {
+        page_size: 100,
+        member: member.to_string(),
+        ..Default::default()
+    };
     let needs = web
         .api
         .sharing()
-        .list_needs(authed(
-            sp::ListNeedsRequest {
-                page_size: 100,
-                member: member.to_string(),
-                ..Default::default()
-            },
-            token,
-        ))
+        .list_needs(authed(request, token))
         .await?
         .into_inner()
-        .needs
+        .needs;
+    Ok(needs
         .into_iter()
         .map(|n| Link {
             href: format!("/besoins/{}", id_of(&n.name, "needs")),
             text: super::needs::title_of(&n.description),
         })
-        .collect();
-    let mut projects = web.api.projects();
-    let purchases = projects
-        .list_group_purchases(authed(
-            pp::ListGroupPurchasesRequest {
-                page_size: 100,
-                ..Default::default()
-            },
-            token,
-        ))
+        .collect())
+}
+
+async fn purchases(web: &Web, token: &str, member: &str) -> Result<Vec<Link>, tonic::Status> {
+    let t = web.texts;
+    let request = pp::ListGroupPurchasesRequest {
+        page_size: 100,
+        ..Default::default()
+    };
+    let purchases = web
+        .api
+        .projects()
+        .list_group_purchases(authed(request, token))
         .await?
         .into_inner()
-        .group_purchases
+        .group_purchases;
+    Ok(purchases
         .into_iter()
         .filter_map(|g| {
             let role = if g.coordinator == member {
@@ -68,18 +78,22 @@ pub async fn of(web: &Web, token: &str, member: &str) -> Result<Involvement, ton
                 text: format!("{} — {role}", g.title),
             })
         })
-        .collect();
-    let workshops = projects
-        .list_workshops(authed(
-            pp::ListWorkshopsRequest {
-                page_size: 100,
-                ..Default::default()
-            },
-            token,
-        ))
+        .collect())
+}
+
+async fn workshops(web: &Web, token: &str, member: &str) -> Result<Vec<Link>, tonic::Status> {
+    let request = pp::ListWorkshopsRequest {
+        page_size: 100,
+        ..Default::default()
+    };
+    let workshops = web
+        .api
+        .projects()
+        .list_workshops(authed(request, token))
         .await?
         .into_inner()
-        .workshops
+        .workshops;
+    Ok(workshops
         .into_iter()
         .filter(|w| {
             w.teams
@@ -90,10 +104,5 @@ pub async fn of(web: &Web, token: &str, member: &str) -> Result<Involvement, ton
             href: format!("/ateliers/{}", id_of(&w.name, "workshops")),
             text: w.theme,
         })
-        .collect();
-    Ok(Involvement {
-        needs,
-        purchases,
-        workshops,
-    })
+        .collect())
 }
