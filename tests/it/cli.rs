@@ -34,10 +34,7 @@ fn as_binary(command: &str) -> Vec<String> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    fabrique_testkit::free_port()
 }
 
 async fn fabrique(args: &[&str], envs: &[(&str, &str)]) -> String {

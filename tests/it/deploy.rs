@@ -966,10 +966,7 @@ impl LocalNats {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    fabrique_testkit::free_port()
 }
 
 // ------------------------------------------------------------------ the local run

@@ -13,10 +13,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 const BIN: &str = env!("CARGO_BIN_EXE_fabrique");
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    fabrique_testkit::free_port()
 }
 
 /// The environment of a process on PostgreSQL and NATS: the database (a schema per

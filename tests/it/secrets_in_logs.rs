@@ -15,10 +15,7 @@ const DB_PASSWORD: &str = "db-password-that-must-never-be-logged";
 const NATS_PASSWORD: &str = "nats-password-that-must-never-be-logged";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    fabrique_testkit::free_port()
 }
 
 /// `postgres://user@host/db` → `postgres://user:PASSWORD@host/db` (the test server

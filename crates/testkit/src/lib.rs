@@ -23,10 +23,18 @@ pub use smtp::{ReceivedMail, SmtpServer};
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
+    // Below the kernel's ephemeral range (32768–60999 on Linux): a port handed to a
+    // process that binds it seconds later is then never taken meanwhile by the source
+    // port of one of the suite's many outgoing connections, as one from bind(:0) can be.
+    // A listening service already there fails the check; another test picking the same
+    // port in that window is one chance in thousands.
+    for _ in 0..1000 {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000")
 }
 
 /// A directory removed when dropped.

@@ -100,10 +100,7 @@ impl PostgresServer {
                 )
             });
         let dir = crate::TempDir::new("postgres");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let port = crate::free_port();
         let server = Self { bindir, dir, port };
         std::fs::create_dir_all(server.dir.path().join("sock")).expect("socket folder");
         if is_root() {
