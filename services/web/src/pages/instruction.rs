@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use fabrique_api::projects::ApplicationState;
 
+use fabrique_types::text::fold;
 use serde::Deserialize;
 
 use super::applications::{Done, Row, applications, done_text, programmes, row};
@@ -94,22 +95,6 @@ fn matches(row: &Row, search: &str) -> bool {
     fold(search)
         .split_whitespace()
         .all(|word| text.contains(word))
-}
-
-fn fold(text: &str) -> String {
-    text.to_lowercase()
-        .chars()
-        .map(|c| match c {
-            'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'î' | 'ï' => 'i',
-            'ô' | 'ö' => 'o',
-            'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            '’' => '\'',
-            other => other,
-        })
-        .collect()
 }
 
 /// `GET /espace/instruction`: the queue of every programme the member funds, filtered
