@@ -85,6 +85,9 @@ fn examples() -> Vec<Example> {
     let mut list = Vec::new();
 
     let mut departement = example("Département du Puy-de-Dôme", MemberKind::Departement);
+    // Collectivities outside the open-data file: their SIRENs as the INSEE numbers them
+    // (a commune's is 21 + its INSEE code + a sequence + the Luhn digit).
+    departement.siren = Some("226300010".into());
     departement.insee_code = Some("63113".into());
     departement.territory = Some("Puy-de-Dôme");
     departement.website = Some("https://www.puy-de-dome.fr");
@@ -142,6 +145,7 @@ fn examples() -> Vec<Example> {
     }
 
     let mut loos = example("Loos-en-Gohelle", MemberKind::Commune);
+    loos.siren = Some("216205286".into());
     loos.insee_code = Some("62528".into());
     loos.territory = Some("Pas-de-Calais");
     loos.joined = Some((2018, 1, 15));
@@ -169,6 +173,7 @@ fn examples() -> Vec<Example> {
     list.push(parc);
 
     let mut region = example("Région Auvergne-Rhône-Alpes", MemberKind::Region);
+    region.siren = Some("200053767".into());
     region.territory = Some("Auvergne-Rhône-Alpes");
     list.push(region);
 

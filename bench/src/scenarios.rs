@@ -758,6 +758,13 @@ async fn active_member(
     let mut request = association(display_name);
     if let Some(member) = request.member.as_mut() {
         member.kind = kind as i32;
+        if kind == mp::MemberKind::Departement {
+            // A collectivity needs its SIREN; each run's fleet starts empty.
+            let number = (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u32;
+            member.siren = fabrique_types::Siren::completing(number)
+                .as_str()
+                .to_string();
+        }
     }
     let name = client
         .create_member(authed(request, &fleet.tokens.admin))

@@ -243,6 +243,7 @@ async fn filters_narrow_the_list(backend: Backend) {
             display_name: "Département du Puy-de-Dôme".into(),
             kind: proto::MemberKind::Departement as i32,
             insee_code: "63113".into(),
+            siren: "226300010".into(),
             ..Default::default()
         })
         .await
@@ -253,6 +254,7 @@ async fn filters_narrow_the_list(backend: Backend) {
             display_name: "Loos-en-Gohelle".into(),
             kind: proto::MemberKind::Commune as i32,
             insee_code: "62528".into(),
+            siren: "216205286".into(),
             ..Default::default()
         })
         .await

@@ -22,7 +22,7 @@ use crate::support::{
 
 const COLLECTIVITES: &str = include_str!("../../src/seed/puy-de-dome-collectivites.csv");
 
-async fn platform(backend: Backend) -> TestPlatform {
+pub(crate) async fn platform(backend: Backend) -> TestPlatform {
     let bus = match backend {
         Backend::Postgres => BusChoice::SharedNats,
         Backend::Sqlite => BusChoice::InProcess,
@@ -31,20 +31,23 @@ async fn platform(backend: Backend) -> TestPlatform {
 }
 
 #[derive(Clone)]
-struct Projects {
-    client: ProjectsServiceClient<Channel>,
-    token: String,
+pub(crate) struct Projects {
+    pub(crate) client: ProjectsServiceClient<Channel>,
+    pub(crate) token: String,
 }
 
 impl Projects {
-    async fn connect(platform: &TestPlatform, token: String) -> Self {
+    pub(crate) async fn connect(platform: &TestPlatform, token: String) -> Self {
         Self {
             client: ProjectsServiceClient::new(platform.channel().await),
             token,
         }
     }
 
-    async fn programme(&self, programme: proto::Programme) -> Result<proto::Programme, Status> {
+    pub(crate) async fn programme(
+        &self,
+        programme: proto::Programme,
+    ) -> Result<proto::Programme, Status> {
         let request = authed(
             proto::CreateProgrammeRequest {
                 programme: Some(programme),
@@ -59,7 +62,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn get_programme(&self, name: &str) -> Result<proto::Programme, Status> {
+    pub(crate) async fn get_programme(&self, name: &str) -> Result<proto::Programme, Status> {
         let request = authed(
             proto::GetProgrammeRequest {
                 name: name.to_string(),
@@ -73,7 +76,11 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn apply(&self, programme: &str, purpose: &str) -> Result<proto::Application, Status> {
+    pub(crate) async fn apply(
+        &self,
+        programme: &str,
+        purpose: &str,
+    ) -> Result<proto::Application, Status> {
         let request = authed(
             proto::CreateApplicationRequest {
                 parent: programme.to_string(),
@@ -94,7 +101,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn approve(&self, name: &str) -> Result<proto::Application, Status> {
+    pub(crate) async fn approve(&self, name: &str) -> Result<proto::Application, Status> {
         let request = authed(
             proto::ApproveApplicationRequest {
                 name: name.to_string(),
@@ -108,7 +115,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn application(&self, name: &str) -> Result<proto::Application, Status> {
+    pub(crate) async fn application(&self, name: &str) -> Result<proto::Application, Status> {
         let request = authed(
             proto::GetApplicationRequest {
                 name: name.to_string(),
@@ -168,7 +175,7 @@ impl Projects {
 }
 
 /// Communes of the Puy-de-Dôme open data (real INSEE codes and SIRENs).
-fn open_data_communes(count: usize) -> Vec<members_proto::Member> {
+pub(crate) fn open_data_communes(count: usize) -> Vec<members_proto::Member> {
     COLLECTIVITES
         .lines()
         .skip(1)
@@ -186,7 +193,7 @@ fn open_data_communes(count: usize) -> Vec<members_proto::Member> {
         .collect()
 }
 
-fn with_kind(
+pub(crate) fn with_kind(
     name: &str,
     kind: members_proto::MemberKind,
     roles: &[members_proto::ContactRole],
@@ -194,6 +201,7 @@ fn with_kind(
     members_proto::Member {
         display_name: name.to_string(),
         kind: kind as i32,
+        siren: fabrique_testkit::siren_for(kind),
         insee_code: if kind == members_proto::MemberKind::Commune {
             "63113".into()
         } else {
@@ -213,7 +221,7 @@ fn with_kind(
 }
 
 /// Members created, approved, and known to the projects service; their names.
-async fn active_members(
+pub(crate) async fn active_members(
     platform: &TestPlatform,
     members: &Members,
     list: Vec<members_proto::Member>,
@@ -253,7 +261,7 @@ async fn active_members(
     names
 }
 
-async fn projects_database(platform: &TestPlatform) -> sea_orm::DatabaseConnection {
+pub(crate) async fn projects_database(platform: &TestPlatform) -> sea_orm::DatabaseConnection {
     fabrique_platform::db::connect(
         &DatabaseSettings {
             url: platform.database_url.clone(),
@@ -265,7 +273,7 @@ async fn projects_database(platform: &TestPlatform) -> sea_orm::DatabaseConnecti
     .expect("database")
 }
 
-async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
+pub(crate) async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     db.query_one_raw(Statement::from_string(
         db.get_database_backend(),
         sql.to_string(),
@@ -277,7 +285,7 @@ async fn scalar(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
     .expect("a number")
 }
 
-fn solaire_dome(region: &str) -> proto::Programme {
+pub(crate) fn solaire_dome(region: &str) -> proto::Programme {
     proto::Programme {
         title: "Solaire Dôme".into(),
         description: "Centrales photovoltaïques de 9 kWc (60 m²) en toiture des bâtiments publics"
@@ -299,7 +307,7 @@ fn solaire_dome(region: &str) -> proto::Programme {
 }
 
 /// The Département (funder) and the Région (co-funder), active.
-async fn funders(platform: &TestPlatform, members: &Members) -> (String, String) {
+pub(crate) async fn funders(platform: &TestPlatform, members: &Members) -> (String, String) {
     let names = active_members(
         platform,
         members,

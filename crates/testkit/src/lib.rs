@@ -37,6 +37,24 @@ pub fn free_port() -> u16 {
     panic!("no free port between 20000 and 32000")
 }
 
+/// A valid SIREN no other test is likely to use: collectivities need one, and the
+/// members service allows one current member per SIREN.
+pub fn a_siren() -> String {
+    let number = (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u32;
+    fabrique_types::Siren::completing(number)
+        .as_str()
+        .to_string()
+}
+
+/// [`a_siren`] for a territorial collectivity (which must have one), blank otherwise.
+pub fn siren_for(kind: fabrique_api::members::MemberKind) -> String {
+    use fabrique_api::members::MemberKind::*;
+    match kind {
+        Commune | Epci | Departement | Region => a_siren(),
+        _ => String::new(),
+    }
+}
+
 /// A directory removed when dropped.
 #[derive(Debug)]
 pub struct TempDir(std::path::PathBuf);

@@ -41,9 +41,24 @@ impl Siren {
         Ok(Self(digits))
     }
 
+    /// The SIREN whose first eight digits are `number` (below 10⁸, zero-padded) and whose
+    /// ninth is the Luhn check digit: examples and test fixtures that must be valid and
+    /// distinct.
+    pub fn completing(number: u32) -> Self {
+        Self(with_check_digit(&format!("{:08}", number % 100_000_000)))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `digits` and the one digit that makes the whole Luhn-valid.
+fn with_check_digit(digits: &str) -> String {
+    (0..10)
+        .map(|d| format!("{digits}{d}"))
+        .find(|candidate| luhn(candidate))
+        .expect("one of ten check digits satisfies Luhn")
 }
 
 /// A SIRET number: a SIREN and a 5-digit establishment number, 14 digits, Luhn-valid.
@@ -69,6 +84,16 @@ impl Siret {
 
     pub fn siren(&self) -> &str {
         &self.0[..9]
+    }
+
+    /// The SIRET of `siren`'s establishment `nic` (its first four digits; the fifth is
+    /// the Luhn check digit): examples and test fixtures.
+    pub fn completing(siren: &Siren, nic: u16) -> Self {
+        Self(with_check_digit(&format!(
+            "{}{:04}",
+            siren.as_str(),
+            nic % 10_000
+        )))
     }
 }
 
@@ -182,6 +207,22 @@ mod tests {
         assert_eq!(siret.siren(), "216304303");
         assert!(Siret::parse("21630430300012").is_err());
         assert!(Siret::parse("2163043030001").is_err());
+    }
+
+    #[test]
+    fn completed_numbers_pass_their_own_checks() {
+        assert_eq!(Siren::completing(20006762).as_str(), "200067627");
+        for n in [0, 1, 99_999_999, 123_456_789] {
+            let siren = Siren::completing(n);
+            assert_eq!(Siren::parse(siren.as_str()), Ok(siren.clone()));
+            let siret = Siret::completing(&siren, 1);
+            assert_eq!(Siret::parse(siret.as_str()), Ok(siret.clone()));
+            assert_eq!(siret.siren(), siren.as_str());
+        }
+        assert_eq!(
+            Siret::completing(&Siren::parse("216304303").unwrap(), 1).as_str(),
+            "21630430300011"
+        );
     }
 
     #[test]

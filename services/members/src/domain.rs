@@ -225,6 +225,14 @@ pub struct Profile {
 impl Profile {
     /// Rules across fields; each error names the field it is about.
     pub fn check(&self) -> Result<(), (&'static str, Invalid)> {
+        // A collectivity is a legal entity funders count awards against (one subsidy
+        // per collectivity): without its SIREN a commune could be registered twice.
+        if self.kind.is_collectivity() && self.siren.is_none() {
+            return Err((
+                "siren",
+                Invalid("is required for a territorial collectivity".into()),
+            ));
+        }
         if self.kind == MemberKind::Commune && self.insee_code.is_none() {
             return Err(("insee_code", Invalid("is required for a commune".into())));
         }
@@ -453,9 +461,19 @@ mod tests {
     }
 
     #[test]
-    fn a_commune_needs_its_insee_code() {
+    fn a_collectivity_needs_its_siren_and_a_commune_its_insee_code() {
         let mut m = member(MemberState::Pending);
+        for kind in [
+            MemberKind::Epci,
+            MemberKind::Departement,
+            MemberKind::Region,
+        ] {
+            m.profile.kind = kind;
+            assert_eq!(m.profile.check().unwrap_err().0, "siren", "{kind:?}");
+        }
         m.profile.kind = MemberKind::Commune;
+        assert_eq!(m.profile.check().unwrap_err().0, "siren");
+        m.profile.siren = Some(Siren::parse("216301135").unwrap());
         assert_eq!(m.profile.check().unwrap_err().0, "insee_code");
         m.profile.insee_code = Some(InseeCode::parse("63113").unwrap());
         assert!(m.profile.check().is_ok());

@@ -198,6 +198,7 @@ async fn active_member(
         fabrique_api::members::Member {
             display_name: name.into(),
             kind: kind as i32,
+            siren: fabrique_testkit::siren_for(kind),
             ..Default::default()
         },
     )

@@ -178,6 +178,7 @@ pub async fn joined_member(
                 member: Some(mp::Member {
                     display_name: name.into(),
                     kind: kind as i32,
+                    siren: fabrique_testkit::siren_for(kind),
                     // A commune needs its INSEE code: Thiers's.
                     insee_code: if kind == fabrique_api::members::MemberKind::Commune {
                         "63430".into()
