@@ -413,6 +413,7 @@ const TABLE: &[(&str, Expect)] = &[
         PUBLIC,
     ),
     ("fabrique.projects.v1.ProjectsService/CloseProgramme", OWNER),
+    ("fabrique.projects.v1.ProjectsService/ChangeEnvelope", OWNER),
     (
         "fabrique.projects.v1.ProjectsService/CreateApplication",
         expect(U, OK, PD, FP),
@@ -436,6 +437,14 @@ const TABLE: &[(&str, Expect)] = &[
     ),
     (
         "fabrique.projects.v1.ProjectsService/PayApplication",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/RecordPayment",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/CancelAward",
         expect(U, NF, OK, OK),
     ),
     // Awards are public data (funders must publish them).
@@ -1492,6 +1501,15 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
         ("ProjectsService", "CloseProgramme") => encoded(pp::CloseProgrammeRequest {
             name: fx.programme_of(&fx.a).await,
         }),
+        ("ProjectsService", "ChangeEnvelope") => encoded(pp::ChangeEnvelopeRequest {
+            name: fx.programme_of(&fx.a).await,
+            envelope_cents: 60_000_000,
+            deliberation_reference: "DM2-2026-045".into(),
+            deliberation_time: Some(prost_types::Timestamp {
+                seconds: 1_790_000_000,
+                nanos: 0,
+            }),
+        }),
         ("ProjectsService", "CreateApplication") => encoded(pp::CreateApplicationRequest {
             parent: fx.programme_of(&fx.a).await,
             application: Some(pp::Application {
@@ -1533,6 +1551,42 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
                 .await
                 .expect("approve application");
             encoded(pp::PayApplicationRequest { name })
+        }
+        ("ProjectsService", "RecordPayment") => {
+            let name = fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await;
+            fx.projects()
+                .approve_application(authed(
+                    pp::ApproveApplicationRequest { name: name.clone() },
+                    &fx.admin,
+                ))
+                .await
+                .expect("approve application");
+            encoded(pp::RecordPaymentRequest {
+                name,
+                payment: Some(pp::Payment {
+                    kind: pp::PaymentKind::Advance as i32,
+                    amount_cents: 100_000,
+                    pay_time: Some(prost_types::Timestamp {
+                        seconds: 1_790_000_000,
+                        nanos: 0,
+                    }),
+                    record_time: None,
+                }),
+            })
+        }
+        ("ProjectsService", "CancelAward") => {
+            let name = fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await;
+            fx.projects()
+                .approve_application(authed(
+                    pp::ApproveApplicationRequest { name: name.clone() },
+                    &fx.admin,
+                ))
+                .await
+                .expect("approve application");
+            encoded(pp::CancelAwardRequest {
+                name,
+                reason: "la commune renonce".into(),
+            })
         }
         ("ProjectsService", "ExportAwards") => {
             encoded(pp::ExportAwardsRequest { name: fx.programme.clone() })

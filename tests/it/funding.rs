@@ -408,7 +408,10 @@ async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
     filter("rejetee", "").await;
     landed(loser, "&etat=rejetee&demandeur=").await;
     let rejected = shown_text(loser, "section.funded").await;
-    assert!(rejected.contains("Rejetées ou retirées"), "{rejected}");
+    assert!(
+        rejected.contains("Rejetées, retirées ou annulées"),
+        "{rejected}"
+    );
     assert!(rejected.contains(rejected_purpose), "{rejected}");
     assert!(!rejected.contains(paid_purpose), "{rejected}");
     assert_eq!(loser.find_all("section.funded").await.len(), 1);

@@ -35,4 +35,5 @@ mod sharing;
 mod shutdown;
 mod sign_in;
 mod sizes;
+mod subsidies;
 mod support;

@@ -22,9 +22,9 @@ pub use group_purchase::{
     Site, parse_lot_code, parse_volume,
 };
 pub use programme::{
-    Application, ApplicationDraft, ApplicationState, ApplicationTransition, CoFunder, FundingLine,
-    Programme, ProgrammeDraft, ProgrammeState, ProgrammeTransition, application_name,
-    parse_application_name,
+    Application, ApplicationDraft, ApplicationState, ApplicationTransition, CoFunder,
+    EnvelopeChange, FundingLine, Payment, PaymentKind, Programme, ProgrammeDraft, ProgrammeState,
+    ProgrammeTransition, application_name, legal_entity, parse_application_name,
 };
 pub use project::{
     Milestone, Participant, Project, ProjectDraft, ProjectPatch, ProjectState, Theme,

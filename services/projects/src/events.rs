@@ -32,6 +32,8 @@ pub const PROJECT_STATE_CHANGED: &str = "fabrique.projects.project.state_changed
 pub const PROGRAMME_OPENED: &str = "fabrique.projects.programme.opened";
 /// A programme stopped taking applications.
 pub const PROGRAMME_CLOSED: &str = "fabrique.projects.programme.closed";
+/// A programme's envelope changed by a deliberation of its funder.
+pub const PROGRAMME_ENVELOPE_CHANGED: &str = "fabrique.projects.programme.envelope_changed";
 /// An application was submitted (its aid not yet committed).
 pub const APPLICATION_SUBMITTED: &str = "fabrique.projects.application.submitted";
 /// An application was approved: its aid is committed within the envelope.
@@ -40,7 +42,12 @@ pub const APPLICATION_APPROVED: &str = "fabrique.projects.application.approved";
 pub const APPLICATION_REJECTED: &str = "fabrique.projects.application.rejected";
 /// An application was withdrawn, by its applicant or because it left the alliance.
 pub const APPLICATION_WITHDRAWN: &str = "fabrique.projects.application.withdrawn";
-/// An approved application's aid was paid.
+/// An award was cancelled before any payment: its aid is back in the envelope.
+pub const APPLICATION_CANCELLED: &str = "fabrique.projects.application.cancelled";
+/// An advance of an award was paid; the award stays approved.
+pub const APPLICATION_ADVANCE_PAID: &str = "fabrique.projects.application.advance_paid";
+/// An award's balance was paid: it is paid, and what it left unpaid is back in the
+/// envelope.
 pub const APPLICATION_PAID: &str = "fabrique.projects.application.paid";
 /// A grouped purchase was opened.
 pub const PURCHASE_OPENED: &str = "fabrique.projects.group_purchase.opened";
@@ -71,9 +78,14 @@ pub fn project(subject: &str, p: &Project, changed_fields: Vec<String>) -> Outgo
     OutgoingEvent::new(subject, p.name(), p.updated_at, &message)
 }
 
-/// A programme's event, with its envelope and what it has committed.
+/// A programme's event, with its envelope and what it has committed; an envelope
+/// change's event carries the change.
 pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
+    let envelope_change = (subject == PROGRAMME_ENVELOPE_CHANGED)
+        .then(|| p.envelope_changes.last().map(Into::into))
+        .flatten();
     let message = proto::ProgrammeChanged {
+        envelope_change,
         programme: p.name(),
         funder: member_name(p.funder),
         envelope_cents: p.envelope_cents,
@@ -86,15 +98,23 @@ pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
 }
 
 /// An application's event, on the subject of the state it is in (submitted, approved,
-/// rejected, withdrawn or paid), with its aid, breakdown and the programme's committed
-/// total, which the caller reads in the transaction that writes the change.
+/// rejected, withdrawn, cancelled or paid; `advance_paid` for an approved one with a
+/// payment, which only an advance gives it), with its aid, breakdown, what was paid and
+/// the programme's committed total, which the caller reads in the transaction that
+/// writes the change.
 pub fn application(a: &Application, programme_committed_cents: i64) -> OutgoingEvent {
     let subject = match a.state {
         ApplicationState::Submitted => APPLICATION_SUBMITTED,
-        ApplicationState::Approved => APPLICATION_APPROVED,
+        ApplicationState::Approved if a.payments.is_empty() => APPLICATION_APPROVED,
+        ApplicationState::Approved => APPLICATION_ADVANCE_PAID,
         ApplicationState::Rejected => APPLICATION_REJECTED,
         ApplicationState::Withdrawn => APPLICATION_WITHDRAWN,
+        ApplicationState::Cancelled => APPLICATION_CANCELLED,
         ApplicationState::Paid => APPLICATION_PAID,
+    };
+    let payment = match subject {
+        APPLICATION_ADVANCE_PAID | APPLICATION_PAID => a.payments.last().map(Into::into),
+        _ => None,
     };
     let at = fabrique_platform::time::now();
     let message = proto::ApplicationChanged {
@@ -107,6 +127,8 @@ pub fn application(a: &Application, programme_committed_cents: i64) -> OutgoingE
         reason: a.state_reason.clone().unwrap_or_default(),
         programme_committed_cents,
         occurred_at: Some(timestamp(at)),
+        paid_cents: a.paid_cents(),
+        payment,
     };
     OutgoingEvent::new(subject, a.name(), at, &message)
 }

@@ -11,6 +11,8 @@ use fabrique_platform::page;
 use fabrique_platform::request;
 use tonic::{Request, Response, Status};
 
+mod budget;
+
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Projects};
 use crate::domain::{
     ApplicationDraft, ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState,
@@ -30,27 +32,6 @@ impl ProjectsGrpc {
     /// The handlers, calling `projects`.
     pub fn new(projects: Projects) -> Self {
         Self { projects }
-    }
-
-    /// Fills in each programme's application and award counts.
-    async fn count_applications(&self, programmes: &mut [proto::Programme]) -> Result<(), Status> {
-        let ids: Vec<uuid::Uuid> = programmes
-            .iter()
-            .filter_map(|p| p.name.strip_prefix("programmes/"))
-            .filter_map(|id| uuid::Uuid::parse_str(id).ok())
-            .collect();
-        let counts = self.projects.application_counts(&ids).await?;
-        for programme in programmes {
-            let id = programme
-                .name
-                .strip_prefix("programmes/")
-                .and_then(|id| uuid::Uuid::parse_str(id).ok());
-            if let Some((applications, awards)) = id.and_then(|id| counts.get(&id)) {
-                programme.application_count = i32::try_from(*applications).unwrap_or(i32::MAX);
-                programme.award_count = i32::try_from(*awards).unwrap_or(i32::MAX);
-            }
-        }
-        Ok(())
     }
 }
 
@@ -348,6 +329,27 @@ impl ProjectsService for ProjectsGrpc {
                 .withdraw(&caller, programme, id, reason)
                 .await?,
         )))
+    }
+
+    async fn change_envelope(
+        &self,
+        request: Request<proto::ChangeEnvelopeRequest>,
+    ) -> Result<Response<proto::Programme>, Status> {
+        self.envelope_changed(request).await
+    }
+
+    async fn record_payment(
+        &self,
+        request: Request<proto::RecordPaymentRequest>,
+    ) -> Result<Response<proto::Application>, Status> {
+        self.payment_recorded(request).await
+    }
+
+    async fn cancel_award(
+        &self,
+        request: Request<proto::CancelAwardRequest>,
+    ) -> Result<Response<proto::Application>, Status> {
+        self.award_cancelled(request).await
     }
 
     async fn pay_application(

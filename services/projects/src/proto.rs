@@ -15,8 +15,8 @@ use fabrique_platform::{Error, Violations};
 use uuid::Uuid;
 
 use crate::domain::{
-    ApplicationState, Category, GroupPurchaseState, Invalid, ProgrammeState, ProjectState, Theme,
-    parse, parse_application_name,
+    ApplicationState, Category, GroupPurchaseState, Invalid, PaymentKind, ProgrammeState,
+    ProjectState, Theme, parse, parse_application_name,
 };
 use crate::refusal::RefusalCode;
 
@@ -26,6 +26,7 @@ pub mod project;
 pub mod workshop;
 
 pub use group_purchase::{group_purchase_for, lots_to_proto, parse_sites, parse_supplier};
+pub use programme::{parse_envelope_change, parse_payment};
 pub use project::{parse_project_patch, project_for};
 pub use workshop::{parse_team, team_report_for};
 
@@ -34,6 +35,7 @@ fabrique_platform::proto_mapped!(
     ProjectState => proto::ProjectState,
     ProgrammeState => proto::ProgrammeState,
     ApplicationState => proto::ApplicationState,
+    PaymentKind => proto::PaymentKind,
     Category => proto::GroupPurchaseCategory,
     GroupPurchaseState => proto::GroupPurchaseState,
     RefusalCode => proto::Refusal,
@@ -111,6 +113,7 @@ mod tests {
         assert_round_trip::<ProjectState>();
         assert_round_trip::<ProgrammeState>();
         assert_round_trip::<ApplicationState>();
+        assert_round_trip::<PaymentKind>();
         assert_round_trip::<Category>();
         assert_round_trip::<GroupPurchaseState>();
         assert_round_trip::<RefusalCode>();

@@ -33,8 +33,14 @@ fabrique_types::string_enum!(
         ApplicationDecided => "APPLICATION_DECIDED",
         /// Approving would commit more than what remains of the programme's envelope.
         EnvelopeExhausted => "ENVELOPE_EXHAUSTED",
-        /// Paying an application that is not APPROVED.
+        /// Paying or cancelling an application that is not APPROVED.
         ApplicationNotApproved => "APPLICATION_NOT_APPROVED",
+        /// Lowering an envelope below what its approvals have committed.
+        EnvelopeBelowCommitted => "ENVELOPE_BELOW_COMMITTED",
+        /// Cancelling an award of which a payment was recorded.
+        AwardHasPayments => "AWARD_HAS_PAYMENTS",
+        /// A payment above what remains to pay of the award (an advance must leave some).
+        PaymentExceedsAward => "PAYMENT_EXCEEDS_AWARD",
         /// Joining or leaving a grouped purchase that is no longer OPEN.
         PurchaseClosed => "PURCHASE_CLOSED",
         /// Joining a grouped purchase after its deadline.
@@ -127,6 +133,9 @@ pub enum Refusal {
     AwardLimitReached {
         /// `members/{id}`, the applicant.
         member: String,
+        /// What the awards are counted against: `siren:{siren}`, or `member:{id}` for a
+        /// member without a SIREN.
+        legal_entity: String,
         /// The programme's most awards per member.
         max: u32,
         /// `programmes/{id}`.
@@ -152,12 +161,41 @@ pub enum Refusal {
         /// The programme's whole envelope, which approvals never exceed.
         envelope_cents: i64,
     },
-    /// Only an approved application is paid.
+    /// Only an approved application is paid or cancelled.
     ApplicationNotApproved {
         /// `programmes/{id}/applications/{id}`.
         application: String,
-        /// The state it is in instead.
-        state: &'static str,
+        /// The state it is in instead; `None` when a concurrent call moved it meanwhile.
+        state: Option<&'static str>,
+        /// What the call tried, as a past participle: paid, cancelled.
+        action: &'static str,
+    },
+    /// An envelope may not go below what is committed.
+    EnvelopeBelowCommitted {
+        /// `programmes/{id}`.
+        programme: String,
+        /// The envelope asked for.
+        envelope_cents: i64,
+        /// What its approvals have committed.
+        committed_cents: i64,
+    },
+    /// An award partly paid is not cancelled here (the funder recovers what it paid).
+    AwardHasPayments {
+        /// `programmes/{id}/applications/{id}`.
+        application: String,
+        /// What was paid of it.
+        paid_cents: i64,
+    },
+    /// A payment above what remains to pay of the award.
+    PaymentExceedsAward {
+        /// `programmes/{id}/applications/{id}`.
+        application: String,
+        /// `advance` or `balance`.
+        kind: &'static str,
+        /// The payment asked for.
+        amount_cents: i64,
+        /// What remains to pay of the award.
+        unpaid_cents: i64,
     },
     /// Joining or leaving a grouped purchase that is no longer open.
     PurchaseClosed {
@@ -214,6 +252,9 @@ impl RefusalTrait for Refusal {
             Refusal::ApplicationDecided { .. } => RefusalCode::ApplicationDecided,
             Refusal::EnvelopeExhausted { .. } => RefusalCode::EnvelopeExhausted,
             Refusal::ApplicationNotApproved { .. } => RefusalCode::ApplicationNotApproved,
+            Refusal::EnvelopeBelowCommitted { .. } => RefusalCode::EnvelopeBelowCommitted,
+            Refusal::AwardHasPayments { .. } => RefusalCode::AwardHasPayments,
+            Refusal::PaymentExceedsAward { .. } => RefusalCode::PaymentExceedsAward,
             Refusal::PurchaseClosed { .. } => RefusalCode::PurchaseClosed,
             Refusal::DeadlinePassed { .. } => RefusalCode::DeadlinePassed,
             Refusal::NotJoined { .. } => RefusalCode::NotJoined,
@@ -268,9 +309,13 @@ impl RefusalTrait for Refusal {
             ),
             Refusal::AwardLimitReached {
                 member,
+                legal_entity,
                 max,
                 programme,
-            } => format!("{member} already holds {max} award(s) of {programme}"),
+            } => format!(
+                "{member} already holds {max} award(s) of {programme}, counted per legal \
+                 entity ({legal_entity})"
+            ),
             Refusal::ApplicationDecided {
                 application,
                 state,
@@ -291,10 +336,50 @@ impl RefusalTrait for Refusal {
                 euros(*aid_cents),
                 euros(*envelope_cents)
             ),
-            Refusal::ApplicationNotApproved { application, state } => format!(
-                "{application} is {}: only an approved application is paid",
-                state.to_uppercase()
+            Refusal::ApplicationNotApproved {
+                application,
+                state,
+                action,
+            } => {
+                let now = match state {
+                    Some(state) => format!("is {}", state.to_uppercase()),
+                    None => "was moved meanwhile".into(),
+                };
+                format!("{application} {now}: only an approved application is {action}")
+            }
+            Refusal::EnvelopeBelowCommitted {
+                programme,
+                envelope_cents,
+                committed_cents,
+            } => format!(
+                "the envelope of {programme} cannot be {} €: {} € are committed",
+                euros(*envelope_cents),
+                euros(*committed_cents)
             ),
+            Refusal::AwardHasPayments {
+                application,
+                paid_cents,
+            } => format!(
+                "{application} was paid {} €: an award partly paid is not cancelled",
+                euros(*paid_cents)
+            ),
+            Refusal::PaymentExceedsAward {
+                application,
+                kind,
+                amount_cents,
+                unpaid_cents,
+            } => {
+                let limit = if *kind == "advance" {
+                    "an advance must leave part of it for the balance"
+                } else {
+                    "a balance pays at most what remains"
+                };
+                format!(
+                    "{application} has {} € left to pay: {limit}, not {} €",
+                    euros(*unpaid_cents),
+                    euros(*amount_cents)
+                )
+            }
             Refusal::PurchaseClosed { purchase, state } => format!(
                 "{purchase} is {}: it is no longer open",
                 state.to_uppercase()
@@ -329,9 +414,28 @@ impl RefusalTrait for Refusal {
                 ("aid_cents", aid_cents.to_string()),
                 ("envelope_cents", envelope_cents.to_string()),
             ],
-            Refusal::AwardLimitReached { max, .. } => {
-                vec![("max_awards_per_member", max.to_string())]
-            }
+            Refusal::AwardLimitReached {
+                max, legal_entity, ..
+            } => vec![
+                ("max_awards_per_member", max.to_string()),
+                ("legal_entity", legal_entity.clone()),
+            ],
+            Refusal::EnvelopeBelowCommitted {
+                envelope_cents,
+                committed_cents,
+                ..
+            } => vec![
+                ("envelope_cents", envelope_cents.to_string()),
+                ("committed_cents", committed_cents.to_string()),
+            ],
+            Refusal::PaymentExceedsAward {
+                amount_cents,
+                unpaid_cents,
+                ..
+            } => vec![
+                ("amount_cents", amount_cents.to_string()),
+                ("unpaid_cents", unpaid_cents.to_string()),
+            ],
             _ => Vec::new(),
         }
     }
@@ -345,168 +449,4 @@ pub fn euros(cents: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_platform_s_codes_are_listed() {
-        let codes: Vec<&str> = RefusalCode::ALL.iter().map(|c| c.as_str()).collect();
-        fabrique_platform::refusal::assert_lists_shared(&codes);
-    }
-
-    /// One of each refusal (and of each case its message distinguishes). Over 60 lines:
-    /// it is that list.
-    fn one_of_each() -> Vec<Refusal> {
-        let day = NaiveDate::from_ymd_opt(2027, 3, 1).expect("a date");
-        vec![
-            Refusal::NotAMember,
-            Refusal::MemberNotActive {
-                role: "applicant",
-                member: "members/1".into(),
-                state: Some("suspended".into()),
-            },
-            Refusal::MemberNotActive {
-                role: "lead",
-                member: "members/1".into(),
-                state: None,
-            },
-            Refusal::PlaceClosed {
-                place: "places/1".into(),
-            },
-            Refusal::PlaceUnknown {
-                place: "places/1".into(),
-            },
-            Refusal::ProjectState {
-                project: "projects/1".into(),
-                state: "completed",
-                to: "active",
-            },
-            Refusal::ProgrammeClosed {
-                programme: "programmes/1".into(),
-            },
-            Refusal::ProgrammeNotOpen {
-                programme: "programmes/1".into(),
-                why: NotOpen::Closed,
-            },
-            Refusal::ProgrammeNotOpen {
-                programme: "programmes/1".into(),
-                why: NotOpen::OpensOn(day),
-            },
-            Refusal::ProgrammeNotOpen {
-                programme: "programmes/1".into(),
-                why: NotOpen::ClosedOn(day),
-            },
-            Refusal::Ineligible {
-                applicant: "members/1".into(),
-                kind: "association".into(),
-                programme: "programmes/1".into(),
-                eligible: vec!["commune".into(), "epci".into()],
-            },
-            Refusal::AwardLimitReached {
-                member: "members/1".into(),
-                max: 1,
-                programme: "programmes/1".into(),
-            },
-            Refusal::ApplicationDecided {
-                application: "programmes/1/applications/2".into(),
-                state: Some("approved"),
-                action: "withdrawn",
-            },
-            Refusal::ApplicationDecided {
-                application: "programmes/1/applications/2".into(),
-                state: None,
-                action: "approved",
-            },
-            Refusal::EnvelopeExhausted {
-                programme: "programmes/1".into(),
-                aid_cents: 500_000,
-                envelope_cents: 50_000_000,
-            },
-            Refusal::ApplicationNotApproved {
-                application: "programmes/1/applications/2".into(),
-                state: "submitted",
-            },
-            Refusal::PurchaseClosed {
-                purchase: "groupPurchases/1".into(),
-                state: "closed",
-            },
-            Refusal::DeadlinePassed {
-                purchase: "groupPurchases/1".into(),
-                deadline: DateTime::from_timestamp(1_800_000_000, 0).expect("a time"),
-            },
-            Refusal::NotJoined {
-                member: "members/1".into(),
-                purchase: "groupPurchases/1".into(),
-            },
-            Refusal::PurchaseState {
-                purchase: "groupPurchases/1".into(),
-                state: "open",
-                expected: "closed",
-            },
-        ]
-    }
-
-    #[test]
-    fn each_refusal_sends_a_listed_code_and_names_its_resource() {
-        for refusal in one_of_each() {
-            assert!(
-                RefusalCode::ALL
-                    .iter()
-                    .any(|c| c.as_str() == refusal.code()),
-                "{refusal:?}"
-            );
-            let message = refusal.message();
-            assert!(
-                refusal == Refusal::NotAMember || message.contains("s/1"),
-                "{message}"
-            );
-        }
-    }
-
-    #[test]
-    fn every_listed_code_is_sent_by_a_refusal() {
-        let sent: Vec<&str> = one_of_each().iter().map(|r| r.code()).collect();
-        for code in RefusalCode::ALL {
-            let shared = fabrique_platform::refusal::Shared::CODES.contains(&code.as_str());
-            assert!(
-                shared || sent.contains(&code.as_str()),
-                "{code:?} is listed but no refusal sends it"
-            );
-        }
-    }
-
-    #[test]
-    fn an_exhausted_envelope_gives_the_amounts_and_is_stored_with_its_code() {
-        let refusal = Refusal::EnvelopeExhausted {
-            programme: "programmes/1".into(),
-            aid_cents: 500_000,
-            envelope_cents: 50_000_000,
-        };
-        assert_eq!(
-            refusal.stored_reason(),
-            "ENVELOPE_EXHAUSTED: the envelope of programmes/1 is exhausted: \
-             5000.00 € would exceed 500000.00 €"
-        );
-    }
-
-    #[test]
-    fn a_decided_application_says_its_state_or_that_it_was_decided_meanwhile() {
-        let decided = |state| Refusal::ApplicationDecided {
-            application: "programmes/1/applications/2".into(),
-            state,
-            action: "withdrawn",
-        };
-        assert_eq!(
-            decided(Some("paid")).message(),
-            "programmes/1/applications/2 is PAID: only a submitted application can be withdrawn"
-        );
-        assert!(decided(None).message().contains("was decided meanwhile"),);
-    }
-
-    #[test]
-    fn euros_have_two_decimals() {
-        assert_eq!(euros(500_000), "5000.00");
-        assert_eq!(euros(5), "0.05");
-        assert_eq!(euros(-125), "-1.25");
-    }
-}
+mod tests;

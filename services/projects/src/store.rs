@@ -26,8 +26,8 @@ pub use group_purchase::{
 };
 pub use programme::{
     Applied, application_by_request, application_counts, apply_application, awards_of,
-    get_application, get_programme, insert_application, insert_programme, list_applications,
-    list_programmes, locked_committed, move_programme, programme_by_request,
+    change_envelope, get_application, get_programme, insert_application, insert_programme,
+    list_applications, list_programmes, locked_committed, move_programme, programme_by_request,
 };
 pub use project::{get_project, insert_project, list_projects, project_by_request, update_project};
 pub use workshop::{get_workshop, insert_workshop, list_workshops, set_team, workshop_by_request};

@@ -1,7 +1,7 @@
-//! The use cases of programmes and their applications: opening and closing a programme,
-//! applying to it, the funder's decisions and payments (each through
-//! `Projects::move_application`, where the envelope is held), and the SCDL export of
-//! its awards.
+//! The use cases of programmes and their applications: opening and closing a programme
+//! and changing its envelope, applying to it, the funder's decisions, payments and
+//! cancellations (each through `Projects::move_application`, where the envelope and
+//! the limit per legal entity are held), and the SCDL export of its awards.
 
 use std::collections::BTreeMap;
 
@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 use super::{Projects, acting_member, joined};
 use crate::domain::{
-    Application, ApplicationDraft, ApplicationState, ApplicationTransition, Programme,
-    ProgrammeDraft, ProgrammeState, ProgrammeTransition, application_name, member_name, name,
+    Application, ApplicationDraft, ApplicationState, ApplicationTransition, Payment, PaymentKind,
+    Programme, ProgrammeDraft, ProgrammeState, ProgrammeTransition, application_name, legal_entity,
+    member_name, name,
 };
 use crate::events;
 use crate::refusal::Refusal;
@@ -121,6 +122,51 @@ impl Projects {
         .await?;
         Ok(closed)
     }
+
+    /// Changes the envelope as the funder's deliberation `reference` of `decided_on`
+    /// voted it (the funder or an admin), never below what is committed.
+    pub async fn change_envelope(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        envelope_cents: i64,
+        reference: String,
+        decided_on: chrono::NaiveDate,
+    ) -> Result<Programme, Error> {
+        let programme = self.get_programme(id).await?;
+        caller.require_admin_or_member(programme.funder, "change this programme's envelope")?;
+        let next = programme.change_envelope(envelope_cents, reference, decided_on, now())?;
+        let txn = self.db.begin().await?;
+        if !store::change_envelope(&txn, &programme, &next).await? {
+            txn.rollback().await?;
+            // Approvals may have committed more since it was read: say so if they did.
+            let fresh = self.get_programme(id).await?;
+            return Err(match fresh.committed_cents > envelope_cents {
+                true => Refusal::EnvelopeBelowCommitted {
+                    programme: fresh.name(),
+                    envelope_cents,
+                    committed_cents: fresh.committed_cents,
+                }
+                .into(),
+                false => fabrique_platform::refusal::Shared::ConcurrentChange {
+                    resource: Some(fresh.name()),
+                }
+                .into(),
+            });
+        }
+        let changed = store::get_programme(&txn, id)
+            .await?
+            .ok_or_else(|| Error::not_found(programme.name()))?;
+        self.commit(
+            txn,
+            vec![events::programme(
+                events::PROGRAMME_ENVELOPE_CHANGED,
+                &changed,
+            )],
+        )
+        .await?;
+        Ok(changed)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -201,11 +247,13 @@ impl Projects {
                 format!("at most {max} per application"),
             ));
         }
+        let entity = legal_entity(applicant, member.siren.as_deref());
         if let Some(max) = programme.max_awards_per_member
-            && store::awards_of(&self.db, programme.id, applicant).await? >= u64::from(max)
+            && store::awards_of(&self.db, programme.id, &entity).await? >= u64::from(max)
         {
             return Err(Refusal::AwardLimitReached {
                 member: member_name(applicant),
+                legal_entity: entity,
                 max,
                 programme: programme.name(),
             }
@@ -288,13 +336,14 @@ impl Projects {
     ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(programme.funder, "decide on applications")?;
-        current.next(&ApplicationTransition::Approve, now())?;
-        // Aid goes to a member in good standing only (the application waits otherwise).
-        self.active_member(current.applicant, "applicant").await?;
-        match self
-            .move_application(&current, &programme, ApplicationTransition::Approve)
-            .await?
-        {
+        // Aid goes to a member in good standing only (the application waits otherwise);
+        // the award counts against its legal entity as the register gives it now.
+        let applicant = self.active_member(current.applicant, "applicant").await?;
+        let approve = ApplicationTransition::Approve {
+            legal_entity: legal_entity(applicant.id, applicant.siren.as_deref()),
+        };
+        current.next(&approve, now())?;
+        match self.move_application(&current, &programme, approve).await? {
             Ok(approved) => Ok(approved),
             Err(
                 refusal @ (Refusal::EnvelopeExhausted { .. } | Refusal::AwardLimitReached { .. }),
@@ -354,17 +403,58 @@ impl Projects {
             .await??)
     }
 
-    /// Records the payment of an approved application (the funder or an admin).
+    /// Pays what remains of an approved award today, as its balance (the funder or an
+    /// admin).
     pub async fn pay(
         &self,
         caller: &Caller,
         programme_id: Uuid,
         id: Uuid,
     ) -> Result<Application, Error> {
+        let now = now();
+        let (current, _) = self.get_application(caller, programme_id, id).await?;
+        let balance = Payment {
+            kind: PaymentKind::Balance,
+            amount_cents: current.unpaid_cents(),
+            paid_on: now.date_naive(),
+            recorded_at: now,
+        };
+        self.record_payment(caller, programme_id, id, balance).await
+    }
+
+    /// Records a payment of an approved award, an advance or the balance (the funder or
+    /// an admin); never more than what remains to pay.
+    pub async fn record_payment(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+        payment: Payment,
+    ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(programme.funder, "pay an application")?;
         Ok(self
-            .move_application(&current, &programme, ApplicationTransition::Pay)
+            .move_application(&current, &programme, ApplicationTransition::Pay(payment))
+            .await??)
+    }
+
+    /// Cancels an approved award of which nothing was paid (the funder or an admin): its
+    /// aid returns to the envelope and it no longer counts against the limit.
+    pub async fn cancel_award(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+        reason: String,
+    ) -> Result<Application, Error> {
+        let (current, programme) = self.get_application(caller, programme_id, id).await?;
+        caller.require_admin_or_member(programme.funder, "cancel an award")?;
+        Ok(self
+            .move_application(
+                &current,
+                &programme,
+                ApplicationTransition::Cancel { reason },
+            )
             .await??)
     }
 
@@ -401,6 +491,7 @@ impl Projects {
                 },
                 Applied::AwardLimitReached => Refusal::AwardLimitReached {
                     member: member_name(current.applicant),
+                    legal_entity: next.legal_entity.clone().unwrap_or_default(),
                     max: programme.max_awards_per_member.unwrap_or_default(),
                     programme: programme.name(),
                 },

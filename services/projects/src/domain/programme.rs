@@ -1,12 +1,16 @@
 //! Funding programmes and their applications: the envelope, the aid per unit and each
 //! co-funder's part in whole cents, who may apply and when, and two lifecycles — a
 //! programme's OPEN → CLOSED ([`Programme::next`]) and an application's SUBMITTED →
-//! APPROVED | REJECTED | WITHDRAWN, APPROVED → PAID ([`Application::next`]). The envelope
-//! itself is held by the store, under concurrency; here is what one award is worth.
+//! APPROVED | REJECTED | WITHDRAWN, APPROVED → CANCELLED | PAID, with advances paid on
+//! the way ([`Application::next`]). The envelope itself is held by the store, under
+//! concurrency; here is what one award is worth and what it may still be paid.
+
+mod budget;
+
+pub use budget::{CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind, legal_entity};
 
 use chrono::{DateTime, Utc};
 use fabrique_types::Siret;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Invalid, name};
@@ -36,6 +40,8 @@ fabrique_types::string_enum!(
         Paid => "paid",
         /// Taken back by its applicant before a decision, or because it left the alliance.
         Withdrawn => "withdrawn",
+        /// Approved, then given up before any payment: its aid went back to the envelope.
+        Cancelled => "cancelled",
     }
 );
 
@@ -66,34 +72,6 @@ pub fn parse_application_name(value: &str) -> Result<(Uuid, Uuid), Invalid> {
 // ---------------------------------------------------------------------------
 // Programmes
 // ---------------------------------------------------------------------------
-
-/// A co-funder's part of each award.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CoFunder {
-    /// The member that pays the part, e.g. a Région co-funding a Département's aid.
-    pub member: Uuid,
-    /// Basis points of the programme's aid (2,500 = 25 %), or …
-    pub share_basis_points: Option<u32>,
-    /// … a fixed amount per unit.
-    pub cents_per_unit: Option<i64>,
-    /// How it pays, for people, e.g. through a regional nature park.
-    pub note: Option<String>,
-}
-
-impl CoFunder {
-    /// The co-funder's part of one unit of aid, in whole cents; `None` when a share
-    /// would leave a fraction of a cent (such a programme is refused).
-    pub fn per_unit(&self, aid_per_unit: i64) -> Option<i64> {
-        match (self.share_basis_points, self.cents_per_unit) {
-            (Some(bp), None) => {
-                let scaled = aid_per_unit.checked_mul(i64::from(bp))?;
-                (scaled % 10_000 == 0).then_some(scaled / 10_000)
-            }
-            (None, Some(cents)) => Some(cents),
-            _ => None,
-        }
-    }
-}
 
 /// A funding programme: a funder's fixed envelope, given as a fixed aid per unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,17 +116,8 @@ pub struct Programme {
     pub created_at: DateTime<Utc>,
     /// When its state last changed; committed and paid amounts move without it.
     pub updated_at: DateTime<Utc>,
-}
-
-/// One line of a breakdown: who pays how much.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FundingLine {
-    /// The programme's funder (first line) or one of its co-funders.
-    pub funder: Uuid,
-    /// What it pays for the application, in whole cents.
-    pub amount_cents: i64,
-    /// The co-funder's note; `None` on the funder's line.
-    pub note: Option<String>,
+    /// The envelope changes voted since it opened, oldest first.
+    pub envelope_changes: Vec<EnvelopeChange>,
 }
 
 /// What can happen to a programme.
@@ -211,7 +180,37 @@ impl Programme {
             created_by,
             created_at: now,
             updated_at: now,
+            envelope_changes: Vec::new(),
         }
+    }
+
+    /// The programme with its envelope changed to `envelope_cents` by the deliberation
+    /// `reference` of `decided_on`; refused below what its approvals have committed.
+    pub fn change_envelope(
+        &self,
+        envelope_cents: i64,
+        reference: String,
+        decided_on: chrono::NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Programme, Refusal> {
+        if envelope_cents < self.committed_cents {
+            return Err(Refusal::EnvelopeBelowCommitted {
+                programme: self.name(),
+                envelope_cents,
+                committed_cents: self.committed_cents,
+            });
+        }
+        let mut next = self.clone();
+        next.envelope_changes.push(EnvelopeChange {
+            previous_cents: self.envelope_cents,
+            envelope_cents,
+            reference,
+            decided_on,
+            recorded_at: now,
+        });
+        next.envelope_cents = envelope_cents;
+        next.updated_at = now;
+        Ok(next)
     }
 
     /// What is left of the envelope, in cents.
@@ -359,8 +358,12 @@ pub struct Application {
     pub created_at: DateTime<Utc>,
     /// When it was approved or rejected (a withdrawal is not a decision).
     pub decided_at: Option<DateTime<Utc>>,
-    /// When the funder recorded the payment; `None` until PAID.
+    /// When the funder recorded the balance; `None` until PAID.
     pub paid_at: Option<DateTime<Utc>>,
+    /// The legal entity its award counts against ([`legal_entity`]), set on approval.
+    pub legal_entity: Option<String>,
+    /// What was paid of its aid, oldest first: advances, then the balance.
+    pub payments: Vec<Payment>,
     /// Raised by every move; the store moves it only from the version it was read in.
     pub version: i64,
 }
@@ -397,13 +400,28 @@ impl Application {
             created_at: now,
             decided_at: None,
             paid_at: None,
+            legal_entity: None,
+            payments: Vec::new(),
             version: 1,
         })
     }
 
+    /// What its payments add up to, in cents.
+    pub fn paid_cents(&self) -> i64 {
+        self.payments.iter().map(|p| p.amount_cents).sum()
+    }
+
+    /// What remains to pay of its aid, in cents (nothing once PAID or CANCELLED).
+    pub fn unpaid_cents(&self) -> i64 {
+        match self.state {
+            ApplicationState::Approved => self.aid_cents - self.paid_cents(),
+            _ => 0,
+        }
+    }
+
     /// The application after `transition` at `now`, or why its state does not allow it:
     /// the one place an application's lifecycle is decided (SUBMITTED → APPROVED |
-    /// REJECTED | WITHDRAWN, APPROVED → PAID).
+    /// REJECTED | WITHDRAWN, APPROVED → CANCELLED | PAID, advances keeping it APPROVED).
     pub fn next(
         &self,
         transition: &ApplicationTransition,
@@ -417,9 +435,10 @@ impl Application {
         let mut next = self.clone();
         next.version += 1;
         match transition {
-            ApplicationTransition::Approve => {
+            ApplicationTransition::Approve { legal_entity } => {
                 next.state = Approved;
                 next.decided_at = Some(now);
+                next.legal_entity = Some(legal_entity.clone());
             }
             ApplicationTransition::Reject { reason } => {
                 next.state = Rejected;
@@ -430,20 +449,69 @@ impl Application {
                 next.state = Withdrawn;
                 next.state_reason = Some(reason.clone());
             }
-            ApplicationTransition::Pay => {
-                next.state = Paid;
-                next.paid_at = Some(now);
+            ApplicationTransition::Cancel { reason } => {
+                if !self.payments.is_empty() {
+                    return Err(Refusal::AwardHasPayments {
+                        application: self.name(),
+                        paid_cents: self.paid_cents(),
+                    });
+                }
+                next.state = Cancelled;
+                next.state_reason = Some(reason.clone());
+            }
+            ApplicationTransition::Pay(payment) => {
+                self.check_payment(payment)?;
+                next.payments.push(payment.clone());
+                if payment.kind == PaymentKind::Balance {
+                    next.state = Paid;
+                    next.paid_at = Some(now);
+                }
             }
         }
         Ok(next)
+    }
+
+    /// Whether `payment` fits what remains to pay: an advance leaves something (the last
+    /// payment is the balance), a balance pays at most what remains.
+    fn check_payment(&self, payment: &Payment) -> Result<(), Refusal> {
+        let unpaid = self.unpaid_cents();
+        let fits = match payment.kind {
+            PaymentKind::Advance => payment.amount_cents < unpaid,
+            PaymentKind::Balance => payment.amount_cents <= unpaid,
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(Refusal::PaymentExceedsAward {
+            application: self.name(),
+            kind: payment.kind.as_str(),
+            amount_cents: payment.amount_cents,
+            unpaid_cents: unpaid,
+        })
+    }
+
+    /// What a move from `self` to `next` does to the programme's committed total, in
+    /// cents: an approval commits the aid; a cancellation returns it, and a balance
+    /// returns what the award leaves unpaid.
+    pub fn committed_change(&self, next: &Application) -> i64 {
+        use ApplicationState::*;
+        match (self.state, next.state) {
+            (Submitted, Approved) => next.aid_cents,
+            (Approved, Cancelled) => -self.unpaid_cents(),
+            (Approved, Paid) => -(self.aid_cents - next.paid_cents()),
+            _ => 0,
+        }
     }
 }
 
 /// What can happen to an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplicationTransition {
-    /// The funder commits the aid.
-    Approve,
+    /// The funder commits the aid, counted against the applicant's legal entity.
+    Approve {
+        /// [`legal_entity`] of the applicant as the member register gives it now.
+        legal_entity: String,
+    },
     /// The funder refuses it, or the envelope or the member's limit did.
     Reject {
         /// Kept as its state reason: the funder's words, or the refusal's code and message.
@@ -454,15 +522,23 @@ pub enum ApplicationTransition {
         /// Kept as its state reason and sent with the event.
         reason: String,
     },
-    /// The funder records the payment of the aid.
-    Pay,
+    /// The funder gives up an award before paying any of it (the applicant renounced,
+    /// the work will not be done): its aid returns to the envelope.
+    Cancel {
+        /// Kept as its state reason and sent with the event.
+        reason: String,
+    },
+    /// The funder records a payment: an advance, or the balance.
+    Pay(Payment),
 }
 
 impl ApplicationTransition {
     /// The only state it starts from.
     pub fn from(&self) -> ApplicationState {
         match self {
-            ApplicationTransition::Pay => ApplicationState::Approved,
+            ApplicationTransition::Pay(_) | ApplicationTransition::Cancel { .. } => {
+                ApplicationState::Approved
+            }
             _ => ApplicationState::Submitted,
         }
     }
@@ -471,15 +547,21 @@ impl ApplicationTransition {
     /// allowed (`raced`), a concurrent call that moved it first.
     pub fn refused(&self, application: &Application, raced: bool) -> Refusal {
         match self {
-            ApplicationTransition::Pay => Refusal::ApplicationNotApproved {
-                application: application.name(),
-                state: application.state.as_str(),
-            },
+            ApplicationTransition::Pay(_) | ApplicationTransition::Cancel { .. } => {
+                Refusal::ApplicationNotApproved {
+                    application: application.name(),
+                    state: (!raced).then_some(application.state.as_str()),
+                    action: match self {
+                        ApplicationTransition::Cancel { .. } => "cancelled",
+                        _ => "paid",
+                    },
+                }
+            }
             other => Refusal::ApplicationDecided {
                 application: application.name(),
                 state: (!raced).then_some(application.state.as_str()),
                 action: match other {
-                    ApplicationTransition::Approve => "approved",
+                    ApplicationTransition::Approve { .. } => "approved",
                     ApplicationTransition::Reject { .. } => "rejected",
                     _ => "withdrawn",
                 },

@@ -13,8 +13,8 @@ use fabrique_types::Siret;
 
 use super::{opt_member, time};
 use crate::domain::{
-    Application, ApplicationDraft, CoFunder, FundingLine, Programme, ProgrammeDraft, bounded_text,
-    member_name, name, parse,
+    Application, ApplicationDraft, CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind,
+    Programme, ProgrammeDraft, bounded_text, member_name, name, parse,
 };
 
 // ---------------------------------------------------------------------------
@@ -62,6 +62,35 @@ impl From<&Programme> for proto::Programme {
             // Counted by the handlers, which read the applications.
             application_count: 0,
             award_count: 0,
+            envelope_changes: p.envelope_changes.iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A day as the contract carries it: its midnight UTC.
+fn day(date: chrono::NaiveDate) -> prost_types::Timestamp {
+    timestamp(date.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
+impl From<&EnvelopeChange> for proto::EnvelopeChange {
+    fn from(c: &EnvelopeChange) -> Self {
+        proto::EnvelopeChange {
+            previous_cents: c.previous_cents,
+            envelope_cents: c.envelope_cents,
+            deliberation_reference: c.reference.clone(),
+            deliberation_time: Some(day(c.decided_on)),
+            record_time: Some(timestamp(c.recorded_at)),
+        }
+    }
+}
+
+impl From<&Payment> for proto::Payment {
+    fn from(p: &Payment) -> Self {
+        proto::Payment {
+            kind: p.kind.to_proto_i32(),
+            amount_cents: p.amount_cents,
+            pay_time: Some(day(p.paid_on)),
+            record_time: Some(timestamp(p.recorded_at)),
         }
     }
 }
@@ -91,6 +120,8 @@ impl From<&Application> for proto::Application {
             state_reason: a.state_reason.clone().unwrap_or_default(),
             create_time: Some(timestamp(a.created_at)),
             decision_time: a.decided_at.map(timestamp),
+            payments: a.payments.iter().map(Into::into).collect(),
+            paid_cents: a.paid_cents(),
         }
     }
 }
@@ -297,5 +328,84 @@ impl TryFrom<&proto::Application> for ApplicationDraft {
             purpose,
             beneficiary_siret,
         })
+    }
+}
+
+/// A day given in `field` that must be set and not after `today`.
+fn past_day(
+    v: &mut Violations,
+    field: &str,
+    t: Option<&prost_types::Timestamp>,
+    today: chrono::NaiveDate,
+) -> Option<chrono::NaiveDate> {
+    let Some(at) = time(v, field, t)? else {
+        v.add(field, "is required");
+        return None;
+    };
+    let date = at.date_naive();
+    if date > today {
+        v.add(field, "must not be in the future");
+        return None;
+    }
+    Some(date)
+}
+
+/// A `ChangeEnvelope` request's envelope, deliberation reference and day.
+pub fn parse_envelope_change(
+    r: &proto::ChangeEnvelopeRequest,
+    today: chrono::NaiveDate,
+) -> Result<(i64, String, chrono::NaiveDate), Error> {
+    let mut v = Violations::new();
+    if !(1..=1_000_000_000_000).contains(&r.envelope_cents) {
+        v.add(
+            "envelope_cents",
+            "must be between 1 and 10,000,000,000 euros in cents",
+        );
+    }
+    let reference = v.check(
+        "deliberation_reference",
+        bounded_text(&r.deliberation_reference, 1, 100),
+    );
+    let decided_on = past_day(
+        &mut v,
+        "deliberation_time",
+        r.deliberation_time.as_ref(),
+        today,
+    );
+    v.into_result()?;
+    match (reference, decided_on) {
+        (Some(reference), Some(decided_on)) => Ok((r.envelope_cents, reference, decided_on)),
+        _ => Err(Error::internal("envelope change parsed but incomplete")),
+    }
+}
+
+/// A `RecordPayment` request's payment, recorded `now`.
+pub fn parse_payment(
+    payment: Option<&proto::Payment>,
+    now: DateTime<Utc>,
+) -> Result<Payment, Error> {
+    let Some(p) = payment else {
+        return Err(Error::invalid("payment", "is required"));
+    };
+    let mut v = Violations::new();
+    let kind = v.check("payment.kind", PaymentKind::from_proto(p.kind));
+    if !(1..=1_000_000_000_000).contains(&p.amount_cents) {
+        v.add("payment.amount_cents", "must be above 0");
+    }
+    let paid_on = past_day(
+        &mut v,
+        "payment.pay_time",
+        p.pay_time.as_ref(),
+        now.date_naive(),
+    );
+    v.into_result()?;
+    match (kind, paid_on) {
+        (Some(kind), Some(paid_on)) => Ok(Payment {
+            kind,
+            amount_cents: p.amount_cents,
+            paid_on,
+            recorded_at: now,
+        }),
+        _ => Err(Error::internal("payment parsed but incomplete")),
     }
 }

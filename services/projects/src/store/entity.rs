@@ -73,6 +73,8 @@ pub mod programme {
         pub create_request_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub envelope_changes: Json,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
@@ -110,6 +112,9 @@ pub mod application {
         pub decided_at: Option<DateTimeUtc>,
         pub paid_at: Option<DateTimeUtc>,
         pub version: i64,
+        pub legal_entity: Option<String>,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub payments: Json,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
@@ -230,19 +235,21 @@ pub mod team {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub mod award_count {
-    //! The `award_counts` table: the per-member award limit, held by the database.
+pub mod legal_entity_award {
+    //! The `legal_entity_awards` table: the per-member award limit, counted per legal
+    //! entity and held by the database.
 
     use sea_orm::entity::prelude::*;
 
-    /// Awards per member and programme, raised only while below the programme's limit.
+    /// Awards per legal entity and programme, raised only while below the programme's
+    /// limit, lowered when an award is cancelled.
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "award_counts")]
+    #[sea_orm(table_name = "legal_entity_awards")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub programme_id: Uuid,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub member_id: Uuid,
+        pub legal_entity: String,
         pub awards: i64,
     }
 

@@ -1,8 +1,10 @@
-//! The `programmes`, `applications` and `award_counts` tables. An approval commits its
-//! aid with a conditional `UPDATE … WHERE committed + aid <= envelope` and counts the
-//! award the same way, in the transaction that moves the application
-//! ([`apply_application`], the only way in), so that no interleaving of requests or
-//! replicas commits more than the envelope or gives a member more awards than allowed.
+//! The `programmes`, `applications` and `legal_entity_awards` tables. An approval
+//! commits its aid with a conditional `UPDATE … WHERE committed + aid <= envelope` and
+//! counts the award against the applicant's legal entity the same way, in the
+//! transaction that moves the application ([`apply_application`], the only way in), so
+//! that no interleaving of requests or replicas commits more than the envelope or gives
+//! a legal entity more awards than allowed; cancellations and balances give back, and
+//! payments never exceed what is committed.
 
 use fabrique_platform::Error;
 use fabrique_types::Siret;
@@ -13,7 +15,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entity::{application, award_count, programme};
+use super::entity::{application, legal_entity_award, programme};
 use super::{internal, json};
 use crate::domain::{
     Application, ApplicationState, CoFunder, FundingLine, Invalid, Programme, ProgrammeState,
@@ -43,6 +45,7 @@ fn to_programme(m: programme::Model) -> Result<Programme, Error> {
             created_by: m.created_by.clone(),
             created_at: m.created_at,
             updated_at: m.updated_at,
+            envelope_changes: json(m.envelope_changes.clone())?,
         })
     };
     parse().map_err(|e| internal("programme", id, e))
@@ -77,6 +80,7 @@ pub async fn insert_programme<C: ConnectionTrait>(
         create_request_id: Set(request_id),
         created_at: Set(p.created_at),
         updated_at: Set(p.updated_at),
+        envelope_changes: Set(serde_json::json!(p.envelope_changes)),
     })
     .exec_without_returning(db)
     .await?;
@@ -153,6 +157,31 @@ pub async fn move_programme<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// Writes `next`, `current` with its envelope changed, if neither its envelope nor its
+/// state moved meanwhile and the new envelope still covers what is committed (which
+/// approvals may have raised since `current` was read); `false` otherwise.
+pub async fn change_envelope<C: ConnectionTrait>(
+    db: &C,
+    current: &Programme,
+    next: &Programme,
+) -> Result<bool, DbErr> {
+    use programme::Column;
+    let result = programme::Entity::update_many()
+        .col_expr(Column::EnvelopeCents, Expr::value(next.envelope_cents))
+        .col_expr(
+            Column::EnvelopeChanges,
+            Expr::value(serde_json::json!(next.envelope_changes)),
+        )
+        .col_expr(Column::UpdatedAt, Expr::value(next.updated_at))
+        .filter(Column::Id.eq(next.id))
+        .filter(Column::EnvelopeCents.eq(current.envelope_cents))
+        .filter(Column::UpdatedAt.eq(current.updated_at))
+        .filter(Column::CommittedCents.lte(next.envelope_cents))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Commits `cents` of the envelope if they fit; `false` when they do not.
 async fn commit_aid<C: ConnectionTrait>(
     db: &C,
@@ -176,6 +205,20 @@ async fn commit_aid<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// Gives `cents` back to the envelope: a cancelled award, or what a balance left unpaid.
+async fn release_aid<C: ConnectionTrait>(db: &C, programme: Uuid, cents: i64) -> Result<(), DbErr> {
+    use programme::Column;
+    programme::Entity::update_many()
+        .col_expr(
+            Column::CommittedCents,
+            Expr::col(Column::CommittedCents).sub(cents),
+        )
+        .filter(Column::Id.eq(programme))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Records `cents` as paid (never more than committed).
 async fn pay_aid<C: ConnectionTrait>(db: &C, programme: Uuid, cents: i64) -> Result<bool, DbErr> {
     use programme::Column;
@@ -192,34 +235,66 @@ async fn pay_aid<C: ConnectionTrait>(db: &C, programme: Uuid, cents: i64) -> Res
     Ok(result.rows_affected == 1)
 }
 
-/// Counts one more award for `member` if it stays within `max`; `false` otherwise.
+/// Counts one more award for `legal_entity` if it stays within `max`; `false`
+/// otherwise.
 async fn count_award<C: ConnectionTrait>(
     db: &C,
     programme: Uuid,
-    member: Uuid,
+    legal_entity: &str,
     max: u32,
 ) -> Result<bool, DbErr> {
-    use award_count::Column;
-    award_count::Entity::insert(award_count::ActiveModel {
+    use legal_entity_award::Column;
+    legal_entity_award::Entity::insert(legal_entity_award::ActiveModel {
         programme_id: Set(programme),
-        member_id: Set(member),
+        legal_entity: Set(legal_entity.to_string()),
         awards: Set(0),
     })
     .on_conflict(
-        OnConflict::columns([Column::ProgrammeId, Column::MemberId])
+        OnConflict::columns([Column::ProgrammeId, Column::LegalEntity])
             .do_nothing()
             .to_owned(),
     )
     .exec_without_returning(db)
     .await?;
-    let result = award_count::Entity::update_many()
+    let result = legal_entity_award::Entity::update_many()
         .col_expr(Column::Awards, Expr::col(Column::Awards).add(1))
         .filter(Column::ProgrammeId.eq(programme))
-        .filter(Column::MemberId.eq(member))
+        .filter(Column::LegalEntity.eq(legal_entity))
         .filter(Column::Awards.lt(i64::from(max)))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Counts one award less for `legal_entity` (a cancelled one).
+async fn uncount_award<C: ConnectionTrait>(
+    db: &C,
+    programme: Uuid,
+    legal_entity: &str,
+) -> Result<(), DbErr> {
+    use legal_entity_award::Column;
+    legal_entity_award::Entity::update_many()
+        .col_expr(Column::Awards, Expr::col(Column::Awards).sub(1))
+        .filter(Column::ProgrammeId.eq(programme))
+        .filter(Column::LegalEntity.eq(legal_entity))
+        .filter(Column::Awards.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// How many awards `legal_entity` holds in a programme.
+pub async fn awards_of<C: ConnectionTrait>(
+    db: &C,
+    programme: Uuid,
+    legal_entity: &str,
+) -> Result<u64, Error> {
+    Ok(
+        legal_entity_award::Entity::find_by_id((programme, legal_entity.to_string()))
+            .one(db)
+            .await?
+            .map_or(0, |row| u64::try_from(row.awards).unwrap_or(0)),
+    )
 }
 
 // ---------------------------------------------------------------------------
@@ -249,6 +324,8 @@ fn to_application(m: application::Model) -> Result<Application, Error> {
             created_at: m.created_at,
             decided_at: m.decided_at,
             paid_at: m.paid_at,
+            legal_entity: m.legal_entity.clone(),
+            payments: json(m.payments.clone())?,
             version: m.version,
         })
     };
@@ -279,6 +356,8 @@ pub async fn insert_application<C: ConnectionTrait>(
         decided_at: Set(a.decided_at),
         paid_at: Set(a.paid_at),
         version: Set(a.version),
+        legal_entity: Set(a.legal_entity.clone()),
+        payments: Set(serde_json::json!(a.payments)),
     })
     .exec_without_returning(db)
     .await?;
@@ -310,11 +389,12 @@ pub async fn application_by_request<C: ConnectionTrait>(
         .transpose()
 }
 
-/// Writes `a`'s state, reason, dates and version if the row is still in `from`.
+/// Writes `a`'s state, reason, dates, legal entity, payments and version if the row is
+/// still as `current` was read (its state and version).
 async fn move_application<C: ConnectionTrait>(
     db: &C,
+    current: &Application,
     a: &Application,
-    from: ApplicationState,
 ) -> Result<bool, DbErr> {
     use application::Column;
     let result = application::Entity::update_many()
@@ -322,9 +402,12 @@ async fn move_application<C: ConnectionTrait>(
         .col_expr(Column::StateReason, Expr::value(a.state_reason.clone()))
         .col_expr(Column::DecidedAt, Expr::value(a.decided_at))
         .col_expr(Column::PaidAt, Expr::value(a.paid_at))
+        .col_expr(Column::LegalEntity, Expr::value(a.legal_entity.clone()))
+        .col_expr(Column::Payments, Expr::value(serde_json::json!(a.payments)))
         .col_expr(Column::Version, Expr::value(a.version))
         .filter(Column::Id.eq(a.id))
-        .filter(Column::State.eq(from.as_str()))
+        .filter(Column::State.eq(current.state.as_str()))
+        .filter(Column::Version.eq(current.version))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -348,34 +431,47 @@ pub enum Applied {
 }
 
 /// Writes `next`, the application `current` became by a transition, inside the
-/// caller's transaction: the row moves only from the state it was read in; an approval
-/// commits the aid within the envelope and counts the award within `max_awards`; a
-/// payment pays it, never beyond what is committed. On anything but
-/// [`Applied::Done`] the caller rolls back.
+/// caller's transaction: the row moves only from the state and version it was read in;
+/// an approval commits the aid within the envelope and counts the award against its
+/// legal entity within `max_awards`; a cancellation gives both back; a payment pays,
+/// never beyond what is committed, and a balance gives back what it leaves unpaid. On
+/// anything but [`Applied::Done`] the caller rolls back.
+/// Over 60 lines: one money effect per move, in the order the CHECKs need.
 pub async fn apply_application<C: ConnectionTrait>(
     txn: &C,
     current: &Application,
     next: &Application,
     max_awards: Option<u32>,
 ) -> Result<Applied, DbErr> {
-    if !move_application(txn, next, current.state).await? {
+    if !move_application(txn, current, next).await? {
         return Ok(Applied::Raced);
     }
-    match next.state {
-        ApplicationState::Approved => {
-            if !commit_aid(txn, next.programme, next.aid_cents).await? {
+    let committed = current.committed_change(next);
+    let entity = next.legal_entity.as_deref().unwrap_or_default();
+    match (current.state, next.state) {
+        (ApplicationState::Submitted, ApplicationState::Approved) => {
+            if !commit_aid(txn, next.programme, committed).await? {
                 return Ok(Applied::EnvelopeExhausted);
             }
             if let Some(max) = max_awards
-                && !count_award(txn, next.programme, next.applicant, max).await?
+                && !count_award(txn, next.programme, entity, max).await?
             {
                 return Ok(Applied::AwardLimitReached);
             }
         }
-        ApplicationState::Paid if !pay_aid(txn, next.programme, next.aid_cents).await? => {
-            return Ok(Applied::Raced);
+        (ApplicationState::Approved, ApplicationState::Cancelled) => {
+            release_aid(txn, next.programme, -committed).await?;
+            uncount_award(txn, next.programme, entity).await?;
         }
         _ => {}
+    }
+    let paid = next.paid_cents() - current.paid_cents();
+    // Paid before the balance's remainder is released: paid never exceeds committed.
+    if paid > 0 && !pay_aid(txn, next.programme, paid).await? {
+        return Ok(Applied::Raced);
+    }
+    if next.state == ApplicationState::Paid && committed < 0 {
+        release_aid(txn, next.programme, -committed).await?;
     }
     Ok(Applied::Done {
         committed_cents: locked_committed(txn, next.programme).await?,
@@ -436,24 +532,6 @@ pub async fn list_applications<C: ConnectionTrait>(
         .into_iter()
         .map(to_application)
         .collect()
-}
-
-/// How many awards (approved or paid) a member holds in a programme.
-pub async fn awards_of<C: ConnectionTrait>(
-    db: &C,
-    programme: Uuid,
-    member: Uuid,
-) -> Result<u64, Error> {
-    Ok(list_applications(
-        db,
-        Some(programme),
-        Some(member),
-        &[ApplicationState::Approved, ApplicationState::Paid],
-        None,
-        None,
-    )
-    .await?
-    .len() as u64)
 }
 
 /// For each of `programmes`: how many applications it has (withdrawn ones aside) and

@@ -82,7 +82,11 @@ fn tables_for(t: &Texts, state: &str) -> Vec<(&'static str, Vec<ApplicationState
         "payee" => vec![(a.paid, vec![ApplicationState::Paid])],
         "rejetee" => vec![(
             a.rejected_or_withdrawn,
-            vec![ApplicationState::Rejected, ApplicationState::Withdrawn],
+            vec![
+                ApplicationState::Rejected,
+                ApplicationState::Withdrawn,
+                ApplicationState::Cancelled,
+            ],
         )],
         _ => vec![submitted, approved],
     }

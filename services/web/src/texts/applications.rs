@@ -158,7 +158,7 @@ pub const FR: ApplicationTexts = ApplicationTexts {
     state_filter: "État",
     waiting: "À traiter (à instruire, à payer)",
     paid: "Payées",
-    rejected_or_withdrawn: "Rejetées ou retirées",
+    rejected_or_withdrawn: "Rejetées, retirées ou annulées",
     search_label: "Demandeur ou objet",
     apply_filters: "Filtrer",
     no_match: "Aucun programme ne correspond à ces filtres.",
@@ -222,6 +222,7 @@ impl ApplicationTexts {
             S::Rejected => "Rejetée",
             S::Paid => "Payée",
             S::Withdrawn => "Retirée",
+            S::Cancelled => "Annulée",
             S::Unspecified => "",
         }
     }
@@ -244,13 +245,31 @@ impl ApplicationTexts {
                 fr::euros(cents("envelope_cents"))
             ),
             "AWARD_LIMIT_REACHED" => format!(
-                "Ce membre a déjà reçu le nombre maximal d'aides de ce programme ({}).",
+                "Cette structure a déjà reçu le nombre maximal d'aides de ce programme ({}), \
+                 compté par numéro SIREN : une collectivité qui a rejoint l'alliance à \
+                 nouveau reste la même.",
                 cents("max_awards_per_member")
+            ),
+            "ENVELOPE_BELOW_COMMITTED" => format!(
+                "L'enveloppe ne peut pas descendre à {} : {} sont déjà engagés.",
+                fr::euros(cents("envelope_cents")),
+                fr::euros(cents("committed_cents"))
+            ),
+            "AWARD_HAS_PAYMENTS" => {
+                "Un versement a déjà été fait : cette aide ne peut plus être annulée ici.".into()
+            }
+            "PAYMENT_EXCEEDS_AWARD" => format!(
+                "Ce versement de {} dépasse le reste à payer ({}) ; un acompte doit laisser \
+                 un solde.",
+                fr::euros(cents("amount_cents")),
+                fr::euros(cents("unpaid_cents"))
             ),
             "APPLICATION_DECIDED" => {
                 "Cette demande a déjà été traitée entre-temps : voici son état actuel.".into()
             }
-            "APPLICATION_NOT_APPROVED" => "Seule une demande accordée peut être payée.".into(),
+            "APPLICATION_NOT_APPROVED" => {
+                "Seule une demande accordée peut être payée ou annulée.".into()
+            }
             "PROGRAMME_NOT_OPEN" | "PROGRAMME_CLOSED" => {
                 "Ce programme ne reçoit pas de demandes en ce moment.".into()
             }

@@ -32,6 +32,7 @@ fn solaire_dome() -> Programme {
         created_by: "x".into(),
         created_at: Utc::now(),
         updated_at: Utc::now(),
+        envelope_changes: Vec::new(),
     }
 }
 
@@ -200,20 +201,28 @@ fn one_function_decides_an_application_s_lifecycle() {
         created_at: Utc::now(),
         decided_at: None,
         paid_at: None,
+        legal_entity: None,
+        payments: Vec::new(),
         version: 1,
     };
     let reason = || "le toit ne porte pas".to_string();
     let transitions = [
-        ApplicationTransition::Approve,
+        ApplicationTransition::Approve {
+            legal_entity: "siren:216304303".into(),
+        },
         ApplicationTransition::Reject { reason: reason() },
         ApplicationTransition::Withdraw { reason: reason() },
-        ApplicationTransition::Pay,
+        ApplicationTransition::Cancel { reason: reason() },
+        ApplicationTransition::Pay(payment(PaymentKind::Advance, 150_000)),
+        ApplicationTransition::Pay(payment(PaymentKind::Balance, 500_000)),
     ];
     let allowed = [
         (Submitted, 0, Approved),
         (Submitted, 1, Rejected),
         (Submitted, 2, Withdrawn),
-        (Approved, 3, Paid),
+        (Approved, 3, Cancelled),
+        (Approved, 4, Approved),
+        (Approved, 5, Paid),
     ];
     let now = Utc::now();
     for from in ApplicationState::ALL {
@@ -225,16 +234,18 @@ fn one_function_decides_an_application_s_lifecycle() {
                     let next = result.expect("allowed");
                     assert_eq!(next.state, *to);
                     assert_eq!(next.version, 2);
-                    assert_eq!(next.decided_at.is_some(), matches!(to, Approved | Rejected));
+                    assert_eq!(next.decided_at.is_some(), t < 2);
+                    assert_eq!(next.legal_entity.is_some(), t == 0);
                     assert_eq!(next.paid_at.is_some(), *to == Paid);
+                    assert_eq!(next.payments.len(), usize::from(t >= 4));
                     assert_eq!(
                         next.state_reason.is_some(),
-                        matches!(to, Rejected | Withdrawn)
+                        matches!(to, Rejected | Withdrawn | Cancelled)
                     );
                 }
                 None => {
                     let refusal = result.expect_err("refused");
-                    let code = if *transition == ApplicationTransition::Pay {
+                    let code = if t >= 3 {
                         "APPLICATION_NOT_APPROVED"
                     } else {
                         "APPLICATION_DECIDED"
@@ -249,4 +260,115 @@ fn one_function_decides_an_application_s_lifecycle() {
             }
         }
     }
+}
+
+fn payment(kind: PaymentKind, amount_cents: i64) -> Payment {
+    Payment {
+        kind,
+        amount_cents,
+        paid_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a day"),
+        recorded_at: Utc::now(),
+    }
+}
+
+fn approved_award() -> Application {
+    let draft = ApplicationDraft {
+        project: None,
+        units: 1,
+        purpose: "Centrale de 9 kWc".into(),
+        beneficiary_siret: None,
+    };
+    let submitted = Application::submit(
+        &solaire_dome(),
+        Uuid::now_v7(),
+        draft,
+        "x".into(),
+        Utc::now(),
+    )
+    .expect("no overflow");
+    let approve = ApplicationTransition::Approve {
+        legal_entity: "siren:216304303".into(),
+    };
+    let approved = submitted.next(&approve, Utc::now()).expect("approved");
+    assert_eq!(submitted.committed_change(&approved), 500_000);
+    approved
+}
+
+#[test]
+fn an_award_is_paid_by_an_advance_then_a_balance_never_beyond_it() {
+    let award = approved_award();
+    let pay = |a: &Application, kind, cents| {
+        a.next(
+            &ApplicationTransition::Pay(payment(kind, cents)),
+            Utc::now(),
+        )
+    };
+    let whole_advance = pay(&award, PaymentKind::Advance, 500_000).unwrap_err();
+    assert_eq!(whole_advance.code(), "PAYMENT_EXCEEDS_AWARD");
+    assert!(
+        whole_advance.message().contains("5000.00 €"),
+        "{}",
+        whole_advance.message()
+    );
+    let advanced = pay(&award, PaymentKind::Advance, 150_000).expect("an advance");
+    assert_eq!(
+        (
+            advanced.state,
+            advanced.paid_cents(),
+            advanced.unpaid_cents()
+        ),
+        (ApplicationState::Approved, 150_000, 350_000)
+    );
+    assert_eq!(award.committed_change(&advanced), 0);
+    let too_much = pay(&advanced, PaymentKind::Balance, 350_001).unwrap_err();
+    assert_eq!(too_much.code(), "PAYMENT_EXCEEDS_AWARD");
+    // The work cost less: the balance pays 3,000 € and 500 € go back to the envelope.
+    let paid = pay(&advanced, PaymentKind::Balance, 300_000).expect("the balance");
+    assert_eq!(
+        (paid.state, paid.paid_cents()),
+        (ApplicationState::Paid, 450_000)
+    );
+    assert!(paid.paid_at.is_some());
+    assert_eq!(advanced.committed_change(&paid), -50_000);
+}
+
+#[test]
+fn only_an_award_without_payments_is_cancelled_and_its_aid_returns() {
+    let award = approved_award();
+    let cancel = ApplicationTransition::Cancel {
+        reason: "la commune renonce".into(),
+    };
+    let cancelled = award.next(&cancel, Utc::now()).expect("cancelled");
+    assert_eq!(cancelled.state, ApplicationState::Cancelled);
+    assert_eq!(award.committed_change(&cancelled), -500_000);
+    let advanced = award
+        .next(
+            &ApplicationTransition::Pay(payment(PaymentKind::Advance, 100_000)),
+            Utc::now(),
+        )
+        .expect("an advance");
+    let refused = advanced.next(&cancel, Utc::now()).unwrap_err();
+    assert_eq!(refused.code(), "AWARD_HAS_PAYMENTS");
+}
+
+#[test]
+fn an_envelope_changes_by_deliberation_never_below_what_is_committed() {
+    let mut programme = solaire_dome();
+    programme.committed_cents = 30_000_000;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 16).expect("a day");
+    let topped = programme
+        .change_envelope(60_000_000, "DM2-2026-045".into(), day, Utc::now())
+        .expect("a top-up");
+    assert_eq!(topped.envelope_cents, 60_000_000);
+    assert_eq!(topped.envelope_changes.len(), 1);
+    assert_eq!(topped.envelope_changes[0].previous_cents, 50_000_000);
+    let refused = topped
+        .change_envelope(29_999_999, "DM3".into(), day, Utc::now())
+        .unwrap_err();
+    assert_eq!(refused.code(), "ENVELOPE_BELOW_COMMITTED");
+    let reduced = topped
+        .change_envelope(30_000_000, "DM3".into(), day, Utc::now())
+        .expect("down to what is committed");
+    assert_eq!(reduced.envelope_changes.len(), 2);
+    assert_eq!(reduced.remaining_cents(), 0);
 }
