@@ -21,7 +21,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use fabrique_members::app::Members;
 use fabrique_members::domain::{
     Contact, ContactRole, DisplayName, InseeCode, Member, MemberKind, MemberState, Profile, Siren,
-    Transition, Website,
+    Siret, Transition, Website,
 };
 use fabrique_platform::auth::{Caller, Role};
 use fabrique_platform::config::DatabaseSettings;
@@ -203,15 +203,19 @@ fn profile(example: &Example) -> anyhow::Result<Profile> {
     let parse = |what: &str, e: fabrique_members::domain::Invalid| {
         anyhow::anyhow!("{}: {what} {e}", example.name)
     };
+    let siren = example
+        .siren
+        .as_deref()
+        .map(Siren::parse)
+        .transpose()
+        .map_err(|e| parse("siren", e))?;
     Ok(Profile {
         display_name: DisplayName::parse(&example.name).map_err(|e| parse("name", e))?,
         kind: example.kind,
-        siren: example
-            .siren
-            .as_deref()
-            .map(Siren::parse)
-            .transpose()
-            .map_err(|e| parse("siren", e))?,
+        // An example head office: establishment 0001 and its check digit. The real
+        // SIRETs are in INSEE's SIRENE register; the open-data file gives SIRENs only.
+        siret: siren.as_ref().map(|siren| Siret::completing(siren, 1)),
+        siren,
         insee_code: example
             .insee_code
             .as_deref()
@@ -407,6 +411,11 @@ fn replica_member(member: &Member) -> fabrique_replicas::members::ReplicaMember 
         siren: member
             .profile
             .siren
+            .as_ref()
+            .map(|s| s.as_str().to_string()),
+        siret: member
+            .profile
+            .siret
             .as_ref()
             .map(|s| s.as_str().to_string()),
         state: member.state.as_str().to_string(),

@@ -28,6 +28,7 @@ mod process;
 mod projects;
 mod published_secrets;
 mod registry;
+mod scdl;
 mod secrets_in_logs;
 mod seeded_site;
 mod server;

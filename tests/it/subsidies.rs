@@ -17,7 +17,7 @@ use crate::projects::{
 use crate::support::{Members, id_of, reason, refusal_fact, violated_fields};
 
 impl Projects {
-    async fn change_envelope(
+    pub(crate) async fn change_envelope(
         &self,
         programme: &str,
         envelope_cents: i64,
@@ -36,7 +36,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn cancel(&self, application: &str) -> Result<proto::Application, Status> {
+    pub(crate) async fn cancel(&self, application: &str) -> Result<proto::Application, Status> {
         let request = proto::CancelAwardRequest {
             name: application.to_string(),
             reason: "la commune renonce : toiture à refaire d'abord".into(),
@@ -48,7 +48,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn pay(
+    pub(crate) async fn pay(
         &self,
         application: &str,
         kind: proto::PaymentKind,

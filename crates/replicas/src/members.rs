@@ -17,6 +17,8 @@ pub struct Model {
     pub display_name: String,
     pub kind: String,
     pub siren: Option<String>,
+    /// Added by [`SiretMigration`].
+    pub siret: Option<String>,
     pub state: String,
     /// Roles of the member's contact people (`elected_official`, …).
     #[sea_orm(column_type = "JsonBinary")]
@@ -38,6 +40,8 @@ pub struct ReplicaMember {
     pub display_name: String,
     pub kind: String,
     pub siren: Option<String>,
+    /// Its head office's SIRET, as the members service last gave it.
+    pub siret: Option<String>,
     pub state: String,
     pub contact_roles: Vec<String>,
     pub version: i64,
@@ -76,6 +80,7 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaM
             display_name: m.display_name,
             kind: m.kind,
             siren: m.siren,
+            siret: m.siret,
             state: m.state,
             contact_roles: serde_json::from_value(m.contact_roles).unwrap_or_default(),
             version: m.version,
@@ -127,6 +132,7 @@ pub async fn upsert_all<C: ConnectionTrait>(
                 display_name: Set(member.display_name.clone()),
                 kind: Set(member.kind.clone()),
                 siren: Set(member.siren.clone()),
+                siret: Set(member.siret.clone()),
                 state: Set(member.state.clone()),
                 contact_roles: Set(serde_json::json!(member.contact_roles)),
                 version: Set(member.version),
@@ -142,6 +148,7 @@ pub async fn upsert_all<C: ConnectionTrait>(
             Column::DisplayName,
             Column::Kind,
             Column::Siren,
+            Column::Siret,
             Column::State,
             Column::ContactRoles,
             Column::Version,
@@ -180,6 +187,7 @@ pub fn from_snapshot(snapshot: &proto::MemberSnapshot) -> Result<ReplicaMember, 
         display_name: snapshot.display_name.clone(),
         kind,
         siren: (!snapshot.siren.is_empty()).then(|| snapshot.siren.clone()),
+        siret: (!snapshot.siret.is_empty()).then(|| snapshot.siret.clone()),
         state,
         contact_roles,
         version: snapshot.version,
@@ -358,6 +366,35 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared("DROP TABLE member_replica")
+            .await?;
+        Ok(())
+    }
+}
+
+/// The migration adding `member_replica.siret` (empty for the members known before,
+/// until their next event).
+pub struct SiretMigration;
+
+impl MigrationName for SiretMigration {
+    fn name(&self) -> &str {
+        "m20261207_000012_member_replica_siret"
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for SiretMigration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("ALTER TABLE member_replica ADD COLUMN siret TEXT")
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .get_connection()
+            .execute_unprepared("ALTER TABLE member_replica DROP COLUMN siret")
             .await?;
         Ok(())
     }

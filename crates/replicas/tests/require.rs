@@ -11,7 +11,11 @@ struct Replicas;
 
 impl MigratorTrait for Replicas {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(members::Migration), Box::new(places::Migration)]
+        vec![
+            Box::new(members::Migration),
+            Box::new(members::SiretMigration),
+            Box::new(places::Migration),
+        ]
     }
 }
 
@@ -32,6 +36,7 @@ fn member(id: u128, state: &str) -> ReplicaMember {
         display_name: format!("member {id}"),
         kind: "commune".into(),
         siren: None,
+        siret: None,
         state: state.into(),
         contact_roles: Vec::new(),
         version: 1,

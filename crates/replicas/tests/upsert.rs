@@ -14,7 +14,11 @@ struct Replicas;
 
 impl MigratorTrait for Replicas {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(members::Migration), Box::new(places::Migration)]
+        vec![
+            Box::new(members::Migration),
+            Box::new(members::SiretMigration),
+            Box::new(places::Migration),
+        ]
     }
 }
 
@@ -35,6 +39,7 @@ fn member(version: i64, name: &str) -> ReplicaMember {
         display_name: name.into(),
         kind: "commune".into(),
         siren: Some("216300631".into()),
+        siret: None,
         state: "active".into(),
         contact_roles: vec!["referent".into()],
         version,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 pub use fabrique_types::{
-    Department, Email, InseeCode, Invalid, Siren, Website, bounded_text, fold,
+    Department, Email, InseeCode, Invalid, Siren, Siret, Website, bounded_text, fold,
 };
 use uuid::Uuid;
 
@@ -211,6 +211,9 @@ pub struct Profile {
     /// The legal entity's SIREN (INSEE's 9-digit number); one current member per SIREN.
     /// Only an admin changes it.
     pub siren: Option<Siren>,
+    /// Its head office's SIRET, which begins with its SIREN: how public funders name
+    /// it in open data.
+    pub siret: Option<Siret>,
     /// The commune's code officiel géographique (required for a commune); lists filter
     /// members by its department. Only an admin changes it.
     pub insee_code: Option<InseeCode>,
@@ -232,6 +235,18 @@ impl Profile {
                 "siren",
                 Invalid("is required for a territorial collectivity".into()),
             ));
+        }
+        if let Some(siret) = &self.siret {
+            match &self.siren {
+                None => return Err(("siret", Invalid("needs the SIREN it begins with".into()))),
+                Some(siren) if siren.as_str() != siret.siren() => {
+                    return Err((
+                        "siret",
+                        Invalid(format!("must begin with the SIREN {}", siren.as_str())),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         if self.kind == MemberKind::Commune && self.insee_code.is_none() {
             return Err(("insee_code", Invalid("is required for a commune".into())));
@@ -339,6 +354,8 @@ pub struct Patch {
     pub kind: Option<MemberKind>,
     /// A new or no SIREN (admin only).
     pub siren: Option<Option<Siren>>,
+    /// A new or no head office SIRET (the member may change it: its head office moves).
+    pub siret: Option<Option<Siret>>,
     /// A new or no INSEE code (admin only).
     pub insee_code: Option<Option<InseeCode>>,
     /// A new or no territory.
@@ -367,6 +384,7 @@ impl Patch {
         );
         set(&mut profile.kind, self.kind, "kind", &mut changed);
         set(&mut profile.siren, self.siren, "siren", &mut changed);
+        set(&mut profile.siret, self.siret, "siret", &mut changed);
         set(
             &mut profile.insee_code,
             self.insee_code,
@@ -410,6 +428,7 @@ mod tests {
                 display_name: DisplayName::parse("Aduhme").unwrap(),
                 kind: MemberKind::Association,
                 siren: None,
+                siret: None,
                 insee_code: None,
                 territory: None,
                 website: None,
@@ -475,6 +494,9 @@ mod tests {
         assert_eq!(m.profile.check().unwrap_err().0, "siren");
         m.profile.siren = Some(Siren::parse("216301135").unwrap());
         assert_eq!(m.profile.check().unwrap_err().0, "insee_code");
+        m.profile.siret = Some(Siret::parse("21630430300011").unwrap());
+        assert_eq!(m.profile.check().unwrap_err().0, "siret", "another SIREN's");
+        m.profile.siret = Some(Siret::completing(m.profile.siren.as_ref().unwrap(), 1));
         m.profile.insee_code = Some(InseeCode::parse("63113").unwrap());
         assert!(m.profile.check().is_ok());
     }

@@ -12,7 +12,7 @@ use fabrique_platform::{Error, Violations};
 
 use crate::domain::{
     Contact, ContactRole, Department, DisplayName, Email, InseeCode, Member, MemberId, MemberKind,
-    MemberState, Patch, Profile, Siren, Website, fold, parse_territory,
+    MemberState, Patch, Profile, Siren, Siret, Website, fold, parse_territory,
 };
 use crate::refusal::RefusalCode;
 use crate::store::ListFilter;
@@ -82,6 +82,11 @@ fn member_with(member: &Member, with_email: bool) -> proto::Member {
         kind: p.kind.to_proto_i32(),
         siren: p
             .siren
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+        siret: p
+            .siret
             .as_ref()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
@@ -158,6 +163,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
     );
     let kind = v.check("member.kind", MemberKind::from_proto(member.kind));
     let siren = v.check("member.siren", optional(&member.siren, Siren::parse));
+    let siret = v.check("member.siret", optional(&member.siret, Siret::parse));
     let insee_code = v.check(
         "member.insee_code",
         optional(&member.insee_code, InseeCode::parse),
@@ -170,6 +176,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
         display_name,
         kind,
         siren,
+        siret,
         insee_code,
         territory,
         website,
@@ -179,6 +186,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
             Some(display_name),
             Some(kind),
             Some(siren),
+            Some(siret),
             Some(insee_code),
             Some(territory),
             Some(website),
@@ -187,6 +195,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
             display_name,
             kind,
             siren,
+            siret,
             insee_code,
             territory,
             website,
@@ -208,6 +217,7 @@ pub const UPDATABLE: &[&str] = &[
     "display_name",
     "kind",
     "siren",
+    "siret",
     "insee_code",
     "territory",
     "website",
@@ -247,6 +257,7 @@ pub fn parse_patch(
             }
             "kind" => patch.kind = v.check(&field, MemberKind::from_proto(member.kind)),
             "siren" => patch.siren = v.check(&field, optional(&member.siren, Siren::parse)),
+            "siret" => patch.siret = v.check(&field, optional(&member.siret, Siret::parse)),
             "insee_code" => {
                 patch.insee_code = v.check(&field, optional(&member.insee_code, InseeCode::parse))
             }

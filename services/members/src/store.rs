@@ -22,7 +22,7 @@ pub use entity::{Column, Entity};
 
 use crate::domain::{
     Contact, ContactRole, Department, DisplayName, Email, InseeCode, Invalid, Member, MemberId,
-    MemberKind, MemberState, Profile, Siren, Website,
+    MemberKind, MemberState, Profile, Siren, Siret, Website,
 };
 
 /// Filters of a list; every part narrows the result.
@@ -63,7 +63,8 @@ fn contacts_to_json(contacts: &[Contact]) -> serde_json::Value {
     serde_json::to_value(stored).unwrap_or_default()
 }
 
-fn contacts_from_json(value: serde_json::Value) -> Result<Vec<Contact>, Invalid> {
+/// The contacts a row stores as JSON.
+pub(crate) fn contacts_from_json(value: serde_json::Value) -> Result<Vec<Contact>, Invalid> {
     let stored: Vec<StoredContact> =
         serde_json::from_value(value).map_err(|e| Invalid(format!("contacts: {e}")))?;
     stored
@@ -89,6 +90,7 @@ pub fn to_domain(model: entity::Model) -> Result<Member, Error> {
                 display_name: DisplayName::parse(&model.display_name)?,
                 kind: model.kind.parse()?,
                 siren: model.siren.as_deref().map(Siren::parse).transpose()?,
+                siret: model.siret.as_deref().map(Siret::parse).transpose()?,
                 insee_code: model
                     .insee_code
                     .as_deref()
@@ -128,6 +130,7 @@ fn mutable_columns(member: &Member) -> entity::ActiveModel {
         search_name: Set(p.display_name.folded()),
         kind: Set(p.kind.as_str().to_string()),
         siren: Set(p.siren.as_ref().map(|s| s.as_str().to_string())),
+        siret: Set(p.siret.as_ref().map(|s| s.as_str().to_string())),
         insee_code: Set(p.insee_code.as_ref().map(|c| c.as_str().to_string())),
         insee_department: Set(p
             .insee_code

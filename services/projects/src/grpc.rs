@@ -369,10 +369,11 @@ impl ProjectsService for ProjectsGrpc {
     ) -> Result<Response<proto::ExportAwardsResponse>, Status> {
         // Public: awards are public data a public funder must publish (SCDL).
         let id = name_of("name", "programmes", &request.get_ref().name)?;
-        let (csv, rows) = self.projects.export_awards(id).await?;
+        let export = self.projects.export_awards(id).await?;
         Ok(Response::new(proto::ExportAwardsResponse {
-            csv,
-            rows: rows as i32,
+            csv: export.csv,
+            rows: i32::try_from(export.rows).unwrap_or(i32::MAX),
+            warnings: export.warnings,
         }))
     }
 

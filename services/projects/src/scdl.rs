@@ -1,20 +1,30 @@
-//! The awards of a programme in the SCDL "subventions" format (socle commun des données
-//! locales), which public funders must publish: one row per award, amounts in euros
-//! with two decimals, comma-separated UTF-8 with a header line.
+//! The awards of a programme in the SCDL "subventions" format 2.1 (socle commun des
+//! données locales, schema.data.gouv.fr `scdl/subventions`), which public funders must
+//! publish: comma-separated UTF-8 with its header line, one row per award and funder —
+//! the programme's funder, then each co-funder for its part — amounts in euros with a
+//! decimal point.
 //!
-//! `idAttribuant` is the programme's `funder_siret` when given, else the funder's SIREN;
-//! `idBeneficiaire` the application's `beneficiary_siret`, else the applicant's SIREN —
-//! the SCDL asks for SIRETs, which the member register does not hold.
+//! `idAttribuant` is the programme's `funder_siret` when given, else the funder's head
+//! office SIRET from the member register; a co-funder's and `idBeneficiaire` likewise
+//! (the application's `beneficiary_siret`, else the applicant's). A blank one is named
+//! in the export's warnings: the file would not pass the schema.
+//!
+//! `conditionsVersement` is `unique` for an award paid (or to be paid) at once and
+//! `échelonné` once an advance was paid; `datesPeriodeVersement` is the day of a single
+//! payment, else a period: from the first payment to the balance, or, while the award
+//! is not paid, from its decision (or first payment) to three years after the decision,
+//! the validity a grant decision usually has.
 
 use std::collections::BTreeMap;
 
+use chrono::{Months, NaiveDate};
 use fabrique_replicas::members::ReplicaMember;
 use fabrique_types::Siret;
 use uuid::Uuid;
 
-use crate::domain::{Application, ApplicationState, Programme, euros};
+use crate::domain::{Application, ApplicationState, FundingLine, Programme, euros, member_name};
 
-/// The SCDL columns, in the order the format fixes.
+/// The SCDL 2.1 columns, in the order the format fixes.
 pub const COLUMNS: &[&str] = &[
     "nomAttribuant",
     "idAttribuant",
@@ -22,6 +32,7 @@ pub const COLUMNS: &[&str] = &[
     "referenceDecision",
     "nomBeneficiaire",
     "idBeneficiaire",
+    "rnaBeneficiaire",
     "objet",
     "montant",
     "nature",
@@ -33,59 +44,155 @@ pub const COLUMNS: &[&str] = &[
     "dispositifAide",
 ];
 
-/// The awards of `programme` as SCDL CSV; `funder` and `members` are the replica's
-/// records of the funder and the beneficiaries, for names and SIRENs (blank when unknown).
+/// `objet` is at most 256 characters in the format.
+const MAX_OBJET: usize = 256;
+
+/// How long an unpaid award may still be paid, for its payment period.
+const VALIDITY: Months = Months::new(36);
+
+/// The file and what a reader should know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Export {
+    /// The CSV, header first.
+    pub csv: Vec<u8>,
+    /// Its rows (award × funder).
+    pub rows: usize,
+    /// Why some cells are blank that the format requires, one line per member.
+    pub warnings: Vec<String>,
+}
+
+/// The awards of `programme` as SCDL CSV; `members` are the replica's records of the
+/// funders and beneficiaries, for names and SIRETs.
 pub fn write(
     programme: &Programme,
-    funder: Option<&ReplicaMember>,
     awards: &[Application],
     members: &BTreeMap<Uuid, ReplicaMember>,
-) -> Result<Vec<u8>, String> {
+) -> Result<Export, String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(COLUMNS).map_err(|e| e.to_string())?;
-    let funder_name = funder.map(|f| f.display_name.clone()).unwrap_or_default();
-    let funder_id = programme
-        .funder_siret
-        .as_ref()
-        .map(|siret| siret.as_str().to_string())
-        .or_else(|| funder.and_then(|f| f.siren.clone()))
-        .unwrap_or_default();
+    let mut register = Register {
+        members,
+        missing: BTreeMap::new(),
+    };
+    let mut rows = 0;
     for award in awards {
-        let beneficiary = members.get(&award.applicant);
-        let date = award
-            .decided_at
-            .map(|d| d.date_naive().to_string())
-            .unwrap_or_default();
-        let paid = match (award.state, award.paid_at) {
-            (ApplicationState::Paid, Some(at)) => at.date_naive().to_string(),
-            _ => String::new(),
-        };
-        writer
-            .write_record([
-                funder_name.as_str(),
-                funder_id.as_str(),
-                date.as_str(),
-                award.name().as_str(),
-                beneficiary
-                    .map(|b| b.display_name.as_str())
-                    .unwrap_or_default(),
-                award
-                    .beneficiary_siret
-                    .as_ref()
-                    .map(Siret::as_str)
-                    .or_else(|| beneficiary.and_then(|b| b.siren.as_deref()))
-                    .unwrap_or_default(),
-                award.purpose.as_str(),
-                euros(award.aid_cents).as_str(),
-                "aide en numéraire",
-                "unique",
-                paid.as_str(),
-                "",
-                "non",
-                "",
-                programme.title.as_str(),
-            ])
-            .map_err(|e| e.to_string())?;
+        for line in &award.breakdown {
+            let record = register.record(programme, award, line);
+            writer.write_record(&record).map_err(|e| e.to_string())?;
+            rows += 1;
+        }
     }
-    writer.into_inner().map_err(|e| e.to_string())
+    let warnings = register
+        .missing
+        .keys()
+        .map(|member| {
+            format!(
+                "{} ({}) has no SIRET: its identifier cells are blank",
+                register.name_of(*member),
+                member_name(*member)
+            )
+        })
+        .collect();
+    let csv = writer.into_inner().map_err(|e| e.to_string())?;
+    Ok(Export {
+        csv,
+        rows,
+        warnings,
+    })
+}
+
+/// The member register as the export reads it, noting whom it lacks a SIRET for.
+struct Register<'a> {
+    members: &'a BTreeMap<Uuid, ReplicaMember>,
+    missing: BTreeMap<Uuid, ()>,
+}
+
+impl Register<'_> {
+    fn name_of(&self, member: Uuid) -> String {
+        self.members
+            .get(&member)
+            .map(|m| m.display_name.clone())
+            .unwrap_or_else(|| member_name(member))
+    }
+
+    /// `given`, else the member's head office SIRET; blank (and noted) without one.
+    fn siret_of(&mut self, member: Uuid, given: Option<&Siret>) -> String {
+        let found = given
+            .map(|s| s.as_str().to_string())
+            .or_else(|| self.members.get(&member).and_then(|m| m.siret.clone()));
+        found.unwrap_or_else(|| {
+            self.missing.insert(member, ());
+            String::new()
+        })
+    }
+
+    /// The row of `award` for the funder of `line`, in [`COLUMNS`] order.
+    fn record(
+        &mut self,
+        programme: &Programme,
+        award: &Application,
+        line: &FundingLine,
+    ) -> [String; 16] {
+        let funder_siret = (line.funder == programme.funder)
+            .then_some(programme.funder_siret.as_ref())
+            .flatten();
+        let (conditions, dates) = payment_terms(award);
+        [
+            self.name_of(line.funder),
+            self.siret_of(line.funder, funder_siret),
+            award
+                .decided_at
+                .map(|d| d.date_naive().to_string())
+                .unwrap_or_default(),
+            award.name(),
+            self.name_of(award.applicant),
+            self.siret_of(award.applicant, award.beneficiary_siret.as_ref()),
+            String::new(),
+            award.purpose.chars().take(MAX_OBJET).collect(),
+            euros(amount(programme, award, line)),
+            "aide en numéraire".into(),
+            conditions.into(),
+            dates,
+            String::new(),
+            "non".into(),
+            "1.00".into(),
+            programme.title.clone(),
+        ]
+    }
+}
+
+/// What `line`'s funder gives: the funder's part is what was paid once the balance
+/// was (a balance below the award gives the rest back), its aid until then; a
+/// co-funder's part is as fixed on submission.
+fn amount(programme: &Programme, award: &Application, line: &FundingLine) -> i64 {
+    if line.funder == programme.funder && award.state == ApplicationState::Paid {
+        award.paid_cents()
+    } else {
+        line.amount_cents
+    }
+}
+
+/// `conditionsVersement` and `datesPeriodeVersement` of an award (see the module).
+fn payment_terms(award: &Application) -> (&'static str, String) {
+    let days: Vec<NaiveDate> = award.payments.iter().map(|p| p.paid_on).collect();
+    let decided = award
+        .decided_at
+        .map(|d| d.date_naive())
+        .unwrap_or_else(|| award.created_at.date_naive());
+    let conditions = if days.len() > 1 || (days.len() == 1 && award.state != ApplicationState::Paid)
+    {
+        "échelonné"
+    } else {
+        "unique"
+    };
+    let dates = match (award.state, days.as_slice()) {
+        (ApplicationState::Paid, [day]) => day.to_string(),
+        (ApplicationState::Paid, [first, .., last]) => format!("{first}/{last}"),
+        (_, days) => {
+            let from = days.first().copied().unwrap_or(decided);
+            let until = decided.checked_add_months(VALIDITY).unwrap_or(decided);
+            format!("{from}/{}", until.max(from))
+        }
+    };
+    (conditions, dates)
 }

@@ -125,6 +125,8 @@ pub struct Texts {
     pub territory: &'static str,
     /// A member's SIREN.
     pub siren: &'static str,
+    /// A member's head office SIRET.
+    pub siret: &'static str,
     /// A member's INSEE code.
     pub insee_code: &'static str,
     /// When a member joined.
@@ -272,6 +274,7 @@ pub const FR: Texts = Texts {
     next_allies: "Alliés suivants",
     territory: "Territoire",
     siren: "SIREN",
+    siret: "SIRET du siège",
     insee_code: "Code INSEE",
     member_since: "Membre depuis le",
     places_run: "Lieux gérés",

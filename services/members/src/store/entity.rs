@@ -15,6 +15,8 @@ pub struct Model {
     pub search_name: String,
     pub kind: String,
     pub siren: Option<String>,
+    /// Added by `m20261207_000104_member_siret`.
+    pub siret: Option<String>,
     pub insee_code: Option<String>,
     /// Derived from `insee_code`, for the department filter.
     pub insee_department: Option<String>,

@@ -501,7 +501,7 @@ impl Projects {
     }
 
     /// The programme's awards (approved or paid) as SCDL "subventions" CSV.
-    pub async fn export_awards(&self, programme_id: Uuid) -> Result<(Vec<u8>, usize), Error> {
+    pub async fn export_awards(&self, programme_id: Uuid) -> Result<crate::scdl::Export, Error> {
         let programme = self.get_programme(programme_id).await?;
         let awards = store::list_applications(
             &self.db,
@@ -512,18 +512,21 @@ impl Projects {
             None,
         )
         .await?;
-        let funder = fabrique_replicas::members::get(&self.db, programme.funder).await?;
-        let mut names: BTreeMap<Uuid, fabrique_replicas::members::ReplicaMember> = BTreeMap::new();
+        let mut members: BTreeMap<Uuid, fabrique_replicas::members::ReplicaMember> =
+            BTreeMap::new();
+        // Collected first: an iterator held across the awaits would not be Send.
+        let mut named = vec![programme.funder];
         for award in &awards {
-            if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(award.applicant)
-                && let Some(member) =
-                    fabrique_replicas::members::get(&self.db, award.applicant).await?
+            named.push(award.applicant);
+            named.extend(award.breakdown.iter().map(|line| line.funder));
+        }
+        for member in named {
+            if let std::collections::btree_map::Entry::Vacant(slot) = members.entry(member)
+                && let Some(known) = fabrique_replicas::members::get(&self.db, member).await?
             {
-                slot.insert(member);
+                slot.insert(known);
             }
         }
-        let csv = crate::scdl::write(&programme, funder.as_ref(), &awards, &names)
-            .map_err(Error::internal)?;
-        Ok((csv, awards.len()))
+        crate::scdl::write(&programme, &awards, &members).map_err(Error::internal)
     }
 }

@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(fabrique_replicas::members::Migration));
+        migrations.push(Box::new(fabrique_replicas::members::SiretMigration));
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261129_000401_create_projects::Migration));
         migrations.push(Box::new(m20261207_000402_budget_life::Migration));

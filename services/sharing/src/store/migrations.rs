@@ -11,6 +11,7 @@ impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(fabrique_replicas::members::Migration));
+        migrations.push(Box::new(fabrique_replicas::members::SiretMigration));
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261129_000301_create_sharing::Migration));
         migrations

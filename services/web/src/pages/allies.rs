@@ -298,6 +298,7 @@ fn ally_page(
         (t.territory, member.territory.clone()),
         (t.insee_code, member.insee_code.clone()),
         (t.siren, member.siren.clone()),
+        (t.siret, member.siret.clone()),
         (t.member_since, joined.unwrap_or_default()),
     ]
     .into_iter()

@@ -7,11 +7,11 @@ use fabrique_api::members as proto;
 use fabrique_platform::event::OutgoingEvent;
 use fabrique_platform::proto_enum::ProtoMapped;
 use fabrique_platform::time::timestamp;
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, QuerySelect};
 use sea_orm_migration::prelude::*;
 
-use crate::domain::MemberState;
-use crate::store::{entity, to_domain};
+use crate::domain::{MemberId, MemberState};
+use crate::store::{contacts_from_json, entity};
 
 /// Puts every member's contacts in the outbox.
 pub struct Migration;
@@ -30,14 +30,38 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let db = manager.get_connection();
         let mut events = Vec::new();
-        for model in entity::Entity::find().all(db).await? {
-            let member = to_domain(model).map_err(|e| DbErr::Custom(e.to_string()))?;
-            let contacts = if member.state == MemberState::Left {
+        // The columns this migration knew, not the whole entity: columns added by later
+        // migrations do not exist yet when it runs on a new database.
+        use entity::Column;
+        let rows: Vec<(
+            uuid::Uuid,
+            String,
+            String,
+            serde_json::Value,
+            i64,
+            chrono::DateTime<chrono::Utc>,
+        )> = entity::Entity::find()
+            .select_only()
+            .columns([
+                Column::Id,
+                Column::DisplayName,
+                Column::State,
+                Column::Contacts,
+                Column::Version,
+                Column::UpdatedAt,
+            ])
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, display_name, state, contacts, version, updated_at) in rows {
+            let invalid = |e: fabrique_types::Invalid| DbErr::Custom(format!("member {id}: {e}"));
+            let state: MemberState = state.parse().map_err(invalid)?;
+            let id = MemberId::from_uuid(id);
+            let contacts = if state == MemberState::Left {
                 Vec::new()
             } else {
-                member
-                    .profile
-                    .contacts
+                contacts_from_json(contacts)
+                    .map_err(invalid)?
                     .iter()
                     .map(|c| proto::Contact {
                         full_name: c.full_name.clone(),
@@ -52,15 +76,15 @@ impl MigrationTrait for Migration {
                     .collect()
             };
             events.push(OutgoingEvent::new(
-                format!("{CONTACTS}.{}", member.id.uuid()),
-                member.id.name(),
-                member.updated_at,
+                format!("{CONTACTS}.{}", id.uuid()),
+                id.name(),
+                updated_at,
                 &proto::MemberContacts {
-                    member: member.id.name(),
-                    display_name: member.profile.display_name.as_str().to_string(),
+                    member: id.name(),
+                    display_name,
                     contacts,
-                    version: member.version,
-                    occurred_at: Some(timestamp(member.updated_at)),
+                    version,
+                    occurred_at: Some(timestamp(updated_at)),
                 },
             ));
         }
