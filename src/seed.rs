@@ -507,6 +507,8 @@ async fn seed_projects(
             admin,
             ProgrammeDraft {
                 funder: Some(id("Département du Puy-de-Dôme")?),
+                // "Portée par l'Aduhme": the energy agency instructs, the Département decides.
+                operator: Some(id("Aduhme")?),
                 funder_siret: None,
                 title: "Solaire Dôme".into(),
                 description: Some(

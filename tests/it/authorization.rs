@@ -443,6 +443,25 @@ const TABLE: &[(&str, Expect)] = &[
         "fabrique.projects.v1.ProjectsService/RecordPayment",
         expect(U, NF, OK, OK),
     ),
+    // Instruction: the funder (A's programme has no operator) or an admin; the
+    // applicant completes (A applies to C's programme). tests/it/instruction.rs walks
+    // every role of a programme with an operator.
+    (
+        "fabrique.projects.v1.ProjectsService/RequestCompletion",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/CompleteApplication",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/RecordOpinion",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/AddInstructionNote",
+        expect(U, NF, OK, OK),
+    ),
     (
         "fabrique.projects.v1.ProjectsService/CancelAward",
         expect(U, NF, OK, OK),
@@ -1533,6 +1552,37 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
         ("ProjectsService", "RejectApplication") => encoded(pp::RejectApplicationRequest {
             name: fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await,
             reason: "hors périmètre".into(),
+        }),
+        ("ProjectsService", "RequestCompletion") => encoded(pp::RequestCompletionRequest {
+            name: fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await,
+            message: "Joindre le devis".into(),
+        }),
+        ("ProjectsService", "CompleteApplication") => {
+            let name = fx.application_to(&fx.programme_of(&fx.c).await, &fx.a_token).await;
+            fx.projects()
+                .request_completion(authed(
+                    pp::RequestCompletionRequest {
+                        name: name.clone(),
+                        message: "Joindre le devis".into(),
+                    },
+                    &fx.c_token,
+                ))
+                .await
+                .expect("sent back to complete");
+            encoded(pp::CompleteApplicationRequest {
+                name,
+                answer: "Devis joint".into(),
+                purpose: String::new(),
+            })
+        }
+        ("ProjectsService", "RecordOpinion") => encoded(pp::RecordOpinionRequest {
+            name: fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await,
+            recommendation: pp::Recommendation::Approve as i32,
+            opinion: "Favorable".into(),
+        }),
+        ("ProjectsService", "AddInstructionNote") => encoded(pp::AddInstructionNoteRequest {
+            name: fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await,
+            text: "À revoir".into(),
         }),
         ("ProjectsService", "WithdrawApplication") => {
             // The owner here is the applicant: A applies to C's programme.

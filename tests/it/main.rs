@@ -16,6 +16,7 @@ mod events;
 mod faults;
 mod funding;
 mod grouped_purchases;
+mod instruction;
 mod interop;
 mod layering;
 mod map;

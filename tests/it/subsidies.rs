@@ -88,7 +88,7 @@ fn refused_for(status: &Status, code: &str) {
 
 /// The subjects published on the projects stream under `fabrique.projects.{what}.*`,
 /// until `count` have come.
-async fn subjects(platform: &TestPlatform, what: &str, count: usize) -> Vec<String> {
+pub(crate) async fn subjects(platform: &TestPlatform, what: &str, count: usize) -> Vec<String> {
     let mut events = platform
         .bus
         .subscribe(&ConsumerSpec {

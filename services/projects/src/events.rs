@@ -49,6 +49,13 @@ pub const APPLICATION_ADVANCE_PAID: &str = "fabrique.projects.application.advanc
 /// An award's balance was paid: it is paid, and what it left unpaid is back in the
 /// envelope.
 pub const APPLICATION_PAID: &str = "fabrique.projects.application.paid";
+/// An instructor sent an application back to its applicant to complete.
+pub const APPLICATION_COMPLETION_REQUESTED: &str =
+    "fabrique.projects.application.completion_requested";
+/// The applicant completed it: submitted again.
+pub const APPLICATION_COMPLETED: &str = "fabrique.projects.application.completed";
+/// An instructor recorded an opinion or a note (their texts stay out of events).
+pub const APPLICATION_INSTRUCTED: &str = "fabrique.projects.application.instructed";
 /// A grouped purchase was opened.
 pub const PURCHASE_OPENED: &str = "fabrique.projects.group_purchase.opened";
 /// A member put its sites in a grouped purchase (or replaced them).
@@ -103,7 +110,29 @@ pub fn programme(subject: &str, p: &Programme) -> OutgoingEvent {
 /// the programme's committed total, which the caller reads in the transaction that
 /// writes the change.
 pub fn application(a: &Application, programme_committed_cents: i64) -> OutgoingEvent {
-    let subject = match a.state {
+    application_on(subject_of(a), a, programme_committed_cents)
+}
+
+/// The event of `a` after `transition`: a completion, an opinion or a note has its own
+/// subject; the other moves, their state's.
+pub fn application_after(
+    transition: &ApplicationTransition,
+    a: &Application,
+    programme_committed_cents: i64,
+) -> OutgoingEvent {
+    let subject = match transition {
+        ApplicationTransition::Complete { .. } => APPLICATION_COMPLETED,
+        ApplicationTransition::Opinion { .. } | ApplicationTransition::Note(_) => {
+            APPLICATION_INSTRUCTED
+        }
+        _ => subject_of(a),
+    };
+    application_on(subject, a, programme_committed_cents)
+}
+
+/// The subject of the state `a` is in.
+fn subject_of(a: &Application) -> &'static str {
+    match a.state {
         ApplicationState::Submitted => APPLICATION_SUBMITTED,
         ApplicationState::Approved if a.payments.is_empty() => APPLICATION_APPROVED,
         ApplicationState::Approved => APPLICATION_ADVANCE_PAID,
@@ -111,7 +140,16 @@ pub fn application(a: &Application, programme_committed_cents: i64) -> OutgoingE
         ApplicationState::Withdrawn => APPLICATION_WITHDRAWN,
         ApplicationState::Cancelled => APPLICATION_CANCELLED,
         ApplicationState::Paid => APPLICATION_PAID,
-    };
+        ApplicationState::ToComplete => APPLICATION_COMPLETION_REQUESTED,
+    }
+}
+
+/// `a`'s event on `subject`.
+fn application_on(
+    subject: &'static str,
+    a: &Application,
+    programme_committed_cents: i64,
+) -> OutgoingEvent {
     let payment = match subject {
         APPLICATION_ADVANCE_PAID | APPLICATION_PAID => a.payments.last().map(Into::into),
         _ => None,
@@ -232,7 +270,7 @@ async fn withdraw_applications(
         txn,
         None,
         Some(member),
-        &[ApplicationState::Submitted],
+        &[ApplicationState::Submitted, ApplicationState::ToComplete],
         None,
         None,
     )

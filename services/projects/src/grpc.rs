@@ -12,6 +12,7 @@ use fabrique_platform::request;
 use tonic::{Request, Response, Status};
 
 mod budget;
+mod instruction;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Projects};
 use crate::domain::{
@@ -255,13 +256,7 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::GetApplicationRequest>,
     ) -> Result<Response<proto::Application>, Status> {
-        let caller = auth::caller(&request)?;
-        let (programme, id) = application_of("name", &request.get_ref().name)?;
-        let (application, _) = self
-            .projects
-            .get_application(&caller, programme, id)
-            .await?;
-        Ok(Response::new(proto::Application::from(&application)))
+        self.application_read(request).await
     }
 
     async fn list_applications(
@@ -367,14 +362,35 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::ExportAwardsRequest>,
     ) -> Result<Response<proto::ExportAwardsResponse>, Status> {
-        // Public: awards are public data a public funder must publish (SCDL).
-        let id = name_of("name", "programmes", &request.get_ref().name)?;
-        let export = self.projects.export_awards(id).await?;
-        Ok(Response::new(proto::ExportAwardsResponse {
-            csv: export.csv,
-            rows: i32::try_from(export.rows).unwrap_or(i32::MAX),
-            warnings: export.warnings,
-        }))
+        self.awards_exported(request).await
+    }
+
+    async fn request_completion(
+        &self,
+        request: Request<proto::RequestCompletionRequest>,
+    ) -> Result<Response<proto::Application>, Status> {
+        self.completion_requested(request).await
+    }
+
+    async fn complete_application(
+        &self,
+        request: Request<proto::CompleteApplicationRequest>,
+    ) -> Result<Response<proto::Application>, Status> {
+        self.application_completed(request).await
+    }
+
+    async fn record_opinion(
+        &self,
+        request: Request<proto::RecordOpinionRequest>,
+    ) -> Result<Response<proto::Application>, Status> {
+        self.opinion_recorded(request).await
+    }
+
+    async fn add_instruction_note(
+        &self,
+        request: Request<proto::AddInstructionNoteRequest>,
+    ) -> Result<Response<proto::Application>, Status> {
+        self.note_added(request).await
     }
 
     async fn create_group_purchase(

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     ApplicationState, Category, GroupPurchaseState, Invalid, PaymentKind, ProgrammeState,
-    ProjectState, Theme, parse, parse_application_name,
+    ProjectState, Recommendation, Theme, parse, parse_application_name,
 };
 use crate::refusal::RefusalCode;
 
@@ -36,6 +36,7 @@ fabrique_platform::proto_mapped!(
     ProgrammeState => proto::ProgrammeState,
     ApplicationState => proto::ApplicationState,
     PaymentKind => proto::PaymentKind,
+    Recommendation => proto::Recommendation,
     Category => proto::GroupPurchaseCategory,
     GroupPurchaseState => proto::GroupPurchaseState,
     RefusalCode => proto::Refusal,
@@ -114,6 +115,7 @@ mod tests {
         assert_round_trip::<ProgrammeState>();
         assert_round_trip::<ApplicationState>();
         assert_round_trip::<PaymentKind>();
+        assert_round_trip::<Recommendation>();
         assert_round_trip::<Category>();
         assert_round_trip::<GroupPurchaseState>();
         assert_round_trip::<RefusalCode>();

@@ -29,7 +29,7 @@ fabrique_types::string_enum!(
         Ineligible => "INELIGIBLE",
         /// The applicant already holds the most awards the programme gives one member.
         AwardLimitReached => "AWARD_LIMIT_REACHED",
-        /// Deciding or withdrawing an application that is no longer SUBMITTED.
+        /// Moving an application that is not in a state the move starts from.
         ApplicationDecided => "APPLICATION_DECIDED",
         /// Approving would commit more than what remains of the programme's envelope.
         EnvelopeExhausted => "ENVELOPE_EXHAUSTED",
@@ -141,8 +141,8 @@ pub enum Refusal {
         /// `programmes/{id}`.
         programme: String,
     },
-    /// Only a submitted application can be `action` (approved, rejected, withdrawn):
-    /// `state` is the application's, `None` when a concurrent call decided it meanwhile.
+    /// The application cannot be `action` (approved, rejected, withdrawn, completed…) in
+    /// its state: `state` is it, `None` when a concurrent call moved it meanwhile.
     ApplicationDecided {
         /// `programmes/{id}/applications/{id}`.
         application: String,
@@ -325,7 +325,7 @@ impl RefusalTrait for Refusal {
                     Some(state) => format!("is {}", state.to_uppercase()),
                     None => "was decided meanwhile".into(),
                 };
-                format!("{application} {now}: only a submitted application can be {action}")
+                format!("{application} {now}: it cannot be {action} in that state")
             }
             Refusal::EnvelopeExhausted {
                 programme,

@@ -50,6 +50,15 @@ impl Projects {
         for co in &draft.co_funders {
             self.active_member(co.member, "co-funder").await?;
         }
+        if let Some(operator) = draft.operator {
+            if operator == funder {
+                return Err(Error::invalid(
+                    "programme.operator",
+                    "must be another member than the funder (leave it empty)",
+                ));
+            }
+            self.active_member(operator, "operator").await?;
+        }
         let programme = Programme::open(draft, funder, caller.subject.clone(), now());
         if programme.breakdown(1).is_none() {
             return Err(Error::invalid(
@@ -228,10 +237,11 @@ impl Projects {
         draft: &ApplicationDraft,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(), Error> {
-        // A funder deciding on its own application would award itself.
-        if programme.funder == applicant {
+        // A funder deciding on its own application would award itself; an operator
+        // would instruct its own.
+        if programme.instructed_by(applicant) {
             return Err(Error::permission_denied(format!(
-                "{} funds {}: it may not apply to it",
+                "{} funds or instructs {}: it may not apply to it",
                 member_name(applicant),
                 programme.name()
             )));
@@ -265,7 +275,8 @@ impl Projects {
         Ok(())
     }
 
-    /// An application its applicant, the programme's funder or an admin may see.
+    /// An application its applicant, the programme's funder or operator, or an admin may
+    /// see, whole: what the caller reads of it is [`Projects::shown_to`] it.
     pub async fn get_application(
         &self,
         caller: &Caller,
@@ -276,9 +287,7 @@ impl Projects {
         match store::get_application(&self.db, id).await? {
             Some(a)
                 if a.programme == programme.id
-                    && (caller.is_admin()
-                        || caller.is_member(a.applicant)
-                        || caller.is_member(programme.funder)) =>
+                    && (caller.is_member(a.applicant) || Self::instructs(caller, &programme)) =>
             {
                 Ok((a, programme))
             }
@@ -298,8 +307,8 @@ impl Projects {
         token: &str,
     ) -> Result<Page<Application>, Error> {
         let programme = self.get_programme(programme_id).await?;
-        if !caller.is_admin() && !caller.is_member(programme.funder) {
-            // Applicants see their own applications only.
+        if !Self::instructs(caller, &programme) {
+            // Applicants see their own applications only, without the instruction.
             applicant = Some(acting_member(caller)?);
         }
         let fingerprint = Fingerprint::new("fabrique.projects.v1.ProjectsService/ListApplications")
@@ -316,7 +325,10 @@ impl Projects {
             after,
             Some(page_size + 1),
         )
-        .await?;
+        .await?
+        .into_iter()
+        .map(|a| Self::shown_to(caller, &programme, a))
+        .collect();
         Ok(Page::of(
             items,
             page_size,
@@ -394,13 +406,14 @@ impl Projects {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
         caller.require_admin_or_member(current.applicant, "withdraw this application")?;
         let reason = reason.unwrap_or_else(|| "withdrawn by the applicant".into());
-        Ok(self
+        let withdrawn = self
             .move_application(
                 &current,
                 &programme,
                 ApplicationTransition::Withdraw { reason },
             )
-            .await??)
+            .await??;
+        Ok(Self::shown_to(caller, &programme, withdrawn))
     }
 
     /// Pays what remains of an approved award today, as its balance (the funder or an
@@ -463,7 +476,7 @@ impl Projects {
     /// was read in) and its money, and the event carries the programme's committed
     /// total as it is when the transaction commits. The outer error is a failure, the
     /// inner one the refusal.
-    async fn move_application(
+    pub(super) async fn move_application(
         &self,
         current: &Application,
         programme: &Programme,
@@ -479,7 +492,7 @@ impl Projects {
                 .await?
             {
                 Applied::Done { committed_cents } => {
-                    let event = events::application(&next, committed_cents);
+                    let event = events::application_after(&transition, &next, committed_cents);
                     self.commit(txn, vec![event]).await?;
                     return Ok(Ok(next));
                 }

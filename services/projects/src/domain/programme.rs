@@ -5,9 +5,13 @@
 //! the way ([`Application::next`]). The envelope itself is held by the store, under
 //! concurrency; here is what one award is worth and what it may still be paid.
 
+mod application;
 mod budget;
+mod instruction;
 
+pub use application::{Application, ApplicationDraft, ApplicationTransition};
 pub use budget::{CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind, legal_entity};
+pub use instruction::{Instruction, Note, Recommendation};
 
 use chrono::{DateTime, Utc};
 use fabrique_types::Siret;
@@ -42,6 +46,8 @@ fabrique_types::string_enum!(
         Withdrawn => "withdrawn",
         /// Approved, then given up before any payment: its aid went back to the envelope.
         Cancelled => "cancelled",
+        /// Sent back to its applicant to complete; SUBMITTED again once completed.
+        ToComplete => "to_complete",
     }
 );
 
@@ -80,6 +86,8 @@ pub struct Programme {
     pub id: Uuid,
     /// The member that funds it and decides on its applications.
     pub funder: Uuid,
+    /// The member that instructs its applications for the funder, if not the funder.
+    pub operator: Option<Uuid>,
     /// The SIRET the SCDL export names as the funder, when its SIREN is not enough.
     pub funder_siret: Option<Siret>,
     /// What applicants see of it in lists.
@@ -162,6 +170,7 @@ impl Programme {
         Programme {
             id: Uuid::now_v7(),
             funder,
+            operator: draft.operator,
             funder_siret: draft.funder_siret,
             title: draft.title,
             description: draft.description,
@@ -211,6 +220,11 @@ impl Programme {
         next.envelope_cents = envelope_cents;
         next.updated_at = now;
         Ok(next)
+    }
+
+    /// Whether `member` instructs its applications: its funder or its operator.
+    pub fn instructed_by(&self, member: Uuid) -> bool {
+        self.funder == member || self.operator == Some(member)
     }
 
     /// What is left of the envelope, in cents.
@@ -297,6 +311,8 @@ impl Programme {
 pub struct ProgrammeDraft {
     /// `None`: the caller's own member.
     pub funder: Option<Uuid>,
+    /// The member that instructs the applications, if any.
+    pub operator: Option<Uuid>,
     /// For the SCDL export, when the funder's SIREN is not enough.
     pub funder_siret: Option<Siret>,
     /// What applicants will see of it in lists.
@@ -321,267 +337,6 @@ pub struct ProgrammeDraft {
     pub opens_at: Option<DateTime<Utc>>,
     /// Applications are taken until this instant, excluded; `None`: until closed.
     pub closes_at: Option<DateTime<Utc>>,
-}
-
-// ---------------------------------------------------------------------------
-// Applications
-// ---------------------------------------------------------------------------
-
-/// A member's application to a programme, with the aid it would receive.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Application {
-    /// Named `programmes/{programme}/applications/{id}` in the contract.
-    pub id: Uuid,
-    /// The programme it applies to, whose envelope its aid is committed against.
-    pub programme: Uuid,
-    /// The member that applies (the caller's own: no one applies for another).
-    pub applicant: Uuid,
-    /// A project of this service the aid is for.
-    pub project: Option<Uuid>,
-    /// How many units of the programme's aid it asks for, at least 1.
-    pub units: u32,
-    /// What the aid is for, in words; the SCDL export's `objet`.
-    pub purpose: String,
-    /// The SIRET the SCDL export names as the beneficiary, when its SIREN is not enough.
-    pub beneficiary_siret: Option<Siret>,
-    /// The programme's aid for `units`, fixed when submitted.
-    pub aid_cents: i64,
-    /// Who pays what: the funder's aid, then each co-funder's part.
-    pub breakdown: Vec<FundingLine>,
-    /// Where it stands; changed only by [`Application::next`].
-    pub state: ApplicationState,
-    /// Why it was rejected or withdrawn.
-    pub state_reason: Option<String>,
-    /// The token subject that created it (a replayed create must come from it).
-    pub created_by: String,
-    /// When it was submitted.
-    pub created_at: DateTime<Utc>,
-    /// When it was approved or rejected (a withdrawal is not a decision).
-    pub decided_at: Option<DateTime<Utc>>,
-    /// When the funder recorded the balance; `None` until PAID.
-    pub paid_at: Option<DateTime<Utc>>,
-    /// The legal entity its award counts against ([`legal_entity`]), set on approval.
-    pub legal_entity: Option<String>,
-    /// What was paid of its aid, oldest first: advances, then the balance.
-    pub payments: Vec<Payment>,
-    /// Raised by every move; the store moves it only from the version it was read in.
-    pub version: i64,
-}
-
-impl Application {
-    /// Its resource name, `programmes/{p}/applications/{a}`.
-    pub fn name(&self) -> String {
-        application_name(self.programme, self.id)
-    }
-
-    /// A new application of `applicant` to `programme`, SUBMITTED, with the aid of its
-    /// units and their breakdown; `None` when the amounts overflow.
-    pub fn submit(
-        programme: &Programme,
-        applicant: Uuid,
-        draft: ApplicationDraft,
-        created_by: String,
-        now: DateTime<Utc>,
-    ) -> Option<Self> {
-        let (aid_cents, breakdown) = programme.breakdown(draft.units)?;
-        Some(Application {
-            id: Uuid::now_v7(),
-            programme: programme.id,
-            applicant,
-            project: draft.project,
-            units: draft.units,
-            purpose: draft.purpose,
-            beneficiary_siret: draft.beneficiary_siret,
-            aid_cents,
-            breakdown,
-            state: ApplicationState::Submitted,
-            state_reason: None,
-            created_by,
-            created_at: now,
-            decided_at: None,
-            paid_at: None,
-            legal_entity: None,
-            payments: Vec::new(),
-            version: 1,
-        })
-    }
-
-    /// What its payments add up to, in cents.
-    pub fn paid_cents(&self) -> i64 {
-        self.payments.iter().map(|p| p.amount_cents).sum()
-    }
-
-    /// What remains to pay of its aid, in cents (nothing once PAID or CANCELLED).
-    pub fn unpaid_cents(&self) -> i64 {
-        match self.state {
-            ApplicationState::Approved => self.aid_cents - self.paid_cents(),
-            _ => 0,
-        }
-    }
-
-    /// The application after `transition` at `now`, or why its state does not allow it:
-    /// the one place an application's lifecycle is decided (SUBMITTED → APPROVED |
-    /// REJECTED | WITHDRAWN, APPROVED → CANCELLED | PAID, advances keeping it APPROVED).
-    pub fn next(
-        &self,
-        transition: &ApplicationTransition,
-        now: DateTime<Utc>,
-    ) -> Result<Application, Refusal> {
-        use ApplicationState::*;
-        let from = transition.from();
-        if self.state != from {
-            return Err(transition.refused(self, false));
-        }
-        let mut next = self.clone();
-        next.version += 1;
-        match transition {
-            ApplicationTransition::Approve { legal_entity } => {
-                next.state = Approved;
-                next.decided_at = Some(now);
-                next.legal_entity = Some(legal_entity.clone());
-            }
-            ApplicationTransition::Reject { reason } => {
-                next.state = Rejected;
-                next.state_reason = Some(reason.clone());
-                next.decided_at = Some(now);
-            }
-            ApplicationTransition::Withdraw { reason } => {
-                next.state = Withdrawn;
-                next.state_reason = Some(reason.clone());
-            }
-            ApplicationTransition::Cancel { reason } => {
-                if !self.payments.is_empty() {
-                    return Err(Refusal::AwardHasPayments {
-                        application: self.name(),
-                        paid_cents: self.paid_cents(),
-                    });
-                }
-                next.state = Cancelled;
-                next.state_reason = Some(reason.clone());
-            }
-            ApplicationTransition::Pay(payment) => {
-                self.check_payment(payment)?;
-                next.payments.push(payment.clone());
-                if payment.kind == PaymentKind::Balance {
-                    next.state = Paid;
-                    next.paid_at = Some(now);
-                }
-            }
-        }
-        Ok(next)
-    }
-
-    /// Whether `payment` fits what remains to pay: an advance leaves something (the last
-    /// payment is the balance), a balance pays at most what remains.
-    fn check_payment(&self, payment: &Payment) -> Result<(), Refusal> {
-        let unpaid = self.unpaid_cents();
-        let fits = match payment.kind {
-            PaymentKind::Advance => payment.amount_cents < unpaid,
-            PaymentKind::Balance => payment.amount_cents <= unpaid,
-        };
-        if fits {
-            return Ok(());
-        }
-        Err(Refusal::PaymentExceedsAward {
-            application: self.name(),
-            kind: payment.kind.as_str(),
-            amount_cents: payment.amount_cents,
-            unpaid_cents: unpaid,
-        })
-    }
-
-    /// What a move from `self` to `next` does to the programme's committed total, in
-    /// cents: an approval commits the aid; a cancellation returns it, and a balance
-    /// returns what the award leaves unpaid.
-    pub fn committed_change(&self, next: &Application) -> i64 {
-        use ApplicationState::*;
-        match (self.state, next.state) {
-            (Submitted, Approved) => next.aid_cents,
-            (Approved, Cancelled) => -self.unpaid_cents(),
-            (Approved, Paid) => -(self.aid_cents - next.paid_cents()),
-            _ => 0,
-        }
-    }
-}
-
-/// What can happen to an application.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApplicationTransition {
-    /// The funder commits the aid, counted against the applicant's legal entity.
-    Approve {
-        /// [`legal_entity`] of the applicant as the member register gives it now.
-        legal_entity: String,
-    },
-    /// The funder refuses it, or the envelope or the member's limit did.
-    Reject {
-        /// Kept as its state reason: the funder's words, or the refusal's code and message.
-        reason: String,
-    },
-    /// The applicant takes it back, or it left the alliance.
-    Withdraw {
-        /// Kept as its state reason and sent with the event.
-        reason: String,
-    },
-    /// The funder gives up an award before paying any of it (the applicant renounced,
-    /// the work will not be done): its aid returns to the envelope.
-    Cancel {
-        /// Kept as its state reason and sent with the event.
-        reason: String,
-    },
-    /// The funder records a payment: an advance, or the balance.
-    Pay(Payment),
-}
-
-impl ApplicationTransition {
-    /// The only state it starts from.
-    pub fn from(&self) -> ApplicationState {
-        match self {
-            ApplicationTransition::Pay(_) | ApplicationTransition::Cancel { .. } => {
-                ApplicationState::Approved
-            }
-            _ => ApplicationState::Submitted,
-        }
-    }
-
-    /// Why `application` cannot go through it: its state, or, when it still reads as
-    /// allowed (`raced`), a concurrent call that moved it first.
-    pub fn refused(&self, application: &Application, raced: bool) -> Refusal {
-        match self {
-            ApplicationTransition::Pay(_) | ApplicationTransition::Cancel { .. } => {
-                Refusal::ApplicationNotApproved {
-                    application: application.name(),
-                    state: (!raced).then_some(application.state.as_str()),
-                    action: match self {
-                        ApplicationTransition::Cancel { .. } => "cancelled",
-                        _ => "paid",
-                    },
-                }
-            }
-            other => Refusal::ApplicationDecided {
-                application: application.name(),
-                state: (!raced).then_some(application.state.as_str()),
-                action: match other {
-                    ApplicationTransition::Approve { .. } => "approved",
-                    ApplicationTransition::Reject { .. } => "rejected",
-                    _ => "withdrawn",
-                },
-            },
-        }
-    }
-}
-
-/// What a new application is made of (its programme and applicant come from the
-/// request's parent and the caller).
-#[derive(Debug, Clone)]
-pub struct ApplicationDraft {
-    /// A project of this service the aid is for, if any.
-    pub project: Option<Uuid>,
-    /// How many units of the programme's aid it asks for, at least 1.
-    pub units: u32,
-    /// What the aid is for; 1 to 500 characters.
-    pub purpose: String,
-    /// For the SCDL export, when the applicant's SIREN is not enough.
-    pub beneficiary_siret: Option<Siret>,
 }
 
 #[cfg(test)]

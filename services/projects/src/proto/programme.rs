@@ -13,8 +13,8 @@ use fabrique_types::Siret;
 
 use super::{opt_member, time};
 use crate::domain::{
-    Application, ApplicationDraft, CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind,
-    Programme, ProgrammeDraft, bounded_text, member_name, name, parse,
+    Application, ApplicationDraft, CoFunder, EnvelopeChange, FundingLine, Instruction, Payment,
+    PaymentKind, Programme, ProgrammeDraft, bounded_text, member_name, name, parse,
 };
 
 // ---------------------------------------------------------------------------
@@ -44,6 +44,7 @@ impl From<&Programme> for proto::Programme {
             title: p.title.clone(),
             description: p.description.clone().unwrap_or_default(),
             funder: member_name(p.funder),
+            operator: p.operator.map(member_name).unwrap_or_default(),
             funder_siret: siret_text(p.funder_siret.as_ref()),
             envelope_cents: p.envelope_cents,
             aid_per_unit_cents: p.aid_per_unit_cents,
@@ -64,6 +65,28 @@ impl From<&Programme> for proto::Programme {
             award_count: 0,
             envelope_changes: p.envelope_changes.iter().map(Into::into).collect(),
         }
+    }
+}
+
+/// The instructors' opinion and notes, for those who may see them.
+fn instruction_to_proto(i: &Instruction) -> proto::Instruction {
+    proto::Instruction {
+        recommendation: i
+            .recommendation
+            .map(|r| r.to_proto_i32())
+            .unwrap_or_default(),
+        opinion: i.opinion.clone().unwrap_or_default(),
+        instructor: i.instructor.map(member_name).unwrap_or_default(),
+        opinion_time: i.opinion_at.map(timestamp),
+        notes: i
+            .notes
+            .iter()
+            .map(|n| proto::InstructionNote {
+                author: n.author.map(member_name).unwrap_or_default(),
+                text: n.text.clone(),
+                create_time: Some(timestamp(n.at)),
+            })
+            .collect(),
     }
 }
 
@@ -122,6 +145,9 @@ impl From<&Application> for proto::Application {
             decision_time: a.decided_at.map(timestamp),
             payments: a.payments.iter().map(Into::into).collect(),
             paid_cents: a.paid_cents(),
+            completion_request: a.completion_request.clone().unwrap_or_default(),
+            completion_answer: a.completion_answer.clone().unwrap_or_default(),
+            instruction: Some(instruction_to_proto(&a.instruction)),
         }
     }
 }
@@ -246,6 +272,7 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
     fn try_from(p: &proto::Programme) -> Result<Self, Error> {
         let mut v = Violations::new();
         let funder = v.check("programme.funder", opt_member(&p.funder));
+        let operator = v.check("programme.operator", opt_member(&p.operator));
         let funder_siret = v.check("programme.funder_siret", siret(&p.funder_siret));
         let title = v.check("programme.title", bounded_text(&p.title, 1, 200));
         let description = v.check(
@@ -261,6 +288,7 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
         v.into_result()?;
         let (
             Some(funder),
+            Some(operator),
             Some(funder_siret),
             Some(title),
             Some(description),
@@ -269,6 +297,7 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
             Some((opens_at, closes_at)),
         ) = (
             funder,
+            operator,
             funder_siret,
             title,
             description,
@@ -283,6 +312,7 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
         };
         Ok(ProgrammeDraft {
             funder,
+            operator,
             funder_siret,
             title,
             description,

@@ -174,7 +174,7 @@ fn a_decided_application_says_its_state_or_that_it_was_decided_meanwhile() {
     };
     assert_eq!(
         decided(Some("paid")).message(),
-        "programmes/1/applications/2 is PAID: only a submitted application can be withdrawn"
+        "programmes/1/applications/2 is PAID: it cannot be withdrawn in that state"
     );
     assert!(decided(None).message().contains("was decided meanwhile"),);
 }

@@ -75,6 +75,7 @@ pub mod programme {
         pub updated_at: DateTimeUtc,
         #[sea_orm(column_type = "JsonBinary")]
         pub envelope_changes: Json,
+        pub operator_id: Option<Uuid>,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
@@ -115,6 +116,10 @@ pub mod application {
         pub legal_entity: Option<String>,
         #[sea_orm(column_type = "JsonBinary")]
         pub payments: Json,
+        pub completion_request: Option<String>,
+        pub completion_answer: Option<String>,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub instruction: Json,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.

@@ -4,6 +4,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000401_create_projects;
 mod m20261207_000402_budget_life;
+mod m20261207_000403_instruction;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261129_000401_create_projects::Migration));
         migrations.push(Box::new(m20261207_000402_budget_life::Migration));
+        migrations.push(Box::new(m20261207_000403_instruction::Migration));
         migrations
     }
 }

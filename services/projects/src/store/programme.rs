@@ -27,6 +27,7 @@ fn to_programme(m: programme::Model) -> Result<Programme, Error> {
         Ok(Programme {
             id: m.id,
             funder: m.funder_id,
+            operator: m.operator_id,
             funder_siret: m.funder_siret.as_deref().map(Siret::parse).transpose()?,
             title: m.title.clone(),
             description: m.description.clone(),
@@ -61,6 +62,7 @@ pub async fn insert_programme<C: ConnectionTrait>(
     programme::Entity::insert(programme::ActiveModel {
         id: Set(p.id),
         funder_id: Set(p.funder),
+        operator_id: Set(p.operator),
         funder_siret: Set(p.funder_siret.as_ref().map(|s| s.as_str().to_string())),
         title: Set(p.title.clone()),
         description: Set(p.description.clone()),
@@ -326,6 +328,9 @@ fn to_application(m: application::Model) -> Result<Application, Error> {
             paid_at: m.paid_at,
             legal_entity: m.legal_entity.clone(),
             payments: json(m.payments.clone())?,
+            completion_request: m.completion_request.clone(),
+            completion_answer: m.completion_answer.clone(),
+            instruction: json(m.instruction.clone())?,
             version: m.version,
         })
     };
@@ -358,6 +363,9 @@ pub async fn insert_application<C: ConnectionTrait>(
         version: Set(a.version),
         legal_entity: Set(a.legal_entity.clone()),
         payments: Set(serde_json::json!(a.payments)),
+        completion_request: Set(a.completion_request.clone()),
+        completion_answer: Set(a.completion_answer.clone()),
+        instruction: Set(serde_json::json!(a.instruction)),
     })
     .exec_without_returning(db)
     .await?;
@@ -404,6 +412,19 @@ async fn move_application<C: ConnectionTrait>(
         .col_expr(Column::PaidAt, Expr::value(a.paid_at))
         .col_expr(Column::LegalEntity, Expr::value(a.legal_entity.clone()))
         .col_expr(Column::Payments, Expr::value(serde_json::json!(a.payments)))
+        .col_expr(Column::Purpose, Expr::value(a.purpose.clone()))
+        .col_expr(
+            Column::CompletionRequest,
+            Expr::value(a.completion_request.clone()),
+        )
+        .col_expr(
+            Column::CompletionAnswer,
+            Expr::value(a.completion_answer.clone()),
+        )
+        .col_expr(
+            Column::Instruction,
+            Expr::value(serde_json::json!(a.instruction)),
+        )
         .col_expr(Column::Version, Expr::value(a.version))
         .filter(Column::Id.eq(a.id))
         .filter(Column::State.eq(current.state.as_str()))

@@ -223,6 +223,7 @@ impl ApplicationTexts {
             S::Paid => "Payée",
             S::Withdrawn => "Retirée",
             S::Cancelled => "Annulée",
+            S::ToComplete => "À compléter",
             S::Unspecified => "",
         }
     }

@@ -9,6 +9,7 @@ fn solaire_dome() -> Programme {
     Programme {
         id: Uuid::now_v7(),
         funder: Uuid::now_v7(),
+        operator: Some(Uuid::now_v7()),
         funder_siret: None,
         title: "Solaire Dôme".into(),
         description: None,
@@ -203,6 +204,9 @@ fn one_function_decides_an_application_s_lifecycle() {
         paid_at: None,
         legal_entity: None,
         payments: Vec::new(),
+        completion_request: None,
+        completion_answer: None,
+        instruction: Instruction::default(),
         version: 1,
     };
     let reason = || "le toit ne porte pas".to_string();
@@ -215,15 +219,40 @@ fn one_function_decides_an_application_s_lifecycle() {
         ApplicationTransition::Cancel { reason: reason() },
         ApplicationTransition::Pay(payment(PaymentKind::Advance, 150_000)),
         ApplicationTransition::Pay(payment(PaymentKind::Balance, 500_000)),
+        ApplicationTransition::RequestCompletion {
+            message: "Joindre le devis".into(),
+        },
+        ApplicationTransition::Complete {
+            answer: "Devis joint".into(),
+            purpose: None,
+        },
+        ApplicationTransition::Opinion {
+            recommendation: Recommendation::Approve,
+            opinion: "Toiture saine".into(),
+            instructor: None,
+        },
+        ApplicationTransition::Note(Note {
+            author: None,
+            text: "Appeler la mairie".into(),
+            at: Utc::now(),
+        }),
     ];
-    let allowed = [
+    let mut allowed = vec![
         (Submitted, 0, Approved),
         (Submitted, 1, Rejected),
+        (ToComplete, 1, Rejected),
         (Submitted, 2, Withdrawn),
+        (ToComplete, 2, Withdrawn),
         (Approved, 3, Cancelled),
         (Approved, 4, Approved),
         (Approved, 5, Paid),
+        (Submitted, 6, ToComplete),
+        (ToComplete, 7, Submitted),
+        (Submitted, 8, Submitted),
+        (ToComplete, 8, ToComplete),
     ];
+    // A note may be written whatever the state, which it leaves.
+    allowed.extend(ApplicationState::ALL.iter().map(|s| (*s, 9, *s)));
     let now = Utc::now();
     for from in ApplicationState::ALL {
         for (t, transition) in transitions.iter().enumerate() {
@@ -234,10 +263,20 @@ fn one_function_decides_an_application_s_lifecycle() {
                     let next = result.expect("allowed");
                     assert_eq!(next.state, *to);
                     assert_eq!(next.version, 2);
+                    if t >= 6 {
+                        let instructed = [
+                            next.completion_request.is_some(),
+                            next.completion_answer.is_some(),
+                            next.instruction.opinion.is_some(),
+                            next.instruction.notes.len() == 1,
+                        ];
+                        assert!(instructed[t - 6], "{from:?} + {transition:?}");
+                        continue;
+                    }
                     assert_eq!(next.decided_at.is_some(), t < 2);
                     assert_eq!(next.legal_entity.is_some(), t == 0);
                     assert_eq!(next.paid_at.is_some(), *to == Paid);
-                    assert_eq!(next.payments.len(), usize::from(t >= 4));
+                    assert_eq!(next.payments.len(), usize::from(t == 4 || t == 5));
                     assert_eq!(
                         next.state_reason.is_some(),
                         matches!(to, Rejected | Withdrawn | Cancelled)
@@ -245,7 +284,7 @@ fn one_function_decides_an_application_s_lifecycle() {
                 }
                 None => {
                     let refusal = result.expect_err("refused");
-                    let code = if t >= 3 {
+                    let code = if (3..=5).contains(&t) {
                         "APPLICATION_NOT_APPROVED"
                     } else {
                         "APPLICATION_DECIDED"
