@@ -467,7 +467,8 @@ async fn seed_places(
 
 /// Solaire Dôme (July 2020: €500,000, €5,000 per 9 kWc installation on a public roof,
 /// one per collectivity, communes and EPCI, completed by 25 % from the Région through
-/// the Parc Livradois-Forez) with the applications of Thiers Dore et Montagne's group;
+/// the Parc Livradois-Forez) instructed by the Aduhme, with Thiers Dore et Montagne's
+/// grouping;
 /// Cocon 63 and the grouped gas and electricity purchases; the Villes Pairs roads
 /// workshop. Deadlines are set from today, so that the examples stay open.
 async fn seed_projects(
@@ -475,10 +476,8 @@ async fn seed_projects(
     admin: &Caller,
     members: &HashMap<String, Member>,
 ) -> anyhow::Result<()> {
-    use fabrique_projects::app::{ApplicationDraft, GroupPurchaseDraft, ProgrammeDraft, Projects};
-    use fabrique_projects::domain::{
-        ApplicationState, Category, CoFunder, Lot, Site, VILLES_PAIRS_ROLES,
-    };
+    use fabrique_projects::app::{GroupPurchaseDraft, ProgrammeDraft, Projects};
+    use fabrique_projects::domain::{Category, CoFunder, Lot, Site, VILLES_PAIRS_ROLES};
 
     let service = fabrique_projects::ProjectsServiceModule;
     let db = fabrique_platform::db::connect(database, service.name()).await?;
@@ -544,28 +543,20 @@ async fn seed_projects(
                 && m.state == MemberState::Active
         })
         .collect();
-    for member in &group {
-        let name = member.profile.display_name.as_str();
-        let applicant = acting(name)?;
-        let application = projects
-            .create_application(
-                &applicant,
-                programme.id,
-                ApplicationDraft {
-                    project: None,
-                    units: 1,
-                    purpose: format!("Centrale photovoltaïque de 9 kWc, groupement Solaire Dôme de Thiers Dore et Montagne ({name})"),
-                    beneficiary_siret: None,
-                },
-                Some(request_id(&format!("application:Solaire Dôme:{name}"))),
-            )
-            .await?;
-        if application.state == ApplicationState::Submitted {
-            projects
-                .approve(admin, programme.id, application.id)
-                .await?;
-        }
-    }
+    let communes: Vec<Uuid> = group
+        .iter()
+        .filter(|m| m.profile.kind == MemberKind::Commune)
+        .map(|m| m.id.uuid())
+        .collect();
+    seed_solaire_dome_grouping(
+        &projects,
+        admin,
+        &programme,
+        communes,
+        &acting("Thiers Dore et Montagne")?,
+        &acting("Aduhme")?,
+    )
+    .await?;
 
     let deadline = Utc::now() + chrono::Duration::days(90);
     let lot = |code: &str, title: &str| Lot {
@@ -652,6 +643,97 @@ async fn seed_projects(
         "{}  Villes Pairs : « Quelle route pour demain ? »",
         workshop.name()
     );
+    Ok(())
+}
+
+/// Thiers Dore et Montagne files Solaire Dôme for its communes; the Aduhme gives its
+/// opinion; the Département approves the grouping, pays the first award in an advance
+/// and a balance, the second at once, and cancels the third (the commune gives up:
+/// its 5,000 € return). Each step only if not done, so that the seed runs again.
+async fn seed_solaire_dome_grouping(
+    projects: &fabrique_projects::app::Projects,
+    admin: &Caller,
+    programme: &fabrique_projects::domain::Programme,
+    communes: Vec<Uuid>,
+    epci: &Caller,
+    aduhme: &Caller,
+) -> anyhow::Result<()> {
+    use fabrique_projects::domain::{
+        ApplicationState, GroupingDraft, Payment, PaymentKind, Recommendation,
+    };
+    let (grouping, applications) = projects
+        .create_grouping(
+            epci,
+            programme.id,
+            GroupingDraft {
+                purpose: "Groupement Solaire Dôme de Thiers Dore et Montagne : centrale \
+                          photovoltaïque de 9 kWc (60 m²) en toiture de l'école"
+                    .into(),
+                units_per_member: 1,
+                members: communes,
+            },
+            Some(request_id("grouping:Solaire Dôme:Thiers Dore et Montagne")),
+        )
+        .await?;
+    for a in applications
+        .iter()
+        .filter(|a| a.state == ApplicationState::Submitted && a.instruction.opinion.is_none())
+    {
+        let opinion = "Toiture saine, orientation sud ; production estimée conforme au cahier \
+                       des charges Solaire Dôme.";
+        projects
+            .record_opinion(
+                aduhme,
+                programme.id,
+                a.id,
+                Recommendation::Approve,
+                opinion.into(),
+            )
+            .await?;
+    }
+    if applications
+        .iter()
+        .any(|a| a.state == ApplicationState::Submitted)
+    {
+        projects
+            .approve_grouping(admin, programme.id, grouping.id)
+            .await?;
+    }
+    let (_, awards) = projects
+        .get_grouping(admin, programme.id, grouping.id)
+        .await?;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    let unpaid = |i: usize| {
+        awards
+            .get(i)
+            .filter(|a| a.state == ApplicationState::Approved && a.payments.is_empty())
+    };
+    if let Some(first) = unpaid(0) {
+        for (kind, cents, paid_on) in [
+            (PaymentKind::Advance, 150_000, day(2021, 3, 15)),
+            (PaymentKind::Balance, 350_000, day(2021, 10, 4)),
+        ] {
+            let payment = Payment {
+                kind,
+                amount_cents: cents,
+                paid_on,
+                recorded_at: Utc::now(),
+            };
+            projects
+                .record_payment(admin, programme.id, first.id, payment)
+                .await?;
+        }
+    }
+    if let Some(second) = unpaid(1) {
+        projects.pay(admin, programme.id, second.id).await?;
+    }
+    if let Some(third) = unpaid(2) {
+        let reason = "La commune renonce : la charpente de l'école doit d'abord être reprise.";
+        projects
+            .cancel_award(admin, programme.id, third.id, reason.into())
+            .await?;
+    }
+    println!("{}  groupement Thiers Dore et Montagne", grouping.name());
     Ok(())
 }
 

@@ -466,6 +466,20 @@ const TABLE: &[(&str, Expect)] = &[
         "fabrique.projects.v1.ProjectsService/CancelAward",
         expect(U, NF, OK, OK),
     ),
+    // Any member files a grouping (an admin acts for none); its filer and the
+    // programme's instructors read it; the funder approves it.
+    (
+        "fabrique.projects.v1.ProjectsService/CreateGrouping",
+        expect(U, OK, OK, FP),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/GetGrouping",
+        expect(U, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/ApproveGrouping",
+        expect(U, PD, OK, OK),
+    ),
     // Awards are public data (funders must publish them).
     ("fabrique.projects.v1.ProjectsService/ExportAwards", PUBLIC),
     (
@@ -540,6 +554,7 @@ struct Fixture {
     admin: String,
     a: String,
     a_token: String,
+    b: String,
     b_token: String,
     c: String,
     c_token: String,
@@ -610,6 +625,7 @@ impl Fixture {
             admin,
             a: String::new(),
             a_token: String::new(),
+            b: String::new(),
             b_token: String::new(),
             c: String::new(),
             c_token: String::new(),
@@ -625,11 +641,12 @@ impl Fixture {
             settings: "notificationSettings/maire@thiers.test".into(),
         };
         let (a, a_token) = fx.active_member("Commune de Thiers").await;
-        let (_, b_token) = fx
+        let (b, b_token) = fx
             .active_member("Communauté de communes Ambert Livradois Forez")
             .await;
         let (c, c_token) = fx.active_member("Ressourcerie du Pays d'Issoire").await;
-        (fx.a, fx.a_token, fx.b_token, fx.c, fx.c_token) = (a, a_token, b_token, c, c_token);
+        (fx.a, fx.a_token, fx.b, fx.b_token, fx.c, fx.c_token) =
+            (a, a_token, b, b_token, c, c_token);
         for token in [fx.a_token.clone(), fx.b_token.clone(), fx.c_token.clone()] {
             fx.wait_known(&token).await;
         }
@@ -1016,6 +1033,22 @@ impl Fixture {
             .name
     }
 
+    async fn grouping_on(&self, programme: &str, token: &str, members: &[&String]) -> String {
+        self.projects()
+            .create_grouping(authed(
+                pp::CreateGroupingRequest {
+                    parent: programme.to_string(),
+                    grouping: Some(grouping_draft(members)),
+                    request_id: String::new(),
+                },
+                token,
+            ))
+            .await
+            .expect("create grouping")
+            .into_inner()
+            .name
+    }
+
     async fn application_to(&self, programme: &str, token: &str) -> String {
         self.projects()
             .create_application(authed(
@@ -1155,6 +1188,15 @@ fn place_draft(operator: &str) -> rp::Place {
             latitude: 45.8563,
             longitude: 3.5477,
         }),
+        ..Default::default()
+    }
+}
+
+fn grouping_draft(members: &[&String]) -> pp::Grouping {
+    pp::Grouping {
+        purpose: "Groupement : centrales sur les écoles".into(),
+        members: members.iter().map(|m| m.to_string()).collect(),
+        units_per_member: 1,
         ..Default::default()
     }
 }
@@ -1636,6 +1678,23 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
             encoded(pp::CancelAwardRequest {
                 name,
                 reason: "la commune renonce".into(),
+            })
+        }
+        ("ProjectsService", "CreateGrouping") => encoded(pp::CreateGroupingRequest {
+            parent: fx.programme_of(&fx.c).await,
+            grouping: Some(grouping_draft(&[&fx.a, &fx.b])),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetGrouping") => {
+            let programme = fx.programme_of(&fx.c).await;
+            encoded(pp::GetGroupingRequest {
+                name: fx.grouping_on(&programme, &fx.a_token, &[&fx.a, &fx.b]).await,
+            })
+        }
+        ("ProjectsService", "ApproveGrouping") => {
+            let programme = fx.programme_of(&fx.a).await;
+            encoded(pp::ApproveGroupingRequest {
+                name: fx.grouping_on(&programme, &fx.c_token, &[&fx.b, &fx.c]).await,
             })
         }
         ("ProjectsService", "ExportAwards") => {

@@ -395,11 +395,16 @@ fn check_alliance((members, places, programmes): &Seeded) {
         .find(|p| p.title == "Solaire Dôme")
         .expect("Solaire Dôme");
     assert_eq!(solaire.envelope_cents, 50_000_000);
-    assert_eq!(
-        solaire.committed_cents,
-        5 * 500_000,
-        "the EPCI and four communes of its group"
-    );
+    // Thiers Dore et Montagne's grouping of four communes: one gave up, its award was
+    // cancelled and its 5,000 € returned; one was paid in an advance and a balance.
+    assert_eq!(solaire.committed_cents, 3 * 500_000);
+    assert_eq!(solaire.paid_cents, 2 * 500_000);
+    assert_eq!(solaire.award_count, 3);
+    let aduhme = members
+        .iter()
+        .find(|m| m.display_name == "Aduhme")
+        .expect("the Aduhme");
+    assert_eq!(solaire.operator, aduhme.name, "the Aduhme instructs");
     assert_eq!(solaire.co_funders[0].share_basis_points, 2_500);
 }
 

@@ -11,6 +11,9 @@ use fabrique_testkit::{TempDir, free_port};
 
 const BIN: &str = env!("CARGO_BIN_EXE_fabrique");
 
+/// What a `serve` process printed, as it prints it.
+type Terminal = std::sync::Arc<std::sync::Mutex<String>>;
+
 /// `fabrique serve` on the seeded example alliance (SQLite, in-process bus), on free
 /// ports; stops when dropped.
 pub struct SeededSite {
@@ -19,7 +22,7 @@ pub struct SeededSite {
     /// The gRPC API's address.
     pub grpc: String,
     /// What `serve` printed on its terminal (the admin's one-time link).
-    terminal: std::sync::Arc<std::sync::Mutex<String>>,
+    terminal: Terminal,
     envs: Vec<(String, String)>,
     _server: tokio::process::Child,
     _data: TempDir,
@@ -35,21 +38,12 @@ impl SeededSite {
     pub async fn launch(extra: &[(&str, &str)], site: Option<String>) -> Self {
         let data = TempDir::new("browser");
         let data_dir = data.path().to_str().expect("a UTF-8 path").to_string();
-        let (grpc, site) = (
-            format!("127.0.0.1:{}", free_port()),
-            site.unwrap_or_else(|| format!("127.0.0.1:{}", free_port())),
-        );
-        let mut envs = vec![
-            ("FABRIQUE_DATA_DIR", data_dir.as_str()),
-            ("FABRIQUE_LISTEN", grpc.as_str()),
-            ("FABRIQUE_WEB_LISTEN", site.as_str()),
-        ];
-        envs.extend_from_slice(extra);
         let seeded = tokio::process::Command::new(BIN)
             .arg("seed")
             .env_remove("FABRIQUE_DATABASE_URL")
             .env_remove("FABRIQUE_NATS_URL")
-            .envs(envs.iter().copied())
+            .env("FABRIQUE_DATA_DIR", &data_dir)
+            .envs(extra.iter().copied())
             .output()
             .await
             .expect("fabrique seed runs");
@@ -58,6 +52,49 @@ impl SeededSite {
             "{}",
             String::from_utf8_lossy(&seeded.stderr)
         );
+        // A free port can be taken by another process between choosing it and `serve`
+        // binding it: then again on other ports (the caller's site address aside).
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (grpc, address) = (
+                format!("127.0.0.1:{}", free_port()),
+                site.clone()
+                    .unwrap_or_else(|| format!("127.0.0.1:{}", free_port())),
+            );
+            let mut envs = vec![
+                ("FABRIQUE_DATA_DIR", data_dir.as_str()),
+                ("FABRIQUE_LISTEN", grpc.as_str()),
+                ("FABRIQUE_WEB_LISTEN", address.as_str()),
+            ];
+            envs.extend_from_slice(extra);
+            match Self::serve(&envs, &grpc, &address).await {
+                Ok((server, terminal)) => {
+                    return SeededSite {
+                        site: format!("http://{address}"),
+                        grpc: format!("http://{grpc}"),
+                        terminal,
+                        envs: envs
+                            .iter()
+                            .map(|(k, v)| (k.to_string(), v.to_string()))
+                            .collect(),
+                        _server: server,
+                        _data: data,
+                    };
+                }
+                Err(printed) if printed.contains("Address already in use") && attempt < 3 => {}
+                Err(printed) => panic!("{printed}"),
+            }
+        }
+    }
+
+    /// `fabrique serve` with `envs`, once its site and API answer; what it printed if
+    /// it stopped first.
+    async fn serve(
+        envs: &[(&str, &str)],
+        grpc: &str,
+        site: &str,
+    ) -> Result<(tokio::process::Child, Terminal), String> {
         let mut server = tokio::process::Command::new(BIN)
             .arg("serve")
             .env_remove("FABRIQUE_DATABASE_URL")
@@ -68,7 +105,7 @@ impl SeededSite {
             .kill_on_drop(true)
             .spawn()
             .expect("fabrique serve starts");
-        let terminal = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let terminal: Terminal = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let mut stderr = server.stderr.take().expect("piped");
         let written = terminal.clone();
         tokio::spawn(async move {
@@ -86,8 +123,6 @@ impl SeededSite {
             }
         });
         let address: std::net::SocketAddr = site.parse().expect("an address");
-        // Until the site answers; a server that stopped meanwhile (a port taken between
-        // choosing it and binding it, say) fails the test with what it printed.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
             if tokio::net::TcpStream::connect(address).await.is_ok()
@@ -100,7 +135,9 @@ impl SeededSite {
             }
             let printed = || terminal.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Ok(Some(exit)) = server.try_wait() {
-                panic!("fabrique serve stopped ({exit}):\n{}", printed());
+                // Its last words may still be in the pipe.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                return Err(format!("fabrique serve stopped ({exit}):\n{}", printed()));
             }
             if tokio::time::Instant::now() > deadline {
                 panic!("the site did not answer within 60 s:\n{}", printed());
@@ -122,17 +159,7 @@ impl SeededSite {
             (health.get_ref().status == serving as i32).then_some(())
         })
         .await;
-        SeededSite {
-            site: format!("http://{site}"),
-            grpc: format!("http://{grpc}"),
-            terminal,
-            envs: envs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            _server: server,
-            _data: data,
-        }
+        Ok((server, terminal))
     }
 
     /// What `serve` printed on its terminal so far.

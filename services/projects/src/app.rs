@@ -7,6 +7,7 @@
 //! [`Projects`]; what they share (the commit, the replica checks, who acts) is here.
 
 mod group_purchase;
+mod grouping;
 mod instruction;
 mod programme;
 mod project;

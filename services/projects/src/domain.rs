@@ -23,9 +23,9 @@ pub use group_purchase::{
 };
 pub use programme::{
     Application, ApplicationDraft, ApplicationState, ApplicationTransition, CoFunder,
-    EnvelopeChange, FundingLine, Instruction, Note, Payment, PaymentKind, Programme,
-    ProgrammeDraft, ProgrammeState, ProgrammeTransition, Recommendation, application_name,
-    legal_entity, parse_application_name,
+    EnvelopeChange, FundingLine, Grouping, GroupingDraft, Instruction, Note, Payment, PaymentKind,
+    Programme, ProgrammeDraft, ProgrammeState, ProgrammeTransition, Recommendation,
+    application_name, grouping_name, legal_entity, parse_application_name, parse_grouping_name,
 };
 pub use project::{
     Milestone, Participant, Project, ProjectDraft, ProjectPatch, ProjectState, Theme,

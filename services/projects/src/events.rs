@@ -167,6 +167,11 @@ fn application_on(
         occurred_at: Some(timestamp(at)),
         paid_cents: a.paid_cents(),
         payment,
+        grouping: a
+            .grouping
+            .map(|g| crate::domain::grouping_name(a.programme, g))
+            .unwrap_or_default(),
+        filer: a.filer.map(member_name).unwrap_or_default(),
     };
     OutgoingEvent::new(subject, a.name(), at, &message)
 }

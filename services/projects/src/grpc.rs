@@ -11,13 +11,14 @@ use fabrique_platform::page;
 use fabrique_platform::request;
 use tonic::{Request, Response, Status};
 
+mod applying;
 mod budget;
 mod instruction;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Projects};
 use crate::domain::{
-    ApplicationDraft, ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState,
-    ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme, WorkshopDraft,
+    ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState, ProgrammeDraft,
+    ProgrammeState, ProjectDraft, ProjectState, Theme, WorkshopDraft,
 };
 use crate::proto::{
     application_of, enum_of, enums_of, group_purchase_for, name_of, optional_member_of,
@@ -224,32 +225,28 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::CreateApplicationRequest>,
     ) -> Result<Response<proto::Application>, Status> {
-        let caller = auth::caller(&request)?;
-        let r = request.get_ref();
-        let programme = name_of("parent", "programmes", &r.parent)?;
-        let request_id = request::request_id("request_id", &r.request_id)?;
-        let a = r
-            .application
-            .as_ref()
-            .ok_or_else(|| Error::invalid("application", "is required"))?;
-        let draft = ApplicationDraft::try_from(a)?;
-        if r.validate_only {
-            let checked = self
-                .projects
-                .check_application(&caller, programme, draft)
-                .await?;
-            // Not made: no name to read it back by, no time it was made.
-            return Ok(Response::new(proto::Application {
-                name: String::new(),
-                create_time: None,
-                ..proto::Application::from(&checked)
-            }));
-        }
-        let application = self
-            .projects
-            .create_application(&caller, programme, draft, request_id)
-            .await?;
-        Ok(Response::new(proto::Application::from(&application)))
+        self.application_created(request).await
+    }
+
+    async fn create_grouping(
+        &self,
+        request: Request<proto::CreateGroupingRequest>,
+    ) -> Result<Response<proto::Grouping>, Status> {
+        self.grouping_created(request).await
+    }
+
+    async fn get_grouping(
+        &self,
+        request: Request<proto::GetGroupingRequest>,
+    ) -> Result<Response<proto::Grouping>, Status> {
+        self.grouping_read(request).await
+    }
+
+    async fn approve_grouping(
+        &self,
+        request: Request<proto::ApproveGroupingRequest>,
+    ) -> Result<Response<proto::Grouping>, Status> {
+        self.grouping_approved(request).await
     }
 
     async fn get_application(

@@ -21,11 +21,13 @@ use crate::domain::{
 use crate::refusal::RefusalCode;
 
 pub mod group_purchase;
+pub mod grouping;
 pub mod programme;
 pub mod project;
 pub mod workshop;
 
 pub use group_purchase::{group_purchase_for, lots_to_proto, parse_sites, parse_supplier};
+pub use grouping::{grouping_for, parse_grouping};
 pub use programme::{parse_envelope_change, parse_payment};
 pub use project::{parse_project_patch, project_for};
 pub use workshop::{parse_team, team_report_for};

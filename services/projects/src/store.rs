@@ -11,6 +11,7 @@
 
 mod entity;
 mod group_purchase;
+mod grouping;
 pub mod migrations;
 mod programme;
 mod project;
@@ -24,6 +25,7 @@ pub use group_purchase::{
     get_group_purchase, group_purchase_by_request, insert_group_purchase, list_group_purchases,
     move_group_purchase, open_purchases_of, remove_participation, set_participation,
 };
+pub use grouping::{applications_of, get_grouping, grouping_by_request, insert_grouping};
 pub use programme::{
     Applied, application_by_request, application_counts, apply_application, awards_of,
     change_envelope, get_application, get_programme, insert_application, insert_programme,

@@ -182,6 +182,31 @@ impl Projects {
 // Applications
 // ---------------------------------------------------------------------------
 
+/// Why the store did not move `current` to `next` by `transition`: a concurrent call
+/// first, or the envelope or the limit per legal entity.
+pub(super) fn refusal_of(
+    applied: Applied,
+    programme: &Programme,
+    current: &Application,
+    next: &Application,
+    transition: &ApplicationTransition,
+) -> Refusal {
+    match applied {
+        Applied::EnvelopeExhausted => Refusal::EnvelopeExhausted {
+            programme: programme.name(),
+            aid_cents: current.aid_cents,
+            envelope_cents: programme.envelope_cents,
+        },
+        Applied::AwardLimitReached => Refusal::AwardLimitReached {
+            member: member_name(current.applicant),
+            legal_entity: next.legal_entity.clone().unwrap_or_default(),
+            max: programme.max_awards_per_member.unwrap_or_default(),
+            programme: programme.name(),
+        },
+        Applied::Raced | Applied::Done { .. } => transition.refused(current, true),
+    }
+}
+
 impl Projects {
     /// Submits the caller's member's application to a programme, once `admit`
     /// lets it in; its aid and breakdown are fixed now, and its event carries the
@@ -230,7 +255,7 @@ impl Projects {
     /// the checks is the contract's: not its own funder, the programme open, an active
     /// member of an eligible kind, the units within the limit, an award still possible,
     /// the project known.
-    async fn admit(
+    pub(super) async fn admit(
         &self,
         programme: &Programme,
         applicant: Uuid,
@@ -287,7 +312,9 @@ impl Projects {
         match store::get_application(&self.db, id).await? {
             Some(a)
                 if a.programme == programme.id
-                    && (caller.is_member(a.applicant) || Self::instructs(caller, &programme)) =>
+                    && (caller.is_member(a.applicant)
+                        || a.filer.is_some_and(|filer| caller.is_member(filer))
+                        || Self::instructs(caller, &programme)) =>
             {
                 Ok((a, programme))
             }
@@ -404,7 +431,10 @@ impl Projects {
         reason: Option<String>,
     ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
-        caller.require_admin_or_member(current.applicant, "withdraw this application")?;
+        // Its applicant, or the member that filed it in a grouping.
+        if !current.filer.is_some_and(|filer| caller.is_member(filer)) {
+            caller.require_admin_or_member(current.applicant, "withdraw this application")?;
+        }
         let reason = reason.unwrap_or_else(|| "withdrawn by the applicant".into());
         let withdrawn = self
             .move_application(
@@ -496,18 +526,7 @@ impl Projects {
                     self.commit(txn, vec![event]).await?;
                     return Ok(Ok(next));
                 }
-                Applied::Raced => transition.refused(current, true),
-                Applied::EnvelopeExhausted => Refusal::EnvelopeExhausted {
-                    programme: programme.name(),
-                    aid_cents: current.aid_cents,
-                    envelope_cents: programme.envelope_cents,
-                },
-                Applied::AwardLimitReached => Refusal::AwardLimitReached {
-                    member: member_name(current.applicant),
-                    legal_entity: next.legal_entity.clone().unwrap_or_default(),
-                    max: programme.max_awards_per_member.unwrap_or_default(),
-                    programme: programme.name(),
-                },
+                other => refusal_of(other, programme, current, &next, &transition),
             };
         txn.rollback().await?;
         Ok(Err(refusal))

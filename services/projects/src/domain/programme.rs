@@ -7,10 +7,12 @@
 
 mod application;
 mod budget;
+mod grouping;
 mod instruction;
 
 pub use application::{Application, ApplicationDraft, ApplicationTransition};
 pub use budget::{CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind, legal_entity};
+pub use grouping::{Grouping, GroupingDraft, grouping_name, parse_grouping_name};
 pub use instruction::{Instruction, Note, Recommendation};
 
 use chrono::{DateTime, Utc};

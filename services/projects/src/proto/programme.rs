@@ -148,6 +148,11 @@ impl From<&Application> for proto::Application {
             completion_request: a.completion_request.clone().unwrap_or_default(),
             completion_answer: a.completion_answer.clone().unwrap_or_default(),
             instruction: Some(instruction_to_proto(&a.instruction)),
+            grouping: a
+                .grouping
+                .map(|g| crate::domain::grouping_name(a.programme, g))
+                .unwrap_or_default(),
+            filer: a.filer.map(member_name).unwrap_or_default(),
         }
     }
 }

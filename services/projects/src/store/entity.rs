@@ -120,6 +120,8 @@ pub mod application {
         pub completion_answer: Option<String>,
         #[sea_orm(column_type = "JsonBinary")]
         pub instruction: Json,
+        pub grouping_id: Option<Uuid>,
+        pub filer_id: Option<Uuid>,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
@@ -256,6 +258,36 @@ pub mod legal_entity_award {
         #[sea_orm(primary_key, auto_increment = false)]
         pub legal_entity: String,
         pub awards: i64,
+    }
+
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod grouping {
+    //! The `groupings` table: grouped applications, one row per filing (its
+    //! applications are rows of `applications` with its id).
+
+    use sea_orm::entity::prelude::*;
+
+    /// A grouping's row, its members as JSON.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "groupings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub programme_id: Uuid,
+        pub filer_id: Uuid,
+        pub purpose: String,
+        pub units_per_member: i64,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub members: Json,
+        pub created_by: String,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.

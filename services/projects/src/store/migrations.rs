@@ -5,6 +5,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261129_000401_create_projects;
 mod m20261207_000402_budget_life;
 mod m20261207_000403_instruction;
+mod m20261207_000404_groupings;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261129_000401_create_projects::Migration));
         migrations.push(Box::new(m20261207_000402_budget_life::Migration));
         migrations.push(Box::new(m20261207_000403_instruction::Migration));
+        migrations.push(Box::new(m20261207_000404_groupings::Migration));
         migrations
     }
 }

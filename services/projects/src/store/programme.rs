@@ -303,7 +303,7 @@ pub async fn awards_of<C: ConnectionTrait>(
 // Applications
 // ---------------------------------------------------------------------------
 
-fn to_application(m: application::Model) -> Result<Application, Error> {
+pub(super) fn to_application(m: application::Model) -> Result<Application, Error> {
     let id = m.id;
     let parse = || -> Result<Application, Invalid> {
         Ok(Application {
@@ -331,6 +331,8 @@ fn to_application(m: application::Model) -> Result<Application, Error> {
             completion_request: m.completion_request.clone(),
             completion_answer: m.completion_answer.clone(),
             instruction: json(m.instruction.clone())?,
+            grouping: m.grouping_id,
+            filer: m.filer_id,
             version: m.version,
         })
     };
@@ -366,6 +368,8 @@ pub async fn insert_application<C: ConnectionTrait>(
         completion_request: Set(a.completion_request.clone()),
         completion_answer: Set(a.completion_answer.clone()),
         instruction: Set(serde_json::json!(a.instruction)),
+        grouping_id: Set(a.grouping),
+        filer_id: Set(a.filer),
     })
     .exec_without_returning(db)
     .await?;

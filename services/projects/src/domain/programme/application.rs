@@ -56,6 +56,10 @@ pub struct Application {
     pub completion_answer: Option<String>,
     /// The instructors' opinion and private notes.
     pub instruction: Instruction,
+    /// The grouping it was filed in, if any.
+    pub grouping: Option<Uuid>,
+    /// The member that filed it for its applicant (a grouping's filer), if not itself.
+    pub filer: Option<Uuid>,
     /// Raised by every move; the store moves it only from the version it was read in.
     pub version: i64,
 }
@@ -97,6 +101,8 @@ impl Application {
             completion_request: None,
             completion_answer: None,
             instruction: Instruction::default(),
+            grouping: None,
+            filer: None,
             version: 1,
         })
     }

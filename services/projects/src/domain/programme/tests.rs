@@ -207,6 +207,8 @@ fn one_function_decides_an_application_s_lifecycle() {
         completion_request: None,
         completion_answer: None,
         instruction: Instruction::default(),
+        grouping: None,
+        filer: None,
         version: 1,
     };
     let reason = || "le toit ne porte pas".to_string();
