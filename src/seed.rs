@@ -508,6 +508,8 @@ async fn seed_projects(
                 funder: Some(id("Département du Puy-de-Dôme")?),
                 // "Portée par l'Aduhme": the energy agency instructs, the Département decides.
                 operator: Some(id("Aduhme")?),
+                // PVGIS's order of magnitude for a south-facing roof in the Puy-de-Dôme.
+                yield_kwh_per_kwp: Some(1_200),
                 funder_siret: None,
                 title: "Solaire Dôme".into(),
                 description: Some(

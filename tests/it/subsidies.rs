@@ -455,6 +455,72 @@ async fn payments_and_cancellations_race_without_breaking_the_envelope(backend: 
     assert!(end.committed_cents <= end.envelope_cents);
 }
 
+/// What the awards finance, reported by the programme: installed kWc and the yearly
+/// production its yield gives; an installation badly given is refused by field.
+async fn a_programme_reports_what_its_awards_install(backend: Backend) {
+    let platform = platform(backend).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let (departement, region) = funders(&platform, &members).await;
+    let funder =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let programme = funder
+        .programme(proto::Programme {
+            yield_kwh_per_kwp: 1_200,
+            ..solaire_dome(&region)
+        })
+        .await
+        .expect("open");
+    let communes = active_members(&platform, &members, open_data_communes(3)).await;
+    let apply = |commune: &String, peak_kw: f64| {
+        let commune = commune.clone();
+        let (platform, programme) = (&platform, programme.name.clone());
+        async move {
+            let client =
+                Projects::connect(platform, TestPlatform::member_token(&id_of(&commune))).await;
+            let request = proto::CreateApplicationRequest {
+                parent: programme,
+                application: Some(proto::Application {
+                    units: 1,
+                    purpose: "Centrale sur l'école".into(),
+                    installation: Some(proto::Installation {
+                        peak_kw,
+                        area_m2: 60.0,
+                        building: "École Jules-Ferry".into(),
+                    }),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+                validate_only: false,
+            };
+            let mut client = client.client.clone();
+            let token = TestPlatform::member_token(&id_of(&commune));
+            client
+                .create_application(authed(request, &token))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let awarded = apply(&communes[0], 9.0).await.expect("apply");
+    assert_eq!(
+        awarded
+            .installation
+            .as_ref()
+            .map(|i| (i.peak_kw, i.area_m2)),
+        Some((9.0, 60.0))
+    );
+    funder.approve(&awarded.name).await.expect("approve");
+    let waiting = apply(&communes[1], 8.925).await.expect("apply");
+    assert_eq!(waiting.installation.map(|i| i.peak_kw), Some(8.925));
+    let bad = apply(&communes[2], 9.0001).await.unwrap_err();
+    assert_eq!(violated_fields(&bad), ["application.installation.peak_kw"]);
+    let report = funder.get_programme(&programme.name).await.expect("read");
+    // Only awards count: 9 kWc × 1,200 kWh/kWc.
+    assert_eq!(
+        (report.installed_kw, report.estimated_yearly_kwh),
+        (9.0, 10_800)
+    );
+}
+
 macro_rules! on_both_backends {
     ($($test:ident),+ $(,)?) => {
         mod postgres {
@@ -471,4 +537,5 @@ on_both_backends!(
     two_records_of_one_siren_race_for_one_award,
     a_programme_s_budget_lives_by_deliberations_and_payments,
     payments_and_cancellations_race_without_breaking_the_envelope,
+    a_programme_reports_what_its_awards_install,
 );

@@ -90,6 +90,7 @@ impl Projects {
                 units: grouping.units_per_member,
                 purpose: grouping.purpose.clone(),
                 beneficiary_siret: None,
+                installation: None,
             };
             self.admit(programme, *member, &one, grouping.created_at)
                 .await?;

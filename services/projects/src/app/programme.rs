@@ -87,7 +87,7 @@ impl Projects {
     pub async fn application_counts(
         &self,
         programmes: &[Uuid],
-    ) -> Result<std::collections::HashMap<Uuid, (i64, i64)>, Error> {
+    ) -> Result<std::collections::HashMap<Uuid, (i64, i64, i64)>, Error> {
         store::application_counts(&self.db, programmes).await
     }
 

@@ -8,11 +8,13 @@
 mod application;
 mod budget;
 mod grouping;
+mod installation;
 mod instruction;
 
 pub use application::{Application, ApplicationDraft, ApplicationTransition};
 pub use budget::{CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind, legal_entity};
 pub use grouping::{Grouping, GroupingDraft, grouping_name, parse_grouping_name};
+pub use installation::{Installation, parse_area_m2, parse_peak_kw, yearly_kwh};
 pub use instruction::{Instruction, Note, Recommendation};
 
 use chrono::{DateTime, Utc};
@@ -90,6 +92,8 @@ pub struct Programme {
     pub funder: Uuid,
     /// The member that instructs its applications for the funder, if not the funder.
     pub operator: Option<Uuid>,
+    /// Yearly production per kWc installed, in kWh, for its report; `None`: none.
+    pub yield_kwh_per_kwp: Option<u32>,
     /// The SIRET the SCDL export names as the funder, when its SIREN is not enough.
     pub funder_siret: Option<Siret>,
     /// What applicants see of it in lists.
@@ -173,6 +177,7 @@ impl Programme {
             id: Uuid::now_v7(),
             funder,
             operator: draft.operator,
+            yield_kwh_per_kwp: draft.yield_kwh_per_kwp,
             funder_siret: draft.funder_siret,
             title: draft.title,
             description: draft.description,
@@ -315,6 +320,8 @@ pub struct ProgrammeDraft {
     pub funder: Option<Uuid>,
     /// The member that instructs the applications, if any.
     pub operator: Option<Uuid>,
+    /// Yearly production per kWc installed, in kWh; `None`: no production reported.
+    pub yield_kwh_per_kwp: Option<u32>,
     /// For the SCDL export, when the funder's SIREN is not enough.
     pub funder_siret: Option<Siret>,
     /// What applicants will see of it in lists.

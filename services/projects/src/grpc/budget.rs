@@ -12,7 +12,8 @@ use super::ProjectsGrpc;
 use crate::proto::{application_of, name_of, parse_envelope_change, parse_payment};
 
 impl ProjectsGrpc {
-    /// Fills in each programme's application and award counts.
+    /// Fills in each programme's application and award counts, and the power and
+    /// production its awards report.
     pub(super) async fn count_applications(
         &self,
         programmes: &mut [proto::Programme],
@@ -28,9 +29,12 @@ impl ProjectsGrpc {
                 .name
                 .strip_prefix("programmes/")
                 .and_then(|id| uuid::Uuid::parse_str(id).ok());
-            if let Some((applications, awards)) = id.and_then(|id| counts.get(&id)) {
+            if let Some((applications, awards, watts)) = id.and_then(|id| counts.get(&id)) {
                 programme.application_count = i32::try_from(*applications).unwrap_or(i32::MAX);
                 programme.award_count = i32::try_from(*awards).unwrap_or(i32::MAX);
+                programme.installed_kw = *watts as f64 / 1_000.0;
+                programme.estimated_yearly_kwh = u32::try_from(programme.yield_kwh_per_kwp)
+                    .map_or(0, |y| crate::domain::yearly_kwh(*watts, y));
             }
         }
         Ok(())

@@ -13,8 +13,9 @@ use fabrique_types::Siret;
 
 use super::{opt_member, time};
 use crate::domain::{
-    Application, ApplicationDraft, CoFunder, EnvelopeChange, FundingLine, Instruction, Payment,
-    PaymentKind, Programme, ProgrammeDraft, bounded_text, member_name, name, parse,
+    Application, ApplicationDraft, CoFunder, EnvelopeChange, FundingLine, Installation,
+    Instruction, Payment, PaymentKind, Programme, ProgrammeDraft, bounded_text, member_name, name,
+    parse,
 };
 
 // ---------------------------------------------------------------------------
@@ -45,6 +46,10 @@ impl From<&Programme> for proto::Programme {
             description: p.description.clone().unwrap_or_default(),
             funder: member_name(p.funder),
             operator: p.operator.map(member_name).unwrap_or_default(),
+            yield_kwh_per_kwp: p.yield_kwh_per_kwp.map_or(0, |y| y as i32),
+            // Reported by the handlers, which read the awards.
+            installed_kw: 0.0,
+            estimated_yearly_kwh: 0,
             funder_siret: siret_text(p.funder_siret.as_ref()),
             envelope_cents: p.envelope_cents,
             aid_per_unit_cents: p.aid_per_unit_cents,
@@ -153,6 +158,11 @@ impl From<&Application> for proto::Application {
                 .map(|g| crate::domain::grouping_name(a.programme, g))
                 .unwrap_or_default(),
             filer: a.filer.map(member_name).unwrap_or_default(),
+            installation: a.installation.as_ref().map(|i| proto::Installation {
+                peak_kw: f64::from(i.peak_watts) / 1_000.0,
+                area_m2: i.area_dm2.map_or(0.0, |a| f64::from(a) / 100.0),
+                building: i.building.clone().unwrap_or_default(),
+            }),
         }
     }
 }
@@ -287,6 +297,9 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
         check_amounts(&mut v, p);
         let unit_label = v.check("programme.unit_label", bounded_text(&p.unit_label, 1, 200));
         let (max_units_per_application, max_awards_per_member) = parse_limits(&mut v, p);
+        if !(0..=5_000).contains(&p.yield_kwh_per_kwp) {
+            v.add("programme.yield_kwh_per_kwp", "must be between 0 and 5,000");
+        }
         let eligible_kinds = parse_kinds(&mut v, &p.eligible_kinds);
         let co_funders = parse_co_funders(&mut v, &p.co_funders);
         let window = parse_window(&mut v, p);
@@ -318,6 +331,7 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
         Ok(ProgrammeDraft {
             funder,
             operator,
+            yield_kwh_per_kwp: (p.yield_kwh_per_kwp > 0).then_some(p.yield_kwh_per_kwp as u32),
             funder_siret,
             title,
             description,
@@ -350,8 +364,10 @@ impl TryFrom<&proto::Application> for ApplicationDraft {
         );
         let purpose = v.check("application.purpose", bounded_text(&a.purpose, 1, 500));
         let siret = v.check("application.beneficiary_siret", siret(&a.beneficiary_siret));
+        let installation = parse_installation(&mut v, a.installation.as_ref());
         v.into_result()?;
-        let (Some(project), Some(purpose), Some(beneficiary_siret)) = (project, purpose, siret)
+        let (Some(project), Some(purpose), Some(beneficiary_siret), Some(installation)) =
+            (project, purpose, siret, installation)
         else {
             return Err(Error::internal(
                 "application parsed without violations but incomplete",
@@ -362,6 +378,7 @@ impl TryFrom<&proto::Application> for ApplicationDraft {
             units: a.units as u32,
             purpose,
             beneficiary_siret,
+            installation,
         })
     }
 }
@@ -412,6 +429,38 @@ pub fn parse_envelope_change(
         (Some(reference), Some(decided_on)) => Ok((r.envelope_cents, reference, decided_on)),
         _ => Err(Error::internal("envelope change parsed but incomplete")),
     }
+}
+
+/// An application's installation, each bad field named; `Some(None)` when not given.
+fn parse_installation(
+    v: &mut Violations,
+    i: Option<&proto::Installation>,
+) -> Option<Option<Installation>> {
+    let Some(i) = i else {
+        return Some(None);
+    };
+    let peak = v.check(
+        "application.installation.peak_kw",
+        crate::domain::parse_peak_kw(i.peak_kw),
+    );
+    let area = match i.area_m2 {
+        0.0 => Some(None),
+        m2 => v
+            .check(
+                "application.installation.area_m2",
+                crate::domain::parse_area_m2(m2),
+            )
+            .map(Some),
+    };
+    let building = v.check(
+        "application.installation.building",
+        fabrique_types::optional_text(&i.building, 200),
+    );
+    Some(Some(Installation {
+        peak_watts: peak?,
+        area_dm2: area?,
+        building: building?,
+    }))
 }
 
 /// A `RecordPayment` request's payment, recorded `now`.

@@ -76,6 +76,7 @@ pub mod programme {
         #[sea_orm(column_type = "JsonBinary")]
         pub envelope_changes: Json,
         pub operator_id: Option<Uuid>,
+        pub yield_kwh_per_kwp: Option<i64>,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
@@ -122,6 +123,9 @@ pub mod application {
         pub instruction: Json,
         pub grouping_id: Option<Uuid>,
         pub filer_id: Option<Uuid>,
+        pub peak_watts: Option<i64>,
+        pub area_dm2: Option<i64>,
+        pub building: Option<String>,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.

@@ -6,6 +6,7 @@ mod m20261129_000401_create_projects;
 mod m20261207_000402_budget_life;
 mod m20261207_000403_instruction;
 mod m20261207_000404_groupings;
+mod m20261207_000405_installations;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261207_000402_budget_life::Migration));
         migrations.push(Box::new(m20261207_000403_instruction::Migration));
         migrations.push(Box::new(m20261207_000404_groupings::Migration));
+        migrations.push(Box::new(m20261207_000405_installations::Migration));
         migrations
     }
 }

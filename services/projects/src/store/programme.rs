@@ -18,7 +18,8 @@ use uuid::Uuid;
 use super::entity::{application, legal_entity_award, programme};
 use super::{internal, json};
 use crate::domain::{
-    Application, ApplicationState, CoFunder, FundingLine, Invalid, Programme, ProgrammeState,
+    Application, ApplicationState, CoFunder, FundingLine, Installation, Invalid, Programme,
+    ProgrammeState,
 };
 
 fn to_programme(m: programme::Model) -> Result<Programme, Error> {
@@ -28,6 +29,7 @@ fn to_programme(m: programme::Model) -> Result<Programme, Error> {
             id: m.id,
             funder: m.funder_id,
             operator: m.operator_id,
+            yield_kwh_per_kwp: m.yield_kwh_per_kwp.map(|y| y as u32),
             funder_siret: m.funder_siret.as_deref().map(Siret::parse).transpose()?,
             title: m.title.clone(),
             description: m.description.clone(),
@@ -63,6 +65,7 @@ pub async fn insert_programme<C: ConnectionTrait>(
         id: Set(p.id),
         funder_id: Set(p.funder),
         operator_id: Set(p.operator),
+        yield_kwh_per_kwp: Set(p.yield_kwh_per_kwp.map(i64::from)),
         funder_siret: Set(p.funder_siret.as_ref().map(|s| s.as_str().to_string())),
         title: Set(p.title.clone()),
         description: Set(p.description.clone()),
@@ -331,6 +334,11 @@ pub(super) fn to_application(m: application::Model) -> Result<Application, Error
             completion_request: m.completion_request.clone(),
             completion_answer: m.completion_answer.clone(),
             instruction: json(m.instruction.clone())?,
+            installation: m.peak_watts.map(|watts| Installation {
+                peak_watts: watts as u32,
+                area_dm2: m.area_dm2.map(|a| a as u32),
+                building: m.building.clone(),
+            }),
             grouping: m.grouping_id,
             filer: m.filer_id,
             version: m.version,
@@ -370,6 +378,12 @@ pub async fn insert_application<C: ConnectionTrait>(
         instruction: Set(serde_json::json!(a.instruction)),
         grouping_id: Set(a.grouping),
         filer_id: Set(a.filer),
+        peak_watts: Set(a.installation.as_ref().map(|i| i64::from(i.peak_watts))),
+        area_dm2: Set(a
+            .installation
+            .as_ref()
+            .and_then(|i| i.area_dm2.map(i64::from))),
+        building: Set(a.installation.as_ref().and_then(|i| i.building.clone())),
     })
     .exec_without_returning(db)
     .await?;
@@ -559,12 +573,13 @@ pub async fn list_applications<C: ConnectionTrait>(
         .collect()
 }
 
-/// For each of `programmes`: how many applications it has (withdrawn ones aside) and
-/// how many of them are awards (approved or paid). A programme without any is absent.
+/// For each of `programmes`: how many applications it has (withdrawn ones aside), how
+/// many of them are awards (approved or paid), and the peak watts of the awards'
+/// installations. A programme without any is absent.
 pub async fn application_counts<C: ConnectionTrait>(
     db: &C,
     programmes: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, (i64, i64)>, Error> {
+) -> Result<std::collections::HashMap<Uuid, (i64, i64, i64)>, Error> {
     use application::Column;
     if programmes.is_empty() {
         return Ok(Default::default());
@@ -574,19 +589,25 @@ pub async fn application_counts<C: ConnectionTrait>(
         ApplicationState::Approved.as_str(),
         ApplicationState::Paid.as_str()
     );
-    let rows: Vec<(Uuid, i64, i64)> = application::Entity::find()
+    let watts = format!(
+        "CAST(SUM(CASE WHEN state IN ('{}', '{}') THEN COALESCE(peak_watts, 0) ELSE 0 END) AS BIGINT)",
+        ApplicationState::Approved.as_str(),
+        ApplicationState::Paid.as_str()
+    );
+    let rows: Vec<(Uuid, i64, i64, i64)> = application::Entity::find()
         .filter(Column::ProgrammeId.is_in(programmes.iter().copied()))
         .filter(Column::State.ne(ApplicationState::Withdrawn.as_str()))
         .select_only()
         .column(Column::ProgrammeId)
         .column_as(Expr::cust("COUNT(*)"), "applications")
         .column_as(Expr::cust(awards), "awards")
+        .column_as(Expr::cust(watts), "watts")
         .group_by(Column::ProgrammeId)
         .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(programme, applications, awards)| (programme, (applications, awards)))
+        .map(|(programme, applications, awards, watts)| (programme, (applications, awards, watts)))
         .collect())
 }

@@ -8,8 +8,8 @@ use fabrique_types::Siret;
 use uuid::Uuid;
 
 use super::{
-    ApplicationState, FundingLine, Instruction, Note, Payment, PaymentKind, Programme,
-    Recommendation, application_name,
+    ApplicationState, FundingLine, Installation, Instruction, Note, Payment, PaymentKind,
+    Programme, Recommendation, application_name,
 };
 use crate::refusal::Refusal;
 
@@ -56,6 +56,8 @@ pub struct Application {
     pub completion_answer: Option<String>,
     /// The instructors' opinion and private notes.
     pub instruction: Instruction,
+    /// What it finances, when given.
+    pub installation: Option<Installation>,
     /// The grouping it was filed in, if any.
     pub grouping: Option<Uuid>,
     /// The member that filed it for its applicant (a grouping's filer), if not itself.
@@ -101,6 +103,7 @@ impl Application {
             completion_request: None,
             completion_answer: None,
             instruction: Instruction::default(),
+            installation: draft.installation,
             grouping: None,
             filer: None,
             version: 1,
@@ -340,4 +343,6 @@ pub struct ApplicationDraft {
     pub purpose: String,
     /// For the SCDL export, when the applicant's SIREN is not enough.
     pub beneficiary_siret: Option<Siret>,
+    /// What it finances, when given.
+    pub installation: Option<Installation>,
 }

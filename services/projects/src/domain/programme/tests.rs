@@ -10,6 +10,7 @@ fn solaire_dome() -> Programme {
         id: Uuid::now_v7(),
         funder: Uuid::now_v7(),
         operator: Some(Uuid::now_v7()),
+        yield_kwh_per_kwp: Some(1_200),
         funder_siret: None,
         title: "Solaire Dôme".into(),
         description: None,
@@ -161,6 +162,7 @@ fn an_application_is_submitted_with_its_aid() {
         units: 1,
         purpose: "Centrale de 9 kWc".into(),
         beneficiary_siret: None,
+        installation: None,
     };
     let applicant = Uuid::now_v7();
     let application =
@@ -207,6 +209,7 @@ fn one_function_decides_an_application_s_lifecycle() {
         completion_request: None,
         completion_answer: None,
         instruction: Instruction::default(),
+        installation: None,
         grouping: None,
         filer: None,
         version: 1,
@@ -318,6 +321,7 @@ fn approved_award() -> Application {
         units: 1,
         purpose: "Centrale de 9 kWc".into(),
         beneficiary_siret: None,
+        installation: None,
     };
     let submitted = Application::submit(
         &solaire_dome(),
