@@ -15,6 +15,7 @@ mod grouping;
 pub mod migrations;
 mod programme;
 mod project;
+mod report;
 mod workshop;
 
 use fabrique_platform::Error;
@@ -27,11 +28,12 @@ pub use group_purchase::{
 };
 pub use grouping::{applications_of, get_grouping, grouping_by_request, insert_grouping};
 pub use programme::{
-    Applied, application_by_request, application_counts, apply_application, awards_of,
-    change_envelope, get_application, get_programme, insert_application, insert_programme,
-    list_applications, list_programmes, locked_committed, move_programme, programme_by_request,
+    Applied, application_by_request, apply_application, awards_of, change_envelope,
+    get_application, get_programme, insert_application, insert_programme, list_applications,
+    list_programmes, locked_committed, move_programme, programme_by_request,
 };
 pub use project::{get_project, insert_project, list_projects, project_by_request, update_project};
+pub use report::application_counts;
 pub use workshop::{get_workshop, insert_workshop, list_workshops, set_team, workshop_by_request};
 
 /// A stored row that no longer parses into the domain: a failure of this service (a

@@ -420,11 +420,17 @@ async fn a_visitor_reads_programmes_and_the_directory_of_allies() {
             .next()
             .is_some_and(|header| header.starts_with("nomAttribuant"))
     );
-    let row = lines.next().expect("one award");
-    assert!(
-        row.contains("Commune de Thiers") && row.contains("Solaire Dôme"),
-        "{row}"
-    );
+    // One award, one row per funder: the Département's aid, the Région's part.
+    for (funder, amount) in [
+        ("Département du Puy-de-Dôme", "5000.00"),
+        ("Région Auvergne-Rhône-Alpes", "1250.00"),
+    ] {
+        let row = lines.next().expect("a row per funder");
+        assert!(
+            row.starts_with(funder) && row.contains("Commune de Thiers") && row.contains(amount),
+            "{row}"
+        );
+    }
     assert_eq!(lines.next(), None);
 
     let unknown = get(site, "/programmes/0190a000-0000-7000-8000-000000000000").await;

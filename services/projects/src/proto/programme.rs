@@ -208,8 +208,11 @@ fn parse_co_funders(v: &mut Violations, co_funders: &[proto::CoFunder]) -> Optio
 }
 
 /// The envelope and the aid per unit: whole cents, at most ten billion euros, the aid
-/// within the envelope.
+/// within the envelope; and the yield, 0 (none) to 5,000 kWh per kWc.
 fn check_amounts(v: &mut Violations, p: &proto::Programme) {
+    if !(0..=5_000).contains(&p.yield_kwh_per_kwp) {
+        v.add("programme.yield_kwh_per_kwp", "must be between 0 and 5,000");
+    }
     if !(1..=1_000_000_000_000).contains(&p.envelope_cents) {
         v.add(
             "programme.envelope_cents",
@@ -297,9 +300,6 @@ impl TryFrom<&proto::Programme> for ProgrammeDraft {
         check_amounts(&mut v, p);
         let unit_label = v.check("programme.unit_label", bounded_text(&p.unit_label, 1, 200));
         let (max_units_per_application, max_awards_per_member) = parse_limits(&mut v, p);
-        if !(0..=5_000).contains(&p.yield_kwh_per_kwp) {
-            v.add("programme.yield_kwh_per_kwp", "must be between 0 and 5,000");
-        }
         let eligible_kinds = parse_kinds(&mut v, &p.eligible_kinds);
         let co_funders = parse_co_funders(&mut v, &p.co_funders);
         let window = parse_window(&mut v, p);
