@@ -1033,6 +1033,21 @@ impl Fixture {
             .name
     }
 
+    /// An approved application of C to A's programme: an award of A's.
+    async fn award_of_a(&self) -> String {
+        let name = self
+            .application_to(&self.programme_of(&self.a).await, &self.c_token)
+            .await;
+        self.projects()
+            .approve_application(authed(
+                pp::ApproveApplicationRequest { name: name.clone() },
+                &self.admin,
+            ))
+            .await
+            .expect("approve application");
+        name
+    }
+
     async fn grouping_on(&self, programme: &str, token: &str, members: &[&String]) -> String {
         self.projects()
             .create_grouping(authed(
@@ -1634,25 +1649,11 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
             })
         }
         ("ProjectsService", "PayApplication") => {
-            let name = fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await;
-            fx.projects()
-                .approve_application(authed(
-                    pp::ApproveApplicationRequest { name: name.clone() },
-                    &fx.admin,
-                ))
-                .await
-                .expect("approve application");
+            let name = fx.award_of_a().await;
             encoded(pp::PayApplicationRequest { name })
         }
         ("ProjectsService", "RecordPayment") => {
-            let name = fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await;
-            fx.projects()
-                .approve_application(authed(
-                    pp::ApproveApplicationRequest { name: name.clone() },
-                    &fx.admin,
-                ))
-                .await
-                .expect("approve application");
+            let name = fx.award_of_a().await;
             encoded(pp::RecordPaymentRequest {
                 name,
                 payment: Some(pp::Payment {
@@ -1667,14 +1668,7 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
             })
         }
         ("ProjectsService", "CancelAward") => {
-            let name = fx.application_to(&fx.programme_of(&fx.a).await, &fx.c_token).await;
-            fx.projects()
-                .approve_application(authed(
-                    pp::ApproveApplicationRequest { name: name.clone() },
-                    &fx.admin,
-                ))
-                .await
-                .expect("approve application");
+            let name = fx.award_of_a().await;
             encoded(pp::CancelAwardRequest {
                 name,
                 reason: "la commune renonce".into(),

@@ -411,14 +411,25 @@ impl Projects {
         id: Uuid,
         reason: String,
     ) -> Result<Application, Error> {
+        let reject = ApplicationTransition::Reject { reason };
+        self.funder_moves(caller, programme_id, id, "decide on applications", reject)
+            .await
+    }
+
+    /// Moves an application by `transition` for its programme's funder (or an admin),
+    /// the only ones who may `action`.
+    async fn funder_moves(
+        &self,
+        caller: &Caller,
+        programme_id: Uuid,
+        id: Uuid,
+        action: &str,
+        transition: ApplicationTransition,
+    ) -> Result<Application, Error> {
         let (current, programme) = self.get_application(caller, programme_id, id).await?;
-        caller.require_admin_or_member(programme.funder, "decide on applications")?;
+        caller.require_admin_or_member(programme.funder, action)?;
         Ok(self
-            .move_application(
-                &current,
-                &programme,
-                ApplicationTransition::Reject { reason },
-            )
+            .move_application(&current, &programme, transition)
             .await??)
     }
 
@@ -474,11 +485,9 @@ impl Projects {
         id: Uuid,
         payment: Payment,
     ) -> Result<Application, Error> {
-        let (current, programme) = self.get_application(caller, programme_id, id).await?;
-        caller.require_admin_or_member(programme.funder, "pay an application")?;
-        Ok(self
-            .move_application(&current, &programme, ApplicationTransition::Pay(payment))
-            .await??)
+        let pay = ApplicationTransition::Pay(payment);
+        self.funder_moves(caller, programme_id, id, "pay an application", pay)
+            .await
     }
 
     /// Cancels an approved award of which nothing was paid (the funder or an admin): its
@@ -490,15 +499,9 @@ impl Projects {
         id: Uuid,
         reason: String,
     ) -> Result<Application, Error> {
-        let (current, programme) = self.get_application(caller, programme_id, id).await?;
-        caller.require_admin_or_member(programme.funder, "cancel an award")?;
-        Ok(self
-            .move_application(
-                &current,
-                &programme,
-                ApplicationTransition::Cancel { reason },
-            )
-            .await??)
+        let cancel = ApplicationTransition::Cancel { reason };
+        self.funder_moves(caller, programme_id, id, "cancel an award", cancel)
+            .await
     }
 
     /// Moves `current` through `transition` in one transaction with its event: the
