@@ -61,6 +61,8 @@ struct Example {
     kind: MemberKind,
     siren: Option<String>,
     insee_code: Option<String>,
+    /// A commune's EPCI.
+    epci_siren: Option<String>,
     territory: Option<&'static str>,
     website: Option<&'static str>,
     contacts: Vec<(&'static str, ContactRole, &'static str)>,
@@ -74,6 +76,7 @@ fn example(name: &str, kind: MemberKind) -> Example {
         kind,
         siren: None,
         insee_code: None,
+        epci_siren: None,
         territory: None,
         website: None,
         contacts: Vec::new(),
@@ -131,14 +134,25 @@ fn examples() -> Vec<Example> {
             let mut member = example(commune.name, MemberKind::Commune);
             member.siren = Some(commune.siren.into());
             member.insee_code = Some(commune.insee_code.into());
+            member.epci_siren = Some(commune.epci_siren.into());
             member.territory = Some("Thiers Dore et Montagne");
             list.push(member);
+        }
+        // The EPCI's seat, which applies to Solaire Dôme on its own, not in the group.
+        if let Some(thiers) = find("Thiers") {
+            let mut commune = example("Thiers", MemberKind::Commune);
+            commune.siren = Some(thiers.siren.into());
+            commune.insee_code = Some(thiers.insee_code.into());
+            commune.epci_siren = Some(thiers.epci_siren.into());
+            commune.territory = Some("Thiers Dore et Montagne");
+            list.push(commune);
         }
     }
     if let Some(clermont) = find("Clermont-Ferrand") {
         let mut commune = example("Clermont-Ferrand", MemberKind::Commune);
         commune.siren = Some(clermont.siren.into());
         commune.insee_code = Some(clermont.insee_code.into());
+        commune.epci_siren = Some(clermont.epci_siren.into());
         commune.territory = Some("Clermont Auvergne Métropole");
         commune.joined = None;
         list.push(commune);
@@ -216,6 +230,12 @@ fn profile(example: &Example) -> anyhow::Result<Profile> {
         // SIRETs are in INSEE's SIRENE register; the open-data file gives SIRENs only.
         siret: siren.as_ref().map(|siren| Siret::completing(siren, 1)),
         siren,
+        epci_siren: example
+            .epci_siren
+            .as_deref()
+            .map(Siren::parse)
+            .transpose()
+            .map_err(|e| parse("epci_siren", e))?,
         insee_code: example
             .insee_code
             .as_deref()
@@ -418,6 +438,16 @@ fn replica_member(member: &Member) -> fabrique_replicas::members::ReplicaMember 
             .siret
             .as_ref()
             .map(|s| s.as_str().to_string()),
+        insee_code: member
+            .profile
+            .insee_code
+            .as_ref()
+            .map(|c| c.as_str().to_string()),
+        epci_siren: member
+            .profile
+            .epci_siren
+            .as_ref()
+            .map(|s| s.as_str().to_string()),
         state: member.state.as_str().to_string(),
         contact_roles: member
             .profile
@@ -528,6 +558,19 @@ async fn seed_projects(
                     share_basis_points: Some(2_500),
                     cents_per_unit: None,
                     note: Some("via le Parc naturel régional Livradois-Forez".into()),
+                    // The park's communes. The example gives them as its two main
+                    // EPCIs, whose communes are in the park's perimeter or its gates;
+                    // the charter's list (164 communes over three Départements) would
+                    // be given as INSEE codes.
+                    insee_codes: Vec::new(),
+                    epci_sirens: [
+                        "CC Thiers Dore et Montagne",
+                        "CC Ambert Livradois Forez",
+                    ]
+                    .into_iter()
+                    .filter_map(find)
+                    .map(|epci| epci.siren.to_string())
+                    .collect(),
                 }],
                 opens_at: NaiveDate::from_ymd_opt(2020, 7, 1)
                     .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -542,6 +585,7 @@ async fn seed_projects(
         .values()
         .filter(|m| {
             m.profile.territory.as_deref() == Some("Thiers Dore et Montagne")
+                && m.profile.display_name.as_str() != "Thiers"
                 && m.state == MemberState::Active
         })
         .collect();
@@ -716,6 +760,7 @@ async fn seed_solaire_dome_grouping(
             (PaymentKind::Balance, 350_000, day(2021, 10, 4)),
         ] {
             let payment = Payment {
+                co_funder: None,
                 kind,
                 amount_cents: cents,
                 paid_on,
@@ -728,6 +773,22 @@ async fn seed_solaire_dome_grouping(
     }
     if let Some(second) = unpaid(1) {
         projects.pay(admin, programme.id, second.id).await?;
+    }
+    // The Région pays its part of the first award once, through the park.
+    if let (Some(first), Some(region)) = (awards.first(), programme.co_funders.first())
+        && first.paid_by(Some(region.member)) == 0
+        && first.part_of(region.member).is_some()
+    {
+        let part = Payment {
+            co_funder: Some(region.member),
+            kind: PaymentKind::Balance,
+            amount_cents: first.part_of(region.member).unwrap_or_default(),
+            paid_on: day(2021, 12, 6),
+            recorded_at: Utc::now(),
+        };
+        projects
+            .record_payment(admin, programme.id, first.id, part)
+            .await?;
     }
     if let Some(third) = unpaid(2) {
         let reason = "La commune renonce : la charpente de l'école doit d'abord être reprise.";

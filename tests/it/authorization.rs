@@ -1664,6 +1664,7 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
                         nanos: 0,
                     }),
                     record_time: None,
+                    co_funder: String::new(),
                 }),
             })
         }

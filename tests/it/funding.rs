@@ -73,8 +73,8 @@ async fn fresh_commune(channel: Channel, admin: &str, programme: &str) -> mp::Me
         .members;
     communes
         .into_iter()
-        .find(|c| !applied.contains(&c.name))
-        .expect("a commune of the seed that has not applied")
+        .find(|c| !applied.contains(&c.name) && c.display_name == "Thiers")
+        .expect("Thiers, a commune of the seed that has not applied")
 }
 
 /// Whether the approval `agent` pressed was made (it lands on the queue saying so) or
@@ -190,8 +190,9 @@ async fn two_agents_approve_the_last_5000_euros(backend: &[(&str, &str)]) {
         .await
         .expect("a contact for Marie");
 
-    // Thiers computes its aid for Solaire Dôme before submitting: the Département's
-    // 5,000 € and the Région's quarter of it.
+    // Thiers (a commune of Thiers Dore et Montagne, in the park's territory) computes
+    // its aid for Solaire Dôme before submitting: the Département's 5,000 € and the
+    // Région's quarter of it.
     let commune = signed_in_for(&site, &thiers.name).await;
     commune.goto(&site.url(&format!("/{}", solaire.name))).await;
     let form = shown_text(&commune, "#demande").await;

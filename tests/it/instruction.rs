@@ -25,6 +25,8 @@ struct Roles {
     admin: Projects,
     anonymous: Projects,
     programme: String,
+    /// `members/{id}` of the co-funder.
+    region: String,
 }
 
 async fn roles(platform: &TestPlatform) -> Roles {
@@ -61,6 +63,7 @@ async fn roles(platform: &TestPlatform) -> Roles {
         anonymous: Projects::connect(platform, String::new()).await,
         funder,
         programme: programme.name,
+        region: names[1].clone(),
     }
 }
 
@@ -286,6 +289,8 @@ enum Call {
     Note,
     Approve,
     Reject,
+    /// A payment of the co-funder's part of an award.
+    PayPart,
 }
 
 const U: Code = Code::Unauthenticated;
@@ -296,16 +301,19 @@ const NF: Code = Code::NotFound;
 /// Anonymous, another member, the applicant, the operator, the funder, a co-funder,
 /// an admin.
 const TABLE: &[(Call, [Code; 7])] = &[
-    (Call::Get, [U, NF, OK, OK, OK, NF, OK]),
+    // A co-funder reads the applications it pays a part of; it does not instruct them.
+    (Call::Get, [U, NF, OK, OK, OK, OK, OK]),
     // Anyone a member lists its own (none for the others); instructors list all.
     (Call::List, [U, OK, OK, OK, OK, OK, OK]),
-    (Call::RequestCompletion, [U, NF, PD, OK, OK, NF, OK]),
-    (Call::Complete, [U, NF, OK, PD, PD, NF, OK]),
+    (Call::RequestCompletion, [U, NF, PD, OK, OK, PD, OK]),
+    (Call::Complete, [U, NF, OK, PD, PD, PD, OK]),
     // The operator gives the opinion; the funder decides.
-    (Call::Opinion, [U, NF, PD, OK, PD, NF, OK]),
-    (Call::Note, [U, NF, PD, OK, OK, NF, OK]),
-    (Call::Approve, [U, NF, PD, PD, OK, NF, OK]),
-    (Call::Reject, [U, NF, PD, PD, OK, NF, OK]),
+    (Call::Opinion, [U, NF, PD, OK, PD, PD, OK]),
+    (Call::Note, [U, NF, PD, OK, OK, PD, OK]),
+    (Call::Approve, [U, NF, PD, PD, OK, PD, OK]),
+    (Call::Reject, [U, NF, PD, PD, OK, PD, OK]),
+    // The co-funder (or an admin) records the payments of its own part only.
+    (Call::PayPart, [U, NF, PD, PD, PD, OK, OK]),
 ];
 
 async fn code_of(r: &Roles, call: Call, caller: &Projects) -> Code {
@@ -314,6 +322,9 @@ async fn code_of(r: &Roles, call: Call, caller: &Projects) -> Code {
         .apply(&r.programme, "Centrale")
         .await
         .expect("apply");
+    if matches!(call, Call::PayPart) {
+        r.funder.approve(&a.name).await.expect("approved");
+    }
     if matches!(call, Call::Complete) {
         r.operator
             .request_completion(&a.name, "Le devis")
@@ -335,6 +346,10 @@ async fn code_of(r: &Roles, call: Call, caller: &Projects) -> Code {
         Call::Note => caller.note(&a.name, "À revoir").await.map(drop),
         Call::Approve => caller.approve(&a.name).await.map(drop),
         Call::Reject => caller.reject(&a.name).await.map(drop),
+        Call::PayPart => caller
+            .pay_part(&a.name, proto::PaymentKind::Advance, 10_000, &r.region)
+            .await
+            .map(drop),
     };
     result.err().map_or(Code::Ok, |status| status.code())
 }

@@ -9,6 +9,7 @@ mod bad_input;
 mod bookings;
 mod browser;
 mod cli;
+mod co_funding;
 mod dead_letters;
 mod deploy;
 mod dlq;

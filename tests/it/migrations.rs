@@ -29,8 +29,9 @@ async fn run(db: &DatabaseConnection, sql: &str, values: Vec<sea_orm::Value>) {
 }
 
 /// Awards stored when the limit was counted per member record are counted per legal
-/// entity after `m20261207_000402_budget_life`, and a payment recorded then becomes a
-/// balance of the whole aid.
+/// entity after `m20261207_000402_budget_life`, a payment recorded then becomes a
+/// balance of the whole aid, and the co-funder's parts of the awards are its committed
+/// total after `m20261207_000406_co_funding`.
 async fn awards_are_counted_again_per_legal_entity(postgres: bool) {
     let pg = fabrique_testkit::TestDatabase::create_if(postgres).await;
     let dir = fabrique_testkit::TempDir::new("migrations");
@@ -54,7 +55,8 @@ async fn awards_are_counted_again_per_legal_entity(postgres: bool) {
         .await
         .expect("migrations before it");
 
-    let (programme, commune, again) = (
+    let (programme, commune, again, region) = (
+        uuid::Uuid::now_v7(),
         uuid::Uuid::now_v7(),
         uuid::Uuid::now_v7(),
         uuid::Uuid::now_v7(),
@@ -101,7 +103,10 @@ async fn awards_are_counted_again_per_legal_entity(postgres: bool) {
                 uuid::Uuid::now_v7().into(),
                 programme.into(),
                 member.into(),
-                json(serde_json::json!([])),
+                json(serde_json::json!([
+                    {"funder": programme, "amount_cents": 500000, "note": null},
+                    {"funder": region, "amount_cents": 125000, "note": "via le PNR"},
+                ])),
                 state.into(),
                 now.into(),
                 now.into(),
@@ -138,6 +143,14 @@ async fn awards_are_counted_again_per_legal_entity(postgres: bool) {
     assert_eq!(paid[0].payments.len(), 1);
     assert_eq!(paid[0].paid_cents(), 500_000);
     assert_eq!(paid[0].payments[0].paid_on, now.date_naive());
+    let totals = fabrique_projects::store::co_funding::totals(&db, &[programme])
+        .await
+        .expect("co-funding");
+    assert_eq!(
+        totals.get(&(programme, region)),
+        Some(&(250_000, 0)),
+        "the Région's parts of both awards"
+    );
 }
 
 #[tokio::test]

@@ -181,11 +181,12 @@ pub(crate) fn open_data_communes(count: usize) -> Vec<members_proto::Member> {
         .skip(1)
         .filter_map(|line| {
             let f: Vec<&str> = line.split(',').collect();
-            (f.len() >= 4 && f[0] == "commune").then(|| members_proto::Member {
+            (f.len() >= 5 && f[0] == "commune").then(|| members_proto::Member {
                 display_name: f[1].to_string(),
                 kind: members_proto::MemberKind::Commune as i32,
                 insee_code: f[2].to_string(),
                 siren: f[3].to_string(),
+                epci_siren: f[4].to_string(),
                 ..Default::default()
             })
         })
@@ -301,6 +302,7 @@ pub(crate) fn solaire_dome(region: &str) -> proto::Programme {
             share_basis_points: 2_500,
             cents_per_unit: 0,
             note: "via le Parc naturel régional Livradois-Forez".into(),
+            ..Default::default()
         }],
         ..Default::default()
     }

@@ -135,6 +135,14 @@ async fn the_scdl_export_passes_the_schema(backend: Backend) {
         .pay_application(authed(pay, &funder.token))
         .await
         .expect("paid");
+    // The Région pays its part of the first award at once, and less than its part: its
+    // row follows its own payment, not the Département's.
+    let region =
+        Projects::connect(&platform, TestPlatform::member_token(&id_of(&funders[1]))).await;
+    region
+        .pay_part(&awards[0].name, Balance, 100_000, &funders[1])
+        .await
+        .expect("the Région's part");
 
     let file = export(&funder, &programme.name).await;
     assert_eq!(
@@ -159,9 +167,20 @@ async fn the_scdl_export_passes_the_schema(backend: Backend) {
     assert_eq!(first["datesPeriodeVersement"], format!("{today}/{today}"));
     assert_eq!(first["montant"], "5000.00");
     assert_eq!(first["idBeneficiaire"].len(), 14);
+    let part = of(&awards[0], "Région Auvergne-Rhône-Alpes");
     assert_eq!(
-        of(&awards[0], "Région Auvergne-Rhône-Alpes")["montant"],
-        "1250.00"
+        (
+            part["montant"].as_str(),
+            part["conditionsVersement"].as_str(),
+            part["datesPeriodeVersement"].as_str()
+        ),
+        ("1000.00", "unique", today.as_str())
+    );
+    let unpaid_part = of(&awards[2], "Région Auvergne-Rhône-Alpes");
+    assert_eq!(unpaid_part["montant"], "1250.00");
+    assert!(
+        unpaid_part["datesPeriodeVersement"].starts_with(&format!("{today}/")),
+        "the Département paid, the Région not yet: {unpaid_part:?}"
     );
     let unpaid = of(&awards[1], "Département du Puy-de-Dôme");
     assert_eq!(unpaid["conditionsVersement"], "unique");

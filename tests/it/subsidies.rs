@@ -54,6 +54,17 @@ impl Projects {
         kind: proto::PaymentKind,
         amount_cents: i64,
     ) -> Result<proto::Application, Status> {
+        self.pay_part(application, kind, amount_cents, "").await
+    }
+
+    /// A payment of `co_funder`'s part (`""`: the funder's).
+    pub(crate) async fn pay_part(
+        &self,
+        application: &str,
+        kind: proto::PaymentKind,
+        amount_cents: i64,
+        co_funder: &str,
+    ) -> Result<proto::Application, Status> {
         let request = proto::RecordPaymentRequest {
             name: application.to_string(),
             payment: Some(proto::Payment {
@@ -61,6 +72,7 @@ impl Projects {
                 amount_cents,
                 pay_time: Some(day_before(0)),
                 record_time: None,
+                co_funder: co_funder.to_string(),
             }),
         };
         let mut client = self.client.clone();
@@ -81,7 +93,7 @@ fn day_before(days: i64) -> prost_types::Timestamp {
     }
 }
 
-fn refused_for(status: &Status, code: &str) {
+pub(crate) fn refused_for(status: &Status, code: &str) {
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert_eq!(reason(status), code, "{status:?}");
 }

@@ -19,6 +19,10 @@ pub struct Model {
     pub siren: Option<String>,
     /// Added by [`SiretMigration`].
     pub siret: Option<String>,
+    /// Added by [`TerritoryMigration`].
+    pub insee_code: Option<String>,
+    /// Added by [`TerritoryMigration`].
+    pub epci_siren: Option<String>,
     pub state: String,
     /// Roles of the member's contact people (`elected_official`, …).
     #[sea_orm(column_type = "JsonBinary")]
@@ -42,6 +46,10 @@ pub struct ReplicaMember {
     pub siren: Option<String>,
     /// Its head office's SIRET, as the members service last gave it.
     pub siret: Option<String>,
+    /// The commune's INSEE code (a collectivity's seat for the others).
+    pub insee_code: Option<String>,
+    /// The SIREN of the EPCI a commune belongs to.
+    pub epci_siren: Option<String>,
     pub state: String,
     pub contact_roles: Vec<String>,
     pub version: i64,
@@ -81,6 +89,8 @@ pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<ReplicaM
             kind: m.kind,
             siren: m.siren,
             siret: m.siret,
+            insee_code: m.insee_code,
+            epci_siren: m.epci_siren,
             state: m.state,
             contact_roles: serde_json::from_value(m.contact_roles).unwrap_or_default(),
             version: m.version,
@@ -133,6 +143,8 @@ pub async fn upsert_all<C: ConnectionTrait>(
                 kind: Set(member.kind.clone()),
                 siren: Set(member.siren.clone()),
                 siret: Set(member.siret.clone()),
+                insee_code: Set(member.insee_code.clone()),
+                epci_siren: Set(member.epci_siren.clone()),
                 state: Set(member.state.clone()),
                 contact_roles: Set(serde_json::json!(member.contact_roles)),
                 version: Set(member.version),
@@ -149,6 +161,8 @@ pub async fn upsert_all<C: ConnectionTrait>(
             Column::Kind,
             Column::Siren,
             Column::Siret,
+            Column::InseeCode,
+            Column::EpciSiren,
             Column::State,
             Column::ContactRoles,
             Column::Version,
@@ -188,6 +202,8 @@ pub fn from_snapshot(snapshot: &proto::MemberSnapshot) -> Result<ReplicaMember, 
         kind,
         siren: (!snapshot.siren.is_empty()).then(|| snapshot.siren.clone()),
         siret: (!snapshot.siret.is_empty()).then(|| snapshot.siret.clone()),
+        insee_code: (!snapshot.insee_code.is_empty()).then(|| snapshot.insee_code.clone()),
+        epci_siren: (!snapshot.epci_siren.is_empty()).then(|| snapshot.epci_siren.clone()),
         state,
         contact_roles,
         version: snapshot.version,
@@ -395,6 +411,38 @@ impl MigrationTrait for SiretMigration {
         manager
             .get_connection()
             .execute_unprepared("ALTER TABLE member_replica DROP COLUMN siret")
+            .await?;
+        Ok(())
+    }
+}
+
+/// The migration adding `member_replica.insee_code` and `epci_siren`, where a member is:
+/// co-funders limit their part to a territory. Empty for the members known before,
+/// until their next event.
+pub struct TerritoryMigration;
+
+impl MigrationName for TerritoryMigration {
+    fn name(&self) -> &str {
+        "m20261207_000013_member_replica_territory"
+    }
+}
+
+#[async_trait]
+impl MigrationTrait for TerritoryMigration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("ALTER TABLE member_replica ADD COLUMN insee_code TEXT")
+            .await?;
+        db.execute_unprepared("ALTER TABLE member_replica ADD COLUMN epci_siren TEXT")
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let db = manager.get_connection();
+        db.execute_unprepared("ALTER TABLE member_replica DROP COLUMN epci_siren")
+            .await?;
+        db.execute_unprepared("ALTER TABLE member_replica DROP COLUMN insee_code")
             .await?;
         Ok(())
     }

@@ -14,6 +14,7 @@ impl MigratorTrait for Replicas {
         vec![
             Box::new(members::Migration),
             Box::new(members::SiretMigration),
+            Box::new(members::TerritoryMigration),
             Box::new(places::Migration),
         ]
     }
@@ -37,6 +38,8 @@ fn member(id: u128, state: &str) -> ReplicaMember {
         kind: "commune".into(),
         siren: None,
         siret: None,
+        insee_code: None,
+        epci_siren: None,
         state: state.into(),
         contact_roles: Vec::new(),
         version: 1,

@@ -17,6 +17,7 @@ impl MigratorTrait for Replicas {
         vec![
             Box::new(members::Migration),
             Box::new(members::SiretMigration),
+            Box::new(members::TerritoryMigration),
             Box::new(places::Migration),
         ]
     }
@@ -40,6 +41,8 @@ fn member(version: i64, name: &str) -> ReplicaMember {
         kind: "commune".into(),
         siren: Some("216300631".into()),
         siret: None,
+        insee_code: None,
+        epci_siren: None,
         state: "active".into(),
         contact_roles: vec!["referent".into()],
         version,

@@ -197,7 +197,7 @@ impl Members {
     }
 
     /// Changes the patched fields if `etag_version` is still current. A member may
-    /// change its own description; kind, SIREN and INSEE code only an admin.
+    /// change its own description; kind, SIREN, INSEE code and EPCI only an admin.
     pub async fn update(
         &self,
         caller: &Caller,
@@ -208,7 +208,7 @@ impl Members {
         caller.require_admin_or_member(id.uuid(), "update a member")?;
         if patch.touches_identity() && !caller.is_admin() {
             return Err(Error::permission_denied(
-                "only an admin may change kind, siren or insee_code",
+                "only an admin may change kind, siren, insee_code or epci_siren",
             ));
         }
         let current = self.get(id).await?;

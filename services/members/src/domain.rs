@@ -214,6 +214,9 @@ pub struct Profile {
     /// Its head office's SIRET, which begins with its SIREN: how public funders name
     /// it in open data.
     pub siret: Option<Siret>,
+    /// The SIREN of the EPCI a commune belongs to: co-funders may limit their part to
+    /// some EPCIs' communes. Only an admin changes it.
+    pub epci_siren: Option<Siren>,
     /// The commune's code officiel géographique (required for a commune); lists filter
     /// members by its department. Only an admin changes it.
     pub insee_code: Option<InseeCode>,
@@ -247,6 +250,12 @@ impl Profile {
                 }
                 Some(_) => {}
             }
+        }
+        if self.epci_siren.is_some() && self.kind != MemberKind::Commune {
+            return Err((
+                "epci_siren",
+                Invalid("is only for a commune (the EPCI it belongs to)".into()),
+            ));
         }
         if self.kind == MemberKind::Commune && self.insee_code.is_none() {
             return Err(("insee_code", Invalid("is required for a commune".into())));
@@ -356,6 +365,8 @@ pub struct Patch {
     pub siren: Option<Option<Siren>>,
     /// A new or no head office SIRET (the member may change it: its head office moves).
     pub siret: Option<Option<Siret>>,
+    /// A new or no EPCI for a commune (admin only).
+    pub epci_siren: Option<Option<Siren>>,
     /// A new or no INSEE code (admin only).
     pub insee_code: Option<Option<InseeCode>>,
     /// A new or no territory.
@@ -369,7 +380,10 @@ pub struct Patch {
 impl Patch {
     /// Fields that define who the member is, and so what it is entitled to.
     pub fn touches_identity(&self) -> bool {
-        self.kind.is_some() || self.siren.is_some() || self.insee_code.is_some()
+        self.kind.is_some()
+            || self.siren.is_some()
+            || self.insee_code.is_some()
+            || self.epci_siren.is_some()
     }
 
     /// Applies the patch; returns the names of the fields whose value changed.
@@ -385,6 +399,12 @@ impl Patch {
         set(&mut profile.kind, self.kind, "kind", &mut changed);
         set(&mut profile.siren, self.siren, "siren", &mut changed);
         set(&mut profile.siret, self.siret, "siret", &mut changed);
+        set(
+            &mut profile.epci_siren,
+            self.epci_siren,
+            "epci_siren",
+            &mut changed,
+        );
         set(
             &mut profile.insee_code,
             self.insee_code,
@@ -429,6 +449,7 @@ mod tests {
                 kind: MemberKind::Association,
                 siren: None,
                 siret: None,
+                epci_siren: None,
                 insee_code: None,
                 territory: None,
                 website: None,
@@ -499,5 +520,12 @@ mod tests {
         m.profile.siret = Some(Siret::completing(m.profile.siren.as_ref().unwrap(), 1));
         m.profile.insee_code = Some(InseeCode::parse("63113").unwrap());
         assert!(m.profile.check().is_ok());
+        m.profile.epci_siren = Some(Siren::parse("246300701").unwrap());
+        assert!(
+            m.profile.check().is_ok(),
+            "a commune of Clermont Auvergne Métropole"
+        );
+        m.profile.kind = MemberKind::Epci;
+        assert_eq!(m.profile.check().unwrap_err().0, "epci_siren");
     }
 }

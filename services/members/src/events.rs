@@ -92,6 +92,11 @@ pub fn snapshot(member: &Member) -> proto::MemberSnapshot {
             .as_ref()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        epci_siren: p
+            .epci_siren
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         insee_code: p
             .insee_code
             .as_ref()

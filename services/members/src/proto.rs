@@ -90,6 +90,11 @@ fn member_with(member: &Member, with_email: bool) -> proto::Member {
             .as_ref()
             .map(|s| s.as_str().to_string())
             .unwrap_or_default(),
+        epci_siren: p
+            .epci_siren
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
         insee_code: p
             .insee_code
             .as_ref()
@@ -164,6 +169,10 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
     let kind = v.check("member.kind", MemberKind::from_proto(member.kind));
     let siren = v.check("member.siren", optional(&member.siren, Siren::parse));
     let siret = v.check("member.siret", optional(&member.siret, Siret::parse));
+    let epci_siren = v.check(
+        "member.epci_siren",
+        optional(&member.epci_siren, Siren::parse),
+    );
     let insee_code = v.check(
         "member.insee_code",
         optional(&member.insee_code, InseeCode::parse),
@@ -177,6 +186,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
         kind,
         siren,
         siret,
+        epci_siren,
         insee_code,
         territory,
         website,
@@ -187,6 +197,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
             Some(kind),
             Some(siren),
             Some(siret),
+            Some(epci_siren),
             Some(insee_code),
             Some(territory),
             Some(website),
@@ -196,6 +207,7 @@ pub fn parse_profile(member: &proto::Member) -> Result<Profile, Error> {
             kind,
             siren,
             siret,
+            epci_siren,
             insee_code,
             territory,
             website,
@@ -218,6 +230,7 @@ pub const UPDATABLE: &[&str] = &[
     "kind",
     "siren",
     "siret",
+    "epci_siren",
     "insee_code",
     "territory",
     "website",
@@ -258,6 +271,9 @@ pub fn parse_patch(
             "kind" => patch.kind = v.check(&field, MemberKind::from_proto(member.kind)),
             "siren" => patch.siren = v.check(&field, optional(&member.siren, Siren::parse)),
             "siret" => patch.siret = v.check(&field, optional(&member.siret, Siret::parse)),
+            "epci_siren" => {
+                patch.epci_siren = v.check(&field, optional(&member.epci_siren, Siren::parse))
+            }
             "insee_code" => {
                 patch.insee_code = v.check(&field, optional(&member.insee_code, InseeCode::parse))
             }

@@ -91,6 +91,7 @@ pub fn to_domain(model: entity::Model) -> Result<Member, Error> {
                 kind: model.kind.parse()?,
                 siren: model.siren.as_deref().map(Siren::parse).transpose()?,
                 siret: model.siret.as_deref().map(Siret::parse).transpose()?,
+                epci_siren: model.epci_siren.as_deref().map(Siren::parse).transpose()?,
                 insee_code: model
                     .insee_code
                     .as_deref()
@@ -131,6 +132,7 @@ fn mutable_columns(member: &Member) -> entity::ActiveModel {
         kind: Set(p.kind.as_str().to_string()),
         siren: Set(p.siren.as_ref().map(|s| s.as_str().to_string())),
         siret: Set(p.siret.as_ref().map(|s| s.as_str().to_string())),
+        epci_siren: Set(p.epci_siren.as_ref().map(|s| s.as_str().to_string())),
         insee_code: Set(p.insee_code.as_ref().map(|c| c.as_str().to_string())),
         insee_department: Set(p
             .insee_code

@@ -11,6 +11,7 @@ mod grouping;
 mod instruction;
 mod programme;
 mod project;
+mod report;
 mod workshop;
 
 use fabrique_platform::Error;

@@ -25,8 +25,8 @@ pub use programme::{
     Application, ApplicationDraft, ApplicationState, ApplicationTransition, CoFunder,
     EnvelopeChange, FundingLine, Grouping, GroupingDraft, Installation, Instruction, Note, Payment,
     PaymentKind, Programme, ProgrammeDraft, ProgrammeState, ProgrammeTransition, Recommendation,
-    application_name, grouping_name, legal_entity, parse_application_name, parse_area_m2,
-    parse_grouping_name, parse_peak_kw, yearly_kwh,
+    Whereabouts, application_name, grouping_name, legal_entity, parse_application_name,
+    parse_area_m2, parse_grouping_name, parse_peak_kw, yearly_kwh,
 };
 pub use project::{
     Milestone, Participant, Project, ProjectDraft, ProjectPatch, ProjectState, Theme,

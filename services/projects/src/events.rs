@@ -49,6 +49,8 @@ pub const APPLICATION_ADVANCE_PAID: &str = "fabrique.projects.application.advanc
 /// An award's balance was paid: it is paid, and what it left unpaid is back in the
 /// envelope.
 pub const APPLICATION_PAID: &str = "fabrique.projects.application.paid";
+/// A co-funder paid (part of) its part of an award; the award's state is unchanged.
+pub const APPLICATION_CO_FUNDER_PAID: &str = "fabrique.projects.application.co_funder_paid";
 /// An instructor sent an application back to its applicant to complete.
 pub const APPLICATION_COMPLETION_REQUESTED: &str =
     "fabrique.projects.application.completion_requested";
@@ -125,6 +127,9 @@ pub fn application_after(
         ApplicationTransition::Opinion { .. } | ApplicationTransition::Note(_) => {
             APPLICATION_INSTRUCTED
         }
+        ApplicationTransition::Pay(payment) if payment.co_funder.is_some() => {
+            APPLICATION_CO_FUNDER_PAID
+        }
         _ => subject_of(a),
     };
     application_on(subject, a, programme_committed_cents)
@@ -134,7 +139,7 @@ pub fn application_after(
 fn subject_of(a: &Application) -> &'static str {
     match a.state {
         ApplicationState::Submitted => APPLICATION_SUBMITTED,
-        ApplicationState::Approved if a.payments.is_empty() => APPLICATION_APPROVED,
+        ApplicationState::Approved if a.paid_cents() == 0 => APPLICATION_APPROVED,
         ApplicationState::Approved => APPLICATION_ADVANCE_PAID,
         ApplicationState::Rejected => APPLICATION_REJECTED,
         ApplicationState::Withdrawn => APPLICATION_WITHDRAWN,
@@ -151,7 +156,9 @@ fn application_on(
     programme_committed_cents: i64,
 ) -> OutgoingEvent {
     let payment = match subject {
-        APPLICATION_ADVANCE_PAID | APPLICATION_PAID => a.payments.last().map(Into::into),
+        APPLICATION_ADVANCE_PAID | APPLICATION_PAID | APPLICATION_CO_FUNDER_PAID => {
+            a.payments.last().map(Into::into)
+        }
         _ => None,
     };
     let at = fabrique_platform::time::now();

@@ -41,6 +41,8 @@ fabrique_types::string_enum!(
         AwardHasPayments => "AWARD_HAS_PAYMENTS",
         /// A payment above what remains to pay of the award (an advance must leave some).
         PaymentExceedsAward => "PAYMENT_EXCEEDS_AWARD",
+        /// A co-funder paying for an application of which it pays no part.
+        NotCoFunded => "NOT_CO_FUNDED",
         /// Joining or leaving a grouped purchase that is no longer OPEN.
         PurchaseClosed => "PURCHASE_CLOSED",
         /// Joining a grouped purchase after its deadline.
@@ -197,6 +199,14 @@ pub enum Refusal {
         /// What remains to pay of the award.
         unpaid_cents: i64,
     },
+    /// A co-funder paying for an application of which it pays no part (not a co-funder
+    /// of the programme, or the applicant outside its territory).
+    NotCoFunded {
+        /// `programmes/{id}/applications/{id}`.
+        application: String,
+        /// `members/{id}`.
+        co_funder: String,
+    },
     /// Joining or leaving a grouped purchase that is no longer open.
     PurchaseClosed {
         /// `groupPurchases/{id}`.
@@ -255,6 +265,7 @@ impl RefusalTrait for Refusal {
             Refusal::EnvelopeBelowCommitted { .. } => RefusalCode::EnvelopeBelowCommitted,
             Refusal::AwardHasPayments { .. } => RefusalCode::AwardHasPayments,
             Refusal::PaymentExceedsAward { .. } => RefusalCode::PaymentExceedsAward,
+            Refusal::NotCoFunded { .. } => RefusalCode::NotCoFunded,
             Refusal::PurchaseClosed { .. } => RefusalCode::PurchaseClosed,
             Refusal::DeadlinePassed { .. } => RefusalCode::DeadlinePassed,
             Refusal::NotJoined { .. } => RefusalCode::NotJoined,
@@ -380,6 +391,13 @@ impl RefusalTrait for Refusal {
                     euros(*amount_cents)
                 )
             }
+            Refusal::NotCoFunded {
+                application,
+                co_funder,
+            } => format!(
+                "{co_funder} pays no part of {application} (not its co-funder, or the \
+                 applicant is outside its territory)"
+            ),
             Refusal::PurchaseClosed { purchase, state } => format!(
                 "{purchase} is {}: it is no longer open",
                 state.to_uppercase()

@@ -9,8 +9,9 @@
 //! (the application's `beneficiary_siret`, else the applicant's). A blank one is named
 //! in the export's warnings: the file would not pass the schema.
 //!
-//! `conditionsVersement` is `unique` for an award paid (or to be paid) at once and
-//! `échelonné` once an advance was paid; `datesPeriodeVersement` is the day of a single
+//! Each funder's row has its own payments (a co-funder pays its part on its own
+//! calendar): `conditionsVersement` is `unique` for a part paid (or to be paid) at once
+//! and `échelonné` once an advance of it was paid; `datesPeriodeVersement` is the day of a single
 //! payment, else a period: from the first payment to the balance, or, while the award
 //! is not paid, from its decision (or first payment) to three years after the decision,
 //! the validity a grant decision usually has.
@@ -22,7 +23,7 @@ use fabrique_replicas::members::ReplicaMember;
 use fabrique_types::Siret;
 use uuid::Uuid;
 
-use crate::domain::{Application, ApplicationState, FundingLine, Programme, euros, member_name};
+use crate::domain::{Application, FundingLine, PaymentKind, Programme, euros, member_name};
 
 /// The SCDL 2.1 columns, in the order the format fixes.
 pub const COLUMNS: &[&str] = &[
@@ -136,7 +137,8 @@ impl Register<'_> {
         let funder_siret = (line.funder == programme.funder)
             .then_some(programme.funder_siret.as_ref())
             .flatten();
-        let (conditions, dates) = payment_terms(award);
+        let payer = (line.funder != programme.funder).then_some(line.funder);
+        let (conditions, dates) = payment_terms(award, payer);
         [
             self.name_of(line.funder),
             self.siret_of(line.funder, funder_siret),
@@ -161,33 +163,47 @@ impl Register<'_> {
     }
 }
 
-/// What `line`'s funder gives: the funder's part is what was paid once the balance
-/// was (a balance below the award gives the rest back), its aid until then; a
-/// co-funder's part is as fixed on submission.
+/// Whether `payer` (`None`: the programme's funder) paid its balance of `award`.
+fn settled(award: &Application, payer: Option<Uuid>) -> bool {
+    award
+        .payments
+        .iter()
+        .any(|p| p.co_funder == payer && p.kind == PaymentKind::Balance)
+}
+
+/// What `line`'s funder gives: what it paid once it paid its balance (a balance below
+/// its part gives the rest back), its part as fixed on submission until then.
 fn amount(programme: &Programme, award: &Application, line: &FundingLine) -> i64 {
-    if line.funder == programme.funder && award.state == ApplicationState::Paid {
-        award.paid_cents()
+    let payer = (line.funder != programme.funder).then_some(line.funder);
+    if settled(award, payer) {
+        award.paid_by(payer)
     } else {
         line.amount_cents
     }
 }
 
-/// `conditionsVersement` and `datesPeriodeVersement` of an award (see the module).
-fn payment_terms(award: &Application) -> (&'static str, String) {
-    let days: Vec<NaiveDate> = award.payments.iter().map(|p| p.paid_on).collect();
+/// `conditionsVersement` and `datesPeriodeVersement` of `payer`'s part of an award
+/// (see the module).
+fn payment_terms(award: &Application, payer: Option<Uuid>) -> (&'static str, String) {
+    let days: Vec<NaiveDate> = award
+        .payments
+        .iter()
+        .filter(|p| p.co_funder == payer)
+        .map(|p| p.paid_on)
+        .collect();
+    let paid = settled(award, payer);
     let decided = award
         .decided_at
         .map(|d| d.date_naive())
         .unwrap_or_else(|| award.created_at.date_naive());
-    let conditions = if days.len() > 1 || (days.len() == 1 && award.state != ApplicationState::Paid)
-    {
+    let conditions = if days.len() > 1 || (days.len() == 1 && !paid) {
         "échelonné"
     } else {
         "unique"
     };
-    let dates = match (award.state, days.as_slice()) {
-        (ApplicationState::Paid, [day]) => day.to_string(),
-        (ApplicationState::Paid, [first, .., last]) => format!("{first}/{last}"),
+    let dates = match (paid, days.as_slice()) {
+        (true, [day]) => day.to_string(),
+        (true, [first, .., last]) => format!("{first}/{last}"),
         (_, days) => {
             let from = days.first().copied().unwrap_or(decided);
             let until = decided.checked_add_months(VALIDITY).unwrap_or(decided);

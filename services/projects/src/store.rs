@@ -9,6 +9,7 @@
 //! lifecycle move is written only from the state it was read in, so a concurrent move
 //! shows as `false` (or [`Applied::Raced`]) rather than being overwritten.
 
+pub mod co_funding;
 mod entity;
 mod group_purchase;
 mod grouping;

@@ -17,6 +17,8 @@ pub struct Model {
     pub siren: Option<String>,
     /// Added by `m20261207_000104_member_siret`.
     pub siret: Option<String>,
+    /// Added by `m20261207_000105_member_epci`.
+    pub epci_siren: Option<String>,
     pub insee_code: Option<String>,
     /// Derived from `insee_code`, for the department filter.
     pub insee_department: Option<String>,

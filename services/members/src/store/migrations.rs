@@ -6,6 +6,7 @@ mod m20261129_000101_create_members;
 mod m20261207_000102_member_contact_emails;
 mod m20261207_000103_publish_contacts;
 mod m20261207_000104_member_siret;
+mod m20261207_000105_member_epci;
 
 /// The platform's migrations (outbox, processed events), then the `members` table's,
 /// and the contacts published once for the notify service.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261207_000102_member_contact_emails::Migration));
         migrations.push(Box::new(m20261207_000103_publish_contacts::Migration));
         migrations.push(Box::new(m20261207_000104_member_siret::Migration));
+        migrations.push(Box::new(m20261207_000105_member_epci::Migration));
         migrations
     }
 }

@@ -92,11 +92,13 @@ impl Projects {
                 beneficiary_siret: None,
                 installation: None,
             };
-            self.admit(programme, *member, &one, grouping.created_at)
+            let place = self
+                .admit(programme, *member, &one, grouping.created_at)
                 .await?;
             let mut application = Application::submit(
                 programme,
                 *member,
+                &place,
                 one,
                 caller.subject.clone(),
                 grouping.created_at,

@@ -1,9 +1,8 @@
 //! The use cases of programmes and their applications: opening and closing a programme
-//! and changing its envelope, applying to it, the funder's decisions, payments and
-//! cancellations (each through `Projects::move_application`, where the envelope and
-//! the limit per legal entity are held), and the SCDL export of its awards.
-
-use std::collections::BTreeMap;
+//! and changing its envelope, applying to it, the funder's decisions, payments (the
+//! co-funders' too) and cancellations, each through `Projects::move_application`, where
+//! the envelope and the limit per legal entity are held. What programmes report is in
+//! `report.rs`.
 
 use fabrique_platform::Error;
 use fabrique_platform::auth::Caller;
@@ -16,8 +15,8 @@ use uuid::Uuid;
 use super::{Projects, acting_member, joined};
 use crate::domain::{
     Application, ApplicationDraft, ApplicationState, ApplicationTransition, Payment, PaymentKind,
-    Programme, ProgrammeDraft, ProgrammeState, ProgrammeTransition, application_name, legal_entity,
-    member_name, name,
+    Programme, ProgrammeDraft, ProgrammeState, ProgrammeTransition, Whereabouts, application_name,
+    legal_entity, member_name, name,
 };
 use crate::events;
 use crate::refusal::Refusal;
@@ -60,7 +59,11 @@ impl Projects {
             self.active_member(operator, "operator").await?;
         }
         let programme = Programme::open(draft, funder, caller.subject.clone(), now());
-        if programme.breakdown(1).is_none() {
+        if programme
+            .co_funders
+            .iter()
+            .any(|co| co.per_unit(programme.aid_per_unit_cents).is_none())
+        {
             return Err(Error::invalid(
                 "programme.co_funders",
                 "each co-funder's share must give whole cents per unit",
@@ -81,14 +84,6 @@ impl Projects {
         store::get_programme(&self.db, id)
             .await?
             .ok_or_else(|| Error::not_found(name("programmes", id)))
-    }
-
-    /// How many applications (withdrawn ones aside) and awards each of `programmes` has.
-    pub async fn application_counts(
-        &self,
-        programmes: &[Uuid],
-    ) -> Result<std::collections::HashMap<Uuid, (i64, i64, i64)>, Error> {
-        store::application_counts(&self.db, programmes).await
     }
 
     /// A page of the programmes in one of `states` (any when empty).
@@ -246,22 +241,29 @@ impl Projects {
         let applicant = acting_member(caller)?;
         let programme = self.get_programme(programme_id).await?;
         let now = now();
-        self.admit(&programme, applicant, &draft, now).await?;
-        Application::submit(&programme, applicant, draft, caller.subject.clone(), now)
-            .ok_or_else(|| Error::invalid("application.units", "is too large"))
+        let place = self.admit(&programme, applicant, &draft, now).await?;
+        Application::submit(
+            &programme,
+            applicant,
+            &place,
+            draft,
+            caller.subject.clone(),
+            now,
+        )
+        .ok_or_else(|| Error::invalid("application.units", "is too large"))
     }
 
     /// Whether `applicant` may apply to `programme` with `draft` at `now`. The order of
     /// the checks is the contract's: not its own funder, the programme open, an active
     /// member of an eligible kind, the units within the limit, an award still possible,
-    /// the project known.
+    /// the project known. Admitted, where the applicant is, for its co-funders.
     pub(super) async fn admit(
         &self,
         programme: &Programme,
         applicant: Uuid,
         draft: &ApplicationDraft,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), Error> {
+    ) -> Result<Whereabouts, Error> {
         // A funder deciding on its own application would award itself; an operator
         // would instruct its own.
         if programme.instructed_by(applicant) {
@@ -297,11 +299,15 @@ impl Projects {
         if let Some(project) = draft.project {
             self.get_project(project).await?;
         }
-        Ok(())
+        Ok(Whereabouts {
+            siren: member.siren,
+            insee_code: member.insee_code,
+            epci_siren: member.epci_siren,
+        })
     }
 
-    /// An application its applicant, the programme's funder or operator, or an admin may
-    /// see, whole: what the caller reads of it is [`Projects::shown_to`] it.
+    /// An application its applicant (or the grouping's filer), a funder or co-funder of
+    /// it, the programme's operator, or an admin may see, whole: what the caller reads of it is [`Projects::shown_to`] it.
     pub async fn get_application(
         &self,
         caller: &Caller,
@@ -314,6 +320,7 @@ impl Projects {
                 if a.programme == programme.id
                     && (caller.is_member(a.applicant)
                         || a.filer.is_some_and(|filer| caller.is_member(filer))
+                        || a.breakdown.iter().any(|line| caller.is_member(line.funder))
                         || Self::instructs(caller, &programme)) =>
             {
                 Ok((a, programme))
@@ -468,6 +475,7 @@ impl Projects {
         let now = now();
         let (current, _) = self.get_application(caller, programme_id, id).await?;
         let balance = Payment {
+            co_funder: None,
             kind: PaymentKind::Balance,
             amount_cents: current.unpaid_cents(),
             paid_on: now.date_naive(),
@@ -477,7 +485,8 @@ impl Projects {
     }
 
     /// Records a payment of an approved award, an advance or the balance (the funder or
-    /// an admin); never more than what remains to pay.
+    /// an admin); never more than what remains to pay. A co-funder's payment of its
+    /// part is recorded by that co-funder or an admin.
     pub async fn record_payment(
         &self,
         caller: &Caller,
@@ -485,6 +494,13 @@ impl Projects {
         id: Uuid,
         payment: Payment,
     ) -> Result<Application, Error> {
+        if let Some(co_funder) = payment.co_funder {
+            let (current, programme) = self.get_application(caller, programme_id, id).await?;
+            caller.require_admin_or_member(co_funder, "pay a co-funder's part")?;
+            let pay = ApplicationTransition::Pay(payment);
+            let paid = self.move_application(&current, &programme, pay).await??;
+            return Ok(Self::shown_to(caller, &programme, paid));
+        }
         let pay = ApplicationTransition::Pay(payment);
         self.funder_moves(caller, programme_id, id, "pay an application", pay)
             .await
@@ -533,35 +549,5 @@ impl Projects {
             };
         txn.rollback().await?;
         Ok(Err(refusal))
-    }
-
-    /// The programme's awards (approved or paid) as SCDL "subventions" CSV.
-    pub async fn export_awards(&self, programme_id: Uuid) -> Result<crate::scdl::Export, Error> {
-        let programme = self.get_programme(programme_id).await?;
-        let awards = store::list_applications(
-            &self.db,
-            Some(programme.id),
-            None,
-            &[ApplicationState::Approved, ApplicationState::Paid],
-            None,
-            None,
-        )
-        .await?;
-        let mut members: BTreeMap<Uuid, fabrique_replicas::members::ReplicaMember> =
-            BTreeMap::new();
-        // Collected first: an iterator held across the awaits would not be Send.
-        let mut named = vec![programme.funder];
-        for award in &awards {
-            named.push(award.applicant);
-            named.extend(award.breakdown.iter().map(|line| line.funder));
-        }
-        for member in named {
-            if let std::collections::btree_map::Entry::Vacant(slot) = members.entry(member)
-                && let Some(known) = fabrique_replicas::members::get(&self.db, member).await?
-            {
-                slot.insert(known);
-            }
-        }
-        crate::scdl::write(&programme, &awards, &members).map_err(Error::internal)
     }
 }

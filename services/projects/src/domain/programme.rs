@@ -12,7 +12,9 @@ mod installation;
 mod instruction;
 
 pub use application::{Application, ApplicationDraft, ApplicationTransition};
-pub use budget::{CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind, legal_entity};
+pub use budget::{
+    CoFunder, EnvelopeChange, FundingLine, Payment, PaymentKind, Whereabouts, legal_entity,
+};
 pub use grouping::{Grouping, GroupingDraft, grouping_name, parse_grouping_name};
 pub use installation::{Installation, parse_area_m2, parse_peak_kw, yearly_kwh};
 pub use instruction::{Instruction, Note, Recommendation};
@@ -292,9 +294,10 @@ impl Programme {
         })
     }
 
-    /// The aid of `units` and who pays it: the programme's funder, then each co-funder,
-    /// in whole cents; `None` on overflow.
-    pub fn breakdown(&self, units: u32) -> Option<(i64, Vec<FundingLine>)> {
+    /// The aid of `units` for an applicant at `place` and who pays it: the programme's
+    /// funder, then each co-funder whose territory covers it, in whole cents; `None` on
+    /// overflow.
+    pub fn breakdown(&self, units: u32, place: &Whereabouts) -> Option<(i64, Vec<FundingLine>)> {
         let units = i64::from(units);
         let aid = self.aid_per_unit_cents.checked_mul(units)?;
         let mut lines = vec![FundingLine {
@@ -302,7 +305,7 @@ impl Programme {
             amount_cents: aid,
             note: None,
         }];
-        for co in &self.co_funders {
+        for co in self.co_funders.iter().filter(|co| co.covers(place)) {
             lines.push(FundingLine {
                 funder: co.member,
                 amount_cents: co.per_unit(self.aid_per_unit_cents)?.checked_mul(units)?,

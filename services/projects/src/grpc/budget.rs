@@ -12,8 +12,8 @@ use super::ProjectsGrpc;
 use crate::proto::{application_of, name_of, parse_envelope_change, parse_payment};
 
 impl ProjectsGrpc {
-    /// Fills in each programme's application and award counts, and the power and
-    /// production its awards report.
+    /// Fills in each programme's application and award counts, the power and
+    /// production its awards report, and its co-funders' totals.
     pub(super) async fn count_applications(
         &self,
         programmes: &mut [proto::Programme],
@@ -24,11 +24,23 @@ impl ProjectsGrpc {
             .filter_map(|id| uuid::Uuid::parse_str(id).ok())
             .collect();
         let counts = self.projects.application_counts(&ids).await?;
+        let co_funding = self.projects.co_funding(&ids).await?;
         for programme in programmes {
             let id = programme
                 .name
                 .strip_prefix("programmes/")
                 .and_then(|id| uuid::Uuid::parse_str(id).ok());
+            for co in &mut programme.co_funders {
+                let member = co
+                    .member
+                    .strip_prefix("members/")
+                    .and_then(|m| uuid::Uuid::parse_str(m).ok());
+                if let (Some(id), Some(member)) = (id, member)
+                    && let Some((committed, paid)) = co_funding.get(&(id, member))
+                {
+                    (co.committed_cents, co.paid_cents) = (*committed, *paid);
+                }
+            }
             if let Some((applications, awards, watts)) = id.and_then(|id| counts.get(&id)) {
                 programme.application_count = i32::try_from(*applications).unwrap_or(i32::MAX);
                 programme.award_count = i32::try_from(*awards).unwrap_or(i32::MAX);

@@ -29,6 +29,11 @@ impl From<&CoFunder> for proto::CoFunder {
             share_basis_points: c.share_basis_points.unwrap_or_default() as i32,
             cents_per_unit: c.cents_per_unit.unwrap_or_default(),
             note: c.note.clone().unwrap_or_default(),
+            insee_codes: c.insee_codes.clone(),
+            epci_sirens: c.epci_sirens.clone(),
+            // Filled in by the programme's report, as its committed total.
+            committed_cents: 0,
+            paid_cents: 0,
         }
     }
 }
@@ -119,6 +124,7 @@ impl From<&Payment> for proto::Payment {
             amount_cents: p.amount_cents,
             pay_time: Some(day(p.paid_on)),
             record_time: Some(timestamp(p.recorded_at)),
+            co_funder: p.co_funder.map(member_name).unwrap_or_default(),
         }
     }
 }
@@ -193,18 +199,51 @@ fn parse_co_funders(v: &mut Violations, co_funders: &[proto::CoFunder]) -> Optio
             }
         };
         let note = v.check(&at("note"), fabrique_types::optional_text(&c.note, 200));
-        if let (Some(member), Some((share_basis_points, cents_per_unit)), Some(note)) =
-            (member, share, note)
+        let insee_codes = territory(v, &at("insee_codes"), &c.insee_codes, |code| {
+            fabrique_types::InseeCode::parse(code).map(|c| c.as_str().to_string())
+        });
+        let epci_sirens = territory(v, &at("epci_sirens"), &c.epci_sirens, |siren| {
+            fabrique_types::Siren::parse(siren).map(|s| s.as_str().to_string())
+        });
+        if let (
+            Some(member),
+            Some((share_basis_points, cents_per_unit)),
+            Some(note),
+            Some(insee_codes),
+            Some(epci_sirens),
+        ) = (member, share, note, insee_codes, epci_sirens)
         {
             parsed.push(CoFunder {
                 member,
                 share_basis_points,
                 cents_per_unit,
                 note,
+                insee_codes,
+                epci_sirens,
             });
         }
     }
     (parsed.len() == co_funders.len()).then_some(parsed)
+}
+
+/// A co-funder's territory list, each entry parsed by `parse` and named by its index;
+/// at most 5,000 (a Région's communes).
+fn territory(
+    v: &mut Violations,
+    field: &str,
+    values: &[String],
+    parse: impl Fn(&str) -> Result<String, fabrique_types::Invalid>,
+) -> Option<Vec<String>> {
+    if values.len() > 5_000 {
+        v.add(field, "at most 5,000 entries");
+        return None;
+    }
+    let parsed: Vec<String> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| v.check(&format!("{field}[{i}]"), parse(value.trim())))
+        .collect();
+    (parsed.len() == values.len()).then_some(parsed)
 }
 
 /// The envelope and the aid per unit: whole cents, at most ten billion euros, the aid
@@ -482,9 +521,15 @@ pub fn parse_payment(
         p.pay_time.as_ref(),
         now.date_naive(),
     );
+    let co_funder = if p.co_funder.is_empty() {
+        Some(None)
+    } else {
+        v.check("payment.co_funder", opt_member(&p.co_funder))
+    };
     v.into_result()?;
-    match (kind, paid_on) {
-        (Some(kind), Some(paid_on)) => Ok(Payment {
+    match (kind, paid_on, co_funder) {
+        (Some(kind), Some(paid_on), Some(co_funder)) => Ok(Payment {
+            co_funder,
             kind,
             amount_cents: p.amount_cents,
             paid_on,

@@ -102,6 +102,10 @@ fn one_of_each() -> Vec<Refusal> {
             amount_cents: 500_000,
             unpaid_cents: 500_000,
         },
+        Refusal::NotCoFunded {
+            application: "programmes/1/applications/2".into(),
+            co_funder: "members/3".into(),
+        },
         Refusal::PurchaseClosed {
             purchase: "groupPurchases/1".into(),
             state: "closed",

@@ -271,6 +271,31 @@ pub mod legal_entity_award {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod co_funding {
+    //! The `co_funding` table: each co-funder's committed and paid parts of a
+    //! programme's awards, moved in the transaction that moves the award.
+
+    use sea_orm::entity::prelude::*;
+
+    /// A co-funder's totals in one programme.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "co_funding")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub programme_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: Uuid,
+        pub committed_cents: i64,
+        pub paid_cents: i64,
+    }
+
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod grouping {
     //! The `groupings` table: grouped applications, one row per filing (its
     //! applications are rows of `applications` with its id).

@@ -7,6 +7,7 @@ mod m20261207_000402_budget_life;
 mod m20261207_000403_instruction;
 mod m20261207_000404_groupings;
 mod m20261207_000405_installations;
+mod m20261207_000406_co_funding;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -16,12 +17,14 @@ impl MigratorTrait for Migrator {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(fabrique_replicas::members::Migration));
         migrations.push(Box::new(fabrique_replicas::members::SiretMigration));
+        migrations.push(Box::new(fabrique_replicas::members::TerritoryMigration));
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261129_000401_create_projects::Migration));
         migrations.push(Box::new(m20261207_000402_budget_life::Migration));
         migrations.push(Box::new(m20261207_000403_instruction::Migration));
         migrations.push(Box::new(m20261207_000404_groupings::Migration));
         migrations.push(Box::new(m20261207_000405_installations::Migration));
+        migrations.push(Box::new(m20261207_000406_co_funding::Migration));
         migrations
     }
 }

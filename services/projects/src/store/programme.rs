@@ -512,6 +512,7 @@ pub async fn apply_application<C: ConnectionTrait>(
     if next.state == ApplicationState::Paid && committed < 0 {
         release_aid(txn, next.programme, -committed).await?;
     }
+    super::co_funding::apply(txn, current, next).await?;
     Ok(Applied::Done {
         committed_cents: locked_committed(txn, next.programme).await?,
     })

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(fabrique_replicas::members::Migration));
         migrations.push(Box::new(fabrique_replicas::members::SiretMigration));
+        migrations.push(Box::new(fabrique_replicas::members::TerritoryMigration));
         migrations.push(Box::new(m20261129_000201_create_places::Migration));
         migrations.push(Box::new(m20261207_000202_map_cells::Migration));
         migrations.push(Box::new(m20261207_000203_place_points::Migration));

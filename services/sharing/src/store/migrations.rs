@@ -12,6 +12,7 @@ impl MigratorTrait for Migrator {
         let mut migrations = fabrique_platform::db::platform_migrations();
         migrations.push(Box::new(fabrique_replicas::members::Migration));
         migrations.push(Box::new(fabrique_replicas::members::SiretMigration));
+        migrations.push(Box::new(fabrique_replicas::members::TerritoryMigration));
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261129_000301_create_sharing::Migration));
         migrations

@@ -265,6 +265,9 @@ impl ApplicationTexts {
                 fr::euros(cents("amount_cents")),
                 fr::euros(cents("unpaid_cents"))
             ),
+            "NOT_CO_FUNDED" => "Ce cofinanceur ne paie pas de part de cette aide : le \
+                                 demandeur est hors de son territoire."
+                .into(),
             "APPLICATION_DECIDED" => {
                 "Cette demande a déjà été traitée entre-temps : voici son état actuel.".into()
             }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::{
     ApplicationState, FundingLine, Installation, Instruction, Note, Payment, PaymentKind,
-    Programme, Recommendation, application_name,
+    Programme, Recommendation, Whereabouts, application_name,
 };
 use crate::refusal::Refusal;
 
@@ -72,16 +72,17 @@ impl Application {
         application_name(self.programme, self.id)
     }
 
-    /// A new application of `applicant` to `programme`, SUBMITTED, with the aid of its
-    /// units and their breakdown; `None` when the amounts overflow.
+    /// A new application of `applicant` (at `place`) to `programme`, SUBMITTED, with
+    /// the aid of its units and their breakdown; `None` when the amounts overflow.
     pub fn submit(
         programme: &Programme,
         applicant: Uuid,
+        place: &Whereabouts,
         draft: ApplicationDraft,
         created_by: String,
         now: DateTime<Utc>,
     ) -> Option<Self> {
-        let (aid_cents, breakdown) = programme.breakdown(draft.units)?;
+        let (aid_cents, breakdown) = programme.breakdown(draft.units, place)?;
         Some(Application {
             id: Uuid::now_v7(),
             programme: programme.id,
@@ -110,9 +111,40 @@ impl Application {
         })
     }
 
-    /// What its payments add up to, in cents.
+    /// What the programme's funder paid of its aid, in cents.
     pub fn paid_cents(&self) -> i64 {
-        self.payments.iter().map(|p| p.amount_cents).sum()
+        self.paid_by(None)
+    }
+
+    /// What `co_funder` (`None`: the programme's funder) paid, in cents.
+    pub fn paid_by(&self, co_funder: Option<Uuid>) -> i64 {
+        self.payments
+            .iter()
+            .filter(|p| p.co_funder == co_funder)
+            .map(|p| p.amount_cents)
+            .sum()
+    }
+
+    /// `co_funder`'s part of its aid, when it pays one.
+    pub fn part_of(&self, co_funder: Uuid) -> Option<i64> {
+        self.breakdown
+            .iter()
+            .skip(1)
+            .find(|line| line.funder == co_funder)
+            .map(|line| line.amount_cents)
+    }
+
+    /// What `co_funder` still has to pay of its part: nothing once it paid its balance,
+    /// or when the award was cancelled.
+    pub fn co_unpaid_cents(&self, co_funder: Uuid) -> i64 {
+        let settled = self
+            .payments
+            .iter()
+            .any(|p| p.co_funder == Some(co_funder) && p.kind == PaymentKind::Balance);
+        match (self.state.is_award(), settled, self.part_of(co_funder)) {
+            (true, false, Some(part)) => part - self.paid_by(Some(co_funder)),
+            _ => 0,
+        }
     }
 
     /// What remains to pay of its aid, in cents (nothing once PAID or CANCELLED).
@@ -187,6 +219,13 @@ impl Application {
             }
             ApplicationTransition::Note(note) => next.instruction.notes.push(note.clone()),
             ApplicationTransition::Pay(payment) => {
+                if let Some(co_funder) = payment.co_funder {
+                    // A co-funder pays its own part on its own calendar; the award's
+                    // state is the funder's.
+                    self.check_co_payment(co_funder, payment)?;
+                    next.payments.push(payment.clone());
+                    return Ok(next);
+                }
                 self.check_payment(payment)?;
                 next.payments.push(payment.clone());
                 if payment.kind == PaymentKind::Balance {
@@ -215,6 +254,53 @@ impl Application {
             amount_cents: payment.amount_cents,
             unpaid_cents: unpaid,
         })
+    }
+
+    /// Whether `co_funder`'s `payment` fits what remains of its part, as
+    /// [`Self::check_payment`] for the funder.
+    fn check_co_payment(&self, co_funder: Uuid, payment: &Payment) -> Result<(), Refusal> {
+        if self.part_of(co_funder).is_none() {
+            return Err(Refusal::NotCoFunded {
+                application: self.name(),
+                co_funder: crate::domain::member_name(co_funder),
+            });
+        }
+        let unpaid = self.co_unpaid_cents(co_funder);
+        let fits = match payment.kind {
+            PaymentKind::Advance => payment.amount_cents < unpaid,
+            PaymentKind::Balance => payment.amount_cents <= unpaid,
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(Refusal::PaymentExceedsAward {
+            application: self.name(),
+            kind: payment.kind.as_str(),
+            amount_cents: payment.amount_cents,
+            unpaid_cents: unpaid,
+        })
+    }
+
+    /// What a move from `self` to `next` does to each co-funder's committed part, in
+    /// cents: an approval commits the parts, a cancellation returns them, a co-funder's
+    /// balance returns what it leaves unpaid of its part.
+    pub fn co_committed_changes(&self, next: &Application) -> Vec<(Uuid, i64)> {
+        use ApplicationState::*;
+        let parts = next.breakdown.iter().skip(1);
+        match (self.state, next.state) {
+            (Submitted, Approved) => parts.map(|l| (l.funder, l.amount_cents)).collect(),
+            (Approved, Cancelled) => parts.map(|l| (l.funder, -l.amount_cents)).collect(),
+            _ => next.payments[self.payments.len().min(next.payments.len())..]
+                .iter()
+                .filter(|p| p.kind == PaymentKind::Balance)
+                .filter_map(|p| {
+                    let co_funder = p.co_funder?;
+                    let part = next.part_of(co_funder)?;
+                    Some((co_funder, -(part - next.paid_by(Some(co_funder)))))
+                })
+                .filter(|(_, change)| *change != 0)
+                .collect(),
+        }
     }
 
     /// What a move from `self` to `next` does to the programme's committed total, in
@@ -255,7 +341,8 @@ pub enum ApplicationTransition {
         /// Kept as its state reason and sent with the event.
         reason: String,
     },
-    /// The funder records a payment: an advance, or the balance.
+    /// The funder records a payment, an advance or the balance; or a co-funder one of
+    /// its part (the award APPROVED or PAID, its state unchanged).
     Pay(Payment),
     /// An instructor sends it back to its applicant to complete.
     RequestCompletion {
@@ -293,6 +380,9 @@ impl ApplicationTransition {
             | ApplicationTransition::Withdraw { .. }
             | ApplicationTransition::Opinion { .. } => matches!(state, Submitted | ToComplete),
             ApplicationTransition::Complete { .. } => state == ToComplete,
+            ApplicationTransition::Pay(payment) if payment.co_funder.is_some() => {
+                matches!(state, Approved | Paid)
+            }
             ApplicationTransition::Pay(_) | ApplicationTransition::Cancel { .. } => {
                 state == Approved
             }

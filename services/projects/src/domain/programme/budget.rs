@@ -1,5 +1,5 @@
 //! Who pays what in a programme and how it moves after it opens: the co-funders' parts
-//! and the breakdown of an award, the envelope changes its funder votes (each with its
+//! (each possibly limited to a territory) and the breakdown of an award, the envelope changes its funder votes (each with its
 //! deliberation), the payments of an award (an advance, then the balance), and the
 //! legal entity an award is counted against.
 
@@ -18,9 +18,41 @@ pub struct CoFunder {
     pub cents_per_unit: Option<i64>,
     /// How it pays, for people, e.g. through a regional nature park.
     pub note: Option<String>,
+    /// Where its part applies: these communes (INSEE codes) …
+    #[serde(default)]
+    pub insee_codes: Vec<String>,
+    /// … and these EPCIs (SIRENs: the EPCI itself and its communes); both empty:
+    /// everywhere.
+    #[serde(default)]
+    pub epci_sirens: Vec<String>,
+}
+
+/// Where an applicant is, as the member register says: what a co-funder's territory
+/// is matched against.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Whereabouts {
+    /// Its own SIREN (an EPCI's is matched against the EPCI list).
+    pub siren: Option<String>,
+    /// A commune's INSEE code.
+    pub insee_code: Option<String>,
+    /// The EPCI a commune belongs to.
+    pub epci_siren: Option<String>,
 }
 
 impl CoFunder {
+    /// Whether its part applies to an applicant at `place`.
+    pub fn covers(&self, place: &Whereabouts) -> bool {
+        if self.insee_codes.is_empty() && self.epci_sirens.is_empty() {
+            return true;
+        }
+        let listed = |list: &[String], value: &Option<String>| {
+            value.as_ref().is_some_and(|v| list.iter().any(|l| l == v))
+        };
+        listed(&self.insee_codes, &place.insee_code)
+            || listed(&self.epci_sirens, &place.siren)
+            || listed(&self.epci_sirens, &place.epci_siren)
+    }
+
     /// The co-funder's part of one unit of aid, in whole cents; `None` when a share
     /// would leave a fraction of a cent (such a programme is refused).
     pub fn per_unit(&self, aid_per_unit: i64) -> Option<i64> {
@@ -73,9 +105,12 @@ impl<'de> Deserialize<'de> for PaymentKind {
     }
 }
 
-/// One payment of an award.
+/// One payment of an award, by its funder or by a co-funder for its part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Payment {
+    /// The co-funder that paid its part; `None`: the programme's funder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co_funder: Option<Uuid>,
     /// Advance or balance.
     pub kind: PaymentKind,
     /// What was paid, in cents, above 0.
@@ -114,6 +149,37 @@ pub fn legal_entity(member: Uuid, siren: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_co_funder_covers_its_communes_and_epcis() {
+        let mut part = CoFunder {
+            member: Uuid::now_v7(),
+            share_basis_points: Some(2_500),
+            cents_per_unit: None,
+            note: None,
+            insee_codes: Vec::new(),
+            epci_sirens: Vec::new(),
+        };
+        let thiers = Whereabouts {
+            siren: Some("216304303".into()),
+            insee_code: Some("63430".into()),
+            epci_siren: Some("200070712".into()),
+        };
+        assert!(part.covers(&thiers), "no territory: everywhere");
+        part.insee_codes = vec!["63003".into()];
+        assert!(!part.covers(&thiers));
+        assert!(!part.covers(&Whereabouts::default()));
+        part.epci_sirens = vec!["200070712".into()];
+        assert!(part.covers(&thiers), "a commune of a listed EPCI");
+        let epci = Whereabouts {
+            siren: Some("200070712".into()),
+            ..Whereabouts::default()
+        };
+        assert!(part.covers(&epci), "the listed EPCI itself");
+        part.epci_sirens.clear();
+        part.insee_codes.push("63430".into());
+        assert!(part.covers(&thiers), "a listed commune");
+    }
 
     #[test]
     fn an_award_counts_against_the_siren_when_known() {

@@ -25,6 +25,8 @@ fn solaire_dome() -> Programme {
             share_basis_points: Some(2_500),
             cents_per_unit: None,
             note: Some("Région, via le PNR Livradois-Forez".into()),
+            insee_codes: Vec::new(),
+            epci_sirens: Vec::new(),
         }],
         opens_at: None,
         closes_at: None,
@@ -40,19 +42,25 @@ fn solaire_dome() -> Programme {
 
 #[test]
 fn the_breakdown_is_exact_in_cents() {
-    let (aid, lines) = solaire_dome().breakdown(1).unwrap();
+    let (aid, lines) = solaire_dome()
+        .breakdown(1, &Whereabouts::default())
+        .unwrap();
     assert_eq!(aid, 500_000);
     assert_eq!(
         lines.iter().map(|l| l.amount_cents).collect::<Vec<_>>(),
         [500_000, 125_000]
     );
-    let (aid, lines) = solaire_dome().breakdown(3).unwrap();
+    let (aid, lines) = solaire_dome()
+        .breakdown(3, &Whereabouts::default())
+        .unwrap();
     assert_eq!((aid, lines[1].amount_cents), (1_500_000, 375_000));
     let odd = CoFunder {
         member: Uuid::now_v7(),
         share_basis_points: Some(3_333),
         cents_per_unit: None,
         note: None,
+        insee_codes: Vec::new(),
+        epci_sirens: Vec::new(),
     };
     assert_eq!(odd.per_unit(1), None, "a third of a cent is refused");
     assert_eq!(odd.per_unit(10_000), Some(3_333));
@@ -165,9 +173,15 @@ fn an_application_is_submitted_with_its_aid() {
         installation: None,
     };
     let applicant = Uuid::now_v7();
-    let application =
-        Application::submit(&programme, applicant, draft.clone(), "x".into(), Utc::now())
-            .expect("no overflow");
+    let application = Application::submit(
+        &programme,
+        applicant,
+        &Whereabouts::default(),
+        draft.clone(),
+        "x".into(),
+        Utc::now(),
+    )
+    .expect("no overflow");
     assert_eq!(application.state, ApplicationState::Submitted);
     assert_eq!((application.aid_cents, application.version), (500_000, 1));
     assert_eq!(application.breakdown.len(), 2);
@@ -178,7 +192,14 @@ fn an_application_is_submitted_with_its_aid() {
     let mut costly = programme;
     costly.aid_per_unit_cents = i64::MAX / 2;
     assert_eq!(
-        Application::submit(&costly, applicant, huge, "x".into(), Utc::now()),
+        Application::submit(
+            &costly,
+            applicant,
+            &Whereabouts::default(),
+            huge,
+            "x".into(),
+            Utc::now()
+        ),
         None
     );
 }
@@ -308,6 +329,7 @@ fn one_function_decides_an_application_s_lifecycle() {
 
 fn payment(kind: PaymentKind, amount_cents: i64) -> Payment {
     Payment {
+        co_funder: None,
         kind,
         amount_cents,
         paid_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a day"),
@@ -326,6 +348,7 @@ fn approved_award() -> Application {
     let submitted = Application::submit(
         &solaire_dome(),
         Uuid::now_v7(),
+        &Whereabouts::default(),
         draft,
         "x".into(),
         Utc::now(),
@@ -416,4 +439,80 @@ fn an_envelope_changes_by_deliberation_never_below_what_is_committed() {
         .expect("down to what is committed");
     assert_eq!(reduced.envelope_changes.len(), 2);
     assert_eq!(reduced.remaining_cents(), 0);
+}
+
+/// Over 60 lines: the co-funder's whole part, from the breakdown to its balance, in
+/// one walk so that each total reads after the move that makes it.
+#[test]
+fn a_co_funder_pays_its_part_in_its_territory_only() {
+    let mut programme = solaire_dome();
+    programme.co_funders[0].insee_codes = vec!["63430".into()];
+    let region = programme.co_funders[0].member;
+    let thiers = Whereabouts {
+        insee_code: Some("63430".into()),
+        ..Whereabouts::default()
+    };
+    let (_, lines) = programme.breakdown(1, &Whereabouts::default()).unwrap();
+    assert_eq!(lines.len(), 1, "outside: the funder alone");
+    let draft = ApplicationDraft {
+        project: None,
+        units: 1,
+        purpose: "Centrale".into(),
+        beneficiary_siret: None,
+        installation: None,
+    };
+    let submitted = Application::submit(
+        &programme,
+        Uuid::now_v7(),
+        &thiers,
+        draft,
+        "x".into(),
+        Utc::now(),
+    )
+    .unwrap();
+    let approve = ApplicationTransition::Approve {
+        legal_entity: "siren:216304303".into(),
+    };
+    let approved = submitted.next(&approve, Utc::now()).unwrap();
+    assert_eq!(
+        submitted.co_committed_changes(&approved),
+        vec![(region, 125_000)]
+    );
+    let part = |kind, amount_cents| {
+        ApplicationTransition::Pay(Payment {
+            co_funder: Some(region),
+            ..payment(kind, amount_cents)
+        })
+    };
+    let advanced = approved
+        .next(&part(PaymentKind::Advance, 25_000), Utc::now())
+        .unwrap();
+    assert_eq!(advanced.state, ApplicationState::Approved);
+    assert_eq!(
+        (advanced.paid_cents(), advanced.co_unpaid_cents(region)),
+        (0, 100_000)
+    );
+    let settled = advanced
+        .next(&part(PaymentKind::Balance, 90_000), Utc::now())
+        .unwrap();
+    assert_eq!(
+        advanced.co_committed_changes(&settled),
+        vec![(region, -10_000)],
+        "the balance gives back what it leaves unpaid"
+    );
+    assert_eq!(
+        settled
+            .next(&part(PaymentKind::Balance, 1), Utc::now())
+            .unwrap_err()
+            .code(),
+        "PAYMENT_EXCEEDS_AWARD"
+    );
+    let stranger = ApplicationTransition::Pay(Payment {
+        co_funder: Some(Uuid::now_v7()),
+        ..payment(PaymentKind::Advance, 1)
+    });
+    assert_eq!(
+        approved.next(&stranger, Utc::now()).unwrap_err().code(),
+        "NOT_CO_FUNDED"
+    );
 }
