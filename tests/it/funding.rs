@@ -20,7 +20,7 @@ use crate::seeded_site::{SeededSite, shown_text};
 use crate::sign_in::sign_in_as;
 
 /// The seed's active member named `name`, `members/{id}`.
-async fn member_named(channel: Channel, admin: &str, name: &str) -> mp::Member {
+pub(crate) async fn member_named(channel: Channel, admin: &str, name: &str) -> mp::Member {
     mp::members_service_client::MembersServiceClient::new(channel)
         .list_members(authed(
             mp::ListMembersRequest {
@@ -41,7 +41,7 @@ async fn member_named(channel: Channel, admin: &str, name: &str) -> mp::Member {
 
 /// An active commune of the seed that has not applied to `programme` (Solaire Dôme
 /// takes communes, one award each).
-async fn fresh_commune(channel: Channel, admin: &str, programme: &str) -> mp::Member {
+pub(crate) async fn fresh_commune(channel: Channel, admin: &str, programme: &str) -> mp::Member {
     let applied: Vec<String> = ProjectsServiceClient::new(channel.clone())
         .list_applications(authed(
             pp::ListApplicationsRequest {
@@ -118,7 +118,7 @@ async fn fill_and_press(browser: &Browser, units: &str, purpose: &str, button: &
 }
 
 /// Waits for `css` on the page `browser` is on; fails with what the page says instead.
-async fn appears(browser: &Browser, css: &str) {
+pub(crate) async fn appears(browser: &Browser, css: &str) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while browser.find_all(css).await.is_empty() {
         if tokio::time::Instant::now() > deadline {
@@ -134,7 +134,7 @@ async fn appears(browser: &Browser, css: &str) {
 }
 
 /// Submits an application of one unit through the programme's page.
-async fn apply_through_the_site(
+pub(crate) async fn apply_through_the_site(
     site: &SeededSite,
     browser: &Browser,
     programme: &str,

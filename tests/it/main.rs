@@ -18,6 +18,7 @@ mod faults;
 mod funding;
 mod grouped_purchases;
 mod groupings;
+mod instructing;
 mod instruction;
 mod interop;
 mod layering;

@@ -335,11 +335,15 @@ impl Web {
             )
             .route(
                 "/espace/demandes",
-                get(pages::applications::mine).post(pages::applications::act),
+                get(pages::applications::mine).post(pages::decisions::act),
             )
             .route(
                 "/espace/instruction",
-                get(pages::instruction::instruction).post(pages::applications::act),
+                get(pages::instruction::instruction).post(pages::decisions::act),
+            )
+            .route(
+                "/espace/instruction/enveloppe",
+                post(pages::decisions::change_envelope),
             )
             .route(
                 "/espace/reservations",

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod booking;
 pub mod claims;
 pub mod dead_letters;
+pub mod decisions;
 pub mod emails;
 pub mod forms;
 pub mod history;

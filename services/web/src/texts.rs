@@ -7,6 +7,7 @@ pub mod applications;
 pub mod bookings;
 pub mod emails;
 pub mod forms;
+pub mod instruction;
 pub mod needs;
 pub mod offers;
 pub mod profile;
@@ -193,6 +194,9 @@ pub struct Texts {
     pub account: &'static account::AccountTexts,
     /// Applying to programmes and instructing applications.
     pub applications: &'static applications::ApplicationTexts,
+    /// Instructing beyond the decision: completions, opinions, advances, cancellations,
+    /// envelope changes.
+    pub instruction: &'static instruction::InstructionTexts,
     /// Booking a slot and following one's reservations.
     pub bookings: &'static bookings::BookingTexts,
     /// Offering resources.
@@ -311,6 +315,7 @@ pub const FR: Texts = Texts {
     footer: "Fabrique des transitions — plateforme de l'alliance, logiciel libre",
     account: &account::FR,
     applications: &applications::FR,
+    instruction: &instruction::FR,
     bookings: &bookings::FR,
     forms: &forms::FR,
     offers: &offers::FR,

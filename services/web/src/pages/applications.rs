@@ -2,8 +2,9 @@
 //! member: the form of a programme's page, which first computes the aid and its
 //! breakdown (`CreateApplication` with `validate_only`) and then submits it with the
 //! form's request id (`POST /programmes/{id}/demander`); "Mes demandes d'aide"
-//! (`/espace/demandes`), the member's applications, withdrawable while submitted; and
-//! the decisions of both this page and [`super::instruction`]'s.
+//! (`/espace/demandes`), the member's applications, withdrawable while submitted and
+//! completed when sent back; the rows both it and [`super::instruction`] list. Their
+//! forms are handled in [`super::decisions`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -279,6 +280,15 @@ pub(super) struct Row {
     pub(super) submitted: bool,
     /// Approved: may be paid.
     pub(super) approved: bool,
+    /// Sent back to its applicant: may be completed.
+    pub(super) to_complete: bool,
+    /// What the instructor asked to complete, and the applicant's answer.
+    pub(super) asked: String,
+    pub(super) answered: String,
+    /// The instructor's opinion, as a sentence (instructors only see it).
+    pub(super) opinion: String,
+    /// What the funder paid of it so far; empty when nothing.
+    pub(super) paid: String,
 }
 
 impl Row {
@@ -311,7 +321,28 @@ pub(super) fn row(
         reason: t.applications.reason(&a.state_reason),
         submitted: state == ApplicationState::Submitted,
         approved: state == ApplicationState::Approved,
+        to_complete: state == ApplicationState::ToComplete,
+        asked: a.completion_request.clone(),
+        answered: a.completion_answer.clone(),
+        opinion: opinion(t, a),
+        paid: (a.paid_cents > 0)
+            .then(|| fr::euros(a.paid_cents))
+            .unwrap_or_default(),
     }
+}
+
+/// The instructor's opinion of `a` as a sentence, empty when none was given or the
+/// reader may not see it.
+fn opinion(t: &Texts, a: &pp::Application) -> String {
+    let Some(instruction) = a.instruction.as_ref().filter(|i| !i.opinion.is_empty()) else {
+        return String::new();
+    };
+    let i = t.instruction;
+    let lead = match pp::Recommendation::try_from(instruction.recommendation) {
+        Ok(pp::Recommendation::Reject) => i.opinion_unfavourable,
+        _ => i.opinion_favourable,
+    };
+    format!("{lead} : {}", instruction.opinion)
 }
 
 /// Every programme, open or closed.
@@ -368,6 +399,12 @@ pub(super) fn done_text(t: &Texts, done: &Done) -> Option<&'static str> {
         "rejetee" => Some(a.rejected_done),
         "payee" => Some(a.paid_done),
         "retiree" => Some(a.withdrawn_done),
+        "a-completer" => Some(t.instruction.completion_asked_done),
+        "avis" => Some(t.instruction.opinion_done),
+        "acompte" => Some(t.instruction.advance_done),
+        "annulee" => Some(t.instruction.cancelled_done),
+        "enveloppe" => Some(t.instruction.envelope_done),
+        "completee" => Some(t.instruction.completed_done),
         _ => None,
     }
 }
@@ -396,7 +433,7 @@ pub async fn mine(
     mine_page(&web, &acting, StatusCode::OK, done, Problems::none()).await
 }
 
-async fn mine_page(
+pub(super) async fn mine_page(
     web: &Web,
     acting: &Acting,
     status: StatusCode,
@@ -429,121 +466,4 @@ async fn mine_page(
             rows,
         },
     )
-}
-
-/// A form of the member's pages: what to do to which application.
-#[derive(Debug, Default, Deserialize)]
-pub struct ActionForm {
-    #[serde(default)]
-    csrf: String,
-    /// `programmes/{id}/applications/{id}`.
-    #[serde(default)]
-    demande: String,
-    /// `accorder`, `rejeter`, `payer` (the funder) or `retirer` (the applicant).
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    motif: String,
-}
-
-/// Does `action` (`accorder`, `rejeter`, `payer`, `retirer`) to application `name`; the
-/// answer, and the code of what was done. `None` for an action that is not one.
-async fn decide(
-    web: &Web,
-    acting: &Acting,
-    action: &str,
-    name: String,
-    reason: String,
-) -> Option<(Result<(), tonic::Status>, &'static str)> {
-    let mut projects = web.api.projects();
-    Some(match action {
-        "accorder" => (
-            projects
-                .approve_application(acting.authed(pp::ApproveApplicationRequest { name }))
-                .await
-                .map(drop),
-            "accordee",
-        ),
-        "rejeter" => (
-            projects
-                .reject_application(acting.authed(pp::RejectApplicationRequest { name, reason }))
-                .await
-                .map(drop),
-            "rejetee",
-        ),
-        "payer" => (
-            projects
-                .pay_application(acting.authed(pp::PayApplicationRequest { name }))
-                .await
-                .map(drop),
-            "payee",
-        ),
-        "retirer" => (
-            projects
-                .withdraw_application(
-                    acting.authed(pp::WithdrawApplicationRequest { name, reason }),
-                )
-                .await
-                .map(drop),
-            "retiree",
-        ),
-        _ => return None,
-    })
-}
-
-/// `POST /espace/instruction` and `POST /espace/demandes`: a decision, a payment or a
-/// withdrawal; back to the page it came from, which says what was done or why not.
-pub async fn act(
-    State(web): State<Arc<Web>>,
-    headers: HeaderMap,
-    Form(form): Form<ActionForm>,
-) -> Response {
-    let t = web.texts;
-    let acting = match forms::submitted_for_member(&web, &headers, &form.csrf) {
-        Ok(acting) => acting,
-        Err(refusal) => return *refusal,
-    };
-    let name = form.demande.clone();
-    let reason = form.motif.trim().to_string();
-    let funder_page = form.action != "retirer";
-    if form.action == "rejeter" && reason.is_empty() {
-        let problems = Problems::general(t.applications.reason_required);
-        return super::instruction::instruction_page(
-            &web,
-            &acting,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            problems,
-        )
-        .await;
-    }
-    let Some((answer, done)) = decide(&web, &acting, &form.action, name, reason).await else {
-        return super::not_found().await;
-    };
-    let page = if funder_page {
-        "/espace/instruction"
-    } else {
-        "/espace/demandes"
-    };
-    match answer {
-        Ok(_) => forms::see_other(&format!("{page}?fait={done}"), None),
-        Err(status) => {
-            let problems = match forms::refused(t, status, &[], |r| t.applications.refusal(r)) {
-                Ok(problems) => problems,
-                Err(page) => return *page,
-            };
-            if funder_page {
-                super::instruction::instruction_page(
-                    &web,
-                    &acting,
-                    StatusCode::CONFLICT,
-                    None,
-                    problems,
-                )
-                .await
-            } else {
-                mine_page(&web, &acting, StatusCode::CONFLICT, None, problems).await
-            }
-        }
-    }
 }

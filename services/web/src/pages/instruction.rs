@@ -1,9 +1,10 @@
-//! "Instruction des demandes" (`/espace/instruction`), for a person acting for a funder:
-//! the queue of every programme the member funds, with each envelope's gauge, filtered
-//! by programme, state and words of the applicant or purpose — approve, reject with a
-//! reason, record a payment (the forms are sent to
-//! [`super::applications::act`]). An envelope spent is said on the page and in the
-//! refusal.
+//! "Instruction des demandes" (`/espace/instruction`), for a person acting for a funder
+//! or an operator: the queue of every programme the member funds or instructs, with each
+//! envelope's gauge, filtered by programme, state and words of the applicant or purpose.
+//! An instructor asks to complete; the operator gives its opinion; the funder approves,
+//! rejects with a reason, records an advance or the balance, cancels an award, and
+//! records the deliberations that change its envelope (the forms are sent to
+//! [`super::decisions`]). An envelope spent is said on the page and in the refusal.
 
 use std::sync::Arc;
 
@@ -23,12 +24,20 @@ use super::programmes::Gauge;
 use crate::Web;
 use crate::texts::Texts;
 
-/// A programme the member funds, with its queue.
+/// A programme the member funds or instructs, with its queue.
 struct Funded {
     title: String,
+    /// `programmes/{id}`, for the envelope form.
+    name: String,
     href: String,
     gauge: Gauge,
     tables: Vec<Table>,
+    /// The member funds it: it decides, pays and changes the envelope …
+    decides: bool,
+    /// … or it is its operator: it gives the opinion.
+    operates: bool,
+    /// The envelope changes voted, oldest first, as sentences.
+    envelope_changes: Vec<String>,
 }
 
 /// One list of the queue: "À instruire", "Accordées, à payer"…
@@ -63,7 +72,8 @@ pub struct InstructionQuery {
     /// A programme's id; empty: every one the member funds.
     #[serde(default)]
     programme: String,
-    /// `deposee`, `accordee`, `payee`, `rejetee`; empty: what waits (the first two).
+    /// `deposee`, `a-completer`, `accordee`, `payee`, `rejetee`; empty: what waits (the
+    /// first three).
     #[serde(default)]
     etat: String,
     /// Words of the applicant's name or of the purpose.
@@ -75,9 +85,14 @@ pub struct InstructionQuery {
 fn tables_for(t: &Texts, state: &str) -> Vec<(&'static str, Vec<ApplicationState>)> {
     let a = t.applications;
     let submitted = (a.to_decide, vec![ApplicationState::Submitted]);
+    let to_complete = (
+        t.instruction.to_complete,
+        vec![ApplicationState::ToComplete],
+    );
     let approved = (a.to_pay, vec![ApplicationState::Approved]);
     match state {
         "deposee" => vec![submitted],
+        "a-completer" => vec![to_complete],
         "accordee" => vec![approved],
         "payee" => vec![(a.paid, vec![ApplicationState::Paid])],
         "rejetee" => vec![(
@@ -88,8 +103,30 @@ fn tables_for(t: &Texts, state: &str) -> Vec<(&'static str, Vec<ApplicationState
                 ApplicationState::Cancelled,
             ],
         )],
-        _ => vec![submitted, approved],
+        _ => vec![submitted, to_complete, approved],
     }
+}
+
+/// A programme's envelope changes as sentences, oldest first.
+fn envelope_changes(t: &Texts, programme: &fabrique_api::projects::Programme) -> Vec<String> {
+    programme
+        .envelope_changes
+        .iter()
+        .map(|c| {
+            let day = c
+                .deliberation_time
+                .as_ref()
+                .and_then(|d| chrono::DateTime::from_timestamp(d.seconds, 0))
+                .map(|d| crate::fr::date(d.date_naive()))
+                .unwrap_or_default();
+            t.instruction.envelope_change(
+                &day,
+                &crate::fr::euros(c.previous_cents),
+                &crate::fr::euros(c.envelope_cents),
+                &c.deliberation_reference,
+            )
+        })
+        .collect()
 }
 
 /// Whether `row` holds every word of `search` in its applicant or purpose (case and
@@ -101,7 +138,8 @@ fn matches(row: &Row, search: &str) -> bool {
         .all(|word| text.contains(word))
 }
 
-/// `GET /espace/instruction`: the queue of every programme the member funds, filtered
+/// `GET /espace/instruction`: the queue of every programme the member funds or
+/// instructs, filtered
 /// by programme, state and words.
 pub async fn instruction(
     State(web): State<Arc<Web>>,
@@ -159,7 +197,7 @@ async fn queue(web: &Web, acting: &Acting, page: Page, query: &InstructionQuery)
     };
     let mine: Vec<_> = listed
         .iter()
-        .filter(|p| p.funder == acting.member)
+        .filter(|p| p.funder == acting.member || p.operator == acting.member)
         .collect();
     let mut funded = Vec::new();
     for (n, programme) in mine.iter().enumerate() {
@@ -190,9 +228,13 @@ async fn queue(web: &Web, acting: &Acting, page: Page, query: &InstructionQuery)
         }
         funded.push(Funded {
             title: programme.title.clone(),
+            name: programme.name.clone(),
             href: format!("/{}", programme.name),
             gauge: Gauge::of(t, &format!("g{n}"), programme),
             tables,
+            decides: programme.funder == acting.member,
+            operates: programme.operator == acting.member,
+            envelope_changes: envelope_changes(t, programme),
         });
     }
     let a = t.applications;
@@ -209,6 +251,7 @@ async fn queue(web: &Web, acting: &Acting, page: Page, query: &InstructionQuery)
         .collect();
     let states = [
         ("deposee", a.to_decide),
+        ("a-completer", t.instruction.to_complete_filter),
         ("accordee", a.to_pay),
         ("payee", a.paid),
         ("rejetee", a.rejected_or_withdrawn),

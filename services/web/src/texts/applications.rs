@@ -147,16 +147,17 @@ pub const FR: ApplicationTexts = ApplicationTexts {
     mine_intro: "Les demandes déposées par votre structure, et où elles en sont.",
     no_applications: "Aucune demande pour l'instant.",
     instruction_title: "Instruction des demandes",
-    instruction_intro: "Les demandes reçues par les programmes que votre structure finance : \
-                        accordez, rejetez avec un motif, enregistrez les paiements.",
-    funds_nothing: "Votre structure ne finance aucun programme.",
+    instruction_intro: "Les demandes reçues par les programmes que votre structure finance ou \
+                        instruit : demandez des compléments, donnez votre avis ; le financeur \
+                        accorde, rejette avec un motif, enregistre les versements.",
+    funds_nothing: "Votre structure ne finance ni n'instruit aucun programme.",
     to_decide: "À instruire",
     to_pay: "Accordées, à payer",
     nothing_here: "Aucune demande.",
     filters: "Filtrer les demandes",
     all_programmes: "Tous les programmes",
     state_filter: "État",
-    waiting: "À traiter (à instruire, à payer)",
+    waiting: "À traiter (à instruire, à compléter, à payer)",
     paid: "Payées",
     rejected_or_withdrawn: "Rejetées, retirées ou annulées",
     search_label: "Demandeur ou objet",
