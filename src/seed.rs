@@ -705,8 +705,17 @@ async fn seed_solaire_dome_grouping(
     aduhme: &Caller,
 ) -> anyhow::Result<()> {
     use fabrique_projects::domain::{
-        ApplicationState, GroupingDraft, Payment, PaymentKind, Recommendation,
+        ApplicationState, GroupingDraft, Installation, Payment, PaymentKind, Recommendation,
     };
+    // Each commune's school roof: 9 kWc on 60 m², as the programme's unit.
+    let installations = communes
+        .iter()
+        .map(|_| Installation {
+            peak_watts: 9_000,
+            area_dm2: Some(6_000),
+            building: Some("École communale".into()),
+        })
+        .collect();
     let (grouping, applications) = projects
         .create_grouping(
             epci,
@@ -717,6 +726,7 @@ async fn seed_solaire_dome_grouping(
                     .into(),
                 units_per_member: 1,
                 members: communes,
+                installations,
             },
             Some(request_id("grouping:Solaire Dôme:Thiers Dore et Montagne")),
         )

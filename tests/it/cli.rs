@@ -406,6 +406,18 @@ fn check_alliance((members, places, programmes): &Seeded) {
         .expect("the Aduhme");
     assert_eq!(solaire.operator, aduhme.name, "the Aduhme instructs");
     assert_eq!(solaire.co_funders[0].share_basis_points, 2_500);
+    // Each commune of the grouping gave its school's 9 kWc; three awards install them.
+    assert_eq!(solaire.installed_kw, 27.0);
+    assert_eq!(solaire.estimated_yearly_kwh, 32_400);
+    // The Région's 25 % for the park's communes: three parts, one paid.
+    assert!(!solaire.co_funders[0].epci_sirens.is_empty());
+    assert_eq!(
+        (
+            solaire.co_funders[0].committed_cents,
+            solaire.co_funders[0].paid_cents
+        ),
+        (3 * 125_000, 125_000)
+    );
 }
 
 #[tokio::test]

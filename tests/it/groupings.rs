@@ -16,12 +16,23 @@ use crate::support::{Members, association, id_of, reason, violated_fields};
 
 impl Projects {
     async fn file(&self, programme: &str, members: &[&String]) -> Result<proto::Grouping, Status> {
+        self.file_with(programme, members, Vec::new()).await
+    }
+
+    /// A grouping giving each member's `installations`.
+    async fn file_with(
+        &self,
+        programme: &str,
+        members: &[&String],
+        installations: Vec<proto::Installation>,
+    ) -> Result<proto::Grouping, Status> {
         let request = proto::CreateGroupingRequest {
             parent: programme.to_string(),
             grouping: Some(proto::Grouping {
                 purpose: "Groupement Solaire Dôme : centrales de 9 kWc sur les écoles".into(),
                 members: members.iter().map(|m| m.to_string()).collect(),
                 units_per_member: 1,
+                installations,
                 ..Default::default()
             }),
             request_id: String::new(),
@@ -220,7 +231,95 @@ async fn two_groupings_race_for_the_last_money(backend: Backend) {
     );
 }
 
+/// Each commune of a grouping gives what it installs; the programme reports them once
+/// approved. One installation per member or none: a partial list is named.
+async fn each_commune_of_a_grouping_gives_its_installation(backend: Backend) {
+    let platform = platform(backend).await;
+    let members = Members::connect(&platform, TestPlatform::admin_token()).await;
+    let mut list = vec![
+        with_kind(
+            "Département du Puy-de-Dôme",
+            mp::MemberKind::Departement,
+            &[],
+        ),
+        with_kind("Région Auvergne-Rhône-Alpes", mp::MemberKind::Region, &[]),
+        with_kind("Thiers Dore et Montagne", mp::MemberKind::Epci, &[]),
+    ];
+    list.extend(open_data_communes(2));
+    let names = active_members(&platform, &members, list).await;
+    let client =
+        |i: usize| Projects::connect(&platform, TestPlatform::member_token(&id_of(&names[i])));
+    let (funder, epci) = (client(0).await, client(2).await);
+    let programme = funder
+        .programme(proto::Programme {
+            yield_kwh_per_kwp: 1_200,
+            ..solaire_dome(&names[1])
+        })
+        .await
+        .expect("open");
+    let (c1, c2) = (&names[3], &names[4]);
+    let roof = |kw: f64, building: &str| proto::Installation {
+        peak_kw: kw,
+        area_m2: 60.0,
+        building: building.into(),
+    };
+    let partial = epci
+        .file_with(&programme.name, &[c1, c2], vec![roof(9.0, "École")])
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&partial), vec!["grouping.installations"]);
+    let bad = epci
+        .file_with(
+            &programme.name,
+            &[c1, c2],
+            vec![roof(9.0, "École"), roof(0.0, "Mairie")],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&bad),
+        vec!["grouping.installations[1].peak_kw"]
+    );
+    let filed = epci
+        .file_with(
+            &programme.name,
+            &[c1, c2],
+            vec![roof(9.0, "École"), roof(6.0, "Mairie")],
+        )
+        .await
+        .expect("filed");
+    let installed: Vec<(f64, String)> = filed
+        .applications
+        .iter()
+        .map(|a| {
+            let i = a.installation.clone().expect("an installation");
+            (i.peak_kw, i.building)
+        })
+        .collect();
+    assert_eq!(
+        installed,
+        vec![(9.0, "École".to_string()), (6.0, "Mairie".to_string())]
+    );
+    funder
+        .approve_grouping(&filed.name)
+        .await
+        .expect("approved");
+    let read = funder.get_programme(&programme.name).await.expect("read");
+    assert_eq!(
+        (read.installed_kw, read.estimated_yearly_kwh),
+        (15.0, 18_000)
+    );
+}
+
 mod postgres {
+    #[tokio::test]
+    async fn each_commune_of_a_grouping_gives_its_installation() {
+        super::each_commune_of_a_grouping_gives_its_installation(
+            fabrique_testkit::Backend::Postgres,
+        )
+        .await;
+    }
+
     #[tokio::test]
     async fn an_epci_files_for_its_communes() {
         super::an_epci_files_for_its_communes(fabrique_testkit::Backend::Postgres).await;
@@ -233,6 +332,12 @@ mod postgres {
 }
 
 mod sqlite {
+    #[tokio::test]
+    async fn each_commune_of_a_grouping_gives_its_installation() {
+        super::each_commune_of_a_grouping_gives_its_installation(fabrique_testkit::Backend::Sqlite)
+            .await;
+    }
+
     #[tokio::test]
     async fn an_epci_files_for_its_communes() {
         super::an_epci_files_for_its_communes(fabrique_testkit::Backend::Sqlite).await;

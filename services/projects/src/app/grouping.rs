@@ -59,7 +59,7 @@ impl Projects {
             created_at: now,
         };
         let applications = self
-            .grouped_applications(&programme, &grouping, caller)
+            .grouped_applications(&programme, &grouping, &draft.installations, caller)
             .await?;
         let txn = self.db.begin().await?;
         store::insert_grouping(&txn, &grouping, request_id).await?;
@@ -76,21 +76,23 @@ impl Projects {
     }
 
     /// One application per member of `grouping`, each admitted as if its member had
-    /// applied itself (the first refused refuses the whole filing).
+    /// applied itself (the first refused refuses the whole filing), with the
+    /// installation given for it, if any.
     async fn grouped_applications(
         &self,
         programme: &Programme,
         grouping: &Grouping,
+        installations: &[crate::domain::Installation],
         caller: &Caller,
     ) -> Result<Vec<Application>, Error> {
         let mut applications = Vec::new();
-        for member in &grouping.members {
+        for (i, member) in grouping.members.iter().enumerate() {
             let one = ApplicationDraft {
                 project: None,
                 units: grouping.units_per_member,
                 purpose: grouping.purpose.clone(),
                 beneficiary_siret: None,
-                installation: None,
+                installation: installations.get(i).cloned(),
             };
             let place = self
                 .admit(programme, *member, &one, grouping.created_at)

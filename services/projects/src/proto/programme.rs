@@ -403,7 +403,8 @@ impl TryFrom<&proto::Application> for ApplicationDraft {
         );
         let purpose = v.check("application.purpose", bounded_text(&a.purpose, 1, 500));
         let siret = v.check("application.beneficiary_siret", siret(&a.beneficiary_siret));
-        let installation = parse_installation(&mut v, a.installation.as_ref());
+        let installation =
+            parse_installation(&mut v, "application.installation", a.installation.as_ref());
         v.into_result()?;
         let (Some(project), Some(purpose), Some(beneficiary_siret), Some(installation)) =
             (project, purpose, siret, installation)
@@ -470,29 +471,28 @@ pub fn parse_envelope_change(
     }
 }
 
-/// An application's installation, each bad field named; `Some(None)` when not given.
-fn parse_installation(
+/// An installation at request field `at`, each bad field named under it; `Some(None)`
+/// when not given.
+pub(crate) fn parse_installation(
     v: &mut Violations,
+    at: &str,
     i: Option<&proto::Installation>,
 ) -> Option<Option<Installation>> {
     let Some(i) = i else {
         return Some(None);
     };
     let peak = v.check(
-        "application.installation.peak_kw",
+        &format!("{at}.peak_kw"),
         crate::domain::parse_peak_kw(i.peak_kw),
     );
     let area = match i.area_m2 {
         0.0 => Some(None),
         m2 => v
-            .check(
-                "application.installation.area_m2",
-                crate::domain::parse_area_m2(m2),
-            )
+            .check(&format!("{at}.area_m2"), crate::domain::parse_area_m2(m2))
             .map(Some),
     };
     let building = v.check(
-        "application.installation.building",
+        &format!("{at}.building"),
         fabrique_types::optional_text(&i.building, 200),
     );
     Some(Some(Installation {

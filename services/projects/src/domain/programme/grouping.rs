@@ -50,6 +50,9 @@ pub struct GroupingDraft {
     pub units_per_member: u32,
     /// 2 to 100 distinct members.
     pub members: Vec<Uuid>,
+    /// What each member's application finances, in the order of `members`; empty:
+    /// not given.
+    pub installations: Vec<super::Installation>,
 }
 
 /// `programmes/{p}/groupings/{g}` → (p, g).
