@@ -824,6 +824,24 @@ async fn applicants_and_operators_hear_of_what_concerns_them(backend: Backend) {
     .into_inner()
     .name;
     let mut projects = projects.clone();
+    // Sent back to complete, completed, then approved and paid.
+    let ask = pp::RequestCompletionRequest {
+        name: application.clone(),
+        message: "Joignez le devis.".into(),
+    };
+    projects
+        .request_completion(authed(ask, &admin))
+        .await
+        .expect("to complete");
+    let answer = pp::CompleteApplicationRequest {
+        name: application.clone(),
+        answer: "Devis joint.".into(),
+        purpose: String::new(),
+    };
+    projects
+        .complete_application(authed(answer, &commune_token))
+        .await
+        .expect("completed");
     let approve = pp::ApproveApplicationRequest {
         name: application.clone(),
     };
@@ -836,11 +854,23 @@ async fn applicants_and_operators_hear_of_what_concerns_them(backend: Backend) {
         .pay_application(authed(pay, &admin))
         .await
         .expect("pay");
-    let mails = smtp.wait_for(5, WAIT).await;
+    let mails = smtp.wait_for(6, WAIT).await;
     let told = to(&mails, "mairie@saint-remy.test");
     assert_eq!(
         sorted_subjects(&told),
-        ["Aide versée", "Demande d’aide acceptée"]
+        [
+            "Aide versée",
+            "Demande d’aide acceptée",
+            "Demande d’aide à compléter"
+        ]
+    );
+    let asked = told
+        .iter()
+        .find(|m| m.header("Subject").as_deref() == Some("Demande d’aide à compléter"))
+        .expect("the request to complete");
+    assert!(
+        !asked.text_body().contains("Joignez le devis"),
+        "what is asked stays on the site"
     );
     let accepted = told
         .iter()
@@ -886,12 +916,12 @@ async fn applicants_and_operators_hear_of_what_concerns_them(backend: Backend) {
         .suspend(&operator, "Cotisation impayée")
         .await
         .expect("suspend");
-    let mails = smtp.wait_for(6, WAIT).await;
+    let mails = smtp.wait_for(7, WAIT).await;
     let told = to(&mails, "lieu@dorelie.test");
     assert_eq!(subjects(&told), ["Lieu à revoir : La Dorélie"]);
     let id = place.trim_start_matches("places/");
     assert!(told[0].text_body().contains(&format!("{SITE}/lieux/{id}")));
-    no_more_than(&smtp, 6).await;
+    no_more_than(&smtp, 7).await;
     platform.stop().await;
 }
 

@@ -302,6 +302,8 @@ async fn application(
         "approved" => ApplicationChange::Approved,
         "rejected" => ApplicationChange::Rejected,
         "paid" => ApplicationChange::Paid,
+        "completion_requested" => ApplicationChange::ToComplete,
+        "cancelled" => ApplicationChange::Cancelled,
         _ => return Ok(Vec::new()),
     };
     let e: projects::ApplicationChanged = event.decode().map_err(permanent)?;

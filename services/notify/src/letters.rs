@@ -225,9 +225,15 @@ pub enum ApplicationChange {
     Rejected,
     /// The aid was paid.
     Paid,
+    /// An instructor sent it back to complete (what is asked stays on the site: the
+    /// event does not carry it).
+    ToComplete,
+    /// The funder cancelled the award (the beneficiary gave up).
+    Cancelled,
 }
 
-/// The applicant learns the funder's decision and the payment.
+/// The applicant learns the funder's decision, a request to complete, a cancellation
+/// and the payment.
 pub fn application(
     change: ApplicationChange,
     applicant: Uuid,
@@ -254,6 +260,20 @@ pub fn application(
         ApplicationChange::Paid => (
             "Aide versée",
             format!("L’aide de votre demande {programme} a été versée."),
+        ),
+        ApplicationChange::ToComplete => (
+            "Demande d’aide à compléter",
+            format!(
+                "L’instructeur de votre demande {programme} vous demande de la compléter : \
+                 lisez ce qui est demandé et répondez depuis vos demandes."
+            ),
+        ),
+        ApplicationChange::Cancelled => (
+            "Aide annulée",
+            format!(
+                "L’aide attribuée à votre demande {programme} est annulée : son montant \
+                 revient au programme."
+            ),
         ),
     };
     vec![Notice {
@@ -368,6 +388,22 @@ mod tests {
         let by_platform = reservation(ReservationChange::Cancelled, &f);
         assert_eq!(by_platform.len(), 1);
         assert_eq!(by_platform[0].audience, Audience::Member(borrower));
+    }
+
+    #[test]
+    fn a_cancelled_award_says_why() {
+        let notices = application(
+            ApplicationChange::Cancelled,
+            Uuid::now_v7(),
+            Some("Solaire Dôme"),
+            500_000,
+            "La commune renonce.",
+        );
+        assert_eq!(notices[0].subject, "Aide annulée");
+        assert_eq!(
+            notices[0].facts[1],
+            ("Motif".to_string(), "La commune renonce.".to_string())
+        );
     }
 
     #[test]
