@@ -325,9 +325,11 @@ pub(super) fn row(
         asked: a.completion_request.clone(),
         answered: a.completion_answer.clone(),
         opinion: opinion(t, a),
-        paid: (a.paid_cents > 0)
-            .then(|| fr::euros(a.paid_cents))
-            .unwrap_or_default(),
+        paid: if a.paid_cents > 0 {
+            fr::euros(a.paid_cents)
+        } else {
+            String::new()
+        },
     }
 }
 

@@ -59,7 +59,7 @@ pub struct ActionForm {
 fn cents(text: &str) -> Option<i64> {
     let euros = fr::parse_decimal(text)?;
     let cents = (euros * 100.0).round();
-    (cents >= 1.0 && cents < 1e14).then_some(cents as i64)
+    (1.0..1e14).contains(&cents).then_some(cents as i64)
 }
 
 /// Midnight UTC of a day typed `YYYY-MM-DD` (the service reads only its date).
