@@ -15,6 +15,8 @@
 //! Because no event has flowed yet, the seed writes the registry's member replica
 //! itself, with the same versions the events will carry (so they change nothing).
 
+mod sharing;
+
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -459,11 +461,13 @@ fn replica_member(member: &Member) -> fabrique_replicas::members::ReplicaMember 
     }
 }
 
+/// Lists the example places; the replica rows their events will give, for the services
+/// seeded next.
 async fn seed_places(
     database: &DatabaseSettings,
     admin: &Caller,
     members: &HashMap<String, Member>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<fabrique_replicas::places::ReplicaPlace>> {
     let service = fabrique_registry::RegistryServiceModule;
     let db = fabrique_platform::db::connect(database, service.name()).await?;
     service.migrate(&db).await?;
@@ -471,8 +475,9 @@ async fn seed_places(
         fabrique_replicas::members::upsert(&db, &replica_member(member)).await?;
     }
     let registry = fabrique_registry::app::Registry::new(db, OutboxSignal::new());
+    let mut listed = Vec::new();
     for example in example_places() {
-        let place = registry
+        let mut place = registry
             .create(
                 admin,
                 place_description(&example, members)?,
@@ -480,7 +485,7 @@ async fn seed_places(
             )
             .await?;
         if place.state == fabrique_registry::domain::PlaceState::Proposed {
-            registry
+            place = registry
                 .transition(
                     admin,
                     place.id,
@@ -491,8 +496,21 @@ async fn seed_places(
                 .await?;
         }
         println!("{}  {}", place.id.name(), example.name);
+        listed.push(fabrique_replicas::places::ReplicaPlace {
+            id: place.id.uuid(),
+            display_name: example.name.to_string(),
+            insee_code: example.insee_code.map(str::to_string),
+            latitude: example.latitude,
+            longitude: example.longitude,
+            state: place.state.as_str().to_string(),
+            operator: example
+                .operator
+                .and_then(|name| members.get(name))
+                .map(|m| m.id.uuid()),
+            version: place.version,
+        });
     }
-    Ok(())
+    Ok(listed)
 }
 
 /// Solaire Dôme (July 2020: €500,000, €5,000 per 9 kWc installation on a public roof,
@@ -505,6 +523,7 @@ async fn seed_projects(
     database: &DatabaseSettings,
     admin: &Caller,
     members: &HashMap<String, Member>,
+    places: &[fabrique_replicas::places::ReplicaPlace],
 ) -> anyhow::Result<()> {
     use fabrique_projects::app::{GroupPurchaseDraft, ProgrammeDraft, Projects};
     use fabrique_projects::domain::{Category, CoFunder, Lot, Site, VILLES_PAIRS_ROLES};
@@ -514,6 +533,9 @@ async fn seed_projects(
     service.migrate(&db).await?;
     for member in members.values() {
         fabrique_replicas::members::upsert(&db, &replica_member(member)).await?;
+    }
+    for place in places {
+        fabrique_replicas::places::upsert(&db, place).await?;
     }
     let id = |name: &str| {
         members
@@ -689,6 +711,82 @@ async fn seed_projects(
         "{}  Villes Pairs : « Quelle route pour demain ? »",
         workshop.name()
     );
+    seed_example_projects(&projects, members, places).await
+}
+
+/// The roads workshop's project (reusing road materials, led by the Département with
+/// the Villes Pairs co-pilots) and the Domaine des possibles' participatory housing.
+async fn seed_example_projects(
+    projects: &fabrique_projects::app::Projects,
+    members: &HashMap<String, Member>,
+    places: &[fabrique_replicas::places::ReplicaPlace],
+) -> anyhow::Result<()> {
+    use fabrique_projects::domain::{Participant, ProjectDraft, Theme};
+    let id = |name: &str| {
+        members
+            .get(name)
+            .map(|m| m.id.uuid())
+            .ok_or_else(|| anyhow::anyhow!("seed member {name} missing"))
+    };
+    let place = |name: &str| places.iter().find(|p| p.display_name == name).map(|p| p.id);
+    let examples = [
+        (
+            "Département du Puy-de-Dôme",
+            "Quelle route pour demain ? Réemployer les matériaux routiers",
+            "Projet de l'atelier Villes Pairs, saison 3 : réemploi des fraisats et \
+             bordures, clauses d'achat public, sobriété de la construction des routes.",
+            vec![Theme::CircularEconomy, Theme::Mobility],
+            vec![
+                ("Loos-en-Gohelle", "co-pilote de la saison Villes Pairs"),
+                ("ATEMIS", "co-pilote : économie de la fonctionnalité"),
+                ("Thiers Dore et Montagne", "territoire d'expérimentation"),
+            ],
+            place("Plateforme de réemploi des matériaux routiers (exemple)"),
+        ),
+        (
+            "Association pour la promotion de la Fabrique des transitions",
+            "Habitat participatif du Domaine des possibles",
+            "Exemple : un habitat partagé à Ternant — logements, cuisine commune, \
+             jardin nourricier — porté avec ses habitants.",
+            vec![Theme::Housing, Theme::Food],
+            vec![("Busi", "accompagnement de la coopérative d'habitants")],
+            place("Domaine des possibles"),
+        ),
+    ];
+    for (lead, title, summary, themes, participants, host) in examples {
+        let lead_id = id(lead)?;
+        let caller = Caller {
+            subject: lead_id.to_string(),
+            member_id: Some(lead_id),
+            roles: vec![Role::Member],
+            person: None,
+        };
+        let draft = ProjectDraft {
+            lead: None,
+            title: title.into(),
+            summary: Some(summary.into()),
+            themes: themes.into_iter().collect(),
+            participants: participants
+                .into_iter()
+                .map(|(member, role)| {
+                    Ok(Participant {
+                        member: id(member)?,
+                        role: role.into(),
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?,
+            host_place: host,
+            milestones: Vec::new(),
+        };
+        let project = projects
+            .create_project(
+                &caller,
+                draft,
+                Some(request_id(&format!("project:{title}"))),
+            )
+            .await?;
+        println!("{}  {title}", project.name());
+    }
     Ok(())
 }
 
@@ -839,7 +937,8 @@ pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
         seeded.insert(example.name.clone(), member);
     }
     println!("{} members in the example alliance", seeded.len());
-    seed_places(database, &admin, &seeded).await?;
-    seed_projects(database, &admin, &seeded).await?;
+    let places = seed_places(database, &admin, &seeded).await?;
+    seed_projects(database, &admin, &seeded, &places).await?;
+    sharing::seed(database, &seeded, &places).await?;
     Ok(())
 }

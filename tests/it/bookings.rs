@@ -205,6 +205,7 @@ async fn two_members_race_for_one_slot(backend: &[(&str, &str)]) {
                                     turnaround_minutes: 30,
                                     max_duration_hours: 8,
                                     max_advance_days: 60,
+                                    answer_within_hours: 0,
                                 }),
                                 ..Default::default()
                             }),

@@ -252,6 +252,78 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
     .expect("programmes")
     .into_inner()
     .programmes;
+    // What allies share and do together: four resources, a confirmed reservation and a
+    // held claim, two projects.
+    let mut sharing =
+        fabrique_api::sharing::sharing_service_client::SharingServiceClient::new(channel.clone());
+    let resources = sharing
+        .list_resources(authed(
+            fabrique_api::sharing::ListResourcesRequest {
+                page_size: 100,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .expect("resources")
+        .into_inner()
+        .resources;
+    let titles: Vec<&str> = resources.iter().map(|r| r.title.as_str()).collect();
+    for title in [
+        "Découpeuse laser du FabLab",
+        "Salle de réunion du tiers-lieu",
+        "Fraisats d'enrobés de réemploi",
+        "Fourgon partagé",
+    ] {
+        assert!(titles.contains(&title), "{title} in {titles:?}");
+    }
+    let laser = resources
+        .iter()
+        .find(|r| r.title == "Découpeuse laser du FabLab")
+        .expect("the laser cutter");
+    assert!(!laser.place.is_empty(), "at the Thiers FabLab");
+    let reservations = sharing
+        .list_reservations(authed(
+            fabrique_api::sharing::ListReservationsRequest {
+                parent: laser.name.clone(),
+                page_size: 10,
+                ..Default::default()
+            },
+            &token,
+        ))
+        .await
+        .expect("reservations")
+        .into_inner()
+        .reservations;
+    assert_eq!(
+        reservations.iter().map(|r| r.state).collect::<Vec<_>>(),
+        [fabrique_api::sharing::ReservationState::Confirmed as i32]
+    );
+    let gravel = resources
+        .iter()
+        .find(|r| r.title == "Fraisats d'enrobés de réemploi")
+        .expect("the road materials");
+    assert_eq!(gravel.remaining.as_ref().map(|q| q.amount), Some(112.0));
+    let projects = fabrique_api::projects::projects_service_client::ProjectsServiceClient::new(
+        channel.clone(),
+    )
+    .list_projects(authed(
+        fabrique_api::projects::ListProjectsRequest {
+            page_size: 100,
+            ..Default::default()
+        },
+        &token,
+    ))
+    .await
+    .expect("projects")
+    .into_inner()
+    .projects;
+    let titles: Vec<&str> = projects.iter().map(|p| p.title.as_str()).collect();
+    assert!(
+        titles.contains(&"Habitat participatif du Domaine des possibles")
+            && titles.contains(&"Quelle route pour demain ? Réemployer les matériaux routiers"),
+        "{titles:?}"
+    );
     let places = registry::registry_service_client::RegistryServiceClient::new(channel)
         .list_places(registry::ListPlacesRequest {
             page_size: 500,

@@ -107,8 +107,10 @@ async fn a_member_offers_withdraws_and_restores_a_resource(backend: &[(&str, &st
     assert!(violations.is_empty(), "/espace/ressources: {violations:?}");
     browser
         .execute(
-            "document.querySelector(\"input[name='motif']\").value = 'En panne';
-             document.querySelector(\"button[value='retirer']\").click();",
+            "const row = [...document.querySelectorAll('tbody tr')]
+                 .find(r => r.textContent.includes('Nacelle élévatrice'));
+             row.querySelector(\"input[name='motif']\").value = 'En panne';
+             row.querySelector(\"button[value='retirer']\").click();",
             Vec::new(),
         )
         .await;
@@ -118,8 +120,14 @@ async fn a_member_offers_withdraws_and_restores_a_resource(backend: &[(&str, &st
         list.contains("Nacelle élévatrice Équipement Retirée : En panne"),
         "{list}"
     );
+    // The seed's own resources are listed too: the one offered here is the nacelle.
     browser
-        .click(&browser.find("button[value='remettre']").await)
+        .execute(
+            "[...document.querySelectorAll('tbody tr')]
+                 .find(r => r.textContent.includes('Nacelle élévatrice'))
+                 .querySelector(\"button[value='remettre']\").click();",
+            Vec::new(),
+        )
         .await;
     landed(&browser, "/espace/ressources?fait=remise").await;
     let list = shown_text(&browser, "main table").await;

@@ -129,7 +129,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn purchase(
+    pub(crate) async fn purchase(
         &self,
         purchase: proto::GroupPurchase,
     ) -> Result<proto::GroupPurchase, Status> {
@@ -147,7 +147,7 @@ impl Projects {
             .map(tonic::Response::into_inner)
     }
 
-    async fn join(
+    pub(crate) async fn join(
         &self,
         purchase: &str,
         sites: &[(&str, &str, f64)],

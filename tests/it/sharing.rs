@@ -21,7 +21,7 @@ use crate::support::{
 
 const THIERS: (f64, f64) = (45.8564, 3.5475);
 
-async fn platform(backend: Backend) -> TestPlatform {
+pub(crate) async fn platform(backend: Backend) -> TestPlatform {
     let bus = match backend {
         Backend::Postgres => BusChoice::SharedNats,
         Backend::Sqlite => BusChoice::InProcess,
@@ -30,20 +30,20 @@ async fn platform(backend: Backend) -> TestPlatform {
 }
 
 #[derive(Clone)]
-struct Sharing {
-    client: SharingServiceClient<Channel>,
-    token: String,
+pub(crate) struct Sharing {
+    pub(crate) client: SharingServiceClient<Channel>,
+    pub(crate) token: String,
 }
 
 impl Sharing {
-    async fn connect(platform: &TestPlatform, token: String) -> Self {
+    pub(crate) async fn connect(platform: &TestPlatform, token: String) -> Self {
         Self {
             client: SharingServiceClient::new(platform.channel().await),
             token,
         }
     }
 
-    async fn offer(&self, resource: proto::Resource) -> Result<proto::Resource, Status> {
+    pub(crate) async fn offer(&self, resource: proto::Resource) -> Result<proto::Resource, Status> {
         self.offer_with_id(resource, "").await
     }
 
@@ -66,7 +66,7 @@ impl Sharing {
             .map(tonic::Response::into_inner)
     }
 
-    async fn get(&self, name: &str) -> Result<proto::Resource, Status> {
+    pub(crate) async fn get(&self, name: &str) -> Result<proto::Resource, Status> {
         let request = authed(
             proto::GetResourceRequest {
                 name: name.to_string(),
@@ -80,7 +80,7 @@ impl Sharing {
             .map(tonic::Response::into_inner)
     }
 
-    async fn reserve(
+    pub(crate) async fn reserve(
         &self,
         resource: &str,
         start: chrono::DateTime<Utc>,
@@ -105,7 +105,7 @@ impl Sharing {
             .map(tonic::Response::into_inner)
     }
 
-    async fn reservation(&self, name: &str) -> Result<proto::Reservation, Status> {
+    pub(crate) async fn reservation(&self, name: &str) -> Result<proto::Reservation, Status> {
         let request = authed(
             proto::GetReservationRequest {
                 name: name.to_string(),
@@ -119,7 +119,7 @@ impl Sharing {
             .map(tonic::Response::into_inner)
     }
 
-    async fn confirm(&self, name: &str) -> Result<proto::Reservation, Status> {
+    pub(crate) async fn confirm(&self, name: &str) -> Result<proto::Reservation, Status> {
         let request = authed(
             proto::ConfirmReservationRequest {
                 name: name.to_string(),
@@ -134,7 +134,7 @@ impl Sharing {
             .map(tonic::Response::into_inner)
     }
 
-    async fn claim(
+    pub(crate) async fn claim(
         &self,
         resource: &str,
         amount: f64,
@@ -188,7 +188,7 @@ impl Sharing {
 }
 
 /// An approved member, with a client acting for it once the sharing service knows it.
-async fn active_member(
+pub(crate) async fn active_member(
     platform: &TestPlatform,
     members: &Members,
     name: &str,
@@ -220,7 +220,7 @@ async fn active_member(
     (member.name, sharing)
 }
 
-fn equipment(title: &str, turnaround_minutes: i32) -> proto::Resource {
+pub(crate) fn equipment(title: &str, turnaround_minutes: i32) -> proto::Resource {
     proto::Resource {
         kind: proto::ResourceKind::Equipment as i32,
         title: title.to_string(),
@@ -232,7 +232,7 @@ fn equipment(title: &str, turnaround_minutes: i32) -> proto::Resource {
     }
 }
 
-fn material(title: &str, tonnes: f64) -> proto::Resource {
+pub(crate) fn material(title: &str, tonnes: f64) -> proto::Resource {
     proto::Resource {
         kind: proto::ResourceKind::Material as i32,
         title: title.to_string(),
@@ -245,14 +245,14 @@ fn material(title: &str, tonnes: f64) -> proto::Resource {
 }
 
 /// Tomorrow, on the hour.
-fn tomorrow() -> chrono::DateTime<Utc> {
+pub(crate) fn tomorrow() -> chrono::DateTime<Utc> {
     let t = Utc::now() + chrono::Duration::days(1);
     Utc.with_ymd_and_hms(t.year(), t.month(), t.day(), 8, 0, 0)
         .single()
         .expect("a time")
 }
 
-async fn sharing_database(platform: &TestPlatform) -> sea_orm::DatabaseConnection {
+pub(crate) async fn sharing_database(platform: &TestPlatform) -> sea_orm::DatabaseConnection {
     fabrique_platform::db::connect(
         &DatabaseSettings {
             url: platform.database_url.clone(),

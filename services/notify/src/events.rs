@@ -238,6 +238,7 @@ async fn reservation(
         "confirmed" => ReservationChange::Confirmed,
         "declined" => ReservationChange::Declined,
         "cancelled" => ReservationChange::Cancelled,
+        "expired" => ReservationChange::Expired,
         _ => return Ok(Vec::new()),
     };
     let e: sharing::ReservationChanged = event.decode().map_err(permanent)?;

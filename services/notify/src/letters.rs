@@ -38,6 +38,8 @@ pub enum ReservationChange {
     Declined,
     /// Someone (or the platform) cancelled it.
     Cancelled,
+    /// The owner did not answer in time: both sides hear it.
+    Expired,
 }
 
 const RESERVATIONS: &str = "/espace/reservations";
@@ -73,8 +75,8 @@ pub fn slot(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 
 /// Who learns what of a reservation's change: the owner of a request and of the
 /// borrower's cancellation, the borrower of the owner's answer and of any cancellation
-/// it did not make itself (by the owner, or by the platform when a member leaves or a
-/// place closes).
+/// it did not make itself (by the owner, or by the platform when a member leaves, a
+/// resource is withdrawn or a place closes); both of a request that expired unanswered.
 pub fn reservation(change: ReservationChange, f: &ReservationFacts) -> Vec<Notice> {
     let title = resource_title(&f.title);
     let notice = |audience, kind, subject: String, line: String| {
@@ -132,6 +134,30 @@ pub fn reservation(change: ReservationChange, f: &ReservationFacts) -> Vec<Notic
                 format!("Votre réservation de {title} a été annulée{by_owner}."),
             )]
         }
+        ReservationChange::Expired => vec![
+            notice(
+                to_borrower,
+                Kind::AsBorrower,
+                "Demande de réservation expirée".to_string(),
+                format!(
+                    "Votre demande de réservation de {title} n’a pas reçu de réponse à temps : \
+                     elle a expiré et le créneau est libéré. Vous pouvez la renouveler ou \
+                     chercher une autre ressource."
+                ),
+            ),
+            notice(
+                to_owner,
+                Kind::AsOwner,
+                format!(
+                    "Demande expirée : {}",
+                    f.title.as_deref().unwrap_or("votre ressource")
+                ),
+                format!(
+                    "La demande de {borrower} pour {title} est restée sans réponse : elle a \
+                     expiré et le créneau est libéré."
+                ),
+            ),
+        ],
     }
 }
 
@@ -370,6 +396,18 @@ mod tests {
             notices[0].facts[0].1,
             "mardi 8 décembre 2026, de 14\u{a0}h à 16\u{a0}h\u{a0}30"
         );
+    }
+
+    #[test]
+    fn an_expired_request_tells_both_sides() {
+        let (facts, borrower, owner) = facts(None);
+        let notices = reservation(ReservationChange::Expired, &facts);
+        let audiences: Vec<_> = notices.iter().map(|n| n.audience.clone()).collect();
+        assert_eq!(
+            audiences,
+            vec![Audience::Member(borrower), Audience::Member(owner)]
+        );
+        assert_eq!(notices[0].subject, "Demande de réservation expirée");
     }
 
     #[test]

@@ -24,8 +24,9 @@ use uuid::Uuid;
 
 use crate::domain::Invalid;
 pub use group_purchase::{
-    get_group_purchase, group_purchase_by_request, insert_group_purchase, list_group_purchases,
-    move_group_purchase, open_purchases_of, remove_participation, set_participation,
+    get_group_purchase, group_purchase_by_request, hold_open, insert_group_purchase,
+    list_group_purchases, move_group_purchase, open_purchases_of, remove_participation,
+    set_participation,
 };
 pub use grouping::{applications_of, get_grouping, grouping_by_request, insert_grouping};
 pub use programme::{

@@ -4,10 +4,11 @@
 //!
 //! [`Sharing`] is one type whose methods are spread by aggregate: `resource`
 //! (offer, update, withdraw and restore, availability), `reservation`, `claim`,
-//! `need`, `matching`. What they share — the caller's member, the replicas of
+//! `need`, `matching`, and `expiry` (requests not answered in time). What they share — the caller's member, the replicas of
 //! members and places, committing with events — is here.
 
 mod claim;
+mod expiry;
 mod matching;
 mod need;
 mod reservation;

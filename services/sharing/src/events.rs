@@ -2,7 +2,12 @@
 //! need}.<verb>` — and what it consumes: member events (a member that is suspended or
 //! leaves has its resources withdrawn and its future reservations, as owner or
 //! borrower, cancelled, each with its own event) and place events (resources at a
-//! closed place become UNAVAILABLE).
+//! closed place become UNAVAILABLE). A withdrawn or unavailable resource's bookings
+//! still to come end with it ([`ending`]).
+
+mod ending;
+
+pub use ending::end_bookings;
 
 use async_trait::async_trait;
 use fabrique_api::sharing as proto;
@@ -40,12 +45,16 @@ pub const DECLINED: &str = "fabrique.sharing.reservation.declined";
 pub const CANCELLED: &str = "fabrique.sharing.reservation.cancelled";
 /// A reservation took place.
 pub const COMPLETED: &str = "fabrique.sharing.reservation.completed";
+/// A request its owner did not answer in time expired; the slot is free again.
+pub const EXPIRED: &str = "fabrique.sharing.reservation.expired";
 /// A quantity was claimed (the event carries what remains).
 pub const CLAIM_MADE: &str = "fabrique.sharing.claim.made";
 /// A claim was handed over.
 pub const CLAIM_COLLECTED: &str = "fabrique.sharing.claim.collected";
 /// A claim was cancelled; its quantity is back in the stock.
 pub const CLAIM_CANCELLED: &str = "fabrique.sharing.claim.cancelled";
+/// A claim not handed over in time expired; its quantity is back in the stock.
+pub const CLAIM_EXPIRED: &str = "fabrique.sharing.claim.expired";
 /// A need was posted.
 pub const NEED_POSTED: &str = "fabrique.sharing.need.posted";
 /// A need was closed.
@@ -67,6 +76,7 @@ pub fn reservation_subject(transition: ReservationTransition) -> &'static str {
         ReservationTransition::Decline => DECLINED,
         ReservationTransition::Cancel => CANCELLED,
         ReservationTransition::Complete => COMPLETED,
+        ReservationTransition::Expire => EXPIRED,
     }
 }
 
@@ -75,6 +85,7 @@ pub fn claim_subject(transition: ClaimTransition) -> &'static str {
     match transition {
         ClaimTransition::Collect => CLAIM_COLLECTED,
         ClaimTransition::Cancel => CLAIM_CANCELLED,
+        ClaimTransition::Expire => CLAIM_EXPIRED,
     }
 }
 
@@ -142,12 +153,13 @@ pub fn reservation(
 }
 
 /// `subject` about `c`, with what `remaining` of its material after it, made `by` a
-/// member ([`made_by`]).
+/// member ([`made_by`]); `reason`: why the platform ended it, if it did.
 pub fn claim(
     subject: &str,
     c: &Claim,
     remaining: Option<Milli>,
     by: Option<Uuid>,
+    reason: &str,
 ) -> OutgoingEvent {
     let message = proto::ClaimChanged {
         claim: Some(proto::ClaimSnapshot {
@@ -161,6 +173,7 @@ pub fn claim(
         occurred_at: Some(timestamp(c.updated_at)),
         remaining: remaining.map(|r| quantity(r, c.unit)),
         by: by.map(member_name).unwrap_or_default(),
+        reason: reason.to_string(),
     };
     // Claims change the stock of their resource: ordered with it.
     OutgoingEvent::new(subject, resource_name(c.resource), c.updated_at, &message)
@@ -251,6 +264,13 @@ async fn end_engagements(
             return Err(changed_meanwhile(&next.name()));
         }
         events.push(resource(WITHDRAWN, &next, &reason, vec![]));
+        match end_bookings(txn, next.id, &reason, now)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?
+        {
+            Some(ended) => events.extend(ended),
+            None => return Err(changed_meanwhile(&next.name())),
+        }
     }
     let future = store::future_holding_of(txn, member.id, now)
         .await
@@ -344,6 +364,15 @@ async fn follow_place(
             return Err(changed_meanwhile(&next.name()));
         }
         events.push(resource(subject, &next, &reason, changed));
+        if subject == UNAVAILABLE {
+            match end_bookings(txn, next.id, &reason, now)
+                .await
+                .map_err(|e| HandlerError::Transient(e.to_string()))?
+            {
+                Some(ended) => events.extend(ended),
+                None => return Err(changed_meanwhile(&next.name())),
+            }
+        }
     }
     outbox::enqueue(txn, events).await?;
     Ok(())

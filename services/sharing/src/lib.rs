@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use fabrique_api::sharing::sharing_service_server::SharingServiceServer;
 use fabrique_platform::consumer::ConsumerDef;
-use fabrique_platform::service::{Service, ServiceContext};
+use fabrique_platform::service::{BackgroundContext, Service, ServiceContext};
 use futures::future::BoxFuture;
 use sea_orm::{DatabaseConnection, DbErr};
 use tonic::service::interceptor::InterceptedService;
@@ -39,8 +39,11 @@ pub const NAME: &str = "sharing";
 /// The fully qualified gRPC service name, as health checks and readiness ask for it.
 pub const GRPC_NAME: &str = "fabrique.sharing.v1.SharingService";
 
-/// The sharing service, for the platform to run: its migrations, its routes and its
-/// event consumers.
+/// How often each replica expires the requests not answered in time.
+const EXPIRY_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The sharing service, for the platform to run: its migrations, its routes, its
+/// event consumers and its sweep of unanswered requests.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SharingServiceModule;
 
@@ -87,5 +90,16 @@ impl Service for SharingServiceModule {
                 Arc::new(events::PlaceEvents),
             ),
         ]
+    }
+
+    fn background(
+        &self,
+        ctx: &ServiceContext,
+        background: &BackgroundContext,
+    ) -> Vec<BoxFuture<'static, ()>> {
+        let sharing = app::Sharing::new(ctx.db.clone(), ctx.outbox.clone());
+        vec![Box::pin(
+            sharing.expire_until(EXPIRY_SWEEP, background.stop.clone()),
+        )]
     }
 }

@@ -21,13 +21,14 @@ use sea_orm::DbErr;
 use uuid::Uuid;
 
 pub use claim::{
-    CLAIM_REQUEST_ID_KEY, claim_by_request, get_claim, insert_claim, list_claims, return_stock,
-    set_claim_state, take_stock,
+    CLAIM_REQUEST_ID_KEY, claim_by_request, get_claim, held_on, insert_claim, list_claims,
+    overdue_claims, return_stock, set_claim_state, take_stock,
 };
 pub use need::{get_need, insert_need, list_needs, need_by_request, set_need_state};
 pub use reservation::{
-    RESERVATION_REQUEST_ID_KEY, future_holding_of, get_reservation, holding_between,
-    insert_reservation, list_reservations, reservation_by_request, update_reservation,
+    RESERVATION_REQUEST_ID_KEY, future_holding_of, future_holding_on, get_reservation,
+    holding_between, insert_reservation, list_reservations, overdue_requests,
+    reservation_by_request, update_reservation,
 };
 pub use resource::{
     StoredResource, all_resources, get_resource, insert_resource, list_resources, remaining,

@@ -100,6 +100,7 @@ async fn a_visitor_finds_resources_their_free_slots_and_needs(backend: Backend) 
                 turnaround_minutes: 30,
                 max_duration_hours: 8,
                 max_advance_days: 60,
+                answer_within_hours: 0,
             }),
             eco_labels: vec!["réemploi".into()],
             ..Default::default()

@@ -116,6 +116,10 @@ impl Projects {
         }
         v.into_result()?;
         let txn = self.db.begin().await?;
+        if !store::hold_open(&txn, id, now).await? {
+            txn.rollback().await?;
+            return Err(self.no_longer_open(id, &join).await);
+        }
         store::set_participation(&txn, id, member, &sites, now).await?;
         let joined = store::get_group_purchase(&txn, id)
             .await?
@@ -133,8 +137,14 @@ impl Projects {
     ) -> Result<GroupPurchase, Error> {
         let member = acting_member(caller)?;
         let purchase = self.get_group_purchase(id).await?;
-        purchase.next(&GroupPurchaseTransition::Leave { member }, now())?;
+        let leave = GroupPurchaseTransition::Leave { member };
+        let now = now();
+        purchase.next(&leave, now)?;
         let txn = self.db.begin().await?;
+        if !store::hold_open(&txn, id, now).await? {
+            txn.rollback().await?;
+            return Err(self.no_longer_open(id, &leave).await);
+        }
         // The read had it in; a concurrent leave (or its departure) took it out first.
         if !store::remove_participation(&txn, id, member).await? {
             txn.rollback().await?;
@@ -155,6 +165,22 @@ impl Projects {
         );
         self.commit(txn, vec![event]).await?;
         Ok(left)
+    }
+
+    /// Why `transition` no longer goes through: the purchase read again (closed, or past
+    /// its deadline, since it was checked).
+    async fn no_longer_open(&self, id: Uuid, transition: &GroupPurchaseTransition) -> Error {
+        match self.get_group_purchase(id).await {
+            Ok(purchase) => match purchase.next(transition, now()) {
+                Err(refusal) => refusal.into(),
+                Ok(_) => Refusal::PurchaseClosed {
+                    purchase: purchase.name(),
+                    state: purchase.state.as_str(),
+                }
+                .into(),
+            },
+            Err(error) => error,
+        }
     }
 
     /// OPEN → CLOSED, or CLOSED → AWARDED with a supplier (the coordinator or an admin).

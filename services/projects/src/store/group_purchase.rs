@@ -153,6 +153,28 @@ pub async fn move_group_purchase<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// Takes the purchase's row for the caller's transaction if it is still OPEN and its
+/// deadline is after `now`; `false` otherwise. A close waits for the transaction that
+/// holds the row, and a join waiting for a close reads it CLOSED: no participation
+/// commits after the close, whatever the interleaving.
+pub async fn hold_open<C: ConnectionTrait>(
+    db: &C,
+    purchase: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use group_purchase::Column;
+    // An UPDATE, not a SELECT: it takes the row (and SQLite's write lock) first, so
+    // the check and the write that follows it cannot be split by a close.
+    let result = group_purchase::Entity::update_many()
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Id.eq(purchase))
+        .filter(Column::State.eq(GroupPurchaseState::Open.as_str()))
+        .filter(Column::Deadline.gt(now))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Replaces a member's sites in a purchase.
 pub async fn set_participation<C: ConnectionTrait>(
     db: &C,

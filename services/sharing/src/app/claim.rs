@@ -101,6 +101,7 @@ impl Sharing {
                 &claim,
                 remaining,
                 Some(claim.claimant),
+                "",
             )],
         )
         .await?;
@@ -144,12 +145,13 @@ impl Sharing {
             }
             .into());
         }
-        if finished.state == ClaimState::Cancelled {
+        if finished.state != ClaimState::Collected {
             store::return_stock(&txn, resource, claim.quantity).await?;
         }
         let remaining = store::remaining(&txn, resource).await?;
         let subject = events::claim_subject(transition);
-        let event = events::claim(subject, &finished, remaining, events::made_by(caller));
+        let by = events::made_by(caller);
+        let event = events::claim(subject, &finished, remaining, by, "");
         self.commit(txn, vec![event]).await?;
         Ok(finished)
     }

@@ -259,9 +259,26 @@ impl Sharing {
                 continue;
             }
             let reason = next.state_reason.as_deref().unwrap_or_default();
-            let event =
-                events::resource(events::resource_subject(&transition), &next, reason, vec![]);
-            self.commit(txn, vec![event]).await?;
+            let mut published = vec![events::resource(
+                events::resource_subject(&transition),
+                &next,
+                reason,
+                vec![],
+            )];
+            if next.state == ResourceState::Withdrawn {
+                // Its bookings still to come end with it, each saying why.
+                let why = match reason {
+                    "" => format!("{} was withdrawn by its owner", next.name()),
+                    said => format!("{} was withdrawn by its owner: {said}", next.name()),
+                };
+                let now = fabrique_platform::time::now();
+                let Some(ended) = events::end_bookings(&txn, id, &why, now).await? else {
+                    txn.rollback().await?;
+                    continue;
+                };
+                published.extend(ended);
+            }
+            self.commit(txn, published).await?;
             return self.get_resource(id).await;
         }
         Err(Shared::ConcurrentChange {

@@ -1,6 +1,7 @@
 //! Claims: a quantity of a material taken from its stock by a claimant, and their
-//! lifecycle — HELD → COLLECTED (the owner hands it over) or CANCELLED (the quantity
-//! returns to the stock) — decided by [`Claim::next`].
+//! lifecycle — HELD → COLLECTED (the owner hands it over), CANCELLED or EXPIRED (not
+//! handed over in time; either way the quantity returns to the stock) — decided by
+//! [`Claim::next`].
 
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -19,6 +20,8 @@ fabrique_types::string_enum!(
         Collected => "collected",
         /// Called off: its quantity went back to the stock.
         Cancelled => "cancelled",
+        /// Not handed over by its `answer_by`: its quantity went back to the stock.
+        Expired => "expired",
     }
 );
 
@@ -39,6 +42,9 @@ pub struct Claim {
     pub unit: QuantityUnit,
     /// Where it is in its lifecycle; changed only by [`Claim::next`].
     pub state: ClaimState,
+    /// When it expires unless handed over: the material's answer window after it was
+    /// made; `None` for claims made before deadlines existed.
+    pub answer_by: Option<DateTime<Utc>>,
     /// When it was claimed (and the stock taken).
     pub created_at: DateTime<Utc>,
     /// When it was last collected or cancelled, or claimed.
@@ -52,6 +58,9 @@ pub enum ClaimTransition {
     Collect,
     /// The claimant or the owner calls it off; the quantity returns to the stock.
     Cancel,
+    /// The platform lets a claim not handed over by its `answer_by` go; the quantity
+    /// returns to the stock.
+    Expire,
 }
 
 impl Claim {
@@ -73,6 +82,7 @@ impl Claim {
             quantity,
             unit,
             state: ClaimState::Held,
+            answer_by: Some(now + resource.rules.answer_window()),
             created_at: now,
             updated_at: now,
         }
@@ -86,13 +96,15 @@ impl Claim {
     /// The claim after `transition` at `now`, or why not: the one place a claim's
     /// lifecycle is decided. Only a HELD claim moves, to COLLECTED or CANCELLED.
     pub fn next(&self, transition: ClaimTransition, now: DateTime<Utc>) -> Result<Claim, Refusal> {
-        if self.state != ClaimState::Held {
+        let overdue = self.answer_by.is_some_and(|by| by <= now);
+        if self.state != ClaimState::Held || (transition == ClaimTransition::Expire && !overdue) {
             return Err(Refusal::ClaimNotHeld { claim: self.name() });
         }
         let mut next = self.clone();
         next.state = match transition {
             ClaimTransition::Collect => ClaimState::Collected,
             ClaimTransition::Cancel => ClaimState::Cancelled,
+            ClaimTransition::Expire => ClaimState::Expired,
         };
         next.updated_at = now;
         Ok(next)
@@ -107,6 +119,38 @@ mod tests {
     use crate::domain::resource::tests::resource;
     use crate::domain::resource::{ResourceKind, ResourceState};
     use crate::domain::slot::tests::at;
+
+    #[test]
+    fn a_claim_not_handed_over_in_time_expires() {
+        let mut stock = resource(ResourceKind::Material, ResourceState::Available);
+        stock.rules.answer_within = Some(chrono::Duration::hours(2));
+        let claim = Claim::hold(
+            &stock,
+            Uuid::now_v7(),
+            Milli::from_milli(500),
+            QuantityUnit::Tonne,
+            at(8),
+        );
+        assert_eq!(claim.answer_by, Some(at(10)));
+        assert_eq!(
+            claim
+                .next(ClaimTransition::Expire, at(9))
+                .unwrap_err()
+                .code(),
+            "CLAIM_NOT_HELD",
+            "not yet"
+        );
+        let expired = claim.next(ClaimTransition::Expire, at(10)).expect("due");
+        assert_eq!(expired.state, ClaimState::Expired);
+        let old = Claim {
+            answer_by: None,
+            ..claim
+        };
+        assert!(
+            old.next(ClaimTransition::Expire, at(20)).is_err(),
+            "no deadline"
+        );
+    }
 
     #[test]
     fn one_function_decides_a_claim_s_lifecycle() {

@@ -1,6 +1,7 @@
 //! Reservations: a slot of a bookable resource asked for by a borrower, and their
-//! lifecycle — REQUESTED → CONFIRMED | DECLINED, REQUESTED | CONFIRMED → CANCELLED
-//! (until the slot ends), CONFIRMED → COMPLETED (once it started) — decided by
+//! lifecycle — REQUESTED → CONFIRMED | DECLINED, REQUESTED → EXPIRED (the owner did not
+//! answer in time), REQUESTED | CONFIRMED → CANCELLED (until the slot ends), CONFIRMED →
+//! COMPLETED (once it started) — decided by
 //! [`ReservationTransition::apply`] and applied by [`Reservation::next`].
 
 use chrono::{DateTime, Utc};
@@ -24,6 +25,8 @@ fabrique_types::string_enum!(
         Cancelled => "cancelled",
         /// Took place, as the owner recorded once its slot started.
         Completed => "completed",
+        /// Its owner did not answer by `answer_by`; the slot is free again.
+        Expired => "expired",
     }
 );
 
@@ -49,6 +52,9 @@ pub struct Reservation {
     pub slot: Slot,
     /// End of the slot plus the resource's turnaround when booked: what it keeps from others.
     pub held_end: DateTime<Utc>,
+    /// When a request still unanswered expires: the resource's answer window after it
+    /// was made, or its slot's start if sooner.
+    pub answer_by: DateTime<Utc>,
     /// What the borrower tells the owner; at most 1,000 characters.
     pub note: Option<String>,
     /// Where it is in its lifecycle; changed only by [`Reservation::next`].
@@ -85,6 +91,7 @@ impl Reservation {
             borrower,
             slot,
             held_end: slot.end() + resource.rules.turnaround,
+            answer_by: (now + resource.rules.answer_window()).min(slot.start()),
             note,
             state: ReservationState::Requested,
             state_reason: None,
@@ -134,6 +141,8 @@ pub enum ReservationTransition {
     Cancel,
     /// The owner records that it took place.
     Complete,
+    /// The platform lets a request nobody answered go, once its `answer_by` passed.
+    Expire,
 }
 
 impl ReservationTransition {
@@ -168,6 +177,11 @@ impl ReservationTransition {
             (Self::Complete, Confirmed) => Err(Refusal::ReservationNotStarted {
                 reservation: reservation.name(),
             }),
+            (Self::Expire, Requested) if reservation.answer_by <= now => Ok(Expired),
+            (Self::Expire, _) => Err(illegal(
+                RefusalCode::ReservationNotRequested,
+                "only a request unanswered past its deadline expires",
+            )),
             (Self::Confirm | Self::Decline, _) => Err(illegal(
                 RefusalCode::ReservationNotRequested,
                 "only a requested reservation can be confirmed or declined",
@@ -211,6 +225,44 @@ mod tests {
     use crate::domain::slot::tests::at;
 
     #[test]
+    fn a_request_expires_at_its_answer_window_or_its_slot() {
+        let mut tool = resource(ResourceKind::Equipment, ResourceState::Available);
+        tool.rules.answer_within = Some(Duration::hours(2));
+        let request = |start, end| {
+            Reservation::request(
+                &tool,
+                Uuid::now_v7(),
+                Slot::new(at(start), at(end)).unwrap(),
+                None,
+                "test".into(),
+                at(8),
+            )
+            .expect("a request")
+        };
+        assert_eq!(request(20, 22).answer_by, at(10), "two hours to answer");
+        assert_eq!(request(9, 10).answer_by, at(9), "no later than the slot");
+        let pending = request(20, 22);
+        assert!(
+            ReservationTransition::Expire
+                .apply(&pending, at(9))
+                .is_err()
+        );
+        assert_eq!(
+            ReservationTransition::Expire.apply(&pending, at(10)),
+            Ok(ReservationState::Expired)
+        );
+        assert!(!ReservationState::Expired.holds());
+        let confirmed = pending
+            .next(ReservationTransition::Confirm, None, at(9))
+            .expect("confirmed");
+        assert!(
+            ReservationTransition::Expire
+                .apply(&confirmed, at(11))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn reservation_transitions_follow_the_state_and_the_clock() {
         use ReservationState::*;
         use ReservationTransition::*;
@@ -223,6 +275,7 @@ mod tests {
             borrower: Uuid::now_v7(),
             slot: Slot::new(at(start), at(end)).unwrap(),
             held_end: at(end),
+            answer_by: at(start),
             note: None,
             state,
             state_reason: None,
@@ -273,7 +326,7 @@ mod tests {
         // (start, end, label): ahead, under way, over.
         let clocks = [(9, 10, "ahead"), (7, 9, "under way"), (6, 7, "over")];
         for from in ReservationState::ALL {
-            for transition in [Confirm, Decline, Cancel, Complete] {
+            for transition in [Confirm, Decline, Cancel, Complete, Expire] {
                 for (start, end, clock) in clocks {
                     let slot = Slot::new(at(start), at(end)).unwrap();
                     let mut current =
@@ -290,6 +343,10 @@ mod tests {
                         (Confirm | Decline, _, _) => Err("RESERVATION_NOT_REQUESTED"),
                         (Cancel, _, _) => Err("RESERVATION_CLOSED"),
                         (Complete, _, _) => Err("RESERVATION_NOT_CONFIRMED"),
+                        // Unanswered, the request is due at its slot's start.
+                        (Expire, Requested, "ahead") => Err("RESERVATION_NOT_REQUESTED"),
+                        (Expire, Requested, _) => Ok(Expired),
+                        (Expire, _, _) => Err("RESERVATION_NOT_REQUESTED"),
                     };
                     let case = format!("{from:?} + {transition:?}, slot {clock}");
                     let reason = Some("le camion est en panne".to_string());
@@ -317,6 +374,7 @@ mod tests {
             turnaround: Duration::minutes(30),
             max_duration: Some(Duration::hours(4)),
             max_advance: None,
+            answer_within: None,
         };
         let slot = Slot::new(at(9), at(11)).unwrap();
         let borrower = Uuid::now_v7();

@@ -53,10 +53,16 @@ impl ResourceKind {
     }
 
     /// Whether a resource of this kind may have `rules`: only what is booked by time
-    /// slot has booking rules, and the default rules (no limit at all) are what a client
-    /// sends for any kind when it fills every field.
+    /// slot has rules on its slots, and the default rules (no limit at all) are what a
+    /// client sends for any kind when it fills every field; any kind may set its answer
+    /// window.
     pub fn takes_rules(&self, rules: &BookingRules) -> bool {
-        self.usage() == Usage::Booked || *rules == BookingRules::default()
+        // Any kind may set how long its owner has to answer a request (a claim too).
+        let slot_rules = BookingRules {
+            answer_within: None,
+            ..*rules
+        };
+        self.usage() == Usage::Booked || slot_rules == BookingRules::default()
     }
 }
 

@@ -17,6 +17,19 @@ pub struct BookingRules {
     pub max_duration: Option<Duration>,
     /// How far ahead of now a slot may start.
     pub max_advance: Option<Duration>,
+    /// How long the owner has to answer a request (a reservation to confirm, a claim to
+    /// hand over) before it expires; `None`: [`DEFAULT_ANSWER_WITHIN`].
+    pub answer_within: Option<Duration>,
+}
+
+/// How long an owner has to answer a request when its resource does not say.
+pub const DEFAULT_ANSWER_WITHIN: Duration = Duration::hours(72);
+
+impl BookingRules {
+    /// How long the owner has to answer a request.
+    pub fn answer_window(&self) -> Duration {
+        self.answer_within.unwrap_or(DEFAULT_ANSWER_WITHIN)
+    }
 }
 
 /// A half-open interval of time `[start, end)`, not empty.
@@ -147,6 +160,7 @@ pub(crate) mod tests {
             turnaround: Duration::zero(),
             max_duration: Some(Duration::hours(2)),
             max_advance: Some(Duration::days(1)),
+            answer_within: None,
         };
         assert!(check_rules(&Slot::new(at(9), at(11)).unwrap(), &rules, now).is_ok());
         assert_eq!(

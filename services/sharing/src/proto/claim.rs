@@ -19,6 +19,7 @@ impl From<&Claim> for proto::Claim {
             state: c.state.to_proto_i32(),
             create_time: Some(timestamp(c.created_at)),
             update_time: Some(timestamp(c.updated_at)),
+            answer_time: c.answer_by.map(timestamp),
         }
     }
 }

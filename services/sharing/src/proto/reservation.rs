@@ -25,6 +25,7 @@ impl From<&Reservation> for proto::Reservation {
             create_time: Some(timestamp(r.created_at)),
             update_time: Some(timestamp(r.updated_at)),
             etag: r.etag(),
+            answer_time: Some(timestamp(r.answer_by)),
         }
     }
 }

@@ -69,6 +69,10 @@ impl From<&BookingRules> for proto::BookingRules {
                 .max_advance
                 .map(|d| d.num_days() as i32)
                 .unwrap_or_default(),
+            answer_within_hours: rules
+                .answer_within
+                .map(|d| d.num_hours() as i32)
+                .unwrap_or_default(),
         }
     }
 }
@@ -199,6 +203,7 @@ fn parse_rules(
     check("turnaround_minutes", r.turnaround_minutes, 10_080);
     check("max_duration_hours", r.max_duration_hours, 8_784);
     check("max_advance_days", r.max_advance_days, 3_660);
+    check("answer_within_hours", r.answer_within_hours, 720);
     ok.then(|| {
         Some(BookingRules {
             turnaround: Duration::minutes(i64::from(r.turnaround_minutes)),
@@ -206,6 +211,8 @@ fn parse_rules(
                 .then(|| Duration::hours(i64::from(r.max_duration_hours))),
             max_advance: (r.max_advance_days > 0)
                 .then(|| Duration::days(i64::from(r.max_advance_days))),
+            answer_within: (r.answer_within_hours > 0)
+                .then(|| Duration::hours(i64::from(r.answer_within_hours))),
         })
     })
 }

@@ -61,6 +61,7 @@ fn to_claim(m: claim::Model) -> Result<Claim, Error> {
             quantity: Milli::from_milli(m.quantity_milli),
             unit: m.unit.parse()?,
             state: m.state.parse()?,
+            answer_by: m.answer_by_us.map(super::from_us),
             created_at: m.created_at,
             updated_at: m.updated_at,
         })
@@ -90,6 +91,7 @@ pub async fn insert_claim<C: ConnectionTrait>(
         quantity_milli: Set(c.quantity.milli()),
         unit: Set(c.unit.as_str().to_string()),
         state: Set(c.state.as_str().to_string()),
+        answer_by_us: Set(c.answer_by.map(super::to_us)),
         created_by: Set(created_by.to_string()),
         create_request_id: Set(request_id),
         created_at: Set(c.created_at),
@@ -137,6 +139,37 @@ pub async fn set_claim_state<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// The HELD claims on `resource`: what a withdrawal or a closed place ends.
+pub async fn held_on<C: ConnectionTrait>(db: &C, resource: Uuid) -> Result<Vec<Claim>, Error> {
+    claim::Entity::find()
+        .filter(claim::Column::ResourceId.eq(resource))
+        .filter(claim::Column::State.eq(ClaimState::Held.as_str()))
+        .order_by_asc(claim::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_claim)
+        .collect()
+}
+
+/// Up to `limit` HELD claims whose deadline has passed at `now`, oldest deadline first.
+pub async fn overdue_claims<C: ConnectionTrait>(
+    db: &C,
+    now: chrono::DateTime<chrono::Utc>,
+    limit: u64,
+) -> Result<Vec<Claim>, Error> {
+    claim::Entity::find()
+        .filter(claim::Column::State.eq(ClaimState::Held.as_str()))
+        .filter(claim::Column::AnswerByUs.lte(super::to_us(now)))
+        .order_by_asc(claim::Column::AnswerByUs)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_claim)
+        .collect()
 }
 
 /// A page of claims on `resource` by `claimant` (either `None`: any), limited to those

@@ -32,6 +32,8 @@ pub mod resource {
         pub turnaround_minutes: i64,
         pub max_duration_minutes: Option<i64>,
         pub max_advance_days: Option<i64>,
+        /// Added by `m20261207_000302_answer_deadlines`; `None`: the 72-hour default.
+        pub answer_within_hours: Option<i64>,
         pub unit: Option<String>,
         pub offered_milli: Option<i64>,
         /// Never below zero (a CHECK constraint, and conditional updates).
@@ -67,6 +69,8 @@ pub mod reservation {
         pub end_us: i64,
         /// `end_us` plus the turnaround: the slot is held over `[start_us, held_end_us)`.
         pub held_end_us: i64,
+        /// Added by `m20261207_000302_answer_deadlines`: when an unanswered request expires.
+        pub answer_by_us: Option<i64>,
         pub note: Option<String>,
         pub state: String,
         pub state_reason: Option<String>,
@@ -100,6 +104,8 @@ pub mod claim {
         pub quantity_milli: i64,
         pub unit: String,
         pub state: String,
+        /// Added by `m20261207_000302_answer_deadlines`; `None` for claims made before.
+        pub answer_by_us: Option<i64>,
         pub created_by: String,
         pub create_request_id: Option<Uuid>,
         pub created_at: DateTimeUtc,

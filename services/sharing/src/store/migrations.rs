@@ -3,6 +3,7 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261129_000301_create_sharing;
+mod m20261207_000302_answer_deadlines;
 
 /// The sharing service's migrations, in the order they run.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(fabrique_replicas::members::TerritoryMigration));
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261129_000301_create_sharing::Migration));
+        migrations.push(Box::new(m20261207_000302_answer_deadlines::Migration));
         migrations
     }
 }

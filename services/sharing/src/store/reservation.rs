@@ -24,6 +24,7 @@ fn reservation_columns(r: &Reservation) -> reservation::ActiveModel {
         start_us: Set(to_us(r.slot.start())),
         end_us: Set(to_us(r.slot.end())),
         held_end_us: Set(to_us(r.held_end)),
+        answer_by_us: Set(Some(to_us(r.answer_by))),
         note: Set(r.note.clone()),
         state: Set(r.state.as_str().to_string()),
         state_reason: Set(r.state_reason.clone()),
@@ -43,6 +44,7 @@ fn to_reservation(m: reservation::Model) -> Result<Reservation, Error> {
             borrower: m.borrower_id,
             slot: Slot::new(from_us(m.start_us), from_us(m.end_us))?,
             held_end: from_us(m.held_end_us),
+            answer_by: from_us(m.answer_by_us.unwrap_or(m.start_us)),
             note: m.note.clone(),
             state: m.state.parse()?,
             state_reason: m.state_reason.clone(),
@@ -178,6 +180,49 @@ pub async fn future_holding_of<C: ConnectionTrait>(
         ]))
         .filter(Column::StartUs.gt(to_us(now)))
         .order_by_asc(Column::StartUs)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_reservation)
+        .collect()
+}
+
+/// Holding reservations of `resource` that have not started at `now`: what a withdrawal
+/// or a closed place ends.
+pub async fn future_holding_on<C: ConnectionTrait>(
+    db: &C,
+    resource: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Reservation>, Error> {
+    use reservation::Column;
+    reservation::Entity::find()
+        .filter(Column::ResourceId.eq(resource))
+        .filter(Column::State.is_in([
+            ReservationState::Requested.as_str(),
+            ReservationState::Confirmed.as_str(),
+        ]))
+        .filter(Column::StartUs.gt(to_us(now)))
+        .order_by_asc(Column::StartUs)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(to_reservation)
+        .collect()
+}
+
+/// Up to `limit` requests still unanswered whose deadline has passed at `now`, oldest
+/// deadline first.
+pub async fn overdue_requests<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Reservation>, Error> {
+    use reservation::Column;
+    reservation::Entity::find()
+        .filter(Column::State.eq(ReservationState::Requested.as_str()))
+        .filter(Column::AnswerByUs.lte(to_us(now)))
+        .order_by_asc(Column::AnswerByUs)
+        .limit(limit)
         .all(db)
         .await?
         .into_iter()

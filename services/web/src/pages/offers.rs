@@ -56,6 +56,9 @@ pub struct OfferFields {
     /// How far ahead, in days.
     #[serde(default)]
     avance: String,
+    /// Hours the owner has to answer a request before it expires.
+    #[serde(default)]
+    reponse: String,
     /// A material's quantity, as typed.
     #[serde(default)]
     quantite: String,
@@ -135,6 +138,11 @@ const RESOURCE_FIELDS: &FieldTexts = &[
         "resource.booking_rules.max_advance_days",
         "avance",
         "Indiquez un nombre de jours.",
+    ),
+    (
+        "resource.booking_rules.answer_within_hours",
+        "reponse",
+        "Indiquez un délai de réponse en heures, au plus 720 (30 jours).",
     ),
     (
         "resource.quantity",
@@ -282,6 +290,7 @@ fn resource_of(t: &Texts, fields: &OfferFields) -> Result<sp::Resource, Problems
         turnaround_minutes: reading.whole("battement", &fields.battement),
         max_duration_hours: reading.whole("duree", &fields.duree),
         max_advance_days: reading.whole("avance", &fields.avance),
+        answer_within_hours: reading.whole("reponse", &fields.reponse),
     };
     let shared_costs = fields.conditions == "frais";
     let price = reading.cents("prix", &fields.prix);

@@ -225,6 +225,7 @@ impl BookingTexts {
             S::Held => "Mise de côté",
             S::Collected => "Remise",
             S::Cancelled => "Annulée",
+            S::Expired => "Expirée (non remise à temps)",
             S::Unspecified => "",
         }
     }
@@ -262,6 +263,7 @@ impl BookingTexts {
             S::Declined => "Refusée",
             S::Cancelled => "Annulée",
             S::Completed => "Terminée",
+            S::Expired => "Expirée (sans réponse à temps)",
             S::Unspecified => "",
         }
     }

@@ -48,6 +48,8 @@ pub struct OfferTexts {
     pub duration_label: &'static str,
     /// The horizon's label.
     pub advance_label: &'static str,
+    /// The answer window's label.
+    pub answer_label: &'static str,
     /// The quantity's legend.
     pub quantity_legend: &'static str,
     /// What the quantity applies to.
@@ -106,6 +108,8 @@ pub const FR: OfferTexts = OfferTexts {
     turnaround_label: "Battement entre deux réservations (minutes)",
     duration_label: "Durée maximale d'une réservation (heures)",
     advance_label: "Réservable jusqu'à (jours à l'avance)",
+    answer_label: "Délai pour répondre aux demandes (heures ; 72 si vide) : passé ce délai, \
+                   une demande sans réponse expire",
     quantity_legend: "Quantité",
     quantity_hint: "Pour un matériau seulement.",
     quantity_label: "Quantité offerte",
