@@ -688,6 +688,9 @@ async fn seed_projects(
                     .await?;
             }
         }
+        if category == Category::Insulation {
+            seed_cocon_63_award(&projects, admin, &purchase, &group, &acting).await?;
+        }
         println!("{}  {title}", purchase.name());
     }
 
@@ -712,6 +715,56 @@ async fn seed_projects(
         workshop.name()
     );
     seed_example_projects(&projects, members, places).await
+}
+
+/// Cocon 63, as it ran: the group's communes put in their schools' attics, the
+/// Département closes the purchase and awards it at 19.50 € HT per m² where the
+/// reference was 31 € (example prices): each commune sees what it saves. Each step only
+/// if not done, so that the seed runs again.
+async fn seed_cocon_63_award(
+    projects: &fabrique_projects::app::Projects,
+    admin: &Caller,
+    purchase: &fabrique_projects::domain::GroupPurchase,
+    group: &[&Member],
+    acting: &dyn Fn(&str) -> anyhow::Result<Caller>,
+) -> anyhow::Result<()> {
+    use fabrique_projects::domain::{GroupPurchaseState, GroupPurchaseTransition, LotPrice, Site};
+    let mut state = purchase.state;
+    if state == GroupPurchaseState::Open {
+        for (i, member) in group.iter().enumerate() {
+            let sites = vec![Site {
+                name: "Combles de l'école (exemple)".into(),
+                lot: "combles".into(),
+                volume_milli: (180 + 20 * i as i64) * 1_000,
+            }];
+            projects
+                .join_group_purchase(
+                    &acting(member.profile.display_name.as_str())?,
+                    purchase.id,
+                    sites,
+                )
+                .await?;
+        }
+        state = projects
+            .advance_group_purchase(admin, purchase.id, GroupPurchaseTransition::Close)
+            .await?
+            .state;
+    }
+    if state == GroupPurchaseState::Closed {
+        let award = GroupPurchaseTransition::Award {
+            supplier: "Isolation Auvergne (exemple)".into(),
+            siret: None,
+            prices: vec![LotPrice {
+                lot: "combles".into(),
+                price_cents: 1_950,
+                reference_cents: 3_100,
+            }],
+        };
+        projects
+            .advance_group_purchase(admin, purchase.id, award)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The roads workshop's project (reusing road materials, led by the Département with

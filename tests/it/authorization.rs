@@ -1730,6 +1730,15 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
             encoded(pp::AwardGroupPurchaseRequest {
                 name,
                 supplier: "Enercoop".into(),
+                supplier_siret: String::new(),
+                prices: vec![
+                    pp::LotPrice {
+                        lot: "lot1".into(),
+                        price_cents: 9_000,
+                        reference_cents: 11_000,
+                        saving_cents: 0,
+                    },
+                ],
             })
         }
         ("ProjectsService", "CreateWorkshop") => encoded(pp::CreateWorkshopRequest {

@@ -318,6 +318,33 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
     .expect("projects")
     .into_inner()
     .projects;
+    // Cocon 63 awarded: 1,100 m² of attics at 19.50 € instead of 31 € saves 12,650 €.
+    let purchases = fabrique_api::projects::projects_service_client::ProjectsServiceClient::new(
+        channel.clone(),
+    )
+    .list_group_purchases(authed(
+        fabrique_api::projects::ListGroupPurchasesRequest {
+            page_size: 100,
+            ..Default::default()
+        },
+        &token,
+    ))
+    .await
+    .expect("purchases")
+    .into_inner()
+    .group_purchases;
+    let cocon = purchases
+        .iter()
+        .find(|p| p.title.starts_with("Cocon 63"))
+        .expect("Cocon 63");
+    assert_eq!(
+        (cocon.state, cocon.saving_cents),
+        (
+            fabrique_api::projects::GroupPurchaseState::Awarded as i32,
+            1_265_000
+        )
+    );
+    assert_eq!(cocon.participations.len(), 5);
     let titles: Vec<&str> = projects.iter().map(|p| p.title.as_str()).collect();
     assert!(
         titles.contains(&"Habitat participatif du Domaine des possibles")

@@ -179,13 +179,38 @@ async fn members_join_leave_and_the_coordinator_awards(backend: &[(&str, &str)])
         "Énergies citoyennes du Livradois",
     )
     .await;
+    // Without its prices, the award is refused in French; with them, each lot's
+    // saving against the reference price is shown.
     lead.click(&lead.find("button[value='attribuer']").await)
         .await;
+    let refused = shown_text(&lead, "#refus").await;
+    assert!(
+        refused.contains("le prix attribué et le prix de référence"),
+        "{refused}"
+    );
+    lead.execute(
+        "document.querySelector('#fournisseur').value = 'Énergies citoyennes du Livradois';
+         for (const input of document.querySelectorAll(\"input[name^='prix-']\")) input.value = '41,50';
+         for (const input of document.querySelectorAll(\"input[name^='reference-']\")) input.value = '50';
+         document.querySelector(\"button[value='attribuer']\").click();",
+        Vec::new(),
+    )
+    .await;
     landed(&lead, "?fait=attribue").await;
     let awarded = shown_text(&lead, "main dl").await;
     assert!(
         awarded.contains("Énergies citoyennes du Livradois"),
         "{awarded}"
+    );
+    let saving = lots(&lead).await.replace(['\u{a0}', '\u{202f}'], " ");
+    assert!(
+        saving.contains("Gaz naturel 10 MWh 41,50 € (50,00 €) 85,00 €"),
+        "10 MWh × 8,50 €: {saving}"
+    );
+    let violations = lead.serious_accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "the awarded purchase: {violations:?}"
     );
     two.goto(&page).await;
     assert!(

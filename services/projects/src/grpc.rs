@@ -17,12 +17,12 @@ mod instruction;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Projects};
 use crate::domain::{
-    ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState, ProgrammeDraft,
-    ProgrammeState, ProjectDraft, ProjectState, Theme, WorkshopDraft,
+    ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState, GroupPurchaseTransition,
+    ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme, WorkshopDraft,
 };
 use crate::proto::{
     application_of, enum_of, enums_of, group_purchase_for, name_of, optional_member_of,
-    parse_project_patch, parse_sites, parse_supplier, parse_team, project_for, team_report_for,
+    parse_award, parse_project_patch, parse_sites, parse_team, project_for, team_report_for,
 };
 
 /// The handlers of `ProjectsService`, over the use cases.
@@ -483,7 +483,7 @@ impl ProjectsService for ProjectsGrpc {
         Ok(Response::new(proto::GroupPurchase::from(
             &self
                 .projects
-                .advance_group_purchase(&caller, id, None)
+                .advance_group_purchase(&caller, id, GroupPurchaseTransition::Close)
                 .await?,
         )))
     }
@@ -495,11 +495,11 @@ impl ProjectsService for ProjectsGrpc {
         let caller = auth::caller(&request)?;
         let r = request.get_ref();
         let id = name_of("name", "groupPurchases", &r.name)?;
-        let supplier = parse_supplier(&r.supplier)?;
+        let award = parse_award(r)?;
         Ok(Response::new(proto::GroupPurchase::from(
             &self
                 .projects
-                .advance_group_purchase(&caller, id, Some(supplier))
+                .advance_group_purchase(&caller, id, award)
                 .await?,
         )))
     }

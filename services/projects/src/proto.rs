@@ -26,7 +26,7 @@ pub mod programme;
 pub mod project;
 pub mod workshop;
 
-pub use group_purchase::{group_purchase_for, lots_to_proto, parse_sites, parse_supplier};
+pub use group_purchase::{group_purchase_for, lots_to_proto, parse_award, parse_sites};
 pub use grouping::{grouping_for, parse_grouping};
 pub use programme::{parse_envelope_change, parse_payment};
 pub use project::{parse_project_patch, project_for};

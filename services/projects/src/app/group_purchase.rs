@@ -183,21 +183,40 @@ impl Projects {
         }
     }
 
-    /// OPEN → CLOSED, or CLOSED → AWARDED with a supplier (the coordinator or an admin).
+    /// OPEN → CLOSED (`transition` Close), or CLOSED → AWARDED with a supplier and a
+    /// price for every lot (the coordinator or an admin).
     pub async fn advance_group_purchase(
         &self,
         caller: &Caller,
         id: Uuid,
-        supplier: Option<String>,
+        transition: GroupPurchaseTransition,
     ) -> Result<GroupPurchase, Error> {
         let purchase = self.get_group_purchase(id).await?;
         caller.require_admin_or_member(purchase.coordinator, "close or award this purchase")?;
-        let (transition, subject) = match supplier {
-            None => (GroupPurchaseTransition::Close, events::PURCHASE_CLOSED),
-            Some(supplier) => (
-                GroupPurchaseTransition::Award { supplier },
-                events::PURCHASE_AWARDED,
-            ),
+        let subject = match &transition {
+            GroupPurchaseTransition::Award { prices, .. } => {
+                let (missing, wrong) = purchase.unpriced(prices);
+                if let Some(lot) = wrong.first() {
+                    return Err(Error::invalid(
+                        "prices",
+                        format!(
+                            "{lot:?} is not a lot of {}, or is priced twice",
+                            purchase.name()
+                        ),
+                    ));
+                }
+                if !missing.is_empty() {
+                    return Err(Error::invalid(
+                        "prices",
+                        format!(
+                            "give a price for every lot; missing: {}",
+                            missing.join(", ")
+                        ),
+                    ));
+                }
+                events::PURCHASE_AWARDED
+            }
+            _ => events::PURCHASE_CLOSED,
         };
         let next = purchase.next(&transition, now())?;
         let txn = self.db.begin().await?;

@@ -1,7 +1,10 @@
 //! Grouped purchases: members put in their sites' estimated volumes per lot, exactly (in
-//! thousandths), and the coordinator closes the purchase then awards it to a supplier.
-//! Its lifecycle — OPEN → CLOSED → AWARDED, joining and leaving while OPEN, joining
-//! before the deadline only — is decided by [`GroupPurchase::next`] alone.
+//! thousandths), and the coordinator closes the purchase then awards it to a supplier,
+//! with the price of each lot and the reference price it replaces — so each member's
+//! and the group's estimated saving (per year for yearly supplies, on the works for
+//! works). Its lifecycle — OPEN → CLOSED → AWARDED,
+//! joining and leaving while OPEN, joining before the deadline only — is decided by
+//! [`GroupPurchase::next`] alone.
 
 use std::collections::BTreeMap;
 
@@ -93,6 +96,30 @@ pub fn parse_volume(volume: f64) -> Result<i64, Invalid> {
     Ok(milli as i64)
 }
 
+/// What the supplier charges for a lot, and what the members paid before: the saving is
+/// the difference, per unit of the purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LotPrice {
+    /// The lot's code.
+    pub lot: String,
+    /// The awarded price per unit, in cents (tax excluded), 0 or more.
+    pub price_cents: i64,
+    /// The reference price it replaces (the regulated tariff, the last contract), per
+    /// unit in cents, 0 or more.
+    pub reference_cents: i64,
+}
+
+impl LotPrice {
+    /// The saving on `volume_milli` thousandths of a unit, in cents, rounded to
+    /// the nearest cent (negative when the award costs more than the reference).
+    pub fn saving(&self, volume_milli: i64) -> i64 {
+        let thousandths =
+            i128::from(volume_milli) * i128::from(self.reference_cents - self.price_cents);
+        let rounded = (thousandths + thousandths.signum() * 500) / 1000;
+        i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
+    }
+}
+
 /// A grouped purchase and who takes part in it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupPurchase {
@@ -114,6 +141,10 @@ pub struct GroupPurchase {
     pub state: GroupPurchaseState,
     /// Named when AWARDED.
     pub supplier: Option<String>,
+    /// The supplier's SIRET, when the coordinator gives it.
+    pub supplier_siret: Option<fabrique_types::Siret>,
+    /// Each lot's price and the reference price it replaces, once AWARDED.
+    pub prices: Vec<LotPrice>,
     /// Member → its sites.
     pub participations: BTreeMap<Uuid, Vec<Site>>,
     /// The token subject that created it (a replayed create must come from it).
@@ -144,10 +175,14 @@ pub enum GroupPurchaseTransition {
     },
     /// The coordinator stops taking participations: OPEN → CLOSED.
     Close,
-    /// The coordinator names the supplier chosen: CLOSED → AWARDED.
+    /// The coordinator names the supplier chosen and its prices: CLOSED → AWARDED.
     Award {
         /// The supplier the tender chose, as the coordinator names it.
         supplier: String,
+        /// Its SIRET, if given.
+        siret: Option<fabrique_types::Siret>,
+        /// One price per lot.
+        prices: Vec<LotPrice>,
     },
 }
 
@@ -204,6 +239,8 @@ impl GroupPurchase {
             deadline: draft.deadline,
             state: GroupPurchaseState::Open,
             supplier: None,
+            supplier_siret: None,
+            prices: Vec::new(),
             participations: BTreeMap::new(),
             created_by,
             created_at: now,
@@ -245,14 +282,63 @@ impl GroupPurchase {
                 return Ok(next);
             }
             GroupPurchaseTransition::Close => next.state = GroupPurchaseState::Closed,
-            GroupPurchaseTransition::Award { supplier } => {
+            GroupPurchaseTransition::Award {
+                supplier,
+                siret,
+                prices,
+            } => {
                 next.state = GroupPurchaseState::Awarded;
                 next.supplier = Some(supplier.clone());
+                next.supplier_siret = siret.clone();
+                next.prices = prices.clone();
             }
         }
         next.version += 1;
         next.updated_at = now;
         Ok(next)
+    }
+
+    /// The lots `prices` leave without a price, and the codes it prices that are not
+    /// lots (or twice): what an award must not leave.
+    pub fn unpriced(&self, prices: &[LotPrice]) -> (Vec<String>, Vec<String>) {
+        let missing = self
+            .lots
+            .iter()
+            .filter(|lot| !prices.iter().any(|p| p.lot == lot.code))
+            .map(|lot| lot.code.clone())
+            .collect();
+        let mut seen = Vec::new();
+        let mut wrong = Vec::new();
+        for p in prices {
+            if !self.has_lot(&p.lot) || seen.contains(&p.lot) {
+                wrong.push(p.lot.clone());
+            }
+            seen.push(p.lot.clone());
+        }
+        (missing, wrong)
+    }
+
+    /// The estimated saving of `sites` at the awarded prices, in cents; `None`
+    /// before the award.
+    pub fn saving_of(&self, sites: &[Site]) -> Option<i64> {
+        if self.prices.is_empty() {
+            return None;
+        }
+        Some(
+            sites
+                .iter()
+                .filter_map(|site| {
+                    let price = self.prices.iter().find(|p| p.lot == site.lot)?;
+                    Some(price.saving(site.volume_milli))
+                })
+                .sum(),
+        )
+    }
+
+    /// The whole group's estimated saving, in cents; `None` before the award.
+    pub fn group_saving(&self) -> Option<i64> {
+        let sites: Vec<Site> = self.participations.values().flatten().cloned().collect();
+        self.saving_of(&sites)
     }
 
     /// Whether `code` names one of its lots.
@@ -340,6 +426,40 @@ mod tests {
         assert!(parse_lot_code("Lot 1").is_err());
     }
 
+    #[test]
+    fn an_award_gives_each_member_and_the_group_its_saving() {
+        let deadline = Utc::now() + chrono::Duration::days(30);
+        let mut gas = GroupPurchase::open(gas(deadline), Uuid::now_v7(), "x".into(), deadline);
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        gas.participations.insert(a, vec![site(12_345)]);
+        gas.participations.insert(b, vec![site(87_655)]);
+        assert_eq!(gas.group_saving(), None, "not awarded");
+        let lot = gas.lots[0].code.clone();
+        assert_eq!(gas.unpriced(&[]).0, vec![lot.clone()]);
+        let price = LotPrice {
+            lot: lot.clone(),
+            price_cents: 4_150,
+            reference_cents: 5_000,
+        };
+        let twice = [price.clone(), price.clone()];
+        assert_eq!(gas.unpriced(&twice), (Vec::new(), vec![lot]));
+        gas.prices = vec![price];
+        // 12.345 MWh × 8.50 € = 104.9325 € → 104.93 €; 87.655 × 8.50 = 745.0675 → 745.07 €.
+        assert_eq!(gas.saving_of(&gas.participations[&a]), Some(10_493));
+        assert_eq!(gas.saving_of(&gas.participations[&b]), Some(74_507));
+        assert_eq!(gas.group_saving(), Some(85_000), "100 MWh × 8.50 €");
+        let dearer = LotPrice {
+            lot: String::new(),
+            price_cents: 5_100,
+            reference_cents: 5_000,
+        };
+        assert_eq!(
+            dearer.saving(1_500),
+            -150,
+            "a dearer award is a negative saving"
+        );
+    }
+
     /// Every state, every transition, before and after the deadline, with one member in.
     #[test]
     fn one_function_decides_a_grouped_purchase_s_lifecycle() {
@@ -355,6 +475,8 @@ mod tests {
             GroupPurchaseTransition::Close,
             GroupPurchaseTransition::Award {
                 supplier: "Gaz de Bordeaux".into(),
+                siret: None,
+                prices: Vec::new(),
             },
         ];
         let deadline = Utc::now() + chrono::Duration::days(30);

@@ -10,8 +10,8 @@ use fabrique_platform::{Error, Violations};
 
 use super::{opt_member, time};
 use crate::domain::{
-    Category, GroupPurchase, GroupPurchaseDraft, Lot, Site, bounded_text, member_name,
-    parse_lot_code, parse_volume,
+    Category, GroupPurchase, GroupPurchaseDraft, GroupPurchaseTransition, Lot, LotPrice, Site,
+    bounded_text, member_name, parse_lot_code, parse_volume,
 };
 
 // ---------------------------------------------------------------------------
@@ -64,10 +64,36 @@ impl From<&GroupPurchase> for proto::GroupPurchase {
                 .map(|(member, sites)| proto::Participation {
                     member: member_name(*member),
                     sites: sites.iter().map(Into::into).collect(),
+                    saving_cents: g.saving_of(sites).unwrap_or_default(),
                 })
                 .collect(),
             supplier: g.supplier.clone().unwrap_or_default(),
             create_time: Some(timestamp(g.created_at)),
+            supplier_siret: g
+                .supplier_siret
+                .as_ref()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_default(),
+            prices: g
+                .prices
+                .iter()
+                .map(|p| {
+                    let volume: i64 = g
+                        .participations
+                        .values()
+                        .flatten()
+                        .filter(|s| s.lot == p.lot)
+                        .map(|s| s.volume_milli)
+                        .sum();
+                    proto::LotPrice {
+                        lot: p.lot.clone(),
+                        price_cents: p.price_cents,
+                        reference_cents: p.reference_cents,
+                        saving_cents: p.saving(volume),
+                    }
+                })
+                .collect(),
+            saving_cents: g.group_saving().unwrap_or_default(),
         }
     }
 }
@@ -175,7 +201,47 @@ pub fn parse_sites(sites: &[proto::Site]) -> Result<Vec<Site>, Error> {
     Ok(parsed)
 }
 
-/// An `AwardGroupPurchase` request's supplier.
-pub fn parse_supplier(supplier: &str) -> Result<String, Error> {
-    bounded_text(supplier, 1, 200).map_err(|i| Error::invalid("supplier", i.0))
+/// An `AwardGroupPurchase` request: its supplier, SIRET and prices, each bad field
+/// named (whether every lot is priced is the purchase's to say).
+pub fn parse_award(r: &proto::AwardGroupPurchaseRequest) -> Result<GroupPurchaseTransition, Error> {
+    let mut v = Violations::new();
+    let supplier = v.check("supplier", bounded_text(&r.supplier, 1, 200));
+    let siret = v.check(
+        "supplier_siret",
+        fabrique_platform::request::optional(&r.supplier_siret, fabrique_types::Siret::parse),
+    );
+    if r.prices.is_empty() {
+        v.add("prices", "give a price for every lot");
+    }
+    let mut prices = Vec::new();
+    for (i, p) in r.prices.iter().enumerate() {
+        let lot = v.check(&format!("prices[{i}].lot"), parse_lot_code(&p.lot));
+        for (field, cents) in [
+            ("price_cents", p.price_cents),
+            ("reference_cents", p.reference_cents),
+        ] {
+            if !(0..=100_000_000_000).contains(&cents) {
+                v.add(
+                    format!("prices[{i}].{field}"),
+                    "must be 0 or more (cents per unit)",
+                );
+            }
+        }
+        if let Some(lot) = lot {
+            prices.push(LotPrice {
+                lot,
+                price_cents: p.price_cents,
+                reference_cents: p.reference_cents,
+            });
+        }
+    }
+    v.into_result()?;
+    match (supplier, siret) {
+        (Some(supplier), Some(siret)) => Ok(GroupPurchaseTransition::Award {
+            supplier,
+            siret,
+            prices,
+        }),
+        _ => Err(Error::internal("award parsed but incomplete")),
+    }
 }

@@ -155,6 +155,11 @@ pub mod group_purchase {
         pub deadline: DateTimeUtc,
         pub state: String,
         pub supplier: Option<String>,
+        /// Added by `m20261207_000407_purchase_outcome`.
+        pub supplier_siret: Option<String>,
+        /// Each lot's awarded and reference prices, as JSON; added by the same.
+        #[sea_orm(column_type = "JsonBinary", nullable)]
+        pub lot_prices: Option<Json>,
         pub created_by: String,
         pub create_request_id: Option<Uuid>,
         pub created_at: DateTimeUtc,

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::entity::{group_purchase, participation};
 use super::{internal, json};
-use crate::domain::{Category, GroupPurchase, GroupPurchaseState, Invalid, Lot, Site};
+use crate::domain::{Category, GroupPurchase, GroupPurchaseState, Invalid, Lot, LotPrice, Site};
 
 async fn to_group_purchase<C: ConnectionTrait>(
     db: &C,
@@ -42,6 +42,17 @@ async fn to_group_purchase<C: ConnectionTrait>(
             deadline: m.deadline,
             state: m.state.parse()?,
             supplier: m.supplier.clone(),
+            supplier_siret: m
+                .supplier_siret
+                .as_deref()
+                .map(fabrique_types::Siret::parse)
+                .transpose()?,
+            prices: m
+                .lot_prices
+                .clone()
+                .map(json::<Vec<LotPrice>>)
+                .transpose()?
+                .unwrap_or_default(),
             participations: by_member,
             created_by: m.created_by.clone(),
             created_at: m.created_at,
@@ -67,6 +78,8 @@ pub async fn insert_group_purchase<C: ConnectionTrait>(
         lots: Set(serde_json::json!(g.lots)),
         deadline: Set(g.deadline),
         state: Set(g.state.as_str().to_string()),
+        supplier_siret: Set(None),
+        lot_prices: Set(None),
         supplier: Set(g.supplier.clone()),
         created_by: Set(g.created_by.clone()),
         create_request_id: Set(request_id),
@@ -144,6 +157,14 @@ pub async fn move_group_purchase<C: ConnectionTrait>(
     let result = group_purchase::Entity::update_many()
         .col_expr(Column::State, Expr::value(next.state.as_str()))
         .col_expr(Column::Supplier, Expr::value(next.supplier.clone()))
+        .col_expr(
+            Column::SupplierSiret,
+            Expr::value(next.supplier_siret.as_ref().map(|s| s.as_str().to_string())),
+        )
+        .col_expr(
+            Column::LotPrices,
+            Expr::value((!next.prices.is_empty()).then(|| serde_json::json!(next.prices))),
+        )
         .col_expr(Column::UpdatedAt, Expr::value(next.updated_at))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Id.eq(next.id))
@@ -164,9 +185,10 @@ pub async fn hold_open<C: ConnectionTrait>(
 ) -> Result<bool, DbErr> {
     use group_purchase::Column;
     // An UPDATE, not a SELECT: it takes the row (and SQLite's write lock) first, so
-    // the check and the write that follows it cannot be split by a close.
+    // the check and the write that follows it cannot be split by a close. It changes
+    // nothing: the version counts changes of state only.
     let result = group_purchase::Entity::update_many()
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::State, Expr::col(Column::State))
         .filter(Column::Id.eq(purchase))
         .filter(Column::State.eq(GroupPurchaseState::Open.as_str()))
         .filter(Column::Deadline.gt(now))

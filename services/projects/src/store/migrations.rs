@@ -8,6 +8,7 @@ mod m20261207_000403_instruction;
 mod m20261207_000404_groupings;
 mod m20261207_000405_installations;
 mod m20261207_000406_co_funding;
+mod m20261207_000407_purchase_outcome;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261207_000404_groupings::Migration));
         migrations.push(Box::new(m20261207_000405_installations::Migration));
         migrations.push(Box::new(m20261207_000406_co_funding::Migration));
+        migrations.push(Box::new(m20261207_000407_purchase_outcome::Migration));
         migrations
     }
 }

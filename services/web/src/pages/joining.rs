@@ -363,7 +363,39 @@ pub async fn coordinate(
         }
         "attribuer" => {
             let supplier = field("fournisseur").trim().to_string();
-            let request = acting.authed(pp::AwardGroupPurchaseRequest { name, supplier });
+            let cents = |text: String| {
+                crate::fr::parse_decimal(&text)
+                    .filter(|euros| *euros >= 0.0)
+                    .map(|euros| (euros * 100.0).round() as i64)
+            };
+            let mut prices = Vec::new();
+            for (key, value) in &form {
+                let Some(lot) = key.strip_prefix("prix-") else {
+                    continue;
+                };
+                match (
+                    cents(value.clone()),
+                    cents(field(&format!("reference-{lot}"))),
+                ) {
+                    (Some(price_cents), Some(reference_cents)) => prices.push(pp::LotPrice {
+                        lot: lot.to_string(),
+                        price_cents,
+                        reference_cents,
+                        saving_cents: 0,
+                    }),
+                    _ => {
+                        let problems = Problems::general(t.projects.prices_required);
+                        return super::purchases::page(&web, &id, &headers, None, problems, None)
+                            .await;
+                    }
+                }
+            }
+            let request = acting.authed(pp::AwardGroupPurchaseRequest {
+                name,
+                supplier,
+                supplier_siret: field("siret").trim().to_string(),
+                prices,
+            });
             (
                 projects.award_group_purchase(request).await.map(drop),
                 "attribue",
@@ -371,11 +403,18 @@ pub async fn coordinate(
         }
         _ => return super::not_found().await,
     };
-    let fields: &forms::FieldTexts = &[(
-        "supplier",
-        "fournisseur",
-        "Nommez le fournisseur retenu (200 caractères au plus).",
-    )];
+    let fields: &forms::FieldTexts = &[
+        (
+            "supplier",
+            "fournisseur",
+            "Nommez le fournisseur retenu (200 caractères au plus).",
+        ),
+        (
+            "supplier_siret",
+            "siret",
+            "Un SIRET compte 14 chiffres et une clé valide.",
+        ),
+    ];
     match answer {
         Ok(()) => forms::see_other(&format!("/achats-groupes/{id}?fait={done}"), None),
         Err(status) => {

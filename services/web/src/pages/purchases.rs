@@ -160,10 +160,13 @@ fn state_choices(t: &Texts, chosen: Option<GroupPurchaseState>) -> Vec<Choice> {
         .collect()
 }
 
-/// A lot's row: its title and total volume.
+/// A lot's row: its code, title and total volume; once awarded, its price and saving.
 struct LotRow {
+    code: String,
     title: String,
     volume: String,
+    price: String,
+    saving: String,
 }
 
 #[derive(Template)]
@@ -177,6 +180,8 @@ struct PurchasePage {
     coordinator: Option<Link>,
     supplier: String,
     lots: Vec<LotRow>,
+    /// The group's estimated yearly saving, once awarded; empty before.
+    saving: String,
     total: String,
     members: Vec<Link>,
     /// The person's part: the member's sites, or the coordinator's view.
@@ -267,15 +272,36 @@ fn purchase_page(
         lots: purchase
             .lots
             .iter()
-            .map(|l| LotRow {
-                title: if l.title.is_empty() {
-                    l.code.clone()
-                } else {
-                    l.title.clone()
-                },
-                volume: t.projects.volume(l.total_volume, &purchase.unit),
+            .map(|l| {
+                let price = purchase.prices.iter().find(|p| p.lot == l.code);
+                LotRow {
+                    code: l.code.clone(),
+                    title: if l.title.is_empty() {
+                        l.code.clone()
+                    } else {
+                        l.title.clone()
+                    },
+                    volume: t.projects.volume(l.total_volume, &purchase.unit),
+                    price: price
+                        .map(|p| {
+                            format!(
+                                "{} ({})",
+                                crate::fr::euros(p.price_cents),
+                                crate::fr::euros(p.reference_cents)
+                            )
+                        })
+                        .unwrap_or_default(),
+                    saving: price
+                        .map(|p| crate::fr::euros(p.saving_cents))
+                        .unwrap_or_default(),
+                }
             })
             .collect(),
+        saving: if purchase.prices.is_empty() {
+            String::new()
+        } else {
+            crate::fr::euros(purchase.saving_cents)
+        },
         total: t.projects.volume(total, &purchase.unit),
         members: purchase
             .participations

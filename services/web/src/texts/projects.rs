@@ -169,6 +169,20 @@ pub struct ProjectsTexts {
     pub supplier_label: &'static str,
     /// Awarding.
     pub award_button: &'static str,
+    /// The awarded price's label for a lot (`{}`: the lot).
+    pub price_label: &'static str,
+    /// The reference price's label for a lot.
+    pub reference_label: &'static str,
+    /// The supplier's SIRET's label.
+    pub supplier_siret_label: &'static str,
+    /// When a lot's prices are missing or not amounts.
+    pub prices_required: &'static str,
+    /// A column: the awarded price.
+    pub awarded_price: &'static str,
+    /// A column: the estimated yearly saving.
+    pub yearly_saving: &'static str,
+    /// The group's estimated yearly saving.
+    pub group_saving: &'static str,
     /// After joining or changing one's sites.
     pub joined_done: &'static str,
     /// After leaving.
@@ -270,6 +284,15 @@ pub const FR: ProjectsTexts = ProjectsTexts {
     close_button: "Clore les inscriptions",
     supplier_label: "Fournisseur retenu",
     award_button: "Attribuer le marché",
+    price_label: "Prix attribué, {} (€ HT par unité)",
+    reference_label: "Prix de référence, {} (€ HT par unité)",
+    supplier_siret_label: "SIRET du fournisseur (facultatif)",
+    prices_required: "Indiquez, pour chaque lot, le prix attribué et le prix de référence \
+                      qu'il remplace, en euros par unité.",
+    awarded_price: "Prix attribué (référence)",
+    yearly_saving: "Économie estimée",
+    group_saving: "Économie estimée du groupe (par an pour le gaz et l'électricité, sur les \
+                   travaux pour les travaux)",
     joined_done: "Vos sites sont enregistrés : ils comptent dans les totaux par lot.",
     left_done: "Votre structure ne participe plus à cet achat.",
     closed_done: "Les inscriptions sont closes.",
