@@ -16,15 +16,25 @@ async fn every_acknowledged_write_is_published_before_stopping() {
     let stream = platform.stream("members");
     let admin = Members::connect(&platform, TestPlatform::admin_token()).await;
 
+    // The stop begins once a first write is acknowledged, the others in flight or still
+    // to be sent: a fixed delay stopped the server before any call reached it when the
+    // machine was busy.
+    let first = std::sync::Arc::new(tokio::sync::Notify::new());
     let mut calls = Vec::new();
     for i in 0..60 {
-        let admin = admin.clone();
+        let (admin, first) = (admin.clone(), first.clone());
         calls.push(tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(i % 20)).await;
-            admin.create(association(&format!("Allié {i}"))).await
+            let made = admin.create(association(&format!("Allié {i}"))).await;
+            if made.is_ok() {
+                first.notify_one();
+            }
+            made
         }));
     }
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    tokio::time::timeout(Duration::from_secs(30), first.notified())
+        .await
+        .expect("a first write acknowledged");
     platform.stop().await;
 
     let mut acknowledged = HashSet::new();

@@ -77,6 +77,8 @@ pub fn slot(start: DateTime<Utc>, end: DateTime<Utc>) -> String {
 /// borrower's cancellation, the borrower of the owner's answer and of any cancellation
 /// it did not make itself (by the owner, or by the platform when a member leaves, a
 /// resource is withdrawn or a place closes); both of a request that expired unanswered.
+/// Over 60 lines: one arm per change and side, so that every e-mail a reservation gives
+/// reads in one place.
 pub fn reservation(change: ReservationChange, f: &ReservationFacts) -> Vec<Notice> {
     let title = resource_title(&f.title);
     let notice = |audience, kind, subject: String, line: String| {

@@ -264,13 +264,7 @@ async fn end_engagements(
             return Err(changed_meanwhile(&next.name()));
         }
         events.push(resource(WITHDRAWN, &next, &reason, vec![]));
-        match end_bookings(txn, next.id, &reason, now)
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?
-        {
-            Some(ended) => events.extend(ended),
-            None => return Err(changed_meanwhile(&next.name())),
-        }
+        events.extend(ended_with(txn, &next, &reason, now).await?);
     }
     let future = store::future_holding_of(txn, member.id, now)
         .await
@@ -365,17 +359,25 @@ async fn follow_place(
         }
         events.push(resource(subject, &next, &reason, changed));
         if subject == UNAVAILABLE {
-            match end_bookings(txn, next.id, &reason, now)
-                .await
-                .map_err(|e| HandlerError::Transient(e.to_string()))?
-            {
-                Some(ended) => events.extend(ended),
-                None => return Err(changed_meanwhile(&next.name())),
-            }
+            events.extend(ended_with(txn, &next, &reason, now).await?);
         }
     }
     outbox::enqueue(txn, events).await?;
     Ok(())
+}
+
+/// The events of what ends with `resource` ([`end_bookings`]); a booking changed
+/// meanwhile makes the handler run again.
+async fn ended_with(
+    txn: &ConsumerTxn,
+    resource: &Resource,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<OutgoingEvent>, HandlerError> {
+    end_bookings(txn, resource.id, reason, now)
+        .await
+        .map_err(|e| HandlerError::Transient(e.to_string()))?
+        .ok_or_else(|| changed_meanwhile(&resource.name()))
 }
 
 /// A row changed between reading and writing it: the handler runs again on fresh rows.

@@ -267,11 +267,8 @@ impl Sharing {
             )];
             if next.state == ResourceState::Withdrawn {
                 // Its bookings still to come end with it, each saying why.
-                let why = match reason {
-                    "" => format!("{} was withdrawn by its owner", next.name()),
-                    said => format!("{} was withdrawn by its owner: {said}", next.name()),
-                };
                 let now = fabrique_platform::time::now();
+                let why = withdrawal_reason(&next.name(), reason);
                 let Some(ended) = events::end_bookings(&txn, id, &why, now).await? else {
                     txn.rollback().await?;
                     continue;
@@ -326,5 +323,14 @@ impl Sharing {
         .await?;
         let held: Vec<_> = held.iter().map(|r| (r.slot.start(), r.held_end)).collect();
         Ok(free_intervals(window, &held, turnaround))
+    }
+}
+
+/// Why a withdrawal ends a resource's bookings: its owner withdrew it, with the reason
+/// it gave, if any.
+fn withdrawal_reason(resource: &str, said: &str) -> String {
+    match said {
+        "" => format!("{resource} was withdrawn by its owner"),
+        said => format!("{resource} was withdrawn by its owner: {said}"),
     }
 }

@@ -337,6 +337,41 @@ pub async fn take_part(
     }
 }
 
+/// How the award form names the API's fields of `AwardGroupPurchase`.
+const AWARD_FIELDS: &forms::FieldTexts = &[
+    (
+        "supplier",
+        "fournisseur",
+        "Nommez le fournisseur retenu (200 caractères au plus).",
+    ),
+    (
+        "supplier_siret",
+        "siret",
+        "Un SIRET compte 14 chiffres et une clé valide.",
+    ),
+];
+
+/// The award form's prices: `prix-{lot}` and `reference-{lot}` in euros per unit, for
+/// every lot the form shows; `None` when one is missing or not an amount.
+fn award_prices(form: &HashMap<String, String>) -> Option<Vec<pp::LotPrice>> {
+    let cents = |text: Option<&String>| {
+        crate::fr::parse_decimal(text?)
+            .filter(|euros| *euros >= 0.0)
+            .map(|euros| (euros * 100.0).round() as i64)
+    };
+    form.iter()
+        .filter_map(|(key, value)| Some((key.strip_prefix("prix-")?, value)))
+        .map(|(lot, price)| {
+            Some(pp::LotPrice {
+                lot: lot.to_string(),
+                price_cents: cents(Some(price))?,
+                reference_cents: cents(form.get(&format!("reference-{lot}")))?,
+                saving_cents: 0,
+            })
+        })
+        .collect()
+}
+
 /// `POST /achats-groupes/{id}/coordonner`: closing (`action=clore`) or awarding to
 /// `fournisseur` (`action=attribuer`).
 pub async fn coordinate(
@@ -363,33 +398,10 @@ pub async fn coordinate(
         }
         "attribuer" => {
             let supplier = field("fournisseur").trim().to_string();
-            let cents = |text: String| {
-                crate::fr::parse_decimal(&text)
-                    .filter(|euros| *euros >= 0.0)
-                    .map(|euros| (euros * 100.0).round() as i64)
+            let Some(prices) = award_prices(&form) else {
+                let problems = Problems::general(t.projects.prices_required);
+                return super::purchases::page(&web, &id, &headers, None, problems, None).await;
             };
-            let mut prices = Vec::new();
-            for (key, value) in &form {
-                let Some(lot) = key.strip_prefix("prix-") else {
-                    continue;
-                };
-                match (
-                    cents(value.clone()),
-                    cents(field(&format!("reference-{lot}"))),
-                ) {
-                    (Some(price_cents), Some(reference_cents)) => prices.push(pp::LotPrice {
-                        lot: lot.to_string(),
-                        price_cents,
-                        reference_cents,
-                        saving_cents: 0,
-                    }),
-                    _ => {
-                        let problems = Problems::general(t.projects.prices_required);
-                        return super::purchases::page(&web, &id, &headers, None, problems, None)
-                            .await;
-                    }
-                }
-            }
             let request = acting.authed(pp::AwardGroupPurchaseRequest {
                 name,
                 supplier,
@@ -403,18 +415,7 @@ pub async fn coordinate(
         }
         _ => return super::not_found().await,
     };
-    let fields: &forms::FieldTexts = &[
-        (
-            "supplier",
-            "fournisseur",
-            "Nommez le fournisseur retenu (200 caractères au plus).",
-        ),
-        (
-            "supplier_siret",
-            "siret",
-            "Un SIRET compte 14 chiffres et une clé valide.",
-        ),
-    ];
+    let fields = AWARD_FIELDS;
     match answer {
         Ok(()) => forms::see_other(&format!("/achats-groupes/{id}?fait={done}"), None),
         Err(status) => {
