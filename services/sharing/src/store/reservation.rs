@@ -137,6 +137,14 @@ pub async fn update_reservation<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// The reservations that hold their slot (requested or confirmed).
+fn holding() -> sea_orm::Select<reservation::Entity> {
+    reservation::Entity::find().filter(reservation::Column::State.is_in([
+        ReservationState::Requested.as_str(),
+        ReservationState::Confirmed.as_str(),
+    ]))
+}
+
 /// Holding reservations of `resource` whose held range meets `[from, to)`.
 pub async fn holding_between<C: ConnectionTrait>(
     db: &C,
@@ -145,12 +153,8 @@ pub async fn holding_between<C: ConnectionTrait>(
     to: DateTime<Utc>,
 ) -> Result<Vec<Reservation>, Error> {
     use reservation::Column;
-    reservation::Entity::find()
+    holding()
         .filter(Column::ResourceId.eq(resource))
-        .filter(Column::State.is_in([
-            ReservationState::Requested.as_str(),
-            ReservationState::Confirmed.as_str(),
-        ]))
         .filter(Column::StartUs.lt(to_us(to)))
         .filter(Column::HeldEndUs.gt(to_us(from)))
         .order_by_asc(Column::StartUs)
@@ -168,16 +172,12 @@ pub async fn future_holding_of<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Vec<Reservation>, Error> {
     use reservation::Column;
-    reservation::Entity::find()
+    holding()
         .filter(
             Condition::any()
                 .add(Column::BorrowerId.eq(member))
                 .add(Column::OwnerId.eq(member)),
         )
-        .filter(Column::State.is_in([
-            ReservationState::Requested.as_str(),
-            ReservationState::Confirmed.as_str(),
-        ]))
         .filter(Column::StartUs.gt(to_us(now)))
         .order_by_asc(Column::StartUs)
         .all(db)
@@ -195,12 +195,8 @@ pub async fn future_holding_on<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Vec<Reservation>, Error> {
     use reservation::Column;
-    reservation::Entity::find()
+    holding()
         .filter(Column::ResourceId.eq(resource))
-        .filter(Column::State.is_in([
-            ReservationState::Requested.as_str(),
-            ReservationState::Confirmed.as_str(),
-        ]))
         .filter(Column::StartUs.gt(to_us(now)))
         .order_by_asc(Column::StartUs)
         .all(db)
