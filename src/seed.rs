@@ -16,6 +16,7 @@
 //! itself, with the same versions the events will carry (so they change nothing).
 
 mod sharing;
+mod workshops;
 
 use std::collections::HashMap;
 
@@ -124,6 +125,19 @@ fn examples() -> Vec<Example> {
     if let Some(tdm) = find("CC Thiers Dore et Montagne") {
         let mut epci = example("Thiers Dore et Montagne", MemberKind::Epci);
         epci.siren = Some(tdm.siren.into());
+        // Its Villes Pairs team: an elected official and a roads technician.
+        epci.contacts = vec![
+            (
+                "Vice-président·e voirie (exemple)",
+                ContactRole::ElectedOfficial,
+                "Conseil communautaire",
+            ),
+            (
+                "Technicien·ne voirie (exemple)",
+                ContactRole::RoadsTechnician,
+                "Service voirie",
+            ),
+        ];
         epci.insee_code = find("Thiers").map(|c| c.insee_code.to_string());
         epci.territory = Some("Thiers Dore et Montagne");
         epci.joined = Some((2020, 9, 17));
@@ -526,7 +540,7 @@ async fn seed_projects(
     places: &[fabrique_replicas::places::ReplicaPlace],
 ) -> anyhow::Result<()> {
     use fabrique_projects::app::{GroupPurchaseDraft, ProgrammeDraft, Projects};
-    use fabrique_projects::domain::{Category, CoFunder, Lot, Site, VILLES_PAIRS_ROLES};
+    use fabrique_projects::domain::{Category, CoFunder, Lot, Site};
 
     let service = fabrique_projects::ProjectsServiceModule;
     let db = fabrique_platform::db::connect(database, service.name()).await?;
@@ -694,26 +708,7 @@ async fn seed_projects(
         println!("{}  {title}", purchase.name());
     }
 
-    let workshop = projects
-        .create_workshop(
-            admin,
-            "Quelle route pour demain ? Quel modèle de sobriété pour la construction".into(),
-            Some("Villes Pairs, saison 3 : les dimensions du modèle économique durable émergeant, l'achat public".into()),
-            VILLES_PAIRS_ROLES.iter().map(|r| r.to_string()).collect(),
-            Some(request_id("workshop:Villes Pairs saison 3")),
-        )
-        .await?;
-    projects
-        .set_team(
-            &acting("Département du Puy-de-Dôme")?,
-            workshop.id,
-            vec![id("In Sun We Trust")?],
-        )
-        .await?;
-    println!(
-        "{}  Villes Pairs : « Quelle route pour demain ? »",
-        workshop.name()
-    );
+    workshops::seed(&projects, admin, members, places).await?;
     seed_example_projects(&projects, members, places).await
 }
 

@@ -519,6 +519,42 @@ const TABLE: &[(&str, Expect)] = &[
         expect(U, OK, OK, FP),
     ),
     ("fabrique.projects.v1.ProjectsService/ValidateTeam", PUBLIC),
+    // A workshop's co-pilots (A runs the season's workshop) run its sessions; the members
+    // expected write restitutions, which the season's participants read until published
+    // (B takes part in no workshop of that season: NOT_FOUND, as for the public). A
+    // restitution is a member's work: an admin acting for none writes none.
+    (
+        "fabrique.projects.v1.ProjectsService/SetWorkshopCoPilots",
+        ADMIN,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/ScheduleWorkshopSession",
+        OWNER,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/CancelWorkshopSession",
+        OWNER,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/RecordAttendance",
+        OWNER,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/CreateRestitution",
+        expect(U, PD, OK, FP),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/GetRestitution",
+        expect(NF, NF, OK, OK),
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/ListRestitutions",
+        PUBLIC,
+    ),
+    (
+        "fabrique.projects.v1.ProjectsService/PublishRestitution",
+        OWNER,
+    ),
 ];
 
 // ------------------------------------------------------------------ the fixture
@@ -567,6 +603,16 @@ struct Fixture {
     reservation: String,
     group_purchase: String,
     workshop: String,
+    /// A workshop of its own season that A co-pilots and has a team in.
+    season_workshop: String,
+    /// A session of it for every team, begun an hour ago.
+    session: String,
+    /// A session of it to come, to cancel.
+    cancellable: String,
+    /// A's restitution of `session`, never published.
+    restitution: String,
+    /// Another, to publish.
+    to_publish: String,
     /// The notification settings of A's contact person's address.
     settings: String,
 }
@@ -597,6 +643,17 @@ fn slot(days: i64) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::U
         .single()
         .expect("a time");
     (start, start + chrono::Duration::hours(2))
+}
+
+/// A two-hour online session for every team of a workshop, starting at `start`.
+fn workshop_session(title: &str, start: chrono::DateTime<chrono::Utc>) -> pp::WorkshopSession {
+    pp::WorkshopSession {
+        title: title.to_string(),
+        start_time: ts(start),
+        end_time: ts(start + chrono::Duration::hours(2)),
+        online_url: "https://visio.example.org/atelier".into(),
+        ..Default::default()
+    }
 }
 
 fn encoded<M: Message>(message: M) -> Bytes {
@@ -638,6 +695,11 @@ impl Fixture {
             reservation: String::new(),
             group_purchase: String::new(),
             workshop: String::new(),
+            season_workshop: String::new(),
+            session: String::new(),
+            cancellable: String::new(),
+            restitution: String::new(),
+            to_publish: String::new(),
             settings: "notificationSettings/maire@thiers.test".into(),
         };
         let (a, a_token) = fx.active_member("Commune de Thiers").await;
@@ -680,7 +742,86 @@ impl Fixture {
             .expect("workshop")
             .into_inner()
             .name;
+        fx.season_of_a().await;
         fx
+    }
+
+    /// A's workshop of a season of its own, with A's team, two sessions and two
+    /// restitutions (see [`Fixture::season_workshop`]).
+    async fn season_of_a(&mut self) {
+        let mut projects = self.projects();
+        self.season_workshop = projects
+            .create_workshop(authed(
+                pp::CreateWorkshopRequest {
+                    workshop: Some(pp::Workshop {
+                        theme: "Réemploi des matériaux routiers".into(),
+                        season: format!("Saison d'essai {}", uuid::Uuid::now_v7()),
+                        co_pilots: vec![self.a.clone()],
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.admin,
+            ))
+            .await
+            .expect("season's workshop")
+            .into_inner()
+            .name;
+        projects
+            .set_workshop_team(authed(
+                pp::SetWorkshopTeamRequest {
+                    name: self.season_workshop.clone(),
+                    members: Vec::new(),
+                },
+                &self.a_token,
+            ))
+            .await
+            .expect("A's team");
+        let now = chrono::Utc::now();
+        let schedule = |title: &str, start: chrono::DateTime<chrono::Utc>| {
+            let request = authed(
+                pp::ScheduleWorkshopSessionRequest {
+                    parent: self.season_workshop.clone(),
+                    session: Some(workshop_session(title, start)),
+                    request_id: String::new(),
+                },
+                &self.a_token,
+            );
+            let mut projects = projects.clone();
+            async move {
+                projects
+                    .schedule_workshop_session(request)
+                    .await
+                    .expect("session")
+                    .into_inner()
+                    .name
+            }
+        };
+        self.session = schedule("Visite", now - chrono::Duration::hours(1)).await;
+        self.cancellable = schedule("À annuler", now + chrono::Duration::days(3)).await;
+        self.restitution = self.restitution_of_a("Gardée pour la saison").await;
+        self.to_publish = self.restitution_of_a("À publier").await;
+    }
+
+    async fn restitution_of_a(&self, title: &str) -> String {
+        self.projects()
+            .create_restitution(authed(
+                pp::CreateRestitutionRequest {
+                    parent: self.season_workshop.clone(),
+                    restitution: Some(pp::Restitution {
+                        session: self.session.clone(),
+                        title: title.into(),
+                        text: "Ce que la séance a produit.".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.a_token,
+            ))
+            .await
+            .expect("restitution")
+            .into_inner()
+            .name
     }
 
     fn token(&self, caller: Caller) -> Option<String> {
@@ -1757,6 +1898,49 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
         ("ProjectsService", "ValidateTeam") => encoded(pp::ValidateTeamRequest {
             name: fx.workshop.clone(),
             lead: fx.a.clone(),
+        }),
+        ("ProjectsService", "SetWorkshopCoPilots") => encoded(pp::SetWorkshopCoPilotsRequest {
+            name: fx.season_workshop.clone(),
+            co_pilots: vec![fx.a.clone()],
+        }),
+        ("ProjectsService", "ScheduleWorkshopSession") => {
+            encoded(pp::ScheduleWorkshopSessionRequest {
+                parent: fx.season_workshop.clone(),
+                session: Some(workshop_session(
+                    "Séance",
+                    chrono::Utc::now() + chrono::Duration::days(5),
+                )),
+                request_id: String::new(),
+            })
+        }
+        ("ProjectsService", "CancelWorkshopSession") => {
+            encoded(pp::CancelWorkshopSessionRequest {
+                name: fx.cancellable.clone(),
+            })
+        }
+        ("ProjectsService", "RecordAttendance") => encoded(pp::RecordAttendanceRequest {
+            name: fx.session.clone(),
+            attendees: vec![fx.a.clone()],
+        }),
+        ("ProjectsService", "CreateRestitution") => encoded(pp::CreateRestitutionRequest {
+            parent: fx.season_workshop.clone(),
+            restitution: Some(pp::Restitution {
+                session: fx.session.clone(),
+                title: "Une de plus".into(),
+                text: "Ce que la séance a produit.".into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        }),
+        ("ProjectsService", "GetRestitution") => encoded(pp::GetRestitutionRequest {
+            name: fx.restitution.clone(),
+        }),
+        ("ProjectsService", "ListRestitutions") => encoded(pp::ListRestitutionsRequest {
+            parent: fx.season_workshop.clone(),
+            ..Default::default()
+        }),
+        ("ProjectsService", "PublishRestitution") => encoded(pp::PublishRestitutionRequest {
+            name: fx.to_publish.clone(),
         }),
         _ => panic!("{method} has a row in TABLE but no request in request()"),
     };

@@ -345,6 +345,7 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
         )
     );
     assert_eq!(cocon.participations.len(), 5);
+    seeded_season(&channel).await;
     let titles: Vec<&str> = projects.iter().map(|p| p.title.as_str()).collect();
     assert!(
         titles.contains(&"Habitat participatif du Domaine des possibles")
@@ -429,6 +430,45 @@ type Seeded = (
     Vec<registry::Place>,
     Vec<fabrique_api::projects::Programme>,
 );
+
+/// Villes Pairs season 3 as the public reads it: co-piloted by two members, a first
+/// session for every team with who came, a second for the roads technicians' peer
+/// group (online, its address kept from the public), and the published restitution.
+async fn seeded_season(channel: &tonic::transport::Channel) {
+    use fabrique_api::projects as pp;
+    let mut client = pp::projects_service_client::ProjectsServiceClient::new(channel.clone());
+    let workshops = client
+        .list_workshops(pp::ListWorkshopsRequest::default())
+        .await
+        .expect("public workshops")
+        .into_inner()
+        .workshops;
+    let season = workshops
+        .iter()
+        .find(|w| w.season.starts_with("Villes Pairs, saison 3"))
+        .expect("season 3");
+    assert_eq!((season.co_pilots.len(), season.teams.len()), (2, 2));
+    assert_eq!(season.sessions.len(), 2);
+    let (visit, technicians) = (&season.sessions[0], &season.sessions[1]);
+    assert!(
+        !visit.place.is_empty() && visit.attendees.len() == 3,
+        "{visit:?}"
+    );
+    assert_eq!(technicians.peer_group, "roads_technician");
+    assert_eq!(technicians.expected_members.len(), 2, "{technicians:?}");
+    assert!(technicians.online && technicians.online_url.is_empty());
+    let restitutions = client
+        .list_restitutions(pp::ListRestitutionsRequest {
+            parent: season.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("public restitutions")
+        .into_inner()
+        .restitutions;
+    assert_eq!(restitutions.len(), 1);
+    assert_eq!(restitutions[0].session, visit.name);
+}
 
 fn check_alliance((members, places, programmes): &Seeded) {
     let departement = members

@@ -45,3 +45,4 @@ mod sign_in;
 mod sizes;
 mod subsidies;
 mod support;
+mod workshops;

@@ -12,6 +12,7 @@ mod instruction;
 mod programme;
 mod project;
 mod report;
+mod session;
 mod workshop;
 
 use fabrique_platform::Error;

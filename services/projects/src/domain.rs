@@ -34,8 +34,9 @@ pub use project::{
 // Defined with the refusals, whose messages give amounts in euros.
 pub use crate::refusal::euros;
 pub use workshop::{
-    CONTACT_ROLES, TeamReport, VILLES_PAIRS_ROLES, Workshop, WorkshopDraft, parse_role,
-    team_coverage,
+    CONTACT_ROLES, Expected, Restitution, RestitutionDraft, Session, SessionDraft, TeamReport,
+    VILLES_PAIRS_ROLES, Venue, Workshop, WorkshopDraft, parse_role, parse_workshop_child,
+    restitution_name, session_name, team_coverage,
 };
 
 /// The resource name `{collection}/{id}` the contract uses for every aggregate.

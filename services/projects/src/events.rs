@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Application, ApplicationState, ApplicationTransition, GroupPurchase, GroupPurchaseTransition,
-    Programme, Project, Workshop, member_name,
+    Programme, Project, Restitution, Session, Workshop, member_name, session_name,
 };
 use crate::proto::lots_to_proto;
 use crate::store;
@@ -72,6 +72,18 @@ pub const PURCHASE_AWARDED: &str = "fabrique.projects.group_purchase.awarded";
 pub const WORKSHOP_CREATED: &str = "fabrique.projects.workshop.created";
 /// A lead set its team in a workshop.
 pub const WORKSHOP_TEAM_SET: &str = "fabrique.projects.workshop.team_set";
+/// An admin named who runs a workshop.
+pub const WORKSHOP_CO_PILOTS_SET: &str = "fabrique.projects.workshop.co_pilots_set";
+/// A co-pilot scheduled a session.
+pub const SESSION_SCHEDULED: &str = "fabrique.projects.workshop.session_scheduled";
+/// A co-pilot cancelled a session.
+pub const SESSION_CANCELLED: &str = "fabrique.projects.workshop.session_cancelled";
+/// A co-pilot recorded who attended a session.
+pub const ATTENDANCE_RECORDED: &str = "fabrique.projects.workshop.attendance_recorded";
+/// A team, a peer group or a co-pilot wrote what a session produced.
+pub const RESTITUTION_ADDED: &str = "fabrique.projects.workshop.restitution_added";
+/// A co-pilot made a restitution public.
+pub const RESTITUTION_PUBLISHED: &str = "fabrique.projects.workshop.restitution_published";
 
 /// A project's event: its state and version after the change, with the fields changed.
 pub fn project(subject: &str, p: &Project, changed_fields: Vec<String>) -> OutgoingEvent {
@@ -205,12 +217,53 @@ pub fn group_purchase(
 /// A workshop's event; `lead` for a team set.
 pub fn workshop(subject: &str, w: &Workshop, lead: Option<Uuid>) -> OutgoingEvent {
     let message = proto::WorkshopChanged {
-        workshop: w.name(),
-        theme: w.theme.clone(),
         lead: lead.map(member_name).unwrap_or_default(),
-        occurred_at: Some(timestamp(fabrique_platform::time::now())),
+        ..workshop_message(w)
     };
     OutgoingEvent::new(subject, w.name(), fabrique_platform::time::now(), &message)
+}
+
+/// A session's event: when it begins and who is expected when scheduled, who attended
+/// when attendance is recorded.
+pub fn session(subject: &str, w: &Workshop, s: &Session) -> OutgoingEvent {
+    let members = |ids: &[Uuid]| ids.iter().map(|m| member_name(*m)).collect();
+    let message = proto::WorkshopChanged {
+        session: s.name(),
+        start_time: (subject == SESSION_SCHEDULED).then(|| timestamp(s.start)),
+        expected_members: if subject == SESSION_SCHEDULED {
+            members(&s.expected_members)
+        } else {
+            Vec::new()
+        },
+        attendees: if subject == ATTENDANCE_RECORDED {
+            members(&s.attendees)
+        } else {
+            Vec::new()
+        },
+        ..workshop_message(w)
+    };
+    OutgoingEvent::new(subject, s.name(), fabrique_platform::time::now(), &message)
+}
+
+/// A restitution's event, without its text.
+pub fn restitution(subject: &str, w: &Workshop, r: &Restitution) -> OutgoingEvent {
+    let message = proto::WorkshopChanged {
+        session: session_name(r.workshop, r.session),
+        restitution: r.name(),
+        ..workshop_message(w)
+    };
+    OutgoingEvent::new(subject, r.name(), fabrique_platform::time::now(), &message)
+}
+
+/// What every workshop event says: which workshop, its theme and its co-pilots.
+fn workshop_message(w: &Workshop) -> proto::WorkshopChanged {
+    proto::WorkshopChanged {
+        workshop: w.name(),
+        theme: w.theme.clone(),
+        co_pilots: w.co_pilots.iter().map(|m| member_name(*m)).collect(),
+        occurred_at: Some(timestamp(fabrique_platform::time::now())),
+        ..Default::default()
+    }
 }
 
 /// Member events: keep the replica; a member that leaves has its submitted applications

@@ -14,15 +14,16 @@ use tonic::{Request, Response, Status};
 mod applying;
 mod budget;
 mod instruction;
+mod workshop;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Projects};
 use crate::domain::{
     ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState, GroupPurchaseTransition,
-    ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme, WorkshopDraft,
+    ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme,
 };
 use crate::proto::{
     application_of, enum_of, enums_of, group_purchase_for, name_of, optional_member_of,
-    parse_award, parse_project_patch, parse_sites, parse_team, project_for, team_report_for,
+    parse_award, parse_project_patch, parse_sites, project_for,
 };
 
 /// The handlers of `ProjectsService`, over the use cases.
@@ -508,78 +509,90 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::CreateWorkshopRequest>,
     ) -> Result<Response<proto::Workshop>, Status> {
-        let caller = auth::caller(&request)?;
-        let r = request.get_ref();
-        let w = r
-            .workshop
-            .as_ref()
-            .ok_or_else(|| Error::invalid("workshop", "is required"))?;
-        let request_id = request::request_id("request_id", &r.request_id)?;
-        let draft = WorkshopDraft::try_from(w)?;
-        let workshop = self
-            .projects
-            .create_workshop(
-                &caller,
-                draft.theme,
-                draft.season,
-                draft.required_roles,
-                request_id,
-            )
-            .await?;
-        Ok(Response::new(proto::Workshop::from(&workshop)))
+        self.workshop_created(request).await
     }
 
     async fn get_workshop(
         &self,
         request: Request<proto::GetWorkshopRequest>,
     ) -> Result<Response<proto::Workshop>, Status> {
-        // Public: a workshop, its roles and its teams (member names).
-        let id = name_of("name", "workshops", &request.get_ref().name)?;
-        Ok(Response::new(proto::Workshop::from(
-            &self.projects.get_workshop(id).await?,
-        )))
+        self.workshop_read(request).await
     }
 
     async fn list_workshops(
         &self,
         request: Request<proto::ListWorkshopsRequest>,
     ) -> Result<Response<proto::ListWorkshopsResponse>, Status> {
-        // Public, as GetWorkshop.
-        let r = request.get_ref();
-        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-        let page = self
-            .projects
-            .list_workshops(page_size, &r.page_token)
-            .await?;
-        Ok(Response::new(proto::ListWorkshopsResponse {
-            workshops: page.items.iter().map(proto::Workshop::from).collect(),
-            next_page_token: page.next_page_token,
-        }))
+        self.workshops_listed(request).await
     }
 
     async fn set_workshop_team(
         &self,
         request: Request<proto::SetWorkshopTeamRequest>,
     ) -> Result<Response<proto::Workshop>, Status> {
-        let caller = auth::caller(&request)?;
-        let r = request.get_ref();
-        let id = name_of("name", "workshops", &r.name)?;
-        let members = parse_team(&r.members)?;
-        Ok(Response::new(proto::Workshop::from(
-            &self.projects.set_team(&caller, id, members).await?,
-        )))
+        self.team_set(request).await
     }
 
     async fn validate_team(
         &self,
         request: Request<proto::ValidateTeamRequest>,
     ) -> Result<Response<proto::ValidateTeamResponse>, Status> {
-        // Public: the public learns which roles a team lacks, not who holds the others.
-        let caller = auth::maybe_caller(&request);
-        let r = request.get_ref();
-        let id = name_of("name", "workshops", &r.name)?;
-        let lead = name_of("lead", "members", &r.lead)?;
-        let report = self.projects.validate_team(id, lead).await?;
-        Ok(Response::new(team_report_for(report, caller.as_ref())))
+        self.team_validated(request).await
+    }
+
+    async fn set_workshop_co_pilots(
+        &self,
+        request: Request<proto::SetWorkshopCoPilotsRequest>,
+    ) -> Result<Response<proto::Workshop>, Status> {
+        self.co_pilots_set(request).await
+    }
+
+    async fn schedule_workshop_session(
+        &self,
+        request: Request<proto::ScheduleWorkshopSessionRequest>,
+    ) -> Result<Response<proto::WorkshopSession>, Status> {
+        self.session_scheduled(request).await
+    }
+
+    async fn cancel_workshop_session(
+        &self,
+        request: Request<proto::CancelWorkshopSessionRequest>,
+    ) -> Result<Response<proto::WorkshopSession>, Status> {
+        self.session_cancelled(request).await
+    }
+
+    async fn record_attendance(
+        &self,
+        request: Request<proto::RecordAttendanceRequest>,
+    ) -> Result<Response<proto::WorkshopSession>, Status> {
+        self.attendance_recorded(request).await
+    }
+
+    async fn create_restitution(
+        &self,
+        request: Request<proto::CreateRestitutionRequest>,
+    ) -> Result<Response<proto::Restitution>, Status> {
+        self.restitution_created(request).await
+    }
+
+    async fn get_restitution(
+        &self,
+        request: Request<proto::GetRestitutionRequest>,
+    ) -> Result<Response<proto::Restitution>, Status> {
+        self.restitution_read(request).await
+    }
+
+    async fn list_restitutions(
+        &self,
+        request: Request<proto::ListRestitutionsRequest>,
+    ) -> Result<Response<proto::ListRestitutionsResponse>, Status> {
+        self.restitutions_listed(request).await
+    }
+
+    async fn publish_restitution(
+        &self,
+        request: Request<proto::PublishRestitutionRequest>,
+    ) -> Result<Response<proto::Restitution>, Status> {
+        self.restitution_published(request).await
     }
 }

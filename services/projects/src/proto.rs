@@ -30,7 +30,7 @@ pub use group_purchase::{group_purchase_for, lots_to_proto, parse_award, parse_s
 pub use grouping::{grouping_for, parse_grouping};
 pub use programme::{parse_envelope_change, parse_payment};
 pub use project::{parse_project_patch, project_for};
-pub use workshop::{parse_team, team_report_for};
+pub use workshop::{parse_co_pilots, parse_restitution, parse_team, team_report_for, workshop_for};
 
 fabrique_platform::proto_mapped!(
     Theme => proto::Theme,

@@ -51,6 +51,14 @@ fabrique_types::string_enum!(
         NotJoined => "NOT_JOINED",
         /// Closing a grouped purchase that is not OPEN, or awarding one that is not CLOSED.
         PurchaseState => "PURCHASE_STATE",
+        /// Recording attendance at, or a restitution of, a cancelled workshop session.
+        SessionCancelled => "SESSION_CANCELLED",
+        /// Recording attendance at a workshop session that has not begun.
+        SessionNotStarted => "SESSION_NOT_STARTED",
+        /// Scheduling a workshop session nobody would be expected at.
+        NobodyExpected => "NOBODY_EXPECTED",
+        /// Holding a workshop session in a place the registry has not published.
+        PlaceNotListed => "PLACE_NOT_LISTED",
         /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
         /// The platform's: concurrent changes got in the way.
@@ -237,6 +245,33 @@ pub enum Refusal {
         /// The state the call needs: OPEN to close, CLOSED to award.
         expected: &'static str,
     },
+    /// Recording attendance at, or a restitution of, a cancelled session.
+    SessionCancelled {
+        /// `workshops/{id}/sessions/{id}`.
+        session: String,
+    },
+    /// Recording attendance before the session begins.
+    SessionNotStarted {
+        /// `workshops/{id}/sessions/{id}`.
+        session: String,
+        /// When it begins.
+        start: DateTime<Utc>,
+    },
+    /// A session nobody would be expected at: the workshop has no team, or no team's
+    /// people hold the peer group's role.
+    NobodyExpected {
+        /// `workshops/{id}`.
+        workshop: String,
+        /// The peer group's role, if the session was for one.
+        peer_group: Option<String>,
+    },
+    /// A session place the registry has not published (proposed or suspended).
+    PlaceNotListed {
+        /// `places/{id}`.
+        place: String,
+        /// Its state, as place events last gave it.
+        state: String,
+    },
 }
 
 impl Refusal {
@@ -270,6 +305,10 @@ impl RefusalTrait for Refusal {
             Refusal::DeadlinePassed { .. } => RefusalCode::DeadlinePassed,
             Refusal::NotJoined { .. } => RefusalCode::NotJoined,
             Refusal::PurchaseState { .. } => RefusalCode::PurchaseState,
+            Refusal::SessionCancelled { .. } => RefusalCode::SessionCancelled,
+            Refusal::SessionNotStarted { .. } => RefusalCode::SessionNotStarted,
+            Refusal::NobodyExpected { .. } => RefusalCode::NobodyExpected,
+            Refusal::PlaceNotListed { .. } => RefusalCode::PlaceNotListed,
         };
         code.as_str()
     }
@@ -416,6 +455,23 @@ impl RefusalTrait for Refusal {
                 "{purchase} is {}, not {}",
                 state.to_uppercase(),
                 expected.to_uppercase()
+            ),
+            Refusal::SessionCancelled { session } => format!("{session} was cancelled"),
+            Refusal::SessionNotStarted { session, start } => format!(
+                "{session} begins at {}: attendance is recorded once it has begun",
+                start.to_rfc3339()
+            ),
+            Refusal::NobodyExpected {
+                workshop,
+                peer_group: Some(role),
+            } => format!("no team of {workshop} has a contact person with the role {role}"),
+            Refusal::NobodyExpected {
+                workshop,
+                peer_group: None,
+            } => format!("{workshop} has no team yet"),
+            Refusal::PlaceNotListed { place, state } => format!(
+                "{place} is {}: sessions are held in places the registry lists",
+                state.to_uppercase()
             ),
         }
     }

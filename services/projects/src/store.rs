@@ -17,6 +17,7 @@ pub mod migrations;
 mod programme;
 mod project;
 mod report;
+mod session;
 mod workshop;
 
 use fabrique_platform::Error;
@@ -36,7 +37,14 @@ pub use programme::{
 };
 pub use project::{get_project, insert_project, list_projects, project_by_request, update_project};
 pub use report::application_counts;
-pub use workshop::{get_workshop, insert_workshop, list_workshops, set_team, workshop_by_request};
+pub use session::{
+    cancel_session, get_restitution, insert_restitution, insert_session, list_restitutions,
+    publish_restitution, restitution_by_request, session_by_request, set_attendance,
+};
+pub use workshop::{
+    get_workshop, insert_workshop, list_workshops, season_participants, set_co_pilots, set_team,
+    workshop_by_request,
+};
 
 /// A stored row that no longer parses into the domain: a failure of this service (a
 /// migration or a bug), never the caller's fault, so it is internal and names the row.

@@ -220,6 +220,58 @@ async fn a_visitor_reads_projects_purchases_and_workshops(backend: Backend) {
         ))
         .await
         .expect("team");
+    // A session online for every team (an admin schedules it, as co-pilots do), and two
+    // restitutions by the team, one published.
+    let start = chrono::TimeZone::with_ymd_and_hms(&Utc, 2027, 3, 10, 8, 30, 0).unwrap();
+    let session = client
+        .schedule_workshop_session(authed(
+            pp::ScheduleWorkshopSessionRequest {
+                parent: workshop.clone(),
+                session: Some(pp::WorkshopSession {
+                    title: "Visite du chantier de la RD 906".into(),
+                    start_time: timestamp(start),
+                    end_time: timestamp(start + chrono::Duration::hours(2)),
+                    online_url: "https://visio.example.org/salle-privee".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("session")
+        .into_inner()
+        .name;
+    let mut restitutions = Vec::new();
+    for title in ["Ce que le chantier nous a appris", "Brouillon de la clause"] {
+        let restitution = client
+            .create_restitution(authed(
+                pp::CreateRestitutionRequest {
+                    parent: workshop.clone(),
+                    restitution: Some(pp::Restitution {
+                        session: session.clone(),
+                        title: title.into(),
+                        text: "Premier constat.\n\nDeuxième constat.".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &thiers_token,
+            ))
+            .await
+            .expect("restitution")
+            .into_inner();
+        restitutions.push(restitution.name);
+    }
+    client
+        .publish_restitution(authed(
+            pp::PublishRestitutionRequest {
+                name: restitutions[0].clone(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("published");
     let site = site(&format!("http://{}", platform.addr)).await;
 
     // Projects: the one under way, never the proposed ones; filters by theme and state.
@@ -349,6 +401,28 @@ async fn a_visitor_reads_projects_purchases_and_workshops(backend: Backend) {
     for held in ["Élu ou élue", "Responsable de la commande publique"] {
         assert!(!missing.contains(held), "{held} is held");
     }
+    // Its session, online (its address kept from the public), and the published
+    // restitution only, in paragraphs.
+    let sessions = text.split("Séances").nth(1).expect("sessions");
+    assert!(
+        sessions.contains("Visite du chantier de la RD 906"),
+        "{sessions}"
+    );
+    assert!(sessions.contains("mercredi 10 mars 2027") && sessions.contains("En ligne"));
+    assert!(sessions.contains("Toutes les équipes"), "{sessions}");
+    assert!(
+        !text.contains("salle-privee"),
+        "the online address is public"
+    );
+    assert!(
+        text.contains("<h3>Ce que le chantier nous a appris</h3>"),
+        "{text}"
+    );
+    assert!(text.contains("<p>Deuxième constat.</p>"));
+    assert!(
+        !text.contains("Brouillon de la clause"),
+        "an unpublished restitution is shown"
+    );
     for private in ["Stéphane Rodier", "maire@ville-thiers.fr", "Daniel Fayet"] {
         assert!(
             !text.contains(private),

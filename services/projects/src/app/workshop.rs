@@ -1,6 +1,7 @@
-//! The use cases of peer workshops: an admin creates one, each lead sets its team,
-//! anyone (without a token too) reads and lists them and checks which required roles a
-//! team covers, from the contact roles the member replica knows.
+//! The use cases of peer workshops: an admin creates one and names its co-pilots, each
+//! lead sets its team, anyone (without a token too) reads and lists them and checks which
+//! required roles a team covers, from the contact roles the member replica knows. What
+//! happens at its sessions is in `session.rs`.
 
 use std::collections::BTreeMap;
 
@@ -12,19 +13,17 @@ use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::{Projects, TeamReport, acting_member};
-use crate::domain::{Workshop, name, team_coverage};
+use crate::domain::{Workshop, WorkshopDraft, name, team_coverage};
 use crate::events;
 use crate::store;
 
 impl Projects {
-    /// Creates a workshop asking for `roles` (an admin only). A retried call with the
-    /// same `request_id` gets the workshop it created.
+    /// Creates a workshop (an admin only). A retried call with the same `request_id`
+    /// gets the workshop it created.
     pub async fn create_workshop(
         &self,
         caller: &Caller,
-        theme: String,
-        season: Option<String>,
-        roles: Vec<String>,
+        draft: WorkshopDraft,
         request_id: Option<Uuid>,
     ) -> Result<Workshop, Error> {
         caller.require_admin("create a workshop")?;
@@ -33,13 +32,18 @@ impl Projects {
         {
             return Ok(existing);
         }
+        for member in &draft.co_pilots {
+            self.active_member(*member, "co-pilot").await?;
+        }
         let workshop = Workshop {
             id: Uuid::now_v7(),
-            theme,
-            season,
-            required_roles: roles,
+            theme: draft.theme,
+            season: draft.season,
+            required_roles: draft.required_roles,
             teams: BTreeMap::new(),
             created_at: now(),
+            co_pilots: draft.co_pilots,
+            sessions: Vec::new(),
         };
         let txn = self.db.begin().await?;
         store::insert_workshop(&txn, &workshop, request_id).await?;
@@ -48,6 +52,26 @@ impl Projects {
             vec![events::workshop(events::WORKSHOP_CREATED, &workshop, None)],
         )
         .await?;
+        Ok(workshop)
+    }
+
+    /// Names who runs a workshop (an admin only), each an active member.
+    pub async fn set_co_pilots(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        co_pilots: Vec<Uuid>,
+    ) -> Result<Workshop, Error> {
+        caller.require_admin("name a workshop's co-pilots")?;
+        let mut workshop = self.get_workshop(id).await?;
+        for member in &co_pilots {
+            self.active_member(*member, "co-pilot").await?;
+        }
+        let txn = self.db.begin().await?;
+        store::set_co_pilots(&txn, id, &co_pilots).await?;
+        workshop.co_pilots = co_pilots;
+        let event = events::workshop(events::WORKSHOP_CO_PILOTS_SET, &workshop, None);
+        self.commit(txn, vec![event]).await?;
         Ok(workshop)
     }
 

@@ -123,6 +123,25 @@ fn one_of_each() -> Vec<Refusal> {
             state: "open",
             expected: "closed",
         },
+        Refusal::SessionCancelled {
+            session: "workshops/1/sessions/2".into(),
+        },
+        Refusal::SessionNotStarted {
+            session: "workshops/1/sessions/2".into(),
+            start: DateTime::from_timestamp(1_800_000_000, 0).expect("a time"),
+        },
+        Refusal::NobodyExpected {
+            workshop: "workshops/1".into(),
+            peer_group: Some("roads_technician".into()),
+        },
+        Refusal::NobodyExpected {
+            workshop: "workshops/1".into(),
+            peer_group: None,
+        },
+        Refusal::PlaceNotListed {
+            place: "places/1".into(),
+            state: "proposed".into(),
+        },
     ]
 }
 

@@ -217,6 +217,10 @@ pub mod workshop {
         pub required_roles: Json,
         pub create_request_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
+        /// `members/{id}`s as JSON; added by `m20261207_000408_workshop_sessions`, NULL
+        /// for the workshops created before.
+        #[sea_orm(column_type = "JsonBinary", nullable)]
+        pub co_pilots: Option<Json>,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
@@ -242,6 +246,73 @@ pub mod team {
         #[sea_orm(column_type = "JsonBinary")]
         pub members: Json,
         pub updated_at: DateTimeUtc,
+    }
+
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod session {
+    //! The `workshop_sessions` table: one row per session of a workshop.
+
+    use sea_orm::entity::prelude::*;
+
+    /// A session's row; exactly one of `place_id` and `online_url` (a CHECK says so).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workshop_sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub workshop_id: Uuid,
+        pub title: String,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        pub place_id: Option<Uuid>,
+        pub online_url: Option<String>,
+        pub expected_team: Option<Uuid>,
+        pub peer_group: Option<String>,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub expected_members: Json,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub attendees: Json,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+    }
+
+    /// None declared: queries name their joins, the same on PostgreSQL and SQLite.
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod restitution {
+    //! The `workshop_restitutions` table: what a team or peer group produced at a session.
+
+    use sea_orm::entity::prelude::*;
+
+    /// A restitution's row; `published_at` is NULL until a co-pilot publishes it.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "workshop_restitutions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub workshop_id: Uuid,
+        pub session_id: Uuid,
+        pub title: String,
+        pub body: String,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub links: Json,
+        pub team_lead: Option<Uuid>,
+        pub peer_group: Option<String>,
+        pub author_id: Uuid,
+        pub published_at: Option<DateTimeUtc>,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
     }
 
     /// None declared: queries name their joins, the same on PostgreSQL and SQLite.

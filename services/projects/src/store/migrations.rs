@@ -9,6 +9,7 @@ mod m20261207_000404_groupings;
 mod m20261207_000405_installations;
 mod m20261207_000406_co_funding;
 mod m20261207_000407_purchase_outcome;
+mod m20261207_000408_workshop_sessions;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261207_000405_installations::Migration));
         migrations.push(Box::new(m20261207_000406_co_funding::Migration));
         migrations.push(Box::new(m20261207_000407_purchase_outcome::Migration));
+        migrations.push(Box::new(m20261207_000408_workshop_sessions::Migration));
         migrations
     }
 }

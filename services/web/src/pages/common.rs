@@ -10,6 +10,7 @@ use fabrique_api::registry as rp;
 use crate::Web;
 
 /// A link of a page: where, and the words of it.
+#[derive(Clone)]
 pub struct Link {
     /// Where it goes (a path of the site, or an http(s) URL).
     pub href: String,

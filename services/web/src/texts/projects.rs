@@ -113,6 +113,32 @@ pub struct ProjectsTexts {
     pub team_complete: &'static str,
     /// Where the workshops are, from a workshop's page.
     pub back_to_workshops: &'static str,
+    /// Who runs a workshop.
+    pub co_pilots: &'static str,
+    /// A workshop's sessions.
+    pub sessions: &'static str,
+    /// When no session is scheduled.
+    pub no_sessions: &'static str,
+    /// Where an online session is held.
+    pub online: &'static str,
+    /// The link to an online session, for its participants.
+    pub join_online: &'static str,
+    /// A session for every team.
+    pub every_team: &'static str,
+    /// Who is expected at a session.
+    pub expected: &'static str,
+    /// Who came.
+    pub attendees: &'static str,
+    /// A cancelled session.
+    pub session_cancelled: &'static str,
+    /// What the sessions produced.
+    pub restitutions: &'static str,
+    /// When none is published.
+    pub no_restitutions: &'static str,
+    /// A restitution the season's participants alone read yet.
+    pub restitution_unpublished: &'static str,
+    /// Its documents.
+    pub restitution_links: &'static str,
     /// Forming the member's team: the section's title (`{}`: the member).
     pub form_team_title: &'static str,
     /// What forming a team does.
@@ -252,6 +278,19 @@ pub const FR: ProjectsTexts = ProjectsTexts {
     missing_roles: "Rôles manquants",
     team_complete: "Équipe complète : tous les rôles demandés sont tenus.",
     back_to_workshops: "Tous les ateliers",
+    co_pilots: "Co-pilotage",
+    sessions: "Séances",
+    no_sessions: "Aucune séance n'est encore prévue.",
+    online: "En ligne",
+    join_online: "Rejoindre la séance en ligne",
+    every_team: "Toutes les équipes",
+    expected: "Attendus",
+    attendees: "Présents",
+    session_cancelled: "Séance annulée",
+    restitutions: "Restitutions",
+    no_restitutions: "Aucune restitution publiée pour l'instant.",
+    restitution_unpublished: "Non publiée : lue par les participants de la saison seulement.",
+    restitution_links: "Documents",
     form_team_title: "Former l'équipe de {}",
     form_team_intro: "Cochez les structures dont les contacts rejoignent votre équipe : \
                       leurs rôles s'ajoutent à ceux de vos propres contacts. « Voir les \
@@ -385,6 +424,16 @@ impl ProjectsTexts {
             "company_representative" => "Représentant ou représentante d'une entreprise",
             _ => "Autre rôle",
         }
+    }
+
+    /// A peer group: `Groupe de pairs : Technicien ou technicienne de la voirie`.
+    pub fn peer_group(&self, role: &str) -> String {
+        format!("Groupe de pairs : {}", self.role(role))
+    }
+
+    /// Which session a restitution came out of: `Séance « Visite » du 18 novembre 2026`.
+    pub fn from_session(&self, title: &str, day: &str) -> String {
+        format!("Séance « {title} » du {day}")
     }
 
     /// A team's heading: `Équipe de Commune de Thiers`.
