@@ -540,7 +540,7 @@ async fn seed_projects(
     places: &[fabrique_replicas::places::ReplicaPlace],
 ) -> anyhow::Result<()> {
     use fabrique_projects::app::{GroupPurchaseDraft, ProgrammeDraft, Projects};
-    use fabrique_projects::domain::{Category, CoFunder, Lot, Site};
+    use fabrique_projects::domain::{Category, CoFunder, Lot, Site, SiteCategory};
 
     let service = fabrique_projects::ProjectsServiceModule;
     let db = fabrique_platform::db::connect(database, service.name()).await?;
@@ -644,6 +644,7 @@ async fn seed_projects(
     let lot = |code: &str, title: &str| Lot {
         code: code.into(),
         title: title.into(),
+        site_category: None,
     };
     let purchases = [
         (
@@ -668,6 +669,11 @@ async fn seed_projects(
             vec![
                 lot("c5", "Sites de moins de 36 kVA"),
                 lot("c4", "Sites de plus de 36 kVA"),
+                // Split per site category: street lighting has its own tariff.
+                Lot {
+                    site_category: Some(SiteCategory::StreetLighting),
+                    ..lot("eclairage", "Éclairage public")
+                },
             ],
         ),
     ];

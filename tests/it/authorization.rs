@@ -511,6 +511,12 @@ const TABLE: &[(&str, Expect)] = &[
         "fabrique.projects.v1.ProjectsService/AwardGroupPurchase",
         OWNER,
     ),
+    // Public (the public reads the lots, allies the participations too); A's purchase is
+    // still OPEN, so every caller is let through and refused it has no outcome yet.
+    (
+        "fabrique.projects.v1.ProjectsService/ExportGroupPurchase",
+        expect(FP, FP, FP, FP),
+    ),
     ("fabrique.projects.v1.ProjectsService/CreateWorkshop", ADMIN),
     ("fabrique.projects.v1.ProjectsService/GetWorkshop", PUBLIC),
     ("fabrique.projects.v1.ProjectsService/ListWorkshops", PUBLIC),
@@ -1378,6 +1384,7 @@ fn group_purchase_draft(coordinator: &str) -> pp::GroupPurchase {
             code: "lot1".into(),
             title: "Bâtiments communaux".into(),
             total_volume: 0.0,
+            site_category: 0,
         }],
         deadline: ts(chrono::Utc::now() + chrono::Duration::days(30)),
         ..Default::default()
@@ -1880,6 +1887,11 @@ async fn request(fx: &Fixture, method: &str, caller: Caller) -> (Bytes, Option<S
                         saving_cents: 0,
                     },
                 ],
+            })
+        }
+        ("ProjectsService", "ExportGroupPurchase") => {
+            encoded(pp::ExportGroupPurchaseRequest {
+                name: fx.group_purchase.clone(),
             })
         }
         ("ProjectsService", "CreateWorkshop") => encoded(pp::CreateWorkshopRequest {

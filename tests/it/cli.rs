@@ -345,6 +345,26 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
         )
     );
     assert_eq!(cocon.participations.len(), 5);
+    // Its outcome, as the public downloads it from the site: the lot and the group, no
+    // member's row; and the electricity purchase's street lighting lot, priced apart.
+    let id = |name: &str| name.rsplit('/').next().unwrap_or_default().to_string();
+    let file = format!("/achats-groupes/{}/resultat.csv", id(&cocon.name));
+    let outcome = fabrique_testkit::http::get(site, &file).await;
+    assert_eq!(outcome.status, 200, "{}", outcome.body);
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(outcome.body.as_bytes())
+        .records()
+        .map(|r| r.expect("a row"))
+        .collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(kinds, ["lot", "groupe"]);
+    assert_eq!((&rows[1][10], &rows[1][13]), ("1100", "12650.00"));
+    let electricity = purchases
+        .iter()
+        .find(|p| p.title == "Achat groupé d'électricité")
+        .expect("electricity");
+    let page = format!("/achats-groupes/{}", id(&electricity.name));
+    let page = fabrique_testkit::http::get(site, &page).await;
+    assert!(page.text().contains("Éclairage public (éclairage public)"));
     seeded_season(&channel).await;
     let titles: Vec<&str> = projects.iter().map(|p| p.title.as_str()).collect();
     assert!(

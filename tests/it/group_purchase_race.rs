@@ -44,6 +44,7 @@ async fn joins_racing_the_close_never_land_after_it(backend: Backend) {
                     code: "ecoles".into(),
                     title: "Écoles".into(),
                     total_volume: 0.0,
+                    site_category: 0,
                 }],
                 deadline: Some(fabrique_platform::time::timestamp(deadline)),
                 ..Default::default()

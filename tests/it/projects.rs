@@ -638,11 +638,13 @@ async fn a_grouped_purchase_adds_volumes_exactly(backend: Backend) {
                     code: "petits-sites".into(),
                     title: "Sites de moins de 300 MWh".into(),
                     total_volume: 0.0,
+                    site_category: 0,
                 },
                 proto::Lot {
-                    code: "grands-sites".into(),
-                    title: "Sites de plus de 300 MWh".into(),
+                    code: "sport".into(),
+                    title: "Piscines, gymnases et stades".into(),
                     total_volume: 0.0,
+                    site_category: proto::SiteCategory::SportsFacility as i32,
                 },
             ],
             deadline: Some(fabrique_platform::time::timestamp(deadline)),
@@ -653,13 +655,10 @@ async fn a_grouped_purchase_adds_volumes_exactly(backend: Backend) {
     let volumes: [&[(&str, &str, f64)]; 3] = [
         &[
             ("Mairie", "petits-sites", 12.345),
-            ("Piscine", "grands-sites", 410.0),
+            ("Piscine", "sport", 410.0),
         ],
         &[("École", "petits-sites", 0.655)],
-        &[
-            ("Gymnase", "petits-sites", 87.0),
-            ("Centre technique", "grands-sites", 350.5),
-        ],
+        &[("Gymnase", "petits-sites", 87.0), ("Stade", "sport", 350.5)],
     ];
     let mut last = None;
     for (commune, sites) in communes.iter().zip(volumes) {
@@ -674,7 +673,11 @@ async fn a_grouped_purchase_adds_volumes_exactly(backend: Backend) {
         .map(|l| (l.code.clone(), l.total_volume))
         .collect();
     assert_eq!(totals["petits-sites"], 100.0, "12.345 + 0.655 + 87");
-    assert_eq!(totals["grands-sites"], 760.5);
+    assert_eq!(totals["sport"], 760.5);
+    assert_eq!(
+        gas.lots[1].site_category,
+        proto::SiteCategory::SportsFacility as i32
+    );
 
     let first =
         Projects::connect(&platform, TestPlatform::member_token(&id_of(&communes[0]))).await;
@@ -692,6 +695,7 @@ async fn a_grouped_purchase_adds_volumes_exactly(backend: Backend) {
                 code: "combles".into(),
                 title: "Combles perdus".into(),
                 total_volume: 0.0,
+                site_category: 0,
             }],
             deadline: Some(fabrique_platform::time::timestamp(
                 chrono::Utc::now() + chrono::Duration::milliseconds(1500),
@@ -709,6 +713,97 @@ async fn a_grouped_purchase_adds_volumes_exactly(backend: Backend) {
         (late.code(), reason(&late).as_str()),
         (Code::FailedPrecondition, "DEADLINE_PASSED")
     );
+    outcome_is_exported_once_awarded(&coordinator, &gas.name, &communes).await;
+}
+
+/// No outcome before the award; after it, the coordinator's export has each commune's
+/// rows, whose savings add up to the lot's, and the public's has none.
+async fn outcome_is_exported_once_awarded(
+    coordinator: &Projects,
+    purchase: &str,
+    communes: &[String],
+) {
+    let export = |token: Option<&str>| {
+        let message = proto::ExportGroupPurchaseRequest {
+            name: purchase.to_string(),
+        };
+        let request = match token {
+            Some(token) => authed(message, token),
+            None => tonic::Request::new(message),
+        };
+        let mut client = coordinator.client.clone();
+        async move { client.export_group_purchase(request).await }
+    };
+    let early = export(Some(&coordinator.token))
+        .await
+        .expect_err("not awarded");
+    assert_eq!(reason(&early), "PURCHASE_STATE");
+    let mut client = coordinator.client.clone();
+    let close = proto::CloseGroupPurchaseRequest {
+        name: purchase.to_string(),
+    };
+    client
+        .close_group_purchase(authed(close, &coordinator.token))
+        .await
+        .expect("closed");
+    let price = |lot: &str, price_cents, reference_cents| proto::LotPrice {
+        lot: lot.into(),
+        price_cents,
+        reference_cents,
+        ..Default::default()
+    };
+    let award = proto::AwardGroupPurchaseRequest {
+        name: purchase.to_string(),
+        supplier: "Énergies citoyennes du Livradois".into(),
+        supplier_siret: String::new(),
+        prices: vec![
+            price("petits-sites", 4_150, 5_000),
+            price("sport", 3_900, 4_500),
+        ],
+    };
+    let awarded = client
+        .award_group_purchase(authed(award, &coordinator.token))
+        .await
+        .expect("awarded")
+        .into_inner();
+    let rows = |csv: &[u8]| -> Vec<csv::StringRecord> {
+        csv::Reader::from_reader(csv)
+            .records()
+            .map(|r| r.expect("a row"))
+            .collect()
+    };
+    let cents = |euros: &str| -> i64 {
+        let (whole, part) = euros.split_once('.').expect("two decimals");
+        whole.parse::<i64>().expect("euros") * 100 + part.parse::<i64>().expect("cents")
+    };
+    let allies = rows(
+        &export(Some(&coordinator.token))
+            .await
+            .expect("export")
+            .into_inner()
+            .csv,
+    );
+    let members: Vec<&csv::StringRecord> = allies.iter().filter(|r| &r[0] == "membre").collect();
+    assert_eq!(members.len(), 5, "3 communes in small sites, 2 in sports");
+    let group = allies.last().expect("the group's row");
+    assert_eq!(cents(&group[13]), awarded.saving_cents);
+    // 100 MWh × 8.50 € + 760.5 MWh × 6 € = 850 € + 4,563 €.
+    assert_eq!(awarded.saving_cents, 541_300);
+    for lot in ["petits-sites", "sport"] {
+        let of_lot = |kind: &str| -> i64 {
+            allies
+                .iter()
+                .filter(|r| &r[0] == kind && &r[4] == lot)
+                .map(|r| cents(&r[13]))
+                .sum()
+        };
+        assert_eq!(of_lot("membre"), of_lot("lot"), "{lot}");
+    }
+    assert!(allies.iter().any(|r| &r[6] == "sports_facility"));
+    let public = rows(&export(None).await.expect("public export").into_inner().csv);
+    let kinds: Vec<&str> = public.iter().map(|r| &r[0]).collect();
+    assert_eq!(kinds, ["lot", "lot", "groupe"]);
+    assert_eq!(communes.len(), 3);
 }
 
 async fn a_departing_member_s_open_applications_are_withdrawn_once(backend: Backend) {

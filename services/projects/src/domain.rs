@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 pub use group_purchase::{
     Category, GroupPurchase, GroupPurchaseDraft, GroupPurchaseState, GroupPurchaseTransition, Lot,
-    LotPrice, Site, parse_lot_code, parse_volume,
+    LotPrice, Site, SiteCategory, parse_lot_code, parse_volume,
 };
 pub use programme::{
     Application, ApplicationDraft, ApplicationState, ApplicationTransition, CoFunder,

@@ -14,16 +14,16 @@ use tonic::{Request, Response, Status};
 mod applying;
 mod budget;
 mod instruction;
+mod purchase;
 mod workshop;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Projects};
 use crate::domain::{
-    ApplicationState, Category, GroupPurchaseDraft, GroupPurchaseState, GroupPurchaseTransition,
-    ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme,
+    ApplicationState, ProgrammeDraft, ProgrammeState, ProjectDraft, ProjectState, Theme,
 };
 use crate::proto::{
-    application_of, enum_of, enums_of, group_purchase_for, name_of, optional_member_of,
-    parse_award, parse_project_patch, parse_sites, project_for,
+    application_of, enum_of, enums_of, name_of, optional_member_of, parse_project_patch,
+    project_for,
 };
 
 /// The handlers of `ProjectsService`, over the use cases.
@@ -395,114 +395,56 @@ impl ProjectsService for ProjectsGrpc {
         &self,
         request: Request<proto::CreateGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        let caller = auth::caller(&request)?;
-        let r = request.get_ref();
-        let g = r
-            .group_purchase
-            .as_ref()
-            .ok_or_else(|| Error::invalid("group_purchase", "is required"))?;
-        let request_id = request::request_id("request_id", &r.request_id)?;
-        let draft = GroupPurchaseDraft::try_from(g)?;
-        let purchase = self
-            .projects
-            .create_group_purchase(&caller, draft, request_id)
-            .await?;
-        Ok(Response::new(proto::GroupPurchase::from(&purchase)))
+        self.purchase_created(request).await
     }
 
     async fn get_group_purchase(
         &self,
         request: Request<proto::GetGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        // Public: the public reads every purchase, each participation without its sites.
-        let caller = auth::maybe_caller(&request);
-        let id = name_of("name", "groupPurchases", &request.get_ref().name)?;
-        let purchase = self.projects.get_group_purchase(id).await?;
-        Ok(Response::new(group_purchase_for(
-            &purchase,
-            caller.as_ref(),
-        )))
+        self.purchase_read(request).await
     }
 
     async fn list_group_purchases(
         &self,
         request: Request<proto::ListGroupPurchasesRequest>,
     ) -> Result<Response<proto::ListGroupPurchasesResponse>, Status> {
-        // Public, as GetGroupPurchase.
-        let caller = auth::maybe_caller(&request);
-        let r = request.get_ref();
-        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-        let states = enums_of::<GroupPurchaseState>("states", &r.states)?;
-        let categories = enums_of::<Category>("categories", &r.categories)?;
-        let page = self
-            .projects
-            .list_group_purchases(states, categories, page_size, &r.page_token)
-            .await?;
-        Ok(Response::new(proto::ListGroupPurchasesResponse {
-            group_purchases: page
-                .items
-                .iter()
-                .map(|g| group_purchase_for(g, caller.as_ref()))
-                .collect(),
-            next_page_token: page.next_page_token,
-        }))
+        self.purchases_listed(request).await
     }
 
     async fn join_group_purchase(
         &self,
         request: Request<proto::JoinGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        let caller = auth::caller(&request)?;
-        let r = request.get_ref();
-        let id = name_of("name", "groupPurchases", &r.name)?;
-        let sites = parse_sites(&r.sites)?;
-        Ok(Response::new(proto::GroupPurchase::from(
-            &self
-                .projects
-                .join_group_purchase(&caller, id, sites)
-                .await?,
-        )))
+        self.purchase_joined(request).await
     }
 
     async fn leave_group_purchase(
         &self,
         request: Request<proto::LeaveGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        let caller = auth::caller(&request)?;
-        let id = name_of("name", "groupPurchases", &request.get_ref().name)?;
-        Ok(Response::new(proto::GroupPurchase::from(
-            &self.projects.leave_group_purchase(&caller, id).await?,
-        )))
+        self.purchase_left(request).await
     }
 
     async fn close_group_purchase(
         &self,
         request: Request<proto::CloseGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        let caller = auth::caller(&request)?;
-        let id = name_of("name", "groupPurchases", &request.get_ref().name)?;
-        Ok(Response::new(proto::GroupPurchase::from(
-            &self
-                .projects
-                .advance_group_purchase(&caller, id, GroupPurchaseTransition::Close)
-                .await?,
-        )))
+        self.purchase_closed(request).await
     }
 
     async fn award_group_purchase(
         &self,
         request: Request<proto::AwardGroupPurchaseRequest>,
     ) -> Result<Response<proto::GroupPurchase>, Status> {
-        let caller = auth::caller(&request)?;
-        let r = request.get_ref();
-        let id = name_of("name", "groupPurchases", &r.name)?;
-        let award = parse_award(r)?;
-        Ok(Response::new(proto::GroupPurchase::from(
-            &self
-                .projects
-                .advance_group_purchase(&caller, id, award)
-                .await?,
-        )))
+        self.purchase_awarded(request).await
+    }
+
+    async fn export_group_purchase(
+        &self,
+        request: Request<proto::ExportGroupPurchaseRequest>,
+    ) -> Result<Response<proto::ExportGroupPurchaseResponse>, Status> {
+        self.purchase_exported(request).await
     }
 
     async fn create_workshop(

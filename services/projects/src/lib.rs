@@ -7,7 +7,8 @@
 //!
 //! - `domain` — the rules and the exact arithmetic in cents;
 //! - `store` — tables, migrations and queries (the envelope enforced there);
-//! - `app` — the use cases; `scdl` — the open-data export of awards;
+//! - `app` — the use cases; `scdl` — the open-data export of awards; `outcome` — the
+//!   CSV of what an awarded grouped purchase obtained;
 //! - `proto` — every conversion to and from the contract (enums mapped by name);
 //! - `refusal` — why a call is refused: its codes and their messages;
 //! - `grpc` — the handlers; `events` — in and out.
@@ -18,6 +19,7 @@ pub mod app;
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod outcome;
 pub mod proto;
 pub mod refusal;
 pub mod scdl;

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     ApplicationState, Category, GroupPurchaseState, Invalid, PaymentKind, ProgrammeState,
-    ProjectState, Recommendation, Theme, parse, parse_application_name,
+    ProjectState, Recommendation, SiteCategory, Theme, parse, parse_application_name,
 };
 use crate::refusal::RefusalCode;
 
@@ -41,6 +41,7 @@ fabrique_platform::proto_mapped!(
     Recommendation => proto::Recommendation,
     Category => proto::GroupPurchaseCategory,
     GroupPurchaseState => proto::GroupPurchaseState,
+    SiteCategory => proto::SiteCategory,
     RefusalCode => proto::Refusal,
 );
 

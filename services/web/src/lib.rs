@@ -308,6 +308,10 @@ impl Web {
             .route("/achats-groupes", get(pages::purchases::list))
             .route("/achats-groupes/{id}", get(pages::purchases::show))
             .route(
+                "/achats-groupes/{id}/resultat.csv",
+                get(pages::purchases::outcome_csv),
+            )
+            .route(
                 "/achats-groupes/{id}/participer",
                 post(pages::joining::take_part),
             )

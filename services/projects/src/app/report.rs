@@ -1,5 +1,6 @@
-//! What programmes report: their application and award counts, their co-funders'
-//! committed and paid totals, and the SCDL export of their awards.
+//! What programmes and grouped purchases report: programmes' application and award
+//! counts, their co-funders' committed and paid totals, the SCDL export of their awards,
+//! and the CSV of what an awarded grouped purchase obtained.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,6 +27,32 @@ impl Projects {
         programmes: &[Uuid],
     ) -> Result<HashMap<(Uuid, Uuid), (i64, i64)>, Error> {
         store::co_funding::totals(&self.db, programmes).await
+    }
+
+    /// What an AWARDED purchase obtained, as CSV: per lot and for the group, and per
+    /// participant too for a caller with a token (who reads participations anyway).
+    pub async fn export_group_purchase(
+        &self,
+        caller: Option<&fabrique_platform::auth::Caller>,
+        id: Uuid,
+    ) -> Result<crate::outcome::Outcome, Error> {
+        let purchase = self.get_group_purchase(id).await?;
+        if purchase.state != crate::domain::GroupPurchaseState::Awarded {
+            return Err(crate::refusal::Refusal::PurchaseState {
+                purchase: purchase.name(),
+                state: purchase.state.as_str(),
+                expected: crate::domain::GroupPurchaseState::Awarded.as_str(),
+            }
+            .into());
+        }
+        let mut members = BTreeMap::new();
+        let participants: Vec<Uuid> = purchase.participations.keys().copied().collect();
+        for member in participants {
+            if let Some(known) = fabrique_replicas::members::get(&self.db, member).await? {
+                members.insert(member, known);
+            }
+        }
+        crate::outcome::write(&purchase, &members, caller.is_some()).map_err(Error::internal)
     }
 
     /// The programme's awards (approved or paid) as SCDL "subventions" CSV.

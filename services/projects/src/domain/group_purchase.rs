@@ -44,6 +44,29 @@ fabrique_types::string_enum!(
     }
 );
 
+fabrique_types::string_enum!(
+    /// The kinds of public sites a tender splits its lots by, each lot then priced on its
+    /// own (schools and town halls do not use energy alike).
+    SiteCategory {
+        /// Schools and school canteens.
+        School => "school",
+        /// Town halls and administrative buildings.
+        TownHall => "town_hall",
+        /// Gymnasiums, swimming pools, stadiums.
+        SportsFacility => "sports_facility",
+        /// Libraries, halls, museums.
+        CulturalFacility => "cultural_facility",
+        /// Nurseries, care homes, social centres.
+        SocialFacility => "social_facility",
+        /// Workshops, depots, water and sewage works.
+        TechnicalFacility => "technical_facility",
+        /// Street lighting.
+        StreetLighting => "street_lighting",
+        /// Any other kind of site.
+        Other => "other",
+    }
+);
+
 /// A lot of a purchase (a tender is awarded per lot).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lot {
@@ -51,6 +74,31 @@ pub struct Lot {
     pub code: String,
     /// What the lot covers, in words for people.
     pub title: String,
+    /// The kind of site it covers when the tender is split per site category; `None`
+    /// for every kind (and for the lots stored before categories existed).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "category_text"
+    )]
+    pub site_category: Option<SiteCategory>,
+}
+
+/// [`Lot::site_category`] in the stored JSON: its text, absent for none.
+mod category_text {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::SiteCategory;
+
+    pub fn serialize<S: Serializer>(c: &Option<SiteCategory>, s: S) -> Result<S::Ok, S::Error> {
+        c.map(|c| c.as_str()).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SiteCategory>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| t.parse().map_err(serde::de::Error::custom))
+            .transpose()
+    }
 }
 
 /// A lot code: 1 to 30 characters among a-z, 0-9, `_` and `-`, so that it reads the
@@ -397,6 +445,7 @@ mod tests {
             category: Category::Gas,
             unit: "MWh".into(),
             lots: vec![Lot {
+                site_category: None,
                 code: "petits-sites".into(),
                 title: "Sites de moins de 300 MWh/an".into(),
             }],

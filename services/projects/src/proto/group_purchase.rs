@@ -11,7 +11,7 @@ use fabrique_platform::{Error, Violations};
 use super::{opt_member, time};
 use crate::domain::{
     Category, GroupPurchase, GroupPurchaseDraft, GroupPurchaseTransition, Lot, LotPrice, Site,
-    bounded_text, member_name, parse_lot_code, parse_volume,
+    SiteCategory, bounded_text, member_name, parse_lot_code, parse_volume,
 };
 
 // ---------------------------------------------------------------------------
@@ -33,6 +33,7 @@ pub fn lots_to_proto(g: &GroupPurchase) -> Vec<proto::Lot> {
             code: l.code.clone(),
             title: l.title.clone(),
             total_volume: volume(totals.get(&l.code).copied().unwrap_or_default()),
+            site_category: l.site_category.map_or(0, |c| c.to_proto_i32()),
         })
         .collect()
 }
@@ -125,29 +126,7 @@ impl TryFrom<&proto::GroupPurchase> for GroupPurchaseDraft {
         let title = v.check("group_purchase.title", bounded_text(&g.title, 1, 200));
         let category = v.check("group_purchase.category", Category::from_proto(g.category));
         let unit = v.check("group_purchase.unit", bounded_text(&g.unit, 1, 20));
-        let mut lots = Vec::new();
-        if g.lots.is_empty() || g.lots.len() > 50 {
-            v.add("group_purchase.lots", "must list 1 to 50 lots");
-        }
-        for (i, l) in g.lots.iter().enumerate() {
-            let code = v.check(
-                &format!("group_purchase.lots[{i}].code"),
-                parse_lot_code(&l.code),
-            );
-            let title = v.check(
-                &format!("group_purchase.lots[{i}].title"),
-                bounded_text(&l.title, 1, 200),
-            );
-            if let (Some(code), Some(title)) = (code, title) {
-                if lots.iter().any(|x: &Lot| x.code == code) {
-                    v.add(
-                        format!("group_purchase.lots[{i}].code"),
-                        format!("{code:?} appears twice"),
-                    );
-                }
-                lots.push(Lot { code, title });
-            }
-        }
+        let lots = lots_of(&mut v, &g.lots);
         let deadline = match time(&mut v, "group_purchase.deadline", g.deadline.as_ref()) {
             Some(Some(deadline)) => Some(deadline),
             Some(None) => {
@@ -244,4 +223,47 @@ pub fn parse_award(r: &proto::AwardGroupPurchaseRequest) -> Result<GroupPurchase
         }),
         _ => Err(Error::internal("award parsed but incomplete")),
     }
+}
+
+/// A request's lots: 1 to 50, their codes distinct, each with its title and, if given,
+/// the site category it covers.
+fn lots_of(v: &mut Violations, given: &[proto::Lot]) -> Vec<Lot> {
+    let mut lots = Vec::new();
+    if given.is_empty() || given.len() > 50 {
+        v.add("group_purchase.lots", "must list 1 to 50 lots");
+    }
+    for (i, l) in given.iter().enumerate() {
+        let code = v.check(
+            &format!("group_purchase.lots[{i}].code"),
+            parse_lot_code(&l.code),
+        );
+        let title = v.check(
+            &format!("group_purchase.lots[{i}].title"),
+            bounded_text(&l.title, 1, 200),
+        );
+        // Unspecified: a lot of every kind of site.
+        let site_category = match l.site_category {
+            0 => Some(None),
+            value => v
+                .check(
+                    &format!("group_purchase.lots[{i}].site_category"),
+                    SiteCategory::from_proto(value),
+                )
+                .map(Some),
+        };
+        if let (Some(code), Some(title), Some(site_category)) = (code, title, site_category) {
+            if lots.iter().any(|x: &Lot| x.code == code) {
+                v.add(
+                    format!("group_purchase.lots[{i}].code"),
+                    format!("{code:?} appears twice"),
+                );
+            }
+            lots.push(Lot {
+                code,
+                title,
+                site_category,
+            });
+        }
+    }
+    lots
 }

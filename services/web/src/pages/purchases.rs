@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use fabrique_api::projects::{self as pp, GroupPurchaseCategory, GroupPurchaseState};
 use serde::Deserialize;
 
@@ -164,6 +165,8 @@ fn state_choices(t: &Texts, chosen: Option<GroupPurchaseState>) -> Vec<Choice> {
 struct LotRow {
     code: String,
     title: String,
+    /// The kind of site it covers, when the tender splits lots by it.
+    site_category: &'static str,
     volume: String,
     price: String,
     saving: String,
@@ -180,6 +183,8 @@ struct PurchasePage {
     coordinator: Option<Link>,
     supplier: String,
     lots: Vec<LotRow>,
+    /// Once awarded, where its outcome is downloaded.
+    outcome_href: Option<String>,
     /// The group's estimated yearly saving, once awarded; empty before.
     saving: String,
     total: String,
@@ -256,6 +261,33 @@ pub(super) async fn page(
     }
 }
 
+/// A lot as the page's table shows it: its price and saving once awarded.
+fn lot_row(t: &'static Texts, l: &pp::Lot, purchase: &pp::GroupPurchase) -> LotRow {
+    let price = purchase.prices.iter().find(|p| p.lot == l.code);
+    LotRow {
+        code: l.code.clone(),
+        title: if l.title.is_empty() {
+            l.code.clone()
+        } else {
+            l.title.clone()
+        },
+        site_category: t.projects.site_category(l.site_category),
+        volume: t.projects.volume(l.total_volume, &purchase.unit),
+        price: price
+            .map(|p| {
+                format!(
+                    "{} ({})",
+                    crate::fr::euros(p.price_cents),
+                    crate::fr::euros(p.reference_cents)
+                )
+            })
+            .unwrap_or_default(),
+        saving: price
+            .map(|p| crate::fr::euros(p.saving_cents))
+            .unwrap_or_default(),
+    }
+}
+
 fn purchase_page(
     t: &'static Texts,
     purchase: pp::GroupPurchase,
@@ -272,31 +304,14 @@ fn purchase_page(
         lots: purchase
             .lots
             .iter()
-            .map(|l| {
-                let price = purchase.prices.iter().find(|p| p.lot == l.code);
-                LotRow {
-                    code: l.code.clone(),
-                    title: if l.title.is_empty() {
-                        l.code.clone()
-                    } else {
-                        l.title.clone()
-                    },
-                    volume: t.projects.volume(l.total_volume, &purchase.unit),
-                    price: price
-                        .map(|p| {
-                            format!(
-                                "{} ({})",
-                                crate::fr::euros(p.price_cents),
-                                crate::fr::euros(p.reference_cents)
-                            )
-                        })
-                        .unwrap_or_default(),
-                    saving: price
-                        .map(|p| crate::fr::euros(p.saving_cents))
-                        .unwrap_or_default(),
-                }
-            })
+            .map(|l| lot_row(t, l, &purchase))
             .collect(),
+        outcome_href: (purchase.state == GroupPurchaseState::Awarded as i32).then(|| {
+            format!(
+                "/achats-groupes/{}/resultat.csv",
+                id_of(&purchase.name, "groupPurchases")
+            )
+        }),
         saving: if purchase.prices.is_empty() {
             String::new()
         } else {
@@ -311,6 +326,44 @@ fn purchase_page(
         title: purchase.title,
         joining: Joining::SignIn,
         done: None,
+    }
+}
+
+/// `GET /achats-groupes/{id}/resultat.csv`: an awarded purchase's outcome (the API's
+/// `ExportGroupPurchase`): per lot and for the group to the public, per member too for
+/// a person acting for a member.
+pub async fn outcome_csv(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let t = web.texts;
+    let message = pp::ExportGroupPurchaseRequest {
+        name: format!("groupPurchases/{id}"),
+    };
+    let request = match super::forms::acting_of(&web, &headers) {
+        Some(acting) => acting.authed(message),
+        None => tonic::Request::new(message),
+    };
+    match web.api.projects().export_group_purchase(request).await {
+        Ok(export) => {
+            let file: String = id
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (
+                [
+                    (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"achat-groupe-{file}.csv\""),
+                    ),
+                ],
+                export.into_inner().csv,
+            )
+                .into_response()
+        }
+        Err(status) => super::from_status(t, &item_status(status)),
     }
 }
 

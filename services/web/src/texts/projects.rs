@@ -85,6 +85,8 @@ pub struct ProjectsTexts {
     pub members_in: &'static str,
     /// When no member has joined.
     pub nobody_yet: &'static str,
+    /// The link to an awarded purchase's outcome as a spreadsheet.
+    pub outcome_csv: &'static str,
     /// Where the grouped purchases are, from a purchase's page.
     pub back_to_purchases: &'static str,
     /// The workshops' section in the navigation.
@@ -262,6 +264,7 @@ pub const FR: ProjectsTexts = ProjectsTexts {
     all_lots: "Tous les lots",
     members_in: "Membres participants",
     nobody_yet: "Aucun membre n'a encore rejoint cet achat.",
+    outcome_csv: "Télécharger le résultat (tableur CSV)",
     back_to_purchases: "Tous les achats groupés",
     workshops_nav: "Ateliers",
     workshops_title: "Ateliers Villes Pairs",
@@ -401,6 +404,22 @@ impl ProjectsTexts {
             GroupPurchaseCategory::Electricity => "Électricité",
             GroupPurchaseCategory::Insulation => "Isolation",
             GroupPurchaseCategory::Photovoltaics => "Photovoltaïque",
+        }
+    }
+
+    /// The kind of site a lot covers; empty for a lot of every kind.
+    pub fn site_category(&self, category: i32) -> &'static str {
+        use fabrique_api::projects::SiteCategory as C;
+        match C::try_from(category).unwrap_or(C::Unspecified) {
+            C::Unspecified => "",
+            C::School => "écoles",
+            C::TownHall => "mairies et bâtiments administratifs",
+            C::SportsFacility => "équipements sportifs",
+            C::CulturalFacility => "équipements culturels",
+            C::SocialFacility => "équipements sociaux",
+            C::TechnicalFacility => "locaux techniques",
+            C::StreetLighting => "éclairage public",
+            C::Other => "autres sites",
         }
     }
 
