@@ -17,7 +17,9 @@ use uuid::Uuid;
 
 use crate::config::NotifyConfig;
 use crate::domain::{Audience, Delivery, DeliveryState, Email, Notice};
-use crate::letters::{self, ApplicationChange, ClaimFacts, ReservationChange, ReservationFacts};
+use crate::letters::{
+    self, ApplicationChange, ClaimChange, ClaimFacts, ReservationChange, ReservationFacts,
+};
 use crate::render;
 use crate::store;
 
@@ -262,9 +264,10 @@ async fn claim(
     event: &IncomingEvent,
     verb: &str,
 ) -> Result<Vec<Notice>, HandlerError> {
-    let made = match verb {
-        "made" => true,
-        "cancelled" => false,
+    let change = match verb {
+        "made" => ClaimChange::Made,
+        "cancelled" => ClaimChange::Cancelled,
+        "expired" => ClaimChange::Expired,
         _ => return Ok(Vec::new()),
     };
     let e: sharing::ClaimChanged = event.decode().map_err(permanent)?;
@@ -291,7 +294,7 @@ async fn claim(
         ),
         by: id_in(&e.by, "members")?,
     };
-    Ok(letters::claim(made, &facts))
+    Ok(letters::claim(change, &facts))
 }
 
 async fn application(

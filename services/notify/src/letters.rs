@@ -201,8 +201,20 @@ pub struct ClaimFacts {
     pub by: Option<Uuid>,
 }
 
-/// A claim made tells the owner; a cancellation tells the side that did not make it.
-pub fn claim(made: bool, f: &ClaimFacts) -> Vec<Notice> {
+/// What happened to a claim of materials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimChange {
+    /// A member claimed a quantity, held for it.
+    Made,
+    /// The claimant, the owner or the platform cancelled it.
+    Cancelled,
+    /// It was not handed over by its deadline: the quantity is back in the stock.
+    Expired,
+}
+
+/// A claim made tells the owner; a cancellation tells the side that did not make it; a
+/// claim that expired tells both.
+pub fn claim(change: ClaimChange, f: &ClaimFacts) -> Vec<Notice> {
     let title = resource_title(&f.title);
     let claimant = someone(&f.claimant.1);
     let facts = vec![("Quantité".to_string(), f.quantity.clone())];
@@ -216,7 +228,30 @@ pub fn claim(made: bool, f: &ClaimFacts) -> Vec<Notice> {
         path: RESERVATIONS.to_string(),
     };
     let named = f.title.as_deref().unwrap_or("vos matériaux");
-    if made {
+    if change == ClaimChange::Expired {
+        return vec![
+            notice(
+                Audience::Member(f.claimant.0),
+                Kind::AsBorrower,
+                "Demande de matériaux expirée".to_string(),
+                format!(
+                    "Votre part de {title} n’a pas été remise avant son échéance : la \
+                     demande a expiré et la quantité revient au stock. Vous pouvez la \
+                     demander à nouveau."
+                ),
+            ),
+            notice(
+                Audience::Member(f.owner),
+                Kind::AsOwner,
+                format!("Demande de matériaux expirée : {named}"),
+                format!(
+                    "La part de {title} réservée à {claimant} n’a pas été remise avant son \
+                     échéance : elle revient au stock."
+                ),
+            ),
+        ];
+    }
+    if change == ClaimChange::Made {
         return vec![notice(
             Audience::Member(f.owner),
             Kind::AsOwner,
@@ -410,6 +445,30 @@ mod tests {
             vec![Audience::Member(borrower), Audience::Member(owner)]
         );
         assert_eq!(notices[0].subject, "Demande de réservation expirée");
+    }
+
+    #[test]
+    fn an_expired_claim_tells_both_sides_the_quantity_is_back() {
+        let (claimant, owner) = (Uuid::now_v7(), Uuid::now_v7());
+        let facts = ClaimFacts {
+            title: Some("Fraisats d'enrobés".into()),
+            claimant: (claimant, Some("Thiers Dore et Montagne".into())),
+            owner,
+            quantity: "8\u{a0}t".into(),
+            by: None,
+        };
+        let notices = claim(ClaimChange::Expired, &facts);
+        let audiences: Vec<_> = notices.iter().map(|n| n.audience.clone()).collect();
+        assert_eq!(
+            audiences,
+            vec![Audience::Member(claimant), Audience::Member(owner)]
+        );
+        assert_eq!(notices[0].subject, "Demande de matériaux expirée");
+        assert!(notices[1].lines[0].contains("réservée à Thiers Dore et Montagne"));
+        assert_eq!(
+            notices[1].facts,
+            vec![("Quantité".to_string(), "8\u{a0}t".to_string())]
+        );
     }
 
     #[test]
