@@ -580,3 +580,131 @@ macro_rules! on_both_stores {
 }
 
 on_both_stores!(a_season_runs_with_sessions_and_restitutions);
+
+/// The members expected at a session are e-mailed when it is scheduled and when it is
+/// cancelled — each contact person once, with when and how to join, and a link to the
+/// workshop's page; its co-pilot, not expected, is not.
+async fn the_members_expected_are_told_of_a_session(backend: Backend) {
+    use crate::notify::{
+        member_with, no_more_than, quick_retries, services_mailing_to, subjects, to,
+    };
+    let smtp = fabrique_testkit::smtp::SmtpServer::start().await;
+    let platform =
+        crate::notify::platform(backend, services_mailing_to(&smtp, quick_retries(5))).await;
+    let admin_token = TestPlatform::admin_token();
+    let members = Members::connect(&platform, admin_token.clone()).await;
+    let co_pilot = member_with(&members, "ATEMIS", &["atemis@atemis.test"]).await;
+    let a = member_with(&members, "Ville de Riom", &["technique@riom.test"]).await;
+    let b = member_with(&members, "Ville de Issoire", &["technique@issoire.test"]).await;
+    let wait = Duration::from_secs(30);
+    smtp.wait_for(3, wait).await;
+    let admin = Projects::connect(&platform, admin_token).await;
+    let as_ = |m: &String| Projects {
+        client: admin.client.clone(),
+        token: TestPlatform::member_token(&id_of(m)),
+    };
+    // Once the projects service knows the three members from their events.
+    let workshop = fabrique_testkit::eventually("the co-pilot known", wait, || {
+        let (admin, co_pilot) = (admin.clone(), co_pilot.clone());
+        async move {
+            let request = authed(
+                proto::CreateWorkshopRequest {
+                    workshop: Some(proto::Workshop {
+                        theme: "Sobriété des bâtiments publics".into(),
+                        co_pilots: vec![co_pilot],
+                        ..Default::default()
+                    }),
+                    request_id: "0190a000-0000-7000-8000-00000000c0de".into(),
+                },
+                &admin.token,
+            );
+            admin.client.clone().create_workshop(request).await.ok()
+        }
+    })
+    .await
+    .into_inner();
+    for member in [&a, &b] {
+        let lead = as_(member);
+        let name = workshop.name.clone();
+        fabrique_testkit::eventually("the lead known", wait, || {
+            let (lead, name) = (lead.clone(), name.clone());
+            async move {
+                let request = authed(
+                    proto::SetWorkshopTeamRequest {
+                        name,
+                        members: Vec::new(),
+                    },
+                    &lead.token,
+                );
+                lead.client.clone().set_workshop_team(request).await.ok()
+            }
+        })
+        .await;
+    }
+    let together = proto::WorkshopSession {
+        online_url: "https://visio.example.org/techniciens".into(),
+        peer_group: "transition_technician".into(),
+        ..session("Les techniciens ensemble", 240)
+    };
+    let scheduled = as_(&co_pilot).schedule(&workshop.name, together).await;
+    let scheduled = scheduled.expect("scheduled");
+    assert_eq!(scheduled.expected_members.len(), 2);
+    let mails = smtp.wait_for(5, wait).await;
+    let id = workshop.name.trim_start_matches("workshops/");
+    for address in ["technique@riom.test", "technique@issoire.test"] {
+        let told = to(&mails, address);
+        assert_eq!(
+            subjects(&told),
+            ["Séance de l’atelier : Les techniciens ensemble"],
+            "{address}"
+        );
+        let text = told[0].text_body();
+        assert!(
+            text.contains(&format!("{}/ateliers/{id}", crate::notify::SITE)),
+            "{text}"
+        );
+        assert!(
+            text.contains("En ligne") && !text.contains("visio.example.org"),
+            "{text}"
+        );
+    }
+    let request = authed(
+        proto::CancelWorkshopSessionRequest {
+            name: scheduled.name.clone(),
+        },
+        &as_(&co_pilot).token,
+    );
+    admin
+        .client
+        .clone()
+        .cancel_workshop_session(request)
+        .await
+        .expect("cancelled");
+    let mails = smtp.wait_for(7, wait).await;
+    assert_eq!(
+        subjects(&to(&mails, "technique@riom.test")),
+        [
+            "Séance de l’atelier : Les techniciens ensemble",
+            "Séance annulée : Les techniciens ensemble"
+        ]
+    );
+    assert!(
+        to(&mails, "atemis@atemis.test").is_empty(),
+        "the co-pilot is not expected"
+    );
+    no_more_than(&smtp, 7).await;
+    platform.stop().await;
+}
+
+mod told {
+    #[tokio::test]
+    async fn on_postgres() {
+        super::the_members_expected_are_told_of_a_session(fabrique_testkit::Backend::Postgres)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn on_sqlite() {
+        super::the_members_expected_are_told_of_a_session(fabrique_testkit::Backend::Sqlite).await;
+    }
+}

@@ -23,6 +23,8 @@ fabrique_types::string_enum!(
         Places => "places",
         /// To the admins: a member applied to join.
         Memberships => "memberships",
+        /// To the members expected at a workshop's session: scheduled or cancelled.
+        Workshops => "workshops",
     }
 );
 

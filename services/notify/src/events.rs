@@ -19,6 +19,7 @@ use crate::config::NotifyConfig;
 use crate::domain::{Audience, Delivery, DeliveryState, Email, Notice};
 use crate::letters::{
     self, ApplicationChange, ClaimChange, ClaimFacts, ReservationChange, ReservationFacts,
+    SessionFacts,
 };
 use crate::render;
 use crate::store;
@@ -100,6 +101,8 @@ impl EventHandler for Notifications {
             s if s.starts_with("fabrique.projects.application.") => {
                 application(txn, event, verb).await?
             }
+            "fabrique.projects.workshop.session_scheduled"
+            | "fabrique.projects.workshop.session_cancelled" => session(event, verb)?,
             "fabrique.registry.place.review_needed" => {
                 let e: registry::PlaceReviewNeeded = event.decode().map_err(permanent)?;
                 let place = e.place.unwrap_or_default();
@@ -295,6 +298,26 @@ async fn claim(
         by: id_in(&e.by, "members")?,
     };
     Ok(letters::claim(change, &facts))
+}
+
+/// A session scheduled or cancelled: the letters to the members expected there.
+fn session(event: &IncomingEvent, verb: &str) -> Result<Vec<Notice>, HandlerError> {
+    let e: projects::WorkshopChanged = event.decode().map_err(permanent)?;
+    let expected = e
+        .expected_members
+        .iter()
+        .map(|m| required(m, "members"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let facts = SessionFacts {
+        workshop: required(&e.workshop, "workshops")?,
+        theme: e.theme,
+        title: e.session_title,
+        start: time(&e.start_time),
+        end: time(&e.end_time),
+        online: e.online,
+        expected,
+    };
+    Ok(letters::session(verb == "session_scheduled", &facts))
 }
 
 async fn application(

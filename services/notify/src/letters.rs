@@ -213,7 +213,8 @@ pub enum ClaimChange {
 }
 
 /// A claim made tells the owner; a cancellation tells the side that did not make it; a
-/// claim that expired tells both.
+/// claim that expired tells both. Over 60 lines: one arm per change and side, so that
+/// every e-mail a claim gives reads in one place.
 pub fn claim(change: ClaimChange, f: &ClaimFacts) -> Vec<Notice> {
     let title = resource_title(&f.title);
     let claimant = someone(&f.claimant.1);
@@ -393,128 +394,70 @@ pub fn kind_label(kind: Kind) -> &'static str {
         Kind::Applications => "Les décisions et paiements de vos demandes d’aide",
         Kind::Places => "Les lieux que vous animez, quand ils sont à revoir",
         Kind::Memberships => "Les nouvelles adhésions à valider (administrateurs)",
+        Kind::Workshops => "Les séances des ateliers où vous êtes attendus",
     }
+}
+
+/// What a workshop session's e-mail says.
+#[derive(Debug, Clone)]
+pub struct SessionFacts {
+    /// `workshops/{id}`'s id: the e-mail links to its page.
+    pub workshop: Uuid,
+    /// The workshop's theme.
+    pub theme: String,
+    /// The session's title.
+    pub title: String,
+    /// When it begins and ends.
+    pub start: DateTime<Utc>,
+    /// When it ends.
+    pub end: DateTime<Utc>,
+    /// Held online (the address is on the workshop's page, for its participants).
+    pub online: bool,
+    /// The members expected.
+    pub expected: Vec<Uuid>,
+}
+
+/// A session scheduled, or cancelled, tells each member expected there.
+pub fn session(scheduled: bool, f: &SessionFacts) -> Vec<Notice> {
+    let (subject, line) = if scheduled {
+        (
+            format!("Séance de l’atelier : {}", f.title),
+            format!(
+                "L’atelier « {} » vous attend à sa séance « {} ».",
+                f.theme, f.title
+            ),
+        )
+    } else {
+        (
+            format!("Séance annulée : {}", f.title),
+            format!(
+                "La séance « {} » de l’atelier « {} » est annulée.",
+                f.title, f.theme
+            ),
+        )
+    };
+    let mut facts = vec![("Quand".to_string(), slot(f.start, f.end))];
+    if scheduled {
+        let place = if f.online {
+            "En ligne : le lien est sur la page de l’atelier, une fois connecté"
+        } else {
+            "Sur place : l’adresse est sur la page de l’atelier"
+        };
+        facts.push(("Où".to_string(), place.to_string()));
+    }
+    f.expected
+        .iter()
+        .map(|member| Notice {
+            audience: Audience::Member(*member),
+            kind: Kind::Workshops,
+            subject: subject.clone(),
+            lines: vec![line.clone()],
+            facts: facts.clone(),
+            action: "Voir l’atelier".to_string(),
+            path: format!("/ateliers/{}", f.workshop),
+        })
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    fn facts(by: Option<Uuid>) -> (ReservationFacts, Uuid, Uuid) {
-        let (borrower, owner) = (Uuid::now_v7(), Uuid::now_v7());
-        let facts = ReservationFacts {
-            title: Some("Découpeuse laser".into()),
-            borrower: (borrower, Some("Ville de Thiers".into())),
-            owner,
-            start: Utc.with_ymd_and_hms(2026, 12, 8, 13, 0, 0).unwrap(),
-            end: Utc.with_ymd_and_hms(2026, 12, 8, 15, 30, 0).unwrap(),
-            reason: String::new(),
-            by,
-        };
-        (facts, borrower, owner)
-    }
-
-    #[test]
-    fn a_request_goes_to_the_owner_with_the_slot_in_paris_time() {
-        let (facts, _, owner) = facts(None);
-        let notices = reservation(ReservationChange::Requested, &facts);
-        assert_eq!(notices.len(), 1);
-        assert_eq!(notices[0].audience, Audience::Member(owner));
-        assert_eq!(
-            notices[0].subject,
-            "Demande de réservation : Découpeuse laser"
-        );
-        assert!(
-            notices[0].lines[0]
-                .starts_with("Ville de Thiers demande à réserver « Découpeuse laser »")
-        );
-        assert_eq!(
-            notices[0].facts[0].1,
-            "mardi 8 décembre 2026, de 14\u{a0}h à 16\u{a0}h\u{a0}30"
-        );
-    }
-
-    #[test]
-    fn an_expired_request_tells_both_sides() {
-        let (facts, borrower, owner) = facts(None);
-        let notices = reservation(ReservationChange::Expired, &facts);
-        let audiences: Vec<_> = notices.iter().map(|n| n.audience.clone()).collect();
-        assert_eq!(
-            audiences,
-            vec![Audience::Member(borrower), Audience::Member(owner)]
-        );
-        assert_eq!(notices[0].subject, "Demande de réservation expirée");
-    }
-
-    #[test]
-    fn an_expired_claim_tells_both_sides_the_quantity_is_back() {
-        let (claimant, owner) = (Uuid::now_v7(), Uuid::now_v7());
-        let facts = ClaimFacts {
-            title: Some("Fraisats d'enrobés".into()),
-            claimant: (claimant, Some("Thiers Dore et Montagne".into())),
-            owner,
-            quantity: "8\u{a0}t".into(),
-            by: None,
-        };
-        let notices = claim(ClaimChange::Expired, &facts);
-        let audiences: Vec<_> = notices.iter().map(|n| n.audience.clone()).collect();
-        assert_eq!(
-            audiences,
-            vec![Audience::Member(claimant), Audience::Member(owner)]
-        );
-        assert_eq!(notices[0].subject, "Demande de matériaux expirée");
-        assert!(notices[1].lines[0].contains("réservée à Thiers Dore et Montagne"));
-        assert_eq!(
-            notices[1].facts,
-            vec![("Quantité".to_string(), "8\u{a0}t".to_string())]
-        );
-    }
-
-    #[test]
-    fn a_cancellation_tells_the_side_that_did_not_make_it() {
-        let (mut f, borrower, owner) = facts(None);
-        f.by = Some(borrower);
-        let by_borrower = reservation(ReservationChange::Cancelled, &f);
-        assert_eq!(by_borrower.len(), 1);
-        assert_eq!(by_borrower[0].audience, Audience::Member(owner));
-        f.by = Some(owner);
-        let by_owner = reservation(ReservationChange::Cancelled, &f);
-        assert_eq!(by_owner.len(), 1);
-        assert_eq!(by_owner[0].audience, Audience::Member(borrower));
-        assert!(by_owner[0].lines[0].contains("par son propriétaire"));
-        f.by = None;
-        let by_platform = reservation(ReservationChange::Cancelled, &f);
-        assert_eq!(by_platform.len(), 1);
-        assert_eq!(by_platform[0].audience, Audience::Member(borrower));
-    }
-
-    #[test]
-    fn a_cancelled_award_says_why() {
-        let notices = application(
-            ApplicationChange::Cancelled,
-            Uuid::now_v7(),
-            Some("Solaire Dôme"),
-            500_000,
-            "La commune renonce.",
-        );
-        assert_eq!(notices[0].subject, "Aide annulée");
-        assert_eq!(
-            notices[0].facts[1],
-            ("Motif".to_string(), "La commune renonce.".to_string())
-        );
-    }
-
-    #[test]
-    fn amounts_are_written_the_french_way() {
-        let notices = application(
-            ApplicationChange::Paid,
-            Uuid::now_v7(),
-            Some("Solaire Dôme"),
-            500_000,
-            "",
-        );
-        assert_eq!(notices[0].facts[0].1, "5\u{202f}000,00\u{a0}€");
-        assert!(notices[0].lines[0].contains("au programme « Solaire Dôme »"));
-    }
-}
+mod tests;

@@ -114,6 +114,8 @@ impl Service for NotifyServiceModule {
                 &[
                     "fabrique.projects.programme.>",
                     "fabrique.projects.application.>",
+                    "fabrique.projects.workshop.session_scheduled",
+                    "fabrique.projects.workshop.session_cancelled",
                 ],
                 handler.clone(),
             ),

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Application, ApplicationState, ApplicationTransition, GroupPurchase, GroupPurchaseTransition,
-    Programme, Project, Restitution, Session, Workshop, member_name, session_name,
+    Programme, Project, Restitution, Session, Venue, Workshop, member_name, session_name,
 };
 use crate::proto::lots_to_proto;
 use crate::store;
@@ -223,14 +223,22 @@ pub fn workshop(subject: &str, w: &Workshop, lead: Option<Uuid>) -> OutgoingEven
     OutgoingEvent::new(subject, w.name(), fabrique_platform::time::now(), &message)
 }
 
-/// A session's event: when it begins and who is expected when scheduled, who attended
-/// when attendance is recorded.
+/// A session's event: its title; when it begins and ends, where, and who is expected
+/// when scheduled or cancelled (so that they can be told); who attended when attendance
+/// is recorded. An online session's address stays out: events are read more widely.
 pub fn session(subject: &str, w: &Workshop, s: &Session) -> OutgoingEvent {
     let members = |ids: &[Uuid]| ids.iter().map(|m| member_name(*m)).collect();
+    let told = subject == SESSION_SCHEDULED || subject == SESSION_CANCELLED;
+    let (place, online) = match &s.venue {
+        Venue::Place(place) => (crate::domain::name("places", *place), false),
+        Venue::Online(_) => (String::new(), true),
+    };
     let message = proto::WorkshopChanged {
         session: s.name(),
-        start_time: (subject == SESSION_SCHEDULED).then(|| timestamp(s.start)),
-        expected_members: if subject == SESSION_SCHEDULED {
+        session_title: s.title.clone(),
+        start_time: told.then(|| timestamp(s.start)),
+        end_time: told.then(|| timestamp(s.end)),
+        expected_members: if told {
             members(&s.expected_members)
         } else {
             Vec::new()
@@ -240,6 +248,8 @@ pub fn session(subject: &str, w: &Workshop, s: &Session) -> OutgoingEvent {
         } else {
             Vec::new()
         },
+        place: if told { place } else { String::new() },
+        online: told && online,
         ..workshop_message(w)
     };
     OutgoingEvent::new(subject, s.name(), fabrique_platform::time::now(), &message)

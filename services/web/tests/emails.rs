@@ -114,7 +114,13 @@ async fn people_choose_the_e_mails_each_address_receives(backend: Backend) {
     );
     assert!(words.contains("Adresse jean.roux@fablab.test"), "{words}");
     assert!(!words.contains("adhésions à valider"), "{words}");
-    let all = ["as_owner", "as_borrower", "applications", "places"];
+    let all = [
+        "as_owner",
+        "as_borrower",
+        "applications",
+        "places",
+        "workshops",
+    ];
     assert_eq!(checked(&page.body, "marie.martin@fablab.test"), all);
 
     // Marie keeps only the answers to the member's bookings.
@@ -153,6 +159,7 @@ async fn people_choose_the_e_mails_each_address_receives(backend: Backend) {
         NotificationKind::AsOwner,
         NotificationKind::Applications,
         NotificationKind::Places,
+        NotificationKind::Workshops,
     ];
     assert_eq!(held.disabled_kinds, off.map(|k| k as i32));
 

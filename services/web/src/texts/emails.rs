@@ -42,6 +42,7 @@ impl EmailTexts {
             }
             NotificationKind::Places => "Les lieux que nous animons, quand leur fiche est à revoir",
             NotificationKind::Memberships => "Les nouvelles adhésions à valider (administrateurs)",
+            NotificationKind::Workshops => "Les séances des ateliers où nous sommes attendus",
             NotificationKind::Unspecified => "",
         }
     }
