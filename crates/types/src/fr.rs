@@ -142,6 +142,14 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     value.is_finite().then_some(value)
 }
 
+/// An amount in euros as people type it (`5 000,50`, `19.5`, `12 €`) in cents: `None`
+/// when it is not an amount, is negative, or is beyond a trillion euros.
+pub fn parse_cents(text: &str) -> Option<i64> {
+    let euros = parse_decimal(text.trim().trim_end_matches('€'))?;
+    let cents = (euros * 100.0).round();
+    (0.0..1e14).contains(&cents).then_some(cents as i64)
+}
+
 /// A distance: `850 m` under a kilometre, `12,5 km` above.
 pub fn distance_km(km: f64) -> String {
     if km < 1.0 {
@@ -231,6 +239,11 @@ mod tests {
         assert_eq!(parse_decimal("douze"), None);
         assert_eq!(parse_decimal("inf"), None);
         assert_eq!(parse_decimal(""), None);
+        assert_eq!(parse_cents("5 000,50"), Some(500_050));
+        assert_eq!(parse_cents("19.5 €"), Some(1_950));
+        assert_eq!(parse_cents("0"), Some(0));
+        assert_eq!(parse_cents("-1"), None);
+        assert_eq!(parse_cents("1e13"), None, "beyond a trillion euros");
     }
 
     #[test]

@@ -57,9 +57,7 @@ pub struct ActionForm {
 
 /// Cents of an amount in euros as typed (`1 500`, `1 500,50`); `None` when not one.
 fn cents(text: &str) -> Option<i64> {
-    let euros = fr::parse_decimal(text)?;
-    let cents = (euros * 100.0).round();
-    (1.0..1e14).contains(&cents).then_some(cents as i64)
+    fr::parse_cents(text).filter(|cents| *cents > 0)
 }
 
 /// Midnight UTC of a day typed `YYYY-MM-DD` (the service reads only its date).

@@ -354,11 +354,7 @@ const AWARD_FIELDS: &forms::FieldTexts = &[
 /// The award form's prices: `prix-{lot}` and `reference-{lot}` in euros per unit, for
 /// every lot the form shows; `None` when one is missing or not an amount.
 fn award_prices(form: &HashMap<String, String>) -> Option<Vec<pp::LotPrice>> {
-    let cents = |text: Option<&String>| {
-        crate::fr::parse_decimal(text?)
-            .filter(|euros| *euros >= 0.0)
-            .map(|euros| (euros * 100.0).round() as i64)
-    };
+    let cents = |text: Option<&String>| crate::fr::parse_cents(text?);
     form.iter()
         .filter_map(|(key, value)| Some((key.strip_prefix("prix-")?, value)))
         .map(|(lot, price)| {

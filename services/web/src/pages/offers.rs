@@ -253,8 +253,8 @@ impl Reading {
         if text.trim().is_empty() {
             return 0;
         }
-        match fr::parse_decimal(text).filter(|e| *e >= 0.0) {
-            Some(euros) => (euros * 100.0).round() as i64,
+        match fr::parse_cents(text) {
+            Some(cents) => cents,
             None => {
                 self.refuse(field);
                 0
