@@ -172,7 +172,8 @@ async fn turns_an_e_mail_off(site: &SeededSite, browser: &Browser, address: &str
             ["as_owner", true],
             ["as_borrower", false],
             ["applications", true],
-            ["places", true]
+            ["places", true],
+            ["workshops", true]
         ]),
         "memberships are the admins' e-mails"
     );
