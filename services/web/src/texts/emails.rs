@@ -53,8 +53,8 @@ pub const FR: EmailTexts = EmailTexts {
     title: "Courriels reçus",
     intro: "Fabrique écrit aux contacts de votre organisation quand quelque chose les \
             attend : une demande sur une ressource, une réponse, une décision sur une \
-            demande d’aide, un lieu à revoir. Choisissez, pour chaque adresse, ce qu’elle \
-            reçoit.",
+            demande d’aide, un lieu à revoir, une séance d’atelier. Choisissez, pour \
+            chaque adresse, ce qu’elle reçoit.",
     address_heading: "Adresse {address}",
     yours: "(la vôtre)",
     kinds_legend: "Cette adresse reçoit :",
