@@ -266,26 +266,42 @@ async fn a_closed_place_ends_its_bookings(backend: Backend) {
     let mut registry =
         rp::registry_service_client::RegistryServiceClient::new(platform.channel().await);
     let admin = TestPlatform::admin_token();
-    let place = registry
-        .create_place(authed(
-            rp::CreatePlaceRequest {
-                place: Some(rp::Place {
-                    display_name: "La Dorélie".into(),
-                    kinds: vec![rp::PlaceKind::TiersLieu as i32],
-                    operator: owner_name.clone(),
-                    location: Some(rp::Location {
-                        latitude: 45.85,
-                        longitude: 3.54,
-                    }),
-                    ..Default::default()
-                }),
-                request_id: String::new(),
-            },
-            &admin,
-        ))
-        .await
-        .expect("proposed")
-        .into_inner();
+    let draft = rp::Place {
+        display_name: "La Dorélie".into(),
+        kinds: vec![rp::PlaceKind::TiersLieu as i32],
+        operator: owner_name.clone(),
+        location: Some(rp::Location {
+            latitude: 45.85,
+            longitude: 3.54,
+        }),
+        ..Default::default()
+    };
+    // The registry learns of the operator from member events on its own time: the
+    // sharing service knowing it says nothing of the registry. The request id makes
+    // the retries one place.
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let place = fabrique_testkit::eventually(
+        "the registry to know the operator",
+        Duration::from_secs(20),
+        || {
+            let request = authed(
+                rp::CreatePlaceRequest {
+                    place: Some(draft.clone()),
+                    request_id: request_id.clone(),
+                },
+                &admin,
+            );
+            let mut registry = registry.clone();
+            async move {
+                match registry.create_place(request).await {
+                    Ok(place) => Some(place.into_inner()),
+                    Err(status) if status.code() == tonic::Code::FailedPrecondition => None,
+                    Err(status) => panic!("unexpected {status:?}"),
+                }
+            }
+        },
+    )
+    .await;
     registry
         .approve_place(authed(
             rp::ApprovePlaceRequest {
