@@ -13,6 +13,7 @@ pub fn all() -> Vec<Arc<dyn Service>> {
         Arc::new(fabrique_registry::RegistryServiceModule),
         Arc::new(fabrique_sharing::SharingServiceModule),
         Arc::new(fabrique_projects::ProjectsServiceModule),
+        Arc::new(fabrique_participation::ParticipationServiceModule),
         Arc::new(fabrique_notify::NotifyServiceModule::default()),
     ]
 }

@@ -30,6 +30,7 @@ mod migrations;
 mod notify;
 mod offers;
 mod outbox;
+mod participation;
 mod process;
 mod projects;
 mod published_secrets;

@@ -5,7 +5,7 @@
 //! token cannot choose how it is checked (no `alg: none`, no HS256 signed with a public
 //! key). `exp` and `sub` are required; `nbf` is checked, `iss` and `aud` when configured.
 //! The claims are `sub` (the member id the token acts for, or another principal such as
-//! an operator), `roles` (`admin`, `member`) and, from the site, `act` (the person
+//! an operator), `roles` (`admin`, `member`, `citizen`) and, from the site, `act` (the person
 //! acting for `sub`), which the call's events carry ([`Actor`]).
 //!
 //! `--insecure-dev-auth` (embedded default only) lets a call without a token act as an

@@ -144,6 +144,7 @@ impl Authenticator {
             .filter_map(|role| match role.as_str() {
                 "admin" => Some(Role::Admin),
                 "member" => Some(Role::Member),
+                "citizen" => Some(Role::Citizen),
                 _ => None,
             })
             .collect();

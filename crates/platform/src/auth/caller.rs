@@ -12,6 +12,9 @@ pub enum Role {
     Admin,
     /// Calls on behalf of the member named by `sub`.
     Member,
+    /// A person signed in as an inhabitant, not for a member: `sub` is their
+    /// pseudonymous id at the OpenID provider (citizen participation).
+    Citizen,
 }
 
 /// Who is calling, established by the interceptor.
@@ -36,6 +39,11 @@ impl Caller {
     /// Whether the caller acts for this member.
     pub fn is_member(&self, member: Uuid) -> bool {
         self.member_id == Some(member) && self.roles.contains(&Role::Member)
+    }
+
+    /// Whether the caller is a signed-in citizen (the `citizen` role).
+    pub fn is_citizen(&self) -> bool {
+        self.roles.contains(&Role::Citizen)
     }
 
     /// Admin, or acting for `member`.

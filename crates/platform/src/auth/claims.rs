@@ -11,7 +11,7 @@ use crate::config::Secret;
 pub struct Claims {
     /// The principal: a member id, or another name such as an operator's.
     pub sub: String,
-    /// `admin`, `member`; others are ignored.
+    /// `admin`, `member`, `citizen`; others are ignored.
     #[serde(default)]
     pub roles: Vec<String>,
     /// Expiry, in seconds since the epoch; required.

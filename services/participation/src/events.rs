@@ -1,0 +1,116 @@
+//! What participation publishes — `fabrique.participation.process.<verb>` and
+//! `fabrique.participation.proposal.<verb>`, each with a snapshot and no personal data
+//! (authors by pseudonym) — and what it consumes: member events (who may organise) and
+//! place events (where meetings and proposals may be), kept in replicas.
+
+use async_trait::async_trait;
+use fabrique_api::participation as proto;
+use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handling};
+use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
+use fabrique_platform::time::timestamp;
+
+use crate::domain::{Process, Proposal, ProposalState, Seen, member_name, process_name};
+use crate::proto::{process_to_proto, proposal_to_proto};
+
+/// A process was created (`ProcessChanged`).
+pub const PROCESS_CREATED: &str = "fabrique.participation.process.created";
+/// Another step became the active one (`ProcessChanged`).
+pub const STEP_ACTIVATED: &str = "fabrique.participation.process.step_activated";
+/// A participant published a proposal (`ProposalChanged`).
+pub const PROPOSAL_PUBLISHED: &str = "fabrique.participation.proposal.published";
+/// Its author withdrew it (`ProposalChanged`).
+pub const PROPOSAL_WITHDRAWN: &str = "fabrique.participation.proposal.withdrawn";
+/// The organiser studies it (`ProposalChanged`).
+pub const PROPOSAL_EVALUATING: &str = "fabrique.participation.proposal.evaluating";
+/// The organiser accepted it, with its answer (`ProposalChanged`): a consumer may turn
+/// it into a project of the territory.
+pub const PROPOSAL_ACCEPTED: &str = "fabrique.participation.proposal.accepted";
+/// The organiser rejected it, with its answer (`ProposalChanged`).
+pub const PROPOSAL_REJECTED: &str = "fabrique.participation.proposal.rejected";
+/// Its supports reached the process's threshold, once (`ProposalChanged`).
+pub const THRESHOLD_REACHED: &str = "fabrique.participation.proposal.threshold_reached";
+
+/// `subject` for `process`.
+pub fn process_changed(subject: &str, process: &Process) -> OutgoingEvent {
+    OutgoingEvent::new(
+        subject,
+        process_name(process.id),
+        process.updated_at,
+        &proto::ProcessChanged {
+            process: Some(process_to_proto(process)),
+            occurred_at: Some(timestamp(process.updated_at)),
+        },
+    )
+}
+
+/// `subject` for `proposal` of `process`, as of `at`.
+pub fn proposal_changed(
+    subject: &str,
+    process: &Process,
+    proposal: &Proposal,
+    at: chrono::DateTime<chrono::Utc>,
+) -> OutgoingEvent {
+    OutgoingEvent::new(
+        subject,
+        proposal.name(),
+        at,
+        &proto::ProposalChanged {
+            proposal: Some(proposal_to_proto(
+                proposal,
+                process.support_threshold,
+                Seen::default(),
+            )),
+            process: process_name(process.id),
+            organiser: member_name(process.organiser),
+            territory: process.territory.clone(),
+            occurred_at: Some(timestamp(at)),
+        },
+    )
+}
+
+/// The subject of an answer moving a proposal to `state`.
+pub fn answered(state: ProposalState) -> &'static str {
+    match state {
+        ProposalState::Accepted => PROPOSAL_ACCEPTED,
+        ProposalState::Rejected => PROPOSAL_REJECTED,
+        _ => PROPOSAL_EVALUATING,
+    }
+}
+
+/// Keeps the member replica: organisers must be active members.
+pub struct MemberEvents;
+
+#[async_trait]
+impl EventHandler for MemberEvents {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
+        fabrique_replicas::members::handle(txn, event, |_| false, |_, _| async { Ok(()) }).await
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        fabrique_replicas::members::handle_all(txn, events, |_| false, |_, _| async { Ok(()) })
+            .await
+    }
+}
+
+/// Keeps the place replica: proposals and meetings name listed, open places.
+pub struct PlaceEvents;
+
+#[async_trait]
+impl EventHandler for PlaceEvents {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
+        fabrique_replicas::places::keep(txn, &[event]).await
+    }
+
+    async fn handle_all(
+        &self,
+        txn: &ConsumerTxn,
+        events: &[Handling<'_>],
+    ) -> Result<(), HandlerError> {
+        let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
+        fabrique_replicas::places::keep(txn, &all).await
+    }
+}

@@ -1,0 +1,284 @@
+//! The gRPC edge of participation: `fabrique.participation.v1.ParticipationService`.
+//! Each handler authenticates, converts the request (`crate::proto`, every invalid field
+//! reported with its path), calls the use case and converts back.
+
+use fabrique_api::participation as proto;
+use fabrique_api::participation::participation_service_server::ParticipationService;
+use fabrique_platform::auth;
+use fabrique_platform::{page, request};
+use tonic::{Request, Response, Status};
+
+use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Participation, ProposalView};
+use crate::proto::{
+    parse_answer_state, parse_display_name, parse_id, parse_new_process, parse_new_proposal,
+    parse_proposal, parse_states, participant_to_proto, process_to_proto, proposal_to_proto,
+};
+use crate::store::{ProcessFilter, proposal::Filter};
+
+/// The `ParticipationService` server: the use cases behind the contract.
+pub struct ParticipationGrpc {
+    participation: Participation,
+}
+
+impl ParticipationGrpc {
+    /// Serves `participation` over gRPC.
+    pub fn new(participation: Participation) -> Self {
+        Self { participation }
+    }
+}
+
+fn proposal_response(view: ProposalView) -> Response<proto::Proposal> {
+    Response::new(proposal_to_proto(&view.proposal, view.threshold, view.seen))
+}
+
+#[tonic::async_trait]
+impl ParticipationService for ParticipationGrpc {
+    async fn list_changes(
+        &self,
+        request: Request<fabrique_api::audit::ListChangesRequest>,
+    ) -> Result<Response<fabrique_api::audit::ListChangesResponse>, Status> {
+        let caller = auth::caller(&request)?;
+        Ok(Response::new(
+            self.participation
+                .list_changes(&caller, request.get_ref())
+                .await?,
+        ))
+    }
+
+    async fn register_participant(
+        &self,
+        request: Request<proto::RegisterParticipantRequest>,
+    ) -> Result<Response<proto::Participant>, Status> {
+        let caller = auth::caller(&request)?;
+        let display_name = parse_display_name(&request.get_ref().display_name)?;
+        let participant = self.participation.register(&caller, display_name).await?;
+        Ok(Response::new(participant_to_proto(&participant)))
+    }
+
+    async fn get_participant(
+        &self,
+        request: Request<proto::GetParticipantRequest>,
+    ) -> Result<Response<proto::Participant>, Status> {
+        let caller = auth::caller(&request)?;
+        let name = request.get_ref().name.trim();
+        let id = match name {
+            "participants/me" => None,
+            name => Some(parse_id("name", "participants", name)?),
+        };
+        let participant = self.participation.get_participant(&caller, id).await?;
+        Ok(Response::new(participant_to_proto(&participant)))
+    }
+
+    async fn verify_participant(
+        &self,
+        request: Request<proto::VerifyParticipantRequest>,
+    ) -> Result<Response<proto::Participant>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let participant = parse_id("participant", "participants", &r.participant)?;
+        let organiser = parse_id("organiser", "members", &r.organiser)?;
+        let participant = self
+            .participation
+            .verify(&caller, participant, organiser)
+            .await?;
+        Ok(Response::new(participant_to_proto(&participant)))
+    }
+
+    async fn create_process(
+        &self,
+        request: Request<proto::CreateProcessRequest>,
+    ) -> Result<Response<proto::Process>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let new = parse_new_process(r.process.as_ref())?;
+        let request_id = request::request_id("request_id", &r.request_id)?;
+        let process = self
+            .participation
+            .create_process(&caller, new, request_id)
+            .await?;
+        Ok(Response::new(process_to_proto(&process)))
+    }
+
+    async fn get_process(
+        &self,
+        request: Request<proto::GetProcessRequest>,
+    ) -> Result<Response<proto::Process>, Status> {
+        let id = parse_id("name", "processes", &request.get_ref().name)?;
+        let process = self.participation.get_process(id).await?;
+        Ok(Response::new(process_to_proto(&process)))
+    }
+
+    async fn list_processes(
+        &self,
+        request: Request<proto::ListProcessesRequest>,
+    ) -> Result<Response<proto::ListProcessesResponse>, Status> {
+        let r = request.get_ref();
+        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let organiser = request::optional(&r.organiser, |name| {
+            fabrique_types::resource::parse_name("members", name.trim())
+        })
+        .map_err(|invalid| fabrique_platform::Error::invalid("organiser", invalid.0))?;
+        let territory = request::optional(&r.territory, crate::domain::territory_code)
+            .map_err(|invalid| fabrique_platform::Error::invalid("territory", invalid.0))?;
+        let page = self
+            .participation
+            .list_processes(
+                ProcessFilter {
+                    organiser,
+                    territory,
+                },
+                page_size,
+                &r.page_token,
+            )
+            .await?;
+        Ok(Response::new(proto::ListProcessesResponse {
+            processes: page.items.iter().map(process_to_proto).collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn activate_step(
+        &self,
+        request: Request<proto::ActivateStepRequest>,
+    ) -> Result<Response<proto::Process>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let id = parse_id("name", "processes", &r.name)?;
+        let etag = request::etag("etag", &r.etag)?;
+        let step = u32::try_from(r.step)
+            .map_err(|_| fabrique_platform::Error::invalid("step", "must not be negative"))?;
+        let process = self
+            .participation
+            .activate_step(&caller, id, step, etag)
+            .await?;
+        Ok(Response::new(process_to_proto(&process)))
+    }
+
+    async fn create_proposal(
+        &self,
+        request: Request<proto::CreateProposalRequest>,
+    ) -> Result<Response<proto::Proposal>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let process = parse_id("parent", "processes", &r.parent)?;
+        let new = parse_new_proposal(r.proposal.as_ref())?;
+        let request_id = request::request_id("request_id", &r.request_id)?;
+        let view = self
+            .participation
+            .create_proposal(&caller, process, new, request_id)
+            .await?;
+        Ok(proposal_response(view))
+    }
+
+    async fn get_proposal(
+        &self,
+        request: Request<proto::GetProposalRequest>,
+    ) -> Result<Response<proto::Proposal>, Status> {
+        let caller = auth::maybe_caller(&request);
+        let (process, id) = parse_proposal("name", &request.get_ref().name)?;
+        let view = self
+            .participation
+            .get_proposal(caller.as_ref(), process, id)
+            .await?;
+        Ok(proposal_response(view))
+    }
+
+    async fn list_proposals(
+        &self,
+        request: Request<proto::ListProposalsRequest>,
+    ) -> Result<Response<proto::ListProposalsResponse>, Status> {
+        let caller = auth::maybe_caller(&request);
+        let r = request.get_ref();
+        let process = parse_id("parent", "processes", &r.parent)?;
+        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let filter = Filter {
+            states: parse_states(&r.states)?,
+            theme: fabrique_types::optional_text(&r.theme, 60)
+                .map_err(|invalid| fabrique_platform::Error::invalid("theme", invalid.0))?,
+        };
+        let most_supported = match proto::ProposalOrder::try_from(r.order) {
+            Ok(proto::ProposalOrder::MostSupported) => true,
+            Ok(_) => false,
+            Err(_) => {
+                return Err(fabrique_platform::Error::invalid(
+                    "order",
+                    format!("unknown value {}", r.order),
+                )
+                .into());
+            }
+        };
+        let page = self
+            .participation
+            .list_proposals(
+                caller.as_ref(),
+                process,
+                filter,
+                most_supported,
+                page_size,
+                &r.page_token,
+            )
+            .await?;
+        Ok(Response::new(proto::ListProposalsResponse {
+            proposals: page
+                .items
+                .into_iter()
+                .map(|v| proposal_to_proto(&v.proposal, v.threshold, v.seen))
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn withdraw_proposal(
+        &self,
+        request: Request<proto::WithdrawProposalRequest>,
+    ) -> Result<Response<proto::Proposal>, Status> {
+        let caller = auth::caller(&request)?;
+        let (process, id) = parse_proposal("name", &request.get_ref().name)?;
+        let view = self
+            .participation
+            .withdraw_proposal(&caller, process, id)
+            .await?;
+        Ok(proposal_response(view))
+    }
+
+    async fn answer_proposal(
+        &self,
+        request: Request<proto::AnswerProposalRequest>,
+    ) -> Result<Response<proto::Proposal>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let (process, id) = parse_proposal("name", &r.name)?;
+        let state = parse_answer_state(r.state)?;
+        let text = fabrique_types::text::optional_multiline(&r.answer, 5000)
+            .map_err(|invalid| fabrique_platform::Error::invalid("answer", invalid.0))?;
+        let etag = request::etag("etag", &r.etag)?;
+        let view = self
+            .participation
+            .answer_proposal(&caller, process, id, state, text, etag)
+            .await?;
+        Ok(proposal_response(view))
+    }
+
+    async fn support_proposal(
+        &self,
+        request: Request<proto::SupportProposalRequest>,
+    ) -> Result<Response<proto::Proposal>, Status> {
+        let caller = auth::caller(&request)?;
+        let (process, id) = parse_proposal("name", &request.get_ref().name)?;
+        let view = self.participation.support(&caller, process, id).await?;
+        Ok(proposal_response(view))
+    }
+
+    async fn withdraw_support(
+        &self,
+        request: Request<proto::WithdrawSupportRequest>,
+    ) -> Result<Response<proto::Proposal>, Status> {
+        let caller = auth::caller(&request)?;
+        let (process, id) = parse_proposal("name", &request.get_ref().name)?;
+        let view = self
+            .participation
+            .withdraw_support(&caller, process, id)
+            .await?;
+        Ok(proposal_response(view))
+    }
+}

@@ -1,0 +1,168 @@
+//! Why participation refuses a call that is well formed and allowed: its refusal codes,
+//! listed in the proto as `fabrique.participation.v1.Refusal` (`proto.rs` maps them), and
+//! each refusal's message, built here and nowhere else.
+
+use fabrique_platform::refusal::Refusal as RefusalTrait;
+
+fabrique_types::string_enum!(
+    /// The codes `google.rpc.ErrorInfo.reason` carries for participation: its own and
+    /// the platform's shared ones (each described in the proto and in the service's
+    /// README.md).
+    RefusalCode {
+        /// The organiser is not an active member as this service knows it.
+        OrganiserNotActive => "ORGANISER_NOT_ACTIVE",
+        /// The caller has not registered as a participant.
+        NotAParticipant => "NOT_A_PARTICIPANT",
+        /// The active step does not open the action.
+        StepClosed => "STEP_CLOSED",
+        /// The process counts verified participants only.
+        ParticipantNotVerified => "PARTICIPANT_NOT_VERIFIED",
+        /// The caller supports as many proposals as the process allows.
+        SupportLimitReached => "SUPPORT_LIMIT_REACHED",
+        /// The proposal's state does not allow the call.
+        ProposalState => "PROPOSAL_STATE",
+        /// Withdrawing a proposal someone supports.
+        ProposalHasSupports => "PROPOSAL_HAS_SUPPORTS",
+        /// The platform's: a stale etag.
+        EtagMismatch => "ETAG_MISMATCH",
+        /// The platform's: concurrent changes got in the way.
+        ConcurrentChange => "CONCURRENT_CHANGE",
+        /// The platform's: a request id another caller used.
+        RequestIdReused => "REQUEST_ID_REUSED",
+    }
+);
+
+/// A refusal of participation, with what its message needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The organiser named in `field` is not an active member: `state` is its state,
+    /// `None` when this service does not know it.
+    OrganiserNotActive {
+        /// The request field naming it.
+        field: String,
+        /// `members/{id}`.
+        organiser: String,
+        /// Its state in the member replica, if there.
+        state: Option<String>,
+    },
+    /// The caller has no participant record.
+    NotAParticipant,
+    /// The active step (its title, if one is active) does not open `action`.
+    StepClosed {
+        /// `processes/{id}`.
+        process: String,
+        /// `propose`, `support`, `comment`, `vote`.
+        action: &'static str,
+        /// The active step's title.
+        step: Option<String>,
+    },
+    /// Only participants `organiser` verified take part in supports and votes.
+    NotVerified {
+        /// `processes/{id}`.
+        process: String,
+        /// `members/{id}`.
+        organiser: String,
+    },
+    /// The caller supports `limit` proposals of `process` already.
+    SupportLimit {
+        /// `processes/{id}`.
+        process: String,
+        /// The process's limit.
+        limit: u32,
+    },
+    /// The proposal's state does not allow it.
+    ProposalState {
+        /// Its name.
+        proposal: String,
+        /// Its state.
+        state: &'static str,
+        /// The rule, in words.
+        rule: &'static str,
+    },
+    /// A supported proposal is not withdrawn: its supporters would lose what they
+    /// backed.
+    HasSupports {
+        /// Its name.
+        proposal: String,
+        /// How many support it.
+        supports: u32,
+    },
+}
+
+impl RefusalTrait for Refusal {
+    fn code(&self) -> &'static str {
+        match self {
+            Refusal::OrganiserNotActive { .. } => RefusalCode::OrganiserNotActive,
+            Refusal::NotAParticipant => RefusalCode::NotAParticipant,
+            Refusal::StepClosed { .. } => RefusalCode::StepClosed,
+            Refusal::NotVerified { .. } => RefusalCode::ParticipantNotVerified,
+            Refusal::SupportLimit { .. } => RefusalCode::SupportLimitReached,
+            Refusal::ProposalState { .. } => RefusalCode::ProposalState,
+            Refusal::HasSupports { .. } => RefusalCode::ProposalHasSupports,
+        }
+        .as_str()
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Refusal::OrganiserNotActive {
+                field,
+                organiser,
+                state: Some(state),
+            } => format!(
+                "{field}: {organiser} is {}, not an active member",
+                state.to_uppercase()
+            ),
+            Refusal::OrganiserNotActive {
+                field,
+                organiser,
+                state: None,
+            } => format!("{field}: {organiser} is not a member known to participation"),
+            Refusal::NotAParticipant => {
+                "register as a participant first (RegisterParticipant)".into()
+            }
+            Refusal::StepClosed {
+                process,
+                action,
+                step: Some(step),
+            } => format!("{process}: its active step \"{step}\" does not open {action}"),
+            Refusal::StepClosed {
+                process, action, ..
+            } => format!("{process} has no active step yet: {action} is not open"),
+            Refusal::NotVerified { process, organiser } => {
+                format!("{process} counts only participants whose residence {organiser} verified")
+            }
+            Refusal::SupportLimit { process, limit } => format!(
+                "{process} lets each participant support {limit} proposals: withdraw a support first"
+            ),
+            Refusal::ProposalState {
+                proposal,
+                state,
+                rule,
+            } => format!("{proposal} is {}: {rule}", state.to_uppercase()),
+            Refusal::HasSupports { proposal, supports } => {
+                format!("{proposal} has {supports} supports: a supported proposal is not withdrawn")
+            }
+        }
+    }
+
+    fn metadata(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Refusal::StepClosed { action, .. } => vec![("action", action.to_string())],
+            Refusal::SupportLimit { limit, .. } => vec![("limit", limit.to_string())],
+            Refusal::ProposalState { state, .. } => vec![("state", state.to_uppercase())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_s_codes_are_listed() {
+        let codes: Vec<&str> = RefusalCode::ALL.iter().map(|c| c.as_str()).collect();
+        fabrique_platform::refusal::assert_lists_shared(&codes);
+    }
+}

@@ -1,0 +1,162 @@
+//! Participation's tables as sea-orm sees them (`Model`, `Column`, `Entity`,
+//! `ActiveModel`), one module per table.
+
+/// `participants`: a person, by their token's subject.
+pub mod participant {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `participants`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "participants")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub subject: String,
+        pub display_name: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `verifications`: an organiser checked a participant's residence.
+pub mod verification {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `verifications`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "verifications")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub organiser_id: Uuid,
+        /// The subject that recorded it.
+        pub verified_by: String,
+        pub verified_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `processes`.
+pub mod process {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `processes`: steps and themes as JSON, the territory as a `|code|` list.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "processes")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub organiser_id: Uuid,
+        pub title: String,
+        pub description: String,
+        /// `|63113|246300701|`: matched with LIKE, on both databases.
+        pub territory_tags: String,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub steps: Json,
+        pub active_step: i32,
+        pub verified_only: bool,
+        pub support_limit: i32,
+        pub support_threshold: i32,
+        #[sea_orm(column_type = "JsonBinary")]
+        pub themes: Json,
+        pub created_by: String,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `proposals`.
+pub mod proposal {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `proposals`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "proposals")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub process_id: Uuid,
+        pub author_id: Uuid,
+        pub title: String,
+        pub body: String,
+        pub theme: Option<String>,
+        pub place_id: Option<Uuid>,
+        pub latitude: Option<f64>,
+        pub longitude: Option<f64>,
+        pub state: String,
+        /// Raised and lowered in SQL by each support's transaction, never written whole.
+        pub support_count: i32,
+        /// When its supports first reached the process's threshold: set once.
+        pub threshold_reached_at: Option<DateTimeUtc>,
+        pub answer_text: Option<String>,
+        pub answered_at: Option<DateTimeUtc>,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `supports`: one per participant and proposal.
+pub mod support {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `supports`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "supports")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub proposal_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
+        pub process_id: Uuid,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `support_tallies`: supports each participant gave in a process.
+pub mod tally {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `support_tallies`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "support_tallies")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub process_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
+        pub used: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,381 @@
+//! Authorization of citizen participation: every RPC of `ParticipationService` called
+//! by each kind of caller it distinguishes — nobody, the tokens that must be refused, a
+//! member that does not organise the process, the organiser, a verified participant, a
+//! participant the organiser has not verified, an admin — each expecting the code its
+//! row says. Calls that change something act on a resource made for that one call.
+
+use fabrique_api::participation::{
+    self as pp, participation_service_client::ParticipationServiceClient,
+};
+use fabrique_testkit::{Backend, TestPlatform, authed};
+use tonic::Code;
+use tonic::transport::Channel;
+
+use super::{
+    FP, NF, OK, PD, U, call, declared_refusals, encoded, refused_tokens, unlisted_reason, valid,
+};
+use crate::participation::consultation;
+
+/// What each caller gets.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Who {
+    anonymous: Code,
+    /// An active member that does not organise the process.
+    member: Code,
+    organiser: Code,
+    verified: Code,
+    unverified: Code,
+    admin: Code,
+}
+
+const fn who(
+    anonymous: Code,
+    member: Code,
+    organiser: Code,
+    verified: Code,
+    unverified: Code,
+    admin: Code,
+) -> Who {
+    Who {
+        anonymous,
+        member,
+        organiser,
+        verified,
+        unverified,
+        admin,
+    }
+}
+
+/// Public reads.
+const PUBLIC: Who = who(OK, OK, OK, OK, OK, OK);
+/// The organiser and admins.
+const ORGANISER: Who = who(U, PD, OK, PD, PD, OK);
+/// Any registered citizen; members and admins are not participants.
+const CITIZEN: Who = who(U, PD, PD, OK, OK, PD);
+
+/// Every RPC of participation, who may call it. Targets are the organiser's process
+/// and the verified participant's proposals and record.
+pub(super) const TABLE: &[(&str, Who)] = &[
+    (
+        "fabrique.participation.v1.ParticipationService/ListChanges",
+        who(U, PD, PD, PD, PD, OK),
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/RegisterParticipant",
+        CITIZEN,
+    ),
+    // The verified participant's record: themselves and admins; others are told it does
+    // not exist.
+    (
+        "fabrique.participation.v1.ParticipationService/GetParticipant",
+        who(U, NF, NF, OK, NF, OK),
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/VerifyParticipant",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/CreateProcess",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/GetProcess",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ListProcesses",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ActivateStep",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/CreateProposal",
+        CITIZEN,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/GetProposal",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ListProposals",
+        PUBLIC,
+    ),
+    // Its author only (the verified participant wrote it).
+    (
+        "fabrique.participation.v1.ParticipationService/WithdrawProposal",
+        who(U, PD, PD, OK, PD, PD),
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/AnswerProposal",
+        ORGANISER,
+    ),
+    // The process counts verified participants only.
+    (
+        "fabrique.participation.v1.ParticipationService/SupportProposal",
+        who(U, PD, PD, OK, FP, PD),
+    ),
+    // Not supporting it, the unverified participant's withdrawal changes nothing.
+    (
+        "fabrique.participation.v1.ParticipationService/WithdrawSupport",
+        CITIZEN,
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Anonymous,
+    Refused,
+    Member,
+    Organiser,
+    Verified,
+    Unverified,
+    Admin,
+}
+
+struct Fixture {
+    channel: Channel,
+    admin: String,
+    organiser: String,
+    organiser_token: String,
+    member_token: String,
+    verified_token: String,
+    unverified_token: String,
+    verified: String,
+    process: String,
+}
+
+impl Fixture {
+    fn client(&self) -> ParticipationServiceClient<Channel> {
+        ParticipationServiceClient::new(self.channel.clone())
+    }
+
+    async fn new(platform: &TestPlatform) -> Self {
+        let channel = platform.channel().await;
+        let admin = valid("admin", &["admin"]);
+        let members = crate::support::Members::connect(platform, admin.clone()).await;
+        let mut active = Vec::new();
+        for name in ["Département (exemple)", "Association voisine (exemple)"] {
+            let created = members
+                .create(crate::support::association(name))
+                .await
+                .expect("member");
+            active.push(members.approve(&created.name).await.expect("approve").name);
+        }
+        let organiser = active[0].clone();
+        let organiser_token = valid(&crate::support::id_of(&organiser), &["member"]);
+        let member_token = valid(&crate::support::id_of(&active[1]), &["member"]);
+        let org = crate::participation::Participation {
+            client: ParticipationServiceClient::new(channel.clone()),
+            token: organiser_token.clone(),
+        };
+        // One step opening proposals and supports, active.
+        let mut process = consultation(&organiser, 0, 0);
+        process.steps.truncate(1);
+        process.steps[0].proposals_open = true;
+        process.steps[0].supports_open = true;
+        let process = org.create_process(process).await.name;
+        org.activate(&process, 1).await.expect("active");
+        let verified_token = valid("oidc|verified", &["citizen"]);
+        let unverified_token = valid("oidc|unverified", &["citizen"]);
+        let mut names = Vec::new();
+        for (token, pseudonym) in [
+            (&verified_token, "Vérifiée"),
+            (&unverified_token, "Pas encore"),
+        ] {
+            let person = crate::participation::Participation {
+                client: ParticipationServiceClient::new(channel.clone()),
+                token: token.clone(),
+            };
+            names.push(person.register(pseudonym).await.expect("register").name);
+        }
+        org.verify(&names[0], &organiser).await.expect("verify");
+        Self {
+            channel,
+            admin,
+            organiser,
+            organiser_token,
+            member_token,
+            verified_token,
+            unverified_token,
+            verified: names[0].clone(),
+            process,
+        }
+    }
+
+    fn token(&self, caller: Caller) -> Option<String> {
+        match caller {
+            Caller::Anonymous | Caller::Refused => None,
+            Caller::Member => Some(self.member_token.clone()),
+            Caller::Organiser => Some(self.organiser_token.clone()),
+            Caller::Verified => Some(self.verified_token.clone()),
+            Caller::Unverified => Some(self.unverified_token.clone()),
+            Caller::Admin => Some(self.admin.clone()),
+        }
+    }
+
+    /// A participant registered for one call to act on.
+    async fn newcomer(&self) -> String {
+        let token = valid(&format!("oidc|{}", uuid::Uuid::now_v7()), &["citizen"]);
+        self.client()
+            .register_participant(authed(
+                pp::RegisterParticipantRequest {
+                    display_name: "Nouvelle venue".into(),
+                },
+                &token,
+            ))
+            .await
+            .expect("register")
+            .into_inner()
+            .name
+    }
+
+    /// A fresh proposal of the verified participant, for one call to act on.
+    async fn proposal(&self) -> String {
+        self.client()
+            .create_proposal(authed(
+                pp::CreateProposalRequest {
+                    parent: self.process.clone(),
+                    proposal: Some(pp::Proposal {
+                        title: "Un arrêt de car couvert".into(),
+                        body: "Un abri au carrefour pour attendre le car scolaire.".into(),
+                        ..Default::default()
+                    }),
+                    request_id: String::new(),
+                },
+                &self.verified_token,
+            ))
+            .await
+            .expect("proposal")
+            .into_inner()
+            .name
+    }
+
+    /// Over 60 lines: one request per RPC, in the table's order.
+    async fn request(&self, method: &str) -> bytes::Bytes {
+        let rpc = method.rsplit('/').next().unwrap_or(method);
+        match rpc {
+            "ListChanges" => encoded(fabrique_api::audit::ListChangesRequest {
+                resource: self.process.clone(),
+                ..Default::default()
+            }),
+            "RegisterParticipant" => encoded(pp::RegisterParticipantRequest {
+                display_name: "Nouveau nom".into(),
+            }),
+            "GetParticipant" => encoded(pp::GetParticipantRequest {
+                name: self.verified.clone(),
+            }),
+            // A participant of its own: verifying the unverified one would change the
+            // SupportProposal row.
+            "VerifyParticipant" => encoded(pp::VerifyParticipantRequest {
+                participant: self.newcomer().await,
+                organiser: self.organiser.clone(),
+            }),
+            "CreateProcess" => encoded(pp::CreateProcessRequest {
+                process: Some(consultation(&self.organiser, 0, 0)),
+                request_id: String::new(),
+            }),
+            "GetProcess" => encoded(pp::GetProcessRequest {
+                name: self.process.clone(),
+            }),
+            "ListProcesses" => encoded(pp::ListProcessesRequest::default()),
+            "ActivateStep" => encoded(pp::ActivateStepRequest {
+                name: self.process.clone(),
+                step: 1,
+                etag: String::new(),
+            }),
+            "CreateProposal" => encoded(pp::CreateProposalRequest {
+                parent: self.process.clone(),
+                proposal: Some(pp::Proposal {
+                    title: "Des bancs au bord de la voie verte".into(),
+                    body: "Pour s'arrêter en chemin, tous les deux kilomètres.".into(),
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            }),
+            "GetProposal" => encoded(pp::GetProposalRequest {
+                name: self.proposal().await,
+            }),
+            "ListProposals" => encoded(pp::ListProposalsRequest {
+                parent: self.process.clone(),
+                ..Default::default()
+            }),
+            "WithdrawProposal" => encoded(pp::WithdrawProposalRequest {
+                name: self.proposal().await,
+            }),
+            "AnswerProposal" => encoded(pp::AnswerProposalRequest {
+                name: self.proposal().await,
+                state: pp::ProposalState::Evaluating as i32,
+                ..Default::default()
+            }),
+            "SupportProposal" => encoded(pp::SupportProposalRequest {
+                name: self.proposal().await,
+            }),
+            "WithdrawSupport" => encoded(pp::WithdrawSupportRequest {
+                name: self.proposal().await,
+            }),
+            _ => panic!("{method} has a row in TABLE but no request"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn participation_answers_each_kind_of_caller() {
+    let platform = super::platform(Backend::Postgres).await;
+    let fx = Fixture::new(&platform).await;
+    let refusals = declared_refusals();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (method, who) in TABLE {
+        let mut callers: Vec<(String, Caller, Option<String>, Code)> = refused_tokens()
+            .into_iter()
+            .map(|(what, token)| (format!("a token {what}"), Caller::Refused, Some(token), U))
+            .collect();
+        for (label, caller, expected) in [
+            ("no token", Caller::Anonymous, who.anonymous),
+            (
+                "a member that does not organise it",
+                Caller::Member,
+                who.member,
+            ),
+            ("the organiser", Caller::Organiser, who.organiser),
+            ("a verified participant", Caller::Verified, who.verified),
+            (
+                "an unverified participant",
+                Caller::Unverified,
+                who.unverified,
+            ),
+            ("an admin", Caller::Admin, who.admin),
+        ] {
+            callers.push((label.to_string(), caller, fx.token(caller), expected));
+        }
+        for (label, _, token, expected) in callers {
+            let body = fx.request(method).await;
+            let (code, message) = match call(&fx.channel, method, body, token.as_deref()).await {
+                Ok(_) => (Code::Ok, String::new()),
+                Err(status) => {
+                    if let Some(reason) = unlisted_reason(&refusals, method, &status) {
+                        failures.push(format!(
+                            "{method} by {label}: refused with {reason:?}, which the proto's \
+                             enum Refusal does not list"
+                        ));
+                    }
+                    (status.code(), status.message().to_string())
+                }
+            };
+            checked += 1;
+            if code != expected {
+                failures.push(format!(
+                    "{method} by {label}: expected {expected:?}, got {code:?} {message}"
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} calls were not answered as the table says:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

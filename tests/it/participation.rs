@@ -1,0 +1,769 @@
+//! Citizen participation over gRPC, on PostgreSQL with NATS and on SQLite with the
+//! in-process bus: a Département's consultation run step by step (participants under a
+//! pseudonym, verified by the organiser; proposals, answers, supports, each refusal where
+//! it happens, and one event per change), and the support invariants under real
+//! concurrency — no participant beyond the process's limit, exact counts, the threshold
+//! announced once — with the supports spread over two server instances on PostgreSQL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fabrique_api::participation::{
+    self as proto, participation_service_client::ParticipationServiceClient,
+};
+use fabrique_platform::bus::ConsumerSpec;
+use fabrique_platform::service::Service;
+use fabrique_testkit::{Backend, BusChoice, TestPlatform, authed};
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+use crate::support::{Members, association, id_of, reason, refusal_fact, violated_fields};
+
+fn services() -> Vec<Arc<dyn Service>> {
+    vec![
+        Arc::new(fabrique_members::MembersService),
+        Arc::new(fabrique_registry::RegistryServiceModule),
+        Arc::new(fabrique_participation::ParticipationServiceModule),
+    ]
+}
+
+pub(crate) async fn platform(backend: Backend) -> TestPlatform {
+    let bus = match backend {
+        Backend::Postgres => BusChoice::SharedNats,
+        Backend::Sqlite => BusChoice::InProcess,
+    };
+    TestPlatform::spawn(services(), backend, bus).await
+}
+
+/// A participation client calling with one token.
+#[derive(Clone)]
+pub(crate) struct Participation {
+    pub(crate) client: ParticipationServiceClient<Channel>,
+    pub(crate) token: String,
+}
+
+/// A citizen's token: `sub` is their id at the OpenID provider.
+pub(crate) fn citizen(sub: &str) -> String {
+    fabrique_testkit::token(sub, &["citizen"])
+}
+
+fn ts(t: chrono::DateTime<chrono::Utc>) -> Option<prost_types::Timestamp> {
+    Some(fabrique_platform::time::timestamp(t))
+}
+
+/// Information, proposals, deliberation (supports), then results: a month each from
+/// the start of 2027.
+pub(crate) fn consultation(organiser: &str, limit: i32, threshold: i32) -> proto::Process {
+    use chrono::TimeZone;
+    let month = |m: u32| {
+        chrono::Utc
+            .with_ymd_and_hms(2027, m, 1, 0, 0, 0)
+            .single()
+            .expect("a date")
+    };
+    let step = |kind: proto::StepKind, title: &str, m: u32| proto::Step {
+        kind: kind as i32,
+        title: title.into(),
+        start_time: ts(month(m)),
+        end_time: ts(month(m + 1)),
+        ..Default::default()
+    };
+    proto::Process {
+        organiser: organiser.to_string(),
+        title: "Quelle route pour demain ?".into(),
+        description: "Les routes départementales de demain : usages, matériaux, sécurité.".into(),
+        territory: vec!["63113".into(), "246300701".into()],
+        steps: vec![
+            step(proto::StepKind::Information, "S'informer", 1),
+            proto::Step {
+                proposals_open: true,
+                comments_open: true,
+                ..step(proto::StepKind::Proposals, "Proposer", 2)
+            },
+            proto::Step {
+                supports_open: true,
+                comments_open: true,
+                ..step(proto::StepKind::Deliberation, "Soutenir", 3)
+            },
+            step(proto::StepKind::Results, "Résultats", 4),
+        ],
+        verified_only: true,
+        support_limit: limit,
+        support_threshold: threshold,
+        themes: vec!["Mobilités".into(), "Matériaux".into()],
+        ..Default::default()
+    }
+}
+
+impl Participation {
+    pub(crate) async fn connect(platform: &TestPlatform, token: String) -> Self {
+        Self {
+            client: ParticipationServiceClient::new(platform.channel().await),
+            token,
+        }
+    }
+
+    fn c(&self) -> ParticipationServiceClient<Channel> {
+        self.client.clone()
+    }
+
+    pub(crate) async fn register(&self, pseudonym: &str) -> Result<proto::Participant, Status> {
+        let request = proto::RegisterParticipantRequest {
+            display_name: pseudonym.into(),
+        };
+        Ok(self
+            .c()
+            .register_participant(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    pub(crate) async fn verify(
+        &self,
+        participant: &str,
+        organiser: &str,
+    ) -> Result<proto::Participant, Status> {
+        let request = proto::VerifyParticipantRequest {
+            participant: participant.into(),
+            organiser: organiser.into(),
+        };
+        Ok(self
+            .c()
+            .verify_participant(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    /// Creates the process once participation knows the organiser from its events
+    /// (retrying with the same request id until then).
+    pub(crate) async fn create_process(&self, process: proto::Process) -> proto::Process {
+        let request_id = uuid::Uuid::now_v7().to_string();
+        fabrique_testkit::eventually(
+            "participation to know the organiser",
+            Duration::from_secs(60),
+            || {
+                let (this, process, request_id) =
+                    (self.clone(), process.clone(), request_id.clone());
+                async move {
+                    let request = proto::CreateProcessRequest {
+                        process: Some(process),
+                        request_id,
+                    };
+                    match this.c().create_process(authed(request, &this.token)).await {
+                        Ok(created) => Some(created.into_inner()),
+                        Err(status) if reason(&status) == "ORGANISER_NOT_ACTIVE" => None,
+                        Err(status) => panic!("create process: {status:?}"),
+                    }
+                }
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn activate(
+        &self,
+        process: &str,
+        step: i32,
+    ) -> Result<proto::Process, Status> {
+        let request = proto::ActivateStepRequest {
+            name: process.into(),
+            step,
+            etag: String::new(),
+        };
+        Ok(self
+            .c()
+            .activate_step(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    pub(crate) async fn propose(
+        &self,
+        process: &str,
+        title: &str,
+        theme: &str,
+    ) -> Result<proto::Proposal, Status> {
+        let request = proto::CreateProposalRequest {
+            parent: process.into(),
+            proposal: Some(proto::Proposal {
+                title: title.into(),
+                body: format!("{title} : ce que nous proposons, et pourquoi."),
+                theme: theme.into(),
+                ..Default::default()
+            }),
+            request_id: String::new(),
+        };
+        Ok(self
+            .c()
+            .create_proposal(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    pub(crate) async fn support(&self, proposal: &str) -> Result<proto::Proposal, Status> {
+        let request = proto::SupportProposalRequest {
+            name: proposal.into(),
+        };
+        Ok(self
+            .c()
+            .support_proposal(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    async fn unsupport(&self, proposal: &str) -> Result<proto::Proposal, Status> {
+        let request = proto::WithdrawSupportRequest {
+            name: proposal.into(),
+        };
+        Ok(self
+            .c()
+            .withdraw_support(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    async fn withdraw(&self, proposal: &str) -> Result<proto::Proposal, Status> {
+        let request = proto::WithdrawProposalRequest {
+            name: proposal.into(),
+        };
+        Ok(self
+            .c()
+            .withdraw_proposal(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    pub(crate) async fn answer(
+        &self,
+        proposal: &str,
+        state: proto::ProposalState,
+        text: &str,
+    ) -> Result<proto::Proposal, Status> {
+        let request = proto::AnswerProposalRequest {
+            name: proposal.into(),
+            state: state as i32,
+            answer: text.into(),
+            etag: String::new(),
+        };
+        Ok(self
+            .c()
+            .answer_proposal(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    async fn get(&self, proposal: &str) -> proto::Proposal {
+        let request = proto::GetProposalRequest {
+            name: proposal.into(),
+        };
+        self.c()
+            .get_proposal(authed(request, &self.token))
+            .await
+            .expect("get proposal")
+            .into_inner()
+    }
+
+    async fn list(&self, process: &str, order: proto::ProposalOrder) -> Vec<proto::Proposal> {
+        let request = proto::ListProposalsRequest {
+            parent: process.into(),
+            order: order as i32,
+            page_size: 2,
+            ..Default::default()
+        };
+        let mut request = request;
+        let mut all = Vec::new();
+        loop {
+            let page = self
+                .c()
+                .list_proposals(authed(request.clone(), &self.token))
+                .await
+                .expect("list proposals")
+                .into_inner();
+            all.extend(page.proposals);
+            if page.next_page_token.is_empty() {
+                return all;
+            }
+            request.page_token = page.next_page_token;
+        }
+    }
+}
+
+fn refused(result: Result<proto::Proposal, Status>, code: &str) -> Status {
+    let status = result.expect_err(code);
+    assert_eq!(reason(&status), code, "{status:?}");
+    status
+}
+
+/// An active member: the organiser.
+async fn organiser(platform: &TestPlatform, name: &str) -> String {
+    let members = Members::connect(platform, TestPlatform::admin_token()).await;
+    let created = members.create(association(name)).await.expect("member");
+    members.approve(&created.name).await.expect("approve").name
+}
+
+/// The participation verbs published for this platform, waiting for `count`, then
+/// checking no more come.
+async fn participation_verbs(platform: &TestPlatform, count: usize) -> Vec<String> {
+    let mut events = platform
+        .bus
+        .subscribe(&ConsumerSpec {
+            stream: platform.stream("participation"),
+            durable_name: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            filter_subjects: vec![format!("{}fabrique.participation.>", platform.prefix)],
+            ack_wait: Duration::from_secs(30),
+        })
+        .await
+        .expect("subscribe");
+    let mut seen = Vec::new();
+    let mut wait = Duration::from_secs(20);
+    while let Ok(Some(Ok(delivery))) = tokio::time::timeout(wait, events.next()).await {
+        let subject = delivery.subject.trim_start_matches(&platform.prefix);
+        seen.push(
+            subject
+                .trim_start_matches("fabrique.participation.")
+                .to_string(),
+        );
+        delivery.acker.ack().await.expect("ack");
+        if seen.len() >= count {
+            wait = Duration::from_secs(2);
+        }
+    }
+    seen.sort();
+    seen
+}
+
+/// Over 60 lines: a consultation told in order, each refusal where it would happen.
+async fn a_consultation_runs_its_steps(backend: Backend) {
+    let platform = platform(backend).await;
+    let departement = organiser(&platform, "Département du Puy-de-Dôme (exemple)").await;
+    let other = organiser(&platform, "Autre association (exemple)").await;
+    let organiser_token = TestPlatform::member_token(&id_of(&departement));
+    let org = Participation::connect(&platform, organiser_token.clone()).await;
+    let stranger =
+        Participation::connect(&platform, TestPlatform::member_token(&id_of(&other))).await;
+
+    // Steps must follow each other, each field named.
+    let mut bad = consultation(&departement, 2, 2);
+    bad.steps[2].start_time = bad.steps[0].start_time;
+    bad.territory.push("6311".into());
+    let status = org
+        .c()
+        .create_process(authed(
+            proto::CreateProcessRequest {
+                process: Some(bad),
+                request_id: String::new(),
+            },
+            &organiser_token,
+        ))
+        .await
+        .expect_err("overlapping steps");
+    let mut fields = violated_fields(&status);
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["process.steps[2].start_time", "process.territory[2]"]
+    );
+    // Another member does not organise for the Département.
+    let status = stranger
+        .c()
+        .create_process(authed(
+            proto::CreateProcessRequest {
+                process: Some(consultation(&departement, 2, 2)),
+                request_id: String::new(),
+            },
+            &stranger.token,
+        ))
+        .await
+        .expect_err("not its organiser");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let process = org.create_process(consultation(&departement, 2, 2)).await;
+    assert_eq!(process.active_step, 0);
+    assert_eq!(process.steps.len(), 4);
+    assert!(process.steps[1].proposals_open && !process.steps[1].supports_open);
+
+    // Participants: citizens under a pseudonym; members are not participants.
+    let camille = Participation::connect(&platform, citizen("oidc|camille")).await;
+    let dominique = Participation::connect(&platform, citizen("oidc|dominique")).await;
+    let eli = Participation::connect(&platform, citizen("oidc|eli")).await;
+    let status = org.register("Département").await.expect_err("a member");
+    assert_eq!(status.code(), Code::PermissionDenied);
+    let status = camille
+        .register("camille@example.org")
+        .await
+        .expect_err("an e-mail");
+    assert_eq!(violated_fields(&status), ["display_name"]);
+    let status = camille
+        .propose(&process.name, "Avant de s'inscrire", "")
+        .await
+        .expect_err("not registered");
+    assert_eq!(reason(&status), "NOT_A_PARTICIPANT");
+    let camille_p = camille.register("Camille63").await.expect("register");
+    assert_eq!(
+        camille.register("Autre nom").await.expect("again").name,
+        camille_p.name
+    );
+    let dominique_p = dominique.register("Dominique").await.expect("register");
+    eli.register("Éli").await.expect("register");
+
+    // Nothing opens before a step is active; then only what the active step opens.
+    let status = refused(
+        camille.propose(&process.name, "Trop tôt pour ça", "").await,
+        "STEP_CLOSED",
+    );
+    assert_eq!(refusal_fact(&status, "action"), "propose");
+    assert_eq!(
+        stranger
+            .activate(&process.name, 2)
+            .await
+            .expect_err("not its organiser")
+            .code(),
+        Code::PermissionDenied
+    );
+    assert_eq!(
+        org.activate(&process.name, 5)
+            .await
+            .expect_err("no such step")
+            .code(),
+        Code::InvalidArgument
+    );
+    let active = org
+        .activate(&process.name, 2)
+        .await
+        .expect("proposals open");
+    assert_eq!(active.active_step, 2);
+    let status = camille
+        .propose(&process.name, "Un thème inconnu", "Climat")
+        .await
+        .expect_err("theme");
+    assert_eq!(violated_fields(&status), ["proposal.theme"]);
+    let cycle = camille
+        .propose(&process.name, "Une voie cyclable protégée", "Mobilités")
+        .await
+        .expect("propose");
+    assert_eq!(cycle.state, proto::ProposalState::Published as i32);
+    assert_eq!(cycle.author_display_name, "Camille63");
+    assert!(cycle.authored_by_caller);
+    let gravel = dominique
+        .propose(&process.name, "Des enrobés recyclés", "Matériaux")
+        .await
+        .expect("propose");
+    let verges = dominique
+        .propose(&process.name, "Fauchage tardif des bas-côtés", "")
+        .await
+        .expect("propose");
+    let draft = eli
+        .propose(&process.name, "Une idée à retirer", "")
+        .await
+        .expect("propose");
+    let status = refused(camille.support(&gravel.name).await, "STEP_CLOSED");
+    assert_eq!(refusal_fact(&status, "action"), "support");
+
+    // Supports: verified participants only, once each, within the limit of 2.
+    org.activate(&process.name, 3).await.expect("supports open");
+    refused(
+        camille
+            .propose(&process.name, "Trop tard pour ça", "")
+            .await,
+        "STEP_CLOSED",
+    );
+    refused(
+        camille.support(&gravel.name).await,
+        "PARTICIPANT_NOT_VERIFIED",
+    );
+    assert_eq!(
+        stranger
+            .verify(&camille_p.name, &departement)
+            .await
+            .expect_err("another member")
+            .code(),
+        Code::PermissionDenied
+    );
+    let verified = org
+        .verify(&camille_p.name, &departement)
+        .await
+        .expect("verify");
+    assert_eq!(verified.verified_by, vec![departement.clone()]);
+    org.verify(&dominique_p.name, &departement)
+        .await
+        .expect("verify");
+    let supported = camille.support(&gravel.name).await.expect("support");
+    assert_eq!(
+        (supported.support_count, supported.supported_by_caller),
+        (1, true)
+    );
+    assert!(!supported.threshold_reached);
+    let again = camille.support(&gravel.name).await.expect("once only");
+    assert_eq!(again.support_count, 1);
+    let reached = dominique.support(&gravel.name).await.expect("support");
+    assert_eq!(reached.support_count, 2);
+    assert!(reached.threshold_reached);
+    camille.support(&cycle.name).await.expect("second support");
+    let status = refused(camille.support(&verges.name).await, "SUPPORT_LIMIT_REACHED");
+    assert_eq!(refusal_fact(&status, "limit"), "2");
+    let back = camille.unsupport(&cycle.name).await.expect("take back");
+    assert_eq!((back.support_count, back.supported_by_caller), (0, false));
+    camille
+        .support(&verges.name)
+        .await
+        .expect("within the limit again");
+    assert_eq!(camille.get(&verges.name).await.support_count, 1);
+
+    // Withdrawing: its author, while nobody supports it.
+    refused(
+        dominique.withdraw(&gravel.name).await,
+        "PROPOSAL_HAS_SUPPORTS",
+    );
+    assert_eq!(
+        camille
+            .withdraw(&draft.name)
+            .await
+            .expect_err("not its author")
+            .code(),
+        Code::PermissionDenied
+    );
+    let withdrawn = eli.withdraw(&draft.name).await.expect("withdraw");
+    assert_eq!(withdrawn.state, proto::ProposalState::Withdrawn as i32);
+    refused(eli.withdraw(&draft.name).await, "PROPOSAL_STATE");
+
+    // The organiser's official answer.
+    assert_eq!(
+        stranger
+            .answer(&gravel.name, proto::ProposalState::Accepted, "Oui.")
+            .await
+            .expect_err("not its organiser")
+            .code(),
+        Code::PermissionDenied
+    );
+    let status = org
+        .answer(&gravel.name, proto::ProposalState::Accepted, "")
+        .await
+        .expect_err("no text");
+    assert_eq!(violated_fields(&status), ["answer"]);
+    org.answer(&gravel.name, proto::ProposalState::Evaluating, "")
+        .await
+        .expect("under study");
+    let accepted = org
+        .answer(
+            &gravel.name,
+            proto::ProposalState::Accepted,
+            "Retenue : un chantier d'essai sur la RD 2089 en 2027.",
+        )
+        .await
+        .expect("accept");
+    assert_eq!(accepted.state, proto::ProposalState::Accepted as i32);
+    assert_eq!(accepted.support_count, 2);
+    let answer = accepted.answer.expect("answer");
+    assert!(answer.text.contains("RD 2089") && answer.answer_time.is_some());
+    refused(camille.unsupport(&gravel.name).await, "PROPOSAL_STATE");
+    refused(
+        org.answer(
+            &gravel.name,
+            proto::ProposalState::Rejected,
+            "Finalement non.",
+        )
+        .await,
+        "PROPOSAL_STATE",
+    );
+    org.answer(
+        &cycle.name,
+        proto::ProposalState::Rejected,
+        "Hors du champ départemental.",
+    )
+    .await
+    .expect("reject");
+
+    // Reading, by anyone: withdrawn proposals aside, most supported first.
+    let public = Participation::connect(&platform, String::new()).await;
+    let request = proto::GetProposalRequest {
+        name: gravel.name.clone(),
+    };
+    let read = public
+        .c()
+        .get_proposal(request)
+        .await
+        .expect("public")
+        .into_inner();
+    assert!(!read.authored_by_caller && !read.supported_by_caller);
+    let ranked: Vec<String> = camille
+        .list(&process.name, proto::ProposalOrder::MostSupported)
+        .await
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(ranked[0], gravel.name);
+    assert_eq!(ranked[1], verges.name);
+    assert_eq!(ranked.len(), 3);
+    let newest = camille
+        .list(&process.name, proto::ProposalOrder::Newest)
+        .await;
+    assert_eq!(
+        newest.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        [verges.name.clone(), gravel.name.clone(), cycle.name.clone()]
+    );
+    assert!(newest.iter().any(|p| p.supported_by_caller));
+
+    // One event per change: the process and two step moves; four proposals; one
+    // threshold; one withdrawal; three answers.
+    let mut expected = vec![
+        "process.created",
+        "process.step_activated",
+        "process.step_activated",
+        "proposal.threshold_reached",
+        "proposal.withdrawn",
+        "proposal.evaluating",
+        "proposal.accepted",
+        "proposal.rejected",
+    ];
+    expected.extend(["proposal.published"; 4]);
+    expected.sort();
+    assert_eq!(
+        participation_verbs(&platform, expected.len()).await,
+        expected
+    );
+}
+
+/// Each of `count` verified participants, registered on `client`'s platform.
+async fn verified_participants(
+    platforms: &[&TestPlatform],
+    org: &Participation,
+    organiser: &str,
+    count: usize,
+) -> Vec<Participation> {
+    let mut people = Vec::new();
+    for i in 0..count {
+        let platform = platforms[i % platforms.len()];
+        let person =
+            Participation::connect(platform, citizen(&format!("oidc|{}", uuid::Uuid::now_v7())))
+                .await;
+        let registered = person
+            .register(&format!("Habitant {i}"))
+            .await
+            .expect("register");
+        org.verify(&registered.name, organiser)
+            .await
+            .expect("verify");
+        people.push(person);
+    }
+    people
+}
+
+/// Over 60 lines: three races, each followed by what the database holds.
+async fn supports_hold_their_limits_under_concurrency(backend: Backend) {
+    let platform = platform(backend).await;
+    // On PostgreSQL the supports are spread over two instances, as over two pods.
+    let second = match backend {
+        Backend::Postgres => Some(platform.another_instance(services()).await),
+        Backend::Sqlite => None,
+    };
+    let platforms: Vec<&TestPlatform> = std::iter::once(&platform).chain(second.as_ref()).collect();
+    let departement = organiser(&platform, "Département (exemple)").await;
+    let org =
+        Participation::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let process = org.create_process(consultation(&departement, 3, 20)).await;
+    org.activate(&process.name, 2).await.expect("proposals");
+    let author = Participation::connect(&platform, citizen("oidc|author")).await;
+    author.register("Auteur").await.expect("register");
+    let mut proposals = Vec::new();
+    for i in 0..10 {
+        let proposal = author
+            .propose(&process.name, &format!("Proposition numéro {i}"), "")
+            .await
+            .expect("propose");
+        proposals.push(proposal.name);
+    }
+    org.activate(&process.name, 3).await.expect("supports");
+
+    // One participant, ten supports at once, a limit of three: three pass.
+    let eager = verified_participants(&platforms, &org, &departement, 2).await;
+    let calls: Vec<_> = proposals
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let (client, name) = (eager[i % 2].clone(), name.clone());
+            // Both clients carry the same token: one person on two pods.
+            let client = Participation {
+                token: eager[0].token.clone(),
+                ..client
+            };
+            tokio::spawn(async move { client.support(&name).await })
+        })
+        .collect();
+    let mut passed = 0;
+    for call in calls {
+        match call.await.expect("task") {
+            Ok(_) => passed += 1,
+            Err(status) => assert_eq!(reason(&status), "SUPPORT_LIMIT_REACHED", "{status:?}"),
+        }
+    }
+    assert_eq!(passed, 3);
+    let counts: Vec<i32> = futures::future::join_all(proposals.iter().map(|p| author.get(p)))
+        .await
+        .iter()
+        .map(|p| p.support_count)
+        .collect();
+    assert_eq!(counts.iter().sum::<i32>(), 3, "{counts:?}");
+
+    // Twenty participants supporting one proposal at once, each twice: twenty, and
+    // the threshold of twenty announced once.
+    let crowd = verified_participants(&platforms, &org, &departement, 20).await;
+    let target = proposals[9].clone();
+    let calls: Vec<_> = crowd
+        .iter()
+        .chain(crowd.iter())
+        .map(|person| {
+            let (person, target) = (person.clone(), target.clone());
+            tokio::spawn(async move { person.support(&target).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("support");
+    }
+    let after = author.get(&target).await;
+    assert_eq!(after.support_count, 20 + counts[9]);
+    assert!(after.threshold_reached);
+
+    // Supports and withdrawals racing: the count is what the rows say.
+    let calls: Vec<_> = crowd
+        .iter()
+        .enumerate()
+        .map(|(i, person)| {
+            let (person, target) = (person.clone(), target.clone());
+            tokio::spawn(async move {
+                if i % 2 == 0 {
+                    person.unsupport(&target).await
+                } else {
+                    person.support(&target).await
+                }
+            })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("support or withdraw");
+    }
+    assert_eq!(author.get(&target).await.support_count, 10 + counts[9]);
+    let verbs = participation_verbs(&platform, 0).await;
+    assert_eq!(
+        verbs
+            .iter()
+            .filter(|v| *v == "proposal.threshold_reached")
+            .count(),
+        1,
+        "{verbs:?}"
+    );
+}
+
+macro_rules! on_both_stores {
+    ($($test:ident),+ $(,)?) => {
+        mod postgres {
+            $(#[tokio::test] async fn $test() { super::$test(fabrique_testkit::Backend::Postgres).await; })+
+        }
+        mod sqlite {
+            $(#[tokio::test] async fn $test() { super::$test(fabrique_testkit::Backend::Sqlite).await; })+
+        }
+    };
+}
+
+on_both_stores!(
+    a_consultation_runs_its_steps,
+    supports_hold_their_limits_under_concurrency,
+);
