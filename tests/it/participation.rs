@@ -11,7 +11,10 @@ use std::time::Duration;
 use fabrique_api::participation::{
     self as proto, participation_service_client::ParticipationServiceClient,
 };
-use fabrique_platform::bus::ConsumerSpec;
+use fabrique_api::projects::{
+    self as projects_proto, projects_service_client::ProjectsServiceClient,
+};
+use fabrique_platform::bus::{ConsumerSpec, Headers, MSG_ID_HEADER, OutgoingMessage};
 use fabrique_platform::service::Service;
 use fabrique_testkit::{Backend, BusChoice, TestPlatform, authed};
 use tonic::transport::Channel;
@@ -23,6 +26,7 @@ fn services() -> Vec<Arc<dyn Service>> {
     vec![
         Arc::new(fabrique_members::MembersService),
         Arc::new(fabrique_registry::RegistryServiceModule),
+        Arc::new(fabrique_projects::ProjectsServiceModule),
         Arc::new(fabrique_participation::ParticipationServiceModule),
     ]
 }
@@ -572,6 +576,23 @@ async fn a_consultation_runs_its_steps(backend: Backend) {
     .await
     .expect("reject");
 
+    // The accepted proposal became the Département's project, once, linking back, even
+    // when its event comes again under another id.
+    let project = project_from(&platform, &organiser_token, &gravel.name).await;
+    assert_eq!(project.title, "Des enrobés recyclés");
+    assert_eq!(project.lead, departement);
+    assert_eq!(project.state, projects_proto::ProjectState::Proposed as i32);
+    assert!(project.summary.contains("RD 2089"), "{}", project.summary);
+    replay_accepted(&platform).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        projects_from(&platform, &organiser_token, &gravel.name)
+            .await
+            .len(),
+        1,
+        "one project per accepted proposal"
+    );
+
     // Reading, by anyone: withdrawn proposals aside, most supported first.
     let public = Participation::connect(&platform, String::new()).await;
     let request = proto::GetProposalRequest {
@@ -603,7 +624,7 @@ async fn a_consultation_runs_its_steps(backend: Backend) {
     assert!(newest.iter().any(|p| p.supported_by_caller));
 
     // One event per change: the process and two step moves; four proposals; one
-    // threshold; one withdrawal; three answers.
+    // threshold; one withdrawal; three answers — and the acceptance this test replayed.
     let mut expected = vec![
         "process.created",
         "process.step_activated",
@@ -611,6 +632,7 @@ async fn a_consultation_runs_its_steps(backend: Backend) {
         "proposal.threshold_reached",
         "proposal.withdrawn",
         "proposal.evaluating",
+        "proposal.accepted",
         "proposal.accepted",
         "proposal.rejected",
     ];
@@ -620,6 +642,82 @@ async fn a_consultation_runs_its_steps(backend: Backend) {
         participation_verbs(&platform, expected.len()).await,
         expected
     );
+}
+
+/// The projects led by the token's member that come from `proposal`.
+async fn projects_from(
+    platform: &TestPlatform,
+    token: &str,
+    proposal: &str,
+) -> Vec<projects_proto::Project> {
+    let mut client = ProjectsServiceClient::new(platform.channel().await);
+    client
+        .list_projects(authed(
+            projects_proto::ListProjectsRequest {
+                page_size: 100,
+                ..Default::default()
+            },
+            token,
+        ))
+        .await
+        .expect("projects")
+        .into_inner()
+        .projects
+        .into_iter()
+        .filter(|p| p.origin_proposal == proposal)
+        .collect()
+}
+
+/// The project made from `proposal`, once the projects service got its event.
+async fn project_from(
+    platform: &TestPlatform,
+    token: &str,
+    proposal: &str,
+) -> projects_proto::Project {
+    fabrique_testkit::eventually(
+        "the project made from the proposal",
+        Duration::from_secs(30),
+        || async { projects_from(platform, token, proposal).await.pop() },
+    )
+    .await
+}
+
+/// Publishes the `accepted` event again, under a new message id.
+async fn replay_accepted(platform: &TestPlatform) {
+    let mut accepted = platform
+        .bus
+        .subscribe(&ConsumerSpec {
+            stream: platform.stream("participation"),
+            durable_name: format!("test-{}", uuid::Uuid::new_v4().simple()),
+            filter_subjects: vec![format!(
+                "{}fabrique.participation.proposal.accepted",
+                platform.prefix
+            )],
+            ack_wait: Duration::from_secs(30),
+        })
+        .await
+        .expect("subscribe");
+    let event = tokio::time::timeout(Duration::from_secs(10), accepted.next())
+        .await
+        .expect("in time")
+        .expect("open")
+        .expect("ok");
+    let mut headers = Headers::new();
+    for (name, value) in event.headers.iter() {
+        headers.insert(name.to_string(), value);
+    }
+    headers.insert(MSG_ID_HEADER, "replayed-accepted");
+    platform
+        .bus
+        .publish(OutgoingMessage {
+            subject: event.subject.clone(),
+            headers,
+            payload: event.payload.clone(),
+        })
+        .await
+        .expect("sent")
+        .await
+        .expect("stored");
 }
 
 /// Each of `count` verified participants, registered on `client`'s platform.

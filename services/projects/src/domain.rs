@@ -29,7 +29,8 @@ pub use programme::{
     parse_area_m2, parse_grouping_name, parse_peak_kw, yearly_kwh,
 };
 pub use project::{
-    Milestone, Participant, Project, ProjectDraft, ProjectPatch, ProjectState, Theme,
+    Milestone, Participant, Project, ProjectDraft, ProjectPatch, ProjectState, SUMMARY_MAX,
+    TITLE_MAX, Theme,
 };
 // Defined with the refusals, whose messages give amounts in euros.
 pub use crate::refusal::euros;

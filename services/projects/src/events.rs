@@ -2,7 +2,8 @@
 //! application,group_purchase,workshop}.<verb>` — and what it consumes: member events
 //! (kept in `member_replica`, with kinds for eligibility and contact roles for workshop
 //! teams; a member that leaves has its submitted applications withdrawn and leaves the
-//! open grouped purchases, each with an event; awarded aid stays) and place events.
+//! open grouped purchases, each with an event; awarded aid stays), place events, and
+//! the citizens' proposals an organiser accepted (each becomes a project, once).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -414,5 +415,50 @@ impl EventHandler for PlaceEvents {
     ) -> Result<(), HandlerError> {
         let all: Vec<&IncomingEvent> = events.iter().map(|h| h.event).collect();
         fabrique_replicas::places::keep(txn, &all).await
+    }
+}
+
+/// Accepted citizens' proposals (`fabrique.participation.proposal.accepted`): each
+/// becomes a PROPOSED project led by its organiser, linking back to the proposal, once
+/// — however often the event arrives (a unique `origin_proposal`).
+pub struct ParticipationEvents;
+
+#[async_trait]
+impl EventHandler for ParticipationEvents {
+    async fn handle(&self, txn: &ConsumerTxn, event: &IncomingEvent) -> Result<(), HandlerError> {
+        let accepted: fabrique_api::participation::ProposalChanged =
+            event.decode().map_err(HandlerError::Permanent)?;
+        let Some(proposal) = accepted.proposal else {
+            return Err(HandlerError::Permanent(
+                "an accepted proposal without its proposal".into(),
+            ));
+        };
+        if store::project_from_proposal(txn, &proposal.name)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?
+            .is_some()
+        {
+            return Ok(());
+        }
+        let lead = fabrique_types::resource::parse_name("members", &accepted.organiser)
+            .map_err(|invalid| HandlerError::Permanent(format!("organiser: {invalid}")))?;
+        let at = accepted
+            .occurred_at
+            .as_ref()
+            .and_then(fabrique_platform::time::from_timestamp)
+            .unwrap_or_else(fabrique_platform::time::now);
+        let answer = proposal.answer.map(|a| a.text).unwrap_or_default();
+        let made = Project::from_proposal(
+            proposal.name.clone(),
+            &proposal.title,
+            &proposal.body,
+            &answer,
+            lead,
+            at,
+        );
+        store::insert_project(txn, &made, None).await?;
+        tracing::info!(project = %made.name(), proposal = %proposal.name, "project made from an accepted proposal");
+        outbox::enqueue(txn, vec![project(PROJECT_CREATED, &made, vec![])]).await?;
+        Ok(())
     }
 }

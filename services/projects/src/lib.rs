@@ -87,6 +87,12 @@ impl Service for ProjectsServiceModule {
                 &["fabrique.registry.place.>"],
                 Arc::new(events::PlaceEvents),
             ),
+            ConsumerDef::new(
+                "projects-participation",
+                "participation",
+                &["fabrique.participation.proposal.accepted"],
+                Arc::new(events::ParticipationEvents),
+            ),
         ]
     }
 }

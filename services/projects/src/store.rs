@@ -35,7 +35,10 @@ pub use programme::{
     get_application, get_programme, insert_application, insert_programme, list_applications,
     list_programmes, locked_committed, move_programme, programme_by_request,
 };
-pub use project::{get_project, insert_project, list_projects, project_by_request, update_project};
+pub use project::{
+    get_project, insert_project, list_projects, project_by_request, project_from_proposal,
+    update_project,
+};
 pub use report::application_counts;
 pub use session::{
     cancel_session, get_restitution, insert_restitution, insert_session, list_restitutions,

@@ -61,6 +61,11 @@ impl ProjectState {
     }
 }
 
+/// A project's title is at most this many characters.
+pub const TITLE_MAX: usize = 200;
+/// Its summary, at most this many.
+pub const SUMMARY_MAX: usize = 5000;
+
 /// A member taking part in a project besides its lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Participant {
@@ -102,6 +107,8 @@ pub struct Project {
     pub milestones: Vec<Milestone>,
     /// Where it stands; changed only by [`Project::next`].
     pub state: ProjectState,
+    /// The participation proposal it was made from, `processes/{p}/proposals/{id}`.
+    pub origin_proposal: Option<String>,
     /// The token subject that created it (a replayed create must come from it).
     pub created_by: String,
     /// When it was proposed.
@@ -113,6 +120,40 @@ pub struct Project {
 }
 
 impl Project {
+    /// The project an organiser takes on from a citizens' proposal it accepted
+    /// (`origin`, `processes/{p}/proposals/{id}`): PROPOSED, led by the organiser, about
+    /// participation, its summary the proposal's text then the organiser's answer.
+    pub fn from_proposal(
+        origin: String,
+        title: &str,
+        body: &str,
+        answer: &str,
+        lead: Uuid,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let mut summary = format!(
+            "{}\n\nRéponse de l'organisateur : {}",
+            body.trim(),
+            answer.trim()
+        );
+        if let Some((cut, _)) = summary.char_indices().nth(SUMMARY_MAX) {
+            summary.truncate(cut);
+        }
+        let title: String = title.trim().chars().take(TITLE_MAX).collect();
+        let draft = ProjectDraft {
+            lead: Some(lead),
+            title,
+            summary: Some(summary),
+            themes: BTreeSet::from([Theme::Participation]),
+            participants: Vec::new(),
+            host_place: None,
+            milestones: Vec::new(),
+        };
+        let mut project = Project::propose(draft, lead, "fabrique.participation".into(), now);
+        project.origin_proposal = Some(origin);
+        project
+    }
+
     /// Its resource name, `projects/{id}`.
     pub fn name(&self) -> String {
         name("projects", self.id)
@@ -136,6 +177,7 @@ impl Project {
             host_place: draft.host_place,
             milestones: draft.milestones,
             state: ProjectState::Proposed,
+            origin_proposal: None,
             created_by,
             created_at: now,
             updated_at: now,

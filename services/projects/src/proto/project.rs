@@ -12,8 +12,8 @@ use fabrique_platform::{Error, Violations};
 
 use super::{opt_member, time};
 use crate::domain::{
-    Milestone, Participant, Project, ProjectDraft, ProjectPatch, Theme, bounded_text, member_name,
-    name, parse,
+    Milestone, Participant, Project, ProjectDraft, ProjectPatch, SUMMARY_MAX, TITLE_MAX, Theme,
+    bounded_text, member_name, name, parse,
 };
 
 // ---------------------------------------------------------------------------
@@ -62,6 +62,7 @@ impl From<&Project> for proto::Project {
             create_time: Some(timestamp(p.created_at)),
             update_time: Some(timestamp(p.updated_at)),
             etag: fabrique_types::change::etag_of(p.version),
+            origin_proposal: p.origin_proposal.clone().unwrap_or_default(),
         }
     }
 }
@@ -140,7 +141,7 @@ fn parse_milestones(
     for (i, m) in milestones.iter().enumerate() {
         let title = v.check(
             &format!("{field}[{i}].title"),
-            bounded_text(&m.title, 1, 200),
+            bounded_text(&m.title, 1, TITLE_MAX),
         );
         let due = time(v, &format!("{field}[{i}].due"), m.due.as_ref());
         if let (Some(title), Some(due)) = (title, due) {
@@ -161,11 +162,11 @@ fn parse_project_fields(p: &proto::Project, fields: &[&str], v: &mut Violations)
     for &field in fields {
         let path = format!("project.{field}");
         match field {
-            "title" => patch.title = v.check(&path, bounded_text(&p.title, 1, 200)),
+            "title" => patch.title = v.check(&path, bounded_text(&p.title, 1, TITLE_MAX)),
             "summary" => {
                 patch.summary = v.check(
                     &path,
-                    fabrique_types::text::optional_multiline(&p.summary, 5000),
+                    fabrique_types::text::optional_multiline(&p.summary, SUMMARY_MAX),
                 )
             }
             "themes" => patch.themes = parse_themes(v, &path, &p.themes),

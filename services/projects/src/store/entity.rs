@@ -25,6 +25,8 @@ pub mod project {
         #[sea_orm(column_type = "JsonBinary")]
         pub milestones: Json,
         pub state: String,
+        /// The participation proposal it comes from: one project per proposal.
+        pub origin_proposal: Option<String>,
         pub created_by: String,
         pub create_request_id: Option<Uuid>,
         pub created_at: DateTimeUtc,

@@ -10,6 +10,7 @@ mod m20261207_000405_installations;
 mod m20261207_000406_co_funding;
 mod m20261207_000407_purchase_outcome;
 mod m20261207_000408_workshop_sessions;
+mod m20261208_000409_projects_from_proposals;
 
 /// The migrations `fabrique migrate` runs for this service's database, in order.
 pub struct Migrator;
@@ -29,6 +30,9 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261207_000406_co_funding::Migration));
         migrations.push(Box::new(m20261207_000407_purchase_outcome::Migration));
         migrations.push(Box::new(m20261207_000408_workshop_sessions::Migration));
+        migrations.push(Box::new(
+            m20261208_000409_projects_from_proposals::Migration,
+        ));
         migrations
     }
 }

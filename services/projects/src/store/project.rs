@@ -51,6 +51,7 @@ fn to_project(m: project::Model) -> Result<Project, Error> {
             host_place: m.host_place_id,
             milestones: json::<Vec<Milestone>>(m.milestones.clone())?,
             state: m.state.parse()?,
+            origin_proposal: m.origin_proposal.clone(),
             created_by: m.created_by.clone(),
             created_at: m.created_at,
             updated_at: m.updated_at,
@@ -72,10 +73,24 @@ pub async fn insert_project<C: ConnectionTrait>(
     row.created_by = Set(p.created_by.clone());
     row.create_request_id = Set(request_id);
     row.created_at = Set(p.created_at);
+    row.origin_proposal = Set(p.origin_proposal.clone());
     project::Entity::insert(row)
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// The project made from this participation proposal, if any.
+pub async fn project_from_proposal<C: ConnectionTrait>(
+    db: &C,
+    proposal: &str,
+) -> Result<Option<Project>, Error> {
+    project::Entity::find()
+        .filter(project::Column::OriginProposal.eq(proposal))
+        .one(db)
+        .await?
+        .map(to_project)
+        .transpose()
 }
 
 /// The project, if there is one of that id.
