@@ -24,6 +24,7 @@ mod instruction;
 mod interop;
 mod layering;
 mod map;
+mod meetings;
 mod member_space;
 mod members_api;
 mod migrations;

@@ -3,8 +3,10 @@
 //!
 //! [`Participation`] and participants are here; by concern: `process` (creating a
 //! process and moving its steps), `proposal` (proposing, withdrawing, answering, reading)
-//! and `support` (supports within a process's limit).
+//! `support` (supports within a process's limit) and `meeting` (meetings, their seats
+//! and waiting list, their calendar).
 
+mod meeting;
 mod process;
 mod proposal;
 mod support;

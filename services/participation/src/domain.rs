@@ -1,12 +1,15 @@
 //! The participation domain: participants known by a pseudonym, processes with dated
 //! steps (one active at a time, each opening some actions), proposals with their
-//! organiser's answer, and the rules of supports. No protobuf and no SQL here.
+//! organiser's answer, and the rules of supports; meetings in [`meeting`]. No protobuf
+//! and no SQL here.
 
 use chrono::{DateTime, Utc};
 pub use fabrique_types::{Invalid, Location};
 use uuid::Uuid;
 
 use crate::refusal::Refusal;
+
+pub mod meeting;
 
 /// `members/{id}`.
 pub fn member_name(id: Uuid) -> String {

@@ -9,8 +9,9 @@ use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handl
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::time::timestamp;
 
+use crate::domain::meeting::Meeting;
 use crate::domain::{Process, Proposal, ProposalState, Seen, member_name, process_name};
-use crate::proto::{process_to_proto, proposal_to_proto};
+use crate::proto::{meeting_to_proto, process_to_proto, proposal_to_proto};
 
 /// A process was created (`ProcessChanged`).
 pub const PROCESS_CREATED: &str = "fabrique.participation.process.created";
@@ -29,6 +30,28 @@ pub const PROPOSAL_ACCEPTED: &str = "fabrique.participation.proposal.accepted";
 pub const PROPOSAL_REJECTED: &str = "fabrique.participation.proposal.rejected";
 /// Its supports reached the process's threshold, once (`ProposalChanged`).
 pub const THRESHOLD_REACHED: &str = "fabrique.participation.proposal.threshold_reached";
+
+/// A meeting was scheduled (`MeetingChanged`).
+pub const MEETING_SCHEDULED: &str = "fabrique.participation.meeting.scheduled";
+/// A meeting was cancelled (`MeetingChanged`).
+pub const MEETING_CANCELLED: &str = "fabrique.participation.meeting.cancelled";
+/// A meeting's minutes were published (`MeetingChanged`).
+pub const MINUTES_PUBLISHED: &str = "fabrique.participation.meeting.minutes_published";
+
+/// `subject` for `meeting` of `process`: its counts as of the change, no registrant.
+pub fn meeting_changed(subject: &str, process: &Process, meeting: &Meeting) -> OutgoingEvent {
+    OutgoingEvent::new(
+        subject,
+        meeting.name(),
+        meeting.updated_at,
+        &proto::MeetingChanged {
+            meeting: Some(meeting_to_proto(meeting, None)),
+            process: process_name(process.id),
+            organiser: member_name(process.organiser),
+            occurred_at: Some(timestamp(meeting.updated_at)),
+        },
+    )
+}
 
 /// `subject` for `process`.
 pub fn process_changed(subject: &str, process: &Process) -> OutgoingEvent {

@@ -10,8 +10,9 @@ use tonic::{Request, Response, Status};
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Participation, ProposalView};
 use crate::proto::{
-    parse_answer_state, parse_display_name, parse_id, parse_new_process, parse_new_proposal,
-    parse_proposal, parse_states, participant_to_proto, process_to_proto, proposal_to_proto,
+    meeting_to_proto, parse_answer_state, parse_display_name, parse_id, parse_new_meeting,
+    parse_new_process, parse_new_proposal, parse_proposal, parse_states, participant_to_proto,
+    process_to_proto, proposal_to_proto, registration_to_proto,
 };
 use crate::store::{ProcessFilter, proposal::Filter};
 
@@ -25,6 +26,12 @@ impl ParticipationGrpc {
     pub fn new(participation: Participation) -> Self {
         Self { participation }
     }
+}
+
+/// `processes/{p}/meetings/{id}` in `field`.
+fn parse_meeting(field: &str, name: &str) -> Result<(uuid::Uuid, uuid::Uuid), Status> {
+    crate::domain::meeting::parse_meeting_name(name.trim())
+        .map_err(|invalid| fabrique_platform::Error::invalid(field, invalid.0).into())
 }
 
 fn proposal_response(view: ProposalView) -> Response<proto::Proposal> {
@@ -280,5 +287,157 @@ impl ParticipationService for ParticipationGrpc {
             .withdraw_support(&caller, process, id)
             .await?;
         Ok(proposal_response(view))
+    }
+
+    async fn create_meeting(
+        &self,
+        request: Request<proto::CreateMeetingRequest>,
+    ) -> Result<Response<proto::Meeting>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let process = parse_id("parent", "processes", &r.parent)?;
+        let new = parse_new_meeting(r.meeting.as_ref())?;
+        let request_id = request::request_id("request_id", &r.request_id)?;
+        let meeting = self
+            .participation
+            .create_meeting(&caller, process, new, request_id)
+            .await?;
+        Ok(Response::new(meeting_to_proto(&meeting, None)))
+    }
+
+    async fn get_meeting(
+        &self,
+        request: Request<proto::GetMeetingRequest>,
+    ) -> Result<Response<proto::Meeting>, Status> {
+        let caller = auth::maybe_caller(&request);
+        let (process, id) = parse_meeting("name", &request.get_ref().name)?;
+        let (meeting, registration) = self
+            .participation
+            .get_meeting(caller.as_ref(), process, id)
+            .await?;
+        Ok(Response::new(meeting_to_proto(
+            &meeting,
+            registration.as_ref(),
+        )))
+    }
+
+    async fn list_meetings(
+        &self,
+        request: Request<proto::ListMeetingsRequest>,
+    ) -> Result<Response<proto::ListMeetingsResponse>, Status> {
+        let caller = auth::maybe_caller(&request);
+        let r = request.get_ref();
+        let process = parse_id("parent", "processes", &r.parent)?;
+        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let fingerprint = page::Fingerprint::new("ListMeetings")
+            .with(&r.parent)
+            .finish();
+        let skip = match r.page_token.as_str() {
+            "" => 0,
+            token => {
+                let bytes: [u8; 8] =
+                    page::decode(token, fingerprint)?.try_into().map_err(|_| {
+                        fabrique_platform::Error::invalid(
+                            "page_token",
+                            "is not a page token of this method",
+                        )
+                    })?;
+                u64::from_le_bytes(bytes)
+            }
+        };
+        let mut meetings = self
+            .participation
+            .list_meetings(caller.as_ref(), process, skip, page_size + 1)
+            .await?;
+        let next_page_token = if meetings.len() as u64 > page_size {
+            meetings.truncate(page_size as usize);
+            page::encode(fingerprint, &(skip + page_size).to_le_bytes())
+        } else {
+            String::new()
+        };
+        Ok(Response::new(proto::ListMeetingsResponse {
+            meetings: meetings
+                .iter()
+                .map(|(m, r)| meeting_to_proto(m, r.as_ref()))
+                .collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn cancel_meeting(
+        &self,
+        request: Request<proto::CancelMeetingRequest>,
+    ) -> Result<Response<proto::Meeting>, Status> {
+        let caller = auth::caller(&request)?;
+        let (process, id) = parse_meeting("name", &request.get_ref().name)?;
+        let meeting = self
+            .participation
+            .cancel_meeting(&caller, process, id)
+            .await?;
+        Ok(Response::new(meeting_to_proto(&meeting, None)))
+    }
+
+    async fn register_for_meeting(
+        &self,
+        request: Request<proto::RegisterForMeetingRequest>,
+    ) -> Result<Response<proto::Registration>, Status> {
+        let caller = auth::caller(&request)?;
+        let name = request.get_ref().name.trim().to_string();
+        let (process, id) = parse_meeting("name", &name)?;
+        let registration = self
+            .participation
+            .register_for_meeting(&caller, process, id)
+            .await?;
+        Ok(Response::new(registration_to_proto(&name, &registration)))
+    }
+
+    async fn cancel_registration(
+        &self,
+        request: Request<proto::CancelRegistrationRequest>,
+    ) -> Result<Response<proto::Registration>, Status> {
+        let caller = auth::caller(&request)?;
+        let name = request.get_ref().name.trim().to_string();
+        let (process, id) = parse_meeting("name", &name)?;
+        let registration = self
+            .participation
+            .cancel_registration(&caller, process, id)
+            .await?;
+        Ok(Response::new(registration_to_proto(&name, &registration)))
+    }
+
+    async fn publish_minutes(
+        &self,
+        request: Request<proto::PublishMinutesRequest>,
+    ) -> Result<Response<proto::Meeting>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let (process, id) = parse_meeting("name", &r.name)?;
+        let minutes = crate::domain::text_between(&r.minutes, 1, 50_000)
+            .map_err(|invalid| fabrique_platform::Error::invalid("minutes", invalid.0))?;
+        let meeting = self
+            .participation
+            .publish_minutes(&caller, process, id, minutes)
+            .await?;
+        Ok(Response::new(meeting_to_proto(&meeting, None)))
+    }
+
+    async fn export_calendar(
+        &self,
+        request: Request<proto::ExportCalendarRequest>,
+    ) -> Result<Response<proto::ExportCalendarResponse>, Status> {
+        let r = request.get_ref();
+        let process = parse_id("parent", "processes", &r.parent)?;
+        let site_url = request::optional(&r.site_url, |url| {
+            fabrique_types::Website::parse(url).map(|w| w.as_str().to_string())
+        })
+        .map_err(|invalid| fabrique_platform::Error::invalid("site_url", invalid.0))?;
+        let ics = self
+            .participation
+            .export_calendar(process, site_url.as_deref())
+            .await?;
+        Ok(Response::new(proto::ExportCalendarResponse {
+            content_type: crate::calendar::CONTENT_TYPE.into(),
+            ics: ics.into_bytes(),
+        }))
     }
 }

@@ -1,20 +1,23 @@
 //! The participation service: citizen participation in the alliance's territories —
-//! processes (démarches) with dated steps, proposals answered by their organiser, and
-//! supports within limits — served as `fabrique.participation.v1.ParticipationService`,
-//! announced on `fabrique.participation.*`. Participants are people with the `citizen`
+//! processes (démarches) with dated steps, proposals answered by their organiser,
+//! supports within limits, meetings with seats and a waiting list — served as
+//! `fabrique.participation.v1.ParticipationService`, announced on
+//! `fabrique.participation.*`. Participants are people with the `citizen`
 //! role, not members; it follows member events (who may organise) and place events
-//! (where proposals may be).
+//! (where proposals and meetings may be).
 //!
-//! - `domain` — participants, processes and steps, proposals and their answers;
+//! - `domain` — participants, processes and steps, proposals and their answers,
+//!   meetings;
 //! - `refusal` — why a well-formed, allowed call is refused, as typed codes;
 //! - `store` — tables, migrations, queries, the support limit held in SQL;
-//! - `app` — the use cases;
+//! - `app` — the use cases; `calendar` — meetings as iCalendar;
 //! - `proto` — conversions between the domain and the contract; `grpc` — the gRPC
 //!   handlers; `events` — published and consumed events.
 
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod calendar;
 pub mod domain;
 pub mod events;
 pub mod grpc;

@@ -1,6 +1,6 @@
 //! Every conversion between participation's domain and its contract: requests parsed
 //! into domain values (each invalid field named by its path), domain values written back
-//! as messages, enums mapped by name.
+//! as messages, enums mapped by name; meetings in `meeting`.
 
 use fabrique_api::participation as proto;
 use fabrique_platform::Error;
@@ -16,6 +16,9 @@ use crate::domain::{
     process_name, territory_code, text_between,
 };
 use crate::refusal::RefusalCode;
+
+mod meeting;
+pub use meeting::{meeting_to_proto, parse_new_meeting, registration_to_proto};
 
 fabrique_platform::proto_mapped!(
     StepKind => proto::StepKind,

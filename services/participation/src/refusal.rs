@@ -23,6 +23,14 @@ fabrique_types::string_enum!(
         ProposalState => "PROPOSAL_STATE",
         /// Withdrawing a proposal someone supports.
         ProposalHasSupports => "PROPOSAL_HAS_SUPPORTS",
+        /// The meeting's place is not LISTED.
+        PlaceNotListed => "PLACE_NOT_LISTED",
+        /// The meeting was cancelled.
+        MeetingCancelled => "MEETING_CANCELLED",
+        /// The meeting has begun.
+        MeetingStarted => "MEETING_STARTED",
+        /// The meeting has not ended.
+        MeetingNotEnded => "MEETING_NOT_ENDED",
         /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
         /// The platform's: concurrent changes got in the way.
@@ -79,6 +87,31 @@ pub enum Refusal {
         /// The rule, in words.
         rule: &'static str,
     },
+    /// A meeting's place is not LISTED: `state` as place events told it, `None` when
+    /// unknown.
+    PlaceNotListed {
+        /// `places/{id}`.
+        place: String,
+        /// Its state.
+        state: Option<String>,
+    },
+    /// The meeting was cancelled.
+    MeetingCancelled {
+        /// Its name.
+        meeting: String,
+    },
+    /// The meeting has begun.
+    MeetingStarted {
+        /// Its name.
+        meeting: String,
+    },
+    /// Minutes come after the meeting ends.
+    MeetingNotEnded {
+        /// Its name.
+        meeting: String,
+        /// When it ends.
+        end: chrono::DateTime<chrono::Utc>,
+    },
     /// A supported proposal is not withdrawn: its supporters would lose what they
     /// backed.
     HasSupports {
@@ -99,10 +132,15 @@ impl RefusalTrait for Refusal {
             Refusal::SupportLimit { .. } => RefusalCode::SupportLimitReached,
             Refusal::ProposalState { .. } => RefusalCode::ProposalState,
             Refusal::HasSupports { .. } => RefusalCode::ProposalHasSupports,
+            Refusal::PlaceNotListed { .. } => RefusalCode::PlaceNotListed,
+            Refusal::MeetingCancelled { .. } => RefusalCode::MeetingCancelled,
+            Refusal::MeetingStarted { .. } => RefusalCode::MeetingStarted,
+            Refusal::MeetingNotEnded { .. } => RefusalCode::MeetingNotEnded,
         }
         .as_str()
     }
 
+    /// Over 60 lines: one message per refusal, in one `match`.
     fn message(&self) -> String {
         match self {
             Refusal::OrganiserNotActive {
@@ -143,6 +181,26 @@ impl RefusalTrait for Refusal {
             Refusal::HasSupports { proposal, supports } => {
                 format!("{proposal} has {supports} supports: a supported proposal is not withdrawn")
             }
+            Refusal::PlaceNotListed {
+                place,
+                state: Some(state),
+            } => format!(
+                "{place} is {}: a meeting takes place in a LISTED place",
+                state.to_uppercase()
+            ),
+            Refusal::PlaceNotListed { place, state: None } => {
+                format!("{place} is not a place known from the registry's events")
+            }
+            Refusal::MeetingCancelled { meeting } => format!("{meeting} was cancelled"),
+            Refusal::MeetingStarted { meeting } => {
+                format!("{meeting} has begun: registrations are closed")
+            }
+            Refusal::MeetingNotEnded { meeting, end } => {
+                format!(
+                    "{meeting} ends at {}: its minutes come after",
+                    end.to_rfc3339()
+                )
+            }
         }
     }
 
@@ -151,6 +209,10 @@ impl RefusalTrait for Refusal {
             Refusal::StepClosed { action, .. } => vec![("action", action.to_string())],
             Refusal::SupportLimit { limit, .. } => vec![("limit", limit.to_string())],
             Refusal::ProposalState { state, .. } => vec![("state", state.to_uppercase())],
+            Refusal::PlaceNotListed { state, .. } => vec![(
+                "state",
+                state.as_deref().unwrap_or("unknown").to_uppercase(),
+            )],
             _ => Vec::new(),
         }
     }

@@ -1,9 +1,11 @@
 //! Where participation keeps its data — participants and their verifications,
-//! processes; proposals and supports in [`proposal`] — the same on PostgreSQL and
+//! processes; proposals and supports in [`proposal`], meetings and registrations in
+//! [`meeting`] — the same on PostgreSQL and
 //! SQLite. A process's territory is a `|code|` list matched with LIKE; steps and themes
 //! are JSON.
 
 mod entity;
+pub mod meeting;
 pub mod migrations;
 pub mod proposal;
 

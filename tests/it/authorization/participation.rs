@@ -121,6 +121,42 @@ pub(super) const TABLE: &[(&str, Who)] = &[
         "fabrique.participation.v1.ParticipationService/WithdrawSupport",
         CITIZEN,
     ),
+    // Meetings: the organiser schedules, cancels and writes the minutes; any
+    // participant registers (verification is asked for supports and votes only);
+    // everyone reads them and their calendar.
+    (
+        "fabrique.participation.v1.ParticipationService/CreateMeeting",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/GetMeeting",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ListMeetings",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/CancelMeeting",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/RegisterForMeeting",
+        CITIZEN,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/CancelRegistration",
+        CITIZEN,
+    ),
+    // Authorized, then refused: the meeting has not ended.
+    (
+        "fabrique.participation.v1.ParticipationService/PublishMinutes",
+        who(U, PD, FP, PD, PD, FP),
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ExportCalendar",
+        PUBLIC,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +249,23 @@ impl Fixture {
             Caller::Unverified => Some(self.unverified_token.clone()),
             Caller::Admin => Some(self.admin.clone()),
         }
+    }
+
+    /// A fresh online meeting of the process, for one call to act on.
+    async fn meeting(&self) -> String {
+        self.client()
+            .create_meeting(authed(
+                pp::CreateMeetingRequest {
+                    parent: self.process.clone(),
+                    meeting: Some(online_meeting()),
+                    request_id: String::new(),
+                },
+                &self.organiser_token,
+            ))
+            .await
+            .expect("meeting")
+            .into_inner()
+            .name
     }
 
     /// A participant registered for one call to act on.
@@ -315,6 +368,35 @@ impl Fixture {
             "WithdrawSupport" => encoded(pp::WithdrawSupportRequest {
                 name: self.proposal().await,
             }),
+            "CreateMeeting" => encoded(pp::CreateMeetingRequest {
+                parent: self.process.clone(),
+                meeting: Some(online_meeting()),
+                request_id: String::new(),
+            }),
+            "GetMeeting" => encoded(pp::GetMeetingRequest {
+                name: self.meeting().await,
+            }),
+            "ListMeetings" => encoded(pp::ListMeetingsRequest {
+                parent: self.process.clone(),
+                ..Default::default()
+            }),
+            "CancelMeeting" => encoded(pp::CancelMeetingRequest {
+                name: self.meeting().await,
+            }),
+            "RegisterForMeeting" => encoded(pp::RegisterForMeetingRequest {
+                name: self.meeting().await,
+            }),
+            "CancelRegistration" => encoded(pp::CancelRegistrationRequest {
+                name: self.meeting().await,
+            }),
+            "PublishMinutes" => encoded(pp::PublishMinutesRequest {
+                name: self.meeting().await,
+                minutes: "Ce qui s'est dit.".into(),
+            }),
+            "ExportCalendar" => encoded(pp::ExportCalendarRequest {
+                parent: self.process.clone(),
+                site_url: String::new(),
+            }),
             _ => panic!("{method} has a row in TABLE but no request"),
         }
     }
@@ -378,4 +460,20 @@ async fn participation_answers_each_kind_of_caller() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// An online meeting in a week, twenty seats.
+fn online_meeting() -> pp::Meeting {
+    let start = chrono::Utc::now() + chrono::Duration::days(7);
+    pp::Meeting {
+        kind: pp::MeetingKind::Meeting as i32,
+        title: "Réunion publique".into(),
+        start_time: Some(fabrique_platform::time::timestamp(start)),
+        end_time: Some(fabrique_platform::time::timestamp(
+            start + chrono::Duration::hours(2),
+        )),
+        online_url: "https://visio.example.org/reunion".into(),
+        seats: 20,
+        ..Default::default()
+    }
 }

@@ -160,3 +160,67 @@ pub mod tally {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `meetings`.
+pub mod meeting {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `meetings`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meetings")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub process_id: Uuid,
+        pub kind: String,
+        pub title: String,
+        pub description: String,
+        pub starts_at: DateTimeUtc,
+        pub ends_at: DateTimeUtc,
+        pub place_id: Option<Uuid>,
+        pub online_url: Option<String>,
+        pub seats: i32,
+        /// Seats taken: moved in SQL only, never above `seats`.
+        pub registered: i32,
+        /// The last waiting-list number given.
+        pub queued: i64,
+        pub cancelled_at: Option<DateTimeUtc>,
+        pub minutes: Option<String>,
+        pub minutes_at: Option<DateTimeUtc>,
+        pub created_by: String,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+        pub version: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `meeting_registrations`: a seat or a place on the waiting list.
+pub mod registration {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `meeting_registrations`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "meeting_registrations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub meeting_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
+        /// `registered` or `waiting`.
+        pub state: String,
+        /// The waiting-list number (0 for a seat taken at once).
+        pub position: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

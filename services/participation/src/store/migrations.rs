@@ -4,9 +4,10 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261208_000601_create_participation;
+mod m20261208_000602_meetings;
 
 /// The platform's migrations (outbox, processed events), the member and place
-/// replicas, then participation's tables.
+/// replicas, then participation's tables, then meetings.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(fabrique_replicas::members::TerritoryMigration));
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261208_000601_create_participation::Migration));
+        migrations.push(Box::new(m20261208_000602_meetings::Migration));
         migrations
     }
 }
