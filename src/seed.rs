@@ -8,13 +8,16 @@
 //!
 //! It also opens Solaire Dôme (with the applications of Thiers Dore et Montagne's
 //! group), Cocon 63 and the grouped gas and electricity purchases, and the Villes Pairs
-//! roads workshop, and lists example places in the registry (Busi's incubator in Clermont-Ferrand,
+//! roads workshop, the Département's citizen consultation "Quelle route pour demain ?"
+//! with its conference (`seed/participation.rs`), and lists example places in the registry (Busi's incubator in Clermont-Ferrand,
 //! a FabLab in Thiers, the Domaine des possibles at Ternant, a ressourcerie, a road
-//! materials reuse platform, a tiers-lieu in Loos-en-Gohelle). Their coordinates are
+//! materials reuse platform, the Département's assembly hall, a tiers-lieu in
+//! Loos-en-Gohelle). Their coordinates are
 //! approximate (the commune's centre) and those marked "(exemple)" are illustrations.
 //! Because no event has flowed yet, the seed writes the registry's member replica
 //! itself, with the same versions the events will carry (so they change nothing).
 
+mod participation;
 mod sharing;
 mod workshops;
 
@@ -373,6 +376,19 @@ fn example_places() -> Vec<ExamplePlace> {
             description: "Recyclage et réemploi des fraisats, bordures et graves (atelier Villes Pairs).",
         },
         ExamplePlace {
+            name: "Salle des assemblées de l'Hôtel du Département (exemple)",
+            kinds: &[PlaceKind::SharedSpace],
+            capabilities: &["meeting_room", "event_space"],
+            locality: "Clermont-Ferrand",
+            postal_code: Some("63000"),
+            insee_code: Some("63113"),
+            latitude: 45.7749,
+            longitude: 3.0862,
+            opening_hours: Some("Mo-Fr 08:30-17:30"),
+            operator: Some("Département du Puy-de-Dôme"),
+            description: "Salle où se tient la conférence citoyenne « Quelle route pour demain ? ».",
+        },
+        ExamplePlace {
             name: "Tiers-lieu de Loos-en-Gohelle (exemple)",
             kinds: &[PlaceKind::TiersLieu],
             capabilities: &["meeting_room", "event_space", "training"],
@@ -439,6 +455,20 @@ fn place_description(
 }
 
 /// The replica row the member's events would give.
+/// The caller acting for the seeded member `name`.
+fn acting(members: &HashMap<String, Member>, name: &str) -> anyhow::Result<Caller> {
+    let id = members
+        .get(name)
+        .map(|m| m.id.uuid())
+        .ok_or_else(|| anyhow::anyhow!("seed member {name} missing"))?;
+    Ok(Caller {
+        subject: id.to_string(),
+        member_id: Some(id),
+        roles: vec![Role::Member],
+        person: None,
+    })
+}
+
 fn replica_member(member: &Member) -> fabrique_replicas::members::ReplicaMember {
     fabrique_replicas::members::ReplicaMember {
         id: member.id.uuid(),
@@ -557,14 +587,7 @@ async fn seed_projects(
             .map(|m| m.id.uuid())
             .ok_or_else(|| anyhow::anyhow!("seed member {name} missing"))
     };
-    let acting = |name: &str| -> anyhow::Result<Caller> {
-        Ok(Caller {
-            subject: id(name)?.to_string(),
-            member_id: Some(id(name)?),
-            roles: vec![Role::Member],
-            person: None,
-        })
-    };
+    let acting = |name: &str| acting(members, name);
     let projects = Projects::new(db, OutboxSignal::new());
 
     let programme = projects
@@ -994,5 +1017,6 @@ pub async fn run(database: &DatabaseSettings) -> anyhow::Result<()> {
     let places = seed_places(database, &admin, &seeded).await?;
     seed_projects(database, &admin, &seeded, &places).await?;
     sharing::seed(database, &seeded, &places).await?;
+    participation::seed(database, &seeded, &places).await?;
     Ok(())
 }

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use fabrique_members::domain::Member;
-use fabrique_platform::auth::{Caller, Role};
 use fabrique_platform::config::DatabaseSettings;
 use fabrique_platform::outbox::OutboxSignal;
 use fabrique_platform::service::Service;
@@ -18,7 +17,7 @@ use fabrique_sharing::domain::{
     ResourceDraft, ResourceKind, Slot,
 };
 
-use super::{replica_member, request_id};
+use super::{acting, replica_member, request_id};
 
 /// One example resource: its owner, kind, title, description, place and rules.
 struct Shared {
@@ -103,18 +102,7 @@ pub async fn seed(
         fabrique_replicas::places::upsert(&db, place).await?;
     }
     let sharing = fabrique_sharing::app::Sharing::new(db, OutboxSignal::new());
-    let acting = |name: &str| -> anyhow::Result<Caller> {
-        let id = members
-            .get(name)
-            .map(|m| m.id.uuid())
-            .ok_or_else(|| anyhow::anyhow!("seed member {name} missing"))?;
-        Ok(Caller {
-            subject: id.to_string(),
-            member_id: Some(id),
-            roles: vec![Role::Member],
-            person: None,
-        })
-    };
+    let acting = |name: &str| acting(members, name);
     let place_id = |name: &str| places.iter().find(|p| p.display_name == name).map(|p| p.id);
     let mut offered = HashMap::new();
     for example in shared() {

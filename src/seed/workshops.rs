@@ -7,10 +7,10 @@
 
 use std::collections::HashMap;
 
-use super::request_id;
+use super::{acting, request_id};
 use chrono::{DateTime, TimeZone, Utc};
 use fabrique_members::domain::Member;
-use fabrique_platform::auth::{Caller, Role};
+use fabrique_platform::auth::Caller;
 use fabrique_projects::app::Projects;
 use fabrique_projects::domain::{
     Expected, RestitutionDraft, SessionDraft, VILLES_PAIRS_ROLES, Venue, WorkshopDraft,
@@ -31,20 +31,8 @@ pub(super) async fn seed(
     members: &HashMap<String, Member>,
     places: &[fabrique_replicas::places::ReplicaPlace],
 ) -> anyhow::Result<()> {
-    let id = |name: &str| {
-        members
-            .get(name)
-            .map(|m| m.id.uuid())
-            .ok_or_else(|| anyhow::anyhow!("seed member {name} missing"))
-    };
-    let acting = |name: &str| -> anyhow::Result<Caller> {
-        Ok(Caller {
-            subject: id(name)?.to_string(),
-            member_id: Some(id(name)?),
-            roles: vec![Role::Member],
-            person: None,
-        })
-    };
+    let id = |name: &str| acting(members, name).map(|c| c.member_id.unwrap_or_default());
+    let acting = |name: &str| acting(members, name);
     let workshop = projects
         .create_workshop(
             admin,

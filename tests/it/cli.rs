@@ -366,6 +366,7 @@ async fn seeded_alliance(database_url: Option<&str>, data: &TempDir) -> Seeded {
     let page = fabrique_testkit::http::get(site, &page).await;
     assert!(page.text().contains("Éclairage public (éclairage public)"));
     seeded_season(&channel).await;
+    seeded_consultation(&channel).await;
     let titles: Vec<&str> = projects.iter().map(|p| p.title.as_str()).collect();
     assert!(
         titles.contains(&"Habitat participatif du Domaine des possibles")
@@ -488,6 +489,64 @@ async fn seeded_season(channel: &tonic::transport::Channel) {
         .restitutions;
     assert_eq!(restitutions.len(), 1);
     assert_eq!(restitutions[0].session, visit.name);
+}
+
+/// The Département's consultation as the public reads it: the proposals step active,
+/// three proposals — the reuse of road materials at the threshold of three supports,
+/// under study — and the citizen conference in the listed assembly hall, two registered.
+/// Seeded twice, nothing doubled.
+async fn seeded_consultation(channel: &tonic::transport::Channel) {
+    use fabrique_api::participation as pa;
+    let mut client =
+        pa::participation_service_client::ParticipationServiceClient::new(channel.clone());
+    let processes = client
+        .list_processes(pa::ListProcessesRequest::default())
+        .await
+        .expect("public processes")
+        .into_inner()
+        .processes;
+    assert_eq!(processes.len(), 1, "{processes:?}");
+    let process = &processes[0];
+    assert_eq!(process.title, "Quelle route pour demain ?");
+    assert_eq!((process.active_step, process.steps.len()), (2, 4));
+    assert!(process.verified_only && process.territory.len() == 14);
+    let proposals = client
+        .list_proposals(pa::ListProposalsRequest {
+            parent: process.name.clone(),
+            order: pa::ProposalOrder::MostSupported as i32,
+            ..Default::default()
+        })
+        .await
+        .expect("public proposals")
+        .into_inner()
+        .proposals;
+    assert_eq!(proposals.len(), 3);
+    let reuse = &proposals[0];
+    assert_eq!(
+        reuse.title,
+        "Réemployer les fraisats dans les chantiers du Département"
+    );
+    assert_eq!((reuse.support_count, reuse.threshold_reached), (3, true));
+    assert_eq!(reuse.state, pa::ProposalState::Evaluating as i32);
+    assert!(reuse.answer.is_some());
+    assert_eq!(proposals[1].support_count, 1);
+    let meetings = client
+        .list_meetings(pa::ListMeetingsRequest {
+            parent: process.name.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("public meetings")
+        .into_inner()
+        .meetings;
+    assert_eq!(meetings.len(), 1);
+    let conference = &meetings[0];
+    assert_eq!(conference.kind, pa::MeetingKind::CitizenConference as i32);
+    assert_eq!(
+        conference.place_display_name,
+        "Salle des assemblées de l'Hôtel du Département (exemple)"
+    );
+    assert_eq!((conference.seats, conference.registered_count), (60, 2));
 }
 
 fn check_alliance((members, places, programmes): &Seeded) {
