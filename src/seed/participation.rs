@@ -129,6 +129,7 @@ pub(super) async fn seed(
                 verified_only: true,
                 support_limit: 5,
                 support_threshold: 3,
+                report_threshold: 3,
                 themes: vec![
                     "Sécurité".into(),
                     "Matériaux et réemploi".into(),

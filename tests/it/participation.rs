@@ -850,6 +850,224 @@ async fn supports_hold_their_limits_under_concurrency(backend: Backend) {
     );
 }
 
+impl Participation {
+    async fn comment(&self, proposal: &str, body: &str) -> Result<proto::Comment, Status> {
+        let request = proto::CreateCommentRequest {
+            parent: proposal.into(),
+            body: body.into(),
+        };
+        Ok(self
+            .c()
+            .create_comment(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    async fn report(&self, comment: &str) -> Result<proto::Comment, Status> {
+        let request = proto::ReportCommentRequest {
+            name: comment.into(),
+        };
+        Ok(self
+            .c()
+            .report_comment(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    async fn moderate(
+        &self,
+        comment: &str,
+        decision: proto::ModerationDecision,
+    ) -> Result<proto::Comment, Status> {
+        let request = proto::ModerateCommentRequest {
+            name: comment.into(),
+            decision: decision as i32,
+        };
+        Ok(self
+            .c()
+            .moderate_comment(authed(request, &self.token))
+            .await?
+            .into_inner())
+    }
+
+    async fn comments(&self, proposal: &str, pending: bool) -> Result<Vec<proto::Comment>, Status> {
+        let request = proto::ListCommentsRequest {
+            parent: proposal.into(),
+            pending_review: pending,
+            ..Default::default()
+        };
+        let request = if self.token.is_empty() {
+            tonic::Request::new(request)
+        } else {
+            authed(request, &self.token)
+        };
+        Ok(self.c().list_comments(request).await?.into_inner().comments)
+    }
+}
+
+fn comment_refused(result: Result<proto::Comment, Status>, code: &str) -> Status {
+    let status = result.expect_err(code);
+    assert_eq!(reason(&status), code, "{status:?}");
+    status
+}
+
+/// Over 60 lines: comments told in order, each moderation rule where it applies.
+async fn comments_are_moderated(backend: Backend) {
+    let platform = platform(backend).await;
+    let departement = organiser(&platform, "Département (exemple)").await;
+    let org =
+        Participation::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let mut process = consultation(&departement, 0, 0);
+    process.report_threshold = 2;
+    let process = org.create_process(process).await;
+    assert_eq!(process.report_threshold, 2);
+    let people: Vec<Participation> = futures::future::join_all(
+        ["oidc|auteur", "oidc|a", "oidc|b", "oidc|c"]
+            .iter()
+            .map(|sub| Participation::connect(&platform, citizen(sub))),
+    )
+    .await;
+    for (person, pseudonym) in people.iter().zip(["Auteur", "Ana", "Basile", "Chloé"]) {
+        person.register(pseudonym).await.expect("register");
+    }
+    let (author, a, b, c) = (&people[0], &people[1], &people[2], &people[3]);
+    org.activate(&process.name, 2)
+        .await
+        .expect("proposals and comments");
+    let proposal = author
+        .propose(&process.name, "Des arbres le long des routes", "")
+        .await
+        .expect("propose");
+
+    // Within the rate limit, then refused saying when to come back.
+    let mut written = Vec::new();
+    for i in 0..5 {
+        written.push(
+            a.comment(&proposal.name, &format!("Avis numéro {i}"))
+                .await
+                .expect("comment"),
+        );
+    }
+    let status = comment_refused(
+        a.comment(&proposal.name, "Un de trop").await,
+        "COMMENT_RATE_LIMITED",
+    );
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(!refusal_fact(&status, "retry_after").is_empty());
+    assert_eq!(
+        violated_fields(&b.comment(&proposal.name, " ").await.expect_err("empty")),
+        ["body"]
+    );
+
+    // Two reports hide it; the public no longer reads it, its author and the organiser do.
+    let target = written[0].name.clone();
+    comment_refused(a.report(&target).await, "COMMENT_STATE");
+    let once = b.report(&target).await.expect("report");
+    assert_eq!(
+        (once.state, once.report_count),
+        (proto::CommentState::Visible as i32, 0)
+    );
+    b.report(&target).await.expect("twice counts once");
+    let read =
+        |list: Vec<proto::Comment>| list.into_iter().find(|x| x.name == target).expect("listed");
+    assert_eq!(
+        read(
+            org.comments(&proposal.name, false)
+                .await
+                .expect("organiser")
+        )
+        .report_count,
+        1
+    );
+    let hidden = c.report(&target).await.expect("report");
+    assert_eq!(hidden.state, proto::CommentState::Hidden as i32);
+    let public = Participation::connect(&platform, String::new()).await;
+    let seen = read(
+        public
+            .comments(&proposal.name, false)
+            .await
+            .expect("public"),
+    );
+    assert!(seen.body.is_empty() && seen.state == proto::CommentState::Hidden as i32);
+    assert_eq!(
+        read(a.comments(&proposal.name, false).await.expect("author")).body,
+        "Avis numéro 0"
+    );
+    let queue = org.comments(&proposal.name, true).await.expect("queue");
+    assert_eq!(
+        queue.iter().map(|x| x.name.as_str()).collect::<Vec<_>>(),
+        [target.as_str()]
+    );
+    assert_eq!(queue[0].body, "Avis numéro 0");
+    assert_eq!(
+        b.comments(&proposal.name, true)
+            .await
+            .expect_err("not the organiser")
+            .code(),
+        Code::PermissionDenied
+    );
+
+    // Restored, reports no longer hide it; removed, it stays removed.
+    assert_eq!(
+        b.moderate(&target, proto::ModerationDecision::Restore)
+            .await
+            .expect_err("a citizen")
+            .code(),
+        Code::PermissionDenied
+    );
+    let restored = org
+        .moderate(&target, proto::ModerationDecision::Restore)
+        .await
+        .expect("restore");
+    assert_eq!(
+        (restored.state, restored.reviewed),
+        (proto::CommentState::Visible as i32, true)
+    );
+    author.report(&target).await.expect("reported after review");
+    assert_eq!(
+        read(
+            public
+                .comments(&proposal.name, false)
+                .await
+                .expect("public")
+        )
+        .state,
+        proto::CommentState::Visible as i32
+    );
+    let removed = org
+        .moderate(&written[1].name, proto::ModerationDecision::Remove)
+        .await
+        .expect("remove");
+    assert_eq!(removed.state, proto::CommentState::Removed as i32);
+    comment_refused(b.report(&written[1].name).await, "COMMENT_STATE");
+    comment_refused(
+        org.moderate(&written[1].name, proto::ModerationDecision::Restore)
+            .await,
+        "COMMENT_STATE",
+    );
+
+    // Reports racing: hidden once.
+    let raced = written[2].name.clone();
+    let calls: Vec<_> = [b, c, author]
+        .into_iter()
+        .map(|person| {
+            let (person, raced) = (person.clone(), raced.clone());
+            tokio::spawn(async move { person.report(&raced).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("report");
+    }
+    let verbs = participation_verbs(&platform, 0).await;
+    let count = |verb: &str| verbs.iter().filter(|v| *v == verb).count();
+    assert_eq!(count("comment.published"), 5);
+    assert_eq!(count("comment.hidden"), 2, "{verbs:?}");
+    assert_eq!(
+        (count("comment.restored"), count("comment.removed")),
+        (1, 1)
+    );
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod postgres {
@@ -863,5 +1081,6 @@ macro_rules! on_both_stores {
 
 on_both_stores!(
     a_consultation_runs_its_steps,
+    comments_are_moderated,
     supports_hold_their_limits_under_concurrency,
 );

@@ -3,9 +3,10 @@
 //!
 //! [`Participation`] and participants are here; by concern: `process` (creating a
 //! process and moving its steps), `proposal` (proposing, withdrawing, answering, reading)
-//! `support` (supports within a process's limit) and `meeting` (meetings, their seats
-//! and waiting list, their calendar).
+//! `support` (supports within a process's limit), `comment` (comments and their
+//! moderation) and `meeting` (meetings, their seats and waiting list, their calendar).
 
+mod comment;
 mod meeting;
 mod process;
 mod proposal;

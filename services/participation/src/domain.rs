@@ -1,6 +1,7 @@
 //! The participation domain: participants known by a pseudonym, processes with dated
 //! steps (one active at a time, each opening some actions), proposals with their
-//! organiser's answer, and the rules of supports; meetings in [`meeting`]. No protobuf
+//! organiser's answer, and the rules of supports; comments in [`comment`], meetings in
+//! [`meeting`]. No protobuf
 //! and no SQL here.
 
 use chrono::{DateTime, Utc};
@@ -9,6 +10,7 @@ use uuid::Uuid;
 
 use crate::refusal::Refusal;
 
+pub mod comment;
 pub mod meeting;
 
 /// `members/{id}`.
@@ -216,6 +218,8 @@ pub struct Process {
     pub support_threshold: u32,
     /// The themes proposals choose from.
     pub themes: Vec<String>,
+    /// Reports that hide a comment.
+    pub report_threshold: u32,
     /// The subject that created it.
     pub created_by: String,
     /// When it was created.
@@ -452,6 +456,8 @@ pub struct NewProcess {
     pub support_threshold: u32,
     /// Proposals' themes.
     pub themes: Vec<String>,
+    /// Reports that hide a comment (0: the default).
+    pub report_threshold: u32,
 }
 
 /// What CreateProposal asks for.

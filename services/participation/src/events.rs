@@ -9,9 +9,14 @@ use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handl
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::time::timestamp;
 
+use crate::domain::comment::Comment;
 use crate::domain::meeting::Meeting;
-use crate::domain::{Process, Proposal, ProposalState, Seen, member_name, process_name};
-use crate::proto::{meeting_to_proto, process_to_proto, proposal_to_proto};
+use crate::domain::{
+    Process, Proposal, ProposalState, Seen, member_name, process_name, proposal_name,
+};
+use crate::proto::{
+    Reader, comment_to_proto, meeting_to_proto, process_to_proto, proposal_to_proto,
+};
 
 /// A process was created (`ProcessChanged`).
 pub const PROCESS_CREATED: &str = "fabrique.participation.process.created";
@@ -49,6 +54,30 @@ pub fn meeting_changed(subject: &str, process: &Process, meeting: &Meeting) -> O
             process: process_name(process.id),
             organiser: member_name(process.organiser),
             occurred_at: Some(timestamp(meeting.updated_at)),
+        },
+    )
+}
+
+/// A participant commented (`CommentChanged`).
+pub const COMMENT_PUBLISHED: &str = "fabrique.participation.comment.published";
+/// Reports hid a comment until the organiser decides (`CommentChanged`).
+pub const COMMENT_HIDDEN: &str = "fabrique.participation.comment.hidden";
+/// The organiser restored it (`CommentChanged`).
+pub const COMMENT_RESTORED: &str = "fabrique.participation.comment.restored";
+/// The organiser removed it (`CommentChanged`).
+pub const COMMENT_REMOVED: &str = "fabrique.participation.comment.removed";
+
+/// `subject` for `comment` of `process`, as the public reads it.
+pub fn comment_changed(subject: &str, process: &Process, comment: &Comment) -> OutgoingEvent {
+    OutgoingEvent::new(
+        subject,
+        comment.name(),
+        comment.updated_at,
+        &proto::CommentChanged {
+            comment: Some(comment_to_proto(comment, Reader::default())),
+            proposal: proposal_name(comment.process, comment.proposal),
+            organiser: member_name(process.organiser),
+            occurred_at: Some(timestamp(comment.updated_at)),
         },
     )
 }

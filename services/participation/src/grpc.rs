@@ -10,9 +10,9 @@ use tonic::{Request, Response, Status};
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Participation, ProposalView};
 use crate::proto::{
-    meeting_to_proto, parse_answer_state, parse_display_name, parse_id, parse_new_meeting,
-    parse_new_process, parse_new_proposal, parse_proposal, parse_states, participant_to_proto,
-    process_to_proto, proposal_to_proto, registration_to_proto,
+    comment_to_proto, meeting_to_proto, parse_answer_state, parse_decision, parse_display_name,
+    parse_id, parse_new_meeting, parse_new_process, parse_new_proposal, parse_proposal,
+    parse_states, participant_to_proto, process_to_proto, proposal_to_proto, registration_to_proto,
 };
 use crate::store::{ProcessFilter, proposal::Filter};
 
@@ -26,6 +26,12 @@ impl ParticipationGrpc {
     pub fn new(participation: Participation) -> Self {
         Self { participation }
     }
+}
+
+/// `processes/{p}/proposals/{q}/comments/{id}` in `field`.
+fn parse_comment(field: &str, name: &str) -> Result<(uuid::Uuid, uuid::Uuid, uuid::Uuid), Status> {
+    crate::domain::comment::parse_comment_name(name.trim())
+        .map_err(|invalid| fabrique_platform::Error::invalid(field, invalid.0).into())
 }
 
 /// `processes/{p}/meetings/{id}` in `field`.
@@ -439,5 +445,75 @@ impl ParticipationService for ParticipationGrpc {
             content_type: crate::calendar::CONTENT_TYPE.into(),
             ics: ics.into_bytes(),
         }))
+    }
+
+    async fn create_comment(
+        &self,
+        request: Request<proto::CreateCommentRequest>,
+    ) -> Result<Response<proto::Comment>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let (process, proposal) = parse_proposal("parent", &r.parent)?;
+        let body = crate::domain::text_between(&r.body, 2, 2000)
+            .map_err(|invalid| fabrique_platform::Error::invalid("body", invalid.0))?;
+        let (comment, reader) = self
+            .participation
+            .create_comment(&caller, process, proposal, body)
+            .await?;
+        Ok(Response::new(comment_to_proto(&comment, reader)))
+    }
+
+    async fn list_comments(
+        &self,
+        request: Request<proto::ListCommentsRequest>,
+    ) -> Result<Response<proto::ListCommentsResponse>, Status> {
+        let caller = auth::maybe_caller(&request);
+        let r = request.get_ref();
+        let (process, proposal) = parse_proposal("parent", &r.parent)?;
+        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
+        let page = self
+            .participation
+            .list_comments(
+                caller.as_ref(),
+                process,
+                proposal,
+                r.pending_review,
+                page_size,
+                &r.page_token,
+            )
+            .await?;
+        Ok(Response::new(proto::ListCommentsResponse {
+            comments: page
+                .items
+                .iter()
+                .map(|(c, reader)| comment_to_proto(c, *reader))
+                .collect(),
+            next_page_token: page.next_page_token,
+        }))
+    }
+
+    async fn report_comment(
+        &self,
+        request: Request<proto::ReportCommentRequest>,
+    ) -> Result<Response<proto::Comment>, Status> {
+        let caller = auth::caller(&request)?;
+        let ids = parse_comment("name", &request.get_ref().name)?;
+        let (comment, reader) = self.participation.report_comment(&caller, ids).await?;
+        Ok(Response::new(comment_to_proto(&comment, reader)))
+    }
+
+    async fn moderate_comment(
+        &self,
+        request: Request<proto::ModerateCommentRequest>,
+    ) -> Result<Response<proto::Comment>, Status> {
+        let caller = auth::caller(&request)?;
+        let r = request.get_ref();
+        let ids = parse_comment("name", &r.name)?;
+        let decision = parse_decision(r.decision)?;
+        let (comment, reader) = self
+            .participation
+            .moderate_comment(&caller, ids, decision)
+            .await?;
+        Ok(Response::new(comment_to_proto(&comment, reader)))
     }
 }

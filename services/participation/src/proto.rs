@@ -1,6 +1,6 @@
 //! Every conversion between participation's domain and its contract: requests parsed
 //! into domain values (each invalid field named by its path), domain values written back
-//! as messages, enums mapped by name; meetings in `meeting`.
+//! as messages, enums mapped by name; comments in `comment`, meetings in `meeting`.
 
 use fabrique_api::participation as proto;
 use fabrique_platform::Error;
@@ -17,7 +17,9 @@ use crate::domain::{
 };
 use crate::refusal::RefusalCode;
 
+mod comment;
 mod meeting;
+pub use comment::{Reader, comment_to_proto, parse_decision};
 pub use meeting::{meeting_to_proto, parse_new_meeting, registration_to_proto};
 
 fabrique_platform::proto_mapped!(
@@ -141,6 +143,7 @@ pub fn parse_new_process(process: Option<&proto::Process>) -> Result<NewProcess,
     }
     let non_negative = |n: i32| u32::try_from(n).map_err(|_| Invalid::new("must not be negative"));
     let support_limit = v.check("process.support_limit", non_negative(p.support_limit));
+    let report_threshold = v.check("process.report_threshold", non_negative(p.report_threshold));
     let support_threshold = v.check(
         "process.support_threshold",
         non_negative(p.support_threshold),
@@ -167,20 +170,27 @@ pub fn parse_new_process(process: Option<&proto::Process>) -> Result<NewProcess,
         description,
         support_limit,
         support_threshold,
+        report_threshold,
     ) {
-        (Some(organiser), Some(title), Some(description), Some(limit), Some(threshold)) => {
-            Ok(NewProcess {
-                organiser,
-                title,
-                description: description.unwrap_or_default(),
-                territory,
-                steps,
-                verified_only: p.verified_only,
-                support_limit: limit,
-                support_threshold: threshold,
-                themes,
-            })
-        }
+        (
+            Some(organiser),
+            Some(title),
+            Some(description),
+            Some(limit),
+            Some(threshold),
+            Some(report_threshold),
+        ) => Ok(NewProcess {
+            organiser,
+            title,
+            description: description.unwrap_or_default(),
+            territory,
+            steps,
+            verified_only: p.verified_only,
+            support_limit: limit,
+            support_threshold: threshold,
+            themes,
+            report_threshold,
+        }),
         _ => Err(Error::invalid("process", "is invalid")),
     }
 }
@@ -224,6 +234,7 @@ pub fn process_to_proto(process: &Process) -> proto::Process {
         support_limit: process.support_limit as i32,
         support_threshold: process.support_threshold as i32,
         themes: process.themes.clone(),
+        report_threshold: process.report_threshold as i32,
         create_time: Some(timestamp(process.created_at)),
         update_time: Some(timestamp(process.updated_at)),
         etag: etag(process.version),

@@ -31,6 +31,10 @@ fabrique_types::string_enum!(
         MeetingStarted => "MEETING_STARTED",
         /// The meeting has not ended.
         MeetingNotEnded => "MEETING_NOT_ENDED",
+        /// Too many comments in the window.
+        CommentRateLimited => "COMMENT_RATE_LIMITED",
+        /// The comment does not allow it.
+        CommentState => "COMMENT_STATE",
         /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
         /// The platform's: concurrent changes got in the way.
@@ -112,6 +116,18 @@ pub enum Refusal {
         /// When it ends.
         end: chrono::DateTime<chrono::Utc>,
     },
+    /// The caller commented as often as the window allows, until `retry_after`.
+    CommentRateLimited {
+        /// When they may comment again.
+        retry_after: chrono::DateTime<chrono::Utc>,
+    },
+    /// The comment (or its proposal) does not allow it.
+    CommentState {
+        /// The comment's (or proposal's) name.
+        comment: String,
+        /// The rule, in words.
+        rule: &'static str,
+    },
     /// A supported proposal is not withdrawn: its supporters would lose what they
     /// backed.
     HasSupports {
@@ -123,6 +139,13 @@ pub enum Refusal {
 }
 
 impl RefusalTrait for Refusal {
+    fn status(&self) -> tonic::Code {
+        match self {
+            Refusal::CommentRateLimited { .. } => tonic::Code::ResourceExhausted,
+            _ => tonic::Code::FailedPrecondition,
+        }
+    }
+
     fn code(&self) -> &'static str {
         match self {
             Refusal::OrganiserNotActive { .. } => RefusalCode::OrganiserNotActive,
@@ -136,6 +159,8 @@ impl RefusalTrait for Refusal {
             Refusal::MeetingCancelled { .. } => RefusalCode::MeetingCancelled,
             Refusal::MeetingStarted { .. } => RefusalCode::MeetingStarted,
             Refusal::MeetingNotEnded { .. } => RefusalCode::MeetingNotEnded,
+            Refusal::CommentRateLimited { .. } => RefusalCode::CommentRateLimited,
+            Refusal::CommentState { .. } => RefusalCode::CommentState,
         }
         .as_str()
     }
@@ -195,6 +220,11 @@ impl RefusalTrait for Refusal {
             Refusal::MeetingStarted { meeting } => {
                 format!("{meeting} has begun: registrations are closed")
             }
+            Refusal::CommentRateLimited { retry_after } => format!(
+                "at most 5 comments in 10 minutes: comment again from {}",
+                retry_after.to_rfc3339()
+            ),
+            Refusal::CommentState { comment, rule } => format!("{comment}: {rule}"),
             Refusal::MeetingNotEnded { meeting, end } => {
                 format!(
                     "{meeting} ends at {}: its minutes come after",
@@ -209,6 +239,9 @@ impl RefusalTrait for Refusal {
             Refusal::StepClosed { action, .. } => vec![("action", action.to_string())],
             Refusal::SupportLimit { limit, .. } => vec![("limit", limit.to_string())],
             Refusal::ProposalState { state, .. } => vec![("state", state.to_uppercase())],
+            Refusal::CommentRateLimited { retry_after } => {
+                vec![("retry_after", retry_after.to_rfc3339())]
+            }
             Refusal::PlaceNotListed { state, .. } => vec![(
                 "state",
                 state.as_deref().unwrap_or("unknown").to_uppercase(),

@@ -1,9 +1,10 @@
 //! Where participation keeps its data — participants and their verifications,
-//! processes; proposals and supports in [`proposal`], meetings and registrations in
-//! [`meeting`] — the same on PostgreSQL and
+//! processes; proposals and supports in [`proposal`], comments and reports in
+//! [`comment`], meetings and registrations in [`meeting`] — the same on PostgreSQL and
 //! SQLite. A process's territory is a `|code|` list matched with LIKE; steps and themes
 //! are JSON.
 
+pub mod comment;
 mod entity;
 pub mod meeting;
 pub mod migrations;
@@ -177,6 +178,7 @@ fn process_row(process: &Process) -> process::ActiveModel {
         support_limit: Set(process.support_limit as i32),
         support_threshold: Set(process.support_threshold as i32),
         themes: Set(serde_json::json!(process.themes)),
+        report_threshold: Set(process.report_threshold as i32),
         created_by: Set(process.created_by.clone()),
         created_at: Set(process.created_at),
         updated_at: Set(process.updated_at),
@@ -207,6 +209,7 @@ fn to_process(row: process::Model) -> Result<Process, Error> {
         support_limit: row.support_limit.max(0) as u32,
         support_threshold: row.support_threshold.max(0) as u32,
         themes,
+        report_threshold: u32::try_from(row.report_threshold).unwrap_or(0),
         created_by: row.created_by,
         created_at: row.created_at,
         updated_at: row.updated_at,

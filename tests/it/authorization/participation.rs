@@ -121,6 +121,24 @@ pub(super) const TABLE: &[(&str, Who)] = &[
         "fabrique.participation.v1.ParticipationService/WithdrawSupport",
         CITIZEN,
     ),
+    // Comments: any participant comments and reports others' comments (a fresh
+    // comment of a third participant); the organiser moderates; everyone reads.
+    (
+        "fabrique.participation.v1.ParticipationService/CreateComment",
+        CITIZEN,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ListComments",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ReportComment",
+        CITIZEN,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ModerateComment",
+        ORGANISER,
+    ),
     // Meetings: the organiser schedules, cancels and writes the minutes; any
     // participant registers (verification is asked for supports and votes only);
     // everyone reads them and their calendar.
@@ -211,6 +229,7 @@ impl Fixture {
         process.steps.truncate(1);
         process.steps[0].proposals_open = true;
         process.steps[0].supports_open = true;
+        process.steps[0].comments_open = true;
         let process = org.create_process(process).await.name;
         org.activate(&process, 1).await.expect("active");
         let verified_token = valid("oidc|verified", &["citizen"]);
@@ -268,10 +287,34 @@ impl Fixture {
             .name
     }
 
+    /// A fresh comment of a newcomer on a fresh proposal, for one call to act on.
+    async fn comment(&self) -> String {
+        let proposal = self.proposal().await;
+        let (_, token) = self.newcomer_with_token().await;
+        self.client()
+            .create_comment(authed(
+                pp::CreateCommentRequest {
+                    parent: proposal,
+                    body: "Un avis à signaler.".into(),
+                },
+                &token,
+            ))
+            .await
+            .expect("comment")
+            .into_inner()
+            .name
+    }
+
     /// A participant registered for one call to act on.
     async fn newcomer(&self) -> String {
+        self.newcomer_with_token().await.0
+    }
+
+    /// A participant registered for one call to act on, and their token.
+    async fn newcomer_with_token(&self) -> (String, String) {
         let token = valid(&format!("oidc|{}", uuid::Uuid::now_v7()), &["citizen"]);
-        self.client()
+        let name = self
+            .client()
             .register_participant(authed(
                 pp::RegisterParticipantRequest {
                     display_name: "Nouvelle venue".into(),
@@ -281,7 +324,8 @@ impl Fixture {
             .await
             .expect("register")
             .into_inner()
-            .name
+            .name;
+        (name, token)
     }
 
     /// A fresh proposal of the verified participant, for one call to act on.
@@ -367,6 +411,21 @@ impl Fixture {
             }),
             "WithdrawSupport" => encoded(pp::WithdrawSupportRequest {
                 name: self.proposal().await,
+            }),
+            "CreateComment" => encoded(pp::CreateCommentRequest {
+                parent: self.proposal().await,
+                body: "Bonne idée, à condition de l'éclairer.".into(),
+            }),
+            "ListComments" => encoded(pp::ListCommentsRequest {
+                parent: self.proposal().await,
+                ..Default::default()
+            }),
+            "ReportComment" => encoded(pp::ReportCommentRequest {
+                name: self.comment().await,
+            }),
+            "ModerateComment" => encoded(pp::ModerateCommentRequest {
+                name: self.comment().await,
+                decision: pp::ModerationDecision::Remove as i32,
             }),
             "CreateMeeting" => encoded(pp::CreateMeetingRequest {
                 parent: self.process.clone(),

@@ -43,6 +43,10 @@ impl Participation {
             support_limit: new.support_limit,
             support_threshold: new.support_threshold,
             themes: new.themes,
+            report_threshold: match new.report_threshold {
+                0 => crate::domain::comment::DEFAULT_REPORT_THRESHOLD,
+                n => n,
+            },
             created_by: caller.subject.clone(),
             created_at: now,
             updated_at: now,

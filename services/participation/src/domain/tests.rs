@@ -45,6 +45,7 @@ fn process() -> Process {
         support_limit: 3,
         support_threshold: 2,
         themes: vec![],
+        report_threshold: 3,
         created_by: "t".into(),
         created_at: at(1),
         updated_at: at(1),

@@ -68,6 +68,7 @@ pub mod process {
         pub support_threshold: i32,
         #[sea_orm(column_type = "JsonBinary")]
         pub themes: Json,
+        pub report_threshold: i32,
         pub created_by: String,
         pub create_request_id: Option<Uuid>,
         pub created_at: DateTimeUtc,
@@ -216,6 +217,56 @@ pub mod registration {
         pub state: String,
         /// The waiting-list number (0 for a seat taken at once).
         pub position: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `comments`.
+pub mod comment {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `comments`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub process_id: Uuid,
+        pub proposal_id: Uuid,
+        pub author_id: Uuid,
+        pub body: String,
+        pub state: String,
+        /// Raised in SQL by each report's transaction.
+        pub report_count: i32,
+        /// When the organiser restored it: reports no longer hide it.
+        pub reviewed_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `comment_reports`: one per participant and comment.
+pub mod report {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `comment_reports`.
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "comment_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub comment_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
         pub created_at: DateTimeUtc,
     }
 

@@ -5,9 +5,10 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261208_000601_create_participation;
 mod m20261208_000602_meetings;
+mod m20261208_000603_comments;
 
 /// The platform's migrations (outbox, processed events), the member and place
-/// replicas, then participation's tables, then meetings.
+/// replicas, then participation's tables, meetings, comments.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(fabrique_replicas::places::Migration));
         migrations.push(Box::new(m20261208_000601_create_participation::Migration));
         migrations.push(Box::new(m20261208_000602_meetings::Migration));
+        migrations.push(Box::new(m20261208_000603_comments::Migration));
         migrations
     }
 }
