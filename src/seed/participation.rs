@@ -3,8 +3,9 @@
 //! open, supports with it), three citizens under pseudonyms — verified by the
 //! Département, as supports here require — three proposals, their supports (one reaching
 //! the threshold, under study), and the citizen conference at the Hôtel du Département
-//! with two registered. Every creation carries a request id, so that the seed runs
-//! again unchanged.
+//! with two registered; then Thiers's participatory budget 2027, its vote open, with
+//! four items and three ballots. Every creation carries a request id, so that the seed
+//! runs again unchanged.
 
 use std::collections::HashMap;
 
@@ -264,5 +265,135 @@ pub(super) async fn seed(
             .await?;
     }
     println!("{}  conférence citoyenne", conference.name());
+    budget(&participation, members, &citizens).await
+}
+
+/// Thiers's participatory budget 2027: 20,000 €, proposals collected in the autumn, the
+/// vote open, four items and three ballots. Over 60 lines: the process, its proposals,
+/// the budget and its ballots, in the order they happen.
+async fn budget(
+    participation: &Participation,
+    members: &HashMap<String, Member>,
+    citizens: &[Caller],
+) -> anyhow::Result<()> {
+    use fabrique_participation::domain::budget::BudgetState;
+    let thiers = acting(members, "Thiers")?;
+    let process = participation
+        .create_process(
+            &thiers,
+            NewProcess {
+                organiser: thiers.member_id.unwrap_or_default(),
+                title: "Budget participatif de Thiers 2027".into(),
+                description: "20 000 € pour des projets proposés et choisis par les \
+                    habitants. Chacun vote pour les projets de son choix, pour au moins \
+                    70 % de l'enveloppe."
+                    .into(),
+                territory: vec!["63430".into()],
+                steps: vec![
+                    step(
+                        StepKind::Proposals,
+                        "Proposer",
+                        "Les habitants déposent leurs projets.",
+                        (day(2026, 10, 1)?, day(2026, 12, 1)?),
+                        &[Action::Propose, Action::Comment],
+                    ),
+                    step(
+                        StepKind::Vote,
+                        "Voter",
+                        "Chacun choisit ses projets, dans l'enveloppe.",
+                        (day(2026, 12, 1)?, day(2027, 1, 15)?),
+                        &[Action::Vote],
+                    ),
+                    step(
+                        StepKind::Results,
+                        "Résultats",
+                        "Les projets retenus sont réalisés en 2027.",
+                        (day(2027, 1, 15)?, day(2027, 12, 31)?),
+                        &[],
+                    ),
+                ],
+                verified_only: false,
+                support_limit: 0,
+                support_threshold: 0,
+                report_threshold: 3,
+                themes: Vec::new(),
+            },
+            Some(request_id("process:Budget participatif de Thiers 2027")),
+        )
+        .await?;
+    let process = match process.active_step {
+        0 => {
+            participation
+                .activate_step(&thiers, process.id, 1, None)
+                .await?
+        }
+        _ => process,
+    };
+    let ideas = [
+        ("Un jardin partagé au quartier du Moutier", 8_000),
+        ("Des bancs et de l'ombre rue de la Coutellerie", 5_500),
+        ("Une boîte à livres devant la médiathèque", 1_500),
+        ("Des arceaux à vélos près de la gare", 4_000),
+    ];
+    let mut proposals = Vec::new();
+    for (index, (title, _)) in ideas.iter().enumerate() {
+        let view = participation
+            .create_proposal(
+                &citizens[index % citizens.len()],
+                process.id,
+                NewProposal {
+                    title: (*title).into(),
+                    body: format!("{title} : un projet pour tous les habitants de Thiers."),
+                    theme: None,
+                    place: None,
+                    location: None,
+                },
+                Some(request_id(&format!("proposal:{title}"))),
+            )
+            .await?;
+        proposals.push(view.proposal.id);
+    }
+    let budget = participation
+        .create_budget(
+            &thiers,
+            process.id,
+            (
+                "Budget 2027".into(),
+                "Les projets retenus sont réalisés par les services de la ville.".into(),
+                20_000 * 100,
+                fabrique_participation::domain::budget::DEFAULT_MINIMUM_BASIS_POINTS,
+            ),
+            Some(request_id("budget:Thiers 2027")),
+        )
+        .await?;
+    if budget.items.is_empty() && budget.state == BudgetState::Open {
+        for (proposal, (_, euros)) in proposals.iter().zip(ideas) {
+            participation
+                .add_budget_item(&thiers, (process.id, budget.id), *proposal, euros * 100)
+                .await?;
+        }
+    }
+    let process = participation
+        .activate_step(&thiers, process.id, 2, None)
+        .await?;
+    let budget = participation.get_budget(process.id, budget.id).await?;
+    let item = |i: usize| budget.items[i].id;
+    let ballots = [
+        vec![item(0), item(1), item(2)],
+        vec![item(0), item(3), item(2), item(1)],
+        vec![item(1), item(3), item(2), item(0)],
+    ];
+    for (caller, ballot) in citizens.iter().zip(ballots) {
+        if participation
+            .get_ballot(caller, (process.id, budget.id))
+            .await
+            .is_err()
+        {
+            participation
+                .cast_ballot(caller, (process.id, budget.id), ballot)
+                .await?;
+        }
+    }
+    println!("{}  budget participatif de Thiers", budget.name());
     Ok(())
 }

@@ -505,9 +505,11 @@ async fn seeded_consultation(channel: &tonic::transport::Channel) {
         .expect("public processes")
         .into_inner()
         .processes;
-    assert_eq!(processes.len(), 1, "{processes:?}");
-    let process = &processes[0];
-    assert_eq!(process.title, "Quelle route pour demain ?");
+    assert_eq!(processes.len(), 2, "{processes:?}");
+    let process = processes
+        .iter()
+        .find(|p| p.title == "Quelle route pour demain ?")
+        .expect("the Département's consultation");
     assert_eq!((process.active_step, process.steps.len()), (2, 4));
     assert!(process.verified_only && process.territory.len() == 14);
     let proposals = client
@@ -547,6 +549,27 @@ async fn seeded_consultation(channel: &tonic::transport::Channel) {
         "Salle des assemblées de l'Hôtel du Département (exemple)"
     );
     assert_eq!((conference.seats, conference.registered_count), (60, 2));
+
+    // Thiers's participatory budget: the vote open, four items, three ballots.
+    let thiers = processes
+        .iter()
+        .find(|p| p.title == "Budget participatif de Thiers 2027")
+        .expect("Thiers's budget");
+    assert_eq!(thiers.active_step, 2);
+    assert!(thiers.steps[1].votes_open);
+    let budgets = client
+        .list_budgets(pa::ListBudgetsRequest {
+            parent: thiers.name.clone(),
+        })
+        .await
+        .expect("public budgets")
+        .into_inner()
+        .budgets;
+    assert_eq!(budgets.len(), 1);
+    let budget = &budgets[0];
+    assert_eq!(budget.envelope_cents, 2_000_000);
+    assert_eq!((budget.items.len(), budget.ballot_count), (4, 3));
+    assert_eq!(budget.state, pa::BudgetState::Open as i32);
 }
 
 fn check_alliance((members, places, programmes): &Seeded) {

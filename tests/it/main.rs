@@ -8,6 +8,7 @@ mod authorization;
 mod bad_input;
 mod bookings;
 mod browser;
+mod budgets;
 mod cli;
 mod co_funding;
 mod dead_letters;

@@ -4,8 +4,10 @@
 //! [`Participation`] and participants are here; by concern: `process` (creating a
 //! process and moving its steps), `proposal` (proposing, withdrawing, answering, reading)
 //! `support` (supports within a process's limit), `comment` (comments and their
-//! moderation) and `meeting` (meetings, their seats and waiting list, their calendar).
+//! moderation), `meeting` (meetings, their seats and waiting list, their calendar) and
+//! `budget` (participatory budgets, ballots and results).
 
+mod budget;
 mod comment;
 mod meeting;
 mod process;
@@ -22,6 +24,7 @@ use crate::domain::{Participant, Process, member_name, participant_name, process
 use crate::refusal::Refusal;
 use crate::store;
 
+pub use budget::CastBallot;
 pub use proposal::ProposalView;
 
 /// Items per page when a list asks for no size.

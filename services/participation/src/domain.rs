@@ -1,7 +1,7 @@
 //! The participation domain: participants known by a pseudonym, processes with dated
 //! steps (one active at a time, each opening some actions), proposals with their
 //! organiser's answer, and the rules of supports; comments in [`comment`], meetings in
-//! [`meeting`]. No protobuf
+//! [`meeting`], participatory budgets in [`budget`]. No protobuf
 //! and no SQL here.
 
 use chrono::{DateTime, Utc};
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::refusal::Refusal;
 
+pub mod budget;
 pub mod comment;
 pub mod meeting;
 

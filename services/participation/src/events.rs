@@ -9,13 +9,15 @@ use fabrique_platform::consumer::{ConsumerTxn, EventHandler, HandlerError, Handl
 use fabrique_platform::event::{IncomingEvent, OutgoingEvent};
 use fabrique_platform::time::timestamp;
 
+use crate::domain::budget::Budget;
 use crate::domain::comment::Comment;
 use crate::domain::meeting::Meeting;
 use crate::domain::{
     Process, Proposal, ProposalState, Seen, member_name, process_name, proposal_name,
 };
 use crate::proto::{
-    Reader, comment_to_proto, meeting_to_proto, process_to_proto, proposal_to_proto,
+    Reader, budget_to_proto, comment_to_proto, meeting_to_proto, process_to_proto,
+    proposal_to_proto,
 };
 
 /// A process was created (`ProcessChanged`).
@@ -78,6 +80,31 @@ pub fn comment_changed(subject: &str, process: &Process, comment: &Comment) -> O
             proposal: proposal_name(comment.process, comment.proposal),
             organiser: member_name(process.organiser),
             occurred_at: Some(timestamp(comment.updated_at)),
+        },
+    )
+}
+
+/// A participatory budget opened (`BudgetChanged`).
+pub const BUDGET_OPENED: &str = "fabrique.participation.budget.opened";
+/// Its vote closed: the results, winners selected (`BudgetChanged`).
+pub const BUDGET_CLOSED: &str = "fabrique.participation.budget.closed";
+
+/// `subject` for `budget` of `process`, as of `at`.
+pub fn budget_changed(
+    subject: &str,
+    process: &Process,
+    budget: &Budget,
+    at: chrono::DateTime<chrono::Utc>,
+) -> OutgoingEvent {
+    OutgoingEvent::new(
+        subject,
+        budget.name(),
+        at,
+        &proto::BudgetChanged {
+            budget: Some(budget_to_proto(budget)),
+            process: process_name(process.id),
+            organiser: member_name(process.organiser),
+            occurred_at: Some(timestamp(at)),
         },
     )
 }

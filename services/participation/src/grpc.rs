@@ -1,12 +1,15 @@
 //! The gRPC edge of participation: `fabrique.participation.v1.ParticipationService`.
 //! Each handler authenticates, converts the request (`crate::proto`, every invalid field
-//! reported with its path), calls the use case and converts back.
+//! reported with its path), calls the use case and converts back; the budgets' handlers
+//! in `budget`.
 
 use fabrique_api::participation as proto;
 use fabrique_api::participation::participation_service_server::ParticipationService;
 use fabrique_platform::auth;
 use fabrique_platform::{page, request};
 use tonic::{Request, Response, Status};
+
+mod budget;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Participation, ProposalView};
 use crate::proto::{
@@ -515,5 +518,54 @@ impl ParticipationService for ParticipationGrpc {
             .moderate_comment(&caller, ids, decision)
             .await?;
         Ok(Response::new(comment_to_proto(&comment, reader)))
+    }
+
+    async fn create_budget(
+        &self,
+        request: Request<proto::CreateBudgetRequest>,
+    ) -> Result<Response<proto::Budget>, Status> {
+        budget::create(&self.participation, request).await
+    }
+
+    async fn get_budget(
+        &self,
+        request: Request<proto::GetBudgetRequest>,
+    ) -> Result<Response<proto::Budget>, Status> {
+        budget::get(&self.participation, request).await
+    }
+
+    async fn list_budgets(
+        &self,
+        request: Request<proto::ListBudgetsRequest>,
+    ) -> Result<Response<proto::ListBudgetsResponse>, Status> {
+        budget::list(&self.participation, request).await
+    }
+
+    async fn add_budget_item(
+        &self,
+        request: Request<proto::AddBudgetItemRequest>,
+    ) -> Result<Response<proto::Budget>, Status> {
+        budget::add_item(&self.participation, request).await
+    }
+
+    async fn cast_ballot(
+        &self,
+        request: Request<proto::CastBallotRequest>,
+    ) -> Result<Response<proto::Ballot>, Status> {
+        budget::cast(&self.participation, request).await
+    }
+
+    async fn get_ballot(
+        &self,
+        request: Request<proto::GetBallotRequest>,
+    ) -> Result<Response<proto::Ballot>, Status> {
+        budget::ballot(&self.participation, request).await
+    }
+
+    async fn close_budget(
+        &self,
+        request: Request<proto::CloseBudgetRequest>,
+    ) -> Result<Response<proto::Budget>, Status> {
+        budget::close(&self.participation, request).await
     }
 }

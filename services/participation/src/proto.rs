@@ -1,6 +1,7 @@
 //! Every conversion between participation's domain and its contract: requests parsed
 //! into domain values (each invalid field named by its path), domain values written back
-//! as messages, enums mapped by name; comments in `comment`, meetings in `meeting`.
+//! as messages, enums mapped by name; comments in `comment`, meetings in `meeting`,
+//! budgets in `budget`.
 
 use fabrique_api::participation as proto;
 use fabrique_platform::Error;
@@ -17,7 +18,9 @@ use crate::domain::{
 };
 use crate::refusal::RefusalCode;
 
+mod budget;
 mod comment;
+pub use budget::{budget_to_proto, parse_new_budget};
 mod meeting;
 pub use comment::{Reader, comment_to_proto, parse_decision};
 pub use meeting::{meeting_to_proto, parse_new_meeting, registration_to_proto};

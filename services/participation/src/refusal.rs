@@ -35,6 +35,14 @@ fabrique_types::string_enum!(
         CommentRateLimited => "COMMENT_RATE_LIMITED",
         /// The comment does not allow it.
         CommentState => "COMMENT_STATE",
+        /// The budget is closed.
+        BudgetClosed => "BUDGET_CLOSED",
+        /// One ballot per participant and budget.
+        AlreadyVoted => "ALREADY_VOTED",
+        /// A ballot over the envelope.
+        BallotOverEnvelope => "BALLOT_OVER_ENVELOPE",
+        /// A ballot under the minimum share.
+        BallotUnderMinimum => "BALLOT_UNDER_MINIMUM",
         /// The platform's: a stale etag.
         EtagMismatch => "ETAG_MISMATCH",
         /// The platform's: concurrent changes got in the way.
@@ -128,6 +136,34 @@ pub enum Refusal {
         /// The rule, in words.
         rule: &'static str,
     },
+    /// The budget is closed.
+    BudgetClosed {
+        /// Its name.
+        budget: String,
+    },
+    /// The caller voted already.
+    AlreadyVoted {
+        /// The budget's name.
+        budget: String,
+    },
+    /// The items cost more than the envelope.
+    OverEnvelope {
+        /// The budget's name.
+        budget: String,
+        /// What they cost.
+        total_cents: i64,
+        /// The envelope.
+        envelope_cents: i64,
+    },
+    /// The items cost less than the minimum share.
+    UnderMinimum {
+        /// The budget's name.
+        budget: String,
+        /// What they cost.
+        total_cents: i64,
+        /// The minimum.
+        minimum_cents: i64,
+    },
     /// A supported proposal is not withdrawn: its supporters would lose what they
     /// backed.
     HasSupports {
@@ -142,6 +178,7 @@ impl RefusalTrait for Refusal {
     fn status(&self) -> tonic::Code {
         match self {
             Refusal::CommentRateLimited { .. } => tonic::Code::ResourceExhausted,
+            Refusal::AlreadyVoted { .. } => tonic::Code::AlreadyExists,
             _ => tonic::Code::FailedPrecondition,
         }
     }
@@ -161,6 +198,10 @@ impl RefusalTrait for Refusal {
             Refusal::MeetingNotEnded { .. } => RefusalCode::MeetingNotEnded,
             Refusal::CommentRateLimited { .. } => RefusalCode::CommentRateLimited,
             Refusal::CommentState { .. } => RefusalCode::CommentState,
+            Refusal::BudgetClosed { .. } => RefusalCode::BudgetClosed,
+            Refusal::AlreadyVoted { .. } => RefusalCode::AlreadyVoted,
+            Refusal::OverEnvelope { .. } => RefusalCode::BallotOverEnvelope,
+            Refusal::UnderMinimum { .. } => RefusalCode::BallotUnderMinimum,
         }
         .as_str()
     }
@@ -225,6 +266,24 @@ impl RefusalTrait for Refusal {
                 retry_after.to_rfc3339()
             ),
             Refusal::CommentState { comment, rule } => format!("{comment}: {rule}"),
+            Refusal::BudgetClosed { budget } => format!("{budget} is CLOSED: its vote is over"),
+            Refusal::AlreadyVoted { budget } => {
+                format!("one ballot per participant: yours in {budget} is cast")
+            }
+            Refusal::OverEnvelope {
+                budget,
+                total_cents,
+                envelope_cents,
+            } => format!(
+                "{budget}: the items chosen cost {total_cents} cents, over the envelope of {envelope_cents}"
+            ),
+            Refusal::UnderMinimum {
+                budget,
+                total_cents,
+                minimum_cents,
+            } => format!(
+                "{budget}: the items chosen cost {total_cents} cents; a ballot reaches at least {minimum_cents}"
+            ),
             Refusal::MeetingNotEnded { meeting, end } => {
                 format!(
                     "{meeting} ends at {}: its minutes come after",
@@ -242,6 +301,22 @@ impl RefusalTrait for Refusal {
             Refusal::CommentRateLimited { retry_after } => {
                 vec![("retry_after", retry_after.to_rfc3339())]
             }
+            Refusal::OverEnvelope {
+                total_cents,
+                envelope_cents,
+                ..
+            } => vec![
+                ("total_cents", total_cents.to_string()),
+                ("envelope_cents", envelope_cents.to_string()),
+            ],
+            Refusal::UnderMinimum {
+                total_cents,
+                minimum_cents,
+                ..
+            } => vec![
+                ("total_cents", total_cents.to_string()),
+                ("minimum_cents", minimum_cents.to_string()),
+            ],
             Refusal::PlaceNotListed { state, .. } => vec![(
                 "state",
                 state.as_deref().unwrap_or("unknown").to_uppercase(),

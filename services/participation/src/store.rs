@@ -1,9 +1,11 @@
 //! Where participation keeps its data — participants and their verifications,
 //! processes; proposals and supports in [`proposal`], comments and reports in
-//! [`comment`], meetings and registrations in [`meeting`] — the same on PostgreSQL and
+//! [`comment`], meetings and registrations in [`meeting`], budgets and ballots in
+//! [`budget`] — the same on PostgreSQL and
 //! SQLite. A process's territory is a `|code|` list matched with LIKE; steps and themes
 //! are JSON.
 
+pub mod budget;
 pub mod comment;
 mod entity;
 pub mod meeting;

@@ -139,6 +139,37 @@ pub(super) const TABLE: &[(&str, Who)] = &[
         "fabrique.participation.v1.ParticipationService/ModerateComment",
         ORGANISER,
     ),
+    // Budgets: the organiser opens, fills and closes; verified participants vote (the
+    // fixture's step opens votes); everyone reads; a ballot is its voter's.
+    (
+        "fabrique.participation.v1.ParticipationService/CreateBudget",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/GetBudget",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ListBudgets",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/AddBudgetItem",
+        ORGANISER,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/CastBallot",
+        who(U, PD, PD, OK, FP, PD),
+    ),
+    // The verified participant's ballot; the unverified one has none.
+    (
+        "fabrique.participation.v1.ParticipationService/GetBallot",
+        who(U, PD, PD, OK, NF, PD),
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/CloseBudget",
+        ORGANISER,
+    ),
     // Meetings: the organiser schedules, cancels and writes the minutes; any
     // participant registers (verification is asked for supports and votes only);
     // everyone reads them and their calendar.
@@ -230,6 +261,7 @@ impl Fixture {
         process.steps[0].proposals_open = true;
         process.steps[0].supports_open = true;
         process.steps[0].comments_open = true;
+        process.steps[0].votes_open = true;
         let process = org.create_process(process).await.name;
         org.activate(&process, 1).await.expect("active");
         let verified_token = valid("oidc|verified", &["citizen"]);
@@ -303,6 +335,38 @@ impl Fixture {
             .expect("comment")
             .into_inner()
             .name
+    }
+
+    /// A fresh OPEN budget of the process with one item of the whole envelope, for one
+    /// call to act on: its name and the item's.
+    async fn budget(&self) -> (String, String) {
+        let budget = self
+            .client()
+            .create_budget(authed(
+                pp::CreateBudgetRequest {
+                    parent: self.process.clone(),
+                    budget: Some(budget_draft()),
+                    request_id: String::new(),
+                },
+                &self.organiser_token,
+            ))
+            .await
+            .expect("budget")
+            .into_inner();
+        let filled = self
+            .client()
+            .add_budget_item(authed(
+                pp::AddBudgetItemRequest {
+                    budget: budget.name.clone(),
+                    proposal: self.proposal().await,
+                    cost_cents: budget.envelope_cents,
+                },
+                &self.organiser_token,
+            ))
+            .await
+            .expect("item")
+            .into_inner();
+        (budget.name, filled.items[0].name.clone())
     }
 
     /// A participant registered for one call to act on.
@@ -427,6 +491,47 @@ impl Fixture {
                 name: self.comment().await,
                 decision: pp::ModerationDecision::Remove as i32,
             }),
+            "CreateBudget" => encoded(pp::CreateBudgetRequest {
+                parent: self.process.clone(),
+                budget: Some(budget_draft()),
+                request_id: String::new(),
+            }),
+            "GetBudget" => encoded(pp::GetBudgetRequest {
+                name: self.budget().await.0,
+            }),
+            "ListBudgets" => encoded(pp::ListBudgetsRequest {
+                parent: self.process.clone(),
+            }),
+            "AddBudgetItem" => encoded(pp::AddBudgetItemRequest {
+                budget: self.budget().await.0,
+                proposal: self.proposal().await,
+                cost_cents: 10_000,
+            }),
+            "CastBallot" => {
+                let (budget, item) = self.budget().await;
+                encoded(pp::CastBallotRequest {
+                    budget,
+                    items: vec![item],
+                })
+            }
+            "GetBallot" => {
+                // A budget the verified participant voted in.
+                let (budget, item) = self.budget().await;
+                self.client()
+                    .cast_ballot(authed(
+                        pp::CastBallotRequest {
+                            budget: budget.clone(),
+                            items: vec![item],
+                        },
+                        &self.verified_token,
+                    ))
+                    .await
+                    .expect("ballot");
+                encoded(pp::GetBallotRequest { budget })
+            }
+            "CloseBudget" => encoded(pp::CloseBudgetRequest {
+                name: self.budget().await.0,
+            }),
             "CreateMeeting" => encoded(pp::CreateMeetingRequest {
                 parent: self.process.clone(),
                 meeting: Some(online_meeting()),
@@ -533,6 +638,15 @@ fn online_meeting() -> pp::Meeting {
         )),
         online_url: "https://visio.example.org/reunion".into(),
         seats: 20,
+        ..Default::default()
+    }
+}
+
+/// A budget of 5,000 €.
+fn budget_draft() -> pp::Budget {
+    pp::Budget {
+        title: "Budget participatif".into(),
+        envelope_cents: 500_000,
         ..Default::default()
     }
 }

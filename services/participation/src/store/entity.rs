@@ -275,3 +275,104 @@ pub mod report {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// `budgets`.
+pub mod budget {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `budgets`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budgets")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub process_id: Uuid,
+        pub title: String,
+        pub description: String,
+        pub envelope_cents: i64,
+        pub minimum_basis_points: i32,
+        pub state: String,
+        /// Raised by each ballot's conditional UPDATE while OPEN.
+        pub ballot_count: i32,
+        pub closed_at: Option<DateTimeUtc>,
+        pub created_by: String,
+        pub create_request_id: Option<Uuid>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `budget_items`.
+pub mod budget_item {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `budget_items`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "budget_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub budget_id: Uuid,
+        pub proposal_id: Uuid,
+        pub title: String,
+        pub cost_cents: i64,
+        /// Written when the budget closes.
+        pub votes: i32,
+        pub rank: i32,
+        pub selected: bool,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `ballots`: one per participant and budget.
+pub mod ballot {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `ballots`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ballots")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub budget_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
+        pub total_cents: i64,
+        pub cast_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// `ballot_items`: the items of a ballot.
+pub mod ballot_item {
+    use sea_orm::entity::prelude::*;
+
+    /// A row of `ballot_items`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ballot_items")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub budget_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub participant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub item_id: Uuid,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -6,9 +6,10 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261208_000601_create_participation;
 mod m20261208_000602_meetings;
 mod m20261208_000603_comments;
+mod m20261208_000604_budgets;
 
 /// The platform's migrations (outbox, processed events), the member and place
-/// replicas, then participation's tables, meetings, comments.
+/// replicas, then participation's tables, meetings, comments, budgets.
 pub struct Migrator;
 
 impl MigratorTrait for Migrator {
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
         migrations.push(Box::new(m20261208_000601_create_participation::Migration));
         migrations.push(Box::new(m20261208_000602_meetings::Migration));
         migrations.push(Box::new(m20261208_000603_comments::Migration));
+        migrations.push(Box::new(m20261208_000604_budgets::Migration));
         migrations
     }
 }
