@@ -374,6 +374,30 @@ async fn a_commune_s_budget_is_voted_and_counted(backend: Backend) {
             spent += item.cost_cents;
         }
     }
+    // The results as open data, a row per item.
+    let export = org
+        .client
+        .clone()
+        .export_budget_results(proto::ExportBudgetResultsRequest { name: b.clone() })
+        .await
+        .expect("public results")
+        .into_inner();
+    assert_eq!(export.rows, 4);
+    let mut reader = csv::Reader::from_reader(export.csv.as_slice());
+    assert_eq!(
+        reader.headers().expect("header").iter().collect::<Vec<_>>(),
+        fabrique_participation::opendata::BUDGET_COLUMNS
+    );
+    for record in reader.records() {
+        let record = record.expect("a row");
+        let item = closed
+            .items
+            .iter()
+            .find(|i| i.name == record[0])
+            .expect("an item");
+        assert_eq!(record[5], item.votes.to_string());
+        assert_eq!(record[7], item.selected.to_string());
+    }
     assert_eq!(
         reason(&org.close(&b).await.expect_err("again")),
         "BUDGET_CLOSED"

@@ -260,8 +260,13 @@ impl Participation {
         let request = proto::GetProposalRequest {
             name: proposal.into(),
         };
+        let request = if self.token.is_empty() {
+            tonic::Request::new(request)
+        } else {
+            authed(request, &self.token)
+        };
         self.c()
-            .get_proposal(authed(request, &self.token))
+            .get_proposal(request)
             .await
             .expect("get proposal")
             .into_inner()
@@ -1068,6 +1073,170 @@ async fn comments_are_moderated(backend: Backend) {
     );
 }
 
+/// The records of a CSV file, header first.
+fn records(csv: &[u8]) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv)
+        .records()
+        .map(|r| {
+            r.expect("a CSV record")
+                .iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+/// Over 60 lines: the open data, then two erasures and what stays of them.
+async fn open_data_and_erasure(backend: Backend) {
+    let platform = platform(backend).await;
+    let departement = organiser(&platform, "Département (exemple)").await;
+    let org =
+        Participation::connect(&platform, TestPlatform::member_token(&id_of(&departement))).await;
+    let mut process = consultation(&departement, 0, 0);
+    process.steps[1].supports_open = true;
+    process.verified_only = false;
+    let process = org.create_process(process).await;
+    org.activate(&process.name, 2)
+        .await
+        .expect("proposals and supports");
+    let camille = Participation::connect(&platform, citizen("oidc|camille-erase")).await;
+    let dominique = Participation::connect(&platform, citizen("oidc|dominique-erase")).await;
+    let first = camille.register("Camille63").await.expect("register");
+    dominique.register("Dominique").await.expect("register");
+    let proposal = camille
+        .propose(&process.name, "Des arbres le long des routes", "Mobilités")
+        .await
+        .expect("propose");
+    dominique.support(&proposal.name).await.expect("support");
+    camille
+        .comment(&proposal.name, "Et des haies aussi.")
+        .await
+        .expect("comment");
+    org.answer(
+        &proposal.name,
+        proto::ProposalState::Accepted,
+        "Retenue, plantations en 2027.",
+    )
+    .await
+    .expect("accept");
+    let withdrawn = dominique
+        .propose(&process.name, "Une idée retirée ensuite", "")
+        .await
+        .expect("propose");
+    dominique.withdraw(&withdrawn.name).await.expect("withdraw");
+
+    // Open data: the answered proposal, no withdrawn one, nobody's pseudonym.
+    let public = Participation::connect(&platform, String::new()).await;
+    let export = public
+        .c()
+        .export_proposals(proto::ExportProposalsRequest {
+            parent: process.name.clone(),
+        })
+        .await
+        .expect("public export")
+        .into_inner();
+    assert_eq!(export.rows, 1);
+    let rows = records(&export.csv);
+    assert_eq!(rows[0], fabrique_participation::opendata::PROPOSAL_COLUMNS);
+    let row: std::collections::HashMap<&str, &str> = rows[0]
+        .iter()
+        .map(String::as_str)
+        .zip(rows[1].iter().map(String::as_str))
+        .collect();
+    assert_eq!(row["identifiant"], proposal.name);
+    assert_eq!((row["etat"], row["soutiens"]), ("accepted", "1"));
+    assert_eq!(row["reponse"], "Retenue, plantations en 2027.");
+    let text = String::from_utf8(export.csv.clone()).expect("UTF-8");
+    assert!(
+        !text.contains("Camille63") && !text.contains("Dominique"),
+        "{text}"
+    );
+
+    // Camille erases her account: her proposal and comment stay, anonymous; signing in
+    // again makes a new participant.
+    let erased = camille
+        .c()
+        .erase_participant(authed(
+            proto::EraseParticipantRequest {
+                name: "participants/me".into(),
+            },
+            &camille.token,
+        ))
+        .await
+        .expect("erase")
+        .into_inner();
+    assert_eq!(erased.name, first.name);
+    let read = public
+        .c()
+        .get_proposal(proto::GetProposalRequest {
+            name: proposal.name.clone(),
+        })
+        .await
+        .expect("still there")
+        .into_inner();
+    assert_eq!(read.author_display_name, "[compte supprimé]");
+    assert_eq!(read.support_count, 1);
+    let comments = public
+        .comments(&proposal.name, false)
+        .await
+        .expect("comments");
+    assert_eq!(comments[0].author_display_name, "[compte supprimé]");
+    let status = camille
+        .c()
+        .get_participant(authed(
+            proto::GetParticipantRequest {
+                name: "participants/me".into(),
+            },
+            &camille.token,
+        ))
+        .await
+        .expect_err("erased");
+    assert_eq!(reason(&status), "NOT_A_PARTICIPANT");
+    let again = camille.register("Camille").await.expect("register again");
+    assert_ne!(again.name, first.name);
+    assert!(!camille.get(&proposal.name).await.authored_by_caller);
+    let admin = Participation::connect(&platform, TestPlatform::admin_token()).await;
+    let old = admin
+        .c()
+        .get_participant(authed(
+            proto::GetParticipantRequest {
+                name: first.name.clone(),
+            },
+            &admin.token,
+        ))
+        .await
+        .expect("admin reads")
+        .into_inner();
+    assert_eq!(old.display_name, "[compte supprimé]");
+
+    // Dominique's support stays counted once he erased his account; another's
+    // participant cannot be erased by a citizen.
+    let status = camille
+        .c()
+        .erase_participant(authed(
+            proto::EraseParticipantRequest {
+                name: first.name.clone(),
+            },
+            &camille.token,
+        ))
+        .await
+        .expect_err("not hers any more");
+    assert_eq!(status.code(), Code::NotFound);
+    dominique
+        .c()
+        .erase_participant(authed(
+            proto::EraseParticipantRequest {
+                name: "participants/me".into(),
+            },
+            &dominique.token,
+        ))
+        .await
+        .expect("erase");
+    assert_eq!(public.get(&proposal.name).await.support_count, 1);
+}
+
 macro_rules! on_both_stores {
     ($($test:ident),+ $(,)?) => {
         mod postgres {
@@ -1082,5 +1251,6 @@ macro_rules! on_both_stores {
 on_both_stores!(
     a_consultation_runs_its_steps,
     comments_are_moderated,
+    open_data_and_erasure,
     supports_hold_their_limits_under_concurrency,
 );

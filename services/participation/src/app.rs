@@ -139,6 +139,61 @@ impl Participation {
             .ok_or_else(|| Error::not_found(participant_name(participant)))
     }
 
+    /// A participant erases their account (an admin any): their pseudonym, sign-in and
+    /// verifications go; what they did stays counted, anonymous.
+    pub async fn erase(&self, caller: &Caller, id: Option<Uuid>) -> Result<Participant, Error> {
+        // Oneself, or anyone for an admin; another's id is NOT_FOUND.
+        let participant = self.get_participant(caller, id).await?;
+        let txn = self.db.begin().await?;
+        store::erase_participant(&txn, participant.id).await?;
+        txn.commit().await?;
+        tracing::info!(participant = %participant_name(participant.id), "participant erased");
+        Ok(participant)
+    }
+
+    /// A process's proposals but those withdrawn, with their answers, as CSV: public.
+    pub async fn export_proposals(&self, process: Uuid) -> Result<(Vec<u8>, usize), Error> {
+        let process = self.process(process).await?;
+        let filter = store::proposal::Filter {
+            states: crate::domain::ProposalState::ALL
+                .iter()
+                .copied()
+                .filter(|s| *s != crate::domain::ProposalState::Withdrawn)
+                .collect(),
+            theme: None,
+        };
+        let mut proposals = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store::proposal::list(
+                &self.db,
+                process.id,
+                &filter,
+                store::proposal::Cursor::Newest(after),
+                500,
+            )
+            .await?;
+            after = page.last().map(|p| p.id);
+            let done = page.len() < 500;
+            proposals.extend(page);
+            if done {
+                break;
+            }
+        }
+        proposals.reverse();
+        crate::opendata::proposals(&process, &proposals).map_err(Error::internal)
+    }
+
+    /// A budget's results as CSV: public.
+    pub async fn export_budget_results(
+        &self,
+        process: Uuid,
+        id: Uuid,
+    ) -> Result<(Vec<u8>, usize), Error> {
+        let budget = self.get_budget(process, id).await?;
+        crate::opendata::budget_results(&budget).map_err(Error::internal)
+    }
+
     /// The organiser must be an active member, as the replica knows it.
     async fn ensure_active_organiser(&self, organiser: Uuid, field: &str) -> Result<(), Error> {
         match fabrique_replicas::members::require_active(&self.db, organiser).await? {

@@ -1,7 +1,7 @@
 //! The gRPC edge of participation: `fabrique.participation.v1.ParticipationService`.
 //! Each handler authenticates, converts the request (`crate::proto`, every invalid field
 //! reported with its path), calls the use case and converts back; the budgets' handlers
-//! in `budget`.
+//! in `budget`, the meetings' list in `meeting`.
 
 use fabrique_api::participation as proto;
 use fabrique_api::participation::participation_service_server::ParticipationService;
@@ -10,6 +10,7 @@ use fabrique_platform::{page, request};
 use tonic::{Request, Response, Status};
 
 mod budget;
+mod meeting;
 
 use crate::app::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Participation, ProposalView};
 use crate::proto::{
@@ -334,43 +335,7 @@ impl ParticipationService for ParticipationGrpc {
         &self,
         request: Request<proto::ListMeetingsRequest>,
     ) -> Result<Response<proto::ListMeetingsResponse>, Status> {
-        let caller = auth::maybe_caller(&request);
-        let r = request.get_ref();
-        let process = parse_id("parent", "processes", &r.parent)?;
-        let page_size = page::page_size(r.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
-        let fingerprint = page::Fingerprint::new("ListMeetings")
-            .with(&r.parent)
-            .finish();
-        let skip = match r.page_token.as_str() {
-            "" => 0,
-            token => {
-                let bytes: [u8; 8] =
-                    page::decode(token, fingerprint)?.try_into().map_err(|_| {
-                        fabrique_platform::Error::invalid(
-                            "page_token",
-                            "is not a page token of this method",
-                        )
-                    })?;
-                u64::from_le_bytes(bytes)
-            }
-        };
-        let mut meetings = self
-            .participation
-            .list_meetings(caller.as_ref(), process, skip, page_size + 1)
-            .await?;
-        let next_page_token = if meetings.len() as u64 > page_size {
-            meetings.truncate(page_size as usize);
-            page::encode(fingerprint, &(skip + page_size).to_le_bytes())
-        } else {
-            String::new()
-        };
-        Ok(Response::new(proto::ListMeetingsResponse {
-            meetings: meetings
-                .iter()
-                .map(|(m, r)| meeting_to_proto(m, r.as_ref()))
-                .collect(),
-            next_page_token,
-        }))
+        meeting::list(&self.participation, request).await
     }
 
     async fn cancel_meeting(
@@ -567,5 +532,39 @@ impl ParticipationService for ParticipationGrpc {
         request: Request<proto::CloseBudgetRequest>,
     ) -> Result<Response<proto::Budget>, Status> {
         budget::close(&self.participation, request).await
+    }
+
+    async fn export_proposals(
+        &self,
+        request: Request<proto::ExportProposalsRequest>,
+    ) -> Result<Response<proto::ExportResponse>, Status> {
+        let process = parse_id("parent", "processes", &request.get_ref().parent)?;
+        let (csv, rows) = self.participation.export_proposals(process).await?;
+        Ok(Response::new(proto::ExportResponse {
+            csv,
+            rows: rows as i32,
+        }))
+    }
+
+    async fn export_budget_results(
+        &self,
+        request: Request<proto::ExportBudgetResultsRequest>,
+    ) -> Result<Response<proto::ExportResponse>, Status> {
+        budget::export(&self.participation, request).await
+    }
+
+    async fn erase_participant(
+        &self,
+        request: Request<proto::EraseParticipantRequest>,
+    ) -> Result<Response<proto::EraseParticipantResponse>, Status> {
+        let caller = auth::caller(&request)?;
+        let id = match request.get_ref().name.trim() {
+            "participants/me" => None,
+            name => Some(parse_id("name", "participants", name)?),
+        };
+        let erased = self.participation.erase(&caller, id).await?;
+        Ok(Response::new(proto::EraseParticipantResponse {
+            name: crate::domain::participant_name(erased.id),
+        }))
     }
 }

@@ -10,7 +10,8 @@
 //!   meetings;
 //! - `refusal` — why a well-formed, allowed call is refused, as typed codes;
 //! - `store` — tables, migrations, queries, the support limit held in SQL;
-//! - `app` — the use cases; `calendar` — meetings as iCalendar;
+//! - `app` — the use cases; `calendar` — meetings as iCalendar; `opendata` —
+//!   proposals and budget results as CSV;
 //! - `proto` — conversions between the domain and the contract; `grpc` — the gRPC
 //!   handlers; `events` — published and consumed events.
 
@@ -21,6 +22,7 @@ pub mod calendar;
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod opendata;
 pub mod proto;
 pub mod refusal;
 pub mod store;

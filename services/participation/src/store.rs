@@ -310,3 +310,26 @@ pub async fn update_process<C: ConnectionTrait>(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// Erases a participant: their sign-in (the subject, freed for a new registration) and
+/// pseudonym replaced, their verifications deleted; the rows that count what they did —
+/// proposals, comments, supports, ballots, registrations — stay, now anonymous.
+pub async fn erase_participant<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<bool, DbErr> {
+    let erased = participant::Entity::update_many()
+        .col_expr(
+            participant::Column::Subject,
+            sea_orm::sea_query::Expr::value(format!("erased:{id}")),
+        )
+        .col_expr(
+            participant::Column::DisplayName,
+            sea_orm::sea_query::Expr::value(crate::domain::ERASED),
+        )
+        .filter(participant::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    verification::Entity::delete_many()
+        .filter(verification::Column::ParticipantId.eq(id))
+        .exec(db)
+        .await?;
+    Ok(erased.rows_affected == 1)
+}

@@ -145,6 +145,20 @@ pub(super) const TABLE: &[(&str, Who)] = &[
         "fabrique.participation.v1.ParticipationService/CreateBudget",
         ORGANISER,
     ),
+    // Open data: public. Erasing: oneself as participants/me (see the participation
+    // tests); another's record, admins only — the others are told it does not exist.
+    (
+        "fabrique.participation.v1.ParticipationService/ExportProposals",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/ExportBudgetResults",
+        PUBLIC,
+    ),
+    (
+        "fabrique.participation.v1.ParticipationService/EraseParticipant",
+        who(U, NF, NF, NF, NF, OK),
+    ),
     (
         "fabrique.participation.v1.ParticipationService/GetBudget",
         PUBLIC,
@@ -498,6 +512,15 @@ impl Fixture {
             }),
             "GetBudget" => encoded(pp::GetBudgetRequest {
                 name: self.budget().await.0,
+            }),
+            "ExportProposals" => encoded(pp::ExportProposalsRequest {
+                parent: self.process.clone(),
+            }),
+            "ExportBudgetResults" => encoded(pp::ExportBudgetResultsRequest {
+                name: self.budget().await.0,
+            }),
+            "EraseParticipant" => encoded(pp::EraseParticipantRequest {
+                name: self.newcomer().await,
             }),
             "ListBudgets" => encoded(pp::ListBudgetsRequest {
                 parent: self.process.clone(),

@@ -126,3 +126,15 @@ pub(super) async fn close(
     let budget = participation.close_budget(&caller, ids).await?;
     Ok(Response::new(budget_to_proto(&budget)))
 }
+
+pub(super) async fn export(
+    participation: &Participation,
+    request: Request<proto::ExportBudgetResultsRequest>,
+) -> Result<Response<proto::ExportResponse>, Status> {
+    let (process, id) = budget_ids("name", &request.get_ref().name)?;
+    let (csv, rows) = participation.export_budget_results(process, id).await?;
+    Ok(Response::new(proto::ExportResponse {
+        csv,
+        rows: rows as i32,
+    }))
+}
