@@ -67,7 +67,9 @@ impl TestPlatform {
             listen: "127.0.0.1:0".parse().expect("literal address"),
             database: DatabaseSettings {
                 url: database_url,
-                max_connections: 8,
+                // Per service: with six services, two tests at once (one with a second
+                // instance) stay under the shared PostgreSQL's 100 connections.
+                max_connections: 4,
             },
             bus,
             subject_prefix: prefix.to_string(),
