@@ -3006,6 +3006,7 @@ fn the_production_overlay_runs_the_site_beside_the_services() {
             ("FABRIQUE_WEB_PROJECTS_URL", "value".into()),
             ("FABRIQUE_WEB_SHARING_URL", "value".into()),
             ("FABRIQUE_WEB_NOTIFY_URL", "value".into()),
+            ("FABRIQUE_WEB_PARTICIPATION_URL", "value".into()),
             ("FABRIQUE_WEB_PUBLIC_URL", "value".into()),
             ("OTEL_SDK_DISABLED", "value".into()),
         ]

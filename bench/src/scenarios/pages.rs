@@ -292,13 +292,13 @@ pub(super) async fn start_site(fleet: &mut Fleet) -> anyhow::Result<SocketAddr> 
             );
         }
     }
-    // The notify service is not in the bench's fleet (no page measured here reads it;
-    // its consumers would load the machine beside the measured services): the site
-    // connects lazily, so an address where nothing listens only fails the e-mail pages.
-    env.insert(
-        "FABRIQUE_WEB_NOTIFY_URL".to_string(),
-        "http://127.0.0.1:9".to_string(),
-    );
+    // The notify and participation services are not in the bench's fleet (no page
+    // measured here reads them; their consumers would load the machine beside the
+    // measured services): the site connects lazily, so an address where nothing listens
+    // only fails the e-mail and participation pages.
+    for absent in ["FABRIQUE_WEB_NOTIFY_URL", "FABRIQUE_WEB_PARTICIPATION_URL"] {
+        env.insert(absent.to_string(), "http://127.0.0.1:9".to_string());
+    }
     let mut site = ServiceProcess::spawn(&fleet.bin, "web", &env, fleet.scratch.path())?;
     site.wait_serving(Duration::from_secs(60)).await?;
     let address = SocketAddr::from(([127, 0, 0, 1], site.port));

@@ -4,6 +4,7 @@
 use fabrique_api::members::members_service_client::MembersServiceClient;
 use fabrique_api::notify::notify_service_client::NotifyServiceClient;
 use fabrique_api::operations::dead_letter_service_client::DeadLetterServiceClient;
+use fabrique_api::participation::participation_service_client::ParticipationServiceClient;
 use fabrique_api::projects::projects_service_client::ProjectsServiceClient;
 use fabrique_api::registry::registry_service_client::RegistryServiceClient;
 use fabrique_api::sharing::sharing_service_client::SharingServiceClient;
@@ -35,6 +36,8 @@ pub struct Endpoints {
     pub sharing: String,
     /// The notify service (people's choice of e-mails).
     pub notify: String,
+    /// The participation service (processes, proposals, meetings, budgets).
+    pub participation: String,
 }
 
 impl Endpoints {
@@ -46,6 +49,7 @@ impl Endpoints {
             projects: url.to_string(),
             sharing: url.to_string(),
             notify: url.to_string(),
+            participation: url.to_string(),
         }
     }
 }
@@ -58,6 +62,7 @@ pub struct Api {
     projects: Channel,
     sharing: Channel,
     notify: Channel,
+    participation: Channel,
 }
 
 impl Api {
@@ -85,6 +90,7 @@ impl Api {
             projects: channel(&endpoints.projects)?,
             sharing: channel(&endpoints.sharing)?,
             notify: channel(&endpoints.notify)?,
+            participation: channel(&endpoints.participation)?,
         })
     }
 
@@ -109,14 +115,20 @@ impl Api {
         NotifyServiceClient::new(self.notify.clone())
     }
 
+    /// The participation service: citizens' processes, proposals, meetings and budgets.
+    pub fn participation(&self) -> ParticipationServiceClient<Channel> {
+        ParticipationServiceClient::new(self.participation.clone())
+    }
+
     /// Each service's dead letters, asked of the process that runs it: the service's
     /// name and its client.
-    pub fn dead_letters(&self) -> [(&'static str, DeadLetterServiceClient<Channel>); 5] {
+    pub fn dead_letters(&self) -> [(&'static str, DeadLetterServiceClient<Channel>); 6] {
         [
             ("members", &self.members),
             ("registry", &self.registry),
             ("sharing", &self.sharing),
             ("projects", &self.projects),
+            ("participation", &self.participation),
             ("notify", &self.notify),
         ]
         .map(|(service, channel)| (service, DeadLetterServiceClient::new(channel.clone())))

@@ -54,6 +54,10 @@ pub struct WebArgs {
     /// URL.
     #[arg(long, env = "FABRIQUE_WEB_NOTIFY_URL")]
     pub web_notify_url: Option<String>,
+    /// The participation service's gRPC endpoint (e.g. http://participation:50051).
+    /// Default: the API URL.
+    #[arg(long, env = "FABRIQUE_WEB_PARTICIPATION_URL")]
+    pub web_participation_url: Option<String>,
     /// The site's address as people reach it, for links and secure cookies (e.g.
     /// https://fabrique.example.org). Default: http:// and the listen address.
     #[arg(long, env = "FABRIQUE_WEB_PUBLIC_URL")]
@@ -143,6 +147,10 @@ impl WebArgs {
             projects: pick(&self.web_projects_url, "FABRIQUE_WEB_PROJECTS_URL"),
             sharing: pick(&self.web_sharing_url, "FABRIQUE_WEB_SHARING_URL"),
             notify: pick(&self.web_notify_url, "FABRIQUE_WEB_NOTIFY_URL"),
+            participation: pick(
+                &self.web_participation_url,
+                "FABRIQUE_WEB_PARTICIPATION_URL",
+            ),
         };
         if missing.is_empty() {
             Ok(endpoints)
@@ -322,6 +330,44 @@ impl Web {
             .route("/ateliers", get(pages::workshops::list))
             .route("/ateliers/{id}", get(pages::workshops::show))
             .route("/ateliers/{id}/equipe", post(pages::teams::set))
+            .route("/participation", get(pages::participation::list))
+            .route(
+                pages::participation::PROFILE_PATH,
+                get(pages::participant::show).post(pages::participant::act),
+            )
+            .route("/participation/{id}", get(pages::participation::show))
+            .route(
+                "/participation/{id}/rencontres.ics",
+                get(pages::participation::calendar),
+            )
+            .route(
+                "/participation/{id}/propositions.csv",
+                get(pages::participation::proposals_csv),
+            )
+            .route(
+                "/participation/{id}/proposer",
+                get(pages::proposals::new).post(pages::proposals::create),
+            )
+            .route(
+                "/participation/{id}/propositions/{proposal}",
+                get(pages::proposals::show).post(pages::proposals::act),
+            )
+            .route(
+                "/participation/{id}/rencontres/{meeting}",
+                get(pages::meetings::show).post(pages::meetings::attend),
+            )
+            .route(
+                "/participation/{id}/budgets/{budget}",
+                get(pages::ballots::show).post(pages::ballots::vote),
+            )
+            .route(
+                "/participation/{id}/budgets/{budget}/resultats.csv",
+                get(pages::participation::results_csv),
+            )
+            .route(
+                pages::organising::PATH,
+                get(pages::organising::show).post(pages::organising::act),
+            )
             .route("/connexion", get(pages::account::sign_in))
             .route("/connexion/lien", post(pages::account::use_link))
             .route("/connexion/oidc", get(pages::account::oidc_start))
@@ -426,6 +472,8 @@ mod tests {
             "http://sharing:50051",
             "--web-notify-url",
             "http://notify:50051",
+            "--web-participation-url",
+            "http://participation:50051",
         ])
         .endpoints(None);
         assert_eq!(
@@ -436,6 +484,7 @@ mod tests {
                 projects: "http://projects:50051".into(),
                 sharing: "http://sharing:50051".into(),
                 notify: "http://notify:50051".into(),
+                participation: "http://participation:50051".into(),
             })
         );
         let mixed = args(&[
@@ -458,11 +507,11 @@ mod tests {
         assert!(none.contains("FABRIQUE_WEB_API_URL"), "{none}");
         let partial = args(&["--web-members-url", "http://members:50051"])
             .endpoints(None)
-            .expect_err("four missing");
+            .expect_err("five missing");
         assert!(
             partial.ends_with(
                 "FABRIQUE_WEB_REGISTRY_URL, FABRIQUE_WEB_PROJECTS_URL, FABRIQUE_WEB_SHARING_URL, \
-                 FABRIQUE_WEB_NOTIFY_URL missing"
+                 FABRIQUE_WEB_NOTIFY_URL, FABRIQUE_WEB_PARTICIPATION_URL missing"
             ),
             "{partial}"
         );
@@ -478,6 +527,7 @@ mod tests {
             projects: "http://members:50051".into(),
             sharing: "http://members:50051".into(),
             notify: "http://members:50051".into(),
+            participation: "http://members:50051".into(),
         };
         assert!(Web::with_endpoints(&endpoints).is_ok());
         let invalid = api::Endpoints {

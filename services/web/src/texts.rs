@@ -10,6 +10,7 @@ pub mod forms;
 pub mod instruction;
 pub mod needs;
 pub mod offers;
+pub mod participation;
 pub mod profile;
 pub mod projects;
 pub mod sharing;
@@ -211,6 +212,8 @@ pub struct Texts {
     pub needs: &'static needs::NeedTexts,
     /// What every form says of a refusal.
     pub forms: &'static forms::FormTexts,
+    /// Citizen participation.
+    pub participation: &'static participation::ParticipationTexts,
     /// Monday to Sunday.
     pub days: [&'static str; 7],
 }
@@ -323,6 +326,7 @@ pub const FR: Texts = Texts {
     administration: &administration::FR,
     profile: &profile::FR,
     needs: &needs::FR,
+    participation: &participation::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

@@ -43,6 +43,7 @@ async fn platform(backend: Backend) -> TestPlatform {
         Arc::new(fabrique_sharing::SharingServiceModule),
         Arc::new(fabrique_projects::ProjectsServiceModule),
         Arc::new(fabrique_notify::NotifyServiceModule::new(notify)),
+        Arc::new(fabrique_participation::ParticipationServiceModule),
     ];
     let bus = match backend {
         Backend::Postgres => BusChoice::SharedNats,

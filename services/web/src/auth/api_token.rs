@@ -96,6 +96,27 @@ impl ApiSigner {
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.key).ok()
     }
 
+    /// A token for `session`'s person as an inhabitant taking part in citizen
+    /// participation (role `citizen`, `sub` their id at the OpenID provider). `None` for
+    /// a session opened by a one-time link: those sign in a member's officer or an
+    /// admin, never a person the provider vouched for.
+    pub fn citizen_token(&self, session: &Session) -> Option<String> {
+        if !session.sub.starts_with("oidc:") {
+            return None;
+        }
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: &session.sub,
+            roles: vec!["citizen"],
+            exp: now + TOKEN_MINUTES * 60,
+            iat: now,
+            iss: self.issuer.as_deref(),
+            aud: self.audience.as_deref(),
+            act: Actor { sub: &session.sub },
+        };
+        jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.key).ok()
+    }
+
     /// A token for what `session` may do now: as the member it acts for, else as an
     /// admin if it is one. `None` for a person who may do neither.
     pub fn token_for(&self, session: &Session) -> Option<String> {
@@ -119,5 +140,33 @@ impl ApiSigner {
             act: Actor { sub: &session.sub },
         };
         jsonwebtoken::encode(&Header::new(self.algorithm), &claims, &self.key).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{DecodingKey, Validation};
+
+    #[test]
+    fn only_a_person_the_provider_vouched_for_takes_part_as_a_citizen() {
+        let secret = "s".repeat(32);
+        let signer = ApiSigner::hs256(secret.clone(), None, None);
+        let person = Session::new("oidc:42".into(), "Camille".into(), false, Vec::new());
+        let token = signer.citizen_token(&person).expect("a citizen token");
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_aud = false;
+        let claims = jsonwebtoken::decode::<serde_json::Value>(
+            &token,
+            &DecodingKey::from_secret(secret.as_bytes()),
+            &validation,
+        )
+        .expect("signed with the secret")
+        .claims;
+        assert_eq!(claims["sub"], "oidc:42");
+        assert_eq!(claims["roles"], serde_json::json!(["citizen"]));
+        assert_eq!(claims["act"]["sub"], "oidc:42");
+        let officer = Session::new("lien:members/m1".into(), "Thiers".into(), false, Vec::new());
+        assert!(signer.citizen_token(&officer).is_none(), "a one-time link");
     }
 }

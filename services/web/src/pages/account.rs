@@ -71,6 +71,9 @@ struct SpacePage {
     /// shows the rest).
     involvement: Option<super::involvement::Involvement>,
     choices: Vec<Choice>,
+    /// Whether the person may take part in citizen participation (signed in through
+    /// the provider).
+    citizen: bool,
     csrf: String,
 }
 
@@ -237,6 +240,7 @@ pub async fn space(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response 
                     selected: session.acting.as_ref() == Some(&m.id),
                 })
                 .collect(),
+            citizen: sign_in.api.citizen_token(&session).is_some(),
             csrf: session.csrf.clone(),
         },
     )

@@ -138,6 +138,52 @@ pub fn page_for_member(web: &Web, headers: &HeaderMap) -> Result<Acting, Box<Res
     acting(sign_in, session).ok_or_else(|| Box::new(see_other("/espace", None)))
 }
 
+/// A person taking part in citizen participation: signed in through the OpenID
+/// provider, with a short-lived `citizen` token naming them.
+pub struct Citizen {
+    /// Who is signed in.
+    pub session: Session,
+    /// Their `citizen` token.
+    pub token: String,
+}
+
+impl Citizen {
+    /// `message` with this person's citizen token.
+    pub fn authed<T>(&self, message: T) -> tonic::Request<T> {
+        crate::api::authed(message, &self.token)
+    }
+}
+
+/// The signed-in person as a citizen, if the provider vouched for them (a page shows
+/// them its forms; anyone else gets the public page).
+pub fn citizen_of(web: &Web, headers: &HeaderMap) -> Option<Citizen> {
+    let sign_in = web.sign_in.as_ref()?;
+    let session = session_of(web, headers)?;
+    let token = sign_in.api.citizen_token(&session)?;
+    Some(Citizen { session, token })
+}
+
+/// A form submitted by a citizen: the session checked as [`form_session`] does; a
+/// person signed in by a one-time link (an officer, an admin) is told that taking part
+/// needs the provider's sign-in.
+pub fn submitted_by_citizen(
+    web: &Web,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Citizen, Box<Response>> {
+    let t = web.texts;
+    let (sign_in, session) = form_session(web, headers, csrf)?;
+    match sign_in.api.citizen_token(&session) {
+        Some(token) => Ok(Citizen { session, token }),
+        None => Err(Box::new(super::error_page(
+            t,
+            StatusCode::FORBIDDEN,
+            t.participation.citizens_only_title,
+            t.participation.citizens_only.to_string(),
+        ))),
+    }
+}
+
 /// The request id of a form: the one it was sent with when it is a UUID (a refused
 /// submission shown again keeps it, so that sending it twice still makes one thing),
 /// else a new one. The API makes one thing of every submission carrying it, however

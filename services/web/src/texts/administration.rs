@@ -153,6 +153,7 @@ impl AdministrationTexts {
             "sharing" => "Partage",
             "projects" => "Projets",
             "notify" => "Courriels",
+            "participation" => "Participation",
             _ => "Service",
         }
     }

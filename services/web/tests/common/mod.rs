@@ -145,7 +145,7 @@ pub async fn alliance(platform: &TestPlatform) -> Places {
 }
 
 /// Every service the site reads — members, registry, sharing, projects, notify (which
-/// sends nothing here) — on `backend` with its real bus.
+/// sends nothing here), participation — on `backend` with its real bus.
 pub async fn full_platform(backend: Backend) -> TestPlatform {
     let services: Vec<Arc<dyn Service>> = vec![
         Arc::new(fabrique_members::MembersService),
@@ -153,6 +153,7 @@ pub async fn full_platform(backend: Backend) -> TestPlatform {
         Arc::new(fabrique_sharing::SharingServiceModule),
         Arc::new(fabrique_projects::ProjectsServiceModule),
         Arc::new(fabrique_notify::NotifyServiceModule::default()),
+        Arc::new(fabrique_participation::ParticipationServiceModule),
     ];
     let bus = match backend {
         Backend::Postgres => BusChoice::SharedNats,

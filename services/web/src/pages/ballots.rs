@@ -1,0 +1,205 @@
+//! A participatory budget's page: its envelope and the share of it a ballot must reach,
+//! its items (proposals with a cost); while the vote is open, a citizen's ballot — the
+//! items they check, whose total the service checks against the envelope and the
+//! minimum — and, once cast, what they chose; once closed, the results ranked by votes
+//! with the winners the envelope allows, and their CSV.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use fabrique_api::participation as pa;
+
+use super::common::{item_status, paragraphs, refusal_reason};
+use super::forms::{self, Problems};
+use super::participation::{Viewer, process_href, to_registration};
+use crate::Web;
+use crate::fr;
+use crate::texts::Texts;
+
+/// An item as the page shows it.
+struct ItemView {
+    name: String,
+    href: String,
+    title: String,
+    cost: String,
+    checked: bool,
+    votes: String,
+    rank: i32,
+    selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "budget.html")]
+struct BudgetPage {
+    t: &'static Texts,
+    process_title: String,
+    process_href: String,
+    href: String,
+    title: String,
+    description: Vec<String>,
+    envelope: String,
+    state: &'static str,
+    rule: String,
+    ballots: String,
+    items: Vec<ItemView>,
+    open: bool,
+    votes_open: bool,
+    voted: bool,
+    total: String,
+    problems: Problems,
+    viewer: Viewer,
+}
+
+/// The budget's page for `headers`' person; `checked` keeps a refused ballot's choice.
+async fn page(
+    web: &Web,
+    headers: &HeaderMap,
+    (id, budget_id): (&str, &str),
+    problems: Problems,
+    checked: &[String],
+) -> Response {
+    let t = web.texts;
+    let p = t.participation;
+    let mut api = web.api.participation();
+    let process = match api
+        .get_process(pa::GetProcessRequest {
+            name: format!("processes/{id}"),
+        })
+        .await
+    {
+        Ok(process) => process.into_inner(),
+        Err(status) => return super::from_status(t, &item_status(status)),
+    };
+    let viewer = Viewer::of(web, headers, &process.organiser);
+    let name = format!("processes/{id}/budgets/{budget_id}");
+    let budget = match api
+        .get_budget(pa::GetBudgetRequest { name: name.clone() })
+        .await
+    {
+        Ok(budget) => budget.into_inner(),
+        Err(status) => return super::from_status(t, &item_status(status)),
+    };
+    let ballot = match &viewer.citizen {
+        Some(citizen) => match api
+            .get_ballot(citizen.authed(pa::GetBallotRequest { budget: name }))
+            .await
+        {
+            Ok(ballot) => Some(ballot.into_inner()),
+            Err(status) if matches!(status.code(), tonic::Code::NotFound) => None,
+            Err(status) if refusal_reason(&status) == "NOT_A_PARTICIPANT" => None,
+            Err(status) => return super::from_status(t, &status),
+        },
+        None => None,
+    };
+    let chosen: Vec<String> = match &ballot {
+        Some(ballot) => ballot.items.clone(),
+        None => checked.to_vec(),
+    };
+    let minimum_bp = match budget.minimum_basis_points {
+        0 => 7_000,
+        bp => bp,
+    };
+    let minimum = budget.envelope_cents * i64::from(minimum_bp) / 10_000;
+    let closed = budget.state() == pa::BudgetState::Closed;
+    let mut items: Vec<ItemView> = budget
+        .items
+        .iter()
+        .map(|item| ItemView {
+            name: item.name.clone(),
+            href: super::participation::item_href(&item.proposal),
+            title: item.title.clone(),
+            cost: fr::euros(item.cost_cents),
+            checked: chosen.contains(&item.name),
+            votes: p.votes(item.votes),
+            rank: item.rank,
+            selected: item.selected,
+        })
+        .collect();
+    if closed {
+        items.sort_by_key(|item| item.rank);
+    }
+    let page = BudgetPage {
+        t,
+        process_title: process.title.clone(),
+        process_href: process_href(&process.name),
+        href: super::participation::item_href(&budget.name),
+        description: paragraphs(&budget.description),
+        envelope: fr::euros(budget.envelope_cents),
+        state: p.budget_state(budget.state()),
+        rule: p.ballot_rule(budget.envelope_cents, minimum),
+        ballots: p.ballots(budget.ballot_count),
+        items,
+        open: !closed,
+        votes_open: super::participation::active_step(&process).is_some_and(|s| s.votes_open),
+        voted: ballot.is_some(),
+        total: match (&ballot, closed) {
+            (Some(ballot), false) => fr::euros(ballot.total_cents),
+            (_, true) => p.selected_total(budget.selected_cents, budget.envelope_cents),
+            _ => String::new(),
+        },
+        problems,
+        viewer,
+        title: budget.title,
+    };
+    forms::private(page.problems.status(), &page)
+}
+
+/// `GET /participation/{id}/budgets/{budget}`.
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(ids): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    page(&web, &headers, (&ids.0, &ids.1), Problems::none(), &[]).await
+}
+
+/// `POST /participation/{id}/budgets/{budget}`: the citizen's ballot (`csrf`, and one
+/// `projet` per item checked), then back to the page.
+pub async fn vote(
+    State(web): State<Arc<Web>>,
+    Path((id, budget_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let t = web.texts;
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let citizen = match forms::submitted_by_citizen(&web, &headers, csrf) {
+        Ok(citizen) => citizen,
+        Err(response) => return *response,
+    };
+    let budget = format!("processes/{id}/budgets/{budget_id}");
+    let items: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "projet")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let href = format!("/participation/{id}/budgets/{budget_id}");
+    let request = pa::CastBallotRequest {
+        budget,
+        items: items.clone(),
+    };
+    let status = match web
+        .api
+        .participation()
+        .cast_ballot(citizen.authed(request))
+        .await
+    {
+        Ok(_) => return forms::see_other(&format!("{href}#bulletin"), None),
+        Err(status) => status,
+    };
+    if refusal_reason(&status) == "NOT_A_PARTICIPANT" {
+        return to_registration(&href);
+    }
+    match forms::refused(t, status, &[], |r| t.participation.refusal(r)) {
+        Ok(problems) => page(&web, &headers, (&id, &budget_id), problems, &items).await,
+        Err(response) => *response,
+    }
+}

@@ -1,0 +1,523 @@
+//! "Participation citoyenne": the processes (démarches) of the alliance's collectivities
+//! and a process's page — its organiser, its dated steps and what the active one opens,
+//! its proposals by support, its meetings, its budgets — with the process's meetings as
+//! an iCalendar file and its proposals and answers as open data (CSV). Reads the
+//! participation service's public calls; what a signed-in person may do there is in
+//! `proposals`, `meetings`, `ballots` (citizens) and `organising` (the organiser).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use fabrique_api::participation as pa;
+use serde::Deserialize;
+
+use super::common::{Link, id_of, instant, item_status, member_link, member_names, paragraphs};
+use super::forms::{self, Acting, Citizen};
+use crate::Web;
+use crate::texts::Texts;
+
+/// Processes per page of the list.
+const PAGE_SIZE: i32 = 20;
+
+/// Who looks at a page of a process, and so what it offers them.
+pub struct Viewer {
+    /// The person as a citizen, when the provider vouched for them.
+    pub citizen: Option<Citizen>,
+    /// The person acting for the process's organiser.
+    pub organiser: Option<Acting>,
+    /// Signed in, but only for a member (a one-time link): told they cannot take part.
+    pub officer_only: bool,
+    /// The session's CSRF secret, for the forms.
+    pub csrf: String,
+}
+
+impl Viewer {
+    /// Who `headers` sign in, for a process organised by `organiser` (`members/{id}`).
+    pub fn of(web: &Web, headers: &HeaderMap, organiser: &str) -> Self {
+        let session = forms::session_of(web, headers);
+        let citizen = forms::citizen_of(web, headers);
+        let organiser = forms::acting_of(web, headers).filter(|a| a.member == organiser);
+        Viewer {
+            officer_only: session.is_some() && citizen.is_none(),
+            csrf: session.map(|s| s.csrf).unwrap_or_default(),
+            citizen,
+            organiser,
+        }
+    }
+
+    /// Whether nobody is signed in.
+    pub fn visitor(&self) -> bool {
+        self.citizen.is_none() && !self.officer_only
+    }
+}
+
+/// The path of a process's page, from its name.
+pub fn process_href(process: &str) -> String {
+    format!("/participation/{}", id_of(process, "processes"))
+}
+
+/// The path of an item of a process (`processes/{p}/proposals/{id}` →
+/// `/participation/{p}/propositions/{id}`).
+pub fn item_href(name: &str) -> String {
+    let parts: Vec<&str> = name.split('/').collect();
+    match parts.as_slice() {
+        ["processes", p, "proposals", id] => format!("/participation/{p}/propositions/{id}"),
+        ["processes", p, "meetings", id] => format!("/participation/{p}/rencontres/{id}"),
+        ["processes", p, "budgets", id] => format!("/participation/{p}/budgets/{id}"),
+        _ => "/participation".to_string(),
+    }
+}
+
+/// When a meeting happens, in Paris: `samedi 6 février 2027, de 9 h 30 à 17 h`.
+pub fn meeting_time(meeting: &pa::Meeting) -> String {
+    let (Some(start), Some(end)) = (instant(&meeting.start_time), instant(&meeting.end_time))
+    else {
+        return String::new();
+    };
+    let (start, end) = (crate::fr::in_paris(start), crate::fr::in_paris(end));
+    use chrono::Timelike as _;
+    let clock =
+        |at: &chrono::DateTime<chrono::FixedOffset>| crate::fr::clock(at.hour(), at.minute());
+    if start.date_naive() == end.date_naive() {
+        format!(
+            "{}, de {} à {}",
+            crate::fr::weekday_date(start.date_naive()),
+            clock(&start),
+            clock(&end)
+        )
+    } else {
+        format!(
+            "du {} à {} au {} à {}",
+            crate::fr::weekday_date(start.date_naive()),
+            clock(&start),
+            crate::fr::weekday_date(end.date_naive()),
+            clock(&end)
+        )
+    }
+}
+
+/// A step as the page shows it.
+pub struct StepView {
+    /// `Propositions — Vos idées pour la route` (the list numbers it).
+    pub title: String,
+    /// `du 6 décembre 2026 au 31 janvier 2027`.
+    pub dates: String,
+    /// What it opens.
+    pub opens: String,
+    /// The active one.
+    pub active: bool,
+    /// Its number, for the organiser's button.
+    pub number: i32,
+}
+
+/// The steps of `process`.
+pub fn steps(t: &Texts, process: &pa::Process) -> Vec<StepView> {
+    let p = t.participation;
+    process
+        .steps
+        .iter()
+        .map(|step| {
+            let kind = pa::StepKind::try_from(step.kind).unwrap_or_default();
+            StepView {
+                title: format!("{} — {}", p.step_kind(kind), step.title),
+                dates: match (
+                    super::common::paris_date(&step.start_time),
+                    super::common::paris_date(&step.end_time),
+                ) {
+                    (Some(from), Some(to)) => format!("du {from} au {to}"),
+                    _ => String::new(),
+                },
+                opens: p.opens(
+                    step.proposals_open,
+                    step.supports_open,
+                    step.comments_open,
+                    step.votes_open,
+                ),
+                active: step.number == process.active_step,
+                number: step.number,
+            }
+        })
+        .collect()
+}
+
+/// The active step of `process`, if any.
+pub fn active_step(process: &pa::Process) -> Option<&pa::Step> {
+    process
+        .steps
+        .iter()
+        .find(|s| s.number == process.active_step)
+}
+
+/// A process in the list.
+struct ProcessCard {
+    href: String,
+    title: String,
+    organiser: Option<Link>,
+    now: String,
+}
+
+#[derive(Template)]
+#[template(path = "participation.html")]
+struct ProcessesPage {
+    t: &'static Texts,
+    processes: Vec<ProcessCard>,
+    next: Option<String>,
+    paged: bool,
+}
+
+/// The list's page token.
+#[derive(Debug, Default, Deserialize)]
+pub struct Paging {
+    #[serde(default)]
+    page: String,
+}
+
+/// `GET /participation`.
+pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> Response {
+    let t = web.texts;
+    let request = pa::ListProcessesRequest {
+        page_size: PAGE_SIZE,
+        page_token: paging.page.clone(),
+        ..Default::default()
+    };
+    let response = match web.api.participation().list_processes(request).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return super::from_status(t, &status),
+    };
+    let organisers = response
+        .processes
+        .iter()
+        .map(|p| p.organiser.clone())
+        .collect();
+    let names = match member_names(&web, organisers).await {
+        Ok(names) => names,
+        Err(status) => return super::from_status(t, &status),
+    };
+    let processes = response
+        .processes
+        .iter()
+        .map(|process| ProcessCard {
+            href: process_href(&process.name),
+            title: process.title.clone(),
+            organiser: member_link(&names, &process.organiser),
+            now: match active_step(process) {
+                Some(step) => {
+                    let kind = pa::StepKind::try_from(step.kind).unwrap_or_default();
+                    let kind = t.participation.step_kind(kind);
+                    format!(
+                        "{} : {kind} — {}",
+                        t.participation.active_step_now, step.title
+                    )
+                }
+                None => t.participation.not_started.to_string(),
+            },
+        })
+        .collect();
+    super::render(&ProcessesPage {
+        t,
+        processes,
+        next: (!response.next_page_token.is_empty())
+            .then(|| super::href("/participation", &[("page", &response.next_page_token)])),
+        paged: !paging.page.is_empty(),
+    })
+}
+
+/// A proposal in a process's list.
+pub struct ProposalCard {
+    /// Its page.
+    pub href: String,
+    /// Its title.
+    pub title: String,
+    /// Its state, in French.
+    pub state: &'static str,
+    /// Its supports, in French.
+    pub supports: String,
+    /// Its theme.
+    pub theme: String,
+}
+
+/// A meeting in a process's page.
+struct MeetingCard {
+    href: String,
+    title: String,
+    kind: &'static str,
+    when: String,
+    cancelled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "process.html")]
+struct ProcessPage {
+    t: &'static Texts,
+    title: String,
+    href: String,
+    organiser: Option<Link>,
+    description: Vec<String>,
+    steps: Vec<StepView>,
+    open_now: Option<String>,
+    rules: Vec<String>,
+    proposals_open: bool,
+    proposals: Vec<ProposalCard>,
+    meetings: Vec<MeetingCard>,
+    budgets: Vec<Link>,
+    viewer: Viewer,
+}
+
+/// The proposals of `process` as its page lists them, most supported first.
+async fn proposal_cards(
+    web: &Web,
+    process: &pa::Process,
+) -> Result<Vec<ProposalCard>, tonic::Status> {
+    let p = web.texts.participation;
+    let request = pa::ListProposalsRequest {
+        parent: process.name.clone(),
+        page_size: 100,
+        order: pa::ProposalOrder::MostSupported as i32,
+        ..Default::default()
+    };
+    let proposals = web
+        .api
+        .participation()
+        .list_proposals(request)
+        .await?
+        .into_inner()
+        .proposals;
+    Ok(proposals
+        .iter()
+        .map(|proposal| ProposalCard {
+            href: item_href(&proposal.name),
+            title: proposal.title.clone(),
+            state: p.proposal_state(proposal.state()),
+            supports: p.supports(
+                proposal.support_count,
+                process.support_threshold,
+                proposal.threshold_reached,
+            ),
+            theme: proposal.theme.clone(),
+        })
+        .collect())
+}
+
+/// `GET /participation/{id}`.
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let t = web.texts;
+    let p = t.participation;
+    let mut api = web.api.participation();
+    let name = format!("processes/{id}");
+    let process = match api
+        .get_process(pa::GetProcessRequest { name: name.clone() })
+        .await
+    {
+        Ok(process) => process.into_inner(),
+        Err(status) => return super::from_status(t, &item_status(status)),
+    };
+    let proposals = proposal_cards(&web, &process).await;
+    let meetings = api
+        .list_meetings(pa::ListMeetingsRequest {
+            parent: name.clone(),
+            page_size: 100,
+            ..Default::default()
+        })
+        .await;
+    let budgets = api
+        .list_budgets(pa::ListBudgetsRequest {
+            parent: name.clone(),
+        })
+        .await;
+    let names = member_names(&web, vec![process.organiser.clone()]).await;
+    let (proposals, meetings, budgets, names) = match (proposals, meetings, budgets, names) {
+        (Ok(p), Ok(m), Ok(b), Ok(n)) => (p, m.into_inner().meetings, b.into_inner().budgets, n),
+        (Err(status), ..) | (_, Err(status), ..) | (.., Err(status), _) | (.., Err(status)) => {
+            return super::from_status(t, &status);
+        }
+    };
+    let active = active_step(&process);
+    let rules = [
+        p.support_limit(process.support_limit),
+        if process.verified_only {
+            p.verified_only().to_string()
+        } else {
+            String::new()
+        },
+    ]
+    .into_iter()
+    .filter(|r| !r.is_empty())
+    .collect();
+    let page = ProcessPage {
+        t,
+        href: process_href(&process.name),
+        organiser: member_link(&names, &process.organiser),
+        description: paragraphs(&process.description),
+        steps: steps(t, &process),
+        open_now: active.map(|s| {
+            p.opens(
+                s.proposals_open,
+                s.supports_open,
+                s.comments_open,
+                s.votes_open,
+            )
+        }),
+        rules,
+        proposals_open: active.is_some_and(|s| s.proposals_open),
+        proposals,
+        meetings: meetings
+            .iter()
+            .map(|m| MeetingCard {
+                href: item_href(&m.name),
+                title: m.title.clone(),
+                kind: p.meeting_kind(m.kind()),
+                when: meeting_time(m),
+                cancelled: m.cancelled,
+            })
+            .collect(),
+        budgets: budgets
+            .iter()
+            .map(|b| Link {
+                href: item_href(&b.name),
+                text: format!("{} — {}", b.title, p.budget_state(b.state())),
+            })
+            .collect(),
+        viewer: Viewer::of(&web, &headers, &process.organiser),
+        title: process.title,
+    };
+    forms::private(axum::http::StatusCode::OK, &page)
+}
+
+/// A file to download: its type, its name, its bytes.
+fn download(content_type: &str, filename: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (
+                CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// An id as a file name may carry it.
+fn safe(id: &str) -> String {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
+/// `GET /participation/{id}/rencontres.ics`: the process's meetings for a calendar,
+/// each linking back to its page on this site.
+pub async fn calendar(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+    let t = web.texts;
+    let site_url = web
+        .sign_in
+        .as_ref()
+        .map(|s| s.public_url.clone())
+        .unwrap_or_default();
+    let request = pa::ExportCalendarRequest {
+        parent: format!("processes/{id}"),
+        site_url,
+    };
+    match web.api.participation().export_calendar(request).await {
+        Ok(export) => {
+            let export = export.into_inner();
+            download(
+                &export.content_type,
+                format!("rencontres-{}.ics", safe(&id)),
+                export.ics,
+            )
+        }
+        Err(status) => super::from_status(t, &item_status(status)),
+    }
+}
+
+/// `GET /participation/{id}/propositions.csv`: the proposals and their answers, with no
+/// personal data.
+pub async fn proposals_csv(State(web): State<Arc<Web>>, Path(id): Path<String>) -> Response {
+    let t = web.texts;
+    let request = pa::ExportProposalsRequest {
+        parent: format!("processes/{id}"),
+    };
+    match web.api.participation().export_proposals(request).await {
+        Ok(export) => download(
+            "text/csv; charset=utf-8",
+            format!("propositions-{}.csv", safe(&id)),
+            export.into_inner().csv,
+        ),
+        Err(status) => super::from_status(t, &item_status(status)),
+    }
+}
+
+/// `GET /participation/{id}/budgets/{budget}/resultats.csv`: a closed budget's results.
+pub async fn results_csv(
+    State(web): State<Arc<Web>>,
+    Path((id, budget)): Path<(String, String)>,
+) -> Response {
+    let t = web.texts;
+    let request = pa::ExportBudgetResultsRequest {
+        name: format!("processes/{id}/budgets/{budget}"),
+    };
+    match web.api.participation().export_budget_results(request).await {
+        Ok(export) => download(
+            "text/csv; charset=utf-8",
+            format!("resultats-{}.csv", safe(&budget)),
+            export.into_inner().csv,
+        ),
+        Err(status) => super::from_status(t, &item_status(status)),
+    }
+}
+
+/// The answer to a citizen's form the service refused because they have no pseudonym
+/// yet: the participant page, which brings them back to `back` once registered.
+pub fn to_registration(back: &str) -> Response {
+    forms::see_other(&super::href(PROFILE_PATH, &[("retour", back)]), None)
+}
+
+/// The participant's page.
+pub const PROFILE_PATH: &str = "/participation/profil";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_have_their_pages_and_meetings_their_french_times() {
+        assert_eq!(
+            item_href("processes/a/proposals/b"),
+            "/participation/a/propositions/b"
+        );
+        assert_eq!(
+            item_href("processes/a/meetings/m"),
+            "/participation/a/rencontres/m"
+        );
+        assert_eq!(
+            item_href("processes/a/budgets/x"),
+            "/participation/a/budgets/x"
+        );
+        assert_eq!(process_href("processes/a"), "/participation/a");
+        let at = |s: &str| {
+            let t = chrono::DateTime::parse_from_rfc3339(s).expect("a time");
+            Some(prost_types::Timestamp {
+                seconds: t.timestamp(),
+                nanos: 0,
+            })
+        };
+        let meeting = pa::Meeting {
+            start_time: at("2027-02-06T08:30:00Z"),
+            end_time: at("2027-02-06T16:00:00Z"),
+            ..Default::default()
+        };
+        assert_eq!(
+            meeting_time(&meeting),
+            "samedi 6 février 2027, de 9\u{a0}h\u{a0}30 à 17\u{a0}h"
+        );
+    }
+}
