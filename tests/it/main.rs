@@ -33,6 +33,7 @@ mod notify;
 mod offers;
 mod outbox;
 mod participation;
+mod participation_site;
 mod process;
 mod projects;
 mod published_secrets;

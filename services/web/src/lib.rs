@@ -346,7 +346,7 @@ impl Web {
             )
             .route(
                 "/participation/{id}/proposer",
-                get(pages::proposals::new).post(pages::proposals::create),
+                get(pages::proposing::new).post(pages::proposing::create),
             )
             .route(
                 "/participation/{id}/propositions/{proposal}",

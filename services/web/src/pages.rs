@@ -33,6 +33,7 @@ pub mod profile;
 pub mod programmes;
 pub mod projects;
 pub mod proposals;
+pub mod proposing;
 pub mod purchases;
 pub mod reservations;
 pub mod resources;

@@ -10,6 +10,7 @@ pub mod forms;
 pub mod instruction;
 pub mod needs;
 pub mod offers;
+pub mod organising;
 pub mod participation;
 pub mod profile;
 pub mod projects;
@@ -214,6 +215,8 @@ pub struct Texts {
     pub forms: &'static forms::FormTexts,
     /// Citizen participation.
     pub participation: &'static participation::ParticipationTexts,
+    /// The organiser's tools of citizen participation.
+    pub organising: &'static organising::OrganisingTexts,
     /// Monday to Sunday.
     pub days: [&'static str; 7],
 }
@@ -327,6 +330,7 @@ pub const FR: Texts = Texts {
     profile: &profile::FR,
     needs: &needs::FR,
     participation: &participation::FR,
+    organising: &organising::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

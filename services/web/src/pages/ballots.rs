@@ -15,7 +15,7 @@ use fabrique_api::participation as pa;
 
 use super::common::{item_status, paragraphs, refusal_reason};
 use super::forms::{self, Problems};
-use super::participation::{Viewer, process_href, to_registration};
+use super::participation::{Viewer, process_for, process_href, to_registration};
 use crate::Web;
 use crate::fr;
 use crate::texts::Texts;
@@ -54,7 +54,28 @@ struct BudgetPage {
     viewer: Viewer,
 }
 
+/// The ballot the viewer cast in `budget`, if they are a participant who voted.
+async fn caller_ballot(
+    web: &Web,
+    viewer: &Viewer,
+    budget: String,
+) -> Result<Option<pa::Ballot>, tonic::Status> {
+    let Some(citizen) = &viewer.citizen else {
+        return Ok(None);
+    };
+    let request = citizen.authed(pa::GetBallotRequest { budget });
+    match web.api.participation().get_ballot(request).await {
+        Ok(ballot) => Ok(Some(ballot.into_inner())),
+        Err(status) if status.code() == tonic::Code::NotFound => Ok(None),
+        Err(status) if refusal_reason(&status) == "NOT_A_PARTICIPANT" => Ok(None),
+        Err(status) => Err(status),
+    }
+}
+
 /// The budget's page for `headers`' person; `checked` keeps a refused ballot's choice.
+///
+/// Over 60 lines: the page is either a ballot or the results, and both are laid out
+/// from the same reads here.
 async fn page(
     web: &Web,
     headers: &HeaderMap,
@@ -65,16 +86,10 @@ async fn page(
     let t = web.texts;
     let p = t.participation;
     let mut api = web.api.participation();
-    let process = match api
-        .get_process(pa::GetProcessRequest {
-            name: format!("processes/{id}"),
-        })
-        .await
-    {
-        Ok(process) => process.into_inner(),
-        Err(status) => return super::from_status(t, &item_status(status)),
+    let (process, viewer) = match process_for(web, headers, id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
-    let viewer = Viewer::of(web, headers, &process.organiser);
     let name = format!("processes/{id}/budgets/{budget_id}");
     let budget = match api
         .get_budget(pa::GetBudgetRequest { name: name.clone() })
@@ -83,17 +98,9 @@ async fn page(
         Ok(budget) => budget.into_inner(),
         Err(status) => return super::from_status(t, &item_status(status)),
     };
-    let ballot = match &viewer.citizen {
-        Some(citizen) => match api
-            .get_ballot(citizen.authed(pa::GetBallotRequest { budget: name }))
-            .await
-        {
-            Ok(ballot) => Some(ballot.into_inner()),
-            Err(status) if matches!(status.code(), tonic::Code::NotFound) => None,
-            Err(status) if refusal_reason(&status) == "NOT_A_PARTICIPANT" => None,
-            Err(status) => return super::from_status(t, &status),
-        },
-        None => None,
+    let ballot = match caller_ballot(web, &viewer, name).await {
+        Ok(ballot) => ballot,
+        Err(status) => return super::from_status(t, &status),
     };
     let chosen: Vec<String> = match &ballot {
         Some(ballot) => ballot.items.clone(),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::common::{Link, item_status, paragraphs, place_link, refusal_reason};
 use super::forms::{self, Problems};
-use super::participation::{Viewer, meeting_time, process_href, to_registration};
+use super::participation::{Viewer, meeting_time, process_for, process_href, to_registration};
 use crate::Web;
 use crate::texts::Texts;
 
@@ -43,6 +43,8 @@ struct MeetingPage {
 }
 
 /// The meeting's page for `headers`' person, with what `problems` refused.
+///
+/// Over 60 lines: one field of the page a line or two, in the page's order.
 async fn page(
     web: &Web,
     headers: &HeaderMap,
@@ -51,29 +53,19 @@ async fn page(
 ) -> Response {
     let t = web.texts;
     let p = t.participation;
-    let mut api = web.api.participation();
-    let process = match api
-        .get_process(pa::GetProcessRequest {
-            name: format!("processes/{id}"),
-        })
-        .await
-    {
-        Ok(process) => process.into_inner(),
-        Err(status) => return super::from_status(t, &item_status(status)),
+    let (process, viewer) = match process_for(web, headers, id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
-    let viewer = Viewer::of(web, headers, &process.organiser);
-    let message = pa::GetMeetingRequest {
+    let request = viewer.request(pa::GetMeetingRequest {
         name: format!("processes/{id}/meetings/{meeting_id}"),
-    };
-    let request = match &viewer.citizen {
-        Some(citizen) => citizen.authed(message),
-        None => tonic::Request::new(message),
-    };
-    let meeting = match api.get_meeting(request).await {
+    });
+    let meeting = match web.api.participation().get_meeting(request).await {
         Ok(meeting) => meeting.into_inner(),
         Err(status) => return super::from_status(t, &item_status(status)),
     };
     let place = match place_link(web, &meeting.place).await {
+        // A place the registry no longer shows keeps the name the meeting knew.
         Ok(place) => place.or_else(|| {
             (!meeting.place_display_name.is_empty()).then(|| Link {
                 href: format!("/lieux/{}", super::common::id_of(&meeting.place, "places")),

@@ -187,7 +187,7 @@ pub async fn show(
         Ok(acting) => acting,
         Err(response) => return *response,
     };
-    let done = (done.fait == "verifie").then_some(web.texts.participation.verified_done);
+    let done = (done.fait == "verifie").then_some(web.texts.organising.verified_done);
     page(&web, &acting, String::new(), done, Problems::none()).await
 }
 

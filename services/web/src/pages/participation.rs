@@ -53,6 +53,37 @@ impl Viewer {
     pub fn visitor(&self) -> bool {
         self.citizen.is_none() && !self.officer_only
     }
+
+    /// `message` as the viewer asks it: with their citizen token (the answer then says
+    /// what is theirs), else anonymously.
+    pub fn request<T>(&self, message: T) -> tonic::Request<T> {
+        match &self.citizen {
+            Some(citizen) => citizen.authed(message),
+            None => tonic::Request::new(message),
+        }
+    }
+}
+
+/// The process `processes/{id}` and who looks at it, else the page to answer with.
+pub async fn process_for(
+    web: &Web,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(pa::Process, Viewer), Box<Response>> {
+    let request = pa::GetProcessRequest {
+        name: format!("processes/{id}"),
+    };
+    match web.api.participation().get_process(request).await {
+        Ok(process) => {
+            let process = process.into_inner();
+            let viewer = Viewer::of(web, headers, &process.organiser);
+            Ok((process, viewer))
+        }
+        Err(status) => Err(Box::new(super::from_status(
+            web.texts,
+            &item_status(status),
+        ))),
+    }
 }
 
 /// The path of a process's page, from its name.
@@ -302,7 +333,21 @@ async fn proposal_cards(
         .collect())
 }
 
+/// What the process asks of those who support and vote, as sentences.
+fn rules(t: &Texts, process: &pa::Process) -> Vec<String> {
+    let p = t.participation;
+    let mut rules = vec![p.support_limit(process.support_limit)];
+    if process.verified_only {
+        rules.push(p.verified_only().to_string());
+    }
+    rules.retain(|r| !r.is_empty());
+    rules
+}
+
 /// `GET /participation/{id}`.
+///
+/// Over 60 lines: the page gathers five reads (the process, its proposals, meetings and
+/// budgets, its organiser's name) and lays each out, in the page's order.
 pub async fn show(
     State(web): State<Arc<Web>>,
     Path(id): Path<String>,
@@ -311,14 +356,11 @@ pub async fn show(
     let t = web.texts;
     let p = t.participation;
     let mut api = web.api.participation();
-    let name = format!("processes/{id}");
-    let process = match api
-        .get_process(pa::GetProcessRequest { name: name.clone() })
-        .await
-    {
-        Ok(process) => process.into_inner(),
-        Err(status) => return super::from_status(t, &item_status(status)),
+    let (process, viewer) = match process_for(&web, &headers, &id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
+    let name = process.name.clone();
     let proposals = proposal_cards(&web, &process).await;
     let meetings = api
         .list_meetings(pa::ListMeetingsRequest {
@@ -340,17 +382,6 @@ pub async fn show(
         }
     };
     let active = active_step(&process);
-    let rules = [
-        p.support_limit(process.support_limit),
-        if process.verified_only {
-            p.verified_only().to_string()
-        } else {
-            String::new()
-        },
-    ]
-    .into_iter()
-    .filter(|r| !r.is_empty())
-    .collect();
     let page = ProcessPage {
         t,
         href: process_href(&process.name),
@@ -365,7 +396,7 @@ pub async fn show(
                 s.votes_open,
             )
         }),
-        rules,
+        rules: rules(t, &process),
         proposals_open: active.is_some_and(|s| s.proposals_open),
         proposals,
         meetings: meetings
@@ -385,7 +416,7 @@ pub async fn show(
                 text: format!("{} — {}", b.title, p.budget_state(b.state())),
             })
             .collect(),
-        viewer: Viewer::of(&web, &headers, &process.organiser),
+        viewer,
         title: process.title,
     };
     forms::private(axum::http::StatusCode::OK, &page)

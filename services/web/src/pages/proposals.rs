@@ -1,5 +1,5 @@
-//! A proposal's page and what people do there: a citizen proposes (`/proposer`),
-//! supports or withdraws their support, comments and reports a comment; the organiser
+//! A proposal's page and what people do there: a citizen supports or withdraws their
+//! support, comments and reports a comment; the organiser
 //! answers officially and decides on the comments that reports hid. Every action is a
 //! form that works without JavaScript; a refusal is told in French on the page, with
 //! what was typed kept. A citizen with no pseudonym yet is sent to choose one first.
@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::common::{Choice, item_status, paragraphs, paris_date, place_link, refusal_reason};
 use super::forms::{self, FieldTexts, Problems};
-use super::participation::{Viewer, active_step, process_href, to_registration};
+use super::participation::{Viewer, active_step, process_for, process_href, to_registration};
 use crate::Web;
 use crate::texts::Texts;
 
@@ -148,23 +148,13 @@ async fn page(
 ) -> Response {
     let t = web.texts;
     let p = t.participation;
-    let mut api = web.api.participation();
-    let process_name = format!("processes/{id}");
-    let name = format!("{process_name}/proposals/{proposal_id}");
-    let process = match api
-        .get_process(pa::GetProcessRequest { name: process_name })
-        .await
-    {
-        Ok(process) => process.into_inner(),
-        Err(status) => return super::from_status(t, &item_status(status)),
+    let name = format!("processes/{id}/proposals/{proposal_id}");
+    let (process, viewer) = match process_for(web, headers, id).await {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
-    let viewer = Viewer::of(web, headers, &process.organiser);
-    let message = pa::GetProposalRequest { name: name.clone() };
-    let request = match &viewer.citizen {
-        Some(citizen) => citizen.authed(message),
-        None => tonic::Request::new(message),
-    };
-    let proposal = match api.get_proposal(request).await {
+    let request = viewer.request(pa::GetProposalRequest { name: name.clone() });
+    let proposal = match web.api.participation().get_proposal(request).await {
         Ok(proposal) => proposal.into_inner(),
         Err(status) => return super::from_status(t, &item_status(status)),
     };
@@ -201,7 +191,7 @@ async fn page(
             .filter(|d| *d != state)
             .map(|d| Choice {
                 value: super::enum_code(d),
-                label: p.decision(d).to_string(),
+                label: t.organising.decision(d).to_string(),
                 selected: kept.decision == super::enum_code(d),
             })
             .collect(),
@@ -437,166 +427,4 @@ async fn organiser_acts(
     };
     api.moderate_comment(acting.authed(request)).await?;
     Ok("moderation")
-}
-
-#[derive(Template)]
-#[template(path = "proposal_form.html")]
-struct ProposeForm {
-    t: &'static Texts,
-    process_title: String,
-    href: String,
-    csrf: String,
-    request_id: String,
-    title: String,
-    body: String,
-    themes: Vec<Choice>,
-    problems: Problems,
-}
-
-/// The proposal form sent.
-#[derive(Debug, Default, Deserialize)]
-pub struct Proposed {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default, rename = "demande")]
-    request_id: String,
-    #[serde(default)]
-    titre: String,
-    #[serde(default)]
-    texte: String,
-    #[serde(default)]
-    theme: String,
-}
-
-const PROPOSAL_FIELDS: &FieldTexts = &[
-    (
-        "proposal.title",
-        "titre",
-        "Donnez un titre de 5 à 150 caractères.",
-    ),
-    (
-        "proposal.body",
-        "texte",
-        "Décrivez votre proposition en 15 caractères au moins (10 000 au plus).",
-    ),
-    (
-        "proposal.theme",
-        "theme",
-        "Choisissez un des thèmes proposés.",
-    ),
-];
-
-/// The form for `process`, with what was typed and refused.
-fn propose_form(
-    web: &Web,
-    process: &pa::Process,
-    csrf: String,
-    sent: Proposed,
-    problems: Problems,
-) -> Response {
-    let t = web.texts;
-    let mut themes = vec![Choice {
-        value: String::new(),
-        label: t.participation.no_theme.to_string(),
-        selected: sent.theme.is_empty(),
-    }];
-    themes.extend(process.themes.iter().map(|theme| Choice {
-        value: theme.clone(),
-        label: theme.clone(),
-        selected: *theme == sent.theme,
-    }));
-    let page = ProposeForm {
-        t,
-        process_title: process.title.clone(),
-        href: process_href(&process.name),
-        csrf,
-        request_id: forms::request_id(&sent.request_id),
-        title: sent.titre,
-        body: sent.texte,
-        themes,
-        problems,
-    };
-    forms::private(page.problems.status(), &page)
-}
-
-/// `GET /participation/{id}/proposer`.
-pub async fn new(
-    State(web): State<Arc<Web>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let t = web.texts;
-    let Some(citizen) = forms::citizen_of(&web, &headers) else {
-        return forms::see_other("/connexion", None);
-    };
-    let name = format!("processes/{id}");
-    match web
-        .api
-        .participation()
-        .get_process(pa::GetProcessRequest { name })
-        .await
-    {
-        Ok(process) => propose_form(
-            &web,
-            &process.into_inner(),
-            citizen.session.csrf,
-            Proposed::default(),
-            Problems::none(),
-        ),
-        Err(status) => super::from_status(t, &item_status(status)),
-    }
-}
-
-/// `POST /participation/{id}/proposer`: publishes the proposal, then its page.
-pub async fn create(
-    State(web): State<Arc<Web>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    Form(sent): Form<Proposed>,
-) -> Response {
-    let t = web.texts;
-    let citizen = match forms::submitted_by_citizen(&web, &headers, &sent.csrf) {
-        Ok(citizen) => citizen,
-        Err(response) => return *response,
-    };
-    let mut api = web.api.participation();
-    let parent = format!("processes/{id}");
-    let request = pa::CreateProposalRequest {
-        parent: parent.clone(),
-        proposal: Some(pa::Proposal {
-            title: sent.titre.trim().to_string(),
-            body: sent.texte.trim().to_string(),
-            theme: sent.theme.clone(),
-            ..Default::default()
-        }),
-        request_id: forms::request_id(&sent.request_id),
-    };
-    let status = match api.create_proposal(citizen.authed(request)).await {
-        Ok(made) => {
-            let href = super::participation::item_href(&made.into_inner().name);
-            return forms::see_other(&href, None);
-        }
-        Err(status) => status,
-    };
-    if refusal_reason(&status) == "NOT_A_PARTICIPANT" {
-        return to_registration(&format!("/participation/{id}/proposer"));
-    }
-    let problems = match forms::refused(t, status, PROPOSAL_FIELDS, |r| t.participation.refusal(r))
-    {
-        Ok(problems) => problems,
-        Err(response) => return *response,
-    };
-    match api
-        .get_process(pa::GetProcessRequest { name: parent })
-        .await
-    {
-        Ok(process) => propose_form(
-            &web,
-            &process.into_inner(),
-            citizen.session.csrf,
-            sent,
-            problems,
-        ),
-        Err(status) => super::from_status(t, &item_status(status)),
-    }
 }
