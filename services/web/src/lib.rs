@@ -354,11 +354,11 @@ impl Web {
             )
             .route(
                 "/participation/{id}/rencontres/{meeting}",
-                get(pages::meetings::show).post(pages::meetings::attend),
+                get(pages::meetings::show).post(pages::meetings::act),
             )
             .route(
                 "/participation/{id}/budgets/{budget}",
-                get(pages::ballots::show).post(pages::ballots::vote),
+                get(pages::ballots::show).post(pages::ballots::act),
             )
             .route(
                 "/participation/{id}/budgets/{budget}/resultats.csv",

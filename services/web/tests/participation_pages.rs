@@ -401,6 +401,39 @@ async fn citizens_take_part_and_the_organiser_answers(backend: Backend) {
             .words()
             .contains("Et un éclairage solaire ?")
     );
+    // Five comments in ten minutes at most: the sixth is refused, saying until when.
+    for n in 2..=5 {
+        let text = format!("Précision numéro {n}");
+        let posted = camille
+            .post(
+                site,
+                &proposal,
+                &[("action", "commenter"), ("commentaire", &text)],
+            )
+            .await;
+        assert_eq!(posted.status, 303, "{}", posted.body);
+    }
+    let flooded = camille
+        .post(
+            site,
+            &proposal,
+            &[("action", "commenter"), ("commentaire", "Encore une")],
+        )
+        .await;
+    assert_eq!(flooded.status, 409, "{}", flooded.body);
+    assert!(
+        flooded
+            .words()
+            .contains("Vous avez beaucoup commenté ces dernières minutes"),
+        "{}",
+        flooded.words()
+    );
+    assert!(flooded.words().contains("(jusqu'à "), "{}", flooded.words());
+    assert!(
+        flooded.body.contains("Encore une"),
+        "what was typed is kept"
+    );
+
     let etag = hidden(&anne.get(site, &proposal).await.body, "etag");
     let unanswered = anne
         .post(
@@ -443,10 +476,44 @@ async fn citizens_take_part_and_the_organiser_answers(backend: Backend) {
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(refused.words().contains("Réservé aux habitants connectés"));
 
+    // Its author withdraws a proposal nobody supports.
+    // The same form sent again makes nothing new; another one does.
+    let twice = propose(proposal_fields("Des bandes cyclables protégées")).await;
+    assert_eq!(twice.header("location"), Some(proposal.as_str()));
+    let mut fields = proposal_fields("Des arceaux à vélos aux arrêts de car");
+    fields[0].1 = uuid::Uuid::new_v4().to_string();
+    let second = propose(fields).await;
+    assert_eq!(second.status, 303, "{}", second.body);
+    let second = second.header("location").expect("its page").to_string();
+    assert!(
+        camille
+            .get(site, &second)
+            .await
+            .body
+            .contains("value=\"retirer-proposition\"")
+    );
+    assert!(
+        !dominique
+            .get(site, &second)
+            .await
+            .body
+            .contains("retirer-proposition")
+    );
+    let withdrawn = camille
+        .post(site, &second, &[("action", "retirer-proposition")])
+        .await;
+    assert_eq!(withdrawn.status, 303, "{}", withdrawn.body);
+    assert!(
+        get(site, &second)
+            .await
+            .words()
+            .contains("Retirée par son auteur")
+    );
+
     meeting_and_budget(
         &platform,
         site,
-        (&camille, &dominique),
+        (&camille, &dominique, &anne),
         &process,
         &organiser_token,
         &proposal,
@@ -552,7 +619,7 @@ fn proposal_name(path: &str) -> String {
 async fn meeting_and_budget(
     platform: &TestPlatform,
     site: std::net::SocketAddr,
-    (camille, dominique): (&Person, &Person),
+    (camille, dominique, anne): (&Person, &Person, &Person),
     process: &pa::Process,
     organiser: &str,
     proposal: &str,
@@ -617,6 +684,79 @@ async fn meeting_and_budget(
             .words()
             .contains("Vous êtes inscrit")
     );
+    assert!(
+        !camille
+            .get(site, &page)
+            .await
+            .body
+            .contains("annuler-rencontre")
+    );
+    let cancelled = anne
+        .post(site, &page, &[("action", "annuler-rencontre")])
+        .await;
+    assert_eq!(cancelled.status, 303, "{}", cancelled.body);
+    let after = dominique.get(site, &page).await;
+    assert!(after.words().contains("Cette rencontre est annulée."));
+    assert!(
+        !after.body.contains("value=\"inscrire\""),
+        "no more registrations"
+    );
+
+    // A meeting that took place: the organiser publishes its minutes.
+    let held = client
+        .create_meeting(authed(
+            pa::CreateMeetingRequest {
+                parent: process.name.clone(),
+                meeting: Some(pa::Meeting {
+                    kind: pa::MeetingKind::Meeting as i32,
+                    title: "Réunion publique de lancement".into(),
+                    start_time: Some(fabrique_platform::time::timestamp(
+                        chrono::Utc::now() - chrono::Duration::days(2),
+                    )),
+                    end_time: Some(fabrique_platform::time::timestamp(
+                        chrono::Utc::now() - chrono::Duration::days(2) + chrono::Duration::hours(2),
+                    )),
+                    online_url: "https://visio.example.org/lancement".into(),
+                    seats: 50,
+                    ..Default::default()
+                }),
+                request_id: String::new(),
+            },
+            organiser,
+        ))
+        .await
+        .expect("a past meeting")
+        .into_inner();
+    let held = format!(
+        "/participation/{}",
+        held.name
+            .trim_start_matches("processes/")
+            .replace("/meetings/", "/rencontres/")
+    );
+    let empty = anne
+        .post(
+            site,
+            &held,
+            &[("action", "compte-rendu"), ("compte_rendu", "")],
+        )
+        .await;
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert!(empty.words().contains("Écrivez le compte rendu"));
+    let minutes = "Quarante habitants présents.\n\nTrois priorités : vélo, fauchage, réemploi.";
+    let published = anne
+        .post(
+            site,
+            &held,
+            &[("action", "compte-rendu"), ("compte_rendu", minutes)],
+        )
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    let read = get(site, &held).await;
+    assert!(
+        read.words()
+            .contains("Trois priorités : vélo, fauchage, réemploi.")
+    );
+    assert!(!read.body.contains("value=\"inscrire\""), "it took place");
 
     let budget = client
         .create_budget(authed(
@@ -671,6 +811,37 @@ async fn meeting_and_budget(
         shown.words()
     );
     assert!(get(site, &page).await.words().contains("1 bulletin"));
+
+    // The organiser closes the vote: the results, ranked, with their CSV.
+    assert!(
+        !camille
+            .get(site, &page)
+            .await
+            .body
+            .contains("value=\"clore\"")
+    );
+    let closed = anne.post(site, &page, &[("action", "clore")]).await;
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let results = get(site, &page).await;
+    let words = results.words();
+    assert!(
+        words.contains("Projets retenus : 80,00 € sur une enveloppe de 100,00 €."),
+        "{words}"
+    );
+    assert!(
+        words.contains("1 voix") && words.contains("retenu"),
+        "{words}"
+    );
+    let late = dominique.post(site, &page, &[("projet", &item)]).await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    assert!(late.words().contains("Le vote de ce budget est clos."));
+    let csv = get(site, &format!("{page}/resultats.csv")).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    assert!(
+        csv.body.contains("Des bandes cyclables protégées"),
+        "{}",
+        csv.body
+    );
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use axum::response::Response;
 use fabrique_api::participation as pa;
 
 use super::common::{item_status, paragraphs, refusal_reason};
-use super::forms::{self, Problems};
+use super::forms::{self, Outcome, Problems};
 use super::participation::{Viewer, process_for, process_href, to_registration};
 use crate::Web;
 use crate::fr;
@@ -164,9 +164,40 @@ pub async fn show(
     page(&web, &headers, (&ids.0, &ids.1), Problems::none(), &[]).await
 }
 
+/// The citizen's ballot; the page's anchor to go back to.
+async fn cast(
+    web: &Web,
+    headers: &HeaderMap,
+    csrf: &str,
+    budget: String,
+    items: Vec<String>,
+) -> Result<&'static str, Outcome> {
+    let citizen = forms::submitted_by_citizen(web, headers, csrf)?;
+    let request = pa::CastBallotRequest { budget, items };
+    web.api
+        .participation()
+        .cast_ballot(citizen.authed(request))
+        .await?;
+    Ok("bulletin")
+}
+
+/// The organiser closes the vote: the results are counted; the anchor to go back to.
+async fn close(
+    web: &Web,
+    headers: &HeaderMap,
+    csrf: &str,
+    name: String,
+) -> Result<&'static str, Outcome> {
+    let acting = forms::submitted_for_member(web, headers, csrf)?;
+    let request = acting.authed(pa::CloseBudgetRequest { name });
+    web.api.participation().close_budget(request).await?;
+    Ok("resultats")
+}
+
 /// `POST /participation/{id}/budgets/{budget}`: the citizen's ballot (`csrf`, and one
-/// `projet` per item checked), then back to the page.
-pub async fn vote(
+/// `projet` per item checked), or the organiser closing the vote (`action=clore`), then
+/// back to the page.
+pub async fn act(
     State(web): State<Arc<Web>>,
     Path((id, budget_id)): Path<(String, String)>,
     headers: HeaderMap,
@@ -178,10 +209,6 @@ pub async fn vote(
         .find(|(k, _)| k == "csrf")
         .map(|(_, v)| v.as_str())
         .unwrap_or_default();
-    let citizen = match forms::submitted_by_citizen(&web, &headers, csrf) {
-        Ok(citizen) => citizen,
-        Err(response) => return *response,
-    };
     let budget = format!("processes/{id}/budgets/{budget_id}");
     let items: Vec<String> = pairs
         .iter()
@@ -189,18 +216,16 @@ pub async fn vote(
         .map(|(_, v)| v.clone())
         .collect();
     let href = format!("/participation/{id}/budgets/{budget_id}");
-    let request = pa::CastBallotRequest {
-        budget,
-        items: items.clone(),
+    let closing = pairs.iter().any(|(k, v)| k == "action" && v == "clore");
+    let done = if closing {
+        close(&web, &headers, csrf, budget).await
+    } else {
+        cast(&web, &headers, csrf, budget, items.clone()).await
     };
-    let status = match web
-        .api
-        .participation()
-        .cast_ballot(citizen.authed(request))
-        .await
-    {
-        Ok(_) => return forms::see_other(&format!("{href}#bulletin"), None),
-        Err(status) => status,
+    let status = match done {
+        Ok(anchor) => return forms::see_other(&format!("{href}#{anchor}"), None),
+        Err(Outcome::Answer(response)) => return *response,
+        Err(Outcome::Refused(status)) => status,
     };
     if refusal_reason(&status) == "NOT_A_PARTICIPANT" {
         return to_registration(&href);

@@ -184,6 +184,27 @@ pub fn submitted_by_citizen(
     }
 }
 
+/// Why a form's action did not go through: the page to answer with instead, or the
+/// API's refusal to tell on the form's page.
+pub enum Outcome {
+    /// The page to answer with (signed out, a stale form).
+    Answer(Box<Response>),
+    /// The API's refusal.
+    Refused(tonic::Status),
+}
+
+impl From<Box<Response>> for Outcome {
+    fn from(response: Box<Response>) -> Self {
+        Outcome::Answer(response)
+    }
+}
+
+impl From<tonic::Status> for Outcome {
+    fn from(status: tonic::Status) -> Self {
+        Outcome::Refused(status)
+    }
+}
+
 /// The request id of a form: the one it was sent with when it is a UUID (a refused
 /// submission shown again keeps it, so that sending it twice still makes one thing),
 /// else a new one. The API makes one thing of every submission carrying it, however
@@ -287,9 +308,13 @@ impl Problems {
                 }
                 Some(problems)
             }
+            // A server too busy says so without a reason: that is not a refusal of the
+            // submission but an unavailable service.
+            tonic::Code::ResourceExhausted if details.error_info().is_none() => None,
             tonic::Code::FailedPrecondition
             | tonic::Code::Aborted
             | tonic::Code::AlreadyExists
+            | tonic::Code::ResourceExhausted
             | tonic::Code::PermissionDenied => {
                 let refused = Refused {
                     reason: details

@@ -14,7 +14,7 @@ use fabrique_api::participation as pa;
 use serde::Deserialize;
 
 use super::common::{Link, item_status, paragraphs, place_link, refusal_reason};
-use super::forms::{self, Problems};
+use super::forms::{self, FieldTexts, Outcome, Problems};
 use super::participation::{Viewer, meeting_time, process_for, process_href, to_registration};
 use crate::Web;
 use crate::texts::Texts;
@@ -38,6 +38,12 @@ struct MeetingPage {
     attendance: String,
     registered: bool,
     open: bool,
+    /// The organiser may cancel it: not begun.
+    cancellable: bool,
+    /// The organiser may publish (or correct) its minutes: it ended.
+    minutes_form: bool,
+    /// What the organiser typed of refused minutes.
+    minutes_typed: String,
     problems: Problems,
     viewer: Viewer,
 }
@@ -49,7 +55,7 @@ async fn page(
     web: &Web,
     headers: &HeaderMap,
     (id, meeting_id): (&str, &str),
-    problems: Problems,
+    (problems, minutes_typed): (Problems, String),
 ) -> Response {
     let t = web.texts;
     let p = t.participation;
@@ -75,8 +81,10 @@ async fn page(
         Err(status) => return super::from_status(t, &status),
     };
     let registration = meeting.caller_registration.clone().unwrap_or_default();
-    let begun = super::common::instant(&meeting.start_time)
-        .is_some_and(|start| start <= chrono::Utc::now());
+    let now = chrono::Utc::now();
+    let begun = super::common::instant(&meeting.start_time).is_some_and(|start| start <= now);
+    let ended = super::common::instant(&meeting.end_time).is_some_and(|end| end <= now);
+    let organiser = viewer.organiser.is_some() && !meeting.cancelled;
     let page = MeetingPage {
         t,
         process_title: process.title.clone(),
@@ -100,6 +108,9 @@ async fn page(
             pa::AttendanceState::Registered | pa::AttendanceState::Waiting
         ),
         open: !meeting.cancelled && !begun,
+        cancellable: organiser && !begun,
+        minutes_form: organiser && ended,
+        minutes_typed,
         problems,
         viewer,
         title: meeting.title,
@@ -113,55 +124,100 @@ pub async fn show(
     Path(ids): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    page(&web, &headers, (&ids.0, &ids.1), Problems::none()).await
+    let nothing = (Problems::none(), String::new());
+    page(&web, &headers, (&ids.0, &ids.1), nothing).await
 }
 
-/// The registration form.
+/// A form of the meeting's page.
 #[derive(Debug, Default, Deserialize)]
-pub struct Attending {
+pub struct MeetingForm {
     #[serde(default)]
     csrf: String,
-    /// `inscrire` or `annuler`.
+    /// `inscrire` or `annuler` (citizens); `annuler-rencontre` or `compte-rendu` (the
+    /// organiser).
     #[serde(default)]
     action: String,
+    #[serde(default)]
+    compte_rendu: String,
 }
 
+/// The API's field the minutes form shows.
+const FIELDS: &FieldTexts = &[(
+    "minutes",
+    "compte_rendu",
+    "Écrivez le compte rendu (50 000 caractères au plus).",
+)];
+
 /// `POST /participation/{id}/rencontres/{meeting}`: registers the citizen (a seat or a
-/// place in line) or gives it up, then back to the page.
-pub async fn attend(
+/// place in line) or gives it up; for the organiser, cancels the meeting or publishes
+/// its minutes. Then back to the page.
+pub async fn act(
     State(web): State<Arc<Web>>,
     Path((id, meeting_id)): Path<(String, String)>,
     headers: HeaderMap,
-    Form(form): Form<Attending>,
+    Form(form): Form<MeetingForm>,
 ) -> Response {
     let t = web.texts;
-    let citizen = match forms::submitted_by_citizen(&web, &headers, &form.csrf) {
-        Ok(citizen) => citizen,
-        Err(response) => return *response,
-    };
     let name = format!("processes/{id}/meetings/{meeting_id}");
     let href = format!("/participation/{id}/rencontres/{meeting_id}");
-    let mut api = web.api.participation();
-    let done = if form.action == "annuler" {
-        let request = pa::CancelRegistrationRequest { name };
-        api.cancel_registration(citizen.authed(request))
-            .await
-            .map(|_| ())
-    } else {
-        let request = pa::RegisterForMeetingRequest { name };
-        api.register_for_meeting(citizen.authed(request))
-            .await
-            .map(|_| ())
+    let done = match form.action.as_str() {
+        "annuler-rencontre" | "compte-rendu" => organiser_acts(&web, &headers, name, &form).await,
+        _ => citizen_acts(&web, &headers, name, &form).await,
     };
     let status = match done {
-        Ok(()) => return forms::see_other(&format!("{href}#inscription"), None),
-        Err(status) => status,
+        Ok(anchor) => return forms::see_other(&format!("{href}#{anchor}"), None),
+        Err(Outcome::Answer(response)) => return *response,
+        Err(Outcome::Refused(status)) => status,
     };
     if refusal_reason(&status) == "NOT_A_PARTICIPANT" {
         return to_registration(&href);
     }
-    match forms::refused(t, status, &[], |r| t.participation.refusal(r)) {
-        Ok(problems) => page(&web, &headers, (&id, &meeting_id), problems).await,
+    match forms::refused(t, status, FIELDS, |r| t.participation.refusal(r)) {
+        Ok(problems) => {
+            let kept = form.compte_rendu;
+            page(&web, &headers, (&id, &meeting_id), (problems, kept)).await
+        }
         Err(response) => *response,
     }
+}
+
+/// A citizen's registration or withdrawal; the page's anchor to go back to.
+async fn citizen_acts(
+    web: &Web,
+    headers: &HeaderMap,
+    name: String,
+    form: &MeetingForm,
+) -> Result<&'static str, Outcome> {
+    let citizen = forms::submitted_by_citizen(web, headers, &form.csrf)?;
+    let mut api = web.api.participation();
+    if form.action == "annuler" {
+        let request = pa::CancelRegistrationRequest { name };
+        api.cancel_registration(citizen.authed(request)).await?;
+    } else {
+        let request = pa::RegisterForMeetingRequest { name };
+        api.register_for_meeting(citizen.authed(request)).await?;
+    }
+    Ok("inscription")
+}
+
+/// The organiser cancels the meeting or publishes its minutes; the anchor to go back to.
+async fn organiser_acts(
+    web: &Web,
+    headers: &HeaderMap,
+    name: String,
+    form: &MeetingForm,
+) -> Result<&'static str, Outcome> {
+    let acting = forms::submitted_for_member(web, headers, &form.csrf)?;
+    let mut api = web.api.participation();
+    if form.action == "annuler-rencontre" {
+        api.cancel_meeting(acting.authed(pa::CancelMeetingRequest { name }))
+            .await?;
+        return Ok("contenu");
+    }
+    let request = pa::PublishMinutesRequest {
+        name,
+        minutes: form.compte_rendu.trim().to_string(),
+    };
+    api.publish_minutes(acting.authed(request)).await?;
+    Ok("compte-rendu")
 }

@@ -15,7 +15,7 @@ use fabrique_api::participation as pa;
 use serde::Deserialize;
 
 use super::common::{Choice, item_status, paragraphs, paris_date, place_link, refusal_reason};
-use super::forms::{self, FieldTexts, Problems};
+use super::forms::{self, FieldTexts, Outcome, Problems};
 use super::participation::{Viewer, active_step, process_for, process_href, to_registration};
 use crate::Web;
 use crate::texts::Texts;
@@ -63,6 +63,8 @@ struct ProposalPage {
     answer: Option<(String, Vec<String>)>,
     supports_open: bool,
     supported: bool,
+    /// Its author may still withdraw it: published, and nobody supports it.
+    withdrawable: bool,
     comments: Vec<CommentView>,
     comments_open: bool,
     comment: String,
@@ -225,6 +227,9 @@ async fn page(
                 pa::ProposalState::Published | pa::ProposalState::Evaluating
             ),
         supported: proposal.supported_by_caller,
+        withdrawable: proposal.authored_by_caller
+            && state == pa::ProposalState::Published
+            && proposal.support_count == 0,
         comments: listed,
         comments_open: step.is_some_and(|s| s.comments_open)
             && state != pa::ProposalState::Withdrawn,
@@ -261,7 +266,8 @@ pub async fn show(
 pub struct ProposalForm {
     #[serde(default)]
     csrf: String,
-    /// `soutenir`, `retirer-soutien`, `commenter`, `signaler` (citizens); `repondre`,
+    /// `soutenir`, `retirer-soutien`, `commenter`, `signaler`, `retirer-proposition`
+    /// (citizens); `repondre`,
     /// `restaurer`, `retirer` (the organiser).
     #[serde(default)]
     action: String,
@@ -333,26 +339,6 @@ pub async fn act(
     }
 }
 
-/// Why an action did not go through.
-enum Outcome {
-    /// The page to answer with (signed out, a stale form).
-    Answer(Box<Response>),
-    /// The API's refusal.
-    Refused(tonic::Status),
-}
-
-impl From<Box<Response>> for Outcome {
-    fn from(response: Box<Response>) -> Self {
-        Outcome::Answer(response)
-    }
-}
-
-impl From<tonic::Status> for Outcome {
-    fn from(status: tonic::Status) -> Self {
-        Outcome::Refused(status)
-    }
-}
-
 /// A citizen's action on proposal `name`; the page's anchor to go back to.
 async fn citizen_acts(
     web: &Web,
@@ -364,6 +350,11 @@ async fn citizen_acts(
     let mut api = web.api.participation();
     let name = name.to_string();
     match form.action.as_str() {
+        "retirer-proposition" => {
+            api.withdraw_proposal(citizen.authed(pa::WithdrawProposalRequest { name }))
+                .await?;
+            Ok("contenu")
+        }
         "soutenir" => {
             api.support_proposal(citizen.authed(pa::SupportProposalRequest { name }))
                 .await?;

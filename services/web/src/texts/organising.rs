@@ -6,6 +6,24 @@ use fabrique_api::participation::ProposalState;
 /// The organiser's tools in one language.
 #[derive(Debug)]
 pub struct OrganisingTexts {
+    /// The minutes' field.
+    pub minutes_label: &'static str,
+    /// Its hint.
+    pub minutes_hint: &'static str,
+    /// The button that publishes them.
+    pub minutes_button: &'static str,
+    /// The heading of cancelling a meeting.
+    pub cancel_meeting_title: &'static str,
+    /// What cancelling does.
+    pub cancel_meeting_intro: &'static str,
+    /// The button.
+    pub cancel_meeting_button: &'static str,
+    /// The heading of closing a budget's vote.
+    pub close_budget_title: &'static str,
+    /// What closing does.
+    pub close_budget_intro: &'static str,
+    /// The button.
+    pub close_budget_button: &'static str,
     /// The moderation page's title (the organiser's space).
     pub organising_title: &'static str,
     /// What it is for.
@@ -64,6 +82,18 @@ impl OrganisingTexts {
 
 /// In French.
 pub const FR: OrganisingTexts = OrganisingTexts {
+    minutes_label: "Compte rendu",
+    minutes_hint: "Publié sur cette page ; séparez les paragraphes par une ligne vide.",
+    minutes_button: "Publier le compte rendu",
+    cancel_meeting_title: "Annuler la rencontre",
+    cancel_meeting_intro: "Les inscrits la verront annulée sur cette page et dans leur \
+                           agenda ; on ne peut plus s'y inscrire.",
+    cancel_meeting_button: "Annuler la rencontre",
+    close_budget_title: "Clore le vote",
+    close_budget_intro: "Les bulletins sont comptés : les projets sont classés par voix et \
+                         retenus dans cet ordre tant que l'enveloppe le permet. Plus aucun \
+                         bulletin n'est accepté ensuite.",
+    close_budget_button: "Clore le vote et publier les résultats",
     organising_title: "Mes démarches participatives",
     organising_intro: "Les démarches que votre structure organise : ouvrez les étapes, \
                        vérifiez la résidence des participants, répondez aux propositions et \

@@ -71,6 +71,8 @@ pub struct ParticipationTexts {
     pub answer_title: &'static str,
     /// The supports' heading.
     pub supports_title: &'static str,
+    /// The button with which its author withdraws a proposal nobody supports yet.
+    pub withdraw_button: &'static str,
     /// The button that supports.
     pub support_button: &'static str,
     /// The button that withdraws one's support.
@@ -378,9 +380,19 @@ impl ParticipationTexts {
             "MEETING_STARTED" => {
                 "Cette rencontre a commencé : les inscriptions sont closes.".into()
             }
-            "COMMENT_RATE_LIMITED" => "Vous avez beaucoup commenté ces dernières minutes : \
-                attendez un peu avant d'écrire à nouveau."
-                .into(),
+            "COMMENT_RATE_LIMITED" => {
+                let until = chrono::DateTime::parse_from_rfc3339(&fact("retry_after"))
+                    .map(|at| {
+                        use chrono::Timelike as _;
+                        let at = crate::fr::in_paris(at.with_timezone(&chrono::Utc));
+                        format!(" (jusqu'à {})", crate::fr::clock(at.hour(), at.minute()))
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "Vous avez beaucoup commenté ces dernières minutes : attendez un peu \
+                     avant d'écrire à nouveau{until}."
+                )
+            }
             "COMMENT_STATE" => "Ce commentaire ne peut plus recevoir cette action.".into(),
             "BUDGET_CLOSED" => "Le vote de ce budget est clos.".into(),
             "ALREADY_VOTED" => "Vous avez déjà voté pour ce budget.".into(),
@@ -439,6 +451,7 @@ pub const FR: ParticipationTexts = ParticipationTexts {
     proposed_by: "Proposée par",
     answer_title: "La réponse de l'organisateur",
     supports_title: "Soutiens",
+    withdraw_button: "Retirer ma proposition",
     support_button: "Soutenir cette proposition",
     unsupport_button: "Retirer mon soutien",
     you_support: "Vous soutenez cette proposition.",
@@ -548,5 +561,16 @@ mod tests {
                 .is_some_and(|s| s.contains("déjà 3 propositions"))
         );
         assert_eq!(FR.refusal(&refused("SLOT_TAKEN", &[])), None);
+        assert_eq!(
+            FR.refusal(&refused(
+                "COMMENT_RATE_LIMITED",
+                &[("retry_after", "2026-12-08T13:32:10Z")]
+            ))
+            .as_deref(),
+            Some(
+                "Vous avez beaucoup commenté ces dernières minutes : attendez un peu avant \
+                 d'écrire à nouveau (jusqu'à 14\u{a0}h\u{a0}32)."
+            )
+        );
     }
 }
