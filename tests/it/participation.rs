@@ -1183,6 +1183,32 @@ async fn open_data_and_erasure(backend: Backend) {
         .await
         .expect("comments");
     assert_eq!(comments[0].author_display_name, "[compte supprimé]");
+    // Nor do the events the stream keeps name her, before or after.
+    let subjects = fabrique_platform::bus::Subjects::new(platform.prefix.clone());
+    let stream = subjects.service_stream("participation");
+    let events = platform
+        .bus
+        .stored(
+            &stream.name,
+            &subjects.full("fabrique.participation.>"),
+            10_000,
+        )
+        .await
+        .expect("the participation stream");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.subject.ends_with("proposal.accepted")),
+        "the stream was read"
+    );
+    for event in &events {
+        let payload = String::from_utf8_lossy(&event.payload);
+        assert!(
+            !payload.contains("Camille63") && !payload.contains("Dominique"),
+            "{}: {payload}",
+            event.subject
+        );
+    }
     let status = camille
         .c()
         .get_participant(authed(

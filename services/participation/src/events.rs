@@ -1,6 +1,6 @@
 //! What participation publishes — `fabrique.participation.process.<verb>` and
 //! `fabrique.participation.proposal.<verb>`, each with a snapshot and no personal data
-//! (authors by pseudonym) — and what it consumes: member events (who may organise) and
+//! (not even authors' pseudonyms) — and what it consumes: member events (who may organise) and
 //! place events (where meetings and proposals may be), kept in replicas.
 
 use async_trait::async_trait;
@@ -69,14 +69,19 @@ pub const COMMENT_RESTORED: &str = "fabrique.participation.comment.restored";
 /// The organiser removed it (`CommentChanged`).
 pub const COMMENT_REMOVED: &str = "fabrique.participation.comment.removed";
 
-/// `subject` for `comment` of `process`, as the public reads it.
+/// `subject` for `comment` of `process`, as the public reads it but for its author's
+/// pseudonym: a stream keeps its events for weeks, and an erased participant's
+/// pseudonym must not outlive the erasure there.
 pub fn comment_changed(subject: &str, process: &Process, comment: &Comment) -> OutgoingEvent {
     OutgoingEvent::new(
         subject,
         comment.name(),
         comment.updated_at,
         &proto::CommentChanged {
-            comment: Some(comment_to_proto(comment, Reader::default())),
+            comment: Some(proto::Comment {
+                author_display_name: String::new(),
+                ..comment_to_proto(comment, Reader::default())
+            }),
             proposal: proposal_name(comment.process, comment.proposal),
             organiser: member_name(process.organiser),
             occurred_at: Some(timestamp(comment.updated_at)),
@@ -122,7 +127,8 @@ pub fn process_changed(subject: &str, process: &Process) -> OutgoingEvent {
     )
 }
 
-/// `subject` for `proposal` of `process`, as of `at`.
+/// `subject` for `proposal` of `process`, as of `at`, without its author's pseudonym
+/// (as `comment_changed`).
 pub fn proposal_changed(
     subject: &str,
     process: &Process,
@@ -134,11 +140,10 @@ pub fn proposal_changed(
         proposal.name(),
         at,
         &proto::ProposalChanged {
-            proposal: Some(proposal_to_proto(
-                proposal,
-                process.support_threshold,
-                Seen::default(),
-            )),
+            proposal: Some(proto::Proposal {
+                author_display_name: String::new(),
+                ..proposal_to_proto(proposal, process.support_threshold, Seen::default())
+            }),
             process: process_name(process.id),
             organiser: member_name(process.organiser),
             territory: process.territory.clone(),
