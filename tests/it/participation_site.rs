@@ -29,6 +29,14 @@ async fn accessible(browser: &Browser, page: &str) {
     assert!(violations.is_empty(), "{page}: {violations:?}");
 }
 
+/// The path of a page's URL.
+fn path_of(url: &str) -> String {
+    url.splitn(4, '/')
+        .nth(3)
+        .map(|p| format!("/{p}"))
+        .unwrap_or_default()
+}
+
 /// The Département's member record, as the admin reads it.
 async fn departement(site: &SeededSite) -> mp::Member {
     let admin = site.admin_token().await;
@@ -140,6 +148,33 @@ async fn an_inhabitant_takes_part_and_the_organiser_verifies_her_residence_on_th
         .await;
     arrived(&organiser, "?fait=verifie").await;
     for_the_guides(&organiser, "organisation", "main").await;
+    // The organiser's forms pass axe-core too.
+    for (path, heading) in [
+        (
+            "/espace/participation/nouvelle".to_string(),
+            "Lancer une démarche",
+        ),
+        (
+            format!("{}/rencontres/nouvelle", path_of(&process)),
+            "Programmer une rencontre",
+        ),
+        (
+            format!("{}/budgets/nouveau", path_of(&process)),
+            "Ouvrir un budget",
+        ),
+    ] {
+        organiser.goto(&site.url(&path)).await;
+        heading_with(&organiser, heading).await;
+        accessible(&organiser, &path).await;
+    }
+    organiser.goto(&proposal).await;
+    heading_with(&organiser, "Faucher plus tard").await;
+    let as_organiser = read(&organiser).await;
+    assert!(
+        as_organiser.contains("Répondre à la proposition"),
+        "{as_organiser}"
+    );
+    accessible(&organiser, "a proposal, for its organiser").await;
     organiser.quit().await;
 
     // Now her support counts; she comments, then registers for the conference.

@@ -353,8 +353,16 @@ impl Web {
                 get(pages::proposals::show).post(pages::proposals::act),
             )
             .route(
+                "/participation/{id}/rencontres/nouvelle",
+                get(pages::new_meeting::new).post(pages::new_meeting::create),
+            )
+            .route(
                 "/participation/{id}/rencontres/{meeting}",
                 get(pages::meetings::show).post(pages::meetings::act),
+            )
+            .route(
+                "/participation/{id}/budgets/nouveau",
+                get(pages::new_budget::new).post(pages::new_budget::create),
             )
             .route(
                 "/participation/{id}/budgets/{budget}",
@@ -363,6 +371,10 @@ impl Web {
             .route(
                 "/participation/{id}/budgets/{budget}/resultats.csv",
                 get(pages::participation::results_csv),
+            )
+            .route(
+                pages::new_process::PATH,
+                get(pages::new_process::new).post(pages::new_process::create),
             )
             .route(
                 pages::organising::PATH,

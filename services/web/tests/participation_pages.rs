@@ -853,3 +853,299 @@ async fn citizens_take_part_and_the_organiser_answers_on_postgres() {
 async fn citizens_take_part_and_the_organiser_answers_on_sqlite() {
     citizens_take_part_and_the_organiser_answers(Backend::Sqlite).await;
 }
+
+/// The value of the first `<option selected>`-less option of select `name`: its first
+/// option's value.
+fn first_option(page: &str, name: &str) -> String {
+    let select = page
+        .split(&format!("name=\"{name}\""))
+        .nth(1)
+        .expect("the select");
+    let marker = "<option value=\"";
+    let start = select.find(marker).expect("an option") + marker.len();
+    select[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Over 60 lines: the organiser's three forms one after the other, each refused once
+/// then accepted, the next depending on what the last made.
+async fn an_organiser_launches_a_process_and_schedules_what_it_needs(backend: Backend) {
+    let platform = platform(backend).await;
+    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
+    let sign_in = SignIn::new("http://127.0.0.1", KEY.to_vec(), api);
+    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
+        .expect("a valid API URL")
+        .with_sign_in(sign_in.clone());
+    let site = site_with(web).await;
+    let admin = TestPlatform::admin_token();
+    let (thiers, _) = joined_member(
+        &platform,
+        &admin,
+        "Commune de Thiers",
+        MemberKind::Association,
+        &[("Paul", ContactRole::Other, "democratie@thiers.test")],
+    )
+    .await;
+    let (other, _) = joined_member(
+        &platform,
+        &admin,
+        "Ressourcerie",
+        MemberKind::Association,
+        &[("Zoé", ContactRole::Other, "zoe@ressourcerie.test")],
+    )
+    .await;
+    let paul = Person::officer(site, &sign_in, &thiers).await;
+    let tools = paul.get(site, "/espace/participation").await;
+    assert!(
+        tools
+            .words()
+            .contains("Votre structure n'organise aucune démarche")
+    );
+    let form = paul.get(site, "/espace/participation/nouvelle").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let request_id = hidden(&form.body, "demande");
+
+    let refused = paul
+        .post(
+            site,
+            "/espace/participation/nouvelle",
+            &[
+                ("demande", &request_id),
+                ("titre", "Ok"),
+                ("territoire", "63430, xyz"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let words = refused.words();
+    assert!(
+        words.contains("Donnez un titre de 3 à 150 caractères."),
+        "{words}"
+    );
+    assert!(words.contains("Indiquez des codes INSEE"), "{words}");
+    assert!(words.contains("Remplissez au moins une étape"), "{words}");
+    assert!(
+        refused.body.contains("value=\"63430, xyz\""),
+        "what was typed is kept"
+    );
+    let fields = [
+        ("demande", request_id.as_str()),
+        ("titre", "Budget participatif 2027"),
+        (
+            "description",
+            "Proposez, puis votez.\n\nLes projets retenus sont réalisés en 2027.",
+        ),
+        ("territoire", "63430"),
+        ("themes", "Nature en ville\nMobilités"),
+        ("limite", "3"),
+        ("etape1_type", "proposals"),
+        ("etape1_titre", "Proposer et voter"),
+        ("etape1_debut", "2027-01-04"),
+        ("etape1_fin", "2027-01-31"),
+        ("etape1_propositions", "oui"),
+        ("etape1_votes", "oui"),
+        ("etape2_type", "results"),
+        ("etape2_titre", "Résultats"),
+        ("etape2_debut", "2027-02-01"),
+        ("etape2_fin", "2027-02-28"),
+    ];
+    let launched = eventually("the service to know the organiser", WAIT, || {
+        let paul = &paul;
+        async move {
+            let sent = paul
+                .post(site, "/espace/participation/nouvelle", &fields)
+                .await;
+            (sent.status == 303).then_some(sent)
+        }
+    })
+    .await;
+    let process = launched.header("location").expect("its page").to_string();
+    let page = paul.get(site, &process).await;
+    let words = page.words();
+    assert!(words.contains("Budget participatif 2027"), "{words}");
+    assert!(
+        words.contains("Propositions — Proposer et voter"),
+        "{words}"
+    );
+    assert!(
+        words.contains("du 4 janvier 2027 au 31 janvier 2027"),
+        "{words}"
+    );
+    assert!(words.contains("Chaque participant soutient 3 propositions au plus."));
+    assert!(words.contains("Programmer une rencontre") && words.contains("Ouvrir un budget"));
+    let zoe = Person::officer(site, &sign_in, &other).await;
+    let not_theirs = zoe
+        .get(site, &format!("{process}/rencontres/nouvelle"))
+        .await;
+    assert_eq!(not_theirs.header("location"), Some("/espace/participation"));
+    assert!(
+        !get(site, &process)
+            .await
+            .words()
+            .contains("Programmer une rencontre")
+    );
+
+    // A meeting: an end before the start is refused, then scheduled online.
+    let form = paul
+        .get(site, &format!("{process}/rencontres/nouvelle"))
+        .await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let request_id = hidden(&form.body, "demande");
+    let meeting = |end: &'static str| {
+        let request_id = request_id.clone();
+        let path = format!("{process}/rencontres/nouvelle");
+        let paul = &paul;
+        async move {
+            let fields = [
+                ("demande", request_id.as_str()),
+                ("type", "meeting"),
+                ("titre", "Réunion publique"),
+                ("jour", "2027-01-15"),
+                ("debut", "18:00"),
+                ("fin", end),
+                ("lieu", ""),
+                ("en_ligne", "https://visio.thiers.example/budget"),
+                ("places", "30"),
+            ];
+            paul.post(site, &path, &fields).await
+        }
+    };
+    let backwards = meeting("17:00").await;
+    assert_eq!(backwards.status, 422, "{}", backwards.body);
+    assert!(
+        backwards
+            .words()
+            .contains("Indiquez une heure de fin après le début")
+    );
+    let scheduled = meeting("20:00").await;
+    assert_eq!(scheduled.status, 303, "{}", scheduled.body);
+    let page = get(site, scheduled.header("location").expect("its page")).await;
+    assert!(
+        page.words()
+            .contains("vendredi 15 janvier 2027, de 18 h à 20 h"),
+        "{}",
+        page.words()
+    );
+
+    // A budget, then an item from a citizen's proposal.
+    let refused = paul
+        .post(
+            site,
+            &format!("{process}/budgets/nouveau"),
+            &[("titre", "Budget 2027"), ("enveloppe", "beaucoup")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .words()
+            .contains("Indiquez un montant positif en euros")
+    );
+    let opened = paul
+        .post(
+            site,
+            &format!("{process}/budgets/nouveau"),
+            &[
+                ("titre", "Budget 2027"),
+                ("enveloppe", "5 000"),
+                ("minimum", "50 %"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let budget = opened.header("location").expect("its page").to_string();
+    assert!(
+        get(site, &budget)
+            .await
+            .words()
+            .contains("au moins 2 500,00 €"),
+        "the minimum share"
+    );
+    let tools = paul.get(site, "/espace/participation").await;
+    let etag = hidden(&tools.body, "etag");
+    let name = hidden(&tools.body, "demarche");
+    let activated = paul
+        .post(
+            site,
+            "/espace/participation",
+            &[
+                ("action", "activer"),
+                ("demarche", &name),
+                ("etape", "1"),
+                ("etag", &etag),
+            ],
+        )
+        .await;
+    assert_eq!(activated.status, 303, "{}", activated.body);
+    let camille = Person::citizen(&sign_in, "camille-budget", "Camille");
+    camille
+        .post(
+            site,
+            "/participation/profil",
+            &[("action", "inscrire"), ("pseudonyme", "Camille")],
+        )
+        .await;
+    let form = camille.get(site, &format!("{process}/proposer")).await;
+    let proposed = camille
+        .post(
+            site,
+            &format!("{process}/proposer"),
+            &[
+                ("demande", &hidden(&form.body, "demande")),
+                ("titre", "Un verger partagé"),
+                (
+                    "texte",
+                    "Des arbres fruitiers au parc de la mairie, cueillette libre.",
+                ),
+                ("theme", "Nature en ville"),
+            ],
+        )
+        .await;
+    assert_eq!(proposed.status, 303, "{}", proposed.body);
+    let page = paul.get(site, &budget).await;
+    let proposal = first_option(&page.body, "proposition");
+    let too_dear = paul
+        .post(
+            site,
+            &budget,
+            &[
+                ("action", "ajouter"),
+                ("proposition", &proposal),
+                ("cout", "6 000"),
+            ],
+        )
+        .await;
+    assert_eq!(too_dear.status, 422, "{}", too_dear.body);
+    assert!(too_dear.words().contains("dans la limite de l'enveloppe"));
+    let added = paul
+        .post(
+            site,
+            &budget,
+            &[
+                ("action", "ajouter"),
+                ("proposition", &proposal),
+                ("cout", "4 000"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = get(site, &budget).await;
+    assert!(
+        page.words().contains("Un verger partagé</a> — 4 000,00 €"),
+        "{}",
+        page.words()
+    );
+}
+
+#[tokio::test]
+async fn an_organiser_launches_a_process_and_schedules_what_it_needs_on_postgres() {
+    an_organiser_launches_a_process_and_schedules_what_it_needs(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_organiser_launches_a_process_and_schedules_what_it_needs_on_sqlite() {
+    an_organiser_launches_a_process_and_schedules_what_it_needs(Backend::Sqlite).await;
+}

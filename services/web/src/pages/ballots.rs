@@ -13,8 +13,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use fabrique_api::participation as pa;
 
+use super::common::Choice;
 use super::common::{item_status, paragraphs, refusal_reason};
-use super::forms::{self, Outcome, Problems};
+use super::forms::{self, FieldTexts, Outcome, Problems};
 use super::participation::{Viewer, process_for, process_href, to_registration};
 use crate::Web;
 use crate::fr;
@@ -50,6 +51,10 @@ struct BudgetPage {
     votes_open: bool,
     voted: bool,
     total: String,
+    /// The proposals the organiser may add (empty for anyone else).
+    candidates: Vec<Choice>,
+    /// The cost typed in a refused item form.
+    cost: String,
     problems: Problems,
     viewer: Viewer,
 }
@@ -72,7 +77,48 @@ async fn caller_ballot(
     }
 }
 
-/// The budget's page for `headers`' person; `checked` keeps a refused ballot's choice.
+/// What a refused form typed, shown again: a ballot's items, an item's proposal and
+/// cost.
+#[derive(Default)]
+struct Kept {
+    checked: Vec<String>,
+    proposal: String,
+    cost: String,
+}
+
+/// The proposals the organiser may add to `budget` as items: neither withdrawn (not
+/// listed) nor rejected, nor an item already; `chosen` is selected.
+async fn candidates(
+    web: &Web,
+    process: &str,
+    budget: &pa::Budget,
+    chosen: &str,
+) -> Result<Vec<Choice>, tonic::Status> {
+    let request = pa::ListProposalsRequest {
+        parent: process.to_string(),
+        page_size: 100,
+        ..Default::default()
+    };
+    let proposals = web
+        .api
+        .participation()
+        .list_proposals(request)
+        .await?
+        .into_inner()
+        .proposals;
+    Ok(proposals
+        .into_iter()
+        .filter(|p| p.state() != pa::ProposalState::Rejected)
+        .filter(|p| budget.items.iter().all(|item| item.proposal != p.name))
+        .map(|p| Choice {
+            selected: p.name == chosen,
+            value: p.name,
+            label: p.title,
+        })
+        .collect())
+}
+
+/// The budget's page for `headers`' person; `kept` holds what a refused form typed.
 ///
 /// Over 60 lines: the page is either a ballot or the results, and both are laid out
 /// from the same reads here.
@@ -81,7 +127,7 @@ async fn page(
     headers: &HeaderMap,
     (id, budget_id): (&str, &str),
     problems: Problems,
-    checked: &[String],
+    kept: Kept,
 ) -> Response {
     let t = web.texts;
     let p = t.participation;
@@ -104,14 +150,21 @@ async fn page(
     };
     let chosen: Vec<String> = match &ballot {
         Some(ballot) => ballot.items.clone(),
-        None => checked.to_vec(),
+        None => kept.checked.clone(),
+    };
+    let closed = budget.state() == pa::BudgetState::Closed;
+    let candidates = match &viewer.organiser {
+        Some(_) if !closed => match candidates(web, &process.name, &budget, &kept.proposal).await {
+            Ok(candidates) => candidates,
+            Err(status) => return super::from_status(t, &status),
+        },
+        _ => Vec::new(),
     };
     let minimum_bp = match budget.minimum_basis_points {
         0 => 7_000,
         bp => bp,
     };
     let minimum = budget.envelope_cents * i64::from(minimum_bp) / 10_000;
-    let closed = budget.state() == pa::BudgetState::Closed;
     let mut items: Vec<ItemView> = budget
         .items
         .iter()
@@ -148,6 +201,8 @@ async fn page(
             (_, true) => p.selected_total(budget.selected_cents, budget.envelope_cents),
             _ => String::new(),
         },
+        candidates,
+        cost: kept.cost,
         problems,
         viewer,
         title: budget.title,
@@ -161,7 +216,14 @@ pub async fn show(
     Path(ids): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    page(&web, &headers, (&ids.0, &ids.1), Problems::none(), &[]).await
+    page(
+        &web,
+        &headers,
+        (&ids.0, &ids.1),
+        Problems::none(),
+        Kept::default(),
+    )
+    .await
 }
 
 /// The citizen's ballot; the page's anchor to go back to.
@@ -180,6 +242,39 @@ async fn cast(
         .await?;
     Ok("bulletin")
 }
+
+/// The organiser adds a proposal to the budget with its cost; the anchor to go back to.
+async fn add(
+    web: &Web,
+    headers: &HeaderMap,
+    csrf: &str,
+    budget: String,
+    kept: &Kept,
+) -> Result<&'static str, Outcome> {
+    let acting = forms::submitted_for_member(web, headers, csrf)?;
+    let request = acting.authed(pa::AddBudgetItemRequest {
+        budget,
+        proposal: kept.proposal.clone(),
+        // An amount that does not read as one is refused by the service, by its field.
+        cost_cents: fr::parse_cents(&kept.cost).unwrap_or(-1),
+    });
+    web.api.participation().add_budget_item(request).await?;
+    Ok("ajouter")
+}
+
+/// The API's fields the item form shows.
+const FIELDS: &FieldTexts = &[
+    (
+        "proposal",
+        "proposition",
+        "Choisissez une proposition de la démarche, ni retirée ni écartée.",
+    ),
+    (
+        "cost_cents",
+        "cout",
+        "Indiquez un coût positif en euros, dans la limite de l'enveloppe.",
+    ),
+];
 
 /// The organiser closes the vote: the results are counted; the anchor to go back to.
 async fn close(
@@ -204,11 +299,14 @@ pub async fn act(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let t = web.texts;
-    let csrf = pairs
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let csrf = &value("csrf");
     let budget = format!("processes/{id}/budgets/{budget_id}");
     let items: Vec<String> = pairs
         .iter()
@@ -216,11 +314,15 @@ pub async fn act(
         .map(|(_, v)| v.clone())
         .collect();
     let href = format!("/participation/{id}/budgets/{budget_id}");
-    let closing = pairs.iter().any(|(k, v)| k == "action" && v == "clore");
-    let done = if closing {
-        close(&web, &headers, csrf, budget).await
-    } else {
-        cast(&web, &headers, csrf, budget, items.clone()).await
+    let kept = Kept {
+        checked: items.clone(),
+        proposal: value("proposition"),
+        cost: value("cout"),
+    };
+    let done = match value("action").as_str() {
+        "clore" => close(&web, &headers, csrf, budget).await,
+        "ajouter" => add(&web, &headers, csrf, budget, &kept).await,
+        _ => cast(&web, &headers, csrf, budget, items).await,
     };
     let status = match done {
         Ok(anchor) => return forms::see_other(&format!("{href}#{anchor}"), None),
@@ -230,8 +332,8 @@ pub async fn act(
     if refusal_reason(&status) == "NOT_A_PARTICIPANT" {
         return to_registration(&href);
     }
-    match forms::refused(t, status, &[], |r| t.participation.refusal(r)) {
-        Ok(problems) => page(&web, &headers, (&id, &budget_id), problems, &items).await,
+    match forms::refused(t, status, FIELDS, |r| t.participation.refusal(r)) {
+        Ok(problems) => page(&web, &headers, (&id, &budget_id), problems, kept).await,
         Err(response) => *response,
     }
 }

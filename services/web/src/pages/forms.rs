@@ -292,7 +292,14 @@ impl Problems {
                     .unwrap_or_default();
                 let mut unknown = Vec::new();
                 for violation in &violations {
-                    match fields.iter().find(|(api, _, _)| *api == violation.field) {
+                    // A list's item (`process.steps[1].title`) is told by the list's
+                    // entry (`process.steps.title`) when the form has no entry of its own.
+                    let unindexed = without_indexes(&violation.field);
+                    let entry = fields
+                        .iter()
+                        .find(|(api, _, _)| *api == violation.field)
+                        .or_else(|| fields.iter().find(|(api, _, _)| *api == unindexed));
+                    match entry {
                         Some((_, field, text)) => {
                             problems.fields.entry(field).or_insert(text.to_string());
                         }
@@ -343,6 +350,21 @@ impl Problems {
     }
 }
 
+/// `field` without its list indexes: `process.steps[1].title` → `process.steps.title`.
+fn without_indexes(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut in_index = false;
+    for c in field.chars() {
+        match c {
+            '[' => in_index = true,
+            ']' => in_index = false,
+            _ if !in_index => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// What a refused submission says ([`Problems::of`]), or, when the status is not a
 /// refusal of it, the error page to answer with instead.
 pub fn refused(
@@ -353,4 +375,22 @@ pub fn refused(
 ) -> Result<Problems, Box<Response>> {
     Problems::of(t, &status, fields, refusal)
         .ok_or_else(|| Box::new(super::from_status(t, &super::common::item_status(status))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_list_s_items_are_told_by_the_list_s_entry() {
+        assert_eq!(
+            without_indexes("process.steps[1].title"),
+            "process.steps.title"
+        );
+        assert_eq!(
+            without_indexes("process.territory[12]"),
+            "process.territory"
+        );
+        assert_eq!(without_indexes("display_name"), "display_name");
+    }
 }

@@ -86,6 +86,22 @@ pub async fn process_for(
     }
 }
 
+/// The process `processes/{id}` for the member it is organised by, else the page to
+/// answer with (not its organiser: the tools' page, which lists theirs).
+pub async fn organised(web: &Web, acting: &Acting, id: &str) -> Result<pa::Process, Box<Response>> {
+    let request = pa::GetProcessRequest {
+        name: format!("processes/{id}"),
+    };
+    match web.api.participation().get_process(request).await {
+        Ok(process) if process.get_ref().organiser == acting.member => Ok(process.into_inner()),
+        Ok(_) => Err(Box::new(forms::see_other(super::organising::PATH, None))),
+        Err(status) => Err(Box::new(super::from_status(
+            web.texts,
+            &super::common::item_status(status),
+        ))),
+    }
+}
+
 /// The path of a process's page, from its name.
 pub fn process_href(process: &str) -> String {
     format!("/participation/{}", id_of(process, "processes"))
@@ -157,7 +173,7 @@ pub fn steps(t: &Texts, process: &pa::Process) -> Vec<StepView> {
                 title: format!("{} — {}", p.step_kind(kind), step.title),
                 dates: match (
                     super::common::paris_date(&step.start_time),
-                    super::common::paris_date(&step.end_time),
+                    last_day(&step.end_time),
                 ) {
                     (Some(from), Some(to)) => format!("du {from} au {to}"),
                     _ => String::new(),
@@ -173,6 +189,19 @@ pub fn steps(t: &Texts, process: &pa::Process) -> Vec<StepView> {
             }
         })
         .collect()
+}
+
+/// The last day of a period ending at `end`, in Paris: a period that ends at midnight
+/// ends with the day before (steps run from one midnight to another).
+fn last_day(end: &Option<prost_types::Timestamp>) -> Option<String> {
+    use chrono::Timelike as _;
+    let end = crate::fr::in_paris(instant(end)?);
+    let day = if end.hour() == 0 && end.minute() == 0 && end.second() == 0 {
+        end.date_naive().pred_opt()?
+    } else {
+        end.date_naive()
+    };
+    Some(crate::fr::date(day))
 }
 
 /// The active step of `process`, if any.
@@ -534,6 +563,18 @@ mod tests {
             "/participation/a/budgets/x"
         );
         assert_eq!(process_href("processes/a"), "/participation/a");
+        let midnight = chrono::DateTime::parse_from_rfc3339("2027-01-31T23:00:00Z")
+            .map(|t| prost_types::Timestamp {
+                seconds: t.timestamp(),
+                nanos: 0,
+            })
+            .ok();
+        assert_eq!(last_day(&midnight).as_deref(), Some("31 janvier 2027"));
+        let evening = midnight.map(|t| prost_types::Timestamp {
+            seconds: t.seconds - 3600,
+            nanos: 0,
+        });
+        assert_eq!(last_day(&evening).as_deref(), Some("31 janvier 2027"));
         let at = |s: &str| {
             let t = chrono::DateTime::parse_from_rfc3339(s).expect("a time");
             Some(prost_types::Timestamp {

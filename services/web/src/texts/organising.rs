@@ -6,6 +6,84 @@ use fabrique_api::participation::ProposalState;
 /// The organiser's tools in one language.
 #[derive(Debug)]
 pub struct OrganisingTexts {
+    /// The link to the new process form, and its title.
+    pub new_process: &'static str,
+    /// What the form does.
+    pub new_process_intro: &'static str,
+    /// The process's title field.
+    pub title_label: &'static str,
+    /// Its description field.
+    pub description_label: &'static str,
+    /// Its hint.
+    pub description_hint: &'static str,
+    /// The territory's field.
+    pub territory_label: &'static str,
+    /// Its hint.
+    pub territory_hint: &'static str,
+    /// The themes' field.
+    pub themes_label: &'static str,
+    /// Its hint.
+    pub themes_hint: &'static str,
+    /// The box that counts only verified residents.
+    pub verified_only_label: &'static str,
+    /// The support limit's field.
+    pub limit_label: &'static str,
+    /// The threshold's field.
+    pub threshold_label: &'static str,
+    /// The reports' field.
+    pub reports_label: &'static str,
+    /// The steps' heading.
+    pub steps_legend: &'static str,
+    /// Their hint.
+    pub steps_hint: &'static str,
+    /// One step's legend (`{}`: its number).
+    pub step_legend: &'static str,
+    /// A step's kind.
+    pub kind_label: &'static str,
+    /// A step's title.
+    pub step_title_label: &'static str,
+    /// Its first day.
+    pub start_label: &'static str,
+    /// Its last day.
+    pub end_label: &'static str,
+    /// What a step opens: proposals, supports, comments, votes.
+    pub step_opens: [&'static str; 4],
+    /// The button that creates the process.
+    pub create_button: &'static str,
+    /// The link to the meeting form, and its title.
+    pub new_meeting: &'static str,
+    /// The meeting's day.
+    pub day_label: &'static str,
+    /// Its start time.
+    pub from_label: &'static str,
+    /// Its end time.
+    pub to_label: &'static str,
+    /// Its place.
+    pub place_label: &'static str,
+    /// No place: online.
+    pub no_place: &'static str,
+    /// Its online address.
+    pub online_label: &'static str,
+    /// Its seats.
+    pub seats_label: &'static str,
+    /// The button that schedules it.
+    pub schedule_button: &'static str,
+    /// The link to the budget form, and its title.
+    pub new_budget: &'static str,
+    /// The envelope's field, in euros.
+    pub envelope_label: &'static str,
+    /// The minimum share's field, in per cent.
+    pub minimum_label: &'static str,
+    /// The button that opens the budget.
+    pub open_budget_button: &'static str,
+    /// The heading of adding an item.
+    pub add_item_title: &'static str,
+    /// The proposal to add.
+    pub item_proposal_label: &'static str,
+    /// Its cost, in euros.
+    pub item_cost_label: &'static str,
+    /// The button that adds it.
+    pub add_item_button: &'static str,
     /// The minutes' field.
     pub minutes_label: &'static str,
     /// Its hint.
@@ -82,6 +160,55 @@ impl OrganisingTexts {
 
 /// In French.
 pub const FR: OrganisingTexts = OrganisingTexts {
+    new_process: "Lancer une démarche participative",
+    new_process_intro: "La démarche paraît aussitôt dans « Participation », au nom de votre \
+                        structure. Ouvrez ensuite sa première étape depuis « Mes démarches \
+                        participatives ».",
+    title_label: "Titre (3 à 150 caractères)",
+    description_label: "Présentation",
+    description_hint: "Séparez les paragraphes par une ligne vide.",
+    territory_label: "Territoire",
+    territory_hint: "Codes INSEE des communes ou SIREN des intercommunalités concernées, \
+                     séparés par des virgules.",
+    themes_label: "Thèmes des propositions",
+    themes_hint: "Un par ligne ; laissez vide pour n'en proposer aucun.",
+    verified_only_label: "Ne compter les soutiens et les votes que des habitants dont nous \
+                          avons vérifié la résidence",
+    limit_label: "Soutiens par participant (0 : sans limite)",
+    threshold_label: "Soutiens qui font étudier une proposition (0 : aucun seuil)",
+    reports_label: "Signalements qui masquent un commentaire (0 : 3)",
+    steps_legend: "Les étapes",
+    steps_hint: "Dans l'ordre ; une étape sans titre est ignorée. Chaque étape commence \
+                 après la fin de la précédente.",
+    step_legend: "Étape {}",
+    kind_label: "Type",
+    step_title_label: "Titre de l'étape",
+    start_label: "Premier jour",
+    end_label: "Dernier jour",
+    step_opens: [
+        "On peut déposer des propositions",
+        "On peut soutenir",
+        "On peut commenter",
+        "On peut voter",
+    ],
+    create_button: "Lancer la démarche",
+    new_meeting: "Programmer une rencontre",
+    day_label: "Jour",
+    from_label: "De (heure de Paris)",
+    to_label: "À",
+    place_label: "Lieu de la carte",
+    no_place: "Aucun : en ligne",
+    online_label: "Ou adresse en ligne (https)",
+    seats_label: "Places",
+    schedule_button: "Programmer la rencontre",
+    new_budget: "Ouvrir un budget participatif",
+    envelope_label: "Enveloppe (en euros)",
+    minimum_label: "Part de l'enveloppe qu'un bulletin doit atteindre (en %, 70 si vide)",
+    open_budget_button: "Ouvrir le budget",
+    add_item_title: "Ajouter un projet au budget",
+    item_proposal_label: "Proposition",
+    item_cost_label: "Coût (en euros)",
+    add_item_button: "Ajouter le projet",
     minutes_label: "Compte rendu",
     minutes_hint: "Publié sur cette page ; séparez les paragraphes par une ligne vide.",
     minutes_button: "Publier le compte rendu",

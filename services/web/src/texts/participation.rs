@@ -407,6 +407,9 @@ impl ParticipationTexts {
                 euros("minimum_cents")
             ),
             "ORGANISER_NOT_ACTIVE" => "Le membre organisateur n'est pas actif.".into(),
+            "PLACE_NOT_LISTED" => "Ce lieu n'est pas publié sur la carte des lieux : \
+                choisissez-en un autre, ou une adresse en ligne."
+                .into(),
             _ => return None,
         })
     }
