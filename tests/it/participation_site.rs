@@ -133,49 +133,7 @@ async fn an_inhabitant_takes_part_and_the_organiser_verifies_her_residence_on_th
     );
     accessible(&lea, "a refused support").await;
 
-    // The Département records her residence from the number she shows.
-    let organiser = signed_in_for(&site, &departement(&site).await.name).await;
-    organiser.goto(&site.url("/espace/participation")).await;
-    heading_with(&organiser, "Mes démarches participatives").await;
-    let tools = read(&organiser).await;
-    assert!(tools.contains("Quelle route pour demain ?"), "{tools}");
-    accessible(&organiser, "/espace/participation").await;
-    organiser
-        .type_into(&organiser.find("#numero").await, &number)
-        .await;
-    organiser
-        .click(&link_or_button(&organiser, "Enregistrer la vérification").await)
-        .await;
-    arrived(&organiser, "?fait=verifie").await;
-    for_the_guides(&organiser, "organisation", "main").await;
-    // The organiser's forms pass axe-core too.
-    for (path, heading) in [
-        (
-            "/espace/participation/nouvelle".to_string(),
-            "Lancer une démarche",
-        ),
-        (
-            format!("{}/rencontres/nouvelle", path_of(&process)),
-            "Programmer une rencontre",
-        ),
-        (
-            format!("{}/budgets/nouveau", path_of(&process)),
-            "Ouvrir un budget",
-        ),
-    ] {
-        organiser.goto(&site.url(&path)).await;
-        heading_with(&organiser, heading).await;
-        accessible(&organiser, &path).await;
-    }
-    organiser.goto(&proposal).await;
-    heading_with(&organiser, "Faucher plus tard").await;
-    let as_organiser = read(&organiser).await;
-    assert!(
-        as_organiser.contains("Répondre à la proposition"),
-        "{as_organiser}"
-    );
-    accessible(&organiser, "a proposal, for its organiser").await;
-    organiser.quit().await;
+    Box::pin(organiser_verifies(&site, &number, &process, &proposal)).await;
 
     // Now her support counts; she comments, then registers for the conference.
     lea.goto(&proposal).await;
@@ -197,24 +155,118 @@ async fn an_inhabitant_takes_part_and_the_organiser_verifies_her_residence_on_th
     arrived(&lea, "#commentaires").await;
     assert!(read(&lea).await.contains("Léa du Livradois"));
     for_the_guides(&lea, "proposition", "#soutiens").await;
-    lea.goto(&process).await;
-    lea.click(&link_with_text(&lea, "Conférence citoyenne").await)
+    Box::pin(proposes_at_a_place(&lea, &process)).await;
+    Box::pin(registers_for_the_conference(&lea, &process)).await;
+    Box::pin(votes_in_thiers(&site, &lea)).await;
+    lea.quit().await;
+}
+
+/// The Département, signed in for its member, records Léa's residence from `number`,
+/// and its forms pass axe-core.
+async fn organiser_verifies(site: &SeededSite, number: &str, process: &str, proposal: &str) {
+    // The Département records her residence from the number she shows.
+    let organiser = signed_in_for(site, &departement(site).await.name).await;
+    organiser.goto(&site.url("/espace/participation")).await;
+    heading_with(&organiser, "Mes démarches participatives").await;
+    let tools = read(&organiser).await;
+    assert!(tools.contains("Quelle route pour demain ?"), "{tools}");
+    accessible(&organiser, "/espace/participation").await;
+    organiser
+        .type_into(&organiser.find("#numero").await, number)
         .await;
-    heading_with(&lea, "Conférence citoyenne").await;
-    accessible(&lea, "a meeting").await;
-    lea.click(&link_or_button(&lea, "M'inscrire").await).await;
-    arrived(&lea, "#inscription").await;
-    let meeting = read(&lea).await;
+    organiser
+        .click(&link_or_button(&organiser, "Enregistrer la vérification").await)
+        .await;
+    arrived(&organiser, "?fait=verifie").await;
+    for_the_guides(&organiser, "organisation", "main").await;
+    // The organiser's forms pass axe-core too.
+    for (path, heading) in [
+        (
+            "/espace/participation/nouvelle".to_string(),
+            "Lancer une démarche",
+        ),
+        (
+            format!("{}/rencontres/nouvelle", path_of(process)),
+            "Programmer une rencontre",
+        ),
+        (
+            format!("{}/budgets/nouveau", path_of(process)),
+            "Ouvrir un budget",
+        ),
+    ] {
+        organiser.goto(&site.url(&path)).await;
+        heading_with(&organiser, heading).await;
+        accessible(&organiser, &path).await;
+    }
+    organiser.goto(proposal).await;
+    heading_with(&organiser, "Faucher plus tard").await;
+    let as_organiser = read(&organiser).await;
+    assert!(
+        as_organiser.contains("Répondre à la proposition"),
+        "{as_organiser}"
+    );
+    accessible(&organiser, "a proposal, for its organiser").await;
+    organiser.quit().await;
+}
+
+/// Léa proposes an idea at a place of the map.
+async fn proposes_at_a_place(lea: &Browser, process: &str) {
+    // She proposes an idea at a place of the map.
+    lea.goto(process).await;
+    lea.click(&link_or_button(lea, "Déposer une proposition").await)
+        .await;
+    heading_with(lea, "Déposer une proposition").await;
+    accessible(lea, "the proposal form").await;
+    lea.type_into(
+        &lea.find("#titre").await,
+        "Un abri vélo devant l'Hôtel du Département",
+    )
+    .await;
+    lea.type_into(
+        &lea.find("#texte").await,
+        "Les agents et les visiteurs viendraient plus souvent à vélo s'ils pouvaient le garer à l'abri.",
+    )
+    .await;
+    lea.execute(
+        "const place = [...document.querySelectorAll('#lieu option')]
+           .find(o => o.textContent.includes('Hôtel du Département'));
+         document.querySelector('#lieu').value = place.value;",
+        vec![],
+    )
+    .await;
+    lea.click(&link_or_button(lea, "Publier la proposition").await)
+        .await;
+    heading_with(lea, "Un abri vélo").await;
+    let proposed = read(lea).await;
+    assert!(
+        proposed.contains("Proposée par Léa du Livradois"),
+        "{proposed}"
+    );
+    assert!(proposed.contains("Où : Salle des assemblées"), "{proposed}");
+}
+
+/// Léa registers for the citizen conference.
+async fn registers_for_the_conference(lea: &Browser, process: &str) {
+    lea.goto(process).await;
+    lea.click(&link_with_text(lea, "Conférence citoyenne").await)
+        .await;
+    heading_with(lea, "Conférence citoyenne").await;
+    accessible(lea, "a meeting").await;
+    lea.click(&link_or_button(lea, "M'inscrire").await).await;
+    arrived(lea, "#inscription").await;
+    let meeting = read(lea).await;
     assert!(meeting.contains("Vous êtes inscrit"), "{meeting}");
     assert!(meeting.contains("samedi 6 février 2027"), "{meeting}");
+}
 
-    // Thiers's budget: three projects within the envelope.
+/// Léa votes in Thiers's budget: three projects within the envelope.
+async fn votes_in_thiers(site: &SeededSite, lea: &Browser) {
     lea.goto(&site.url("/participation")).await;
-    lea.click(&link_with_text(&lea, "Budget participatif de Thiers").await)
+    lea.click(&link_with_text(lea, "Budget participatif de Thiers").await)
         .await;
-    lea.click(&link_with_text(&lea, "Budget 2027").await).await;
-    heading_with(&lea, "Budget 2027").await;
-    accessible(&lea, "a budget").await;
+    lea.click(&link_with_text(lea, "Budget 2027").await).await;
+    heading_with(lea, "Budget 2027").await;
+    accessible(lea, "a budget").await;
     for item in ["Un jardin partagé", "Des bancs", "Une boîte à livres"] {
         let mut checked = false;
         for label in lea.find_all("main form label").await {
@@ -225,13 +277,12 @@ async fn an_inhabitant_takes_part_and_the_organiser_verifies_her_residence_on_th
         }
         assert!(checked, "{item} on the ballot");
     }
-    lea.click(&link_or_button(&lea, "Voter").await).await;
-    arrived(&lea, "#bulletin").await;
-    let ballot = read(&lea).await;
+    lea.click(&link_or_button(lea, "Voter").await).await;
+    arrived(lea, "#bulletin").await;
+    let ballot = read(lea).await;
     assert!(
         ballot.contains("Votre bulletin est enregistré : 15 000,00 €"),
         "{ballot}"
     );
-    for_the_guides(&lea, "budget-participatif", "main").await;
-    lea.quit().await;
+    for_the_guides(lea, "budget-participatif", "main").await;
 }

@@ -335,7 +335,7 @@ impl Web {
                 pages::participation::PROFILE_PATH,
                 get(pages::participant::show).post(pages::participant::act),
             )
-            .route("/participation/{id}", get(pages::participation::show))
+            .route("/participation/{id}", get(pages::process::show))
             .route(
                 "/participation/{id}/rencontres.ics",
                 get(pages::participation::calendar),

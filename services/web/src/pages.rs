@@ -32,6 +32,7 @@ pub mod organising;
 pub mod participant;
 pub mod participation;
 pub mod places;
+pub mod process;
 pub mod profile;
 pub mod programmes;
 pub mod projects;

@@ -11,6 +11,7 @@ pub mod instruction;
 pub mod needs;
 pub mod offers;
 pub mod organising;
+pub mod participant;
 pub mod participation;
 pub mod profile;
 pub mod projects;
@@ -215,6 +216,8 @@ pub struct Texts {
     pub forms: &'static forms::FormTexts,
     /// Citizen participation.
     pub participation: &'static participation::ParticipationTexts,
+    /// A participant's profile.
+    pub participant: &'static participant::ParticipantTexts,
     /// The organiser's tools of citizen participation.
     pub organising: &'static organising::OrganisingTexts,
     /// Monday to Sunday.
@@ -331,6 +334,7 @@ pub const FR: Texts = Texts {
     needs: &needs::FR,
     participation: &participation::FR,
     organising: &organising::FR,
+    participant: &participant::FR,
     days: [
         "Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche",
     ],

@@ -471,6 +471,23 @@ async fn citizens_take_part_and_the_organiser_answers(backend: Backend) {
     assert!(page.words().contains("plan vélo 2027"));
     assert!(page.words().contains("Retenue"));
 
+    // The process's page filters its proposals.
+    let accepted = get(site, &format!("{base}?etat=accepted")).await;
+    assert!(accepted.words().contains("Des bandes cyclables protégées"));
+    let none = get(site, &format!("{base}?etat=rejected&theme=Mobilit%C3%A9s")).await;
+    assert!(
+        none.words()
+            .contains("Aucune proposition ne répond à ces critères."),
+        "{}",
+        none.words()
+    );
+    let stale = get(site, &format!("{base}?page=pas-un-jeton")).await;
+    assert_eq!(
+        stale.header("location"),
+        Some(base.as_str()),
+        "the first page"
+    );
+
     // An officer signed in for a member does not take part.
     let refused = anne.post(site, &proposal, &[("action", "soutenir")]).await;
     assert_eq!(refused.status, 403, "{}", refused.body);

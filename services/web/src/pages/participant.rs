@@ -123,7 +123,7 @@ pub async fn show(
         Ok(citizen) => citizen,
         Err(response) => return *response,
     };
-    let done = (asked.fait == "efface").then_some(web.texts.participation.erased);
+    let done = (asked.fait == "efface").then_some(web.texts.participant.erased);
     let kept = (String::new(), Problems::none());
     page(&web, &citizen, back_to(&asked.retour), done, kept).await
 }

@@ -1,9 +1,10 @@
-//! "Participation citoyenne": the processes (démarches) of the alliance's collectivities
-//! and a process's page — its organiser, its dated steps and what the active one opens,
-//! its proposals by support, its meetings, its budgets — with the process's meetings as
-//! an iCalendar file and its proposals and answers as open data (CSV). Reads the
-//! participation service's public calls; what a signed-in person may do there is in
-//! `proposals`, `meetings`, `ballots` (citizens) and `organising` (the organiser).
+//! "Participation citoyenne": the processes (démarches) of the alliance's collectivities,
+//! the process's meetings as an iCalendar file and its proposals, answers and budget
+//! results as open data (CSV), and what the section's pages share: who looks at them
+//! ([`Viewer`]), a process's steps, the paths of its items. A process's page is
+//! `process`; what a signed-in person may do is in `proposals`, `proposing`, `meetings`,
+//! `ballots`, `participant` (citizens), `organising` and the `new_*` forms (the
+//! organiser).
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use fabrique_api::participation as pa;
 use serde::Deserialize;
 
-use super::common::{Link, id_of, instant, item_status, member_link, member_names, paragraphs};
+use super::common::{Link, id_of, instant, item_status, member_link, member_names};
 use super::forms::{self, Acting, Citizen};
 use crate::Web;
 use crate::texts::Texts;
@@ -284,171 +285,6 @@ pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> 
             .then(|| super::href("/participation", &[("page", &response.next_page_token)])),
         paged: !paging.page.is_empty(),
     })
-}
-
-/// A proposal in a process's list.
-pub struct ProposalCard {
-    /// Its page.
-    pub href: String,
-    /// Its title.
-    pub title: String,
-    /// Its state, in French.
-    pub state: &'static str,
-    /// Its supports, in French.
-    pub supports: String,
-    /// Its theme.
-    pub theme: String,
-}
-
-/// A meeting in a process's page.
-struct MeetingCard {
-    href: String,
-    title: String,
-    kind: &'static str,
-    when: String,
-    cancelled: bool,
-}
-
-#[derive(Template)]
-#[template(path = "process.html")]
-struct ProcessPage {
-    t: &'static Texts,
-    title: String,
-    href: String,
-    organiser: Option<Link>,
-    description: Vec<String>,
-    steps: Vec<StepView>,
-    open_now: Option<String>,
-    rules: Vec<String>,
-    proposals_open: bool,
-    proposals: Vec<ProposalCard>,
-    meetings: Vec<MeetingCard>,
-    budgets: Vec<Link>,
-    viewer: Viewer,
-}
-
-/// The proposals of `process` as its page lists them, most supported first.
-async fn proposal_cards(
-    web: &Web,
-    process: &pa::Process,
-) -> Result<Vec<ProposalCard>, tonic::Status> {
-    let p = web.texts.participation;
-    let request = pa::ListProposalsRequest {
-        parent: process.name.clone(),
-        page_size: 100,
-        order: pa::ProposalOrder::MostSupported as i32,
-        ..Default::default()
-    };
-    let proposals = web
-        .api
-        .participation()
-        .list_proposals(request)
-        .await?
-        .into_inner()
-        .proposals;
-    Ok(proposals
-        .iter()
-        .map(|proposal| ProposalCard {
-            href: item_href(&proposal.name),
-            title: proposal.title.clone(),
-            state: p.proposal_state(proposal.state()),
-            supports: p.supports(
-                proposal.support_count,
-                process.support_threshold,
-                proposal.threshold_reached,
-            ),
-            theme: proposal.theme.clone(),
-        })
-        .collect())
-}
-
-/// What the process asks of those who support and vote, as sentences.
-fn rules(t: &Texts, process: &pa::Process) -> Vec<String> {
-    let p = t.participation;
-    let mut rules = vec![p.support_limit(process.support_limit)];
-    if process.verified_only {
-        rules.push(p.verified_only().to_string());
-    }
-    rules.retain(|r| !r.is_empty());
-    rules
-}
-
-/// `GET /participation/{id}`.
-///
-/// Over 60 lines: the page gathers five reads (the process, its proposals, meetings and
-/// budgets, its organiser's name) and lays each out, in the page's order.
-pub async fn show(
-    State(web): State<Arc<Web>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let t = web.texts;
-    let p = t.participation;
-    let mut api = web.api.participation();
-    let (process, viewer) = match process_for(&web, &headers, &id).await {
-        Ok(found) => found,
-        Err(response) => return *response,
-    };
-    let name = process.name.clone();
-    let proposals = proposal_cards(&web, &process).await;
-    let meetings = api
-        .list_meetings(pa::ListMeetingsRequest {
-            parent: name.clone(),
-            page_size: 100,
-            ..Default::default()
-        })
-        .await;
-    let budgets = api
-        .list_budgets(pa::ListBudgetsRequest {
-            parent: name.clone(),
-        })
-        .await;
-    let names = member_names(&web, vec![process.organiser.clone()]).await;
-    let (proposals, meetings, budgets, names) = match (proposals, meetings, budgets, names) {
-        (Ok(p), Ok(m), Ok(b), Ok(n)) => (p, m.into_inner().meetings, b.into_inner().budgets, n),
-        (Err(status), ..) | (_, Err(status), ..) | (.., Err(status), _) | (.., Err(status)) => {
-            return super::from_status(t, &status);
-        }
-    };
-    let active = active_step(&process);
-    let page = ProcessPage {
-        t,
-        href: process_href(&process.name),
-        organiser: member_link(&names, &process.organiser),
-        description: paragraphs(&process.description),
-        steps: steps(t, &process),
-        open_now: active.map(|s| {
-            p.opens(
-                s.proposals_open,
-                s.supports_open,
-                s.comments_open,
-                s.votes_open,
-            )
-        }),
-        rules: rules(t, &process),
-        proposals_open: active.is_some_and(|s| s.proposals_open),
-        proposals,
-        meetings: meetings
-            .iter()
-            .map(|m| MeetingCard {
-                href: item_href(&m.name),
-                title: m.title.clone(),
-                kind: p.meeting_kind(m.kind()),
-                when: meeting_time(m),
-                cancelled: m.cancelled,
-            })
-            .collect(),
-        budgets: budgets
-            .iter()
-            .map(|b| Link {
-                href: item_href(&b.name),
-                text: format!("{} — {}", b.title, p.budget_state(b.state())),
-            })
-            .collect(),
-        viewer,
-        title: process.title,
-    };
-    forms::private(axum::http::StatusCode::OK, &page)
 }
 
 /// A file to download: its type, its name, its bytes.

@@ -365,14 +365,14 @@ async fn citizen_acts(
                 .await?;
             Ok("soutiens")
         }
-        "signaler" if form.comment.starts_with(&format!("{name}/comments/")) => {
+        "signaler" => {
             let request = pa::ReportCommentRequest {
                 name: form.comment.clone(),
             };
             api.report_comment(citizen.authed(request)).await?;
             Ok("commentaires")
         }
-        _ => {
+        "commenter" => {
             let request = pa::CreateCommentRequest {
                 parent: name,
                 body: form.commentaire.trim().to_string(),
@@ -380,6 +380,7 @@ async fn citizen_acts(
             api.create_comment(citizen.authed(request)).await?;
             Ok("commentaires")
         }
+        _ => Err(tonic::Status::invalid_argument("action").into()),
     }
 }
 

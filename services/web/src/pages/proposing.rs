@@ -30,6 +30,8 @@ struct ProposeForm {
     title: String,
     body: String,
     themes: Vec<Choice>,
+    /// The places of the map, for where it would happen.
+    places: Vec<Choice>,
     problems: Problems,
 }
 
@@ -46,6 +48,9 @@ pub struct Proposed {
     texte: String,
     #[serde(default)]
     theme: String,
+    /// A place of the map (its id), or none.
+    #[serde(default)]
+    lieu: String,
 }
 
 const PROPOSAL_FIELDS: &FieldTexts = &[
@@ -67,7 +72,7 @@ const PROPOSAL_FIELDS: &FieldTexts = &[
 ];
 
 /// The form for `process`, with what was typed and refused.
-fn propose_form(
+async fn propose_form(
     web: &Web,
     process: &pa::Process,
     csrf: String,
@@ -85,8 +90,20 @@ fn propose_form(
         label: theme.clone(),
         selected: *theme == sent.theme,
     }));
+    let places = match super::nearby::listed_places(web).await {
+        Ok(places) => places
+            .into_iter()
+            .map(|p| Choice {
+                selected: p.id == sent.lieu,
+                value: p.id,
+                label: p.label,
+            })
+            .collect(),
+        Err(status) => return super::from_status(t, &status),
+    };
     let page = ProposeForm {
         t,
+        places,
         process_title: process.title.clone(),
         href: process_href(&process.name),
         csrf,
@@ -116,13 +133,16 @@ pub async fn new(
         .get_process(pa::GetProcessRequest { name })
         .await
     {
-        Ok(process) => propose_form(
-            &web,
-            &process.into_inner(),
-            citizen.session.csrf,
-            Proposed::default(),
-            Problems::none(),
-        ),
+        Ok(process) => {
+            propose_form(
+                &web,
+                &process.into_inner(),
+                citizen.session.csrf,
+                Proposed::default(),
+                Problems::none(),
+            )
+            .await
+        }
         Err(status) => super::from_status(t, &item_status(status)),
     }
 }
@@ -147,6 +167,11 @@ pub async fn create(
             title: sent.titre.trim().to_string(),
             body: sent.texte.trim().to_string(),
             theme: sent.theme.clone(),
+            place: if sent.lieu.is_empty() {
+                String::new()
+            } else {
+                format!("places/{}", sent.lieu)
+            },
             ..Default::default()
         }),
         request_id: forms::request_id(&sent.request_id),
@@ -170,13 +195,16 @@ pub async fn create(
         .get_process(pa::GetProcessRequest { name: parent })
         .await
     {
-        Ok(process) => propose_form(
-            &web,
-            &process.into_inner(),
-            citizen.session.csrf,
-            sent,
-            problems,
-        ),
+        Ok(process) => {
+            propose_form(
+                &web,
+                &process.into_inner(),
+                citizen.session.csrf,
+                sent,
+                problems,
+            )
+            .await
+        }
         Err(status) => super::from_status(t, &item_status(status)),
     }
 }

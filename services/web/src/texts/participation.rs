@@ -35,6 +35,18 @@ pub struct ParticipationTexts {
     pub proposals_title: &'static str,
     /// No proposal yet.
     pub no_proposals: &'static str,
+    /// No proposal matches the filters.
+    pub no_matching_proposals: &'static str,
+    /// The order filter's label.
+    pub order_label: &'static str,
+    /// Most supported first.
+    pub most_supported: &'static str,
+    /// Newest first.
+    pub newest: &'static str,
+    /// The state filter's label.
+    pub state_label: &'static str,
+    /// The next page of proposals.
+    pub next_proposals: &'static str,
     /// The link to the proposal form, and its title.
     pub propose_link: &'static str,
     /// What the proposal form asks.
@@ -49,6 +61,10 @@ pub struct ParticipationTexts {
     pub theme_label: &'static str,
     /// No theme chosen.
     pub no_theme: &'static str,
+    /// The place field of a proposal.
+    pub place_label: &'static str,
+    /// No place.
+    pub no_place: &'static str,
     /// The button that publishes a proposal.
     pub propose_button: &'static str,
     /// The meetings' heading.
@@ -105,38 +121,6 @@ pub struct ParticipationTexts {
     pub citizens_only_title: &'static str,
     /// Its text.
     pub citizens_only: &'static str,
-    /// The participant page's title.
-    pub participant_title: &'static str,
-    /// What the pseudonym form says.
-    pub pseudonym_intro: &'static str,
-    /// The pseudonym field.
-    pub pseudonym_label: &'static str,
-    /// Its hint.
-    pub pseudonym_hint: &'static str,
-    /// The button that registers.
-    pub register_button: &'static str,
-    /// Before one's pseudonym.
-    pub your_pseudonym: &'static str,
-    /// Before one's participant number.
-    pub your_number: &'static str,
-    /// What the number is for.
-    pub number_hint: &'static str,
-    /// Nobody verified one's residence.
-    pub not_verified: &'static str,
-    /// Before the organisers that verified one's residence.
-    pub verified_by: &'static str,
-    /// The erasure's heading.
-    pub erase_title: &'static str,
-    /// What erasing does.
-    pub erase_intro: &'static str,
-    /// The box to check.
-    pub erase_confirm: &'static str,
-    /// The button.
-    pub erase_button: &'static str,
-    /// Said after erasing.
-    pub erased: &'static str,
-    /// The link to one's participant page, from one's space.
-    pub participant_link: &'static str,
     /// Before a meeting's time.
     pub meeting_when: &'static str,
     /// Before a meeting's place.
@@ -434,6 +418,12 @@ pub const FR: ParticipationTexts = ParticipationTexts {
     open_now: "En ce moment, vous pouvez",
     proposals_title: "Les propositions",
     no_proposals: "Aucune proposition pour l'instant.",
+    no_matching_proposals: "Aucune proposition ne répond à ces critères.",
+    order_label: "Ordre",
+    most_supported: "Les plus soutenues d'abord",
+    newest: "Les plus récentes d'abord",
+    state_label: "État",
+    next_proposals: "Propositions suivantes",
     propose_link: "Déposer une proposition",
     propose_intro: "Votre proposition sera publiée sous votre pseudonyme : les autres \
                     participants pourront la soutenir et la commenter, et l'organisateur y \
@@ -443,6 +433,8 @@ pub const FR: ParticipationTexts = ParticipationTexts {
     proposal_body_hint: "15 caractères au moins : ce que vous proposez, où, pour qui.",
     theme_label: "Thème",
     no_theme: "Sans thème",
+    place_label: "Où (un lieu de la carte, si elle en concerne un)",
+    no_place: "Aucun lieu en particulier",
     propose_button: "Publier la proposition",
     meetings_title: "Les rencontres",
     no_meetings: "Aucune rencontre n'est prévue.",
@@ -477,28 +469,6 @@ pub const FR: ParticipationTexts = ParticipationTexts {
     citizens_only: "Pour participer, connectez-vous avec votre compte personnel auprès du \
                     fournisseur d'identité : une connexion par lien au nom d'un membre ne \
                     permet pas de participer.",
-    participant_title: "Mon profil de participant",
-    pseudonym_intro: "Choisissez le pseudonyme sous lequel vos propositions et commentaires \
-                      paraîtront. Votre nom et votre adresse électronique ne sont jamais \
-                      montrés.",
-    pseudonym_label: "Pseudonyme",
-    pseudonym_hint: "2 à 40 caractères, pas une adresse électronique.",
-    register_button: "Participer sous ce pseudonyme",
-    your_pseudonym: "Votre pseudonyme",
-    your_number: "Votre numéro de participant",
-    number_hint: "Donnez-le à votre mairie avec un justificatif de domicile : elle pourra \
-                  vérifier votre résidence, ce que certaines démarches demandent pour \
-                  soutenir et voter.",
-    not_verified: "Aucune collectivité n'a encore vérifié votre résidence.",
-    verified_by: "Résidence vérifiée par",
-    erase_title: "Supprimer mon profil",
-    erase_intro: "Votre pseudonyme et vos vérifications sont effacés. Vos propositions et \
-                  commentaires restent, signés « [compte supprimé] » ; vos soutiens et vos \
-                  votes restent comptés.",
-    erase_confirm: "Je comprends : mon profil de participant sera supprimé",
-    erase_button: "Supprimer mon profil",
-    erased: "Votre profil de participant est supprimé.",
-    participant_link: "Mon profil de participant (participation citoyenne)",
     meeting_when: "Quand",
     meeting_where: "Où",
     meeting_online: "En ligne",
