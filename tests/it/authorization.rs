@@ -161,6 +161,68 @@ fn unlisted_reason(
     (!listed).then_some(reason)
 }
 
+/// One call of a table: `method` with `body` and `token`, by `label`. Records in
+/// `failures` an answer other than `expected`, and a refusal its proto does not list.
+pub(super) struct Checked<'a> {
+    channel: &'a Channel,
+    refusals: &'a std::collections::BTreeMap<String, BTreeSet<String>>,
+    failures: Vec<String>,
+    count: usize,
+}
+
+impl<'a> Checked<'a> {
+    pub(super) fn new(
+        channel: &'a Channel,
+        refusals: &'a std::collections::BTreeMap<String, BTreeSet<String>>,
+    ) -> Self {
+        Checked {
+            channel,
+            refusals,
+            failures: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Calls `method` as `label` and checks its answer.
+    pub(super) async fn call(
+        &mut self,
+        (method, label): (&str, &str),
+        body: Bytes,
+        token: Option<&str>,
+        expected: Code,
+    ) {
+        let (code, message) = match call(self.channel, method, body, token).await {
+            Ok(_) => (Code::Ok, String::new()),
+            Err(status) => {
+                if let Some(reason) = unlisted_reason(self.refusals, method, &status) {
+                    self.failures.push(format!(
+                        "{method} by {label}: refused with {reason:?}, which its proto's \
+                         enum Refusal does not list"
+                    ));
+                }
+                (status.code(), status.message().to_string())
+            }
+        };
+        self.count += 1;
+        if code != expected {
+            self.failures.push(format!(
+                "{method} by {label}: expected {expected:?}, got {code:?} {message}"
+            ));
+        }
+    }
+
+    /// Fails the test with every call the table did not foresee.
+    pub(super) fn assert_as_the_table_says(self) {
+        assert!(
+            self.failures.is_empty(),
+            "{} of {} calls were not answered as the table says:\n{}",
+            self.failures.len(),
+            self.count,
+            self.failures.join("\n")
+        );
+    }
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -2006,8 +2068,7 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
     let fx = Fixture::new(&platform).await;
     let refused = refused_tokens();
     let refusals = declared_refusals();
-    let mut failures = Vec::new();
-    let mut checked = 0;
+    let mut checked = Checked::new(&fx.channel, &refusals);
     for (method, expect) in TABLE {
         let mut callers: Vec<(String, Caller, Option<String>, Code)> = refused
             .iter()
@@ -2045,32 +2106,12 @@ async fn every_rpc_refuses_whoever_may_not_call_it() {
                 Caller::Owner => owner_token.or(token),
                 _ => token,
             };
-            let (code, message) = match call(&fx.channel, method, body, token.as_deref()).await {
-                Ok(_) => (Code::Ok, String::new()),
-                Err(status) => {
-                    if let Some(reason) = unlisted_reason(&refusals, method, &status) {
-                        failures.push(format!(
-                            "{method} by {label}: refused with {reason:?}, which its proto's \
-                             enum Refusal does not list"
-                        ));
-                    }
-                    (status.code(), status.message().to_string())
-                }
-            };
-            checked += 1;
-            if code != expected {
-                failures.push(format!(
-                    "{method} by {label}: expected {expected:?}, got {code:?} {message}"
-                ));
-            }
+            checked
+                .call((method, &label), body, token.as_deref(), expected)
+                .await;
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} calls were not answered as the table says:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    checked.assert_as_the_table_says();
 }
 
 // ------------------------------------------------------------------ private data

@@ -34,13 +34,33 @@ pub fn proposal_name(process: Uuid, id: Uuid) -> String {
     format!("{}/proposals/{id}", process_name(process))
 }
 
+/// Splits `{parent}/{collection}/{id}` into the parent's name and the id; `shape` is
+/// the name's pattern, said when it is not one.
+pub fn split_child<'a>(
+    name: &'a str,
+    collection: &str,
+    shape: &str,
+) -> Result<(&'a str, Uuid), Invalid> {
+    let invalid = || Invalid::new(format!("must be {shape}"));
+    let (parent, id) = name
+        .split_once(&format!("/{collection}/"))
+        .ok_or_else(invalid)?;
+    Ok((parent, Uuid::parse_str(id).map_err(|_| invalid())?))
+}
+
+/// Parses `processes/{p}/{collection}/{id}` into both ids.
+pub fn parse_process_child(name: &str, collection: &str) -> Result<(Uuid, Uuid), Invalid> {
+    let shape = format!("processes/{{id}}/{collection}/{{id}}");
+    let (process, id) = split_child(name, collection, &shape)?;
+    Ok((
+        fabrique_types::resource::parse_name("processes", process)?,
+        id,
+    ))
+}
+
 /// Parses `processes/{p}/proposals/{id}` into both ids.
 pub fn parse_proposal_name(name: &str) -> Result<(Uuid, Uuid), Invalid> {
-    let shape = || Invalid::new("must be processes/{id}/proposals/{id}");
-    let (process, proposal) = name.split_once("/proposals/").ok_or_else(shape)?;
-    let process = fabrique_types::resource::parse_name("processes", process)?;
-    let proposal = Uuid::parse_str(proposal).map_err(|_| shape())?;
-    Ok((process, proposal))
+    parse_process_child(name, "proposals")
 }
 
 /// Text between `min` and `max` characters once trimmed, said in those words.

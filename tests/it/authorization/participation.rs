@@ -11,9 +11,7 @@ use fabrique_testkit::{Backend, TestPlatform, authed};
 use tonic::Code;
 use tonic::transport::Channel;
 
-use super::{
-    FP, NF, OK, PD, U, call, declared_refusals, encoded, refused_tokens, unlisted_reason, valid,
-};
+use super::{Checked, FP, NF, OK, PD, U, declared_refusals, encoded, refused_tokens, valid};
 use crate::participation::consultation;
 
 /// What each caller gets.
@@ -594,8 +592,7 @@ async fn participation_answers_each_kind_of_caller() {
     let platform = super::platform(Backend::Postgres).await;
     let fx = Fixture::new(&platform).await;
     let refusals = declared_refusals();
-    let mut failures = Vec::new();
-    let mut checked = 0;
+    let mut checked = Checked::new(&fx.channel, &refusals);
     for (method, who) in TABLE {
         let mut callers: Vec<(String, Caller, Option<String>, Code)> = refused_tokens()
             .into_iter()
@@ -621,32 +618,12 @@ async fn participation_answers_each_kind_of_caller() {
         }
         for (label, _, token, expected) in callers {
             let body = fx.request(method).await;
-            let (code, message) = match call(&fx.channel, method, body, token.as_deref()).await {
-                Ok(_) => (Code::Ok, String::new()),
-                Err(status) => {
-                    if let Some(reason) = unlisted_reason(&refusals, method, &status) {
-                        failures.push(format!(
-                            "{method} by {label}: refused with {reason:?}, which the proto's \
-                             enum Refusal does not list"
-                        ));
-                    }
-                    (status.code(), status.message().to_string())
-                }
-            };
-            checked += 1;
-            if code != expected {
-                failures.push(format!(
-                    "{method} by {label}: expected {expected:?}, got {code:?} {message}"
-                ));
-            }
+            checked
+                .call((method, &label), body, token.as_deref(), expected)
+                .await;
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} calls were not answered as the table says:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    checked.assert_as_the_table_says();
 }
 
 /// An online meeting in a week, twenty seats.

@@ -230,17 +230,8 @@ impl Participation {
         page_token: &str,
         fingerprint: u64,
     ) -> Result<(Vec<Proposal>, String), Error> {
-        let skip = match page_token {
-            "" => 0,
-            token => {
-                let bytes = page::decode(token, fingerprint)?;
-                let bytes: [u8; 8] = bytes.try_into().map_err(|_| {
-                    Error::invalid("page_token", "is not a page token of this method")
-                })?;
-                u64::from_le_bytes(bytes)
-            }
-        };
-        let mut proposals = store::proposal::list(
+        let skip = page::decode_offset(page_token, fingerprint)?;
+        let proposals = store::proposal::list(
             &self.db,
             process,
             filter,
@@ -248,13 +239,8 @@ impl Participation {
             page_size + 1,
         )
         .await?;
-        let next = if proposals.len() as u64 > page_size {
-            proposals.truncate(page_size as usize);
-            page::encode(fingerprint, &(skip + page_size).to_le_bytes())
-        } else {
-            String::new()
-        };
-        Ok((proposals, next))
+        let page = page::Page::at_offset(proposals, skip, page_size, fingerprint);
+        Ok((page.items, page.next_page_token))
     }
 
     /// Its author withdraws a PUBLISHED proposal nobody supports.

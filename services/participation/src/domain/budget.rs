@@ -77,18 +77,13 @@ pub fn budget_name(process: Uuid, id: Uuid) -> String {
 
 /// Parses `processes/{p}/budgets/{id}`.
 pub fn parse_budget_name(name: &str) -> Result<(Uuid, Uuid), fabrique_types::Invalid> {
-    let shape = || fabrique_types::Invalid::new("must be processes/{id}/budgets/{id}");
-    let (process, budget) = name.split_once("/budgets/").ok_or_else(shape)?;
-    let process = fabrique_types::resource::parse_name("processes", process)?;
-    let budget = Uuid::parse_str(budget).map_err(|_| shape())?;
-    Ok((process, budget))
+    super::parse_process_child(name, "budgets")
 }
 
 /// Parses `processes/{p}/budgets/{b}/items/{id}` into the budget's name and the id.
 pub fn parse_item_name(name: &str) -> Result<(String, Uuid), fabrique_types::Invalid> {
-    let shape = || fabrique_types::Invalid::new("must be processes/{id}/budgets/{id}/items/{id}");
-    let (budget, item) = name.split_once("/items/").ok_or_else(shape)?;
-    let item = Uuid::parse_str(item).map_err(|_| shape())?;
+    let shape = "processes/{id}/budgets/{id}/items/{id}";
+    let (budget, item) = super::split_child(name, "items", shape)?;
     Ok((budget.to_string(), item))
 }
 

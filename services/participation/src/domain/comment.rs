@@ -72,11 +72,9 @@ pub fn comment_name(process: Uuid, proposal: Uuid, id: Uuid) -> String {
 
 /// Parses `processes/{p}/proposals/{q}/comments/{id}`.
 pub fn parse_comment_name(name: &str) -> Result<(Uuid, Uuid, Uuid), fabrique_types::Invalid> {
-    let shape =
-        || fabrique_types::Invalid::new("must be processes/{id}/proposals/{id}/comments/{id}");
-    let (proposal, comment) = name.split_once("/comments/").ok_or_else(shape)?;
+    let shape = "processes/{id}/proposals/{id}/comments/{id}";
+    let (proposal, comment) = super::split_child(name, "comments", shape)?;
     let (process, proposal) = super::parse_proposal_name(proposal)?;
-    let comment = Uuid::parse_str(comment).map_err(|_| shape())?;
     Ok((process, proposal, comment))
 }
 

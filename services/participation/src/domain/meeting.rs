@@ -99,11 +99,7 @@ pub fn meeting_name(process: Uuid, id: Uuid) -> String {
 
 /// Parses `processes/{p}/meetings/{id}`.
 pub fn parse_meeting_name(name: &str) -> Result<(Uuid, Uuid), fabrique_types::Invalid> {
-    let shape = || fabrique_types::Invalid::new("must be processes/{id}/meetings/{id}");
-    let (process, meeting) = name.split_once("/meetings/").ok_or_else(shape)?;
-    let process = fabrique_types::resource::parse_name("processes", process)?;
-    let meeting = Uuid::parse_str(meeting).map_err(|_| shape())?;
-    Ok((process, meeting))
+    super::parse_process_child(name, "meetings")
 }
 
 impl Meeting {

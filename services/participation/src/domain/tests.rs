@@ -175,3 +175,32 @@ fn pseudonyms_and_territories() {
     assert_eq!((process, id), (Uuid::nil(), Uuid::max()));
     assert!(parse_proposal_name("processes/x/proposals/y").is_err());
 }
+
+#[test]
+fn child_names_parse_into_their_ids_and_say_their_shape() {
+    let (p, q, c) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(
+        comment::parse_comment_name(&comment::comment_name(p, q, c)).unwrap(),
+        (p, q, c)
+    );
+    assert_eq!(
+        meeting::parse_meeting_name(&meeting::meeting_name(p, q)).unwrap(),
+        (p, q)
+    );
+    assert_eq!(
+        budget::parse_budget_name(&budget::budget_name(p, q)).unwrap(),
+        (p, q)
+    );
+    let item = format!("{}/items/{c}", budget::budget_name(p, q));
+    assert_eq!(
+        budget::parse_item_name(&item).unwrap(),
+        (budget::budget_name(p, q), c)
+    );
+    let wrong = meeting::parse_meeting_name(&proposal_name(p, q)).unwrap_err();
+    assert_eq!(wrong.0, "must be processes/{id}/meetings/{id}");
+    let wrong = comment::parse_comment_name(&format!("{}/comments/x", proposal_name(p, q)));
+    assert_eq!(
+        wrong.unwrap_err().0,
+        "must be processes/{id}/proposals/{id}/comments/{id}"
+    );
+}

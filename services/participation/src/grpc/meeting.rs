@@ -20,32 +20,17 @@ pub(super) async fn list(
     let fingerprint = page::Fingerprint::new("ListMeetings")
         .with(&r.parent)
         .finish();
-    let skip = match r.page_token.as_str() {
-        "" => 0,
-        token => {
-            let bytes: [u8; 8] = page::decode(token, fingerprint)?.try_into().map_err(|_| {
-                fabrique_platform::Error::invalid(
-                    "page_token",
-                    "is not a page token of this method",
-                )
-            })?;
-            u64::from_le_bytes(bytes)
-        }
-    };
-    let mut meetings = participation
+    let skip = page::decode_offset(&r.page_token, fingerprint)?;
+    let meetings = participation
         .list_meetings(caller.as_ref(), process, skip, page_size + 1)
         .await?;
-    let next_page_token = if meetings.len() as u64 > page_size {
-        meetings.truncate(page_size as usize);
-        page::encode(fingerprint, &(skip + page_size).to_le_bytes())
-    } else {
-        String::new()
-    };
+    let page = page::Page::at_offset(meetings, skip, page_size, fingerprint);
     Ok(Response::new(proto::ListMeetingsResponse {
-        meetings: meetings
+        meetings: page
+            .items
             .iter()
             .map(|(m, r)| meeting_to_proto(m, r.as_ref()))
             .collect(),
-        next_page_token,
+        next_page_token: page.next_page_token,
     }))
 }
