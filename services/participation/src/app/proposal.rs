@@ -64,7 +64,9 @@ impl Participation {
             .collect())
     }
 
-    async fn view(
+    /// `proposal` of `process` as `caller` sees it: whether they wrote it, whether they
+    /// support it.
+    pub(super) async fn view(
         &self,
         caller: Option<&Caller>,
         process: &Process,

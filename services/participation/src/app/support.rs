@@ -74,7 +74,9 @@ impl Participation {
                 return Err(self.state_refusal(process.id, id).await);
             }
         }
-        self.get_proposal(Some(caller), process.id, id).await
+        // The process was read above; only the proposal's count moved.
+        let proposal = self.proposal(process.id, id).await?;
+        self.view(Some(caller), &process, proposal).await
     }
 
     /// The calling participant takes their support back, while supports are open; not
@@ -99,7 +101,9 @@ impl Participation {
                 return Err(self.state_refusal(process.id, id).await);
             }
         }
-        self.get_proposal(Some(caller), process.id, id).await
+        // The process was read above; only the proposal's count moved.
+        let proposal = self.proposal(process.id, id).await?;
+        self.view(Some(caller), &process, proposal).await
     }
 
     /// The refusal for a proposal that stopped taking supports meanwhile.
