@@ -237,6 +237,26 @@ pub struct Paging {
     page: String,
 }
 
+/// Where `process` stands at `now`, in the list: ended (on its last day), its step
+/// under way, or not started.
+fn stage(t: &Texts, process: &pa::Process, now: chrono::DateTime<chrono::Utc>) -> String {
+    match (active_step(process), process.steps.last()) {
+        (_, Some(last)) if instant(&last.end_time).is_some_and(|end| end <= now) => {
+            let day = last_day(&last.end_time).unwrap_or_default();
+            t.participation.ended.replace("{}", &day)
+        }
+        (Some(step), _) => {
+            let kind = pa::StepKind::try_from(step.kind).unwrap_or_default();
+            let kind = t.participation.step_kind(kind);
+            format!(
+                "{} : {kind} — {}",
+                t.participation.active_step_now, step.title
+            )
+        }
+        (None, _) => t.participation.not_started.to_string(),
+    }
+}
+
 /// `GET /participation`.
 pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> Response {
     let t = web.texts;
@@ -258,6 +278,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> 
         Ok(names) => names,
         Err(status) => return super::from_status(t, &status),
     };
+    let now = chrono::Utc::now();
     let processes = response
         .processes
         .iter()
@@ -265,17 +286,7 @@ pub async fn list(State(web): State<Arc<Web>>, Query(paging): Query<Paging>) -> 
             href: process_href(&process.name),
             title: process.title.clone(),
             organiser: member_link(&names, &process.organiser),
-            now: match active_step(process) {
-                Some(step) => {
-                    let kind = pa::StepKind::try_from(step.kind).unwrap_or_default();
-                    let kind = t.participation.step_kind(kind);
-                    format!(
-                        "{} : {kind} — {}",
-                        t.participation.active_step_now, step.title
-                    )
-                }
-                None => t.participation.not_started.to_string(),
-            },
+            now: stage(t, process, now),
         })
         .collect();
     super::render(&ProcessesPage {
@@ -411,6 +422,45 @@ mod tests {
             nanos: 0,
         });
         assert_eq!(last_day(&evening).as_deref(), Some("31 janvier 2027"));
+        let step = |number: i32, end: &str| pa::Step {
+            number,
+            kind: pa::StepKind::Proposals as i32,
+            title: "Proposer".into(),
+            end_time: chrono::DateTime::parse_from_rfc3339(end)
+                .map(|t| prost_types::Timestamp {
+                    seconds: t.timestamp(),
+                    nanos: 0,
+                })
+                .ok(),
+            ..Default::default()
+        };
+        let process = pa::Process {
+            steps: vec![step(1, "2027-01-31T23:00:00Z")],
+            ..Default::default()
+        };
+        let before = chrono::DateTime::parse_from_rfc3339("2027-01-10T00:00:00Z")
+            .expect("a time")
+            .with_timezone(&chrono::Utc);
+        let t = &crate::texts::FR;
+        assert_eq!(
+            stage(t, &process, before),
+            "La démarche n'a pas encore commencé."
+        );
+        let under_way = pa::Process {
+            active_step: 1,
+            ..process.clone()
+        };
+        assert_eq!(
+            stage(t, &under_way, before),
+            "Étape en cours : Propositions — Proposer"
+        );
+        let after = chrono::DateTime::parse_from_rfc3339("2027-03-01T00:00:00Z")
+            .expect("a time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            stage(t, &under_way, after),
+            "Démarche terminée le 31 janvier 2027"
+        );
         let at = |s: &str| {
             let t = chrono::DateTime::parse_from_rfc3339(s).expect("a time");
             Some(prost_types::Timestamp {

@@ -27,6 +27,8 @@ pub struct ParticipationTexts {
     pub active_step: &'static str,
     /// Before the active step's kind and title, in the list.
     pub active_step_now: &'static str,
+    /// A process whose last step has ended (`{}`: its last day).
+    pub ended: &'static str,
     /// Before the first step is activated.
     pub not_started: &'static str,
     /// Before what the active step opens.
@@ -414,6 +416,7 @@ pub const FR: ParticipationTexts = ParticipationTexts {
     steps_title: "Les étapes",
     active_step: "en cours",
     active_step_now: "Étape en cours",
+    ended: "Démarche terminée le {}",
     not_started: "La démarche n'a pas encore commencé.",
     open_now: "En ce moment, vous pouvez",
     proposals_title: "Les propositions",
