@@ -74,9 +74,7 @@ impl Participation {
                 return Err(self.state_refusal(process.id, id).await);
             }
         }
-        // The process was read above; only the proposal's count moved.
-        let proposal = self.proposal(process.id, id).await?;
-        self.view(Some(caller), &process, proposal).await
+        self.reread(caller, &process, id).await
     }
 
     /// The calling participant takes their support back, while supports are open; not
@@ -101,9 +99,7 @@ impl Participation {
                 return Err(self.state_refusal(process.id, id).await);
             }
         }
-        // The process was read above; only the proposal's count moved.
-        let proposal = self.proposal(process.id, id).await?;
-        self.view(Some(caller), &process, proposal).await
+        self.reread(caller, &process, id).await
     }
 
     /// The refusal for a proposal that stopped taking supports meanwhile.
@@ -117,5 +113,17 @@ impl Participation {
             .into(),
             Err(error) => error,
         }
+    }
+
+    /// Proposal `id` as `caller` now sees it, `process` read already: only its count
+    /// moved.
+    async fn reread(
+        &self,
+        caller: &Caller,
+        process: &crate::domain::Process,
+        id: Uuid,
+    ) -> Result<ProposalView, Error> {
+        let proposal = self.proposal(process.id, id).await?;
+        self.view(Some(caller), process, proposal).await
     }
 }

@@ -422,6 +422,10 @@ mod tests {
             nanos: 0,
         });
         assert_eq!(last_day(&evening).as_deref(), Some("31 janvier 2027"));
+    }
+
+    #[test]
+    fn the_list_says_where_a_process_stands() {
         let step = |number: i32, end: &str| pa::Step {
             number,
             kind: pa::StepKind::Proposals as i32,
