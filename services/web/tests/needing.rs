@@ -6,35 +6,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::{full_platform as platform, joined_member, site_with};
+use common::{full_platform as platform, hidden, joined_member, signed_site};
 use fabrique_api::members::{ContactRole, MemberKind};
 use fabrique_api::sharing::{self as sp, sharing_service_client::SharingServiceClient};
 use fabrique_testkit::http::{Page, get, get_with_cookie, post_form};
 use fabrique_testkit::{Backend, TestPlatform, authed, eventually};
 use fabrique_web::auth::link::{self, LinkFor};
-use fabrique_web::auth::{ApiSigner, SignIn};
 
 const KEY: [u8; 32] = [11; 32];
 const WAIT: Duration = Duration::from_secs(30);
 
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).expect("the field") + marker.len();
-    page[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 async fn a_member_posts_follows_and_closes_a_need(backend: Backend) {
     let platform = platform(backend).await;
-    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
-    let sign_in = SignIn::new("http://127.0.0.1", KEY.to_vec(), api);
-    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
-        .expect("a valid API URL")
-        .with_sign_in(sign_in.clone());
-    let site = site_with(web).await;
+    let (site, sign_in) = signed_site(&platform, &KEY).await;
     let admin = TestPlatform::admin_token();
     let (_, lender_token) = joined_member(
         &platform,

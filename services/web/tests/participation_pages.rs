@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{full_platform as platform, joined_member, site_with};
+use common::{full_platform as platform, hidden, joined_member, signed_site};
 use fabrique_api::members::{ContactRole, MemberKind};
 use fabrique_api::participation::{
     self as pa, participation_service_client::ParticipationServiceClient,
@@ -18,23 +18,10 @@ use fabrique_api::participation::{
 use fabrique_testkit::http::{Page, get, get_with_cookie, post_form};
 use fabrique_testkit::{Backend, TestPlatform, authed, eventually};
 use fabrique_web::auth::link::{self, LinkFor};
-use fabrique_web::auth::{ApiSigner, Session, SignIn};
+use fabrique_web::auth::{Session, SignIn};
 
 const KEY: [u8; 32] = [27; 32];
 const WAIT: Duration = Duration::from_secs(30);
-
-/// The value of the form field `name`, as a browser sends it back (unescaped).
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).expect("the field") + marker.len();
-    page[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&amp;", "&")
-}
 
 /// A person signed in through the provider, as the site's cookie holds them.
 struct Person {
@@ -154,12 +141,7 @@ async fn open_process(platform: &TestPlatform, organiser: &str, token: &str) -> 
 /// depending on the one before.
 async fn citizens_take_part_and_the_organiser_answers(backend: Backend) {
     let platform = platform(backend).await;
-    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
-    let sign_in = SignIn::new("http://127.0.0.1", KEY.to_vec(), api);
-    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
-        .expect("a valid API URL")
-        .with_sign_in(sign_in.clone());
-    let site = site_with(web).await;
+    let (site, sign_in) = signed_site(&platform, &KEY).await;
     let admin = TestPlatform::admin_token();
     let (organiser, organiser_token) = joined_member(
         &platform,
@@ -891,12 +873,7 @@ fn first_option(page: &str, name: &str) -> String {
 /// then accepted, the next depending on what the last made.
 async fn an_organiser_launches_a_process_and_schedules_what_it_needs(backend: Backend) {
     let platform = platform(backend).await;
-    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
-    let sign_in = SignIn::new("http://127.0.0.1", KEY.to_vec(), api);
-    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
-        .expect("a valid API URL")
-        .with_sign_in(sign_in.clone());
-    let site = site_with(web).await;
+    let (site, sign_in) = signed_site(&platform, &KEY).await;
     let admin = TestPlatform::admin_token();
     let (thiers, _) = joined_member(
         &platform,

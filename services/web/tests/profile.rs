@@ -4,37 +4,19 @@
 
 mod common;
 
-use common::{full_platform as platform, joined_member, site_with};
+use common::{full_platform as platform, hidden, joined_member, signed_site};
 use fabrique_api::members::{
     self as mp, ContactRole, MemberKind, members_service_client::MembersServiceClient,
 };
 use fabrique_testkit::http::{get_with_cookie, post_form};
 use fabrique_testkit::{Backend, TestPlatform, authed};
 use fabrique_web::auth::link::{self, LinkFor};
-use fabrique_web::auth::{ApiSigner, SignIn};
 
 const KEY: [u8; 32] = [3; 32];
 
-fn hidden(page: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = page.find(&marker).expect("the field") + marker.len();
-    // As a browser sends it: the template escaped the etag's quotes.
-    page[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .replace("&#34;", "\"")
-        .replace("&quot;", "\"")
-}
-
 async fn a_member_keeps_its_record_up_to_date(backend: Backend) {
     let platform = platform(backend).await;
-    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
-    let sign_in = SignIn::new("http://127.0.0.1", KEY.to_vec(), api);
-    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
-        .expect("a valid API URL")
-        .with_sign_in(sign_in.clone());
-    let site = site_with(web).await;
+    let (site, sign_in) = signed_site(&platform, &KEY).await;
     let admin = TestPlatform::admin_token();
     let (member, token) = joined_member(
         &platform,

@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use fabrique_api::sharing as sp;
 use serde::Deserialize;
 
-use super::common::{self, id_of};
+use super::common::{self, id_of, timestamp};
 use super::forms::{self, FieldTexts, Problems};
 use super::resources::Typed;
 use crate::texts::Texts;
@@ -179,13 +179,6 @@ const RESERVATION_FIELDS: &FieldTexts = &[
         "Le message fait au plus 1 000 caractères.",
     ),
 ];
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
-    }
-}
 
 /// `POST /ressources/{id}/reserver`: asks for the slot; to the member's reservations
 /// when it is held, back to the resource's page with the form as typed when not.

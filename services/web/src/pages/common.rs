@@ -126,6 +126,14 @@ pub fn instant(ts: &Option<prost_types::Timestamp>) -> Option<chrono::DateTime<c
         .and_then(|ts| chrono::DateTime::from_timestamp(ts.seconds, 0))
 }
 
+/// An instant as the API's timestamp (to the second).
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: 0,
+    }
+}
+
 /// A timestamp of the API as its day in Paris, `6 décembre 2026`.
 pub fn paris_date(ts: &Option<prost_types::Timestamp>) -> Option<String> {
     instant(ts).map(|at| crate::fr::date(crate::fr::in_paris(at).date_naive()))

@@ -64,10 +64,7 @@ fn cents(text: &str) -> Option<i64> {
 fn day(text: &str) -> Option<prost_types::Timestamp> {
     let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
     let at = day.and_time(chrono::NaiveTime::MIN).and_utc();
-    Some(prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
-    })
+    Some(super::common::timestamp(at))
 }
 
 /// What a form misses before any call: a required text, an amount, a day.

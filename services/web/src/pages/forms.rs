@@ -104,7 +104,8 @@ pub fn acting_of(web: &Web, headers: &HeaderMap) -> Option<Acting> {
     acting(sign_in, session_of(web, headers)?)
 }
 
-fn acting(sign_in: &SignIn, session: Session) -> Option<Acting> {
+/// `session` acting for its member, with a token for it; `None` when it acts for none.
+pub fn acting(sign_in: &SignIn, session: Session) -> Option<Acting> {
     let member = format!("members/{}", session.acting_member()?.id);
     let token = sign_in.api.token_for(&session)?;
     Some(Acting {
@@ -157,8 +158,11 @@ impl Citizen {
 /// The signed-in person as a citizen, if the provider vouched for them (a page shows
 /// them its forms; anyone else gets the public page).
 pub fn citizen_of(web: &Web, headers: &HeaderMap) -> Option<Citizen> {
-    let sign_in = web.sign_in.as_ref()?;
-    let session = session_of(web, headers)?;
+    citizen(web.sign_in.as_ref()?, session_of(web, headers)?)
+}
+
+/// `session` as a citizen, if the provider vouched for its person.
+pub fn citizen(sign_in: &SignIn, session: Session) -> Option<Citizen> {
     let token = sign_in.api.citizen_token(&session)?;
     Some(Citizen { session, token })
 }
@@ -171,17 +175,20 @@ pub fn submitted_by_citizen(
     headers: &HeaderMap,
     csrf: &str,
 ) -> Result<Citizen, Box<Response>> {
-    let t = web.texts;
     let (sign_in, session) = form_session(web, headers, csrf)?;
-    match sign_in.api.citizen_token(&session) {
-        Some(token) => Ok(Citizen { session, token }),
-        None => Err(Box::new(super::error_page(
-            t,
-            StatusCode::FORBIDDEN,
-            t.participation.citizens_only_title,
-            t.participation.citizens_only.to_string(),
-        ))),
-    }
+    citizen(&sign_in, session).ok_or_else(|| Box::new(citizens_only(web)))
+}
+
+/// The page that tells a person signed in for a member only that taking part needs
+/// the provider's sign-in.
+pub fn citizens_only(web: &Web) -> Response {
+    let t = web.texts;
+    super::error_page(
+        t,
+        StatusCode::FORBIDDEN,
+        t.participation.citizens_only_title,
+        t.participation.citizens_only.to_string(),
+    )
 }
 
 /// Why a form's action did not go through: the page to answer with instead, or the

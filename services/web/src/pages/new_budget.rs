@@ -15,7 +15,7 @@ use fabrique_api::participation as pa;
 use serde::Deserialize;
 
 use super::forms::{self, Acting, FieldTexts, Problems};
-use super::participation::organised;
+use super::participation::{page_for_organiser, submitted_for_organiser};
 use crate::Web;
 use crate::fr;
 use crate::texts::Texts;
@@ -74,12 +74,8 @@ pub async fn new(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let acting = match forms::page_for_member(&web, &headers) {
-        Ok(acting) => acting,
-        Err(response) => return *response,
-    };
-    match organised(&web, &acting, &id).await {
-        Ok(process) => page(
+    match page_for_organiser(&web, &headers, &id).await {
+        Ok((acting, process)) => page(
             &acting,
             web.texts,
             &process,
@@ -121,12 +117,8 @@ pub async fn create(
     Form(sent): Form<Opened>,
 ) -> Response {
     let t = web.texts;
-    let acting = match forms::submitted_for_member(&web, &headers, &sent.csrf) {
-        Ok(acting) => acting,
-        Err(response) => return *response,
-    };
-    let process = match organised(&web, &acting, &id).await {
-        Ok(process) => process,
+    let (acting, process) = match submitted_for_organiser(&web, &headers, &sent.csrf, &id).await {
+        Ok(found) => found,
         Err(response) => return *response,
     };
     let request = pa::CreateBudgetRequest {

@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::common::Choice;
 use super::forms::{self, Acting, FieldTexts, Problems};
-use super::participation::organised;
+use super::participation::{page_for_organiser, submitted_for_organiser};
 use super::{enum_code, enum_of_code, enum_values};
 use crate::Web;
 use crate::fr;
@@ -110,12 +110,8 @@ pub async fn new(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let acting = match forms::page_for_member(&web, &headers) {
-        Ok(acting) => acting,
-        Err(response) => return *response,
-    };
-    match organised(&web, &acting, &id).await {
-        Ok(process) => {
+    match page_for_organiser(&web, &headers, &id).await {
+        Ok((acting, process)) => {
             page(
                 &web,
                 &acting,
@@ -172,12 +168,8 @@ pub async fn create(
     Form(sent): Form<Scheduled>,
 ) -> Response {
     let t = web.texts;
-    let acting = match forms::submitted_for_member(&web, &headers, &sent.csrf) {
-        Ok(acting) => acting,
-        Err(response) => return *response,
-    };
-    let process = match organised(&web, &acting, &id).await {
-        Ok(process) => process,
+    let (acting, process) = match submitted_for_organiser(&web, &headers, &sent.csrf, &id).await {
+        Ok(found) => found,
         Err(response) => return *response,
     };
     let request = pa::CreateMeetingRequest {
@@ -210,10 +202,7 @@ fn meeting_of(sent: &Scheduled) -> pa::Meeting {
     let at = |time: &str| {
         let time = NaiveTime::parse_from_str(time.trim(), "%H:%M").ok()?;
         let instant = fr::paris_local(day?, time)?;
-        Some(prost_types::Timestamp {
-            seconds: instant.timestamp(),
-            nanos: 0,
-        })
+        Some(super::common::timestamp(instant))
     };
     pa::Meeting {
         kind: enum_of_code::<pa::MeetingKind>(&sent.kind).unwrap_or_default() as i32,

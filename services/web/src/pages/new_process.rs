@@ -16,7 +16,7 @@ use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use fabrique_api::participation as pa;
 
-use super::common::Choice;
+use super::common::{Choice, timestamp};
 use super::forms::{self, Acting, FieldTexts, Problems};
 use super::{enum_code, enum_of_code, enum_values};
 use crate::Web;
@@ -258,14 +258,6 @@ fn step_of(sent: &Sent, number: usize) -> Option<pa::Step> {
         votes_open: open(OPENS[3]),
         ..Default::default()
     })
-}
-
-/// An instant as the API's timestamp.
-fn timestamp(instant: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: instant.timestamp(),
-        nanos: 0,
-    }
 }
 
 #[cfg(test)]

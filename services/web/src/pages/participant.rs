@@ -9,7 +9,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use fabrique_api::participation as pa;
 use serde::Deserialize;
@@ -98,19 +98,13 @@ async fn page(
 /// The signed-in citizen, else where to go: the sign-in page, or the refusal for a
 /// person signed in for a member only.
 fn citizen_or_refusal(web: &Web, headers: &HeaderMap) -> Result<Citizen, Box<Response>> {
-    let t = web.texts;
     if let Some(citizen) = forms::citizen_of(web, headers) {
         return Ok(citizen);
     }
     if forms::session_of(web, headers).is_none() {
         return Err(Box::new(forms::see_other("/connexion", None)));
     }
-    Err(Box::new(super::error_page(
-        t,
-        StatusCode::FORBIDDEN,
-        t.participation.citizens_only_title,
-        t.participation.citizens_only.to_string(),
-    )))
+    Err(Box::new(forms::citizens_only(web)))
 }
 
 /// `GET /participation/profil`.

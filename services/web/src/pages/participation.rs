@@ -39,9 +39,15 @@ pub struct Viewer {
 impl Viewer {
     /// Who `headers` sign in, for a process organised by `organiser` (`members/{id}`).
     pub fn of(web: &Web, headers: &HeaderMap, organiser: &str) -> Self {
+        // The session cookie is read once, then taken as a citizen and as an officer.
         let session = forms::session_of(web, headers);
-        let citizen = forms::citizen_of(web, headers);
-        let organiser = forms::acting_of(web, headers).filter(|a| a.member == organiser);
+        let signed = web.sign_in.as_ref().zip(session.clone());
+        let citizen = signed
+            .clone()
+            .and_then(|(sign_in, s)| forms::citizen(sign_in, s));
+        let organiser = signed
+            .and_then(|(sign_in, s)| forms::acting(sign_in, s))
+            .filter(|a| a.member == organiser);
         Viewer {
             officer_only: session.is_some() && citizen.is_none(),
             csrf: session.map(|s| s.csrf).unwrap_or_default(),
@@ -89,7 +95,7 @@ pub async fn process_for(
 
 /// The process `processes/{id}` for the member it is organised by, else the page to
 /// answer with (not its organiser: the tools' page, which lists theirs).
-pub async fn organised(web: &Web, acting: &Acting, id: &str) -> Result<pa::Process, Box<Response>> {
+async fn organised(web: &Web, acting: &Acting, id: &str) -> Result<pa::Process, Box<Response>> {
     let request = pa::GetProcessRequest {
         name: format!("processes/{id}"),
     };
@@ -101,6 +107,32 @@ pub async fn organised(web: &Web, acting: &Acting, id: &str) -> Result<pa::Proce
             &super::common::item_status(status),
         ))),
     }
+}
+
+/// A page of `processes/{id}`'s organiser: the person acting for it and the process,
+/// else the page to answer with (`forms::page_for_member`, then [`organised`]).
+pub async fn page_for_organiser(
+    web: &Web,
+    headers: &HeaderMap,
+    id: &str,
+) -> Result<(Acting, pa::Process), Box<Response>> {
+    let acting = forms::page_for_member(web, headers)?;
+    let process = organised(web, &acting, id).await?;
+    Ok((acting, process))
+}
+
+/// A form of `processes/{id}`'s organiser, its session checked as
+/// `forms::submitted_for_member` does: the person acting for it and the process, else
+/// the page to answer with.
+pub async fn submitted_for_organiser(
+    web: &Web,
+    headers: &HeaderMap,
+    csrf: &str,
+    id: &str,
+) -> Result<(Acting, pa::Process), Box<Response>> {
+    let acting = forms::submitted_for_member(web, headers, csrf)?;
+    let process = organised(web, &acting, id).await?;
+    Ok((acting, process))
 }
 
 /// The path of a process's page, from its name.

@@ -14,6 +14,35 @@ pub async fn site(api_url: &str) -> std::net::SocketAddr {
     site_with(fabrique_web::Web::new(api_url).expect("a valid API URL")).await
 }
 
+/// The site on a free port calling `platform`, people signing in with sessions signed
+/// by `key` and the site signing its API tokens with the platform's secret.
+pub async fn signed_site(
+    platform: &TestPlatform,
+    key: &[u8],
+) -> (std::net::SocketAddr, fabrique_web::auth::SignIn) {
+    use fabrique_web::auth::{ApiSigner, SignIn};
+    let api = ApiSigner::hs256(fabrique_testkit::secret().to_string(), None, None);
+    let sign_in = SignIn::new("http://127.0.0.1", key.to_vec(), api);
+    let web = fabrique_web::Web::new(&format!("http://{}", platform.addr))
+        .expect("a valid API URL")
+        .with_sign_in(sign_in.clone());
+    (site_with(web).await, sign_in)
+}
+
+/// The value of form field `name` on `page`, as a browser sends it back (the template
+/// escaped its quotes and ampersands).
+pub fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect("the field") + marker.len();
+    page[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
 /// `web` on a free port; stops with the test.
 pub async fn site_with(web: fabrique_web::Web) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
